@@ -1,0 +1,118 @@
+//! The records Connecticket keeps. Every record belongs to one provider.
+
+mod resident;
+mod ticket;
+
+pub use resident::{NewResident, Resident};
+pub use ticket::{
+    Attachment, AttachmentMeta, Comment, NewAttachment, NewComment, NewTicket, StatusChange,
+    Ticket, TicketCategory, TicketDetail, TicketQuery,
+};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// The tenant. Every store method on tenant data takes one, so no query can
+/// forget to scope itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ProviderId(pub i64);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provider {
+    pub id: ProviderId,
+    pub name: String,
+    /// An IANA name, validated when the provider is created.
+    pub time_zone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Provider {
+    /// The zone to render this provider's timestamps in.
+    pub fn zone(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Employee {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A registered client program. Its secret exists only as a hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Application {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub employee_id: i64,
+    pub name: String,
+    pub api_key: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Category {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub name: String,
+}
+
+/// Fields for records created by operators. `id` and `created_at` are set
+/// only by the demo seed and data moves, which must keep published ids.
+#[derive(Debug, Clone, Default)]
+pub struct Fixed {
+    pub id: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProvider {
+    pub fixed: Fixed,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEmployee {
+    pub fixed: Fixed,
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub fixed: Fixed,
+    pub provider_id: ProviderId,
+    pub employee_id: i64,
+    pub name: String,
+    pub api_key: String,
+    pub secret_hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCategory {
+    pub fixed: Fixed,
+    pub provider_id: ProviderId,
+    pub name: String,
+}
+
+/// One `page`/`per_page` window over a list, ordered by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub per_page: u32,
+    /// Keyset cursor: only rows with a larger id.
+    pub after_id: Option<i64>,
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        i64::from(self.number.saturating_sub(1)) * i64::from(self.per_page)
+    }
+}

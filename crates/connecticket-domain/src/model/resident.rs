@@ -1,0 +1,95 @@
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::ProviderId;
+
+/// A person cared for by a provider. The fields are the seed's 31 keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resident {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub dob: Option<NaiveDate>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub fax_number: Option<String>,
+    pub home_address1: Option<String>,
+    pub home_address2: Option<String>,
+    pub home_city: Option<String>,
+    pub home_state: Option<String>,
+    pub home_zip: Option<String>,
+    pub location: Option<String>,
+    pub state: String,
+    pub in_home_care: bool,
+    pub demo: bool,
+    pub resident_type_id: Option<i64>,
+    pub caretracker_id: Option<String>,
+    pub customer_number: Option<String>,
+    pub account_number: Option<String>,
+    pub photo_file_name: String,
+    pub photo_content_type: String,
+    pub photo_file_size: i64,
+    pub creator_id: i64,
+    pub updater_id: i64,
+    pub review_updates: Option<String>,
+    pub last_status_update: Option<DateTime<Utc>>,
+    pub next_status_update: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A resident as an operator registers it; the store assigns id and times
+/// unless they are fixed (demo seed, data moves).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewResident {
+    pub id: Option<i64>,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub dob: Option<NaiveDate>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub fax_number: Option<String>,
+    pub home_address1: Option<String>,
+    pub home_address2: Option<String>,
+    pub home_city: Option<String>,
+    pub home_state: Option<String>,
+    pub home_zip: Option<String>,
+    pub location: Option<String>,
+    pub state: String,
+    pub in_home_care: bool,
+    pub demo: bool,
+    pub resident_type_id: Option<i64>,
+    pub caretracker_id: Option<String>,
+    pub customer_number: Option<String>,
+    pub account_number: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl NewResident {
+    /// A resident with just a first name, active, everything else empty.
+    pub fn named(first_name: impl Into<String>) -> Self {
+        NewResident {
+            id: None,
+            first_name: first_name.into(),
+            last_name: None,
+            dob: None,
+            email: None,
+            phone_number: None,
+            fax_number: None,
+            home_address1: None,
+            home_address2: None,
+            home_city: None,
+            home_state: None,
+            home_zip: None,
+            location: None,
+            state: "active".to_owned(),
+            in_home_care: false,
+            demo: false,
+            resident_type_id: None,
+            caretracker_id: None,
+            customer_number: None,
+            account_number: None,
+            created_at: None,
+        }
+    }
+}

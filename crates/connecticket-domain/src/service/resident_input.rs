@@ -1,0 +1,117 @@
+//! Residents as operators enter them: one from command-line flags, or many
+//! from a CSV file whose header names these fields.
+
+use super::MAX_SHORT_TEXT;
+use crate::model::NewResident;
+use crate::params::parse_bool;
+use crate::time::parse_date;
+
+/// The fields an operator may set, in the order a CSV template lists them.
+pub const RESIDENT_FIELDS: [&str; 19] = [
+    "first_name",
+    "last_name",
+    "dob",
+    "email",
+    "phone_number",
+    "fax_number",
+    "home_address1",
+    "home_address2",
+    "home_city",
+    "home_state",
+    "home_zip",
+    "location",
+    "state",
+    "in_home_care",
+    "demo",
+    "resident_type_id",
+    "caretracker_id",
+    "customer_number",
+    "account_number",
+];
+
+/// Builds a resident from `(field, value)` pairs; blank values mean unset.
+/// The error says which field is wrong and why.
+pub fn resident_from_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<NewResident, String> {
+    let mut resident = NewResident::named("");
+    for (name, value) in fields {
+        if value.contains('\0') {
+            return Err(format!("{name} must not contain NUL characters"));
+        }
+        if value.chars().count() > MAX_SHORT_TEXT {
+            return Err(format!(
+                "{name} must be at most {MAX_SHORT_TEXT} characters"
+            ));
+        }
+        let text = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let flag = || {
+            parse_bool(name, Some(value))
+                .map(|v| v.unwrap_or(false))
+                .map_err(|e| e.to_string())
+        };
+        match name {
+            "first_name" => resident.first_name = text.unwrap_or_default(),
+            "last_name" => resident.last_name = text,
+            "dob" => {
+                resident.dob = text
+                    .map(|t| parse_date(&t).ok_or("dob must be a date like 1937/01/21"))
+                    .transpose()?;
+            }
+            "email" => resident.email = text,
+            "phone_number" => resident.phone_number = text,
+            "fax_number" => resident.fax_number = text,
+            "home_address1" => resident.home_address1 = text,
+            "home_address2" => resident.home_address2 = text,
+            "home_city" => resident.home_city = text,
+            "home_state" => resident.home_state = text,
+            "home_zip" => resident.home_zip = text,
+            "location" => resident.location = text,
+            "state" => resident.state = text.unwrap_or_else(|| "active".to_owned()),
+            "in_home_care" => resident.in_home_care = flag()?,
+            "demo" => resident.demo = flag()?,
+            "resident_type_id" => {
+                resident.resident_type_id = text
+                    .map(|t| {
+                        t.parse::<i64>()
+                            .map_err(|_| "resident_type_id must be an integer")
+                    })
+                    .transpose()?;
+            }
+            "caretracker_id" => resident.caretracker_id = text,
+            "customer_number" => resident.customer_number = text,
+            "account_number" => resident.account_number = text,
+            other => return Err(format!("unknown field {other}")),
+        }
+    }
+    if resident.first_name.is_empty() {
+        return Err("first_name required".to_owned());
+    }
+    Ok(resident)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_a_resident_and_names_bad_fields() {
+        let resident = resident_from_fields([
+            ("first_name", "Ada"),
+            ("dob", "1937/01/21"),
+            ("in_home_care", "yes"),
+        ])
+        .expect("valid");
+        assert_eq!(resident.first_name, "Ada");
+        assert!(resident.in_home_care);
+        assert_eq!(resident.state, "active");
+        assert_eq!(
+            resident_from_fields([("first_name", "Ada"), ("dob", "soon")]),
+            Err("dob must be a date like 1937/01/21".to_owned())
+        );
+        assert_eq!(
+            resident_from_fields([("last_name", "Lovelace")]),
+            Err("first_name required".to_owned())
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! The access log, and the request id every answer carries.
+//!
+//! What is logged is chosen, not filtered: the route template (so the access
+//! token in the path never appears), the method, the status and the time
+//! taken. Query strings and bodies, which carry patient data, are never
+//! logged. A 500's cause is logged here, next to the request id the client
+//! sees.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::envelope;
+use crate::error::InternalErrorDetail;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+const MAX_REQUEST_ID: usize = 64;
+
+/// Keeps a caller's request id only if it is short and plain, so a log line
+/// cannot be forged or flooded through it.
+fn caller_request_id(request: &Request) -> Option<String> {
+    let id = request.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    let plain = !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    plain.then(|| id.to_owned())
+}
+
+pub async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id =
+        caller_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |path| path.as_str().to_owned());
+    let span = tracing::info_span!(
+        "request",
+        request.id = %request_id,
+        http.method = %request.method(),
+        http.route = %route,
+    );
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let cause = response
+            .extensions()
+            .get::<InternalErrorDetail>()
+            .map_or("unknown", |detail| detail.0.as_str())
+            .to_owned();
+        tracing::error!(parent: &span, error.cause = %cause, "request failed");
+        response = envelope::json(
+            status,
+            &json!({
+                "status": false,
+                "message": format!("Internal Server Error (request id {request_id})"),
+                "request_id": request_id,
+            }),
+        );
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        parent: &span,
+        http.status = status.as_u16(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}

@@ -1,0 +1,40 @@
+//! The contract's JSON envelope.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// Any serialisable body as `application/json; charset=utf-8`.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(JSON_CONTENT_TYPE),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not serialise a response");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+    }
+}
+
+/// `{"status": "Success", "message": …}`
+pub fn success_message(message: &str) -> Response {
+    json(
+        StatusCode::OK,
+        &json!({"status": "Success", "message": message}),
+    )
+}
+
+/// `{"status": false, "message": …}`
+pub fn failure(status: StatusCode, message: &str) -> Response {
+    json(status, &json!({"status": false, "message": message}))
+}

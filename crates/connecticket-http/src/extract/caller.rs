@@ -1,0 +1,115 @@
+//! Who is calling: credentials from headers, the token from the path.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+
+use crate::error::HttpError;
+use crate::state::AppState;
+use connecticket_domain::auth::Principal;
+use connecticket_domain::DomainError;
+
+/// The application's key and secret. Both spellings are accepted: the
+/// seed's `api_key` and the proxy-safe `api-key`.
+#[derive(Default)]
+pub struct Credentials {
+    pub api_key: Option<String>,
+    pub api_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+fn header(headers: &HeaderMap, names: [&str; 2]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+impl Credentials {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Credentials {
+            api_key: header(headers, ["api_key", "api-key"]),
+            api_secret: header(headers, ["api_secret", "api-secret"]),
+        }
+    }
+}
+
+/// The access token: the path segment right after `/api/`.
+pub fn token_segment(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/")?.split('/').next()
+}
+
+/// An authenticated caller; extracting it answers 401 for anything short of
+/// a live token that belongs to the application whose credentials came along.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let token = token_segment(parts.uri.path()).ok_or(DomainError::InvalidCredentials)?;
+        let credentials = Credentials::from_headers(&parts.headers);
+        let principal = state
+            .api
+            .authenticate(
+                token,
+                credentials.api_key.as_deref(),
+                credentials.api_secret.as_deref(),
+            )
+            .await?;
+        Ok(Caller(principal))
+    }
+}
+
+/// The optional `Idempotency-Key` header of a write.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => match value.to_str() {
+                Ok(key) => Ok(IdempotencyKey(Some(key.to_owned()))),
+                Err(_) => Err(DomainError::invalid(
+                    "Idempotency-Key must be printable ASCII, 1 to 255 characters",
+                )
+                .into()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_the_first_segment_after_api() {
+        assert_eq!(token_segment("/api/abc/tickets"), Some("abc"));
+        assert_eq!(token_segment("/api/abc/attachments/4"), Some("abc"));
+        assert_eq!(token_segment("/other/abc"), None);
+    }
+
+    #[test]
+    fn both_header_spellings_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("api-key", "k".parse().expect("header"));
+        headers.insert("api_secret", "s".parse().expect("header"));
+        let credentials = Credentials::from_headers(&headers);
+        assert_eq!(credentials.api_key.as_deref(), Some("k"));
+        assert_eq!(credentials.api_secret.as_deref(), Some("s"));
+        assert!(!format!("{credentials:?}").contains("\"s\""));
+    }
+}

@@ -1,0 +1,8 @@
+//! Turning requests into what the use cases take.
+
+mod caller;
+mod params;
+mod urlencoded;
+
+pub use caller::{token_segment, Caller, Credentials, IdempotencyKey};
+pub use params::Params;

@@ -1,0 +1,85 @@
+//! Streamed list answers: `{"status":"Success", …, "<key>":[` then rows as
+//! the store yields them, then `]}`. Memory stays flat however many rows a
+//! provider holds.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::{stream, StreamExt};
+
+use crate::envelope::JSON_CONTENT_TYPE;
+use crate::error::HttpError;
+use connecticket_domain::model::Page;
+use connecticket_domain::service::ListRequest;
+
+/// Renders `list` under `key`, each row written by `render`. The first chunk is
+/// awaited before answering, so a store that fails at once yields a proper
+/// 500; a failure after that cuts the connection, which clients see as a
+/// truncated (invalid) JSON document rather than a silently short list.
+pub(crate) async fn stream_list<T, F>(
+    key: &'static str,
+    list: ListRequest<T>,
+    render: F,
+) -> Result<Response, HttpError>
+where
+    T: Send + 'static,
+    F: Fn(&T, &mut Vec<u8>) -> serde_json::Result<()> + Send + 'static,
+{
+    let mut rows = list.rows;
+    let first = match rows.next().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(error)) => return Err(HttpError::Internal(error.to_string())),
+        None => Vec::new(),
+    };
+    let head = Bytes::from(format!("{}\"{key}\":[", envelope_head(list.page)));
+    let mut wrote_any = false;
+    let mut encode = move |chunk: Vec<T>| -> Result<Bytes, std::io::Error> {
+        let mut out = Vec::with_capacity(chunk.len() * 512);
+        for row in &chunk {
+            if wrote_any {
+                out.push(b',');
+            }
+            render(row, &mut out).map_err(std::io::Error::other)?;
+            wrote_any = true;
+        }
+        Ok(Bytes::from(out))
+    };
+    let first = encode(first);
+    let rest = rows.map(move |chunk| match chunk {
+        Ok(chunk) => encode(chunk),
+        Err(error) => {
+            tracing::error!(%error, "a streamed list failed part-way");
+            Err(std::io::Error::other("list aborted"))
+        }
+    });
+    let body = stream::once(async { Ok(head) })
+        .chain(stream::once(async { first }))
+        .chain(rest)
+        .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }));
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(JSON_CONTENT_TYPE),
+        )],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn envelope_head(page: Option<Page>) -> String {
+    match page {
+        Some(page) => {
+            let mut head = format!(
+                "{{\"status\":\"Success\",\"page\":{},\"per_page\":{},",
+                page.number, page.per_page
+            );
+            if let Some(after_id) = page.after_id {
+                head.push_str(&format!("\"after_id\":{after_id},"));
+            }
+            head
+        }
+        None => "{\"status\":\"Success\",".to_owned(),
+    }
+}

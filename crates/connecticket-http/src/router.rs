@@ -1,0 +1,63 @@
+//! Every route of the contract in one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Router};
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::access_log;
+use crate::envelope;
+use crate::error::HttpError;
+use crate::routes::{attachments, authorize, categories, comments, residents, tickets};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/authorize",
+            get(authorize::authorize).post(authorize::authorize),
+        )
+        .route("/api/{token}/tickets", get(tickets::list))
+        .route("/api/{token}/ticket_detail", get(tickets::detail))
+        .route("/api/{token}/all_residents", get(residents::list))
+        .route("/api/{token}/provider_categories", get(categories::list))
+        .route(
+            "/api/{token}/update_status",
+            axum::routing::post(tickets::update_status),
+        )
+        .route(
+            "/api/{token}/create_ticket",
+            get(tickets::create).post(tickets::create),
+        )
+        .route(
+            "/api/{token}/create_comment",
+            axum::routing::post(comments::create),
+        )
+        .route("/api/{token}/attachments/{id}", get(attachments::download))
+        .route("/health", get(health))
+        .fallback(|| async { HttpError::NotFound })
+        .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            HttpError::Internal("a handler panicked".to_owned()).into_response()
+        }))
+        // Every answer may carry PHI: no cache may keep it, no browser may
+        // reinterpret it.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(middleware::from_fn(access_log::log_request))
+}
+
+/// Liveness for load balancers; touches no patient data.
+async fn health() -> Response {
+    envelope::json(StatusCode::OK, &json!({"status": "ok"}))
+}

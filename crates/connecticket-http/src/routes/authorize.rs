@@ -1,0 +1,43 @@
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::json;
+
+use crate::envelope::json;
+use crate::error::HttpError;
+use crate::extract::{Credentials, Params};
+use crate::state::AppState;
+use connecticket_domain::time::format_timestamp;
+
+/// `GET|POST /api/authorize`. Credentials come in headers (either spelling);
+/// clients that follow the seed's parameter table may send them as
+/// parameters instead.
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Params(params): Params,
+) -> Result<Response, HttpError> {
+    let credentials = Credentials::from_headers(&headers);
+    let api_key = credentials
+        .api_key
+        .or_else(|| params.non_blank("api_key").map(str::to_owned));
+    let api_secret = credentials
+        .api_secret
+        .or_else(|| params.non_blank("api_secret").map(str::to_owned));
+    let issued = state
+        .api
+        .authorize(api_key.as_deref(), api_secret.as_deref())
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "status": true,
+            "message": format!(
+                "Authorized Successfully, Use the Provided Access Token for Future Requests. Thanks for connecting with {}",
+                issued.provider.name
+            ),
+            "access_token": issued.token,
+            "expires_at": format_timestamp(issued.expires_at, issued.provider.zone()),
+        }),
+    ))
+}

@@ -1,0 +1,135 @@
+//! The single writer: one thread, one connection, a queue of jobs, and group
+//! commit.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::thread;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{internal, Result};
+use connecticket_domain::StoreError;
+
+/// Jobs waiting beyond this make callers wait for room (backpressure).
+const QUEUE_DEPTH: usize = 1024;
+/// The most jobs that share one transaction.
+const MAX_BATCH: usize = 256;
+
+/// A queued write. `run` executes it inside the batch's transaction and
+/// returns what to do once the commit's outcome is known.
+trait Job: Send {
+    fn run(self: Box<Self>, connection: &Connection) -> Box<dyn FnOnce(Result<()>) + Send>;
+    fn abort(self: Box<Self>, error: StoreError);
+}
+
+struct Pending<T, F> {
+    work: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send,
+{
+    fn run(self: Box<Self>, connection: &Connection) -> Box<dyn FnOnce(Result<()>) + Send> {
+        let Pending { work, reply } = *self;
+        let outcome = in_savepoint(connection, work);
+        Box::new(move |commit| {
+            // The caller may have gone away; its write stands regardless.
+            let _ = reply.send(commit.and(outcome));
+        })
+    }
+
+    fn abort(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// Runs one job so that its failure (or panic) undoes only its own writes.
+fn in_savepoint<T>(
+    connection: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    connection
+        .execute_batch("SAVEPOINT job")
+        .map_err(internal)?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| work(connection)))
+        .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".to_owned())));
+    let end = if outcome.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    connection.execute_batch(end).map_err(internal)?;
+    outcome
+}
+
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    pub(crate) fn start(connection: Connection) -> Result<Self> {
+        let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
+        thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn(move || write_loop(connection, jobs))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer { queue })
+    }
+
+    /// Runs `work` in a transaction; resolves once it is committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Box::new(Pending { work, reply }))
+            .await
+            .map_err(|_| StoreError::Internal("the writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("the writer dropped a job".to_owned()))?
+    }
+}
+
+fn write_loop(connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&connection, batch);
+    }
+}
+
+fn commit_batch(connection: &Connection, batch: Vec<Box<dyn Job>>) {
+    // IMMEDIATE takes the write lock up front, so a concurrent admin process
+    // makes us wait (busy timeout) instead of failing half-way.
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let message = format!("sqlite: cannot begin a write: {error}");
+        tracing::error!(error = %message, "write batch refused");
+        for job in batch {
+            job.abort(StoreError::Internal(message.clone()));
+        }
+        return;
+    }
+    let deliveries: Vec<_> = batch.into_iter().map(|job| job.run(connection)).collect();
+    let commit = connection.execute_batch("COMMIT").map_err(internal);
+    if let Err(error) = &commit {
+        tracing::error!(error = %error, jobs = deliveries.len(), "write batch failed to commit");
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    for deliver in deliveries {
+        deliver(match &commit {
+            Ok(()) => Ok(()),
+            Err(error) => Err(StoreError::Internal(error.to_string())),
+        });
+    }
+}

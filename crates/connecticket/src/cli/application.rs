@@ -1,0 +1,79 @@
+use clap::Subcommand;
+use connecticket_domain::time::format_timestamp;
+
+use super::AdminContext;
+
+#[derive(Debug, Subcommand)]
+pub enum ApplicationCommand {
+    /// Register a client application acting as an employee; prints its
+    /// api_key and api_secret. The secret is shown this once only.
+    Create {
+        #[arg(long)]
+        provider: i64,
+        /// The employee the application's tickets and comments are made by.
+        #[arg(long)]
+        employee: i64,
+        #[arg(long)]
+        name: String,
+    },
+    /// List a provider's applications (never their secrets).
+    List {
+        #[arg(long)]
+        provider: i64,
+    },
+    /// Revoke an application: its credentials and every token it holds stop
+    /// working at once.
+    Revoke {
+        #[arg(long)]
+        provider: i64,
+        /// The application's id (see `app list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> anyhow::Result<()> {
+    match command {
+        ApplicationCommand::Create {
+            provider,
+            employee,
+            name,
+        } => {
+            let provider = context.provider(provider).await?;
+            let created = context
+                .admin
+                .create_application(provider, employee, &name)
+                .await?;
+            println!(
+                "created application {} ({})",
+                created.application.id, created.application.name
+            );
+            println!("api_key: {}", created.application.api_key);
+            println!("api_secret: {}", created.api_secret);
+            println!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
+        }
+        ApplicationCommand::List { provider } => {
+            let provider = context.provider(provider).await?;
+            println!("id\tname\temployee_id\tapi_key\trevoked_at");
+            for app in context.admin.applications(provider).await? {
+                let revoked = app
+                    .revoked_at
+                    .map(|at| format_timestamp(at, chrono_tz::UTC))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    app.id, app.name, app.employee_id, app.api_key, revoked
+                );
+            }
+        }
+        ApplicationCommand::Revoke { provider, id } => {
+            let provider = context.provider(provider).await?;
+            let app = context.admin.revoke_application(provider, id).await?;
+            println!(
+                "revoked application {} ({}) and all its tokens",
+                app.id, app.name
+            );
+        }
+    }
+    Ok(())
+}

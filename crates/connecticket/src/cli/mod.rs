@@ -1,0 +1,119 @@
+//! The command line: `serve`, and the operator's admin commands, one file
+//! per record kind. Admin commands work on the same `--database` as the
+//! server, and may run while it serves.
+
+mod application;
+mod category;
+mod employee;
+mod provider;
+mod resident;
+mod serve;
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use connecticket_domain::auth::DEFAULT_HASH_KEY;
+use connecticket_domain::model::ProviderId;
+use connecticket_domain::AdminService;
+use connecticket_store_sqlite::SqliteOptions;
+
+use crate::database::{self, DEFAULT_DATABASE_URL};
+use crate::server::hasher;
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "connecticket",
+    version,
+    about = "Care-coordination tickets about residents: the server and its admin commands"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (created on first start).
+    #[arg(long = "database", env = "CONNECTICKET_DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
+    pub database: String,
+
+    /// Key under which api secrets and access tokens are hashed at rest.
+    /// Choose it once per deployment: changing it invalidates every stored
+    /// credential.
+    #[arg(long, env = "CONNECTICKET_HASH_KEY", global = true, default_value = DEFAULT_HASH_KEY, hide_default_value = true, hide_env_values = true)]
+    pub hash_key: String,
+
+    /// Log line format (on stderr).
+    #[arg(
+        long,
+        env = "CONNECTICKET_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server.
+    Serve(serve::ServeArgs),
+    /// Manage providers (tenants).
+    #[command(subcommand)]
+    Provider(provider::ProviderCommand),
+    /// Manage a provider's employees.
+    #[command(subcommand)]
+    Employee(employee::EmployeeCommand),
+    /// Manage client applications and their credentials.
+    #[command(subcommand, name = "app", alias = "application")]
+    Application(application::ApplicationCommand),
+    /// Manage a provider's residents.
+    #[command(subcommand)]
+    Resident(resident::ResidentCommand),
+    /// Manage a provider's categories.
+    #[command(subcommand)]
+    Category(category::CategoryCommand),
+}
+
+/// What every admin command gets: the operator's use cases.
+pub(crate) struct AdminContext {
+    pub admin: AdminService,
+}
+
+impl AdminContext {
+    async fn open(cli: &Cli) -> anyhow::Result<Self> {
+        let store = database::open(&cli.database, SqliteOptions::default()).await?;
+        Ok(AdminContext {
+            admin: AdminService::new(Arc::clone(&store), hasher(&cli.hash_key)),
+        })
+    }
+
+    /// Resolves `--provider`, so a typo is reported before anything else.
+    pub(crate) async fn provider(&self, id: i64) -> anyhow::Result<ProviderId> {
+        Ok(self.admin.provider(ProviderId(id)).await?.id)
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Serve(args) = &cli.command {
+        return serve::run(&cli, args).await;
+    }
+    let context = AdminContext::open(&cli).await?;
+    match cli.command {
+        Command::Serve(_) => Ok(()),
+        Command::Provider(command) => provider::run(&context, command).await,
+        Command::Employee(command) => employee::run(&context, command).await,
+        Command::Application(command) => application::run(&context, command).await,
+        Command::Resident(command) => resident::run(&context, command).await,
+        Command::Category(command) => category::run(&context, command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,80 @@
+//! Choosing and opening the storage backend from a database URL.
+//!
+//! The scheme decides: `sqlite://PATH` (or `sqlite:PATH`). Anything else is
+//! refused instead of being guessed at: a mistyped URL must not silently
+//! create an empty database.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use connecticket_domain::store::Store;
+use connecticket_store_sqlite::{SqliteOptions, SqliteStore};
+
+/// A SQLite file under `./data`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/connecticket.db";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let url = url.trim();
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                bail!("the SQLite URL names no file; use sqlite://PATH");
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        bail!("unsupported database URL; use sqlite://PATH (the default is {DEFAULT_DATABASE_URL})")
+    }
+}
+
+/// Opens the store the URL names, creating a SQLite file's directory.
+pub async fn open(url: &str, sqlite: SqliteOptions) -> anyhow::Result<Arc<dyn Store>> {
+    match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("cannot create the data directory {}", parent.display())
+                })?;
+            }
+            let store = SqliteStore::open(&path, sqlite)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        DatabaseUrl::Postgres(_) => {
+            bail!("this build does not support PostgreSQL yet; use sqlite://PATH")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").ok(),
+            Some(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/ct.db").ok(),
+            Some(DatabaseUrl::Sqlite("/var/lib/ct.db".into()))
+        );
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+}
