@@ -116,11 +116,10 @@ async fn read_multipart(
     let boundary = multer::parse_boundary(content_type).map_err(|_| {
         HttpError::MalformedBody("multipart/form-data without a valid boundary".to_owned())
     })?;
-    let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new()
-            .whole_stream(limits.max_request_bytes as u64)
-            .per_field(limits.max_file_bytes as u64),
-    );
+    // Text parts are bounded by the whole-body limit; file parts also by
+    // the per-file limit, checked as they stream in (read_part).
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(limits.max_request_bytes as u64));
     let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     loop {
@@ -132,10 +131,8 @@ async fn read_multipart(
         let name = field.name().unwrap_or("").to_owned();
         let file_name = field.file_name().map(str::to_owned);
         let content_type = field.content_type().map(|mime| mime.to_string());
-        let data = field
-            .bytes()
-            .await
-            .map_err(|error| multipart_error(error, limits))?;
+        let file_limit = file_name.as_ref().map(|_| limits.max_file_bytes);
+        let data = read_part(field, &name, file_limit, limits).await?;
         match file_name {
             Some(file_name) => {
                 if params.files.len() >= limits.max_files {
@@ -161,13 +158,31 @@ async fn read_multipart(
     }
 }
 
+async fn read_part(
+    mut field: multer::Field<'_>,
+    name: &str,
+    file_limit: Option<usize>,
+    limits: Limits,
+) -> Result<Bytes, HttpError> {
+    let mut data = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|error| multipart_error(error, limits))?
+    {
+        data.extend_from_slice(&chunk);
+        if let Some(limit) = file_limit.filter(|limit| data.len() > *limit) {
+            return Err(HttpError::PayloadTooLarge(format!(
+                "{} is larger than the limit of {limit} bytes per file",
+                printable(name)
+            )));
+        }
+    }
+    Ok(Bytes::from(data))
+}
+
 fn multipart_error(error: multer::Error, limits: Limits) -> HttpError {
     match error {
-        multer::Error::FieldSizeExceeded { field_name, .. } => HttpError::PayloadTooLarge(format!(
-            "{} is larger than the limit of {} bytes per file",
-            printable(field_name.as_deref().unwrap_or("a part")),
-            limits.max_file_bytes
-        )),
         multer::Error::StreamSizeExceeded { .. } => too_large(limits),
         multer::Error::StreamReadFailed(ref inner)
             if inner.to_string().contains("length limit exceeded") =>

@@ -1,1 +1,19 @@
-fn main() {}
+//! The published API, driven over HTTP against a real server with a fresh
+//! database per test. Modules mirror the contract's calls.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod attachments;
+mod authorize;
+mod bad_input;
+mod categories;
+mod concurrency;
+mod create_comment;
+mod create_ticket;
+mod idempotency;
+mod residents;
+mod tenancy;
+mod ticket_detail;
+mod tickets;
+mod update_status;

@@ -1,0 +1,326 @@
+//! Shared fixtures for every integration test binary: a real Connecticket
+//! server on an ephemeral port with a fresh database, sessions that carry
+//! credentials, and the binary run as a process.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connecticket::server::{self, ServerConfig};
+use connecticket_domain::auth::DEFAULT_HASH_KEY;
+use connecticket_domain::demo;
+use connecticket_domain::model::ProviderId;
+use connecticket_domain::store::Store;
+use connecticket_domain::AdminService;
+use connecticket_http::Limits;
+use connecticket_store_sqlite::SqliteOptions;
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// How a test server is configured; defaults match `serve`'s.
+#[derive(Clone)]
+pub struct TestOptions {
+    pub demo: bool,
+    pub limits: Limits,
+    pub token_lifetime: chrono::Duration,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        TestOptions {
+            demo: true,
+            limits: Limits::default(),
+            token_lifetime: chrono::Duration::hours(24),
+        }
+    }
+}
+
+/// A running server with its own database, stopped when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub admin: AdminService,
+    pub database_url: String,
+    _dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// A server seeded with the contract's demo data.
+    pub async fn demo() -> Self {
+        Self::spawn(TestOptions::default()).await
+    }
+
+    /// A server on an empty database.
+    pub async fn empty() -> Self {
+        Self::spawn(TestOptions {
+            demo: false,
+            ..TestOptions::default()
+        })
+        .await
+    }
+
+    pub async fn spawn(options: TestOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}", dir.path().join("connecticket.db").display());
+        let store = connecticket::database::open(&database_url, SqliteOptions::default())
+            .await
+            .expect("open the test database");
+        let config = ServerConfig {
+            hash_key: DEFAULT_HASH_KEY.to_owned(),
+            token_lifetime: options.token_lifetime,
+            limits: options.limits,
+            demo: options.demo,
+        };
+        server::prepare(&store, &config).await.expect("seed");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let state = server::app_state(Arc::clone(&store), &config);
+        tokio::spawn(connecticket_http::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base,
+            http: reqwest::Client::new(),
+            admin: AdminService::new(Arc::clone(&store), server::hasher(DEFAULT_HASH_KEY)),
+            store,
+            database_url,
+            _dir: dir,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Authorizes with the given credentials and returns a session.
+    pub async fn login(&self, api_key: &str, api_secret: &str) -> Session {
+        let reply = send(
+            self.http
+                .post(self.url("/api/authorize"))
+                .header("api_key", api_key)
+                .header("api_secret", api_secret),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "authorize: {}", reply.body);
+        Session {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            token: reply.body["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+            api_key: api_key.to_owned(),
+            api_secret: api_secret.to_owned(),
+        }
+    }
+
+    /// The seed's "Example Provider".
+    pub async fn example(&self) -> Session {
+        self.login(demo::DEMO_API_KEY, demo::DEMO_API_SECRET).await
+    }
+
+    /// The second demo provider, "Sunrise Home Care".
+    pub async fn sunrise(&self) -> Session {
+        self.login(demo::SUNRISE_API_KEY, demo::SUNRISE_API_SECRET)
+            .await
+    }
+
+    pub async fn ticket_count(&self, provider: i64) -> usize {
+        use futures::TryStreamExt;
+        let chunks: Vec<_> = self
+            .store
+            .tickets(ProviderId(provider), Default::default())
+            .try_collect()
+            .await
+            .expect("list tickets");
+        chunks.iter().map(Vec::len).sum()
+    }
+}
+
+/// An authorized client of one application.
+#[derive(Clone)]
+pub struct Session {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: String,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+impl Session {
+    pub fn url(&self, call: &str) -> String {
+        format!("{}/api/{}/{call}", self.base, self.token)
+    }
+
+    fn signed(&self, request: RequestBuilder) -> RequestBuilder {
+        request
+            .header("api_key", &self.api_key)
+            .header("api_secret", &self.api_secret)
+    }
+
+    pub fn get(&self, call: &str) -> RequestBuilder {
+        self.signed(self.http.get(self.url(call)))
+    }
+
+    pub fn post(&self, call: &str) -> RequestBuilder {
+        self.signed(self.http.post(self.url(call)))
+    }
+
+    /// Creates a ticket from form parameters and returns its id.
+    pub async fn create_ticket(&self, form: &[(&str, &str)]) -> i64 {
+        let reply = send(self.post("create_ticket").form(form)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "create_ticket: {}",
+            reply.body
+        );
+        reply.body["ticket_id"].as_i64().expect("ticket_id")
+    }
+
+    pub async fn detail(&self, id: i64) -> Reply {
+        send(self.get(&format!("ticket_detail?id={id}"))).await
+    }
+}
+
+/// A response with its JSON body (or `Value::Null` if it was not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the contract's failure envelope.
+    pub fn assert_failure(&self, status: StatusCode, message: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(
+            self.body,
+            serde_json::json!({"status": false, "message": message}),
+            "for status {status}"
+        );
+    }
+
+    /// Asserts a failure whose message starts with `prefix`.
+    pub fn assert_failure_starting(&self, status: StatusCode, prefix: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.body["status"], Value::Bool(false));
+        let message = self.body["message"].as_str().expect("message");
+        assert!(
+            message.starts_with(prefix),
+            "message {message:?} should start with {prefix:?}"
+        );
+    }
+}
+
+pub async fn send(request: RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body").to_vec();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        bytes,
+    }
+}
+
+/// The `connecticket` binary run as a separate process.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_connecticket"))
+}
+
+/// Runs an admin command; returns (success, stdout, stderr).
+pub fn admin(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(binary())
+        .arg("--database")
+        .arg(database_url)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run connecticket");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A `connecticket serve` process on an ephemeral port.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    pub fn start(database_url: &str, extra: &[&str]) -> Self {
+        let mut child = Command::new(binary())
+            .arg("--database")
+            .arg(database_url)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start connecticket serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("read the listening line");
+        let base = line
+            .trim()
+            .strip_prefix("connecticket listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        ServerProcess { child, base }
+    }
+
+    /// Sends SIGKILL: no shutdown, no flushing, as in a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("connecticket.db").display())
+}
+
+pub async fn wait_briefly() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
