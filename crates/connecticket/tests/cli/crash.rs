@@ -1,0 +1,106 @@
+//! A server killed with SIGKILL while clients create tickets loses nothing
+//! it acknowledged.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
+use reqwest::StatusCode;
+
+use crate::support::{send, sqlite_url, ServerProcess};
+
+async fn authorize(http: &reqwest::Client, base: &str) -> String {
+    let reply = send(
+        http.post(format!("{base}/api/authorize"))
+            .header("api_key", DEMO_API_KEY)
+            .header("api_secret", DEMO_API_SECRET),
+    )
+    .await;
+    reply.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_tickets_survive_sigkill() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = sqlite_url(dir.path());
+    let mut server = ServerProcess::start(&db, &["--demo"]);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let token = authorize(&http, &server.base).await;
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let (http, base, token, acknowledged) = (
+                http.clone(),
+                server.base.clone(),
+                token.clone(),
+                Arc::clone(&acknowledged),
+            );
+            tokio::spawn(async move {
+                // Bounded: stops at the kill, or after 2,000 attempts.
+                for n in 0..2_000 {
+                    let title = format!("writer {writer} ticket {n}");
+                    let sent = http
+                        .post(format!("{base}/api/{token}/create_ticket"))
+                        .header("api_key", DEMO_API_KEY)
+                        .header("api_secret", DEMO_API_SECRET)
+                        .form(&[("title", title.as_str()), ("resident_id", "501333996")])
+                        .send()
+                        .await;
+                    let Ok(response) = sent else { return };
+                    if response.status() != StatusCode::OK {
+                        return;
+                    }
+                    let Ok(body) = response.json::<serde_json::Value>().await else {
+                        return;
+                    };
+                    if let Some(id) = body["ticket_id"].as_i64() {
+                        acknowledged.lock().expect("lock").push((id, title));
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the writers get going, then kill the server mid-stream.
+    while acknowledged.lock().expect("lock").len() < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() >= 200);
+
+    let restarted = ServerProcess::start(&db, &["--demo"]);
+    let token = authorize(&http, &restarted.base).await;
+    let listed = send(
+        http.get(format!("{}/api/{token}/tickets", restarted.base))
+            .header("api_key", DEMO_API_KEY)
+            .header("api_secret", DEMO_API_SECRET),
+    )
+    .await;
+    let stored: std::collections::HashMap<i64, String> = listed.body["ticket"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_i64().expect("id"),
+                t["title"].as_str().expect("title").to_owned(),
+            )
+        })
+        .collect();
+    for (id, title) in &acknowledged {
+        assert_eq!(
+            stored.get(id),
+            Some(title),
+            "acknowledged ticket {id} was lost"
+        );
+    }
+}

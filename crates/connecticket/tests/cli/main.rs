@@ -1,0 +1,8 @@
+//! The binary as an operator and a crash see it: admin subcommands run as
+//! processes, and a server killed mid-write.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod admin;
+mod crash;
