@@ -8,10 +8,10 @@ use crate::auth::{generate_api_key, generate_api_secret, SecretHasher};
 use crate::error::{DomainError, DomainResult, Entity};
 use crate::model::{
     Application, Category, Employee, Fixed, NewApplication, NewCategory, NewComment, NewEmployee,
-    NewProvider, NewResident, NewTicket, Provider, ProviderId,
+    NewProvider, NewResident, NewTicket, Provider, ProviderId, Resident,
 };
 use crate::params::check_length;
-use crate::store::Store;
+use crate::store::{RowStream, Store};
 use crate::time;
 
 /// The operator's use cases, behind the admin subcommands and the demo seed.
@@ -161,6 +161,11 @@ impl AdminService {
             .store
             .create_residents(provider_id, residents, time::now())
             .await?)
+    }
+
+    /// Streams a provider's residents, ordered by id.
+    pub fn residents(&self, provider_id: ProviderId) -> RowStream<Resident> {
+        self.store.residents(provider_id, None)
     }
 
     pub async fn create_category(

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use connecticket_domain::service::{resident_from_fields, RESIDENT_FIELDS};
+use futures::StreamExt;
 
 use super::AdminContext;
 
@@ -21,6 +22,11 @@ pub enum ResidentCommand {
     },
     /// Print the CSV header that `import` accepts.
     CsvHeader,
+    /// List a provider's residents (id, names, location) as CSV.
+    List {
+        #[arg(long)]
+        provider: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +114,24 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
             }
         }
         ResidentCommand::CsvHeader => println!("{}", RESIDENT_FIELDS.join(",")),
+        ResidentCommand::List { provider } => {
+            let provider = context.provider(provider).await?;
+            let mut out = csv::Writer::from_writer(std::io::stdout());
+            out.write_record(["id", "first_name", "last_name", "location", "state"])?;
+            let mut chunks = context.admin.residents(provider);
+            while let Some(chunk) = chunks.next().await {
+                for r in chunk? {
+                    out.write_record([
+                        r.id.to_string().as_str(),
+                        &r.first_name,
+                        r.last_name.as_deref().unwrap_or(""),
+                        r.location.as_deref().unwrap_or(""),
+                        &r.state,
+                    ])?;
+                }
+            }
+            out.flush()?;
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{send, TestApp};
+use crate::support::{send, Fields, TestApp};
 
 #[tokio::test]
 async fn the_seed_example_creates_a_ticket_from_query_parameters() {
@@ -151,7 +151,7 @@ async fn text_that_looks_like_sql_or_html_is_stored_verbatim() {
 async fn create_ticket_validates_and_writes_nothing_on_error() {
     let app = TestApp::demo().await;
     let session = app.example().await;
-    let cases: Vec<(Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    let cases: Vec<(Fields, StatusCode, &str)> = vec![
         (vec![("resident_id", "501333996")], StatusCode::UNPROCESSABLE_ENTITY, "title/regarding required"),
         (vec![("title", "   "), ("resident_id", "501333996")], StatusCode::UNPROCESSABLE_ENTITY, "title/regarding required"),
         (vec![("title", "x")], StatusCode::UNPROCESSABLE_ENTITY, "resident_id required"),

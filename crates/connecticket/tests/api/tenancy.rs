@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{send, Reply, TestApp};
+use crate::support::{send, Fields, Reply, TestApp};
 
 fn ids(body: &Value, key: &str) -> Vec<i64> {
     body[key]
@@ -90,7 +90,7 @@ async fn writes_against_foreign_records_look_like_missing_ones_and_change_nothin
     let app = TestApp::demo().await;
     let sunrise = app.sunrise().await;
     let example = app.example().await;
-    let pairs: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, &str)> = vec![
+    let pairs: Vec<(Fields, Fields, &str)> = vec![
         (
             vec![("id", "202"), ("status", "Closed")],
             vec![("id", "987654"), ("status", "Closed")],

@@ -310,4 +310,9 @@ fn csv_import_is_all_or_nothing_with_a_row_report() {
     assert!(imported.starts_with("imported 3 residents"), "{imported}");
     // The failed import wrote nothing: the good one's ids start at the first.
     assert!(imported.contains("ids 1 to 3"), "{imported}");
+    let listed = ok(&db, &["resident", "list", "--provider", &provider]);
+    assert_eq!(
+        listed,
+        "id,first_name,last_name,location,state\n1,Ada,Lovelace,Room 1,active\n2,\"Grace, Jr.\",Hopper,Room 2,active\n3,Alan,Turing,,active\n"
+    );
 }

@@ -22,6 +22,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+/// Form parameters, as tests write them.
+pub type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 /// How a test server is configured; defaults match `serve`'s.
 #[derive(Clone)]
 pub struct TestOptions {
