@@ -18,6 +18,7 @@ pub mod params;
 pub mod service;
 pub mod store;
 pub mod time;
+pub mod transfer;
 pub mod workflow;
 
 pub use error::{DomainError, Entity, StoreError};

@@ -19,6 +19,7 @@ use crate::model::{
     NewEmployee, NewProvider, NewResident, NewTicket, Page, Provider, ProviderId, Resident,
     StatusChange, Ticket, TicketDetail, TicketQuery,
 };
+use crate::transfer::Record;
 use crate::workflow::TicketStatus;
 
 /// A list answer: chunks of rows, read lazily while the client receives them.
@@ -141,4 +142,12 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<i64>>;
     async fn create_category(&self, category: NewCategory) -> StoreResult<Category>;
+
+    // ----- data moves (see `transfer`)
+    /// Every record of every table, in `Table::ALL` order and by primary key
+    /// within a table, read from one consistent snapshot.
+    fn export(&self) -> RowStream<Record>;
+    /// Writes exported records, keeping their ids, into an empty database in
+    /// one transaction; refuses a database that holds anything.
+    async fn import(&self, records: RowStream<Record>) -> StoreResult<u64>;
 }

@@ -17,6 +17,7 @@ mod idempotency;
 mod migrate;
 mod readers;
 mod rows;
+mod transfer;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +32,9 @@ use connecticket_domain::model::{
     StatusChange, Ticket, TicketDetail, TicketQuery,
 };
 use connecticket_domain::store::{IdempotencyClaim, RowStream, StatusUpdate, Store, Written};
+use connecticket_domain::transfer::Record;
 use connecticket_domain::StoreError;
+use futures::StreamExt;
 
 pub use migrate::MIGRATIONS;
 use readers::Readers;
@@ -286,5 +289,28 @@ impl Store for SqliteStore {
         self.writer
             .write(move |conn| admin::create_category(conn, &category))
             .await
+    }
+
+    fn export(&self) -> RowStream<Record> {
+        self.readers.stream(transfer::export)
+    }
+
+    async fn import(&self, mut records: RowStream<Record>) -> Result<u64> {
+        // The writer job reads the records as they arrive, so a large move
+        // never sits in memory whole; it is still one transaction.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+        let feed = async move {
+            while let Some(chunk) = records.next().await {
+                let failed = chunk.is_err();
+                if sender.send(chunk).await.is_err() || failed {
+                    break;
+                }
+            }
+        };
+        let write = self
+            .writer
+            .write(move |conn| transfer::import(conn, &mut receiver));
+        let ((), written) = tokio::join!(feed, write);
+        written
     }
 }

@@ -1,15 +1,24 @@
 //! Choosing and opening the storage backend from a database URL.
 //!
-//! The scheme decides: `sqlite://PATH` (or `sqlite:PATH`). Anything else is
-//! refused instead of being guessed at: a mistyped URL must not silently
-//! create an empty database.
+//! The scheme decides: `sqlite://PATH` (or `sqlite:PATH`) or
+//! `postgres://…` (`postgresql://…`). Anything else is refused instead of
+//! being guessed at: a mistyped URL must not silently create an empty
+//! database.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use connecticket_domain::store::Store;
+use connecticket_store_postgres::{PostgresOptions, PostgresStore};
 use connecticket_store_sqlite::{SqliteOptions, SqliteStore};
+
+/// Tuning for whichever backend the URL selects.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    pub sqlite: SqliteOptions,
+    pub postgres: PostgresOptions,
+}
 
 /// A SQLite file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/connecticket.db";
@@ -35,12 +44,12 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(url.to_owned()));
         }
-        bail!("unsupported database URL; use sqlite://PATH (the default is {DEFAULT_DATABASE_URL})")
+        bail!("unsupported database URL; use sqlite://PATH or postgres://USER@HOST/DATABASE (the default is {DEFAULT_DATABASE_URL})")
     }
 }
 
 /// Opens the store the URL names, creating a SQLite file's directory.
-pub async fn open(url: &str, sqlite: SqliteOptions) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(url: &str, options: StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
     match DatabaseUrl::parse(url)? {
         DatabaseUrl::Sqlite(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -48,13 +57,16 @@ pub async fn open(url: &str, sqlite: SqliteOptions) -> anyhow::Result<Arc<dyn St
                     format!("cannot create the data directory {}", parent.display())
                 })?;
             }
-            let store = SqliteStore::open(&path, sqlite)
+            let store = SqliteStore::open(&path, options.sqlite)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => {
-            bail!("this build does not support PostgreSQL yet; use sqlite://PATH")
+        DatabaseUrl::Postgres(url) => {
+            let store = PostgresStore::open(&url, options.postgres)
+                .await
+                .context("cannot open the PostgreSQL database")?;
+            Ok(Arc::new(store))
         }
     }
 }
@@ -76,5 +88,11 @@ mod tests {
         assert!(DatabaseUrl::parse("data/x.db").is_err());
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert_eq!(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1/test").ok(),
+            Some(DatabaseUrl::Postgres(
+                "postgres://postgres@127.0.0.1/test".into()
+            ))
+        );
     }
 }

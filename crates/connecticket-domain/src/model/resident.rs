@@ -3,7 +3,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::ProviderId;
 
 /// A person cared for by a provider. The fields are the seed's 31 keys.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Resident {
     pub id: i64,
     pub provider_id: ProviderId,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::ProviderId;
 use crate::workflow::{CategoryRating, TicketStatus};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ticket {
     pub id: i64,
     pub provider_id: ProviderId,

@@ -15,9 +15,10 @@ use clap::{Parser, Subcommand};
 use connecticket_domain::auth::DEFAULT_HASH_KEY;
 use connecticket_domain::model::ProviderId;
 use connecticket_domain::AdminService;
+use connecticket_store_postgres::PostgresOptions;
 use connecticket_store_sqlite::SqliteOptions;
 
-use crate::database::{self, DEFAULT_DATABASE_URL};
+use crate::database::{self, StoreOptions, DEFAULT_DATABASE_URL};
 use crate::server::hasher;
 use crate::telemetry::LogFormat;
 
@@ -28,7 +29,8 @@ use crate::telemetry::LogFormat;
     about = "Care-coordination tickets about residents: the server and its admin commands"
 )]
 pub struct Cli {
-    /// Database URL: sqlite://PATH (created on first start).
+    /// Database URL: sqlite://PATH (created on first start) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long = "database", env = "CONNECTICKET_DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
     pub database: String,
 
@@ -37,6 +39,15 @@ pub struct Cli {
     /// credential.
     #[arg(long, env = "CONNECTICKET_HASH_KEY", global = true, default_value = DEFAULT_HASH_KEY, hide_default_value = true, hide_env_values = true)]
     pub hash_key: String,
+
+    /// Most PostgreSQL connections this process keeps open.
+    #[arg(
+        long,
+        env = "CONNECTICKET_PG_POOL_SIZE",
+        global = true,
+        default_value_t = 10
+    )]
+    pub pg_pool_size: u32,
 
     /// Log line format (on stderr).
     #[arg(
@@ -50,6 +61,18 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    pub(crate) fn store_options(&self, sqlite: SqliteOptions) -> StoreOptions {
+        StoreOptions {
+            sqlite,
+            postgres: PostgresOptions {
+                pool_size: self.pg_pool_size,
+                ..PostgresOptions::default()
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,7 +103,8 @@ pub(crate) struct AdminContext {
 
 impl AdminContext {
     async fn open(cli: &Cli) -> anyhow::Result<Self> {
-        let store = database::open(&cli.database, SqliteOptions::default()).await?;
+        let store =
+            database::open(&cli.database, cli.store_options(SqliteOptions::default())).await?;
         Ok(AdminContext {
             admin: AdminService::new(Arc::clone(&store), hasher(&cli.hash_key)),
         })

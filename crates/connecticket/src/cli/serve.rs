@@ -43,13 +43,10 @@ pub struct ServeArgs {
 }
 
 pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
-    let store = database::open(
-        &cli.database,
-        SqliteOptions {
-            read_connections: args.sqlite_readers,
-        },
-    )
-    .await?;
+    let sqlite = SqliteOptions {
+        read_connections: args.sqlite_readers,
+    };
+    let store = database::open(&cli.database, cli.store_options(sqlite)).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -1,0 +1,283 @@
+//! Moving a whole database from one backend to another, and proving that
+//! nothing was lost or altered.
+//!
+//! A backend exports every record of every table (hashes, tokens and
+//! attachment bytes included) in a fixed order, and imports such a stream
+//! into an empty database in one transaction. The checksums are computed
+//! here, from the records, identically for every backend: if source and
+//! target export the same records, they hold the same data.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::error::{DomainError, DomainResult, StoreResult};
+use crate::model::{Employee, Provider, ProviderId, Resident, Ticket};
+use crate::store::{RowStream, Store};
+use crate::workflow::{CategoryRating, TicketStatus};
+
+/// Every table, in the order that satisfies foreign keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Providers,
+    Employees,
+    Applications,
+    AccessTokens,
+    Residents,
+    Categories,
+    Tickets,
+    TicketCategories,
+    Comments,
+    Attachments,
+    TicketStatusChanges,
+    IdempotencyKeys,
+}
+
+impl Table {
+    pub const ALL: [Table; 12] = [
+        Table::Providers,
+        Table::Employees,
+        Table::Applications,
+        Table::AccessTokens,
+        Table::Residents,
+        Table::Categories,
+        Table::Tickets,
+        Table::TicketCategories,
+        Table::Comments,
+        Table::Attachments,
+        Table::TicketStatusChanges,
+        Table::IdempotencyKeys,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Providers => "providers",
+            Table::Employees => "employees",
+            Table::Applications => "applications",
+            Table::AccessTokens => "access_tokens",
+            Table::Residents => "residents",
+            Table::Categories => "categories",
+            Table::Tickets => "tickets",
+            Table::TicketCategories => "ticket_categories",
+            Table::Comments => "comments",
+            Table::Attachments => "attachments",
+            Table::TicketStatusChanges => "ticket_status_changes",
+            Table::IdempotencyKeys => "idempotency_keys",
+        }
+    }
+}
+
+fn hex<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&hex::encode(bytes))
+}
+
+fn hex_bytes<S: Serializer>(bytes: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    hex(bytes, serializer)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredApplication {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub employee_id: i64,
+    pub name: String,
+    pub api_key: String,
+    #[serde(serialize_with = "hex")]
+    pub secret_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredToken {
+    pub id: i64,
+    pub application_id: i64,
+    #[serde(serialize_with = "hex")]
+    pub token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredCategory {
+    pub id: i64,
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredTicket {
+    pub ticket: Ticket,
+    pub application_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRating {
+    pub ticket_id: i64,
+    pub category_id: i64,
+    pub status: CategoryRating,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredComment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub category_id: Option<i64>,
+    pub employee_id: i64,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredAttachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub file_size: i64,
+    #[serde(serialize_with = "hex_bytes")]
+    pub data: Bytes,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredStatusChange {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub employee_id: i64,
+    pub application_id: Option<i64>,
+    pub from_status: Option<TicketStatus>,
+    pub to_status: TicketStatus,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredIdempotencyKey {
+    pub application_id: i64,
+    pub key: String,
+    #[serde(serialize_with = "hex")]
+    pub fingerprint: Vec<u8>,
+    pub result_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row of one table, every column included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Record {
+    Provider(Provider),
+    Employee(Employee),
+    Application(StoredApplication),
+    AccessToken(StoredToken),
+    Resident(Resident),
+    Category(StoredCategory),
+    Ticket(StoredTicket),
+    TicketCategory(StoredRating),
+    Comment(StoredComment),
+    Attachment(StoredAttachment),
+    StatusChange(StoredStatusChange),
+    IdempotencyKey(StoredIdempotencyKey),
+}
+
+impl Record {
+    pub fn table(&self) -> Table {
+        match self {
+            Record::Provider(_) => Table::Providers,
+            Record::Employee(_) => Table::Employees,
+            Record::Application(_) => Table::Applications,
+            Record::AccessToken(_) => Table::AccessTokens,
+            Record::Resident(_) => Table::Residents,
+            Record::Category(_) => Table::Categories,
+            Record::Ticket(_) => Table::Tickets,
+            Record::TicketCategory(_) => Table::TicketCategories,
+            Record::Comment(_) => Table::Comments,
+            Record::Attachment(_) => Table::Attachments,
+            Record::StatusChange(_) => Table::TicketStatusChanges,
+            Record::IdempotencyKey(_) => Table::IdempotencyKeys,
+        }
+    }
+}
+
+/// Row count and SHA-256 over the rows of one table, in export order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSummary {
+    pub table: Table,
+    pub rows: u64,
+    pub checksum: String,
+}
+
+/// Summarises every table of a store from its export.
+pub async fn summarize(store: &dyn Store) -> DomainResult<Vec<TableSummary>> {
+    let mut digests: Vec<(Table, u64, Sha256)> = Table::ALL
+        .iter()
+        .map(|table| (*table, 0, Sha256::new()))
+        .collect();
+    let mut records = store.export();
+    while let Some(chunk) = records.try_next().await? {
+        for record in chunk {
+            let canonical = serde_json::to_vec(&record)
+                .map_err(|e| DomainError::Conflict(format!("cannot encode a record: {e}")))?;
+            let slot = &mut digests[record.table() as usize];
+            slot.1 += 1;
+            slot.2.update((canonical.len() as u64).to_be_bytes());
+            slot.2.update(&canonical);
+        }
+    }
+    Ok(digests
+        .into_iter()
+        .map(|(table, rows, digest)| TableSummary {
+            table,
+            rows,
+            checksum: hex::encode(digest.finalize()),
+        })
+        .collect())
+}
+
+/// The outcome of a verified move.
+#[derive(Debug, Clone)]
+pub struct MoveReport {
+    pub records: u64,
+    pub tables: Vec<TableSummary>,
+}
+
+/// Copies everything from `source` into the empty `target` in one
+/// transaction, then verifies both hold the same records. The target is
+/// left untouched if it is not empty or the copy fails.
+pub async fn move_all(source: &dyn Store, target: &dyn Store) -> DomainResult<MoveReport> {
+    let records = target.import(source.export()).await?;
+    let expected = summarize(source).await?;
+    let found = summarize(target).await?;
+    for (want, got) in expected.iter().zip(&found) {
+        if want != got {
+            return Err(DomainError::Conflict(format!(
+                "verification failed for table {}: source has {} rows ({}), target has {} rows ({})",
+                want.table.name(),
+                want.rows,
+                want.checksum,
+                got.rows,
+                got.checksum
+            )));
+        }
+    }
+    Ok(MoveReport {
+        records,
+        tables: found,
+    })
+}
+
+/// What `import` needs from the records it is fed, checked per table so
+/// that a backend can insert in order.
+pub type RecordStream = RowStream<Record>;
+
+/// Convenience for backends: the error an import into a non-empty target
+/// returns.
+pub fn target_not_empty() -> crate::StoreError {
+    crate::StoreError::Conflict(
+        "the target database is not empty; a move only writes into an empty database".to_owned(),
+    )
+}
+
+pub type ImportResult = StoreResult<u64>;
