@@ -60,7 +60,7 @@ fn token(row: &PgRow) -> RowResult<Record> {
     }))
 }
 fn resident(row: &PgRow) -> RowResult<Record> {
-    Ok(Record::Resident(rows::resident(row)?))
+    Ok(Record::Resident(Box::new(rows::resident(row)?)))
 }
 fn category(row: &PgRow) -> RowResult<Record> {
     Ok(Record::Category(StoredCategory {
@@ -71,10 +71,10 @@ fn category(row: &PgRow) -> RowResult<Record> {
     }))
 }
 fn ticket(row: &PgRow) -> RowResult<Record> {
-    Ok(Record::Ticket(StoredTicket {
+    Ok(Record::Ticket(Box::new(StoredTicket {
         ticket: rows::ticket(row)?,
         application_id: row.try_get(18)?,
-    }))
+    })))
 }
 fn rating(row: &PgRow) -> RowResult<Record> {
     Ok(Record::TicketCategory(StoredRating {
@@ -252,16 +252,16 @@ async fn insert(conn: &mut PgConnection, record: &Record) -> RowResult<()> {
             .bind(to_epoch(r.created_at)).bind(to_epoch(r.updated_at)),
         Record::Category(c) => sqlx::query("INSERT INTO categories (id, provider_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(c.id).bind(c.provider_id.0).bind(&c.name).bind(to_epoch(c.created_at)),
-        Record::Ticket(StoredTicket { ticket: t, application_id }) => sqlx::query(
+        Record::Ticket(stored) => sqlx::query(
             "INSERT INTO tickets (id, provider_id, title, resident_id, employee_id, urgency_status_id,
                  ticket_status, ticket_type, state, sms, email, sent_to_family, sent_to_healthcare_pro,
                  sent_to_primary, start_date, end_date, created_at, updated_at, application_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
-            .bind(t.id).bind(t.provider_id.0).bind(&t.title).bind(t.resident_id).bind(t.employee_id)
-            .bind(t.urgency_status_id).bind(t.ticket_status.as_str()).bind(&t.ticket_type).bind(t.state)
-            .bind(t.sms).bind(t.email).bind(t.sent_to_family).bind(t.sent_to_healthcare_pro)
-            .bind(t.sent_to_primary).bind(iso_date(t.start_date)).bind(iso_date(t.end_date))
-            .bind(to_epoch(t.created_at)).bind(to_epoch(t.updated_at)).bind(application_id),
+            .bind(stored.ticket.id).bind(stored.ticket.provider_id.0).bind(&stored.ticket.title).bind(stored.ticket.resident_id).bind(stored.ticket.employee_id)
+            .bind(stored.ticket.urgency_status_id).bind(stored.ticket.ticket_status.as_str()).bind(&stored.ticket.ticket_type).bind(stored.ticket.state)
+            .bind(stored.ticket.sms).bind(stored.ticket.email).bind(stored.ticket.sent_to_family).bind(stored.ticket.sent_to_healthcare_pro)
+            .bind(stored.ticket.sent_to_primary).bind(iso_date(stored.ticket.start_date)).bind(iso_date(stored.ticket.end_date))
+            .bind(to_epoch(stored.ticket.created_at)).bind(to_epoch(stored.ticket.updated_at)).bind(stored.application_id),
         Record::TicketCategory(r) => sqlx::query("INSERT INTO ticket_categories (ticket_id, category_id, status) VALUES ($1, $2, $3)")
             .bind(r.ticket_id).bind(r.category_id).bind(r.status.as_str()),
         Record::Comment(c) => sqlx::query(

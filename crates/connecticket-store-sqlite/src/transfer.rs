@@ -64,17 +64,17 @@ fn record(table: Table, row: &Row<'_>) -> rusqlite::Result<Record> {
             expires_at: from_epoch(row.get(4)?),
             revoked_at: opt_time(row, 5)?,
         }),
-        Table::Residents => Record::Resident(rows::resident(row)?),
+        Table::Residents => Record::Resident(Box::new(rows::resident(row)?)),
         Table::Categories => Record::Category(StoredCategory {
             id: row.get(0)?,
             provider_id: ProviderId(row.get(1)?),
             name: row.get(2)?,
             created_at: from_epoch(row.get(3)?),
         }),
-        Table::Tickets => Record::Ticket(StoredTicket {
+        Table::Tickets => Record::Ticket(Box::new(StoredTicket {
             ticket: rows::ticket(row)?,
             application_id: row.get(18)?,
-        }),
+        })),
         Table::TicketCategories => Record::TicketCategory(StoredRating {
             ticket_id: row.get(0)?,
             category_id: row.get(1)?,
@@ -202,15 +202,15 @@ fn insert(conn: &Connection, record: &Record) -> Result<()> {
             "INSERT INTO categories (id, provider_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![c.id, c.provider_id.0, c.name, to_epoch(c.created_at)],
         ),
-        Record::Ticket(StoredTicket { ticket: t, application_id }) => conn.execute(
+        Record::Ticket(stored) => conn.execute(
             "INSERT INTO tickets (id, provider_id, title, resident_id, employee_id, urgency_status_id,
                  ticket_status, ticket_type, state, sms, email, sent_to_family, sent_to_healthcare_pro,
                  sent_to_primary, start_date, end_date, created_at, updated_at, application_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-            params![t.id, t.provider_id.0, t.title, t.resident_id, t.employee_id, t.urgency_status_id,
-                    t.ticket_status.as_str(), t.ticket_type, t.state, t.sms, t.email, t.sent_to_family,
-                    t.sent_to_healthcare_pro, t.sent_to_primary, iso_date(t.start_date),
-                    iso_date(t.end_date), to_epoch(t.created_at), to_epoch(t.updated_at), application_id],
+            params![stored.ticket.id, stored.ticket.provider_id.0, stored.ticket.title, stored.ticket.resident_id, stored.ticket.employee_id, stored.ticket.urgency_status_id,
+                    stored.ticket.ticket_status.as_str(), stored.ticket.ticket_type, stored.ticket.state, stored.ticket.sms, stored.ticket.email, stored.ticket.sent_to_family,
+                    stored.ticket.sent_to_healthcare_pro, stored.ticket.sent_to_primary, iso_date(stored.ticket.start_date),
+                    iso_date(stored.ticket.end_date), to_epoch(stored.ticket.created_at), to_epoch(stored.ticket.updated_at), stored.application_id],
         ),
         Record::TicketCategory(r) => conn.execute(
             "INSERT INTO ticket_categories (ticket_id, category_id, status) VALUES (?1, ?2, ?3)",
