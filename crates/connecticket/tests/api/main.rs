@@ -2,6 +2,7 @@
 //! database per test. Modules mirror the contract's calls.
 
 #[path = "../support/mod.rs"]
+#[macro_use]
 mod support;
 
 mod attachments;

@@ -39,33 +39,33 @@ fn seed_resident(id: i64, first_name: &str, resident_type_id: Value) -> Value {
     })
 }
 
-#[tokio::test]
-async fn all_residents_answers_the_seed_example_field_for_field() {
-    let app = TestApp::demo().await;
-    let session = app.example().await;
-    let reply = send(session.get("all_residents")).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body["status"], "Success");
-    let residents = reply.body["residents"].as_array().expect("residents");
-    // Ordered by id.
-    assert_eq!(
-        residents,
-        &vec![
-            seed_resident(501333996, "Test Doctor", json!(1058366525)),
-            seed_resident(889283349, "Test Case (Provider Type)", Value::Null),
-        ]
-    );
-    assert!(residents
-        .iter()
-        .all(|r| r.as_object().map(|o| o.len()) == Some(31)));
-}
+backend_tests! {
+    async fn all_residents_answers_the_seed_example_field_for_field() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let reply = send(session.get("all_residents")).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.body["status"], "Success");
+        let residents = reply.body["residents"].as_array().expect("residents");
+        // Ordered by id.
+        assert_eq!(
+            residents,
+            &vec![
+                seed_resident(501333996, "Test Doctor", json!(1058366525)),
+                seed_resident(889283349, "Test Case (Provider Type)", Value::Null),
+            ]
+        );
+        assert!(residents
+            .iter()
+            .all(|r| r.as_object().map(|o| o.len()) == Some(31)));
+    }
 
-#[tokio::test]
-async fn all_residents_pages() {
-    let app = TestApp::demo().await;
-    let session = app.example().await;
-    let reply = send(session.get("all_residents?page=2&per_page=1")).await;
-    let residents = reply.body["residents"].as_array().expect("residents");
-    assert_eq!(residents.len(), 1);
-    assert_eq!(residents[0]["id"], 889283349);
+    async fn all_residents_pages() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let reply = send(session.get("all_residents?page=2&per_page=1")).await;
+        let residents = reply.body["residents"].as_array().expect("residents");
+        assert_eq!(residents.len(), 1);
+        assert_eq!(residents[0]["id"], 889283349);
+    }
 }

@@ -1,14 +1,51 @@
 //! Shared fixtures for every integration test binary: a real Connecticket
 //! server on an ephemeral port with a fresh database, sessions that carry
 //! credentials, and the binary run as a process.
+//!
+//! Every scenario written inside `backend_tests! { … }` runs twice, as
+//! `<name>::sqlite` and `<name>::postgres`: one set of test sources, both
+//! backends. The PostgreSQL server is `CONNECTICKET_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`); each test gets its
+//! own database there, dropped when the test ends.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros, unused_imports)]
+
+mod database;
+
+pub use database::{Backend, TestDatabase};
+
+/// Expands each `async fn name() { … }` into a module `name` holding the
+/// scenario and one test per backend.
+macro_rules! backend_tests {
+    ($( $(#[doc = $doc:literal])* async fn $name:ident() $body:block )*) => {
+        $(
+            $(#[doc = $doc])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn scenario() $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    crate::support::Backend::Sqlite.run(scenario()).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    crate::support::Backend::Postgres.run(scenario()).await
+                }
+            }
+        )*
+    };
+}
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use connecticket::database::StoreOptions;
 use connecticket::server::{self, ServerConfig};
 use connecticket_domain::auth::DEFAULT_HASH_KEY;
 use connecticket_domain::demo;
@@ -16,7 +53,6 @@ use connecticket_domain::model::ProviderId;
 use connecticket_domain::store::Store;
 use connecticket_domain::AdminService;
 use connecticket_http::Limits;
-use connecticket_store_sqlite::SqliteOptions;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -50,7 +86,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub admin: AdminService,
     pub database_url: String,
-    _dir: TempDir,
+    _database: TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -78,9 +114,9 @@ impl TestApp {
     }
 
     pub async fn spawn(options: TestOptions) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}", dir.path().join("connecticket.db").display());
-        let store = connecticket::database::open(&database_url, SqliteOptions::default())
+        let database = TestDatabase::create(Backend::current()).await;
+        let database_url = database.url.clone();
+        let store = connecticket::database::open(&database_url, StoreOptions::default())
             .await
             .expect("open the test database");
         let config = ServerConfig {
@@ -105,7 +141,7 @@ impl TestApp {
             admin: AdminService::new(Arc::clone(&store), server::hasher(DEFAULT_HASH_KEY)),
             store,
             database_url,
-            _dir: dir,
+            _database: database,
             shutdown: Some(shutdown),
         }
     }
@@ -318,10 +354,6 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-pub fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("connecticket.db").display())
 }
 
 pub async fn wait_briefly() {
