@@ -314,3 +314,28 @@ impl Store for SqliteStore {
         written
     }
 }
+
+impl SqliteStore {
+    /// Writes a consistent copy of the database to `destination` while the
+    /// server keeps serving (`VACUUM INTO` reads one snapshot). The
+    /// destination must not exist.
+    pub async fn backup_to(&self, destination: &Path) -> Result<()> {
+        if destination.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; choose a new file",
+                destination.display()
+            )));
+        }
+        let source = self.path.clone();
+        let destination = destination.to_string_lossy().into_owned();
+        tokio::task::spawn_blocking(move || {
+            let connection = connection::open_writer(&source)?;
+            connection
+                .execute("VACUUM INTO ?1", [destination])
+                .map_err(internal)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("the backup task failed: {e}")))?
+    }
+}

@@ -4,6 +4,7 @@
 
 mod application;
 mod category;
+mod db;
 mod employee;
 mod provider;
 mod resident;
@@ -94,6 +95,9 @@ pub enum Command {
     /// Manage a provider's categories.
     #[command(subcommand)]
     Category(category::CategoryCommand),
+    /// Move, verify and back up whole databases.
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 /// What every admin command gets: the operator's use cases.
@@ -117,12 +121,14 @@ impl AdminContext {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Serve(args) = &cli.command {
-        return serve::run(&cli, args).await;
+    match &cli.command {
+        Command::Serve(args) => return serve::run(&cli, args).await,
+        Command::Db(command) => return db::run(&cli, command).await,
+        _ => {}
     }
     let context = AdminContext::open(&cli).await?;
     match cli.command {
-        Command::Serve(_) => Ok(()),
+        Command::Serve(_) | Command::Db(_) => Ok(()),
         Command::Provider(command) => provider::run(&context, command).await,
         Command::Employee(command) => employee::run(&context, command).await,
         Command::Application(command) => application::run(&context, command).await,

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use reqwest::StatusCode;
 
-use crate::support::{admin, send, sqlite_url, ServerProcess};
+use crate::support::{admin, send, Backend, ServerProcess, TestDatabase};
 
 /// Pulls `label: value` out of command output.
 fn field(output: &str, label: &str) -> String {
@@ -35,10 +35,10 @@ fn fails(database: &str, args: &[&str]) -> String {
     stderr
 }
 
-#[tokio::test]
+backend_tests! {
 async fn an_operator_sets_up_a_provider_without_sql_and_a_client_uses_it() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = sqlite_url(dir.path());
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
     let provider = created_id(&ok(
         &db,
         &[
@@ -173,10 +173,10 @@ async fn an_operator_sets_up_a_provider_without_sql_and_a_client_uses_it() {
         .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
 }
 
-#[test]
-fn admin_commands_refuse_bad_input_clearly() {
+async fn admin_commands_refuse_bad_input_clearly() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = sqlite_url(dir.path());
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
     assert!(fails(
         &db,
         &[
@@ -241,10 +241,10 @@ fn admin_commands_refuse_bad_input_clearly() {
     assert!(!bare.exists());
 }
 
-#[test]
-fn csv_import_is_all_or_nothing_with_a_row_report() {
+async fn csv_import_is_all_or_nothing_with_a_row_report() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = sqlite_url(dir.path());
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
     let provider = created_id(&ok(&db, &["provider", "create", "--name", "P"]));
     let header = ok(&db, &["resident", "csv-header"]);
     assert!(header.starts_with("first_name,last_name,dob"));
@@ -315,4 +315,5 @@ fn csv_import_is_all_or_nothing_with_a_row_report() {
         listed,
         "id,first_name,last_name,location,state\n1,Ada,Lovelace,Room 1,active\n2,\"Grace, Jr.\",Hopper,Room 2,active\n3,Alan,Turing,,active\n"
     );
+}
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
 use reqwest::StatusCode;
 
-use crate::support::{send, sqlite_url, ServerProcess};
+use crate::support::{send, Backend, ServerProcess, TestDatabase};
 
 async fn authorize(http: &reqwest::Client, base: &str) -> String {
     let reply = send(
@@ -22,10 +22,10 @@ async fn authorize(http: &reqwest::Client, base: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+backend_tests! {
 async fn acknowledged_tickets_survive_sigkill() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = sqlite_url(dir.path());
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
     let mut server = ServerProcess::start(&db, &["--demo"]);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -103,4 +103,5 @@ async fn acknowledged_tickets_survive_sigkill() {
             "acknowledged ticket {id} was lost"
         );
     }
+}
 }

@@ -2,7 +2,10 @@
 //! processes, and a server killed mid-write.
 
 #[path = "../support/mod.rs"]
+#[macro_use]
 mod support;
 
 mod admin;
 mod crash;
+mod instances;
+mod moves;

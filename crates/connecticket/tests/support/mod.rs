@@ -114,7 +114,11 @@ impl TestApp {
     }
 
     pub async fn spawn(options: TestOptions) -> Self {
-        let database = TestDatabase::create(Backend::current()).await;
+        Self::spawn_on(TestDatabase::create(Backend::current()).await, options).await
+    }
+
+    /// A server on a database the test prepared.
+    pub async fn spawn_on(database: TestDatabase, options: TestOptions) -> Self {
         let database_url = database.url.clone();
         let store = connecticket::database::open(&database_url, StoreOptions::default())
             .await
@@ -344,6 +348,20 @@ impl ServerProcess {
     }
 
     /// Sends SIGKILL: no shutdown, no flushing, as in a crash.
+    /// The same, spawned on threads so that several start at once.
+    pub fn start_together(database_url: &str, count: usize) -> Vec<Self> {
+        let starting: Vec<_> = (0..count)
+            .map(|_| {
+                let url = database_url.to_owned();
+                std::thread::spawn(move || ServerProcess::start(&url, &[]))
+            })
+            .collect();
+        starting
+            .into_iter()
+            .map(|handle| handle.join().expect("server start"))
+            .collect()
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -353,6 +371,27 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// An authorized client of a server process, for the demo application.
+pub async fn demo_session(http: &reqwest::Client, base: &str) -> Session {
+    let reply = send(
+        http.post(format!("{base}/api/authorize"))
+            .header("api_key", demo::DEMO_API_KEY)
+            .header("api_secret", demo::DEMO_API_SECRET),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "authorize: {}", reply.body);
+    Session {
+        base: base.to_owned(),
+        http: http.clone(),
+        token: reply.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+        api_key: demo::DEMO_API_KEY.to_owned(),
+        api_secret: demo::DEMO_API_SECRET.to_owned(),
     }
 }
 

@@ -1,0 +1,91 @@
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use connecticket_domain::transfer::{self, TableSummary};
+use connecticket_store_sqlite::{SqliteOptions, SqliteStore};
+
+use super::Cli;
+use crate::database::{self, DatabaseUrl};
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy everything from --database into the empty database at --to
+    /// (SQLite and PostgreSQL either way), keeping every id, then verify
+    /// that both hold the same records. All or nothing: a failed or refused
+    /// move leaves the target untouched.
+    Move {
+        /// The target database URL; it must be empty.
+        #[arg(long)]
+        to: String,
+    },
+    /// Compare --database with another database, table by table (row
+    /// counts and checksums); fails if they differ.
+    Verify {
+        #[arg(long)]
+        against: String,
+    },
+    /// Write a consistent copy of a SQLite --database to a new file while
+    /// the server keeps serving. (PostgreSQL: use pg_dump, see
+    /// docs/OPERATIONS.md.)
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+fn print_summary(tables: &[TableSummary]) {
+    println!("table\trows\tsha256");
+    for table in tables {
+        println!("{}\t{}\t{}", table.table.name(), table.rows, table.checksum);
+    }
+}
+
+pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
+    let options = cli.store_options(SqliteOptions::default());
+    match command {
+        DbCommand::Move { to } => {
+            if DatabaseUrl::parse(to)? == DatabaseUrl::parse(&cli.database)? {
+                bail!("--to names the source database itself");
+            }
+            let source = database::open(&cli.database, options.clone()).await?;
+            let target = database::open(to, options).await?;
+            let report = transfer::move_all(source.as_ref(), target.as_ref())
+                .await
+                .context("the move did not happen; the target is unchanged")?;
+            print_summary(&report.tables);
+            println!(
+                "moved and verified: source and target hold the same {} records",
+                report.records
+            );
+        }
+        DbCommand::Verify { against } => {
+            let source = database::open(&cli.database, options.clone()).await?;
+            let other = database::open(against, options).await?;
+            let ours = transfer::summarize(source.as_ref()).await?;
+            let theirs = transfer::summarize(other.as_ref()).await?;
+            print_summary(&ours);
+            let differing: Vec<&str> = ours
+                .iter()
+                .zip(&theirs)
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| a.table.name())
+                .collect();
+            if !differing.is_empty() {
+                bail!("the databases differ in: {}", differing.join(", "));
+            }
+            println!("identical: both databases hold the same records");
+        }
+        DbCommand::Backup { to } => match DatabaseUrl::parse(&cli.database)? {
+            DatabaseUrl::Sqlite(path) => {
+                let store = SqliteStore::open(&path, SqliteOptions::default()).await?;
+                store.backup_to(to).await?;
+                println!("backed up {} to {}", path.display(), to.display());
+            }
+            DatabaseUrl::Postgres(_) => bail!(
+                "db backup copies SQLite files; back up PostgreSQL with pg_dump or your provider's managed backups (docs/OPERATIONS.md)"
+            ),
+        },
+    }
+    Ok(())
+}

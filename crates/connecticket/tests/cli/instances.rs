@@ -1,0 +1,213 @@
+//! Several stateless instances on one PostgreSQL database.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use connecticket::database::{self, StoreOptions};
+use connecticket::server::hasher;
+use connecticket_domain::auth::DEFAULT_HASH_KEY;
+use connecticket_domain::demo;
+use connecticket_domain::model::ProviderId;
+use connecticket_domain::AdminService;
+use reqwest::StatusCode;
+
+use crate::support::{demo_session, send, Backend, ServerProcess, Session, TestDatabase};
+
+/// Two instances started at the same moment on a fresh database (both race
+/// to migrate), then the demo data.
+async fn two_instances() -> (TestDatabase, AdminService, Vec<ServerProcess>) {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let servers = ServerProcess::start_together(&database.url, 2);
+    let store = database::open(&database.url, StoreOptions::default())
+        .await
+        .expect("open");
+    let admin = AdminService::new(store, hasher(DEFAULT_HASH_KEY));
+    demo::seed(&admin).await.expect("seed");
+    (database, admin, servers)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+async fn create(
+    session: &Session,
+    title: &str,
+    key: Option<&str>,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = session
+        .post("create_ticket")
+        .form(&[("title", title), ("resident_id", "501333996")]);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await
+}
+
+fn on(session: &Session, base: &str) -> Session {
+    Session {
+        base: base.to_owned(),
+        ..session.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_share_tokens_writes_statuses_and_revocations() {
+    let (_database, admin, servers) = two_instances().await;
+    let http = client();
+    let first = demo_session(&http, &servers[0].base).await;
+    // A token issued by instance 1 works on instance 2.
+    let second = on(&first, &servers[1].base);
+    assert_eq!(send(second.get("tickets")).await.status, StatusCode::OK);
+
+    // Tickets created concurrently through both: all present, distinct ids.
+    let creates = (0..60).map(|n| {
+        let session = if n % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tokio::spawn(async move {
+            let response = create(&session, &format!("through both {n}"), None)
+                .await
+                .expect("sent");
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: serde_json::Value = response.json().await.expect("json");
+            body["ticket_id"].as_i64().expect("id")
+        })
+    });
+    let ids: BTreeSet<i64> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|id| id.expect("task"))
+        .collect();
+    assert_eq!(ids.len(), 60);
+    for session in [&first, &second] {
+        let listed: BTreeSet<i64> = send(session.get("tickets")).await.body["ticket"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|t| t["id"].as_i64().expect("id"))
+            .collect();
+        assert!(ids.is_subset(&listed));
+        assert_eq!(listed.len(), 62);
+    }
+
+    // The same retry racing through both instances writes once.
+    let racing = [first.clone(), second.clone(), first.clone(), second.clone()].map(|session| {
+        tokio::spawn(async move {
+            let response = create(&session, "retried", Some("flaky-wifi-1"))
+                .await
+                .expect("sent");
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: serde_json::Value = response.json().await.expect("json");
+            body["ticket_id"].as_i64().expect("id")
+        })
+    });
+    let retried: BTreeSet<i64> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|id| id.expect("task"))
+        .collect();
+    assert_eq!(retried.len(), 1);
+
+    // A status updated on one is read on the other.
+    let reply = send(first.post("update_status?id=202&status=In Progress")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let detail = second.detail(202).await;
+    assert_eq!(
+        detail.body["ticket_with_details"]["ticket"]["ticket_status"],
+        "In Progress"
+    );
+
+    // An application revoked is refused by every instance at once.
+    let provider = ProviderId(demo::DEMO_PROVIDER_ID);
+    let application = admin.applications(provider).await.expect("apps")[0].id;
+    admin
+        .revoke_application(provider, application)
+        .await
+        .expect("revoke");
+    for session in [&first, &second] {
+        send(session.get("tickets"))
+            .await
+            .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_one_instance_loses_no_acknowledged_write() {
+    let (_database, _admin, mut servers) = two_instances().await;
+    let http = client();
+    let first = demo_session(&http, &servers[0].base).await;
+    let second = on(&first, &servers[1].base);
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let session = if writer % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let acknowledged = Arc::clone(&acknowledged);
+            tokio::spawn(async move {
+                let mut written_after_kill = 0;
+                for n in 0..400 {
+                    let title = format!("writer {writer} ticket {n}");
+                    let Ok(response) = create(&session, &title, None).await else {
+                        // Instance 1 is gone: its writers stop.
+                        return written_after_kill;
+                    };
+                    if response.status() != StatusCode::OK {
+                        return written_after_kill;
+                    }
+                    let Ok(body) = response.json::<serde_json::Value>().await else {
+                        return written_after_kill;
+                    };
+                    if let Some(id) = body["ticket_id"].as_i64() {
+                        acknowledged.lock().expect("lock").push((id, title));
+                        written_after_kill += 1;
+                    }
+                }
+                written_after_kill
+            })
+        })
+        .collect();
+    while acknowledged.lock().expect("lock").len() < 150 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    servers[0].kill();
+    let mut survivors = 0;
+    for (writer, handle) in writers.into_iter().enumerate() {
+        let written = handle.await.expect("writer");
+        if writer % 2 == 1 {
+            // Instance 2's writers ran to the end.
+            assert_eq!(written, 400);
+            survivors += 1;
+        }
+    }
+    assert_eq!(survivors, 4);
+    let stored: std::collections::HashMap<i64, String> = send(second.get("tickets")).await.body
+        ["ticket"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_i64().expect("id"),
+                t["title"].as_str().expect("title").to_owned(),
+            )
+        })
+        .collect();
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    for (id, title) in &acknowledged {
+        assert_eq!(
+            stored.get(id),
+            Some(title),
+            "acknowledged ticket {id} was lost"
+        );
+    }
+}

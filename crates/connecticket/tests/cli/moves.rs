@@ -1,0 +1,183 @@
+//! Moving a whole database between backends without losing or altering a
+//! record.
+
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+
+use crate::support::{
+    admin, demo_session, send, Backend, ServerProcess, TestApp, TestDatabase, TestOptions,
+};
+
+fn every_byte() -> Vec<u8> {
+    (0..=255u8).cycle().take(100_000).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_to_postgres_and_back_keeps_every_record() {
+    let source = TestApp::spawn_on(
+        TestDatabase::create(Backend::Sqlite).await,
+        TestOptions::default(),
+    )
+    .await;
+    let session = source.example().await;
+    // Demo data plus everything a move must carry: attachments (binary),
+    // comments, status history, idempotency keys, tokens, a revoked app.
+    let form = Form::new()
+        .text("title", "Bruise on arm")
+        .text("resident_id", "889283349")
+        .text("category_19", "Issue")
+        .text("category_comments_19", "Left forearm")
+        .text("general_comments", "Family informed")
+        .part(
+            "attachment",
+            Part::bytes(every_byte())
+                .file_name("arm.jpg")
+                .mime_str("image/jpeg")
+                .expect("mime"),
+        );
+    let created = send(
+        session
+            .post("create_ticket")
+            .header("Idempotency-Key", "move-1")
+            .multipart(form),
+    )
+    .await;
+    let ticket = created.body["ticket_id"].as_i64().expect("id");
+    send(session.post(&format!("update_status?id={ticket}&status=Resolved"))).await;
+    send(
+        session
+            .post("create_comment")
+            .form(&[("ticket_id", "202"), ("comment", "Seen by GP")]),
+    )
+    .await;
+    source.sunrise().await;
+    let detail_before = session.detail(ticket).await.body;
+    let attachment = detail_before["ticket_with_details"]["ticket_attachments"][0]["id"]
+        .as_i64()
+        .expect("attachment");
+
+    let middle = TestDatabase::create(Backend::Postgres).await;
+    let last = TestDatabase::create(Backend::Sqlite).await;
+    let (ok, out, err) = admin(&source.database_url, &["db", "move", "--to", &middle.url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("moved and verified"), "{out}");
+    assert!(out.contains("attachments\t1\t"), "{out}");
+    let (ok, out, err) = admin(&middle.url, &["db", "move", "--to", &last.url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("moved and verified"), "{out}");
+    let (ok, out, err) = admin(
+        &source.database_url,
+        &["db", "verify", "--against", &last.url],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("identical"), "{out}");
+
+    // The moved database serves the same answers; the old token still works
+    // (tokens moved as hashes), and the attachment is byte for byte the same.
+    let server = ServerProcess::start(&last.url, &[]);
+    let moved = crate::support::Session {
+        base: server.base.clone(),
+        ..session.clone()
+    };
+    assert_eq!(moved.detail(ticket).await.body, detail_before);
+    let bytes = send(moved.get(&format!("attachments/{attachment}"))).await;
+    assert_eq!(bytes.status, StatusCode::OK);
+    assert_eq!(bytes.bytes, every_byte());
+    assert_eq!(
+        send(moved.get("tickets")).await.body,
+        send(session.get("tickets")).await.body
+    );
+    // Retrying the first request with its key replays on the moved data.
+    let replay = send(
+        moved
+            .post("create_ticket")
+            .header("Idempotency-Key", "move-1")
+            .form(&[("title", "other"), ("resident_id", "501333996")]),
+    )
+    .await;
+    replay.assert_failure(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Idempotency-Key was already used with different parameters",
+    );
+    // New ids continue after the moved ones.
+    let fresh = demo_session(&moved.http, &server.base).await;
+    let next = fresh
+        .create_ticket(&[("title", "after the move"), ("resident_id", "501333996")])
+        .await;
+    assert_eq!(next, ticket + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_move_into_a_non_empty_database_is_refused_and_changes_nothing() {
+    let source = TestApp::spawn_on(
+        TestDatabase::create(Backend::Sqlite).await,
+        TestOptions::default(),
+    )
+    .await;
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let target = TestDatabase::create(backend).await;
+        let (ok, _, err) = admin(
+            &target.url,
+            &["provider", "create", "--name", "Already here"],
+        );
+        assert!(ok, "{err}");
+        let (_, before, _) = admin(&target.url, &["db", "verify", "--against", &target.url]);
+        let (ok, _, err) = admin(&source.database_url, &["db", "move", "--to", &target.url]);
+        assert!(!ok);
+        assert!(err.contains("the target database is not empty"), "{err}");
+        assert!(err.contains("the target is unchanged"), "{err}");
+        let (_, after, _) = admin(&target.url, &["db", "verify", "--against", &target.url]);
+        assert_eq!(before, after);
+        assert!(after.contains("providers\t1\t"), "{after}");
+        assert!(after.contains("tickets\t0\t"), "{after}");
+    }
+    let (ok, _, err) = admin(
+        &source.database_url,
+        &["db", "move", "--to", &source.database_url],
+    );
+    assert!(!ok);
+    assert!(err.contains("names the source database itself"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_backup_is_a_consistent_copy_taken_while_serving() {
+    let app = TestApp::spawn_on(
+        TestDatabase::create(Backend::Sqlite).await,
+        TestOptions::default(),
+    )
+    .await;
+    let session = app.example().await;
+    let writer = {
+        let session = session.clone();
+        tokio::spawn(async move {
+            for n in 0..200 {
+                session
+                    .create_ticket(&[
+                        ("title", &format!("during backup {n}")),
+                        ("resident_id", "501333996"),
+                    ])
+                    .await;
+            }
+        })
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = dir.path().join("backup.db");
+    let (ok, out, err) = admin(
+        &app.database_url,
+        &["db", "backup", "--to", copy.to_str().expect("path")],
+    );
+    assert!(ok, "{err}");
+    assert!(out.starts_with("backed up"), "{out}");
+    writer.await.expect("writer");
+    // The copy opens, is complete in itself, and serves the demo.
+    let backup_url = format!("sqlite://{}", copy.display());
+    let (ok, out, err) = admin(&backup_url, &["db", "verify", "--against", &backup_url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("providers\t2\t"), "{out}");
+    let (ok, _, err) = admin(
+        &app.database_url,
+        &["db", "backup", "--to", copy.to_str().expect("path")],
+    );
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+}
