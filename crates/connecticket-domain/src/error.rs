@@ -64,6 +64,9 @@ pub enum DomainError {
     TooLarge(String),
     #[error("Idempotency-Key was already used with different parameters")]
     IdempotencyKeyReused,
+    /// Throttled; the client may retry after this many seconds.
+    #[error("Too many requests; retry in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     /// An operator command that conflicts with existing data.
     #[error("{0}")]
     Conflict(String),

@@ -10,6 +10,7 @@
 //! [`model::ProviderId`] of the caller, so a query that forgets the tenant does
 //! not compile.
 
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
+use crate::audit::{AuditAnchor, AuditEntry, AuditRecord};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use crate::error::StoreResult;
 use crate::model::{
@@ -55,6 +56,23 @@ impl<T> Written<T> {
             Written::Fresh(value) | Written::Replayed(value) => value,
         }
     }
+}
+
+/// What every API write carries into its transaction besides its data: the
+/// `Idempotency-Key` claim and the audit entry to record with the write.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub idempotency: Option<IdempotencyClaim>,
+    /// Recorded in the write's transaction, with the records it created and
+    /// an outcome of `Success` (or `Replayed`); the store completes both.
+    pub audit: AuditEntry,
+}
+
+/// Whose tokens to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOwner {
+    Application(i64),
+    Employee(i64),
 }
 
 #[derive(Debug, Clone)]
@@ -101,7 +119,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         provider: ProviderId,
         ticket: NewTicket,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> StoreResult<Written<i64>>;
     async fn create_comment(
         &self,
@@ -109,14 +127,30 @@ pub trait Store: Send + Sync + 'static {
         ticket_id: i64,
         comment: NewComment,
         at: DateTime<Utc>,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> StoreResult<Written<i64>>;
     async fn update_status(
         &self,
         provider: ProviderId,
         update: StatusUpdate,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> StoreResult<Written<i64>>;
+
+    // ----- audit trail (see `audit`)
+    /// Chains and appends one entry in its own transaction.
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// Every entry in id order.
+    fn audit_entries(&self) -> RowStream<AuditRecord>;
+    async fn audit_anchor(&self) -> StoreResult<AuditAnchor>;
+    /// Removes entries older than `before`, keeping the chain verifiable
+    /// from the first remaining entry; returns how many were removed.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    // ----- throttling (see `service::throttle`)
+    /// The failure counts of each scope in the window starting at
+    /// `window_start` (seconds since the epoch).
+    async fn auth_failures(&self, scopes: &[String], window_start: i64) -> StoreResult<Vec<u64>>;
+    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> StoreResult<()>;
 
     // ----- operators
     async fn is_empty(&self) -> StoreResult<bool>;
@@ -132,6 +166,22 @@ pub trait Store: Send + Sync + 'static {
         &self,
         provider: ProviderId,
         application_id: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Application>;
+    /// Revokes every live token of an application or of an employee's
+    /// applications; returns how many.
+    async fn revoke_tokens(
+        &self,
+        provider: ProviderId,
+        owner: TokenOwner,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Replaces an application's secret hash and revokes its tokens.
+    async fn rotate_secret(
+        &self,
+        provider: ProviderId,
+        application_id: i64,
+        secret_hash: Vec<u8>,
         at: DateTime<Utc>,
     ) -> StoreResult<Application>;
     /// Inserts all residents or none.

@@ -13,6 +13,7 @@ use futures::TryStreamExt;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{AuditAnchor, AuditRecord};
 use crate::error::{DomainError, DomainResult, StoreResult};
 use crate::model::{Employee, Provider, ProviderId, Resident, Ticket};
 use crate::store::{RowStream, Store};
@@ -33,10 +34,12 @@ pub enum Table {
     Attachments,
     TicketStatusChanges,
     IdempotencyKeys,
+    AuditLog,
+    AuditAnchor,
 }
 
 impl Table {
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 14] = [
         Table::Providers,
         Table::Employees,
         Table::Applications,
@@ -49,6 +52,8 @@ impl Table {
         Table::Attachments,
         Table::TicketStatusChanges,
         Table::IdempotencyKeys,
+        Table::AuditLog,
+        Table::AuditAnchor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +70,8 @@ impl Table {
             Table::Attachments => "attachments",
             Table::TicketStatusChanges => "ticket_status_changes",
             Table::IdempotencyKeys => "idempotency_keys",
+            Table::AuditLog => "audit_log",
+            Table::AuditAnchor => "audit_anchor",
         }
     }
 }
@@ -180,6 +187,8 @@ pub enum Record {
     Attachment(StoredAttachment),
     StatusChange(StoredStatusChange),
     IdempotencyKey(StoredIdempotencyKey),
+    AuditEntry(Box<AuditRecord>),
+    AuditAnchor(AuditAnchor),
 }
 
 impl Record {
@@ -197,6 +206,8 @@ impl Record {
             Record::Attachment(_) => Table::Attachments,
             Record::StatusChange(_) => Table::TicketStatusChanges,
             Record::IdempotencyKey(_) => Table::IdempotencyKeys,
+            Record::AuditEntry(_) => Table::AuditLog,
+            Record::AuditAnchor(_) => Table::AuditAnchor,
         }
     }
 }

@@ -33,10 +33,17 @@ fn caller_request_id(request: &Request) -> Option<String> {
     plain.then(|| id.to_owned())
 }
 
-pub async fn log_request(request: Request, next: Next) -> Response {
+/// The request's id, as the client will see it in `X-Request-Id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id =
         caller_request_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -45,6 +45,7 @@ impl HttpError {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
                 DomainError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 DomainError::Conflict(_) => StatusCode::CONFLICT,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
@@ -70,6 +71,12 @@ impl IntoResponse for HttpError {
                 .insert(InternalErrorDetail(self.to_string()));
             return response;
         }
-        failure(status, &self.to_string())
+        let mut response = failure(status, &self.to_string());
+        if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }

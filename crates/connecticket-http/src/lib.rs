@@ -10,28 +10,14 @@ pub mod access_log;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod guard;
 mod list;
 mod router;
 mod routes;
+pub mod server;
 pub mod state;
 mod wire;
 
 pub use router::router;
+pub use server::{serve, ReloadingTls, ServeOptions, TlsFiles};
 pub use state::{AppState, Limits};
-
-use std::future::Future;
-
-use tokio::net::TcpListener;
-
-/// Serves the API on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-}

@@ -11,6 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::access_log;
 use crate::envelope;
 use crate::error::HttpError;
+use crate::guard;
 use crate::routes::{attachments, authorize, categories, comments, residents, tickets};
 use crate::state::AppState;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             HttpError::Internal("a handler panicked".to_owned()).into_response()

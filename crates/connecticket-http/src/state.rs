@@ -1,10 +1,13 @@
-//! What every handler can reach.
+//! What every handler and middleware can reach.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use connecticket_domain::Connecticket;
+use ipnet::IpNet;
+use tokio::sync::Semaphore;
 
-/// Size limits on what clients may send.
+/// Limits on what clients may send and take.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest request body, all parts together.
@@ -13,6 +16,12 @@ pub struct Limits {
     pub max_file_bytes: usize,
     /// Most attachments in one request.
     pub max_files: usize,
+    /// Largest total size of a request's headers (431 beyond).
+    pub max_header_bytes: usize,
+    /// Longest a request may take until its answer starts (408 beyond).
+    pub request_timeout: Duration,
+    /// Most requests handled at once (503 beyond).
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for Limits {
@@ -21,6 +30,9 @@ impl Default for Limits {
             max_request_bytes: 25 * 1024 * 1024,
             max_file_bytes: 10 * 1024 * 1024,
             max_files: 20,
+            max_header_bytes: 16 * 1024,
+            request_timeout: Duration::from_secs(60),
+            max_concurrent_requests: 512,
         }
     }
 }
@@ -29,10 +41,18 @@ impl Default for Limits {
 pub struct AppState {
     pub api: Arc<Connecticket>,
     pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+    pub(crate) in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
-    pub fn new(api: Arc<Connecticket>, limits: Limits) -> Self {
-        AppState { api, limits }
+    pub fn new(api: Arc<Connecticket>, limits: Limits, trusted_proxies: Vec<IpNet>) -> Self {
+        AppState {
+            api,
+            limits,
+            trusted_proxies: Arc::new(trusted_proxies),
+            in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+        }
     }
 }

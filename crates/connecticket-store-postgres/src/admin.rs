@@ -10,6 +10,7 @@ use connecticket_domain::model::{
     Application, Category, Employee, Fixed, NewApplication, NewCategory, NewEmployee, NewProvider,
     NewResident, Provider, ProviderId,
 };
+use connecticket_domain::store::TokenOwner;
 use connecticket_domain::time::{from_epoch, now, to_epoch};
 use connecticket_domain::{Entity, StoreError};
 
@@ -284,6 +285,87 @@ pub(crate) async fn revoke_application(
     .execute(&mut *tx)
     .await
     .map_err(internal)?;
+    let application = application(&mut tx, provider, id)
+        .await?
+        .ok_or(StoreError::NotFound(Entity::Application))?;
+    tx.commit().await.map_err(internal)?;
+    Ok(application)
+}
+
+async fn revoke_tokens_in(
+    conn: &mut PgConnection,
+    provider: ProviderId,
+    owner: TokenOwner,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let (owner_exists, owner_sql, id, missing) = match owner {
+        TokenOwner::Application(id) => (
+            "SELECT 1 FROM applications WHERE provider_id = $1 AND id = $2",
+            "a.id = $2",
+            id,
+            Entity::Application,
+        ),
+        TokenOwner::Employee(id) => (
+            "SELECT 1 FROM employees WHERE provider_id = $1 AND id = $2",
+            "a.employee_id = $2",
+            id,
+            Entity::Employee,
+        ),
+    };
+    let found = sqlx::query(owner_exists)
+        .bind(provider.0)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?;
+    if found.is_none() {
+        return Err(StoreError::NotFound(missing));
+    }
+    let revoked = sqlx::query(&format!(
+        "UPDATE access_tokens SET revoked_at = $3 WHERE revoked_at IS NULL AND application_id IN
+             (SELECT a.id FROM applications a WHERE a.provider_id = $1 AND {owner_sql})"
+    ))
+    .bind(provider.0)
+    .bind(id)
+    .bind(to_epoch(at))
+    .execute(conn)
+    .await
+    .map_err(internal)?;
+    Ok(revoked.rows_affected())
+}
+
+pub(crate) async fn revoke_tokens(
+    pool: &PgPool,
+    provider: ProviderId,
+    owner: TokenOwner,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let mut tx = pool.begin().await.map_err(internal)?;
+    let revoked = revoke_tokens_in(&mut tx, provider, owner, at).await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(revoked)
+}
+
+pub(crate) async fn rotate_secret(
+    pool: &PgPool,
+    provider: ProviderId,
+    id: i64,
+    secret_hash: Vec<u8>,
+    at: DateTime<Utc>,
+) -> Result<Application> {
+    let mut tx = pool.begin().await.map_err(internal)?;
+    let changed =
+        sqlx::query("UPDATE applications SET secret_hash = $3 WHERE id = $1 AND provider_id = $2")
+            .bind(id)
+            .bind(provider.0)
+            .bind(secret_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+    if changed.rows_affected() == 0 {
+        return Err(StoreError::NotFound(Entity::Application));
+    }
+    revoke_tokens_in(&mut tx, provider, TokenOwner::Application(id), at).await?;
     let application = application(&mut tx, provider, id)
         .await?
         .ok_or(StoreError::NotFound(Entity::Application))?;

@@ -208,7 +208,7 @@ pub(crate) async fn attachment(
     attachment_id: i64,
 ) -> Result<Option<Attachment>> {
     let row = sqlx::query(
-        "SELECT a.id, a.file_name, a.content_type, a.file_size, a.data
+        "SELECT a.id, a.file_name, a.content_type, a.file_size, a.data, t.id, t.resident_id
          FROM attachments a JOIN tickets t ON t.id = a.ticket_id
          WHERE a.id = $1 AND t.provider_id = $2",
     )
@@ -221,6 +221,8 @@ pub(crate) async fn attachment(
         Ok(Attachment {
             meta: attachment_meta(&row)?,
             data: row.try_get::<Vec<u8>, _>(4)?.into(),
+            ticket_id: row.try_get(5)?,
+            resident_id: row.try_get(6)?,
         })
     })
     .transpose()

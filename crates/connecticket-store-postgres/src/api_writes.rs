@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
+use crate::idempotency::Done;
 use crate::rows::{advance_identity, iso_date};
 use crate::{internal, Result};
+use connecticket_domain::audit::RecordRef;
 use connecticket_domain::model::{NewComment, NewTicket, ProviderId};
 use connecticket_domain::store::StatusUpdate;
 use connecticket_domain::time::to_epoch;
@@ -82,7 +84,7 @@ pub(crate) async fn create_ticket(
     conn: &mut PgConnection,
     provider: ProviderId,
     ticket: &NewTicket,
-) -> Result<i64> {
+) -> Result<Done> {
     let resident_sql = "SELECT 1 FROM residents WHERE id = $1 AND provider_id = $2";
     if !exists(conn, resident_sql, ticket.resident_id, provider).await? {
         return Err(StoreError::NotFound(Entity::Resident));
@@ -143,10 +145,11 @@ pub(crate) async fn create_ticket(
     for comment in &ticket.comments {
         insert_comment(conn, ticket_id, comment, ticket.created_at).await?;
     }
+    let mut touched = Vec::new();
     for attachment in &ticket.attachments {
-        sqlx::query(
+        let attachment_id: i64 = sqlx::query(
             "INSERT INTO attachments (ticket_id, file_name, content_type, file_size, data, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(ticket_id)
         .bind(&attachment.file_name)
@@ -154,9 +157,11 @@ pub(crate) async fn create_ticket(
         .bind(attachment.data.len() as i64)
         .bind(attachment.data.as_ref())
         .bind(created)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
+        .and_then(|row| row.try_get(0))
         .map_err(internal)?;
+        touched.push(RecordRef::Attachment(attachment_id));
     }
     let opened = StatusUpdate {
         ticket_id,
@@ -166,7 +171,10 @@ pub(crate) async fn create_ticket(
         at: ticket.created_at,
     };
     record_status_change(conn, ticket_id, None, &opened).await?;
-    Ok(ticket_id)
+    Ok(Done {
+        id: ticket_id,
+        touched,
+    })
 }
 
 pub(crate) async fn create_comment(
@@ -175,18 +183,21 @@ pub(crate) async fn create_comment(
     ticket_id: i64,
     comment: &NewComment,
     at: DateTime<Utc>,
-) -> Result<i64> {
+) -> Result<Done> {
     // Locking the ticket orders this with concurrent status changes, so
     // updated_at only ever moves forward.
-    let locked = sqlx::query("SELECT 1 FROM tickets WHERE id = $1 AND provider_id = $2 FOR UPDATE")
-        .bind(ticket_id)
-        .bind(provider.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(internal)?;
-    if locked.is_none() {
+    let locked = sqlx::query(
+        "SELECT resident_id FROM tickets WHERE id = $1 AND provider_id = $2 FOR UPDATE",
+    )
+    .bind(ticket_id)
+    .bind(provider.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(internal)?;
+    let Some(locked) = locked else {
         return Err(StoreError::NotFound(Entity::Ticket));
-    }
+    };
+    let resident_id: i64 = locked.try_get(0).map_err(internal)?;
     if let Some(category_id) = comment.category_id {
         require_category(conn, provider, category_id).await?;
     }
@@ -197,7 +208,13 @@ pub(crate) async fn create_comment(
         .execute(&mut *conn)
         .await
         .map_err(internal)?;
-    Ok(comment_id)
+    Ok(Done {
+        id: comment_id,
+        touched: vec![
+            RecordRef::Ticket(ticket_id),
+            RecordRef::Resident(resident_id),
+        ],
+    })
 }
 
 /// Moves the ticket to a new status; the row lock serialises concurrent
@@ -206,9 +223,9 @@ pub(crate) async fn update_status(
     conn: &mut PgConnection,
     provider: ProviderId,
     update: &StatusUpdate,
-) -> Result<i64> {
+) -> Result<Done> {
     let current = sqlx::query(
-        "SELECT ticket_status FROM tickets WHERE id = $1 AND provider_id = $2 FOR UPDATE",
+        "SELECT ticket_status, resident_id FROM tickets WHERE id = $1 AND provider_id = $2 FOR UPDATE",
     )
     .bind(update.ticket_id)
     .bind(provider.0)
@@ -218,10 +235,14 @@ pub(crate) async fn update_status(
     let Some(current) = current else {
         return Err(StoreError::NotFound(Entity::Ticket));
     };
+    let done = Done {
+        id: update.ticket_id,
+        touched: vec![RecordRef::Resident(current.try_get(1).map_err(internal)?)],
+    };
     let current: String = current.try_get(0).map_err(internal)?;
     let current = TicketStatus::parse(&current);
     if current == Some(update.status) {
-        return Ok(update.ticket_id);
+        return Ok(done);
     }
     sqlx::query(
         "UPDATE tickets SET ticket_status = $2, updated_at = GREATEST(updated_at, $3) WHERE id = $1",
@@ -233,5 +254,5 @@ pub(crate) async fn update_status(
     .await
     .map_err(internal)?;
     record_status_change(conn, update.ticket_id, current, update).await?;
-    Ok(update.ticket_id)
+    Ok(done)
 }

@@ -5,20 +5,23 @@
 //! transaction ends: if it committed, the second replays its result; if it
 //! rolled back, the second proceeds as the first.
 
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, PgPool, Row};
+
+use connecticket_domain::audit::{Outcome, RecordRef};
+use connecticket_domain::store::{WriteContext, Written};
 
 use crate::{internal, Result};
-use connecticket_domain::store::{IdempotencyClaim, Written};
+use connecticket_domain::store::IdempotencyClaim;
 use connecticket_domain::time::to_epoch;
 use connecticket_domain::StoreError;
 
 const PURGE_BATCH: i64 = 100;
 
-/// Claims the key; `Some` means the request was already done (replay).
+/// Claims the key; `Some(result id)` means the request was already done.
 pub(crate) async fn claim(
     tx: &mut PgConnection,
     claim: Option<&IdempotencyClaim>,
-) -> Result<Option<Written<i64>>> {
+) -> Result<Option<i64>> {
     let Some(claim) = claim else { return Ok(None) };
     let taken = sqlx::query(
         "INSERT INTO idempotency_keys (application_id, idempotency_key, fingerprint, result_id, created_at)
@@ -50,9 +53,7 @@ pub(crate) async fn claim(
     .map_err(internal)?;
     let fingerprint: Vec<u8> = earlier.try_get(0).map_err(internal)?;
     if fingerprint == claim.fingerprint {
-        Ok(Some(Written::Replayed(
-            earlier.try_get(1).map_err(internal)?,
-        )))
+        Ok(Some(earlier.try_get(1).map_err(internal)?))
     } else {
         Err(StoreError::IdempotencyKeyReused)
     }
@@ -84,4 +85,44 @@ pub(crate) async fn record(
     .await
     .map_err(internal)?;
     Ok(())
+}
+
+/// What a write did: the id it answers with, and the records it touched.
+pub(crate) struct Done {
+    pub id: i64,
+    pub touched: Vec<RecordRef>,
+}
+
+/// One API write in one transaction: the `Idempotency-Key` claim, the
+/// write itself (unless replayed), and its audit entry.
+pub(crate) async fn write_once(
+    pool: &PgPool,
+    context: WriteContext,
+    created: fn(i64) -> RecordRef,
+    write: impl AsyncFnOnce(&mut PgConnection) -> Result<Done>,
+) -> Result<Written<i64>> {
+    let WriteContext {
+        idempotency,
+        mut audit,
+    } = context;
+    let mut tx = pool.begin().await.map_err(internal)?;
+    let (written, touched) = match self::claim(&mut tx, idempotency.as_ref()).await? {
+        Some(result_id) => (Written::Replayed(result_id), Vec::new()),
+        None => {
+            let done = write(&mut tx).await?;
+            record(&mut tx, idempotency.as_ref(), done.id).await?;
+            (Written::Fresh(done.id), done.touched)
+        }
+    };
+    audit.touch(created(written.into_inner()));
+    for record in touched {
+        audit.touch(record);
+    }
+    audit.outcome = match written {
+        Written::Fresh(_) => Outcome::Success,
+        Written::Replayed(_) => Outcome::Replayed,
+    };
+    crate::audit::append(&mut tx, audit).await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(written)
 }

@@ -11,6 +11,7 @@
 mod admin;
 mod api_reads;
 mod api_writes;
+mod audit;
 mod auth;
 mod idempotency;
 mod migrate;
@@ -22,13 +23,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use connecticket_domain::audit::{AuditAnchor, AuditEntry, AuditRecord, RecordRef};
 use connecticket_domain::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use connecticket_domain::model::{
     Application, Attachment, Category, Employee, NewApplication, NewCategory, NewComment,
     NewEmployee, NewProvider, NewResident, NewTicket, Page, Provider, ProviderId, Resident,
     StatusChange, Ticket, TicketDetail, TicketQuery,
 };
-use connecticket_domain::store::{IdempotencyClaim, RowStream, StatusUpdate, Store, Written};
+use connecticket_domain::store::{
+    RowStream, StatusUpdate, Store, TokenOwner, WriteContext, Written,
+};
 use connecticket_domain::transfer::Record;
 use connecticket_domain::StoreError;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -142,16 +146,12 @@ impl Store for PostgresStore {
         &self,
         provider: ProviderId,
         ticket: NewTicket,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        if let Some(replay) = idempotency::claim(&mut tx, claim.as_ref()).await? {
-            return Ok(replay);
-        }
-        let id = api_writes::create_ticket(&mut tx, provider, &ticket).await?;
-        idempotency::record(&mut tx, claim.as_ref(), id).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(Written::Fresh(id))
+        idempotency::write_once(&self.pool, context, RecordRef::Ticket, async |conn| {
+            api_writes::create_ticket(conn, provider, &ticket).await
+        })
+        .await
     }
 
     async fn create_comment(
@@ -160,32 +160,68 @@ impl Store for PostgresStore {
         ticket_id: i64,
         comment: NewComment,
         at: DateTime<Utc>,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        if let Some(replay) = idempotency::claim(&mut tx, claim.as_ref()).await? {
-            return Ok(replay);
-        }
-        let id = api_writes::create_comment(&mut tx, provider, ticket_id, &comment, at).await?;
-        idempotency::record(&mut tx, claim.as_ref(), id).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(Written::Fresh(id))
+        idempotency::write_once(&self.pool, context, RecordRef::Comment, async |conn| {
+            api_writes::create_comment(conn, provider, ticket_id, &comment, at).await
+        })
+        .await
     }
 
     async fn update_status(
         &self,
         provider: ProviderId,
         update: StatusUpdate,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
-        let mut tx = self.pool.begin().await.map_err(internal)?;
-        if let Some(replay) = idempotency::claim(&mut tx, claim.as_ref()).await? {
-            return Ok(replay);
-        }
-        let id = api_writes::update_status(&mut tx, provider, &update).await?;
-        idempotency::record(&mut tx, claim.as_ref(), id).await?;
-        tx.commit().await.map_err(internal)?;
-        Ok(Written::Fresh(id))
+        idempotency::write_once(&self.pool, context, RecordRef::Ticket, async |conn| {
+            api_writes::update_status(conn, provider, &update).await
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        audit::append_alone(&self.pool, entry).await
+    }
+
+    fn audit_entries(&self) -> RowStream<AuditRecord> {
+        audit::entries(self.pool.clone())
+    }
+
+    async fn audit_anchor(&self) -> Result<AuditAnchor> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        audit::anchor(&mut conn).await
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64> {
+        audit::prune(&self.pool, connecticket_domain::time::to_epoch(before)).await
+    }
+
+    async fn auth_failures(&self, scopes: &[String], window_start: i64) -> Result<Vec<u64>> {
+        audit::failures(&self.pool, scopes, window_start).await
+    }
+
+    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> Result<()> {
+        audit::record_failure(&self.pool, &scopes, window_start).await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        provider: ProviderId,
+        owner: TokenOwner,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        admin::revoke_tokens(&self.pool, provider, owner, at).await
+    }
+
+    async fn rotate_secret(
+        &self,
+        provider: ProviderId,
+        application_id: i64,
+        secret_hash: Vec<u8>,
+        at: DateTime<Utc>,
+    ) -> Result<Application> {
+        admin::rotate_secret(&self.pool, provider, application_id, secret_hash, at).await
     }
 
     async fn is_empty(&self) -> Result<bool> {

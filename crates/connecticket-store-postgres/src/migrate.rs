@@ -8,8 +8,14 @@ use sqlx::{Connection, PgPool, Row};
 use crate::{internal, Result};
 use connecticket_domain::StoreError;
 
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "audit_and_throttling",
+        include_str!("../migrations/0002_audit_and_throttling.sql"),
+    ),
+];
 
 /// An arbitrary constant naming Connecticket's migration lock.
 const MIGRATION_LOCK: i64 = 0x00c0_11ec_71c4_e700;

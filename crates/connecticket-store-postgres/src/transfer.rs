@@ -6,9 +6,11 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::audit;
 use crate::rows::{self, advance_identity, iso_date, RESIDENT_COLUMNS, TICKET_COLUMNS};
 use crate::stream::{forward, Sender};
 use crate::{internal, Result};
+use connecticket_domain::audit::AuditAnchor;
 use connecticket_domain::model::{Employee, ProviderId};
 use connecticket_domain::store::RowStream;
 use connecticket_domain::time::{from_epoch, to_epoch};
@@ -125,6 +127,18 @@ fn idempotency_key(row: &PgRow) -> RowResult<Record> {
     }))
 }
 
+fn audit_entry(row: &PgRow) -> RowResult<Record> {
+    Ok(Record::AuditEntry(Box::new(audit::record(row)?)))
+}
+fn audit_anchor(row: &PgRow) -> RowResult<Record> {
+    Ok(Record::AuditAnchor(AuditAnchor {
+        last_id: row.try_get(0)?,
+        last_hash: row.try_get(1)?,
+        pruned_through_id: row.try_get(2)?,
+        pruned_hash: row.try_get(3)?,
+    }))
+}
+
 type Mapper = fn(&PgRow) -> RowResult<Record>;
 
 fn select(table: Table) -> (String, Mapper) {
@@ -142,6 +156,8 @@ fn select(table: Table) -> (String, Mapper) {
         Table::TicketStatusChanges => ("SELECT id, ticket_id, employee_id, application_id, from_status, to_status, changed_at FROM ticket_status_changes ORDER BY id".to_owned(), status_change),
         // COLLATE "C" orders text by bytes, as SQLite does.
         Table::IdempotencyKeys => ("SELECT application_id, idempotency_key, fingerprint, result_id, created_at FROM idempotency_keys ORDER BY application_id, idempotency_key COLLATE \"C\"".to_owned(), idempotency_key),
+        Table::AuditLog => (format!("SELECT {} FROM audit_log ORDER BY id", audit::COLUMNS), audit_entry),
+        Table::AuditAnchor => ("SELECT last_id, last_hash, pruned_through_id, pruned_hash FROM audit_anchor".to_owned(), audit_anchor),
     }
 }
 
@@ -171,8 +187,12 @@ pub(crate) fn export(pool: PgPool) -> RowStream<Record> {
     Box::pin(ReceiverStream::new(receiver))
 }
 
+/// Empty: no rows, and an audit anchor still at the start of the chain.
 async fn is_empty(conn: &mut PgConnection) -> Result<bool> {
-    for table in Table::ALL {
+    if audit::anchor(conn).await? != AuditAnchor::genesis() {
+        return Ok(false);
+    }
+    for table in Table::ALL.into_iter().filter(|t| *t != Table::AuditAnchor) {
         let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", table.name());
         let any: bool = sqlx::query(&sql)
             .fetch_one(&mut *conn)
@@ -214,7 +234,11 @@ pub(crate) async fn import(pool: &PgPool, mut records: RowStream<Record>) -> Res
         }
     }
     for table in Table::ALL {
-        if !matches!(table, Table::TicketCategories | Table::IdempotencyKeys) {
+        let identity = !matches!(
+            table,
+            Table::TicketCategories | Table::IdempotencyKeys | Table::AuditLog | Table::AuditAnchor
+        );
+        if identity {
             advance_identity(&mut tx, table.name())
                 .await
                 .map_err(internal)?;
@@ -281,6 +305,14 @@ async fn insert(conn: &mut PgConnection, record: &Record) -> RowResult<()> {
             "INSERT INTO idempotency_keys (application_id, idempotency_key, fingerprint, result_id, created_at)
              VALUES ($1, $2, $3, $4, $5)")
             .bind(k.application_id).bind(&k.key).bind(&k.fingerprint).bind(k.result_id).bind(to_epoch(k.created_at)),
+        Record::AuditEntry(entry) => {
+            return audit::insert(conn, entry)
+                .await
+                .map_err(|error| sqlx::Error::Protocol(error.to_string()));
+        }
+        Record::AuditAnchor(a) => sqlx::query(
+            "UPDATE audit_anchor SET last_id = $1, last_hash = $2, pruned_through_id = $3, pruned_hash = $4 WHERE id = 1")
+            .bind(a.last_id).bind(&a.last_hash).bind(a.pruned_through_id).bind(&a.pruned_hash),
     };
     query.execute(conn).await.map(|_| ())
 }

@@ -9,6 +9,7 @@ use connecticket_domain::model::{
     Application, Category, Employee, NewApplication, NewCategory, NewEmployee, NewProvider,
     NewResident, Provider, ProviderId,
 };
+use connecticket_domain::store::TokenOwner;
 use connecticket_domain::time::{from_epoch, now, to_epoch};
 use connecticket_domain::{Entity, StoreError};
 
@@ -211,6 +212,61 @@ pub(crate) fn revoke_application(
         params![id, to_epoch(at)],
     )
     .map_err(internal)?;
+    application(conn, provider, id)?.ok_or(StoreError::NotFound(Entity::Application))
+}
+
+pub(crate) fn revoke_tokens(
+    conn: &Connection,
+    provider: ProviderId,
+    owner: TokenOwner,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let (owner_sql, id, missing) = match owner {
+        TokenOwner::Application(id) => ("a.id = ?2", id, Entity::Application),
+        TokenOwner::Employee(id) => ("a.employee_id = ?2", id, Entity::Employee),
+    };
+    let owner_exists = match owner {
+        TokenOwner::Application(_) => {
+            "SELECT 1 FROM applications WHERE provider_id = ?1 AND id = ?2"
+        }
+        TokenOwner::Employee(_) => "SELECT 1 FROM employees WHERE provider_id = ?1 AND id = ?2",
+    };
+    let found = conn
+        .prepare(owner_exists)
+        .and_then(|mut statement| statement.exists(params![provider.0, id]))
+        .map_err(internal)?;
+    if !found {
+        return Err(StoreError::NotFound(missing));
+    }
+    let revoked = conn
+        .execute(
+            &format!(
+                "UPDATE access_tokens SET revoked_at = ?3 WHERE revoked_at IS NULL AND application_id IN
+                     (SELECT a.id FROM applications a WHERE a.provider_id = ?1 AND {owner_sql})"
+            ),
+            params![provider.0, id, to_epoch(at)],
+        )
+        .map_err(internal)?;
+    Ok(revoked as u64)
+}
+
+pub(crate) fn rotate_secret(
+    conn: &Connection,
+    provider: ProviderId,
+    id: i64,
+    secret_hash: &[u8],
+    at: DateTime<Utc>,
+) -> Result<Application> {
+    let changed = conn
+        .execute(
+            "UPDATE applications SET secret_hash = ?3 WHERE id = ?1 AND provider_id = ?2",
+            params![id, provider.0, secret_hash],
+        )
+        .map_err(internal)?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(Entity::Application));
+    }
+    revoke_tokens(conn, provider, TokenOwner::Application(id), at)?;
     application(conn, provider, id)?.ok_or(StoreError::NotFound(Entity::Application))
 }
 

@@ -219,7 +219,7 @@ pub(crate) fn attachment(
     attachment_id: i64,
 ) -> Result<Option<Attachment>> {
     conn.prepare_cached(
-        "SELECT a.id, a.file_name, a.content_type, a.file_size, a.data
+        "SELECT a.id, a.file_name, a.content_type, a.file_size, a.data, t.id, t.resident_id
          FROM attachments a JOIN tickets t ON t.id = a.ticket_id
          WHERE a.id = ?1 AND t.provider_id = ?2",
     )
@@ -229,6 +229,8 @@ pub(crate) fn attachment(
                 Ok(Attachment {
                     meta: attachment_meta(row)?,
                     data: row.get::<_, Vec<u8>>(4)?.into(),
+                    ticket_id: row.get(5)?,
+                    resident_id: row.get(6)?,
                 })
             })
             .optional()

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::idempotency::Done;
 use crate::rows::iso_date;
 use crate::{internal, Result};
+use connecticket_domain::audit::RecordRef;
 use connecticket_domain::model::{NewComment, NewTicket, ProviderId};
 use connecticket_domain::store::StatusUpdate;
 use connecticket_domain::time::to_epoch;
@@ -79,7 +81,7 @@ pub(crate) fn create_ticket(
     conn: &Connection,
     provider: ProviderId,
     ticket: &NewTicket,
-) -> Result<i64> {
+) -> Result<Done> {
     let resident_sql = "SELECT 1 FROM residents WHERE id = ?1 AND provider_id = ?2";
     if !exists(conn, resident_sql, ticket.resident_id, provider)? {
         return Err(StoreError::NotFound(Entity::Resident));
@@ -135,6 +137,7 @@ pub(crate) fn create_ticket(
     for comment in &ticket.comments {
         insert_comment(conn, ticket_id, comment, ticket.created_at)?;
     }
+    let mut touched = Vec::new();
     for attachment in &ticket.attachments {
         conn.prepare_cached(
             "INSERT INTO attachments (ticket_id, file_name, content_type, file_size, data, created_at)
@@ -151,6 +154,7 @@ pub(crate) fn create_ticket(
             ])
         })
         .map_err(internal)?;
+        touched.push(RecordRef::Attachment(conn.last_insert_rowid()));
     }
     let opened = StatusUpdate {
         ticket_id,
@@ -160,7 +164,10 @@ pub(crate) fn create_ticket(
         at: ticket.created_at,
     };
     record_status_change(conn, ticket_id, None, &opened)?;
-    Ok(ticket_id)
+    Ok(Done {
+        id: ticket_id,
+        touched,
+    })
 }
 
 fn touch_ticket(conn: &Connection, ticket_id: i64, at: DateTime<Utc>) -> Result<()> {
@@ -176,17 +183,32 @@ pub(crate) fn create_comment(
     ticket_id: i64,
     comment: &NewComment,
     at: DateTime<Utc>,
-) -> Result<i64> {
-    let ticket_sql = "SELECT 1 FROM tickets WHERE id = ?1 AND provider_id = ?2";
-    if !exists(conn, ticket_sql, ticket_id, provider)? {
-        return Err(StoreError::NotFound(Entity::Ticket));
-    }
+) -> Result<Done> {
+    let resident_id = ticket_resident(conn, provider, ticket_id)?;
     if let Some(category_id) = comment.category_id {
         require_category(conn, provider, category_id)?;
     }
     let comment_id = insert_comment(conn, ticket_id, comment, at)?;
     touch_ticket(conn, ticket_id, at)?;
-    Ok(comment_id)
+    Ok(Done {
+        id: comment_id,
+        touched: vec![
+            RecordRef::Ticket(ticket_id),
+            RecordRef::Resident(resident_id),
+        ],
+    })
+}
+
+/// The resident of one of the provider's tickets.
+fn ticket_resident(conn: &Connection, provider: ProviderId, ticket_id: i64) -> Result<i64> {
+    conn.prepare_cached("SELECT resident_id FROM tickets WHERE id = ?1 AND provider_id = ?2")
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![ticket_id, provider.0], |row| row.get(0))
+                .optional()
+        })
+        .map_err(internal)?
+        .ok_or(StoreError::NotFound(Entity::Ticket))
 }
 
 /// Moves the ticket to a new status; setting the status it already has
@@ -195,21 +217,29 @@ pub(crate) fn update_status(
     conn: &Connection,
     provider: ProviderId,
     update: &StatusUpdate,
-) -> Result<i64> {
-    let current: Option<String> = conn
-        .prepare_cached("SELECT ticket_status FROM tickets WHERE id = ?1 AND provider_id = ?2")
+) -> Result<Done> {
+    let current: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT ticket_status, resident_id FROM tickets WHERE id = ?1 AND provider_id = ?2",
+        )
         .and_then(|mut statement| {
             statement
-                .query_row(params![update.ticket_id, provider.0], |row| row.get(0))
+                .query_row(params![update.ticket_id, provider.0], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()
         })
         .map_err(internal)?;
-    let Some(current) = current else {
+    let Some((current, resident_id)) = current else {
         return Err(StoreError::NotFound(Entity::Ticket));
+    };
+    let done = Done {
+        id: update.ticket_id,
+        touched: vec![RecordRef::Resident(resident_id)],
     };
     let current = TicketStatus::parse(&current);
     if current == Some(update.status) {
-        return Ok(update.ticket_id);
+        return Ok(done);
     }
     conn.prepare_cached(
         "UPDATE tickets SET ticket_status = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1",
@@ -223,5 +253,5 @@ pub(crate) fn update_status(
     })
     .map_err(internal)?;
     record_status_change(conn, update.ticket_id, current, update)?;
-    Ok(update.ticket_id)
+    Ok(done)
 }

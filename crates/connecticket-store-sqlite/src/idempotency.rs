@@ -1,25 +1,61 @@
-//! `Idempotency-Key` bookkeeping, inside the write's own transaction.
+//! `Idempotency-Key` bookkeeping and the write's audit entry, inside the
+//! write's own transaction.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::{internal, Result};
-use connecticket_domain::store::{IdempotencyClaim, Written};
+use crate::{audit, internal, Result};
+use connecticket_domain::audit::{Outcome, RecordRef};
+use connecticket_domain::store::{IdempotencyClaim, WriteContext, Written};
 use connecticket_domain::time::to_epoch;
 use connecticket_domain::StoreError;
 
 /// Expired keys removed per write, so cleanup never stalls the writer.
 const PURGE_BATCH: i64 = 100;
 
-/// Runs `write` unless the claim's key was already used: the same request
-/// replays the first result, a different one is refused.
+/// What a write did: the id it answers with, and the records it touched.
+pub(crate) struct Done {
+    pub id: i64,
+    pub touched: Vec<RecordRef>,
+}
+
+/// Runs `write` unless the claim's key was already used (the same request
+/// replays the first result, a different one is refused), then records the
+/// audit entry: all in the caller's transaction.
 pub(crate) fn once(
     conn: &Connection,
-    claim: Option<&IdempotencyClaim>,
-    write: impl FnOnce() -> Result<i64>,
+    context: WriteContext,
+    created: fn(i64) -> RecordRef,
+    write: impl FnOnce() -> Result<Done>,
 ) -> Result<Written<i64>> {
-    let Some(claim) = claim else {
-        return write().map(Written::Fresh);
+    let WriteContext {
+        idempotency,
+        mut audit,
+    } = context;
+    let (written, touched) = match replay(conn, idempotency.as_ref())? {
+        Some(result_id) => (Written::Replayed(result_id), Vec::new()),
+        None => {
+            let done = write()?;
+            if let Some(claim) = &idempotency {
+                remember(conn, claim, done.id)?;
+            }
+            (Written::Fresh(done.id), done.touched)
+        }
     };
+    let id = written.into_inner();
+    audit.touch(created(id));
+    for record in touched {
+        audit.touch(record);
+    }
+    audit.outcome = match written {
+        Written::Fresh(_) => Outcome::Success,
+        Written::Replayed(_) => Outcome::Replayed,
+    };
+    audit::append(conn, audit)?;
+    Ok(written)
+}
+
+fn replay(conn: &Connection, claim: Option<&IdempotencyClaim>) -> Result<Option<i64>> {
+    let Some(claim) = claim else { return Ok(None) };
     let earlier: Option<(Vec<u8>, i64, i64)> = conn
         .prepare_cached(
             "SELECT fingerprint, result_id, created_at FROM idempotency_keys
@@ -33,16 +69,19 @@ pub(crate) fn once(
                 .optional()
         })
         .map_err(internal)?;
-    if let Some((fingerprint, result_id, created_at)) = earlier {
-        if created_at >= to_epoch(claim.not_before) {
-            return if fingerprint == claim.fingerprint {
-                Ok(Written::Replayed(result_id))
+    match earlier {
+        Some((fingerprint, result_id, created_at)) if created_at >= to_epoch(claim.not_before) => {
+            if fingerprint == claim.fingerprint {
+                Ok(Some(result_id))
             } else {
                 Err(StoreError::IdempotencyKeyReused)
-            };
+            }
         }
+        _ => Ok(None),
     }
-    let result_id = write()?;
+}
+
+fn remember(conn: &Connection, claim: &IdempotencyClaim, result_id: i64) -> Result<()> {
     conn.execute(
         "DELETE FROM idempotency_keys WHERE rowid IN
              (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
@@ -62,5 +101,5 @@ pub(crate) fn once(
         ],
     )
     .map_err(internal)?;
-    Ok(Written::Fresh(result_id))
+    Ok(())
 }

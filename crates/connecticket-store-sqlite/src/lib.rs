@@ -11,6 +11,7 @@
 mod admin;
 mod api_reads;
 mod api_writes;
+mod audit;
 mod auth;
 mod connection;
 mod idempotency;
@@ -25,13 +26,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use connecticket_domain::audit::{AuditAnchor, AuditEntry, AuditRecord, RecordRef};
 use connecticket_domain::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use connecticket_domain::model::{
     Application, Attachment, Category, Employee, NewApplication, NewCategory, NewComment,
     NewEmployee, NewProvider, NewResident, NewTicket, Page, Provider, ProviderId, Resident,
     StatusChange, Ticket, TicketDetail, TicketQuery,
 };
-use connecticket_domain::store::{IdempotencyClaim, RowStream, StatusUpdate, Store, Written};
+use connecticket_domain::store::{
+    RowStream, StatusUpdate, Store, TokenOwner, WriteContext, Written,
+};
 use connecticket_domain::transfer::Record;
 use connecticket_domain::StoreError;
 use futures::StreamExt;
@@ -176,11 +180,11 @@ impl Store for SqliteStore {
         &self,
         provider: ProviderId,
         ticket: NewTicket,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
         self.writer
             .write(move |conn| {
-                idempotency::once(conn, claim.as_ref(), || {
+                idempotency::once(conn, context, RecordRef::Ticket, || {
                     api_writes::create_ticket(conn, provider, &ticket)
                 })
             })
@@ -193,11 +197,11 @@ impl Store for SqliteStore {
         ticket_id: i64,
         comment: NewComment,
         at: DateTime<Utc>,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
         self.writer
             .write(move |conn| {
-                idempotency::once(conn, claim.as_ref(), || {
+                idempotency::once(conn, context, RecordRef::Comment, || {
                     api_writes::create_comment(conn, provider, ticket_id, &comment, at)
                 })
             })
@@ -208,13 +212,71 @@ impl Store for SqliteStore {
         &self,
         provider: ProviderId,
         update: StatusUpdate,
-        claim: Option<IdempotencyClaim>,
+        context: WriteContext,
     ) -> Result<Written<i64>> {
         self.writer
             .write(move |conn| {
-                idempotency::once(conn, claim.as_ref(), || {
+                idempotency::once(conn, context, RecordRef::Ticket, || {
                     api_writes::update_status(conn, provider, &update)
                 })
+            })
+            .await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        self.writer
+            .write(move |conn| audit::append(conn, entry))
+            .await
+    }
+
+    fn audit_entries(&self) -> RowStream<AuditRecord> {
+        self.readers.stream(audit::entries)
+    }
+
+    async fn audit_anchor(&self) -> Result<AuditAnchor> {
+        self.readers.read(audit::anchor).await
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.writer
+            .write(move |conn| audit::prune(conn, connecticket_domain::time::to_epoch(before)))
+            .await
+    }
+
+    async fn auth_failures(&self, scopes: &[String], window_start: i64) -> Result<Vec<u64>> {
+        let scopes = scopes.to_vec();
+        self.readers
+            .read(move |conn| audit::failures(conn, &scopes, window_start))
+            .await
+    }
+
+    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> Result<()> {
+        self.writer
+            .write(move |conn| audit::record_failure(conn, &scopes, window_start))
+            .await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        provider: ProviderId,
+        owner: TokenOwner,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.writer
+            .write(move |conn| admin::revoke_tokens(conn, provider, owner, at))
+            .await
+    }
+
+    async fn rotate_secret(
+        &self,
+        provider: ProviderId,
+        application_id: i64,
+        secret_hash: Vec<u8>,
+        at: DateTime<Utc>,
+    ) -> Result<Application> {
+        self.writer
+            .write(move |conn| {
+                admin::rotate_secret(conn, provider, application_id, &secret_hash, at)
             })
             .await
     }

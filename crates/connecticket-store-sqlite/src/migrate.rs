@@ -12,8 +12,14 @@ use connecticket_domain::StoreError;
 
 /// `(version, name, sql)`, in order. Mirrored by the PostgreSQL backend's
 /// migrations, version for version.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "audit_and_throttling",
+        include_str!("../migrations/0002_audit_and_throttling.sql"),
+    ),
+];
 
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))

@@ -3,9 +3,11 @@
 use rusqlite::{params, Connection, Row};
 use tokio::sync::mpsc;
 
+use crate::audit;
 use crate::readers::{feed, Sink};
 use crate::rows::{self, iso_date, RESIDENT_COLUMNS, TICKET_COLUMNS};
 use crate::{internal, Result};
+use connecticket_domain::audit::AuditAnchor;
 use connecticket_domain::model::{Employee, ProviderId};
 use connecticket_domain::time::{from_epoch, to_epoch};
 use connecticket_domain::transfer::{
@@ -33,6 +35,8 @@ fn select(table: Table) -> String {
         Table::Attachments => "SELECT id, ticket_id, file_name, content_type, file_size, data, created_at FROM attachments ORDER BY id".to_owned(),
         Table::TicketStatusChanges => "SELECT id, ticket_id, employee_id, application_id, from_status, to_status, changed_at FROM ticket_status_changes ORDER BY id".to_owned(),
         Table::IdempotencyKeys => "SELECT application_id, idempotency_key, fingerprint, result_id, created_at FROM idempotency_keys ORDER BY application_id, idempotency_key".to_owned(),
+        Table::AuditLog => format!("SELECT {} FROM audit_log ORDER BY id", audit::COLUMNS),
+        Table::AuditAnchor => "SELECT last_id, last_hash, pruned_through_id, pruned_hash FROM audit_anchor".to_owned(),
     }
 }
 
@@ -113,6 +117,13 @@ fn record(table: Table, row: &Row<'_>) -> rusqlite::Result<Record> {
             result_id: row.get(3)?,
             created_at: from_epoch(row.get(4)?),
         }),
+        Table::AuditLog => Record::AuditEntry(Box::new(audit::record(row)?)),
+        Table::AuditAnchor => Record::AuditAnchor(AuditAnchor {
+            last_id: row.get(0)?,
+            last_hash: row.get(1)?,
+            pruned_through_id: row.get(2)?,
+            pruned_hash: row.get(3)?,
+        }),
     })
 }
 
@@ -133,8 +144,12 @@ pub(crate) fn export(conn: &Connection, sink: Sink<'_, Record>) -> Result<()> {
     outcome
 }
 
+/// Empty: no rows, and an audit anchor still at the start of the chain.
 fn is_empty(conn: &Connection) -> Result<bool> {
-    for table in Table::ALL {
+    if audit::anchor(conn)? != AuditAnchor::genesis() {
+        return Ok(false);
+    }
+    for table in Table::ALL.into_iter().filter(|t| *t != Table::AuditAnchor) {
         let sql = format!("SELECT EXISTS (SELECT 1 FROM {})", table.name());
         let any: bool = conn
             .query_row(&sql, [], |row| row.get(0))
@@ -237,6 +252,12 @@ fn insert(conn: &Connection, record: &Record) -> Result<()> {
             "INSERT INTO idempotency_keys (application_id, idempotency_key, fingerprint, result_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![k.application_id, k.key, k.fingerprint, k.result_id, to_epoch(k.created_at)],
+        ),
+        Record::AuditEntry(entry) => return audit::insert(conn, entry),
+        Record::AuditAnchor(a) => conn.execute(
+            "UPDATE audit_anchor SET last_id = ?1, last_hash = ?2, pruned_through_id = ?3, pruned_hash = ?4
+             WHERE id = 1",
+            params![a.last_id, a.last_hash, a.pruned_through_id, a.pruned_hash],
         ),
     };
     result.map(|_| ()).map_err(|error| {

@@ -86,6 +86,9 @@ pub struct AttachmentMeta {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     pub meta: AttachmentMeta,
+    /// The ticket it belongs to, and that ticket's resident (for the audit).
+    pub ticket_id: i64,
+    pub resident_id: i64,
     pub data: Bytes,
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::MAX_SHORT_TEXT;
+use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
 use crate::auth::{generate_api_key, generate_api_secret, SecretHasher};
 use crate::error::{DomainError, DomainResult, Entity};
 use crate::model::{
@@ -11,7 +12,7 @@ use crate::model::{
     NewProvider, NewResident, NewTicket, Provider, ProviderId, Resident,
 };
 use crate::params::check_length;
-use crate::store::{RowStream, Store};
+use crate::store::{RowStream, Store, TokenOwner, WriteContext};
 use crate::time;
 
 /// The operator's use cases, behind the admin subcommands and the demo seed.
@@ -151,6 +152,65 @@ impl AdminService {
             .await?)
     }
 
+    /// Gives an application a new secret (shown once) and revokes its
+    /// tokens; the old secret stops working at once.
+    pub async fn rotate_secret(
+        &self,
+        provider_id: ProviderId,
+        application_id: i64,
+    ) -> DomainResult<CreatedApplication> {
+        let api_secret = generate_api_secret();
+        let application = self
+            .store
+            .rotate_secret(
+                provider_id,
+                application_id,
+                self.hasher.hash_api_secret(&api_secret),
+                time::now(),
+            )
+            .await?;
+        Ok(CreatedApplication {
+            application,
+            api_secret,
+        })
+    }
+
+    /// Revokes the live tokens of an application or of an employee.
+    pub async fn revoke_tokens(
+        &self,
+        provider_id: ProviderId,
+        owner: TokenOwner,
+    ) -> DomainResult<u64> {
+        Ok(self
+            .store
+            .revoke_tokens(provider_id, owner, time::now())
+            .await?)
+    }
+
+    /// True when an unrevoked application still accepts the published demo
+    /// credentials.
+    pub async fn demo_credentials_active(&self) -> DomainResult<bool> {
+        let demo = [
+            (crate::demo::DEMO_API_KEY, crate::demo::DEMO_API_SECRET),
+            (
+                crate::demo::SUNRISE_API_KEY,
+                crate::demo::SUNRISE_API_SECRET,
+            ),
+        ];
+        for (key, secret) in demo {
+            if let Some(application) = self.store.application_by_key(key).await? {
+                if !application.revoked
+                    && self
+                        .hasher
+                        .verify_api_secret(secret, &application.secret_hash)
+                {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
     /// Creates all residents or none.
     pub async fn create_residents(
         &self,
@@ -201,7 +261,7 @@ impl AdminService {
     ) -> DomainResult<i64> {
         Ok(self
             .store
-            .create_ticket(provider_id, ticket, None)
+            .create_ticket(provider_id, ticket, operator_write(Action::CreateTicket))
             .await?
             .into_inner())
     }
@@ -215,9 +275,27 @@ impl AdminService {
     ) -> DomainResult<i64> {
         Ok(self
             .store
-            .create_comment(provider_id, ticket_id, comment, at, None)
+            .create_comment(
+                provider_id,
+                ticket_id,
+                comment,
+                at,
+                operator_write(Action::CreateComment),
+            )
             .await?
             .into_inner())
+    }
+}
+
+/// Operator writes are audited too, as made by no application.
+fn operator_write(action: Action) -> WriteContext {
+    let context = RequestContext {
+        request_id: "operator".to_owned(),
+        client_addr: None,
+    };
+    WriteContext {
+        idempotency: None,
+        audit: AuditEntry::new(&context, action, Outcome::Success),
     }
 }
 

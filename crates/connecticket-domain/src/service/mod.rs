@@ -4,11 +4,15 @@
 
 mod admin;
 mod api;
+mod audit_admin;
+mod audited;
 mod resident_input;
+pub mod throttle;
 mod ticket_input;
 
 pub use admin::{AdminService, CreatedApplication};
-pub use api::{Connecticket, IssuedToken, ListRequest};
+pub use api::{ApiSettings, Connecticket, IssuedToken, ListRequest};
+pub use audit_admin::AuditFilter;
 pub use resident_input::{resident_from_fields, RESIDENT_FIELDS};
 
 /// Longest accepted single-line text (titles, names, types).

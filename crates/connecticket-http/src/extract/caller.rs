@@ -4,8 +4,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
+use crate::access_log::RequestId;
 use crate::error::HttpError;
+use crate::guard::ClientAddr;
 use crate::state::AppState;
+use connecticket_domain::audit::{Action, RequestContext};
 use connecticket_domain::auth::Principal;
 use connecticket_domain::DomainError;
 
@@ -49,25 +52,69 @@ pub fn token_segment(path: &str) -> Option<&str> {
     path.strip_prefix("/api/")?.split('/').next()
 }
 
+/// Where the request came from, for the audit trail.
+pub struct Context(pub RequestContext);
+
+fn request_context(parts: &Parts) -> RequestContext {
+    RequestContext {
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default(),
+        client_addr: parts.extensions.get::<ClientAddr>().map(|addr| addr.0),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Context {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
+        Ok(Context(request_context(parts)))
+    }
+}
+
+/// The contract call a path names (the segment after the token).
+fn action(path: &str) -> Action {
+    match path.split('/').nth(3).unwrap_or_default() {
+        "tickets" => Action::Tickets,
+        "ticket_detail" => Action::TicketDetail,
+        "all_residents" => Action::AllResidents,
+        "provider_categories" => Action::ProviderCategories,
+        "update_status" => Action::UpdateStatus,
+        "create_ticket" => Action::CreateTicket,
+        "create_comment" => Action::CreateComment,
+        _ => Action::Attachment,
+    }
+}
+
 /// An authenticated caller; extracting it answers 401 for anything short of
-/// a live token that belongs to the application whose credentials came along.
-pub struct Caller(pub Principal);
+/// a live token that belongs to the application whose credentials came
+/// along (and 429 once the token's budget is spent). Refusals are audited.
+pub struct Caller {
+    pub principal: Principal,
+    pub context: RequestContext,
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let token = token_segment(parts.uri.path()).ok_or(DomainError::InvalidCredentials)?;
+        let context = request_context(parts);
+        let path = parts.uri.path();
+        let token = token_segment(path).unwrap_or_default();
         let credentials = Credentials::from_headers(&parts.headers);
         let principal = state
             .api
             .authenticate(
+                &context,
+                action(path),
                 token,
                 credentials.api_key.as_deref(),
                 credentials.api_secret.as_deref(),
             )
             .await?;
-        Ok(Caller(principal))
+        Ok(Caller { principal, context })
     }
 }
 

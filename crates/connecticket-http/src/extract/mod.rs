@@ -4,5 +4,5 @@ mod caller;
 mod params;
 mod urlencoded;
 
-pub use caller::{token_segment, Caller, Credentials, IdempotencyKey};
+pub use caller::{token_segment, Caller, Context, Credentials, IdempotencyKey};
 pub use params::Params;

@@ -12,10 +12,13 @@ const MAX_FILE_NAME: usize = 100;
 /// `GET attachments/{id}`: the stored bytes, always as a download.
 pub(crate) async fn download(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     Path((_token, id)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
-    let attachment = state.api.attachment(&caller, &id).await?;
+    let attachment = state.api.attachment(&context, &caller, &id).await?;
     let content_type = HeaderValue::from_str(&attachment.meta.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = content_disposition(&attachment.meta.file_name);

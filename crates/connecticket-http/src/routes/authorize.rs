@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::envelope::json;
 use crate::error::HttpError;
-use crate::extract::{Credentials, Params};
+use crate::extract::{Context, Credentials, Params};
 use crate::state::AppState;
 use connecticket_domain::time::format_timestamp;
 
@@ -14,6 +14,7 @@ use connecticket_domain::time::format_timestamp;
 /// parameters instead.
 pub(crate) async fn authorize(
     State(state): State<AppState>,
+    Context(context): Context,
     headers: HeaderMap,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
@@ -26,7 +27,7 @@ pub(crate) async fn authorize(
         .or_else(|| params.non_blank("api_secret").map(str::to_owned));
     let issued = state
         .api
-        .authorize(api_key.as_deref(), api_secret.as_deref())
+        .authorize(&context, api_key.as_deref(), api_secret.as_deref())
         .await?;
     Ok(json(
         StatusCode::OK,

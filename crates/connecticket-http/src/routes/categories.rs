@@ -11,11 +11,14 @@ use crate::state::AppState;
 /// `GET provider_categories`
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
 ) -> Result<Response, HttpError> {
     let categories: Vec<_> = state
         .api
-        .categories(&caller)
+        .categories(&context, &caller)
         .await?
         .into_iter()
         .map(|category| json!({"id": category.id, "name": category.name}))

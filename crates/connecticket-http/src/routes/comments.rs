@@ -13,13 +13,16 @@ use crate::state::AppState;
 /// `category_id` is given.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     IdempotencyKey(key): IdempotencyKey,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
     let written = state
         .api
-        .create_comment(&caller, &params, key.as_deref())
+        .create_comment(&context, &caller, &params, key.as_deref())
         .await?;
     let comment_id = match &written {
         connecticket_domain::store::Written::Fresh(id)

@@ -15,11 +15,14 @@ use crate::wire::{ticket_with_details, TicketJson};
 /// paging and filters.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
     let zone = caller.provider.zone();
-    let tickets = state.api.tickets(&caller, &params)?;
+    let tickets = state.api.tickets(&context, &caller, &params).await?;
     stream_list("ticket", tickets, move |ticket, out| {
         serde_json::to_writer(out, &TicketJson::new(ticket, zone))
     })
@@ -29,11 +32,14 @@ pub(crate) async fn list(
 /// `GET ticket_detail?id=`
 pub(crate) async fn detail(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     OriginalUri(uri): OriginalUri,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
-    let detail = state.api.ticket_detail(&caller, &params).await?;
+    let detail = state.api.ticket_detail(&context, &caller, &params).await?;
     let token = token_segment(uri.path()).unwrap_or_default();
     let body = ticket_with_details(&detail, caller.provider.zone(), token)
         .map_err(|error| HttpError::Internal(error.to_string()))?;
@@ -46,13 +52,16 @@ pub(crate) async fn detail(
 /// `POST create_ticket` (GET accepted, as the seed documents it).
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     IdempotencyKey(key): IdempotencyKey,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
     let written = state
         .api
-        .create_ticket(&caller, &params, key.as_deref())
+        .create_ticket(&context, &caller, &params, key.as_deref())
         .await?;
     let ticket_id = *match &written {
         connecticket_domain::store::Written::Fresh(id)
@@ -72,13 +81,16 @@ pub(crate) async fn create(
 /// `POST update_status?id=&status=`
 pub(crate) async fn update_status(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Caller {
+        principal: caller,
+        context,
+    }: Caller,
     IdempotencyKey(key): IdempotencyKey,
     Params(params): Params,
 ) -> Result<Response, HttpError> {
     let written = state
         .api
-        .update_status(&caller, &params, key.as_deref())
+        .update_status(&context, &caller, &params, key.as_deref())
         .await?;
     Ok(mark_replay(
         &written,

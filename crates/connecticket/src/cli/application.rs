@@ -21,6 +21,14 @@ pub enum ApplicationCommand {
         #[arg(long)]
         provider: i64,
     },
+    /// Give an application a new api_secret (printed once). The old secret
+    /// and every token the application holds stop working at once.
+    RotateSecret {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        id: i64,
+    },
     /// Revoke an application: its credentials and every token it holds stop
     /// working at once.
     Revoke {
@@ -65,6 +73,17 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
                     app.id, app.name, app.employee_id, app.api_key, revoked
                 );
             }
+        }
+        ApplicationCommand::RotateSecret { provider, id } => {
+            let provider = context.provider(provider).await?;
+            let rotated = context.admin.rotate_secret(provider, id).await?;
+            println!(
+                "rotated the secret of application {} ({}); its tokens were revoked",
+                rotated.application.id, rotated.application.name
+            );
+            println!("api_key: {}", rotated.application.api_key);
+            println!("api_secret: {}", rotated.api_secret);
+            println!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
         }
         ApplicationCommand::Revoke { provider, id } => {
             let provider = context.provider(provider).await?;

@@ -3,12 +3,14 @@
 //! server, and may run while it serves.
 
 mod application;
+mod audit;
 mod category;
 mod db;
 mod employee;
 mod provider;
 mod resident;
 mod serve;
+mod token;
 
 use std::sync::Arc;
 
@@ -95,6 +97,12 @@ pub enum Command {
     /// Manage a provider's categories.
     #[command(subcommand)]
     Category(category::CategoryCommand),
+    /// Revoke access tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Export, verify and prune the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Move, verify and back up whole databases.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -134,6 +142,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Application(command) => application::run(&context, command).await,
         Command::Resident(command) => resident::run(&context, command).await,
         Command::Category(command) => category::run(&context, command).await,
+        Command::Token(command) => token::run(&context, command).await,
+        Command::Audit(command) => audit::run(&context, command).await,
     }
 }
 

@@ -1,9 +1,14 @@
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
-use connecticket_http::Limits;
+use connecticket_domain::service::throttle::ThrottleSettings;
+use connecticket_domain::service::ApiSettings;
+use connecticket_http::{Limits, TlsFiles};
 use connecticket_store_sqlite::SqliteOptions;
+use ipnet::IpNet;
 use tokio::net::TcpListener;
 
 use super::Cli;
@@ -21,9 +26,40 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    /// Replaced without dropping connections on SIGHUP or when the files
+    /// change.
+    #[arg(long, env = "CONNECTICKET_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "CONNECTICKET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Proxies whose X-Forwarded-For is believed (addresses or CIDR
+    /// ranges, comma-separated). Nobody else's is.
+    #[arg(long, env = "CONNECTICKET_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<IpNet>,
+
     /// How long an access token lives, in seconds.
     #[arg(long, env = "CONNECTICKET_TOKEN_LIFETIME_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(1..))]
     pub token_lifetime_secs: u32,
+
+    /// Requests one access token may make per minute, per instance (0: no limit).
+    #[arg(long, env = "CONNECTICKET_TOKEN_REQUESTS_PER_MINUTE", default_value_t = ThrottleSettings::default().token_requests)]
+    pub token_requests_per_minute: u64,
+
+    /// Failed authorize attempts allowed per client address per window.
+    #[arg(long, env = "CONNECTICKET_AUTH_FAILURES_PER_ADDRESS", default_value_t = ThrottleSettings::default().failures_per_address)]
+    pub auth_failures_per_address: u64,
+
+    /// Failed authorize attempts allowed per (api_key, client address) per window.
+    #[arg(long, env = "CONNECTICKET_AUTH_FAILURES_PER_KEY", default_value_t = ThrottleSettings::default().failures_per_key_and_address)]
+    pub auth_failures_per_key: u64,
+
+    /// Length of the failed-authorize counting window, in seconds.
+    #[arg(long, env = "CONNECTICKET_AUTH_FAILURE_WINDOW_SECS", default_value_t = ThrottleSettings::default().window_secs, value_parser = clap::value_parser!(i64).range(1..))]
+    pub auth_failure_window_secs: i64,
 
     /// Largest request body, in bytes (413 beyond).
     #[arg(long, env = "CONNECTICKET_MAX_REQUEST_BYTES", default_value_t = Limits::default().max_request_bytes)]
@@ -37,12 +73,76 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_MAX_FILES", default_value_t = Limits::default().max_files)]
     pub max_files: usize,
 
+    /// Largest total size of a request's headers, in bytes (431 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
+    pub max_header_bytes: usize,
+
+    /// Seconds a request may take until its answer starts (408 beyond).
+    #[arg(long, env = "CONNECTICKET_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a connection may take to send its request headers, or sit
+    /// idle between requests, before it is closed.
+    #[arg(long, env = "CONNECTICKET_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// Most requests handled at once (503 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
+    pub max_concurrent_requests: usize,
+
+    /// Days audit entries are kept (0: forever).
+    #[arg(long, env = "CONNECTICKET_AUDIT_RETENTION_DAYS", default_value_t = 0)]
+    pub audit_retention_days: u32,
+
     /// SQLite read connections.
     #[arg(long, env = "CONNECTICKET_SQLITE_READERS", default_value_t = SqliteOptions::default().read_connections)]
     pub sqlite_readers: usize,
 }
 
+impl ServeArgs {
+    fn config(&self, hash_key: &str) -> anyhow::Result<ServerConfig> {
+        if self.max_header_bytes < 1024 {
+            bail!("--max-header-bytes must be at least 1024");
+        }
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(certificate), Some(key)) => Some(TlsFiles {
+                certificate: certificate.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        };
+        Ok(ServerConfig {
+            hash_key: hash_key.to_owned(),
+            api: ApiSettings {
+                token_lifetime: chrono::Duration::seconds(i64::from(self.token_lifetime_secs)),
+                throttle: ThrottleSettings {
+                    window_secs: self.auth_failure_window_secs,
+                    failures_per_address: self.auth_failures_per_address,
+                    failures_per_key_and_address: self.auth_failures_per_key,
+                    token_requests: self.token_requests_per_minute,
+                    token_window_secs: 60,
+                },
+            },
+            limits: Limits {
+                max_request_bytes: self.max_request_bytes,
+                max_file_bytes: self.max_file_bytes,
+                max_files: self.max_files,
+                max_header_bytes: self.max_header_bytes,
+                request_timeout: Duration::from_secs(self.request_timeout_secs),
+                max_concurrent_requests: self.max_concurrent_requests,
+            },
+            trusted_proxies: self.trusted_proxy.clone(),
+            tls,
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            audit_retention: (self.audit_retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
+            demo: self.demo,
+        })
+    }
+}
+
 pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = args.config(&cli.hash_key)?;
     let sqlite = SqliteOptions {
         read_connections: args.sqlite_readers,
     };
@@ -50,15 +150,5 @@ pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let config = ServerConfig {
-        hash_key: cli.hash_key.clone(),
-        token_lifetime: chrono::Duration::seconds(i64::from(args.token_lifetime_secs)),
-        limits: Limits {
-            max_request_bytes: args.max_request_bytes,
-            max_file_bytes: args.max_file_bytes,
-            max_files: args.max_files,
-        },
-        demo: args.demo,
-    };
     server::run(listener, store, config).await
 }

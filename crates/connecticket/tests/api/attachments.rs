@@ -99,6 +99,7 @@ backend_tests! {
                 max_request_bytes: 64 * 1024,
                 max_file_bytes: 16 * 1024,
                 max_files: 2,
+                ..Limits::default()
             },
             ..TestOptions::default()
         })

@@ -74,7 +74,7 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
 
     // The moved database serves the same answers; the old token still works
     // (tokens moved as hashes), and the attachment is byte for byte the same.
-    let server = ServerProcess::start(&last.url, &[]);
+    let server = ServerProcess::start(&last.url, &["--demo"]);
     let moved = crate::support::Session {
         base: server.base.clone(),
         ..session.clone()

@@ -50,6 +50,8 @@ use connecticket::server::{self, ServerConfig};
 use connecticket_domain::auth::DEFAULT_HASH_KEY;
 use connecticket_domain::demo;
 use connecticket_domain::model::ProviderId;
+use connecticket_domain::service::throttle::ThrottleSettings;
+use connecticket_domain::service::ApiSettings;
 use connecticket_domain::store::Store;
 use connecticket_domain::AdminService;
 use connecticket_http::Limits;
@@ -67,6 +69,8 @@ pub struct TestOptions {
     pub demo: bool,
     pub limits: Limits,
     pub token_lifetime: chrono::Duration,
+    pub throttle: ThrottleSettings,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for TestOptions {
@@ -75,6 +79,8 @@ impl Default for TestOptions {
             demo: true,
             limits: Limits::default(),
             token_lifetime: chrono::Duration::hours(24),
+            throttle: ThrottleSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -125,9 +131,14 @@ impl TestApp {
             .expect("open the test database");
         let config = ServerConfig {
             hash_key: DEFAULT_HASH_KEY.to_owned(),
-            token_lifetime: options.token_lifetime,
+            api: ApiSettings {
+                token_lifetime: options.token_lifetime,
+                throttle: options.throttle,
+            },
             limits: options.limits,
+            trusted_proxies: options.trusted_proxies,
             demo: options.demo,
+            ..ServerConfig::default()
         };
         server::prepare(&store, &config).await.expect("seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -136,9 +147,15 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = server::app_state(Arc::clone(&store), &config);
-        tokio::spawn(connecticket_http::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
+        let serve_options = server::serve_options(&config).expect("serve options");
+        tokio::spawn(connecticket_http::serve(
+            listener,
+            state,
+            serve_options,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         TestApp {
             base,
             http: reqwest::Client::new(),

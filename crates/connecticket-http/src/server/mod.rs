@@ -1,0 +1,145 @@
+//! The connection layer: accepting TCP (optionally TLS) connections and
+//! serving HTTP/1.1 on them with the limits a public endpoint needs.
+//!
+//! `header_read_timeout` closes a connection whose request headers do not
+//! arrive in time, and, since hyper restarts it whenever a connection goes
+//! idle, one that sits idle between requests: slow-loris clients cannot hold
+//! connections open. Shutdown stops accepting, then lets in-flight requests
+//! finish.
+
+mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
+
+pub use tls::{ReloadingTls, TlsError, TlsFiles};
+
+use crate::router::router;
+use crate::state::AppState;
+
+/// How connections are served.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// Terminate TLS with this (reloadable) certificate; plain HTTP if None.
+    pub tls: Option<std::sync::Arc<ReloadingTls>>,
+    /// Time allowed for a request's headers (and for a TLS handshake), and
+    /// for an idle connection to start its next request.
+    pub header_read_timeout: Duration,
+    /// Hard cap on buffered request-head bytes; heads beyond it are cut off
+    /// by hyper itself (the configurable, enveloped limit is lower: see
+    /// `Limits::max_header_bytes`).
+    pub max_head_bytes: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tls: None,
+            header_read_timeout: Duration::from_secs(10),
+            max_head_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(options.max_head_bytes.max(8192))
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let tls = options.tls.clone();
+        let handshake_timeout = options.header_read_timeout;
+        tokio::spawn(async move {
+            let outcome = match tls {
+                None => {
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Some(tls) => {
+                    let Some(stream) = handshake(&tls, stream, peer, handshake_timeout).await
+                    else {
+                        return;
+                    };
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+            };
+            if let Err(error) = outcome {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(options.shutdown_grace) => {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+    }
+    Ok(())
+}
+
+async fn handshake(
+    tls: &ReloadingTls,
+    stream: TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, peer.port = peer.port(), "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
+        }
+    }
+}

@@ -1,0 +1,150 @@
+use std::io::Write;
+
+use anyhow::bail;
+use chrono::{DateTime, Utc};
+use clap::{Subcommand, ValueEnum};
+use connecticket_domain::audit::AuditRecord;
+use connecticket_domain::service::AuditFilter;
+use connecticket_domain::time::{format_timestamp, parse_timestamp};
+
+use super::AdminContext;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write audit entries to stdout, oldest first.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        #[arg(long)]
+        provider: Option<i64>,
+        #[arg(long)]
+        application: Option<i64>,
+        /// Entries that touched this resident.
+        #[arg(long)]
+        resident: Option<i64>,
+        /// Entries that touched this ticket.
+        #[arg(long)]
+        ticket: Option<i64>,
+        /// From this time on (`2026/11/27 00:00:00 +0000` or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Check the hash chain: fails if any entry was altered, inserted or
+    /// removed behind the server's back.
+    Verify,
+    /// Remove entries older than N days (what `serve --audit-retention-days`
+    /// does hourly).
+    Prune {
+        #[arg(long)]
+        older_than_days: u32,
+    },
+}
+
+fn time(name: &str, text: Option<String>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    text.map(|text| match parse_timestamp(&text) {
+        Some(at) => Ok(at),
+        None => bail!("--{name} must be a timestamp like 2026/11/27 00:00:00 +0000"),
+    })
+    .transpose()
+}
+
+const CSV_HEADER: [&str; 12] = [
+    "id",
+    "at",
+    "request_id",
+    "client_addr",
+    "provider_id",
+    "application_id",
+    "employee_id",
+    "action",
+    "outcome",
+    "records",
+    "prev_hash",
+    "hash",
+];
+
+fn csv_row(record: &AuditRecord) -> [String; 12] {
+    let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+    [
+        record.id.to_string(),
+        format_timestamp(record.at, chrono_tz::UTC),
+        record.request_id.clone(),
+        record.client_addr.clone().unwrap_or_default(),
+        optional(record.provider_id),
+        optional(record.application_id),
+        optional(record.employee_id),
+        record.action.as_str().to_owned(),
+        record.outcome.as_str().to_owned(),
+        record.records.join(" "),
+        record.prev_hash.clone(),
+        record.hash.clone(),
+    ]
+}
+
+pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Export {
+            format,
+            provider,
+            application,
+            resident,
+            ticket,
+            since,
+            until,
+        } => {
+            let filter = AuditFilter {
+                provider_id: provider,
+                application_id: application,
+                resident_id: resident,
+                ticket_id: ticket,
+                since: time("since", since)?,
+                until: time("until", until)?,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match format {
+                ExportFormat::Jsonl => {
+                    context
+                        .admin
+                        .export_audit(&filter, |record| {
+                            serde_json::to_writer(&mut out, record)?;
+                            out.write_all(b"\n")
+                        })
+                        .await?;
+                    out.flush()?;
+                }
+                ExportFormat::Csv => {
+                    let mut csv = csv::Writer::from_writer(out);
+                    csv.write_record(CSV_HEADER)?;
+                    context
+                        .admin
+                        .export_audit(&filter, |record| {
+                            csv.write_record(csv_row(record))
+                                .map_err(std::io::Error::other)
+                        })
+                        .await?;
+                    csv.flush()?;
+                }
+            }
+        }
+        AuditCommand::Verify => match context.admin.verify_audit().await? {
+            Ok(count) => println!("the audit trail is intact: {count} entries verified"),
+            Err(broken) => bail!("the audit trail was tampered with: {broken}"),
+        },
+        AuditCommand::Prune { older_than_days } => {
+            let cutoff = Utc::now() - chrono::Duration::days(i64::from(older_than_days));
+            let removed = context.admin.prune_audit(cutoff).await?;
+            println!("removed {removed} audit entries older than {older_than_days} days");
+        }
+    }
+    Ok(())
+}
