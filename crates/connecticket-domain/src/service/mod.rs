@@ -6,6 +6,8 @@ mod admin;
 mod api;
 mod audit_admin;
 mod audited;
+#[cfg(test)]
+mod properties;
 mod resident_input;
 pub mod throttle;
 mod ticket_input;

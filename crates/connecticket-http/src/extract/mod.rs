@@ -2,6 +2,8 @@
 
 mod caller;
 mod params;
+#[cfg(test)]
+mod properties;
 mod urlencoded;
 
 pub use caller::{token_segment, Caller, Context, Credentials, IdempotencyKey};

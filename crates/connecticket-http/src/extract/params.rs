@@ -80,7 +80,7 @@ async fn read_body(body: Body, limits: Limits) -> Result<Bytes, HttpError> {
     }
 }
 
-fn read_json(bytes: &[u8], params: &mut RequestParams) -> Result<(), HttpError> {
+pub(super) fn read_json(bytes: &[u8], params: &mut RequestParams) -> Result<(), HttpError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| HttpError::MalformedBody(format!("malformed JSON body: {error}")))?;
     let serde_json::Value::Object(object) = value else {
@@ -107,7 +107,7 @@ fn read_json(bytes: &[u8], params: &mut RequestParams) -> Result<(), HttpError> 
     Ok(())
 }
 
-async fn read_multipart(
+pub(super) async fn read_multipart(
     body: Body,
     content_type: &str,
     limits: Limits,

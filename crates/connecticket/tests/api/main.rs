@@ -6,6 +6,7 @@
 mod support;
 
 mod attachments;
+mod audit;
 mod authorize;
 mod bad_input;
 mod categories;
@@ -13,8 +14,11 @@ mod concurrency;
 mod create_comment;
 mod create_ticket;
 mod idempotency;
+mod limits;
 mod residents;
 mod tenancy;
+mod throttling;
 mod ticket_detail;
 mod tickets;
+mod transport;
 mod update_status;

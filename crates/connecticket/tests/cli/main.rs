@@ -6,6 +6,10 @@
 mod support;
 
 mod admin;
+mod audit_trail;
 mod crash;
+mod hygiene;
 mod instances;
+mod logs;
 mod moves;
+mod tls_reload;

@@ -71,6 +71,8 @@ pub struct TestOptions {
     pub token_lifetime: chrono::Duration,
     pub throttle: ThrottleSettings,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub tls: Option<connecticket_http::TlsFiles>,
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Default for TestOptions {
@@ -81,6 +83,8 @@ impl Default for TestOptions {
             token_lifetime: chrono::Duration::hours(24),
             throttle: ThrottleSettings::default(),
             trusted_proxies: Vec::new(),
+            tls: None,
+            header_read_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -92,7 +96,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub admin: AdminService,
     pub database_url: String,
-    _database: TestDatabase,
+    _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -125,7 +129,18 @@ impl TestApp {
 
     /// A server on a database the test prepared.
     pub async fn spawn_on(database: TestDatabase, options: TestOptions) -> Self {
-        let database_url = database.url.clone();
+        let mut app = Self::spawn_at(&database.url.clone(), options).await;
+        app._database = Some(database);
+        app
+    }
+
+    /// Another instance on the same database as `self`.
+    pub async fn another_instance(&self, options: TestOptions) -> Self {
+        Self::spawn_at(&self.database_url, options).await
+    }
+
+    async fn spawn_at(database_url: &str, options: TestOptions) -> Self {
+        let database_url = database_url.to_owned();
         let store = connecticket::database::open(&database_url, StoreOptions::default())
             .await
             .expect("open the test database");
@@ -137,6 +152,8 @@ impl TestApp {
             },
             limits: options.limits,
             trusted_proxies: options.trusted_proxies,
+            tls: options.tls,
+            header_read_timeout: options.header_read_timeout,
             demo: options.demo,
             ..ServerConfig::default()
         };
@@ -144,7 +161,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let base = format!("{scheme}://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = server::app_state(Arc::clone(&store), &config);
         let serve_options = server::serve_options(&config).expect("serve options");
@@ -162,7 +184,7 @@ impl TestApp {
             admin: AdminService::new(Arc::clone(&store), server::hasher(DEFAULT_HASH_KEY)),
             store,
             database_url,
-            _database: database,
+            _database: None,
             shutdown: Some(shutdown),
         }
     }
@@ -340,6 +362,16 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(database_url: &str, extra: &[&str]) -> Self {
+        Self::spawn(database_url, extra, "warn", Stdio::null())
+    }
+
+    /// Started with debug logging, its whole stderr written to `log`.
+    pub fn start_logged(database_url: &str, extra: &[&str], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(database_url, extra, "debug", Stdio::from(file))
+    }
+
+    fn spawn(database_url: &str, extra: &[&str], level: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(binary())
             .arg("--database")
             .arg(database_url)
@@ -347,9 +379,9 @@ impl ServerProcess {
             .arg("--listen")
             .arg("127.0.0.1:0")
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start connecticket serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -362,6 +394,15 @@ impl ServerProcess {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
         ServerProcess { child, base }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
     }
 
     /// Sends SIGKILL: no shutdown, no flushing, as in a crash.
@@ -410,6 +451,11 @@ pub async fn demo_session(http: &reqwest::Client, base: &str) -> Session {
         api_key: demo::DEMO_API_KEY.to_owned(),
         api_secret: demo::DEMO_API_SECRET.to_owned(),
     }
+}
+
+/// A SQLite URL for a file in `dir`.
+pub fn sqlite_path(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("connecticket.db").display())
 }
 
 pub async fn wait_briefly() {

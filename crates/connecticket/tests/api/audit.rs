@@ -1,0 +1,230 @@
+//! Every call leaves exactly one audit entry, asserted field by field.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use connecticket_domain::audit::{Action, AuditRecord, Outcome};
+use connecticket_domain::demo::{
+    DEMO_API_KEY, DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID, SUNRISE_PROVIDER_ID,
+};
+use connecticket_domain::model::ProviderId;
+use futures::TryStreamExt;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+
+use crate::support::{send, Reply, TestApp};
+
+async fn entries(app: &TestApp) -> Vec<AuditRecord> {
+    let chunks: Vec<Vec<AuditRecord>> = app
+        .store
+        .audit_entries()
+        .try_collect()
+        .await
+        .expect("audit");
+    chunks.into_iter().flatten().collect()
+}
+
+/// The one entry written since `after` (waiting briefly: a list's entry is
+/// written when its stream ends).
+async fn only_entry_since(app: &TestApp, after: i64) -> AuditRecord {
+    for _ in 0..100 {
+        let new: Vec<_> = entries(app)
+            .await
+            .into_iter()
+            .filter(|e| e.id > after)
+            .collect();
+        match new.len() {
+            0 => tokio::time::sleep(Duration::from_millis(20)).await,
+            1 => return new.into_iter().next().expect("entry"),
+            n => panic!("{n} entries for one call: {new:?}"),
+        }
+    }
+    panic!("no audit entry was written")
+}
+
+async fn last_id(app: &TestApp) -> i64 {
+    app.store.audit_anchor().await.expect("anchor").last_id
+}
+
+fn records(items: &[&str]) -> Vec<String> {
+    items
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+struct Expect {
+    provider: Option<i64>,
+    application: Option<i64>,
+    employee: Option<i64>,
+    action: Action,
+    outcome: Outcome,
+    records: Vec<String>,
+}
+
+fn check(entry: &AuditRecord, reply: &Reply, expect: Expect) {
+    assert_eq!(entry.provider_id, expect.provider, "provider of {entry:?}");
+    assert_eq!(
+        entry.application_id, expect.application,
+        "application of {entry:?}"
+    );
+    assert_eq!(entry.employee_id, expect.employee, "employee of {entry:?}");
+    assert_eq!(entry.action, expect.action);
+    assert_eq!(entry.outcome, expect.outcome, "outcome of {entry:?}");
+    assert_eq!(entry.records, expect.records, "records of {entry:?}");
+    assert_eq!(entry.client_addr.as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        Some(entry.request_id.as_str()),
+        reply.header("x-request-id")
+    );
+    let age = chrono::Utc::now() - entry.at;
+    assert!(age.num_seconds().abs() < 30, "timestamp {}", entry.at);
+    assert_eq!(entry.hash, entry.computed_hash());
+}
+
+backend_tests! {
+    async fn every_call_is_audited_field_by_field() {
+        let app = TestApp::demo().await;
+        let provider = ProviderId(DEMO_PROVIDER_ID);
+        let app_id = Some(app.admin.applications(provider).await.expect("apps")[0].id);
+        let demo = |action, outcome, records: Vec<String>| Expect {
+            provider: Some(DEMO_PROVIDER_ID),
+            application: app_id,
+            employee: Some(DEMO_EMPLOYEE_ID),
+            action,
+            outcome,
+            records,
+        };
+
+        // authorize: success, wrong secret, unknown key.
+        let before = last_id(&app).await;
+        let reply = send(app.http.post(app.url("/api/authorize"))
+            .header("api_key", DEMO_API_KEY).header("api_secret", "wrong")).await;
+        check(&only_entry_since(&app, before).await, &reply, Expect {
+            employee: None,
+            ..demo(Action::Authorize, Outcome::Denied, vec![])
+        });
+        let before = last_id(&app).await;
+        let reply = send(app.http.post(app.url("/api/authorize"))
+            .header("api_key", "nobody").header("api_secret", "x")).await;
+        check(&only_entry_since(&app, before).await, &reply, Expect {
+            provider: None, application: None, employee: None,
+            ..demo(Action::Authorize, Outcome::Denied, vec![])
+        });
+        let before = last_id(&app).await;
+        let session = app.example().await;
+        let entry = only_entry_since(&app, before).await;
+        assert_eq!(entry.action, Action::Authorize);
+        assert_eq!(entry.outcome, Outcome::Success);
+        assert_eq!(entry.records, records(&[&format!("application:{}", app_id.expect("id"))]));
+
+        // The reads.
+        let calls: Vec<(&str, Action, Vec<String>)> = vec![
+            ("tickets", Action::Tickets, records(&["ticket:201", "ticket:202", "resident:501333996", "resident:889283349"])),
+            ("ticket_detail?id=202", Action::TicketDetail, records(&["ticket:202", "resident:889283349"])),
+            ("all_residents", Action::AllResidents, records(&["resident:501333996", "resident:889283349"])),
+            ("provider_categories", Action::ProviderCategories, records(&["category:19", "category:22", "category:33", "category:34"])),
+        ];
+        for (call, action, touched) in calls {
+            let before = last_id(&app).await;
+            let reply = send(session.get(call)).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            check(&only_entry_since(&app, before).await, &reply, demo(action, Outcome::Success, touched));
+        }
+
+        // The writes.
+        let before = last_id(&app).await;
+        let reply = send(session.post("update_status?id=202&status=Open")).await;
+        check(&only_entry_since(&app, before).await, &reply,
+            demo(Action::UpdateStatus, Outcome::Success, records(&["ticket:202", "resident:889283349"])));
+        let form = Form::new().text("title", "Audited").text("resident_id", "501333996")
+            .part("attachment", Part::bytes(vec![1, 2]).file_name("a.bin"));
+        let before = last_id(&app).await;
+        let reply = send(session.post("create_ticket").header("Idempotency-Key", "audit-1").multipart(form)).await;
+        let ticket = reply.body["ticket_id"].as_i64().expect("id");
+        let detail = session.detail(ticket).await;
+        let attachment = detail.body["ticket_with_details"]["ticket_attachments"][0]["id"].as_i64().expect("attachment");
+        let created = entries(&app).await.into_iter().find(|e| e.id == before + 1).expect("entry");
+        check(&created, &reply, demo(Action::CreateTicket, Outcome::Success, records(&[
+            &format!("ticket:{ticket}"), "resident:501333996", &format!("attachment:{attachment}")])));
+        let before = last_id(&app).await;
+        let again = Form::new().text("title", "Audited").text("resident_id", "501333996")
+            .part("attachment", Part::bytes(vec![1, 2]).file_name("a.bin"));
+        let reply = send(session.post("create_ticket").header("Idempotency-Key", "audit-1").multipart(again)).await;
+        check(&only_entry_since(&app, before).await, &reply, demo(Action::CreateTicket, Outcome::Replayed,
+            records(&[&format!("ticket:{ticket}"), "resident:501333996"])));
+        let before = last_id(&app).await;
+        let reply = send(session.post("create_comment").form(&[("ticket_id", "202"), ("comment", "x"), ("category_id", "19")])).await;
+        let comment = reply.body["comment_id"].as_i64().expect("comment");
+        check(&only_entry_since(&app, before).await, &reply, demo(Action::CreateComment, Outcome::Success,
+            records(&["ticket:202", "resident:889283349", "category:19", &format!("comment:{comment}")])));
+        let before = last_id(&app).await;
+        let reply = send(session.get(&format!("attachments/{attachment}"))).await;
+        check(&only_entry_since(&app, before).await, &reply, demo(Action::Attachment, Outcome::Success,
+            records(&[&format!("attachment:{attachment}"), &format!("ticket:{ticket}"), "resident:501333996"])));
+
+        // Invalid, not found, denied and cross-tenant attempts.
+        let before = last_id(&app).await;
+        let reply = send(session.post("create_ticket").form(&[("resident_id", "501333996")])).await;
+        check(&only_entry_since(&app, before).await, &reply, demo(Action::CreateTicket, Outcome::Invalid, vec![]));
+        let before = last_id(&app).await;
+        let reply = send(session.get("ticket_detail?id=999999")).await;
+        check(&only_entry_since(&app, before).await, &reply, demo(Action::TicketDetail, Outcome::NotFound, records(&["ticket:999999"])));
+        let mut bogus = session.clone();
+        bogus.token = "notarealtoken0000000000000".to_owned();
+        let before = last_id(&app).await;
+        let reply = send(bogus.get("all_residents")).await;
+        check(&only_entry_since(&app, before).await, &reply, Expect {
+            provider: None, application: None, employee: None,
+            ..demo(Action::AllResidents, Outcome::Denied, vec![])
+        });
+        let sunrise = app.sunrise().await;
+        let sunrise_app = app.admin.applications(ProviderId(SUNRISE_PROVIDER_ID)).await.expect("apps")[0].clone();
+        let before = last_id(&app).await;
+        let reply = send(sunrise.get("ticket_detail?id=202")).await;
+        check(&only_entry_since(&app, before).await, &reply, Expect {
+            provider: Some(SUNRISE_PROVIDER_ID),
+            application: Some(sunrise_app.id),
+            employee: Some(sunrise_app.employee_id),
+            action: Action::TicketDetail,
+            outcome: Outcome::NotFound,
+            records: records(&["ticket:202"]),
+        });
+        let before = last_id(&app).await;
+        let reply = send(sunrise.get(&format!("attachments/{attachment}"))).await;
+        let entry = only_entry_since(&app, before).await;
+        assert_eq!((entry.provider_id, entry.outcome), (Some(SUNRISE_PROVIDER_ID), Outcome::NotFound));
+        assert_eq!(entry.records, records(&[&format!("attachment:{attachment}")]));
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+        // And the whole chain verifies.
+        let verified = app.admin.verify_audit().await.expect("verify");
+        assert_eq!(verified, Ok(entries(&app).await.len() as u64));
+    }
+
+    async fn a_client_that_stops_reading_a_list_is_audited_as_aborted() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let provider = ProviderId(DEMO_PROVIDER_ID);
+        let many: Vec<_> = (0..10_000)
+            .map(|n| connecticket_domain::model::NewResident::named(format!("R{n}")))
+            .collect();
+        app.admin.create_residents(provider, many).await.expect("residents");
+        let before = last_id(&app).await;
+        let response = session.get("all_residents").send().await.expect("sent");
+        let mut body = response.bytes_stream();
+        let first = futures::StreamExt::next(&mut body).await;
+        assert!(first.is_some());
+        drop(body);
+        let entry = only_entry_since(&app, before).await;
+        assert_eq!(entry.action, Action::AllResidents);
+        // Far more than socket buffers hold, so the server cannot have sent
+        // it all: the entry says the list was cut short, and lists only the
+        // residents that went out.
+        assert_eq!(entry.outcome, Outcome::Aborted);
+        assert!(!entry.records.is_empty());
+        assert!(entry.records.len() < 10_002, "{} records", entry.records.len());
+    }
+}

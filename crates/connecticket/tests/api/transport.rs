@@ -1,0 +1,72 @@
+//! TLS termination with a real client, and the client address behind
+//! trusted proxies.
+
+use connecticket_domain::audit::AuditRecord;
+use connecticket_http::TlsFiles;
+use futures::TryStreamExt;
+use reqwest::StatusCode;
+
+use crate::support::{send, TestApp, TestOptions};
+
+/// A self-signed certificate for localhost and 127.0.0.1, as PEM files.
+pub fn certificate(dir: &std::path::Path, name: &str) -> (TlsFiles, String) {
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("certificate");
+    let files = TlsFiles {
+        certificate: dir.join(format!("{name}.crt")),
+        key: dir.join(format!("{name}.key")),
+    };
+    std::fs::write(&files.certificate, cert.pem()).expect("write certificate");
+    std::fs::write(&files.key, key_pair.serialize_pem()).expect("write key");
+    (files, cert.pem())
+}
+
+pub fn trusting(pem: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
+        .build()
+        .expect("client")
+}
+
+backend_tests! {
+    async fn the_api_is_served_over_tls_to_a_real_client() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (files, pem) = certificate(dir.path(), "server");
+        let app = TestApp::spawn(TestOptions { tls: Some(files), ..TestOptions::default() }).await;
+        assert!(app.base.starts_with("https://"));
+        let client = trusting(&pem);
+        let reply = send(
+            client
+                .post(app.url("/api/authorize"))
+                .header("api_key", connecticket_domain::demo::DEMO_API_KEY)
+                .header("api_secret", connecticket_domain::demo::DEMO_API_SECRET),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        // A client that does not trust the certificate gets no answer, and
+        // plain HTTP on the TLS port gets none either.
+        assert!(reqwest::get(app.url("/health")).await.is_err());
+        let plain = app.base.replacen("https://", "http://", 1);
+        let over_plain_http = reqwest::get(format!("{plain}/health")).await;
+        assert!(!over_plain_http.map(|r| r.status().is_success()).unwrap_or(false));
+    }
+
+    async fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let trusting_app = TestApp::spawn(TestOptions {
+            trusted_proxies: vec!["127.0.0.0/8".parse().expect("net")],
+            ..TestOptions::default()
+        })
+        .await;
+        let plain_app = TestApp::demo().await;
+        for (app, expected) in [(&trusting_app, "203.0.113.9"), (&plain_app, "127.0.0.1")] {
+            let session = app.example().await;
+            let reply = send(session.get("provider_categories").header("x-forwarded-for", "6.6.6.6, 203.0.113.9")).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            let entries: Vec<Vec<AuditRecord>> = app.store.audit_entries().try_collect().await.expect("audit");
+            let last = entries.into_iter().flatten().last().expect("entry");
+            assert_eq!(last.client_addr.as_deref(), Some(expected));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Secrets hygiene: rotating a secret, revoking tokens, and refusing to
+//! serve real data behind the published demo credentials.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+
+use crate::support::{admin, binary, demo_session, send, Backend, ServerProcess, TestDatabase};
+
+fn ok(database: &str, args: &[&str]) -> String {
+    let (success, stdout, stderr) = admin(database, args);
+    assert!(success, "{args:?} failed: {stderr}");
+    stdout
+}
+
+fn field(output: &str, label: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label} in {output}"))
+        .trim()
+        .to_owned()
+}
+
+async fn authorize(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    secret: &str,
+) -> crate::support::Reply {
+    send(
+        http.post(format!("{base}/api/authorize"))
+            .header("api-key", key)
+            .header("api-secret", secret),
+    )
+    .await
+}
+
+backend_tests! {
+    async fn rotating_a_secret_and_revoking_tokens_take_effect_at_once() {
+        let database = TestDatabase::create(Backend::current()).await;
+        let db = database.url.clone();
+        let provider = ok(&db, &["provider", "create", "--name", "P"]).split_whitespace().nth(2).expect("id").to_owned();
+        let nurse = ok(&db, &["employee", "create", "--provider", &provider, "--name", "Nurse"]).split_whitespace().nth(2).expect("id").to_owned();
+        let doctor = ok(&db, &["employee", "create", "--provider", &provider, "--name", "Doctor"]).split_whitespace().nth(2).expect("id").to_owned();
+        let tablet = ok(&db, &["app", "create", "--provider", &provider, "--employee", &nurse, "--name", "Tablet"]);
+        let desk = ok(&db, &["app", "create", "--provider", &provider, "--employee", &doctor, "--name", "Desk"]);
+        let (key, old_secret) = (field(&tablet, "api_key:"), field(&tablet, "api_secret:"));
+        let (desk_key, desk_secret) = (field(&desk, "api_key:"), field(&desk, "api_secret:"));
+        let server = ServerProcess::start(&db, &[]);
+        let http = reqwest::Client::new();
+        let token = authorize(&http, &server.base, &key, &old_secret).await.body["access_token"].as_str().expect("token").to_owned();
+        let desk_token = authorize(&http, &server.base, &desk_key, &desk_secret).await.body["access_token"].as_str().expect("token").to_owned();
+        let call = |token: &str, key: &str, secret: &str| {
+            http.get(format!("{}/api/{token}/provider_categories", server.base)).header("api_key", key).header("api_secret", secret)
+        };
+        assert_eq!(send(call(&token, &key, &old_secret)).await.status, StatusCode::OK);
+
+        // Revoking the nurse's tokens leaves the doctor's working.
+        assert_eq!(ok(&db, &["token", "revoke", "--provider", &provider, "--employee", &nurse]).trim(), "revoked 1 tokens");
+        send(call(&token, &key, &old_secret)).await.assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        assert_eq!(send(call(&desk_token, &desk_key, &desk_secret)).await.status, StatusCode::OK);
+
+        // Rotation: the old secret is refused everywhere, the new one works.
+        let token = authorize(&http, &server.base, &key, &old_secret).await.body["access_token"].as_str().expect("token").to_owned();
+        let app_id = ok(&db, &["app", "list", "--provider", &provider]).lines().nth(1).expect("row").split('\t').next().expect("id").to_owned();
+        let rotated = ok(&db, &["app", "rotate-secret", "--provider", &provider, "--id", &app_id]);
+        let new_secret = field(&rotated, "api_secret:");
+        assert_ne!(new_secret, old_secret);
+        assert_eq!(field(&rotated, "api_key:"), key);
+        authorize(&http, &server.base, &key, &old_secret).await.assert_failure(StatusCode::UNAUTHORIZED, "Invalid API key or API secret");
+        send(call(&token, &key, &new_secret)).await.assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        let fresh = authorize(&http, &server.base, &key, &new_secret).await;
+        assert_eq!(fresh.status, StatusCode::OK);
+        let fresh = fresh.body["access_token"].as_str().expect("token").to_owned();
+        assert_eq!(send(call(&fresh, &key, &new_secret)).await.status, StatusCode::OK);
+        assert!(admin(&db, &["token", "revoke", "--provider", &provider, "--employee", "999"]).2.contains("Invalid Employee ID"));
+    }
+
+    async fn serving_refuses_a_database_that_accepts_the_demo_credentials() {
+        let database = TestDatabase::create(Backend::current()).await;
+        // Seed the demo, then try to serve it as if it were real.
+        let demo = ServerProcess::start(&database.url, &["--demo"]);
+        let http = reqwest::Client::new();
+        demo_session(&http, &demo.base).await;
+        drop(demo);
+        let refused = Command::new(binary())
+            .args(["--database", &database.url, "serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run");
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("accepts the published demo credentials"), "{stderr}");
+        // Once the demo applications are revoked it serves.
+        for provider in ["72136196", "72136197"] {
+            let apps = ok(&database.url, &["app", "list", "--provider", provider]);
+            let id = apps.lines().nth(1).expect("row").split('\t').next().expect("id").to_owned();
+            ok(&database.url, &["app", "revoke", "--provider", provider, "--id", &id]);
+        }
+        let server = ServerProcess::start(&database.url, &[]);
+        assert_eq!(send(http.get(format!("{}/health", server.base))).await.status, StatusCode::OK);
+    }
+}
