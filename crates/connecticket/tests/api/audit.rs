@@ -88,7 +88,8 @@ backend_tests! {
     async fn every_call_is_audited_field_by_field() {
         let app = TestApp::demo().await;
         let provider = ProviderId(DEMO_PROVIDER_ID);
-        let app_id = Some(app.admin.applications(provider).await.expect("apps")[0].id);
+        let application = app.admin.applications(provider).await.expect("apps")[0].id;
+        let app_id = Some(application);
         let demo = |action, outcome, records: Vec<String>| Expect {
             provider: Some(DEMO_PROVIDER_ID),
             application: app_id,
@@ -118,7 +119,7 @@ backend_tests! {
         let entry = only_entry_since(&app, before).await;
         assert_eq!(entry.action, Action::Authorize);
         assert_eq!(entry.outcome, Outcome::Success);
-        assert_eq!(entry.records, records(&[&format!("application:{}", app_id.expect("id"))]));
+        assert_eq!(entry.records, records(&[&format!("application:{application}")]));
 
         // The reads.
         let calls: Vec<(&str, Action, Vec<String>)> = vec![
