@@ -2,6 +2,7 @@
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::stream;
 use crate::{internal, Result};
@@ -50,9 +51,60 @@ pub(crate) async fn append(conn: &mut PgConnection, entry: AuditEntry) -> Result
     Ok(())
 }
 
-pub(crate) async fn append_alone(pool: &PgPool, entry: AuditEntry) -> Result<()> {
+/// Appends entries that belong to no write of their own (reads, refusals)
+/// in batches: one task per instance takes every entry waiting, chains them
+/// under one anchor lock in one transaction, and answers each caller only
+/// after the commit. Under load this turns one lock and one fsync per call
+/// into one per batch.
+pub(crate) struct Appender {
+    queue: mpsc::Sender<(AuditEntry, oneshot::Sender<Result<()>>)>,
+}
+
+/// The most entries chained in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl Appender {
+    pub(crate) fn start(pool: PgPool) -> Self {
+        let (queue, mut waiting) = mpsc::channel::<(AuditEntry, oneshot::Sender<Result<()>>)>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let (entries, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let outcome = append_batch(&pool, entries).await;
+                for reply in replies {
+                    let _ = reply.send(match &outcome {
+                        Ok(()) => Ok(()),
+                        Err(error) => Err(StoreError::Internal(error.to_string())),
+                    });
+                }
+            }
+        });
+        Appender { queue }
+    }
+
+    pub(crate) async fn append(&self, entry: AuditEntry) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((entry, reply))
+            .await
+            .map_err(|_| StoreError::Internal("the audit appender has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("the audit appender dropped an entry".to_owned()))?
+    }
+}
+
+async fn append_batch(pool: &PgPool, entries: Vec<AuditEntry>) -> Result<()> {
     let mut tx = pool.begin().await.map_err(internal)?;
-    append(&mut tx, entry).await?;
+    for entry in entries {
+        append(&mut tx, entry).await?;
+    }
     tx.commit().await.map_err(internal)
 }
 

@@ -65,6 +65,7 @@ impl Default for PostgresOptions {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    audit: std::sync::Arc<audit::Appender>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -84,7 +85,8 @@ impl PostgresStore {
             .await
             .map_err(internal)?;
         migrate::apply(&pool).await?;
-        Ok(PostgresStore { pool })
+        let audit = std::sync::Arc::new(audit::Appender::start(pool.clone()));
+        Ok(PostgresStore { pool, audit })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -181,7 +183,7 @@ impl Store for PostgresStore {
     }
 
     async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
-        audit::append_alone(&self.pool, entry).await
+        self.audit.append(entry).await
     }
 
     fn audit_entries(&self) -> RowStream<AuditRecord> {
