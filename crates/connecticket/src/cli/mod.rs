@@ -34,7 +34,8 @@ use crate::telemetry::LogFormat;
 pub struct Cli {
     /// Database URL: sqlite://PATH (created on first start) or
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
-    #[arg(long = "database", env = "CONNECTICKET_DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
+    /// (The environment's value is never echoed: it may hold a password.)
+    #[arg(long = "database", env = "CONNECTICKET_DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
 
     /// Key under which api secrets and access tokens are hashed at rest.

@@ -38,7 +38,7 @@ pub struct ServeArgs {
 
     /// Proxies whose X-Forwarded-For is believed (addresses or CIDR
     /// ranges, comma-separated). Nobody else's is.
-    #[arg(long, env = "CONNECTICKET_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(long, env = "CONNECTICKET_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
     pub trusted_proxy: Vec<IpNet>,
 
     /// How long an access token lives, in seconds.
@@ -99,6 +99,14 @@ pub struct ServeArgs {
     pub sqlite_readers: usize,
 }
 
+/// `10.0.0.0/8`, or a single address such as `10.0.0.5` or `::1`.
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR range"))
+}
+
 impl ServeArgs {
     fn config(&self, hash_key: &str) -> anyhow::Result<ServerConfig> {
         if self.max_header_bytes < 1024 {
@@ -151,4 +159,26 @@ pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     server::run(listener, store, config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_are_addresses_or_ranges() {
+        assert_eq!(
+            parse_proxy("10.0.0.5").map(|n| n.to_string()),
+            Ok("10.0.0.5/32".to_owned())
+        );
+        assert_eq!(
+            parse_proxy(" 10.0.0.0/8 ").map(|n| n.to_string()),
+            Ok("10.0.0.0/8".to_owned())
+        );
+        assert_eq!(
+            parse_proxy("::1").map(|n| n.to_string()),
+            Ok("::1/128".to_owned())
+        );
+        assert!(parse_proxy("proxy.internal").is_err());
+    }
 }
