@@ -1,6 +1,9 @@
 //! The published API, driven over HTTP against a real server with a fresh
 //! database per test. Modules mirror the contract's calls.
 
+// Test code fails loudly: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 #[path = "../support/mod.rs"]
 #[macro_use]
 mod support;

@@ -1,6 +1,9 @@
 //! The binary as an operator and a crash see it: admin subcommands run as
 //! processes, and a server killed mid-write.
 
+// Test code fails loudly: a failed expectation is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 #[path = "../support/mod.rs"]
 #[macro_use]
 mod support;
