@@ -1,5 +1,5 @@
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
@@ -9,16 +9,19 @@ use crate::state::AppState;
 
 const MAX_FILE_NAME: usize = 100;
 
-/// `GET attachments/{id}`: the stored bytes, always as a download.
+/// `GET attachments/{id}`: the stored bytes, always as a download. The id
+/// is read from the raw path, so that no spelling of it, however broken,
+/// escapes the envelope (a malformed id names no attachment: 404).
 pub(crate) async fn download(
     State(state): State<AppState>,
     Caller {
         principal: caller,
         context,
     }: Caller,
-    Path((_token, id)): Path<(String, String)>,
+    uri: Uri,
 ) -> Result<Response, HttpError> {
-    let attachment = state.api.attachment(&context, &caller, &id).await?;
+    let id = uri.path().rsplit('/').next().unwrap_or_default();
+    let attachment = state.api.attachment(&context, &caller, id).await?;
     let content_type = HeaderValue::from_str(&attachment.meta.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = content_disposition(&attachment.meta.file_name);

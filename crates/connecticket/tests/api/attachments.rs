@@ -86,7 +86,7 @@ backend_tests! {
     async fn unknown_attachments_are_not_found() {
         let app = TestApp::demo().await;
         let session = app.example().await;
-        for id in ["999", "abc", "-1", "99999999999999999999999"] {
+        for id in ["999", "abc", "-1", "99999999999999999999999", "%FF", "%31", "1%00"] {
             send(session.get(&format!("attachments/{id}")))
                 .await
                 .assert_failure(StatusCode::NOT_FOUND, "Invalid Attachment ID");
