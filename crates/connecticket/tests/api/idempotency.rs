@@ -169,3 +169,71 @@ backend_tests! {
         assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 2);
     }
 }
+
+mod expiry {
+    use super::*;
+    use connecticket_domain::audit::{Action, AuditEntry, Outcome, RequestContext};
+    use connecticket_domain::model::{NewTicket, ProviderId};
+    use connecticket_domain::store::{IdempotencyClaim, WriteContext, Written};
+    use connecticket_domain::workflow::TicketStatus;
+
+    fn ticket(title: &str) -> NewTicket {
+        NewTicket {
+            id: None,
+            title: title.to_owned(),
+            resident_id: 501_333_996,
+            employee_id: connecticket_domain::demo::DEMO_EMPLOYEE_ID,
+            application_id: None,
+            urgency_status_id: 3,
+            ticket_status: TicketStatus::New,
+            ticket_type: None,
+            state: false,
+            sms: None,
+            email: None,
+            sent_to_family: None,
+            sent_to_healthcare_pro: None,
+            sent_to_primary: None,
+            start_date: None,
+            end_date: None,
+            ratings: Vec::new(),
+            comments: Vec::new(),
+            attachments: Vec::new(),
+            created_at: connecticket_domain::time::now(),
+        }
+    }
+
+    /// The same key and fingerprint, seen `hours_later` after the first use.
+    fn context(application_id: i64, hours_later: i64) -> WriteContext {
+        let now = chrono::Utc::now() + chrono::Duration::hours(hours_later);
+        WriteContext {
+            idempotency: Some(IdempotencyClaim {
+                application_id,
+                key: "old-key".to_owned(),
+                fingerprint: b"same request".to_vec(),
+                now,
+                not_before: now - chrono::Duration::hours(24),
+            }),
+            audit: AuditEntry::new(
+                &RequestContext::default(),
+                Action::CreateTicket,
+                Outcome::Success,
+            ),
+        }
+    }
+
+    backend_tests! {
+        async fn a_key_is_forgotten_after_24_hours() {
+            let app = TestApp::demo().await;
+            let provider = ProviderId(DEMO_PROVIDER_ID);
+            let application = app.admin.applications(provider).await.expect("apps")[0].id;
+            let first = app.store.create_ticket(provider, ticket("first"), context(application, 0)).await.expect("first");
+            let Written::Fresh(first) = first else { panic!("the first use writes") };
+            let within = app.store.create_ticket(provider, ticket("retry"), context(application, 23)).await.expect("retry");
+            assert_eq!(within, Written::Replayed(first));
+            let after = app.store.create_ticket(provider, ticket("a day later"), context(application, 25)).await.expect("later");
+            let Written::Fresh(later) = after else { panic!("an expired key writes again, got {after:?}") };
+            assert_ne!(later, first);
+            assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 4);
+        }
+    }
+}
