@@ -90,7 +90,9 @@ pub fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
     Ok(ServeOptions {
         tls,
         header_read_timeout: config.header_read_timeout,
-        max_head_bytes: (config.limits.max_header_bytes * 2).max(64 * 1024),
+        // Heads between the configured limit and this are answered 431 in
+        // the envelope; only beyond it does hyper cut the connection.
+        max_head_bytes: (config.limits.max_header_bytes * 4).max(256 * 1024),
         ..ServeOptions::default()
     })
 }

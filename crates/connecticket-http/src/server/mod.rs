@@ -27,6 +27,10 @@ pub use tls::{ReloadingTls, TlsError, TlsFiles};
 use crate::router::router;
 use crate::state::AppState;
 
+/// hyper refuses heads with more headers than this on its own (without the
+/// envelope); it is set far above what the byte limit lets through anyway.
+const MAX_HEADER_COUNT: usize = 1000;
+
 /// How connections are served.
 #[derive(Clone)]
 pub struct ServeOptions {
@@ -48,7 +52,7 @@ impl Default for ServeOptions {
         ServeOptions {
             tls: None,
             header_read_timeout: Duration::from_secs(10),
-            max_head_bytes: 64 * 1024,
+            max_head_bytes: 256 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -66,6 +70,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
         .max_buf_size(options.max_head_bytes.max(8192))
+        .max_headers(MAX_HEADER_COUNT)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
