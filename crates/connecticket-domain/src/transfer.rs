@@ -14,9 +14,9 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditAnchor, AuditRecord};
-use crate::error::{DomainError, DomainResult, StoreResult};
+use crate::error::{DomainError, DomainResult};
 use crate::model::{Employee, Provider, ProviderId, Resident, Ticket};
-use crate::store::{RowStream, Store};
+use crate::store::Store;
 use crate::workflow::{CategoryRating, TicketStatus};
 
 /// Every table, in the order that satisfies foreign keys.
@@ -279,10 +279,6 @@ pub async fn move_all(source: &dyn Store, target: &dyn Store) -> DomainResult<Mo
     })
 }
 
-/// What `import` needs from the records it is fed, checked per table so
-/// that a backend can insert in order.
-pub type RecordStream = RowStream<Record>;
-
 /// Convenience for backends: the error an import into a non-empty target
 /// returns.
 pub fn target_not_empty() -> crate::StoreError {
@@ -290,5 +286,3 @@ pub fn target_not_empty() -> crate::StoreError {
         "the target database is not empty; a move only writes into an empty database".to_owned(),
     )
 }
-
-pub type ImportResult = StoreResult<u64>;

@@ -457,7 +457,3 @@ pub async fn demo_session(http: &reqwest::Client, base: &str) -> Session {
 pub fn sqlite_path(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("connecticket.db").display())
 }
-
-pub async fn wait_briefly() {
-    tokio::time::sleep(Duration::from_millis(50)).await;
-}
