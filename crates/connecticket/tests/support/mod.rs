@@ -8,7 +8,7 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`); each test gets its
 //! own database there, dropped when the test ends.
 
-#![allow(dead_code, unused_macros, unused_imports)]
+#![allow(dead_code, unused_macros)]
 
 mod database;
 
@@ -43,7 +43,6 @@ macro_rules! backend_tests {
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use connecticket::database::StoreOptions;
 use connecticket::server::{self, ServerConfig};
@@ -57,7 +56,6 @@ use connecticket_domain::AdminService;
 use connecticket_http::Limits;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 /// Form parameters, as tests write them.
