@@ -11,7 +11,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::model::{Fixed, NewComment, NewResident, NewTicket, ProviderId};
 use crate::service::AdminService;
 use crate::time::parse_timestamp;
-use crate::workflow::{CategoryRating, TicketStatus};
+use crate::workflow::CategoryRating;
 
 pub const DEMO_PROVIDER_ID: i64 = 72_136_196;
 pub const DEMO_PROVIDER_NAME: &str = "Example Provider";
@@ -97,28 +97,9 @@ fn ticket(
     employee_id: i64,
     created: &str,
 ) -> DomainResult<NewTicket> {
-    Ok(NewTicket {
-        id: Some(id),
-        title: title.to_owned(),
-        resident_id,
-        employee_id,
-        application_id: None,
-        urgency_status_id: 3,
-        ticket_status: TicketStatus::New,
-        ticket_type: None,
-        state: false,
-        sms: None,
-        email: None,
-        sent_to_family: None,
-        sent_to_healthcare_pro: None,
-        sent_to_primary: None,
-        start_date: None,
-        end_date: None,
-        ratings: Vec::new(),
-        comments: Vec::new(),
-        attachments: Vec::new(),
-        created_at: at(created)?,
-    })
+    let mut ticket = NewTicket::draft(title, resident_id, employee_id, at(created)?);
+    ticket.id = Some(id);
+    Ok(ticket)
 }
 
 async fn seed_example_provider(admin: &AdminService) -> DomainResult<()> {

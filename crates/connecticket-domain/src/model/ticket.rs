@@ -52,6 +52,40 @@ pub struct NewTicket {
     pub created_at: DateTime<Utc>,
 }
 
+impl NewTicket {
+    /// A `New` ticket of normal urgency with nothing else set: the start
+    /// for operator-made tickets (demo seed) and for tests.
+    pub fn draft(
+        title: impl Into<String>,
+        resident_id: i64,
+        employee_id: i64,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        NewTicket {
+            id: None,
+            title: title.into(),
+            resident_id,
+            employee_id,
+            application_id: None,
+            urgency_status_id: crate::workflow::UrgencyStatus::DEFAULT.id,
+            ticket_status: TicketStatus::New,
+            ticket_type: None,
+            state: false,
+            sms: None,
+            email: None,
+            sent_to_family: None,
+            sent_to_healthcare_pro: None,
+            sent_to_primary: None,
+            start_date: None,
+            end_date: None,
+            ratings: Vec::new(),
+            comments: Vec::new(),
+            attachments: Vec::new(),
+            created_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewComment {
     pub category_id: Option<i64>,

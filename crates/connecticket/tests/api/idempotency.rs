@@ -175,31 +175,14 @@ mod expiry {
     use connecticket_domain::audit::{Action, AuditEntry, Outcome, RequestContext};
     use connecticket_domain::model::{NewTicket, ProviderId};
     use connecticket_domain::store::{IdempotencyClaim, WriteContext, Written};
-    use connecticket_domain::workflow::TicketStatus;
 
     fn ticket(title: &str) -> NewTicket {
-        NewTicket {
-            id: None,
-            title: title.to_owned(),
-            resident_id: 501_333_996,
-            employee_id: connecticket_domain::demo::DEMO_EMPLOYEE_ID,
-            application_id: None,
-            urgency_status_id: 3,
-            ticket_status: TicketStatus::New,
-            ticket_type: None,
-            state: false,
-            sms: None,
-            email: None,
-            sent_to_family: None,
-            sent_to_healthcare_pro: None,
-            sent_to_primary: None,
-            start_date: None,
-            end_date: None,
-            ratings: Vec::new(),
-            comments: Vec::new(),
-            attachments: Vec::new(),
-            created_at: connecticket_domain::time::now(),
-        }
+        NewTicket::draft(
+            title,
+            501_333_996,
+            connecticket_domain::demo::DEMO_EMPLOYEE_ID,
+            connecticket_domain::time::now(),
+        )
     }
 
     /// The same key and fingerprint, seen `hours_later` after the first use.
