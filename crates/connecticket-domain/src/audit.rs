@@ -15,7 +15,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::ProviderId;
+use crate::model::{
+    ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, ProviderId, ResidentId,
+    TicketId,
+};
 
 /// The hash before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -33,10 +36,12 @@ pub enum Action {
     CreateTicket,
     CreateComment,
     Attachment,
+    /// An operator created or imported residents.
+    CreateResidents,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -46,6 +51,7 @@ impl Action {
         Action::CreateTicket,
         Action::CreateComment,
         Action::Attachment,
+        Action::CreateResidents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +65,7 @@ impl Action {
             Action::CreateTicket => "create_ticket",
             Action::CreateComment => "create_comment",
             Action::Attachment => "attachment",
+            Action::CreateResidents => "create_residents",
         }
     }
 
@@ -117,38 +124,63 @@ impl Outcome {
             .into_iter()
             .find(|outcome| outcome.as_str() == text)
     }
+
+    /// How a call that failed with `error` ended.
+    pub fn of_error(error: &crate::error::DomainError) -> Outcome {
+        use crate::error::DomainError;
+        match error {
+            DomainError::InvalidApiCredentials | DomainError::InvalidCredentials => Outcome::Denied,
+            DomainError::RateLimited { .. } => Outcome::RateLimited,
+            DomainError::NotFound(_) => Outcome::NotFound,
+            DomainError::Invalid(_)
+            | DomainError::IdempotencyKeyReused
+            | DomainError::Duplicate { .. }
+            | DomainError::NotEmpty => Outcome::Invalid,
+            DomainError::Storage(_) => Outcome::Error,
+        }
+    }
 }
 
 /// A record an entry touched, written `kind:id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordRef {
-    Ticket(i64),
-    Resident(i64),
-    Category(i64),
-    Comment(i64),
-    Attachment(i64),
-    Application(i64),
+    Ticket(TicketId),
+    Resident(ResidentId),
+    Category(CategoryId),
+    Comment(CommentId),
+    Attachment(AttachmentId),
+    Application(ApplicationId),
 }
 
 impl fmt::Display for RecordRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (kind, id) = match self {
-            RecordRef::Ticket(id) => ("ticket", id),
-            RecordRef::Resident(id) => ("resident", id),
-            RecordRef::Category(id) => ("category", id),
-            RecordRef::Comment(id) => ("comment", id),
-            RecordRef::Attachment(id) => ("attachment", id),
-            RecordRef::Application(id) => ("application", id),
+            RecordRef::Ticket(id) => ("ticket", id.get()),
+            RecordRef::Resident(id) => ("resident", id.get()),
+            RecordRef::Category(id) => ("category", id.get()),
+            RecordRef::Comment(id) => ("comment", id.get()),
+            RecordRef::Attachment(id) => ("attachment", id.get()),
+            RecordRef::Application(id) => ("application", id.get()),
         };
         write!(f, "{kind}:{id}")
     }
 }
 
-/// Where a request came from; filled in by the HTTP layer.
+/// Where a request came from; filled in by the surface that took it.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub request_id: String,
     pub client_addr: Option<IpAddr>,
+}
+
+impl RequestContext {
+    /// An operator at the command line.
+    pub fn operator() -> Self {
+        RequestContext {
+            request_id: "operator".to_owned(),
+            client_addr: None,
+        }
+    }
 }
 
 /// An entry before the store gives it its place in the chain.
@@ -158,8 +190,8 @@ pub struct AuditEntry {
     pub request_id: String,
     pub client_addr: Option<String>,
     pub provider_id: Option<ProviderId>,
-    pub application_id: Option<i64>,
-    pub employee_id: Option<i64>,
+    pub application_id: Option<ApplicationId>,
+    pub employee_id: Option<EmployeeId>,
     pub action: Action,
     pub outcome: Outcome,
     /// `kind:id` of every record touched, each once, in sorted order.
@@ -167,9 +199,14 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(context: &RequestContext, action: Action, outcome: Outcome) -> Self {
+    pub fn new(
+        context: &RequestContext,
+        action: Action,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> Self {
         AuditEntry {
-            at: crate::time::now(),
+            at,
             request_id: context.request_id.clone(),
             client_addr: context.client_addr.map(|addr| addr.to_string()),
             provider_id: None,
@@ -226,9 +263,9 @@ impl AuditRecord {
             at: entry.at,
             request_id: entry.request_id,
             client_addr: entry.client_addr,
-            provider_id: entry.provider_id.map(|p| p.0),
-            application_id: entry.application_id,
-            employee_id: entry.employee_id,
+            provider_id: entry.provider_id.map(ProviderId::get),
+            application_id: entry.application_id.map(ApplicationId::get),
+            employee_id: entry.employee_id.map(EmployeeId::get),
             action: entry.action,
             outcome: entry.outcome,
             records: entry.records.into_iter().collect(),
@@ -345,7 +382,12 @@ mod tests {
             request_id: format!("r{n}"),
             client_addr: None,
         };
-        AuditEntry::new(&context, Action::Tickets, Outcome::Success)
+        AuditEntry::new(
+            &context,
+            Action::Tickets,
+            Outcome::Success,
+            crate::time::from_epoch(1_000),
+        )
     }
 
     fn chain_of(count: u8) -> (Vec<AuditRecord>, AuditAnchor) {

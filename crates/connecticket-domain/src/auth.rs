@@ -13,12 +13,13 @@ use rand::{distributions::Uniform, rngs::OsRng, Rng};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::model::Provider;
+use crate::model::{AccessTokenId, ApplicationId, EmployeeId, Provider};
 
-/// The key used when the operator sets none. Setting `CONNECTICKET_HASH_KEY`
-/// is recommended for production; changing it invalidates every stored
-/// secret and token, so it is chosen once per deployment.
-pub const DEFAULT_HASH_KEY: &str = "connecticket-default-hash-key-v1";
+/// The built-in key, published with the source: fit for the demo only.
+/// `serve` refuses it outside demo mode; a deployment sets its own
+/// `CONNECTICKET_HASH_KEY` once (changing it invalidates every stored
+/// secret and token).
+pub const DEMO_HASH_KEY: &str = "connecticket-default-hash-key-v1";
 
 #[derive(Clone)]
 pub struct SecretHasher {
@@ -36,6 +37,11 @@ impl SecretHasher {
         SecretHasher {
             key: key.as_ref().to_vec(),
         }
+    }
+
+    /// True for the published demo key, which protects nothing.
+    pub fn is_demo_key(&self) -> bool {
+        constant_time_eq(&self.key, DEMO_HASH_KEY.as_bytes())
     }
 
     /// The keyed hash of a secret or token; `purpose` separates the two so
@@ -92,21 +98,40 @@ pub fn generate_api_secret() -> String {
     random_string(BASE36, 32)
 }
 
-/// Who is calling: established from a valid token plus matching credentials.
+/// Who is calling, once authenticated: the provider whose data the call
+/// may see, the employee it acts as, and the surface it came through.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub provider: Provider,
-    pub application_id: i64,
-    pub employee_id: i64,
-    pub token_id: i64,
+    pub employee_id: EmployeeId,
+    pub via: Via,
+}
+
+/// The surface a call came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A partner application with an access token (the published API).
+    Application {
+        application_id: ApplicationId,
+        token_id: AccessTokenId,
+    },
+}
+
+impl Principal {
+    /// The application a call came from, if any.
+    pub fn application_id(&self) -> Option<ApplicationId> {
+        match self.via {
+            Via::Application { application_id, .. } => Some(application_id),
+        }
+    }
 }
 
 /// An application's stored credentials, looked up by its public api_key.
 #[derive(Debug, Clone)]
 pub struct ApplicationCredentials {
-    pub application_id: i64,
+    pub application_id: ApplicationId,
     pub provider: Provider,
-    pub employee_id: i64,
+    pub employee_id: EmployeeId,
     pub api_key: String,
     pub secret_hash: Vec<u8>,
     pub revoked: bool,
@@ -115,7 +140,7 @@ pub struct ApplicationCredentials {
 /// An access token as stored, joined with its application.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
-    pub token_id: i64,
+    pub token_id: AccessTokenId,
     pub expires_at: DateTime<Utc>,
     /// The token itself, or its application, was revoked.
     pub revoked: bool,
@@ -124,7 +149,7 @@ pub struct TokenRecord {
 
 #[derive(Debug, Clone)]
 pub struct NewAccessToken {
-    pub application_id: i64,
+    pub application_id: ApplicationId,
     pub token_hash: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -142,6 +167,8 @@ mod tests {
         assert_ne!(one.hash_token("abc"), one.hash_api_secret("abc"));
         assert!(one.verify_api_secret("abc", &one.hash_api_secret("abc")));
         assert!(!one.verify_api_secret("abd", &one.hash_api_secret("abc")));
+        assert!(SecretHasher::new(DEMO_HASH_KEY).is_demo_key());
+        assert!(!one.is_demo_key());
     }
 
     #[test]

@@ -2,35 +2,52 @@
 //! residents, categories and tickets, so that the seed's examples work as
 //! printed, plus a second provider to try tenant isolation with.
 //!
-//! Demo data only ever goes into an empty database (or one that already
-//! holds exactly this demo), never next to real data.
+//! The whole demo is written in one transaction, and only into an empty
+//! database: it is there completely or not at all, never next to real
+//! data.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::audit::{
+    Action, AuditAnchor, AuditEntry, AuditRecord, Outcome, RecordRef, RequestContext, GENESIS_HASH,
+};
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Fixed, NewComment, NewResident, NewTicket, ProviderId};
+use crate::model::{
+    ApplicationId, CategoryId, CommentId, EmployeeId, NewResident, Provider, ProviderId, Resident,
+    ResidentId, Ticket, TicketId,
+};
 use crate::service::AdminService;
 use crate::time::parse_timestamp;
-use crate::workflow::CategoryRating;
+use crate::transfer::{
+    Record, StoredApplication, StoredCategory, StoredComment, StoredRating, StoredStatusChange,
+    StoredTicket,
+};
+use crate::workflow::{CategoryRating, TicketStatus, UrgencyStatus};
 
-pub const DEMO_PROVIDER_ID: i64 = 72_136_196;
+pub const DEMO_PROVIDER_ID: ProviderId = ProviderId(72_136_196);
 pub const DEMO_PROVIDER_NAME: &str = "Example Provider";
 pub const DEMO_API_KEY: &str = "8eb68e28cda407158cf9a8064bdd5351";
 pub const DEMO_API_SECRET: &str = "b19fszzt9e2z4wpu87r09zy58";
-pub const DEMO_EMPLOYEE_ID: i64 = 81_987_870;
-pub const DEMO_RESIDENT_IDS: [i64; 2] = [889_283_349, 501_333_996];
+pub const DEMO_EMPLOYEE_ID: EmployeeId = EmployeeId(81_987_870);
+pub const DEMO_RESIDENT_IDS: [ResidentId; 2] = [ResidentId(889_283_349), ResidentId(501_333_996)];
 /// Clinical Edit, Emergency, Activity Level, Weight Gain. The first three
 /// are the ids of the seed's `create_ticket` example (`category_19` …).
-pub const DEMO_CATEGORY_IDS: [i64; 4] = [19, 22, 33, 34];
-pub const DEMO_TICKET_IDS: [i64; 2] = [201, 202];
+pub const DEMO_CATEGORY_IDS: [CategoryId; 4] = [
+    CategoryId(19),
+    CategoryId(22),
+    CategoryId(33),
+    CategoryId(34),
+];
+pub const DEMO_TICKET_IDS: [TicketId; 2] = [TicketId(201), TicketId(202)];
 
-pub const SUNRISE_PROVIDER_ID: i64 = 72_136_197;
+pub const SUNRISE_PROVIDER_ID: ProviderId = ProviderId(72_136_197);
 pub const SUNRISE_PROVIDER_NAME: &str = "Sunrise Home Care";
 pub const SUNRISE_API_KEY: &str = "5be1c0de7a9f4e21b3d86c0a4f2e9d17";
 pub const SUNRISE_API_SECRET: &str = "k2v8q4w6e1r9t3y7u5i0o2p4a";
-pub const SUNRISE_RESIDENT_ID: i64 = 889_283_400;
-pub const SUNRISE_CATEGORY_IDS: [i64; 2] = [40, 41];
-pub const SUNRISE_TICKET_ID: i64 = 301;
+pub const SUNRISE_EMPLOYEE_ID: EmployeeId = EmployeeId(81_987_871);
+pub const SUNRISE_RESIDENT_ID: ResidentId = ResidentId(889_283_400);
+pub const SUNRISE_CATEGORY_IDS: [CategoryId; 2] = [CategoryId(40), CategoryId(41)];
+pub const SUNRISE_TICKET_ID: TicketId = TicketId(301);
 
 /// What `seed` found or did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,43 +56,378 @@ pub enum DemoSeed {
     AlreadyPresent,
 }
 
-fn at(text: &str) -> DomainResult<DateTime<Utc>> {
-    parse_timestamp(text).ok_or_else(|| DomainError::Conflict(format!("bad demo timestamp {text}")))
-}
-
-fn fixed(id: i64, created: &str) -> DomainResult<Fixed> {
-    Ok(Fixed {
-        id: Some(id),
-        created_at: Some(at(created)?),
-    })
-}
-
 /// Seeds the demo into an empty database; accepts a database that already
 /// holds it; refuses any other.
 pub async fn seed(admin: &AdminService) -> DomainResult<DemoSeed> {
-    if !admin.store().is_empty().await? {
-        let demo = admin.store().provider(ProviderId(DEMO_PROVIDER_ID)).await?;
-        return match demo {
-            Some(provider) if provider.name == DEMO_PROVIDER_NAME => Ok(DemoSeed::AlreadyPresent),
-            _ => Err(DomainError::Conflict(
-                "refusing to write demo data into a database that holds other data; \
-                 use an empty database for --demo"
-                    .to_owned(),
-            )),
-        };
+    let records = records(admin)?;
+    match admin.import(records).await {
+        Ok(_) => Ok(DemoSeed::Seeded),
+        Err(DomainError::NotEmpty) => match admin.provider(DEMO_PROVIDER_ID).await {
+            Ok(provider) if provider.name == DEMO_PROVIDER_NAME => Ok(DemoSeed::AlreadyPresent),
+            _ => Err(DomainError::NotEmpty),
+        },
+        Err(error) => Err(error),
     }
-    seed_example_provider(admin).await?;
-    seed_sunrise(admin).await?;
-    Ok(DemoSeed::Seeded)
+}
+
+fn at(text: &'static str) -> DateTime<Utc> {
+    // The demo's timestamps are constants of this file, checked by a test.
+    parse_timestamp(text).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 const CREATED: &str = "2016/02/07 02:57:51 -0800";
+const SUNRISE_CREATED: &str = "2016/03/01 08:00:00 -0500";
 
-fn seed_resident(
-    id: i64,
-    first_name: &str,
-    resident_type_id: Option<i64>,
-) -> DomainResult<NewResident> {
+/// Every record of the demo, in the order an import takes them.
+fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
+    let hasher = admin.hasher();
+    let mut demo = Demo::default();
+    demo.provider(
+        DEMO_PROVIDER_ID,
+        DEMO_PROVIDER_NAME,
+        "America/Los_Angeles",
+        CREATED,
+    );
+    demo.provider(
+        SUNRISE_PROVIDER_ID,
+        SUNRISE_PROVIDER_NAME,
+        "America/New_York",
+        SUNRISE_CREATED,
+    );
+    demo.employee(DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID, "Sample", CREATED);
+    demo.employee(
+        SUNRISE_EMPLOYEE_ID,
+        SUNRISE_PROVIDER_ID,
+        "Sunrise Nurse",
+        SUNRISE_CREATED,
+    );
+    for (id, provider_id, employee_id, name, key, secret, created) in [
+        (
+            1,
+            DEMO_PROVIDER_ID,
+            DEMO_EMPLOYEE_ID,
+            "Demo application",
+            DEMO_API_KEY,
+            DEMO_API_SECRET,
+            CREATED,
+        ),
+        (
+            2,
+            SUNRISE_PROVIDER_ID,
+            SUNRISE_EMPLOYEE_ID,
+            "Sunrise application",
+            SUNRISE_API_KEY,
+            SUNRISE_API_SECRET,
+            SUNRISE_CREATED,
+        ),
+    ] {
+        demo.records.push(Record::Application(StoredApplication {
+            id: ApplicationId(id),
+            provider_id,
+            employee_id,
+            name: name.to_owned(),
+            api_key: key.to_owned(),
+            secret_hash: hasher.hash_api_secret(secret),
+            created_at: at(created),
+            revoked_at: None,
+        }));
+    }
+    demo.resident(
+        seed_resident(DEMO_RESIDENT_IDS[0], "Test Case (Provider Type)", None),
+        DEMO_PROVIDER_ID,
+    );
+    demo.resident(
+        seed_resident(DEMO_RESIDENT_IDS[1], "Test Doctor", Some(1_058_366_525)),
+        DEMO_PROVIDER_ID,
+    );
+    let mut margaret = NewResident::named("Margaret");
+    margaret.id = Some(SUNRISE_RESIDENT_ID);
+    margaret.last_name = Some("Hale".to_owned());
+    margaret.dob = NaiveDate::from_ymd_opt(1941, 6, 3);
+    margaret.in_home_care = true;
+    margaret.created_at = Some(at(SUNRISE_CREATED));
+    demo.resident(margaret, SUNRISE_PROVIDER_ID);
+    for (id, name) in DEMO_CATEGORY_IDS.into_iter().zip([
+        "Clinical Edit",
+        "Emergency",
+        "Activity Level",
+        "Weight Gain",
+    ]) {
+        demo.category(id, DEMO_PROVIDER_ID, name, CREATED);
+    }
+    for (id, name) in SUNRISE_CATEGORY_IDS
+        .into_iter()
+        .zip(["Fall", "Missed Medication"])
+    {
+        demo.category(id, SUNRISE_PROVIDER_ID, name, SUNRISE_CREATED);
+    }
+    let weight = DemoTicket {
+        id: DEMO_TICKET_IDS[0],
+        provider_id: DEMO_PROVIDER_ID,
+        title: "Weight gain of 2 kg this week",
+        resident_id: DEMO_RESIDENT_IDS[1],
+        employee_id: DEMO_EMPLOYEE_ID,
+        created: "2016/02/11 09:15:00 -0800",
+        updated: "2016/02/11 09:15:00 -0800",
+        ratings: &[(DEMO_CATEGORY_IDS[3], CategoryRating::PotentialIssue)],
+    };
+    // The seed's example ticket; its two category comments, made 9 s after
+    // the ticket, are what moved its updated_at.
+    let example = DemoTicket {
+        id: DEMO_TICKET_IDS[1],
+        provider_id: DEMO_PROVIDER_ID,
+        title: "Ticket  commment",
+        resident_id: DEMO_RESIDENT_IDS[0],
+        employee_id: DEMO_EMPLOYEE_ID,
+        created: "2016/02/12 03:00:25 -0800",
+        updated: "2016/02/12 03:00:34 -0800",
+        ratings: &[
+            (DEMO_CATEGORY_IDS[0], CategoryRating::NoIssue),
+            (DEMO_CATEGORY_IDS[1], CategoryRating::Issue),
+        ],
+    };
+    let fall = DemoTicket {
+        id: SUNRISE_TICKET_ID,
+        provider_id: SUNRISE_PROVIDER_ID,
+        title: "Fall in the kitchen",
+        resident_id: SUNRISE_RESIDENT_ID,
+        employee_id: SUNRISE_EMPLOYEE_ID,
+        created: "2016/03/02 10:30:00 -0500",
+        updated: "2016/03/02 10:30:00 -0500",
+        ratings: &[(SUNRISE_CATEGORY_IDS[0], CategoryRating::Issue)],
+    };
+    // Written by the operator, and audited as such, in the order the
+    // records were made.
+    let mut audit = OperatorAudit::new(admin.now());
+    for ticket in [&weight, &example] {
+        demo.ticket(ticket);
+        audit.record(
+            Action::CreateTicket,
+            ticket.provider_id,
+            &[RecordRef::Ticket(ticket.id)],
+        );
+    }
+    for (id, category, text) in [
+        (1, DEMO_CATEGORY_IDS[0], "comment 1"),
+        (2, DEMO_CATEGORY_IDS[1], "comment 2"),
+    ] {
+        audit.record(
+            Action::CreateComment,
+            DEMO_PROVIDER_ID,
+            &[
+                RecordRef::Comment(CommentId(id)),
+                RecordRef::Ticket(example.id),
+                RecordRef::Resident(example.resident_id),
+            ],
+        );
+        demo.comments.push(Record::Comment(StoredComment {
+            id: CommentId(id),
+            ticket_id: example.id,
+            category_id: Some(category),
+            employee_id: DEMO_EMPLOYEE_ID,
+            body: text.to_owned(),
+            created_at: at(example.updated),
+        }));
+    }
+    demo.ticket(&fall);
+    audit.record(
+        Action::CreateTicket,
+        fall.provider_id,
+        &[RecordRef::Ticket(fall.id)],
+    );
+    let mut records = demo.into_records();
+    records.extend(audit.into_records());
+    Ok(records)
+}
+
+/// The audit trail of the demo's writes, chained from the start.
+struct OperatorAudit {
+    at: DateTime<Utc>,
+    records: Vec<AuditRecord>,
+}
+
+impl OperatorAudit {
+    fn new(at: DateTime<Utc>) -> Self {
+        OperatorAudit {
+            at,
+            records: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, action: Action, provider: ProviderId, touched: &[RecordRef]) {
+        let context = RequestContext {
+            request_id: "operator".to_owned(),
+            client_addr: None,
+        };
+        let mut entry = AuditEntry::new(&context, action, Outcome::Success, self.at);
+        entry.provider_id = Some(provider);
+        for record in touched {
+            entry.touch(*record);
+        }
+        let (id, hash) = self
+            .records
+            .last()
+            .map_or((0, GENESIS_HASH.to_owned()), |last| {
+                (last.id, last.hash.clone())
+            });
+        self.records.push(AuditRecord::chain(entry, id, &hash));
+    }
+
+    fn into_records(self) -> Vec<Record> {
+        let anchor = match self.records.last() {
+            Some(last) => AuditAnchor {
+                last_id: last.id,
+                last_hash: last.hash.clone(),
+                ..AuditAnchor::genesis()
+            },
+            None => AuditAnchor::genesis(),
+        };
+        let mut records: Vec<Record> = self
+            .records
+            .into_iter()
+            .map(|record| Record::AuditEntry(Box::new(record)))
+            .collect();
+        records.push(Record::AuditAnchor(anchor));
+        records
+    }
+}
+
+struct DemoTicket {
+    id: TicketId,
+    provider_id: ProviderId,
+    title: &'static str,
+    resident_id: ResidentId,
+    employee_id: EmployeeId,
+    created: &'static str,
+    updated: &'static str,
+    ratings: &'static [(CategoryId, CategoryRating)],
+}
+
+/// The demo's records, gathered per table and emitted in import order.
+#[derive(Default)]
+struct Demo {
+    records: Vec<Record>,
+    residents: Vec<Record>,
+    categories: Vec<Record>,
+    tickets: Vec<Record>,
+    ratings: Vec<Record>,
+    comments: Vec<Record>,
+    history: Vec<Record>,
+}
+
+impl Demo {
+    fn provider(&mut self, id: ProviderId, name: &str, zone: &str, created: &'static str) {
+        self.records.push(Record::Provider(Provider {
+            id,
+            name: name.to_owned(),
+            time_zone: zone.to_owned(),
+            created_at: at(created),
+        }));
+    }
+
+    fn employee(
+        &mut self,
+        id: EmployeeId,
+        provider_id: ProviderId,
+        name: &str,
+        created: &'static str,
+    ) {
+        self.records.push(Record::Employee(crate::model::Employee {
+            id,
+            provider_id,
+            name: name.to_owned(),
+            email: None,
+            created_at: at(created),
+        }));
+    }
+
+    fn resident(&mut self, resident: NewResident, provider_id: ProviderId) {
+        let id = resident.id.unwrap_or(ResidentId(0));
+        let created = resident.created_at.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        self.residents
+            .push(Record::Resident(Box::new(Resident::from_new(
+                id,
+                provider_id,
+                resident,
+                created,
+            ))));
+    }
+
+    fn category(
+        &mut self,
+        id: CategoryId,
+        provider_id: ProviderId,
+        name: &str,
+        created: &'static str,
+    ) {
+        self.categories.push(Record::Category(StoredCategory {
+            id,
+            provider_id,
+            name: name.to_owned(),
+            created_at: at(created),
+        }));
+    }
+
+    fn ticket(&mut self, ticket: &DemoTicket) {
+        self.tickets.push(Record::Ticket(Box::new(StoredTicket {
+            ticket: Ticket {
+                id: ticket.id,
+                provider_id: ticket.provider_id,
+                title: ticket.title.to_owned(),
+                resident_id: ticket.resident_id,
+                employee_id: ticket.employee_id,
+                urgency_status_id: UrgencyStatus::DEFAULT.id,
+                ticket_status: TicketStatus::New,
+                ticket_type: None,
+                state: false,
+                sms: None,
+                email: None,
+                sent_to_family: None,
+                sent_to_healthcare_pro: None,
+                sent_to_primary: None,
+                start_date: None,
+                end_date: None,
+                created_at: at(ticket.created),
+                updated_at: at(ticket.updated),
+            },
+            application_id: None,
+        })));
+        for (category_id, status) in ticket.ratings {
+            self.ratings.push(Record::TicketCategory(StoredRating {
+                ticket_id: ticket.id,
+                category_id: *category_id,
+                status: *status,
+            }));
+        }
+        self.history.push(Record::StatusChange(StoredStatusChange {
+            id: self.history.len() as i64 + 1,
+            ticket_id: ticket.id,
+            employee_id: ticket.employee_id,
+            application_id: None,
+            from_status: None,
+            to_status: TicketStatus::New,
+            changed_at: at(ticket.created),
+        }));
+    }
+
+    fn into_records(self) -> Vec<Record> {
+        let mut records = self.records;
+        for table in [
+            self.residents,
+            self.categories,
+            self.tickets,
+            self.ratings,
+            self.comments,
+            self.history,
+        ] {
+            records.extend(table);
+        }
+        records.sort_by_key(Record::table);
+        records
+    }
+}
+
+fn seed_resident(id: ResidentId, first_name: &str, resident_type_id: Option<i64>) -> NewResident {
     let mut resident = NewResident::named(first_name);
     resident.id = Some(id);
     resident.dob = NaiveDate::from_ymd_opt(1937, 1, 21);
@@ -86,152 +438,25 @@ fn seed_resident(
     resident.home_zip = Some("534412".to_owned());
     resident.location = Some("Assisted Living Apt. 204".to_owned());
     resident.resident_type_id = resident_type_id;
-    resident.created_at = Some(at(CREATED)?);
-    Ok(resident)
+    resident.created_at = Some(at(CREATED));
+    resident
 }
 
-fn ticket(
-    id: i64,
-    title: &str,
-    resident_id: i64,
-    employee_id: i64,
-    created: &str,
-) -> DomainResult<NewTicket> {
-    let mut ticket = NewTicket::draft(title, resident_id, employee_id, at(created)?);
-    ticket.id = Some(id);
-    Ok(ticket)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn seed_example_provider(admin: &AdminService) -> DomainResult<()> {
-    let provider = admin
-        .create_provider(
-            DEMO_PROVIDER_NAME,
-            "America/Los_Angeles",
-            fixed(DEMO_PROVIDER_ID, CREATED)?,
-        )
-        .await?
-        .id;
-    let employee = admin
-        .create_employee(provider, "Sample", None, fixed(DEMO_EMPLOYEE_ID, CREATED)?)
-        .await?
-        .id;
-    admin
-        .register_application(
-            provider,
-            employee,
-            "Demo application",
-            DEMO_API_KEY,
-            DEMO_API_SECRET,
-            Fixed::default(),
-        )
-        .await?;
-    admin
-        .create_residents(
-            provider,
-            vec![
-                seed_resident(DEMO_RESIDENT_IDS[0], "Test Case (Provider Type)", None)?,
-                seed_resident(DEMO_RESIDENT_IDS[1], "Test Doctor", Some(1_058_366_525))?,
-            ],
-        )
-        .await?;
-    for (id, name) in DEMO_CATEGORY_IDS.into_iter().zip([
-        "Clinical Edit",
-        "Emergency",
-        "Activity Level",
-        "Weight Gain",
-    ]) {
-        admin
-            .create_category(provider, name, fixed(id, CREATED)?)
-            .await?;
+    #[test]
+    fn every_demo_timestamp_parses() {
+        for text in [
+            CREATED,
+            SUNRISE_CREATED,
+            "2016/02/11 09:15:00 -0800",
+            "2016/02/12 03:00:25 -0800",
+            "2016/02/12 03:00:34 -0800",
+            "2016/03/02 10:30:00 -0500",
+        ] {
+            assert!(parse_timestamp(text).is_some(), "{text}");
+        }
     }
-    let mut first = ticket(
-        DEMO_TICKET_IDS[0],
-        "Weight gain of 2 kg this week",
-        DEMO_RESIDENT_IDS[1],
-        employee,
-        "2016/02/11 09:15:00 -0800",
-    )?;
-    first.ratings = vec![(DEMO_CATEGORY_IDS[3], CategoryRating::PotentialIssue)];
-    admin.create_ticket(provider, first).await?;
-    // The seed's example ticket, with the two category comments its
-    // ticket_detail example shows (made 9 s after the ticket, which is what
-    // moved its updated_at).
-    let mut example = ticket(
-        DEMO_TICKET_IDS[1],
-        "Ticket  commment",
-        DEMO_RESIDENT_IDS[0],
-        employee,
-        "2016/02/12 03:00:25 -0800",
-    )?;
-    example.ratings = vec![
-        (DEMO_CATEGORY_IDS[0], CategoryRating::NoIssue),
-        (DEMO_CATEGORY_IDS[1], CategoryRating::Issue),
-    ];
-    let ticket_id = admin.create_ticket(provider, example).await?;
-    let commented = at("2016/02/12 03:00:34 -0800")?;
-    for (category, text) in [
-        (DEMO_CATEGORY_IDS[0], "comment 1"),
-        (DEMO_CATEGORY_IDS[1], "comment 2"),
-    ] {
-        let comment = NewComment {
-            category_id: Some(category),
-            employee_id: employee,
-            body: text.to_owned(),
-        };
-        admin
-            .create_comment(provider, ticket_id, comment, commented)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn seed_sunrise(admin: &AdminService) -> DomainResult<()> {
-    let created = "2016/03/01 08:00:00 -0500";
-    let provider = admin
-        .create_provider(
-            SUNRISE_PROVIDER_NAME,
-            "America/New_York",
-            fixed(SUNRISE_PROVIDER_ID, created)?,
-        )
-        .await?
-        .id;
-    let employee = admin
-        .create_employee(provider, "Sunrise Nurse", None, Fixed::default())
-        .await?
-        .id;
-    admin
-        .register_application(
-            provider,
-            employee,
-            "Sunrise application",
-            SUNRISE_API_KEY,
-            SUNRISE_API_SECRET,
-            Fixed::default(),
-        )
-        .await?;
-    let mut resident = NewResident::named("Margaret");
-    resident.id = Some(SUNRISE_RESIDENT_ID);
-    resident.last_name = Some("Hale".to_owned());
-    resident.dob = NaiveDate::from_ymd_opt(1941, 6, 3);
-    resident.in_home_care = true;
-    resident.created_at = Some(at(created)?);
-    admin.create_residents(provider, vec![resident]).await?;
-    for (id, name) in SUNRISE_CATEGORY_IDS
-        .into_iter()
-        .zip(["Fall", "Missed Medication"])
-    {
-        admin
-            .create_category(provider, name, fixed(id, created)?)
-            .await?;
-    }
-    let mut fall = ticket(
-        SUNRISE_TICKET_ID,
-        "Fall in the kitchen",
-        SUNRISE_RESIDENT_ID,
-        employee,
-        "2016/03/02 10:30:00 -0500",
-    )?;
-    fall.ratings = vec![(SUNRISE_CATEGORY_IDS[0], CategoryRating::Issue)];
-    admin.create_ticket(provider, fall).await?;
-    Ok(())
 }

@@ -1,6 +1,15 @@
 //! The domain's error type, and the storage error that backends return.
+//!
+//! Each variant means one thing. The HTTP layer maps each to a status and
+//! the contract's message exactly once; an invalid input names the field
+//! by its domain name ([`Field`]) and the surface spells it as its clients
+//! do.
+
+use std::fmt;
 
 use thiserror::Error;
+
+use crate::model::CategoryId;
 
 /// A kind of record that a lookup can fail to find.
 ///
@@ -11,6 +20,7 @@ pub enum Entity {
     Resident,
     Category,
     Attachment,
+    Comment,
     Provider,
     Employee,
     Application,
@@ -23,6 +33,7 @@ impl Entity {
             Entity::Resident => "Resident",
             Entity::Category => "Category",
             Entity::Attachment => "Attachment",
+            Entity::Comment => "Comment",
             Entity::Provider => "Provider",
             Entity::Employee => "Employee",
             Entity::Application => "Application",
@@ -30,22 +41,144 @@ impl Entity {
     }
 }
 
-/// What a storage backend reports. Backends convert their driver errors into
-/// `Internal` (the message is for the log only, never for a client).
+/// An input field a use case validates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    ResidentId,
+    TicketType,
+    StartDate,
+    EndDate,
+    GeneralComment,
+    /// The comment that comes with a category's rating.
+    CategoryComment(CategoryId),
+    /// Ratings and category comments, counted together.
+    Categories,
+    Comment,
+    Attachments,
+    AttachmentFileName,
+    AttachmentContentType,
+    IdempotencyKey,
+    PerPage,
+    Name,
+    TimeZone,
+    ApiKey,
+}
+
+impl Field {
+    /// How the domain, the CLI and the logs call the field.
+    pub fn name(self) -> String {
+        match self {
+            Field::Title => "title".to_owned(),
+            Field::ResidentId => "resident_id".to_owned(),
+            Field::TicketType => "ticket_type".to_owned(),
+            Field::StartDate => "start_date".to_owned(),
+            Field::EndDate => "end_date".to_owned(),
+            Field::GeneralComment => "general comment".to_owned(),
+            Field::CategoryComment(id) => format!("comment on category {id}"),
+            Field::Categories => "categories".to_owned(),
+            Field::Comment => "comment".to_owned(),
+            Field::Attachments => "attachments".to_owned(),
+            Field::AttachmentFileName => "attachment file name".to_owned(),
+            Field::AttachmentContentType => "attachment content type".to_owned(),
+            Field::IdempotencyKey => "Idempotency-Key".to_owned(),
+            Field::PerPage => "per_page".to_owned(),
+            Field::Name => "name".to_owned(),
+            Field::TimeZone => "time zone".to_owned(),
+            Field::ApiKey => "api_key".to_owned(),
+        }
+    }
+}
+
+/// What is wrong with a field; rendered after the field's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    TooLong {
+        max_chars: usize,
+    },
+    TooMany {
+        max: usize,
+    },
+    AtMost {
+        max: u64,
+    },
+    /// Any other rule, said in words ("must not be before start_date").
+    Rule(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Required => f.write_str("required"),
+            Problem::TooLong { max_chars } => write!(f, "must be at most {max_chars} characters"),
+            Problem::TooMany { max } => write!(f, "must be at most {max} per request"),
+            Problem::AtMost { max } => write!(f, "must be at most {max}"),
+            Problem::Rule(rule) => f.write_str(rule),
+        }
+    }
+}
+
+/// A field that breaks a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidField {
+    pub field: Field,
+    pub problem: Problem,
+}
+
+impl InvalidField {
+    pub fn new(field: Field, problem: Problem) -> Self {
+        InvalidField { field, problem }
+    }
+}
+
+impl fmt::Display for InvalidField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field.name(), self.problem)
+    }
+}
+
+/// What a storage backend reports. Driver errors keep their source for the
+/// log; their text never reaches a client.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("{} not found", .0.name())]
     NotFound(Entity),
+    /// A unique key (an id, an api_key) is taken.
+    #[error("a {} with this {key} already exists", .entity.name().to_lowercase())]
+    Duplicate { entity: Entity, key: &'static str },
     #[error("the idempotency key was already used with different parameters")]
     IdempotencyKeyReused,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("storage failure: {0}")]
-    Internal(String),
+    /// An import or demo seed met a database that already holds data.
+    #[error("the target database is not empty")]
+    NotEmpty,
+    /// Stored data that cannot be what this program wrote.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    #[error("{context}")]
+    Backend {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The backend's machinery (writer thread, pool) is gone.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
-/// Every way a use case can fail. The HTTP layer maps each variant to a
-/// status and message exactly once.
+impl StoreError {
+    pub fn backend(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Backend {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+/// Every way a use case can fail.
 #[derive(Debug, Error)]
 pub enum DomainError {
     /// `authorize` with a wrong or unknown api_key/api_secret.
@@ -56,27 +189,26 @@ pub enum DomainError {
     InvalidCredentials,
     #[error("Invalid {} ID", .0.name())]
     NotFound(Entity),
-    /// A parameter is missing or malformed; the message names it.
     #[error("{0}")]
-    InvalidParameter(String),
-    /// An upload or body exceeds a configured limit.
-    #[error("{0}")]
-    TooLarge(String),
+    Invalid(InvalidField),
     #[error("Idempotency-Key was already used with different parameters")]
     IdempotencyKeyReused,
     /// Throttled; the client may retry after this many seconds.
     #[error("Too many requests; retry in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
-    /// An operator command that conflicts with existing data.
-    #[error("{0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Storage(StoreError),
+    /// An operator's record whose unique key is taken.
+    #[error("a {} with this {key} already exists", .entity.name().to_lowercase())]
+    Duplicate { entity: Entity, key: &'static str },
+    /// Demo data or a data move aimed at a database that holds other data.
+    #[error("the target database is not empty")]
+    NotEmpty,
+    #[error("storage failure")]
+    Storage(#[source] StoreError),
 }
 
 impl DomainError {
-    pub fn invalid(message: impl Into<String>) -> Self {
-        DomainError::InvalidParameter(message.into())
+    pub fn invalid(field: Field, problem: Problem) -> Self {
+        DomainError::Invalid(InvalidField::new(field, problem))
     }
 }
 
@@ -85,7 +217,8 @@ impl From<StoreError> for DomainError {
         match error {
             StoreError::NotFound(entity) => DomainError::NotFound(entity),
             StoreError::IdempotencyKeyReused => DomainError::IdempotencyKeyReused,
-            StoreError::Conflict(message) => DomainError::Conflict(message),
+            StoreError::Duplicate { entity, key } => DomainError::Duplicate { entity, key },
+            StoreError::NotEmpty => DomainError::NotEmpty,
             other => DomainError::Storage(other),
         }
     }
@@ -93,3 +226,24 @@ impl From<StoreError> for DomainError {
 
 pub type DomainResult<T> = Result<T, DomainError>;
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_fields_read_as_a_sentence() {
+        let error = DomainError::invalid(Field::Title, Problem::TooLong { max_chars: 255 });
+        assert_eq!(error.to_string(), "title must be at most 255 characters");
+        let error = DomainError::invalid(Field::CategoryComment(CategoryId(19)), Problem::Required);
+        assert_eq!(error.to_string(), "comment on category 19 required");
+    }
+
+    #[test]
+    fn a_backend_error_keeps_its_source() {
+        let error = StoreError::backend("reading a ticket", std::io::Error::other("disk on fire"));
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk on fire"));
+        assert_eq!(error.to_string(), "reading a ticket");
+    }
+}

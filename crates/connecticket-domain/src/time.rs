@@ -45,12 +45,6 @@ pub fn from_epoch(seconds: i64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
-/// The current time, truncated to the second that the wire format shows, so
-/// that what is stored and what is answered never differ.
-pub fn now() -> DateTime<Utc> {
-    from_epoch(Utc::now().timestamp())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,11 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditAnchor, AuditRecord};
-use crate::error::{DomainError, DomainResult};
-use crate::model::{Employee, Provider, ProviderId, Resident, Ticket};
+use crate::error::{DomainResult, StoreError};
+use crate::model::{
+    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, Employee, EmployeeId,
+    Provider, ProviderId, Resident, Ticket, TicketId,
+};
 use crate::store::Store;
 use crate::workflow::{CategoryRating, TicketStatus};
 
@@ -86,9 +89,9 @@ fn hex_bytes<S: Serializer>(bytes: &Bytes, serializer: S) -> Result<S::Ok, S::Er
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredApplication {
-    pub id: i64,
+    pub id: ApplicationId,
     pub provider_id: ProviderId,
-    pub employee_id: i64,
+    pub employee_id: EmployeeId,
     pub name: String,
     pub api_key: String,
     #[serde(serialize_with = "hex")]
@@ -99,8 +102,8 @@ pub struct StoredApplication {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredToken {
-    pub id: i64,
-    pub application_id: i64,
+    pub id: AccessTokenId,
+    pub application_id: ApplicationId,
     #[serde(serialize_with = "hex")]
     pub token_hash: Vec<u8>,
     pub created_at: DateTime<Utc>,
@@ -110,7 +113,7 @@ pub struct StoredToken {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredCategory {
-    pub id: i64,
+    pub id: CategoryId,
     pub provider_id: ProviderId,
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -119,30 +122,30 @@ pub struct StoredCategory {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredTicket {
     pub ticket: Ticket,
-    pub application_id: Option<i64>,
+    pub application_id: Option<ApplicationId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredRating {
-    pub ticket_id: i64,
-    pub category_id: i64,
+    pub ticket_id: TicketId,
+    pub category_id: CategoryId,
     pub status: CategoryRating,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredComment {
-    pub id: i64,
-    pub ticket_id: i64,
-    pub category_id: Option<i64>,
-    pub employee_id: i64,
+    pub id: CommentId,
+    pub ticket_id: TicketId,
+    pub category_id: Option<CategoryId>,
+    pub employee_id: EmployeeId,
     pub body: String,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredAttachment {
-    pub id: i64,
-    pub ticket_id: i64,
+    pub id: AttachmentId,
+    pub ticket_id: TicketId,
     pub file_name: String,
     pub content_type: String,
     pub file_size: i64,
@@ -154,9 +157,9 @@ pub struct StoredAttachment {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredStatusChange {
     pub id: i64,
-    pub ticket_id: i64,
-    pub employee_id: i64,
-    pub application_id: Option<i64>,
+    pub ticket_id: TicketId,
+    pub employee_id: EmployeeId,
+    pub application_id: Option<ApplicationId>,
     pub from_status: Option<TicketStatus>,
     pub to_status: TicketStatus,
     pub changed_at: DateTime<Utc>,
@@ -164,7 +167,7 @@ pub struct StoredStatusChange {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredIdempotencyKey {
-    pub application_id: i64,
+    pub application_id: ApplicationId,
     pub key: String,
     #[serde(serialize_with = "hex")]
     pub fingerprint: Vec<u8>,
@@ -229,8 +232,9 @@ pub async fn summarize(store: &dyn Store) -> DomainResult<Vec<TableSummary>> {
     let mut records = store.export();
     while let Some(chunk) = records.try_next().await? {
         for record in chunk {
-            let canonical = serde_json::to_vec(&record)
-                .map_err(|e| DomainError::Conflict(format!("cannot encode a record: {e}")))?;
+            let canonical = serde_json::to_vec(&record).map_err(|error| {
+                StoreError::backend("encoding a record for its checksum", error)
+            })?;
             let slot = &mut digests[record.table() as usize];
             slot.1 += 1;
             slot.2.update((canonical.len() as u64).to_be_bytes());
@@ -252,6 +256,8 @@ pub async fn summarize(store: &dyn Store) -> DomainResult<Vec<TableSummary>> {
 pub struct MoveReport {
     pub records: u64,
     pub tables: Vec<TableSummary>,
+    /// Tables that differ after the copy; empty when the move verified.
+    pub differing: Vec<Table>,
 }
 
 /// Copies everything from `source` into the empty `target` in one
@@ -261,28 +267,19 @@ pub async fn move_all(source: &dyn Store, target: &dyn Store) -> DomainResult<Mo
     let records = target.import(source.export()).await?;
     let expected = summarize(source).await?;
     let found = summarize(target).await?;
-    for (want, got) in expected.iter().zip(&found) {
-        if want != got {
-            return Err(DomainError::Conflict(format!(
-                "verification failed for table {}: source has {} rows ({}), target has {} rows ({})",
-                want.table.name(),
-                want.rows,
-                want.checksum,
-                got.rows,
-                got.checksum
-            )));
-        }
-    }
+    let differing = differences(&expected, &found);
     Ok(MoveReport {
         records,
         tables: found,
+        differing,
     })
 }
 
-/// Convenience for backends: the error an import into a non-empty target
-/// returns.
-pub fn target_not_empty() -> crate::StoreError {
-    crate::StoreError::Conflict(
-        "the target database is not empty; a move only writes into an empty database".to_owned(),
-    )
+/// The tables whose rows or checksums differ between two summaries.
+pub fn differences(ours: &[TableSummary], theirs: &[TableSummary]) -> Vec<Table> {
+    ours.iter()
+        .zip(theirs)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.table)
+        .collect()
 }

@@ -1,16 +1,22 @@
-//! The one conversion from every failure into the envelope.
+//! The one conversion from every failure into the envelope. Domain errors
+//! name fields by their domain names; here they are spelled the way the
+//! API's clients send them.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use connecticket_domain::audit::Outcome;
+use connecticket_domain::{DomainError, Field, Problem};
 use thiserror::Error;
 
 use crate::envelope::failure;
-use connecticket_domain::DomainError;
 
 #[derive(Debug, Error)]
 pub enum HttpError {
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// A parameter is missing or malformed; the message names it.
+    #[error("{0}")]
+    InvalidParameter(String),
     /// The body is not what its content type says (malformed JSON,
     /// multipart or form encoding); the message says what is wrong.
     #[error("{0}")]
@@ -33,6 +39,26 @@ pub enum HttpError {
 #[derive(Debug, Clone)]
 pub struct InternalErrorDetail(pub String);
 
+/// How the API's clients spell a field.
+fn wire_name(field: Field) -> String {
+    match field {
+        Field::GeneralComment => "general_comments".to_owned(),
+        Field::CategoryComment(id) => format!("category_comments_{id}"),
+        Field::Categories => "category parameters".to_owned(),
+        other => other.name(),
+    }
+}
+
+fn domain_message(error: &DomainError) -> String {
+    match error {
+        DomainError::Invalid(invalid) => match (invalid.field, &invalid.problem) {
+            (Field::Title, Problem::Required) => "title/regarding required".to_owned(),
+            (field, problem) => format!("{} {problem}", wire_name(field)),
+        },
+        other => other.to_string(),
+    }
+}
+
 impl HttpError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -41,20 +67,38 @@ impl HttpError {
                     StatusCode::UNAUTHORIZED
                 }
                 DomainError::NotFound(_) => StatusCode::NOT_FOUND,
-                DomainError::InvalidParameter(_) | DomainError::IdempotencyKeyReused => {
+                DomainError::Invalid(_) | DomainError::IdempotencyKeyReused => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
-                DomainError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                DomainError::Conflict(_) => StatusCode::CONFLICT,
+                DomainError::Duplicate { .. } | DomainError::NotEmpty => StatusCode::CONFLICT,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            HttpError::MalformedBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HttpError::InvalidParameter(_) | HttpError::MalformedBody(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             HttpError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// How a call refused with this error ended, for the audit trail.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            HttpError::Domain(error) => Outcome::of_error(error),
+            HttpError::NotFound => Outcome::NotFound,
+            HttpError::Internal(_) => Outcome::Error,
+            _ => Outcome::Invalid,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            HttpError::Domain(error) => domain_message(error),
+            other => other.to_string(),
         }
     }
 }
@@ -64,19 +108,46 @@ impl IntoResponse for HttpError {
         let status = self.status();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             // The access log replaces this body with one that names the
-            // request id, and logs the detail.
+            // request id, and logs the detail with its causes.
+            let mut detail = self.to_string();
+            let mut source = std::error::Error::source(&self);
+            while let Some(cause) = source {
+                detail.push_str(": ");
+                detail.push_str(&cause.to_string());
+                source = cause.source();
+            }
             let mut response = failure(status, "Internal Server Error");
             response
                 .extensions_mut()
-                .insert(InternalErrorDetail(self.to_string()));
+                .insert(InternalErrorDetail(detail));
             return response;
         }
-        let mut response = failure(status, &self.to_string());
+        let mut response = failure(status, &self.message());
         if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connecticket_domain::model::CategoryId;
+
+    #[test]
+    fn fields_are_spelled_as_clients_send_them() {
+        let error = HttpError::from(DomainError::invalid(
+            Field::CategoryComment(CategoryId(19)),
+            Problem::TooLong { max_chars: 20_000 },
+        ));
+        assert_eq!(
+            error.message(),
+            "category_comments_19 must be at most 20000 characters"
+        );
+        let error = HttpError::from(DomainError::invalid(Field::Title, Problem::Required));
+        assert_eq!(error.message(), "title/regarding required");
     }
 }

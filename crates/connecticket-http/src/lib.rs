@@ -16,7 +16,7 @@ mod router;
 mod routes;
 pub mod server;
 pub mod state;
-mod wire;
+pub mod wire;
 
 pub use router::router;
 pub use server::{serve, ReloadingTls, ServeOptions, TlsFiles};

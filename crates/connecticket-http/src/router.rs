@@ -31,7 +31,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/{token}/create_ticket",
-            get(tickets::create).post(tickets::create),
+            // GET is accepted because the seed documents it; HEAD, which
+            // axum would otherwise answer with the GET handler, must never
+            // run a write.
+            get(tickets::create)
+                .post(tickets::create)
+                .head(|| async { HttpError::MethodNotAllowed }),
         )
         .route(
             "/api/{token}/create_comment",

@@ -1,13 +1,25 @@
 //! Versioned migrations, mirrored version for version with the SQLite
-//! backend, applied at start under an advisory lock: when several instances
-//! start at once, one migrates and the others wait, then find nothing to do.
+//! engine, run by sqlx's migrator: checksummed, each in a transaction, and
+//! under an advisory lock, so that of several instances starting at once
+//! one migrates and the others wait, then find nothing to do.
+//!
+//! Databases created before the switch to sqlx's migrator recorded their
+//! migrations in `schema_migrations` (SHA-256 checksums). On first start
+//! they are adopted: each recorded migration is checked against the
+//! embedded one and entered in sqlx's table, and the old table is renamed
+//! `legacy_schema_migrations`.
+
+use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgPool, Row};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{PgConnection, PgPool, Row};
 
-use crate::{internal, Result};
 use connecticket_domain::StoreError;
 
+use crate::executor::sql_error;
+
+/// `(version, name, sql)`, in order.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (
@@ -17,91 +29,141 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// An arbitrary constant naming Connecticket's migration lock.
-const MIGRATION_LOCK: i64 = 0x00c0_11ec_71c4_e700;
+/// Names the lock held while adopting a database from the old migrator.
+const ADOPTION_LOCK: i64 = 0x00c0_11ec_71c4_e700;
 
-fn checksum(sql: &str) -> String {
+fn migrator() -> Migrator {
+    let migrations: Vec<Migration> = MIGRATIONS
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// A digest of every migration, naming a schema version (test templates
+/// are keyed by it).
+pub fn schema_digest() -> String {
+    let mut digest = Sha256::new();
+    for (version, name, sql) in MIGRATIONS {
+        digest.update(format!("{version}:{name}:").as_bytes());
+        digest.update(sql.as_bytes());
+    }
+    hex::encode(&digest.finalize()[..8])
+}
+
+fn failed(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |error| StoreError::backend(context, sql_error(error))
+}
+
+pub(crate) async fn apply(pool: &PgPool) -> Result<(), StoreError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(failed("connecting to migrate"))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(ADOPTION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed("locking to migrate"))?;
+    let adopted = adopt_legacy(&mut conn).await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(ADOPTION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed("unlocking after migrating"));
+    adopted?;
+    unlocked?;
+    migrator().run(&mut *conn).await.map_err(|error| match error {
+        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::Corrupt(format!(
+            "the database is at schema version {version}, which this binary does not know; upgrade connecticket"
+        )),
+        sqlx::migrate::MigrateError::VersionMismatch(version) => StoreError::Corrupt(format!(
+            "migration {version} was changed after it was applied"
+        )),
+        other => StoreError::backend("migrating the database", other),
+    })
+}
+
+fn sha256_hex(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
-pub(crate) async fn apply(pool: &PgPool) -> Result<()> {
-    let mut conn = pool.acquire().await.map_err(internal)?;
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await
-        .map_err(internal)?;
-    let outcome = apply_locked(&mut conn).await;
-    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(MIGRATION_LOCK)
-        .execute(&mut *conn)
-        .await
-        .map_err(internal);
-    outcome.and(unlocked.map(|_| ()))
-}
-
-async fn apply_locked(conn: &mut sqlx::PgConnection) -> Result<()> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-             version    BIGINT PRIMARY KEY,
-             name       TEXT   NOT NULL,
-             checksum   TEXT   NOT NULL,
-             applied_at BIGINT NOT NULL
-         )",
-    )
-    .execute(&mut *conn)
-    .await
-    .map_err(internal)?;
-    let newest_known = MIGRATIONS.last().map_or(0, |(version, _, _)| *version);
-    let newest_applied: Option<i64> = sqlx::query("SELECT MAX(version) FROM schema_migrations")
+/// Enters the migrations the old migrator recorded into sqlx's table.
+async fn adopt_legacy(conn: &mut PgConnection) -> Result<(), StoreError> {
+    let legacy: bool = sqlx::query("SELECT to_regclass('schema_migrations') IS NOT NULL")
         .fetch_one(&mut *conn)
         .await
         .and_then(|row| row.try_get(0))
-        .map_err(internal)?;
-    if newest_applied.unwrap_or(0) > newest_known {
-        return Err(StoreError::Internal(format!(
-            "the database is at schema version {}, newer than this binary knows ({newest_known}); upgrade connecticket",
-            newest_applied.unwrap_or(0)
-        )));
+        .map_err(failed("looking for an older migration record"))?;
+    if !legacy {
+        return Ok(());
     }
-    for (version, name, sql) in MIGRATIONS {
-        let applied: Option<String> =
-            sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *conn)
-                .await
-                .and_then(|row| row.map(|row| row.try_get(0)).transpose())
-                .map_err(internal)?;
-        match applied {
-            Some(stored) if stored == checksum(sql) => continue,
-            Some(_) => {
-                return Err(StoreError::Internal(format!(
-                    "migration {version} ({name}) was changed after it was applied"
-                )))
-            }
-            None => {}
+    let recorded = sqlx::query("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(failed("reading the older migration record"))?;
+    let mut tx = sqlx::Connection::begin(&mut *conn)
+        .await
+        .map_err(failed("adopting the older migration record"))?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+             version BIGINT PRIMARY KEY,
+             description TEXT NOT NULL,
+             installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+             success BOOLEAN NOT NULL,
+             checksum BYTEA NOT NULL,
+             execution_time BIGINT NOT NULL
+         )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(failed("creating sqlx's migration table"))?;
+    let migrator = migrator();
+    for row in recorded {
+        let version: i64 = row.try_get(0).map_err(failed("reading a migration"))?;
+        let checksum: String = row.try_get(1).map_err(failed("reading a migration"))?;
+        let Some((_, _, sql)) = MIGRATIONS.iter().find(|(v, _, _)| *v == version) else {
+            return Err(StoreError::Corrupt(format!(
+                "the database is at schema version {version}, which this binary does not know; upgrade connecticket"
+            )));
+        };
+        if sha256_hex(sql) != checksum {
+            return Err(StoreError::Corrupt(format!(
+                "migration {version} was changed after it was applied"
+            )));
         }
-        let mut tx = conn.begin().await.map_err(internal)?;
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+        let Some(migration) = migrator.iter().find(|m| m.version == version) else {
+            continue;
+        };
         sqlx::query(
-            "INSERT INTO schema_migrations (version, name, checksum, applied_at)
-             VALUES ($1, $2, $3, EXTRACT(EPOCH FROM now())::BIGINT)",
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES ($1, $2, TRUE, $3, 0) ON CONFLICT (version) DO NOTHING",
         )
         .bind(version)
-        .bind(name)
-        .bind(checksum(sql))
+        .bind(migration.description.as_ref())
+        .bind(migration.checksum.as_ref())
         .execute(&mut *tx)
         .await
-        .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
-        tracing::info!(
-            migration.version = version,
-            migration.name = name,
-            "applied migration"
-        );
+        .map_err(failed("recording an adopted migration"))?;
     }
+    sqlx::query("ALTER TABLE schema_migrations RENAME TO legacy_schema_migrations")
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("retiring the older migration record"))?;
+    tx.commit()
+        .await
+        .map_err(failed("adopting the older migration record"))?;
+    tracing::info!("adopted the migration record of an older connecticket");
     Ok(())
 }

@@ -5,7 +5,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{internal, Result};
+use connecticket_domain::StoreError;
+
+use crate::executor::sql_error;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    sql_error(error).into_store()
+}
 
 /// How long a connection waits for another process's lock (an admin command
 /// running beside the server) before giving up.

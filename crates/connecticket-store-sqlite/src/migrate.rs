@@ -7,8 +7,14 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::{internal, Result};
+use crate::executor::sql_error;
 use connecticket_domain::StoreError;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    sql_error(error).into_store()
+}
 
 /// `(version, name, sql)`, in order. Mirrored by the PostgreSQL backend's
 /// migrations, version for version.
@@ -43,7 +49,7 @@ pub(crate) fn apply(connection: &mut Connection) -> Result<()> {
         })
         .map_err(internal)?;
     if newest_applied.unwrap_or(0) > newest_known {
-        return Err(StoreError::Internal(format!(
+        return Err(StoreError::Corrupt(format!(
             "the database is at schema version {}, newer than this binary knows ({newest_known}); upgrade connecticket",
             newest_applied.unwrap_or(0)
         )));
@@ -63,7 +69,7 @@ pub(crate) fn apply(connection: &mut Connection) -> Result<()> {
         match applied {
             Some(stored) if stored == checksum(sql) => continue,
             Some(_) => {
-                return Err(StoreError::Internal(format!(
+                return Err(StoreError::Corrupt(format!(
                     "migration {version} ({name}) was changed after it was applied"
                 )))
             }

@@ -7,8 +7,14 @@ use std::thread;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{internal, Result};
+use crate::executor::sql_error;
 use connecticket_domain::StoreError;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    sql_error(error).into_store()
+}
 
 /// Jobs waiting beyond this make callers wait for room (backpressure).
 const QUEUE_DEPTH: usize = 1024;
@@ -18,7 +24,7 @@ const MAX_BATCH: usize = 256;
 /// A queued write. `run` executes it inside the batch's transaction and
 /// returns what to do once the commit's outcome is known.
 trait Job: Send {
-    fn run(self: Box<Self>, connection: &Connection) -> Box<dyn FnOnce(Result<()>) + Send>;
+    fn run(self: Box<Self>, connection: &mut Connection) -> Box<dyn FnOnce(Result<()>) + Send>;
     fn abort(self: Box<Self>, error: StoreError);
 }
 
@@ -30,9 +36,9 @@ struct Pending<T, F> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T> + Send,
+    F: FnOnce(&mut Connection) -> Result<T> + Send,
 {
-    fn run(self: Box<Self>, connection: &Connection) -> Box<dyn FnOnce(Result<()>) + Send> {
+    fn run(self: Box<Self>, connection: &mut Connection) -> Box<dyn FnOnce(Result<()>) + Send> {
         let Pending { work, reply } = *self;
         let outcome = in_savepoint(connection, work);
         Box::new(move |commit| {
@@ -48,14 +54,14 @@ where
 
 /// Runs one job so that its failure (or panic) undoes only its own writes.
 fn in_savepoint<T>(
-    connection: &Connection,
-    work: impl FnOnce(&Connection) -> Result<T>,
+    connection: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> Result<T>,
 ) -> Result<T> {
     connection
         .execute_batch("SAVEPOINT job")
         .map_err(internal)?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(connection)))
-        .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".to_owned())));
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("a write job panicked".to_owned())));
     let end = if outcome.is_ok() {
         "RELEASE job"
     } else {
@@ -75,7 +81,7 @@ impl Writer {
         thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn(move || write_loop(connection, jobs))
-            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StoreError::backend("starting the SQLite writer thread", e))?;
         Ok(Writer { queue })
     }
 
@@ -83,20 +89,20 @@ impl Writer {
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Box::new(Pending { work, reply }))
             .await
-            .map_err(|_| StoreError::Internal("the writer has stopped".to_owned()))?;
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
         answer
             .await
-            .map_err(|_| StoreError::Internal("the writer dropped a job".to_owned()))?
+            .map_err(|_| StoreError::Unavailable("the SQLite writer dropped a job".to_owned()))?
     }
 }
 
-fn write_loop(connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -105,18 +111,19 @@ fn write_loop(connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&connection, batch);
+        commit_batch(&mut connection, batch);
     }
 }
 
-fn commit_batch(connection: &Connection, batch: Vec<Box<dyn Job>>) {
+fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>) {
     // IMMEDIATE takes the write lock up front, so a concurrent admin process
     // makes us wait (busy timeout) instead of failing half-way.
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-        let message = format!("sqlite: cannot begin a write: {error}");
-        tracing::error!(error = %message, "write batch refused");
+        tracing::error!(%error, "SQLite refused to begin a write batch");
         for job in batch {
-            job.abort(StoreError::Internal(message.clone()));
+            job.abort(StoreError::Unavailable(format!(
+                "cannot begin a write: {error}"
+            )));
         }
         return;
     }
@@ -129,7 +136,9 @@ fn commit_batch(connection: &Connection, batch: Vec<Box<dyn Job>>) {
     for deliver in deliveries {
         deliver(match &commit {
             Ok(()) => Ok(()),
-            Err(error) => Err(StoreError::Internal(error.to_string())),
+            Err(error) => Err(StoreError::Unavailable(format!(
+                "the write batch failed to commit: {error}"
+            ))),
         });
     }
 }

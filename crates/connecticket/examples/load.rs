@@ -106,16 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..ServerConfig::default()
     };
-    server::prepare(&store, &config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let serve_options = server::serve_options(&config)?;
-    tokio::spawn(connecticket_http::serve(
-        listener,
-        server::app_state(store, &config),
-        serve_options,
-        std::future::pending(),
-    ));
+    let server = server::start(listener, store, config).await?;
+    let base = format!("http://{}", server.local_addr()?);
+    tokio::spawn(server.serve(std::future::pending()));
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency)

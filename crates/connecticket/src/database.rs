@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use connecticket_domain::store::Store;
-use connecticket_store_postgres::{PostgresOptions, PostgresStore};
-use connecticket_store_sqlite::{SqliteOptions, SqliteStore};
+use connecticket_store_postgres::PostgresOptions;
+use connecticket_store_sqlite::SqliteOptions;
 
 /// Tuning for whichever backend the URL selects.
 #[derive(Debug, Clone, Default)]
@@ -23,10 +23,45 @@ pub struct StoreOptions {
 /// A SQLite file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/connecticket.db";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
     Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            DatabaseUrl::Postgres(url) => f.debug_tuple("Postgres").field(&redact(url)).finish(),
+        }
+    }
+}
+
+/// A database URL fit for a log line or a `Debug` dump: the password (in
+/// the authority or as a parameter) replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let mut out = match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    };
+    if let Some((base, query)) = out.clone().split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{base}?{}", query.join("&"));
+    }
+    out
 }
 
 impl DatabaseUrl {
@@ -57,13 +92,13 @@ pub async fn open(url: &str, options: StoreOptions) -> anyhow::Result<Arc<dyn St
                     format!("cannot create the data directory {}", parent.display())
                 })?;
             }
-            let store = SqliteStore::open(&path, options.sqlite)
+            let store = connecticket_store_sqlite::open(&path, options.sqlite)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
             Ok(Arc::new(store))
         }
         DatabaseUrl::Postgres(url) => {
-            let store = PostgresStore::open(&url, options.postgres)
+            let store = connecticket_store_postgres::open(&url, options.postgres)
                 .await
                 .context("cannot open the PostgreSQL database")?;
             Ok(Arc::new(store))
@@ -94,5 +129,19 @@ mod tests {
                 "postgres://postgres@127.0.0.1/test".into()
             ))
         );
+    }
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let url =
+            DatabaseUrl::parse("postgres://app:s3cret@db:5432/ct?sslmode=require&password=other")
+                .expect("valid");
+        let shown = format!("{url:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("other"),
+            "{shown}"
+        );
+        assert!(shown.contains("app:***@db:5432/ct"), "{shown}");
+        assert_eq!(redact("postgres://app@db/ct"), "postgres://app@db/ct");
     }
 }

@@ -1,11 +1,15 @@
-//! Wiring the layers together and running the server.
+//! Wiring the layers together and running the server. `serve` and the
+//! integration tests start it through the same two calls ([`start`], then
+//! [`Server::serve`]), so what the tests exercise is what runs.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use connecticket_domain::auth::SecretHasher;
+use connecticket_domain::auth::{SecretHasher, DEMO_HASH_KEY};
+use connecticket_domain::clock::SharedClock;
 use connecticket_domain::demo::{self, DemoSeed};
 use connecticket_domain::service::ApiSettings;
 use connecticket_domain::store::Store;
@@ -14,10 +18,14 @@ use connecticket_http::{AppState, Limits, ReloadingTls, ServeOptions, TlsFiles};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
 
+use crate::cli::HASH_KEY_REQUIRED;
+
 /// Everything the server needs besides a listener and a store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
-    pub hash_key: String,
+    /// The key secrets and tokens are hashed under; only a demo may run
+    /// without one (it then uses the published demo key).
+    pub hash_key: Option<String>,
     pub api: ApiSettings,
     pub limits: Limits,
     pub trusted_proxies: Vec<IpNet>,
@@ -25,38 +33,157 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Audit entries older than this are removed (None: kept forever).
     pub audit_retention: Option<chrono::Duration>,
+    /// How often retention runs.
+    pub audit_prune_interval: Duration,
+    /// How often the certificate files are checked for changes.
+    pub tls_check_interval: Duration,
     pub demo: bool,
+    pub clock: SharedClock,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    // The hash key protects every stored credential: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("hash_key", &self.hash_key.as_ref().map(|_| "<redacted>"))
+            .field("api", &self.api)
+            .field("limits", &self.limits)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("tls", &self.tls)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("audit_retention", &self.audit_retention)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            hash_key: connecticket_domain::auth::DEFAULT_HASH_KEY.to_owned(),
+            hash_key: None,
             api: ApiSettings::default(),
             limits: Limits::default(),
             trusted_proxies: Vec::new(),
             tls: None,
             header_read_timeout: ServeOptions::default().header_read_timeout,
             audit_retention: None,
+            audit_prune_interval: Duration::from_secs(3600),
+            tls_check_interval: Duration::from_secs(30),
             demo: false,
+            clock: connecticket_domain::clock::system(),
         }
     }
 }
 
-pub fn hasher(hash_key: &str) -> SecretHasher {
-    SecretHasher::new(hash_key)
+impl ServerConfig {
+    /// The hasher this configuration allows: its own key, or the demo key
+    /// for a demo. Refuses to serve real data under the published key.
+    pub fn hasher(&self) -> anyhow::Result<SecretHasher> {
+        match (&self.hash_key, self.demo) {
+            (Some(key), false) if SecretHasher::new(key).is_demo_key() => bail!(HASH_KEY_REQUIRED),
+            (Some(key), _) => Ok(SecretHasher::new(key)),
+            (None, true) => Ok(SecretHasher::new(DEMO_HASH_KEY)),
+            (None, false) => bail!(HASH_KEY_REQUIRED),
+        }
+    }
+
+    pub fn admin(&self, store: &Arc<dyn Store>) -> anyhow::Result<AdminService> {
+        Ok(AdminService::new(
+            Arc::clone(store),
+            self.hasher()?,
+            Arc::clone(&self.clock),
+        ))
+    }
 }
 
-pub fn app_state(store: Arc<dyn Store>, config: &ServerConfig) -> AppState {
-    let api = Connecticket::new(store, hasher(&config.hash_key), config.api);
-    AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
+/// A server ready to serve: its database prepared, its certificate loaded.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    admin: AdminService,
+    config: ServerConfig,
+}
+
+/// Prepares everything `serve` needs and fails early on what is wrong: the
+/// hash key, the demo seed, the certificate.
+pub async fn start(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    config: ServerConfig,
+) -> anyhow::Result<Server> {
+    let admin = config.admin(&store)?;
+    prepare(&admin, &config).await?;
+    let options = serve_options(&config)?;
+    let api = Connecticket::new(
+        Arc::clone(&store),
+        config.hasher()?,
+        config.api,
+        Arc::clone(&config.clock),
+    );
+    let state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone());
+    Ok(Server {
+        listener,
+        state,
+        options,
+        admin,
+        config,
+    })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        if self.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Certificate reloading and audit retention run alongside.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let mut background = tokio::task::JoinSet::new();
+        if let Some(tls) = &self.options.tls {
+            background.spawn(reload_certificates(
+                Arc::clone(tls),
+                self.config.tls_check_interval,
+            ));
+        }
+        if let Some(retention) = self.config.audit_retention {
+            background.spawn(prune_audit(
+                self.admin,
+                retention,
+                self.config.audit_prune_interval,
+                Arc::clone(&self.config.clock),
+            ));
+        }
+        let address = self.listener.local_addr()?;
+        let scheme = if self.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(%address, scheme, "listening");
+        let served = connecticket_http::serve(self.listener, self.state, self.options, shutdown)
+            .await
+            .context("the server stopped with an error");
+        background.abort_all();
+        served
+    }
 }
 
 /// Seeds the demo data when asked, and says loudly that this is a demo;
 /// without `--demo`, refuses a database that still accepts the published
 /// demo credentials.
-pub async fn prepare(store: &Arc<dyn Store>, config: &ServerConfig) -> anyhow::Result<()> {
-    let admin = AdminService::new(Arc::clone(store), hasher(&config.hash_key));
+async fn prepare(admin: &AdminService, config: &ServerConfig) -> anyhow::Result<()> {
     if !config.demo {
         if admin.demo_credentials_active().await? {
             bail!(
@@ -66,7 +193,7 @@ pub async fn prepare(store: &Arc<dyn Store>, config: &ServerConfig) -> anyhow::R
         }
         return Ok(());
     }
-    let outcome = demo::seed(&admin)
+    let outcome = demo::seed(admin)
         .await
         .context("cannot seed the demo data")?;
     tracing::warn!(
@@ -80,7 +207,7 @@ pub async fn prepare(store: &Arc<dyn Store>, config: &ServerConfig) -> anyhow::R
 }
 
 /// The connection-level options, loading the TLS certificate if any.
-pub fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
+fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
     let tls = match &config.tls {
         Some(files) => Some(Arc::new(
             ReloadingTls::load(files.clone()).context("cannot load the TLS certificate")?,
@@ -97,46 +224,12 @@ pub fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
     })
 }
 
-/// Runs until Ctrl-C or SIGTERM, then finishes in-flight requests.
-pub async fn run(
-    listener: TcpListener,
-    store: Arc<dyn Store>,
-    config: ServerConfig,
-) -> anyhow::Result<()> {
-    prepare(&store, &config).await?;
-    let options = serve_options(&config)?;
-    if let Some(tls) = &options.tls {
-        tokio::spawn(reload_certificates(Arc::clone(tls)));
-    }
-    if let Some(retention) = config.audit_retention {
-        let admin = AdminService::new(Arc::clone(&store), hasher(&config.hash_key));
-        tokio::spawn(prune_audit(admin, retention));
-    }
-    let address: SocketAddr = listener.local_addr()?;
-    let scheme = if options.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    tracing::info!(%address, scheme, "listening");
-    // Tests and scripts read the bound address (useful with port 0) here.
-    println!("connecticket listening on {scheme}://{address}");
-    connecticket_http::serve(
-        listener,
-        app_state(store, &config),
-        options,
-        shutdown_signal(),
-    )
-    .await
-    .context("the server stopped with an error")
-}
-
-/// Replaces the certificate on SIGHUP, or when its files change (checked
-/// every 30 s), without touching established connections.
-async fn reload_certificates(tls: Arc<ReloadingTls>) {
+/// Replaces the certificate on SIGHUP, or when its files change, without
+/// touching established connections.
+async fn reload_certificates(tls: Arc<ReloadingTls>, every: Duration) {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    let mut tick = tokio::time::interval(every);
     loop {
         #[cfg(unix)]
         let forced = async {
@@ -161,12 +254,17 @@ async fn reload_certificates(tls: Arc<ReloadingTls>) {
     }
 }
 
-/// Applies the audit retention now and then every hour.
-async fn prune_audit(admin: AdminService, retention: chrono::Duration) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+/// Applies the audit retention now and then at every interval.
+async fn prune_audit(
+    admin: AdminService,
+    retention: chrono::Duration,
+    every: Duration,
+    clock: SharedClock,
+) {
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match admin.prune_audit(chrono::Utc::now() - retention).await {
+        match admin.prune_audit(clock.now() - retention).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "pruned the audit trail"),
             Err(error) => tracing::error!(%error, "could not prune the audit trail"),
@@ -174,7 +272,8 @@ async fn prune_audit(admin: AdminService, retention: chrono::Duration) {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

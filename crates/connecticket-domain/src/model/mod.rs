@@ -1,22 +1,22 @@
 //! The records Connecticket keeps. Every record belongs to one provider.
 
+mod ids;
 mod resident;
 mod ticket;
 
+pub use ids::{
+    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, ProviderId,
+    ResidentId, TicketId,
+};
 pub use resident::{NewResident, Resident};
 pub use ticket::{
-    Attachment, AttachmentMeta, Comment, NewAttachment, NewComment, NewTicket, StatusChange,
-    Ticket, TicketCategory, TicketDetail, TicketQuery,
+    Attachment, AttachmentMeta, Comment, NewAttachment, NewComment, NewTicket, Rating,
+    StatusChange, Ticket, TicketCategory, TicketDetail, TicketQuery,
 };
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-
-/// The tenant. Every store method on tenant data takes one, so no query can
-/// forget to scope itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ProviderId(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Provider {
@@ -36,7 +36,7 @@ impl Provider {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Employee {
-    pub id: i64,
+    pub id: EmployeeId,
     pub provider_id: ProviderId,
     pub name: String,
     pub email: Option<String>,
@@ -46,9 +46,9 @@ pub struct Employee {
 /// A registered client program. Its secret exists only as a hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Application {
-    pub id: i64,
+    pub id: ApplicationId,
     pub provider_id: ProviderId,
-    pub employee_id: i64,
+    pub employee_id: EmployeeId,
     pub name: String,
     pub api_key: String,
     pub created_at: DateTime<Utc>,
@@ -57,49 +57,47 @@ pub struct Application {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Category {
-    pub id: i64,
+    pub id: CategoryId,
     pub provider_id: ProviderId,
     pub name: String,
 }
 
-/// Fields for records created by operators. `id` and `created_at` are set
-/// only by the demo seed and data moves, which must keep published ids.
-#[derive(Debug, Clone, Default)]
-pub struct Fixed {
-    pub id: Option<i64>,
-    pub created_at: Option<DateTime<Utc>>,
-}
-
+/// New records made by operators. `id` is set only by the demo seed and
+/// data moves, which keep published ids; otherwise the store assigns one.
 #[derive(Debug, Clone)]
 pub struct NewProvider {
-    pub fixed: Fixed,
+    pub id: Option<ProviderId>,
     pub name: String,
     pub time_zone: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewEmployee {
-    pub fixed: Fixed,
+    pub id: Option<EmployeeId>,
     pub provider_id: ProviderId,
     pub name: String,
     pub email: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewApplication {
-    pub fixed: Fixed,
+    pub id: Option<ApplicationId>,
     pub provider_id: ProviderId,
-    pub employee_id: i64,
+    pub employee_id: EmployeeId,
     pub name: String,
     pub api_key: String,
     pub secret_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewCategory {
-    pub fixed: Fixed,
+    pub id: Option<CategoryId>,
     pub provider_id: ProviderId,
     pub name: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One `page`/`per_page` window over a list, ordered by id.

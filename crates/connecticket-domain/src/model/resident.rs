@@ -1,11 +1,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::ProviderId;
+use super::{ProviderId, ResidentId};
 
 /// A person cared for by a provider. The fields are the seed's 31 keys.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Resident {
-    pub id: i64,
+    pub id: ResidentId,
     pub provider_id: ProviderId,
     pub first_name: String,
     pub last_name: Option<String>,
@@ -29,6 +29,7 @@ pub struct Resident {
     pub photo_file_name: String,
     pub photo_content_type: String,
     pub photo_file_size: i64,
+    /// The seed's integrators see 0 here for residents made by operators.
     pub creator_id: i64,
     pub updater_id: i64,
     pub review_updates: Option<String>,
@@ -38,11 +39,57 @@ pub struct Resident {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Resident {
+    /// A new resident as stored: the operator's fields, and the seed's
+    /// defaults for what operators do not set.
+    pub fn from_new(
+        id: ResidentId,
+        provider_id: ProviderId,
+        new: NewResident,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let created_at = new.created_at.unwrap_or(at);
+        Resident {
+            id,
+            provider_id,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            dob: new.dob,
+            email: new.email,
+            phone_number: new.phone_number,
+            fax_number: new.fax_number,
+            home_address1: new.home_address1,
+            home_address2: new.home_address2,
+            home_city: new.home_city,
+            home_state: new.home_state,
+            home_zip: new.home_zip,
+            location: new.location,
+            state: new.state,
+            in_home_care: new.in_home_care,
+            demo: new.demo,
+            resident_type_id: new.resident_type_id,
+            caretracker_id: new.caretracker_id,
+            customer_number: new.customer_number,
+            account_number: new.account_number,
+            photo_file_name: String::new(),
+            photo_content_type: String::new(),
+            photo_file_size: 0,
+            creator_id: 0,
+            updater_id: 0,
+            review_updates: None,
+            last_status_update: None,
+            next_status_update: None,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+}
+
 /// A resident as an operator registers it; the store assigns id and times
 /// unless they are fixed (demo seed, data moves).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewResident {
-    pub id: Option<i64>,
+    pub id: Option<ResidentId>,
     pub first_name: String,
     pub last_name: Option<String>,
     pub dob: Option<NaiveDate>,

@@ -1,16 +1,19 @@
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::ProviderId;
-use crate::workflow::{CategoryRating, TicketStatus};
+use super::{
+    ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, Page, ProviderId, ResidentId,
+    TicketId,
+};
+use crate::workflow::{CategoryRating, TicketStatus, UrgencyStatus};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ticket {
-    pub id: i64,
+    pub id: TicketId,
     pub provider_id: ProviderId,
     pub title: String,
-    pub resident_id: i64,
-    pub employee_id: i64,
+    pub resident_id: ResidentId,
+    pub employee_id: EmployeeId,
     pub urgency_status_id: i64,
     pub ticket_status: TicketStatus,
     pub ticket_type: Option<String>,
@@ -26,15 +29,24 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A validated `create_ticket` request.
+/// One category rated by a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rating {
+    pub category_id: CategoryId,
+    pub rating: CategoryRating,
+}
+
+/// A ticket as the store writes it: validated, with its ratings, comments
+/// and attachments, all stored in one transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTicket {
-    pub id: Option<i64>,
+    /// Fixed only by the demo seed and data moves.
+    pub id: Option<TicketId>,
     pub title: String,
-    pub resident_id: i64,
-    pub employee_id: i64,
-    pub application_id: Option<i64>,
-    pub urgency_status_id: i64,
+    pub resident_id: ResidentId,
+    pub employee_id: EmployeeId,
+    pub application_id: Option<ApplicationId>,
+    pub urgency: UrgencyStatus,
     pub ticket_status: TicketStatus,
     pub ticket_type: Option<String>,
     pub state: bool,
@@ -45,52 +57,19 @@ pub struct NewTicket {
     pub sent_to_primary: Option<bool>,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
-    /// `(category id, rating)`, at most one per category.
-    pub ratings: Vec<(i64, CategoryRating)>,
+    /// At most one per category, ordered by category id.
+    pub ratings: Vec<Rating>,
     pub comments: Vec<NewComment>,
     pub attachments: Vec<NewAttachment>,
     pub created_at: DateTime<Utc>,
 }
 
-impl NewTicket {
-    /// A `New` ticket of normal urgency with nothing else set: the start
-    /// for operator-made tickets (demo seed) and for tests.
-    pub fn draft(
-        title: impl Into<String>,
-        resident_id: i64,
-        employee_id: i64,
-        created_at: DateTime<Utc>,
-    ) -> Self {
-        NewTicket {
-            id: None,
-            title: title.into(),
-            resident_id,
-            employee_id,
-            application_id: None,
-            urgency_status_id: crate::workflow::UrgencyStatus::DEFAULT.id,
-            ticket_status: TicketStatus::New,
-            ticket_type: None,
-            state: false,
-            sms: None,
-            email: None,
-            sent_to_family: None,
-            sent_to_healthcare_pro: None,
-            sent_to_primary: None,
-            start_date: None,
-            end_date: None,
-            ratings: Vec::new(),
-            comments: Vec::new(),
-            attachments: Vec::new(),
-            created_at,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewComment {
-    pub category_id: Option<i64>,
-    pub employee_id: i64,
+    pub category_id: Option<CategoryId>,
+    pub employee_id: EmployeeId,
     pub body: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +81,8 @@ pub struct NewAttachment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
-    pub id: i64,
-    pub category_id: Option<i64>,
+    pub id: CommentId,
+    pub category_id: Option<CategoryId>,
     pub author_name: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -111,7 +90,7 @@ pub struct Comment {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentMeta {
-    pub id: i64,
+    pub id: AttachmentId,
     pub file_name: String,
     pub content_type: String,
     pub file_size: i64,
@@ -121,15 +100,15 @@ pub struct AttachmentMeta {
 pub struct Attachment {
     pub meta: AttachmentMeta,
     /// The ticket it belongs to, and that ticket's resident (for the audit).
-    pub ticket_id: i64,
-    pub resident_id: i64,
+    pub ticket_id: TicketId,
+    pub resident_id: ResidentId,
     pub data: Bytes,
 }
 
 /// A category that a ticket rated or commented on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketCategory {
-    pub category_id: i64,
+    pub category_id: CategoryId,
     pub name: String,
     pub rating: Option<CategoryRating>,
     pub comments: Vec<Comment>,
@@ -146,19 +125,19 @@ pub struct TicketDetail {
 /// One entry of a ticket's workflow history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusChange {
-    pub ticket_id: i64,
-    pub employee_id: i64,
-    pub application_id: Option<i64>,
+    pub ticket_id: TicketId,
+    pub employee_id: EmployeeId,
+    pub application_id: Option<ApplicationId>,
     pub from_status: Option<TicketStatus>,
     pub to_status: TicketStatus,
     pub changed_at: DateTime<Utc>,
 }
 
-/// Filters and paging for `tickets`.
+/// Filters and paging for the ticket list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketQuery {
     pub ticket_status: Option<TicketStatus>,
-    pub resident_id: Option<i64>,
+    pub resident_id: Option<ResidentId>,
     pub updated_since: Option<DateTime<Utc>>,
-    pub page: Option<super::Page>,
+    pub page: Option<Page>,
 }

@@ -1,24 +1,29 @@
+//! The operator's use cases, behind the admin subcommands and the demo seed.
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::MAX_SHORT_TEXT;
-use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
+use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::auth::{generate_api_key, generate_api_secret, SecretHasher};
-use crate::error::{DomainError, DomainResult, Entity};
+use crate::clock::SharedClock;
+use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{
-    Application, Category, Employee, Fixed, NewApplication, NewCategory, NewComment, NewEmployee,
-    NewProvider, NewResident, NewTicket, Provider, ProviderId, Resident,
+    Application, ApplicationId, Category, CategoryId, Employee, EmployeeId, NewApplication,
+    NewCategory, NewEmployee, NewProvider, NewResident, Provider, ProviderId, Resident, ResidentId,
 };
-use crate::params::check_length;
-use crate::store::{RowStream, Store, TokenOwner, WriteContext};
-use crate::time;
+use crate::store::{RowStream, Store, TokenOwner};
+use crate::transfer::Record;
+use crate::validate::{required_text, MAX_SHORT_TEXT};
 
-/// The operator's use cases, behind the admin subcommands and the demo seed.
+use super::audited::AuditedStream;
+
+/// The operator's use cases.
 pub struct AdminService {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     hasher: SecretHasher,
+    clock: SharedClock,
 }
 
 /// A new application and its secret, which exists nowhere else: it is shown
@@ -30,28 +35,32 @@ pub struct CreatedApplication {
 }
 
 impl AdminService {
-    pub fn new(store: Arc<dyn Store>, hasher: SecretHasher) -> Self {
-        AdminService { store, hasher }
+    pub fn new(store: Arc<dyn Store>, hasher: SecretHasher, clock: SharedClock) -> Self {
+        AdminService {
+            store,
+            hasher,
+            clock,
+        }
     }
 
-    pub async fn create_provider(
-        &self,
-        name: &str,
-        time_zone: &str,
-        fixed: Fixed,
-    ) -> DomainResult<Provider> {
-        let name = required_text("name", name)?;
-        let zone: Tz = time_zone.trim().parse().map_err(|_| {
-            DomainError::invalid(format!(
-                "time zone {time_zone:?} is not an IANA time zone name (e.g. America/New_York)"
-            ))
-        })?;
+    pub(crate) fn hasher(&self) -> &SecretHasher {
+        &self.hasher
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub async fn create_provider(&self, name: &str, time_zone: &str) -> DomainResult<Provider> {
+        let name = required_text(Field::Name, name, MAX_SHORT_TEXT)?;
+        let zone = parse_zone(time_zone)?;
         Ok(self
             .store
             .create_provider(NewProvider {
-                fixed,
+                id: None,
                 name,
                 time_zone: zone.name().to_owned(),
+                created_at: self.now(),
             })
             .await?)
     }
@@ -72,15 +81,15 @@ impl AdminService {
         provider_id: ProviderId,
         name: &str,
         email: Option<&str>,
-        fixed: Fixed,
     ) -> DomainResult<Employee> {
         Ok(self
             .store
             .create_employee(NewEmployee {
-                fixed,
+                id: None,
                 provider_id,
-                name: required_text("name", name)?,
+                name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
                 email: email.map(str::to_owned),
+                created_at: self.now(),
             })
             .await?)
     }
@@ -93,48 +102,26 @@ impl AdminService {
     pub async fn create_application(
         &self,
         provider_id: ProviderId,
-        employee_id: i64,
+        employee_id: EmployeeId,
         name: &str,
     ) -> DomainResult<CreatedApplication> {
         let api_secret = generate_api_secret();
         let application = self
-            .register_application(
+            .store
+            .create_application(NewApplication {
+                id: None,
                 provider_id,
                 employee_id,
-                name,
-                &generate_api_key(),
-                &api_secret,
-                Fixed::default(),
-            )
+                name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
+                api_key: generate_api_key(),
+                secret_hash: self.hasher.hash_api_secret(&api_secret),
+                created_at: self.now(),
+            })
             .await?;
         Ok(CreatedApplication {
             application,
             api_secret,
         })
-    }
-
-    /// Registers an application with given credentials (the demo seed's
-    /// published ones); only the secret's hash is stored.
-    pub async fn register_application(
-        &self,
-        provider_id: ProviderId,
-        employee_id: i64,
-        name: &str,
-        api_key: &str,
-        api_secret: &str,
-        fixed: Fixed,
-    ) -> DomainResult<Application> {
-        Ok(self
-            .store
-            .create_application(NewApplication {
-                fixed,
-                provider_id,
-                employee_id,
-                name: required_text("name", name)?,
-                api_key: api_key.to_owned(),
-                secret_hash: self.hasher.hash_api_secret(api_secret),
-            })
-            .await?)
     }
 
     pub async fn applications(&self, provider_id: ProviderId) -> DomainResult<Vec<Application>> {
@@ -144,11 +131,11 @@ impl AdminService {
     pub async fn revoke_application(
         &self,
         provider_id: ProviderId,
-        application_id: i64,
+        application_id: ApplicationId,
     ) -> DomainResult<Application> {
         Ok(self
             .store
-            .revoke_application(provider_id, application_id, time::now())
+            .revoke_application(provider_id, application_id, self.now())
             .await?)
     }
 
@@ -157,7 +144,7 @@ impl AdminService {
     pub async fn rotate_secret(
         &self,
         provider_id: ProviderId,
-        application_id: i64,
+        application_id: ApplicationId,
     ) -> DomainResult<CreatedApplication> {
         let api_secret = generate_api_secret();
         let application = self
@@ -166,7 +153,7 @@ impl AdminService {
                 provider_id,
                 application_id,
                 self.hasher.hash_api_secret(&api_secret),
-                time::now(),
+                self.now(),
             )
             .await?;
         Ok(CreatedApplication {
@@ -183,7 +170,7 @@ impl AdminService {
     ) -> DomainResult<u64> {
         Ok(self
             .store
-            .revoke_tokens(provider_id, owner, time::now())
+            .revoke_tokens(provider_id, owner, self.now())
             .await?)
     }
 
@@ -211,35 +198,63 @@ impl AdminService {
         Ok(false)
     }
 
+    /// Operators handle patient data too: their reads and writes of it are
+    /// audited like anyone's.
+    fn operator_entry(&self, action: Action, provider_id: ProviderId) -> AuditEntry {
+        let mut entry = AuditEntry::new(
+            &RequestContext::operator(),
+            action,
+            Outcome::Success,
+            self.now(),
+        );
+        entry.provider_id = Some(provider_id);
+        entry
+    }
+
     /// Creates all residents or none.
     pub async fn create_residents(
         &self,
         provider_id: ProviderId,
         residents: Vec<NewResident>,
-    ) -> DomainResult<Vec<i64>> {
-        Ok(self
+    ) -> DomainResult<Vec<ResidentId>> {
+        let mut entry = self.operator_entry(Action::CreateResidents, provider_id);
+        let created = self
             .store
-            .create_residents(provider_id, residents, time::now())
-            .await?)
+            .create_residents(provider_id, residents, self.now())
+            .await
+            .map_err(DomainError::from);
+        if let Ok(ids) = &created {
+            for id in ids {
+                entry.touch(RecordRef::Resident(*id));
+            }
+        }
+        super::api::record(self.store.as_ref(), entry, created).await
     }
 
-    /// Streams a provider's residents, ordered by id.
+    /// Streams a provider's residents, ordered by id; audited when the
+    /// stream ends.
     pub fn residents(&self, provider_id: ProviderId) -> RowStream<Resident> {
-        self.store.residents(provider_id, None)
+        let entry = self.operator_entry(Action::AllResidents, provider_id);
+        AuditedStream::wrap(
+            self.store.residents(provider_id, None),
+            Arc::clone(&self.store),
+            entry,
+            |resident: &Resident| [RecordRef::Resident(resident.id)],
+        )
     }
 
     pub async fn create_category(
         &self,
         provider_id: ProviderId,
         name: &str,
-        fixed: Fixed,
     ) -> DomainResult<Category> {
         Ok(self
             .store
             .create_category(NewCategory {
-                fixed,
+                id: None,
                 provider_id,
-                name: required_text("name", name)?,
+                name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
+                created_at: self.now(),
             })
             .await?)
     }
@@ -248,62 +263,38 @@ impl AdminService {
         Ok(self.store.categories(provider_id).await?)
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    /// Writes a ticket exactly as given (fixed id and times): for the demo
-    /// seed and data moves, not for clients.
-    pub(crate) async fn create_ticket(
+    /// A category by id, within a provider.
+    pub async fn category(
         &self,
         provider_id: ProviderId,
-        ticket: NewTicket,
-    ) -> DomainResult<i64> {
-        Ok(self
-            .store
-            .create_ticket(provider_id, ticket, operator_write(Action::CreateTicket))
+        id: CategoryId,
+    ) -> DomainResult<Category> {
+        self.categories(provider_id)
             .await?
-            .into_inner())
+            .into_iter()
+            .find(|category| category.id == id)
+            .ok_or(DomainError::NotFound(Entity::Category))
     }
 
-    pub(crate) async fn create_comment(
-        &self,
-        provider_id: ProviderId,
-        ticket_id: i64,
-        comment: NewComment,
-        at: DateTime<Utc>,
-    ) -> DomainResult<i64> {
-        Ok(self
-            .store
-            .create_comment(
-                provider_id,
-                ticket_id,
-                comment,
-                at,
-                operator_write(Action::CreateComment),
-            )
-            .await?
-            .into_inner())
+    /// Whether the database holds no provider yet.
+    pub async fn is_empty(&self) -> DomainResult<bool> {
+        Ok(self.store.is_empty().await?)
+    }
+
+    /// Writes records, ids kept, into an empty database in one transaction.
+    pub(crate) async fn import(&self, records: Vec<Record>) -> DomainResult<u64> {
+        let stream = futures::stream::once(async move { Ok(records) });
+        Ok(self.store.import(Box::pin(stream)).await?)
     }
 }
 
-/// Operator writes are audited too, as made by no application.
-fn operator_write(action: Action) -> WriteContext {
-    let context = RequestContext {
-        request_id: "operator".to_owned(),
-        client_addr: None,
-    };
-    WriteContext {
-        idempotency: None,
-        audit: AuditEntry::new(&context, action, Outcome::Success),
-    }
-}
-
-fn required_text(name: &str, value: &str) -> DomainResult<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(DomainError::invalid(format!("{name} required")));
-    }
-    check_length(name, value, MAX_SHORT_TEXT)?;
-    Ok(value.to_owned())
+fn parse_zone(time_zone: &str) -> DomainResult<Tz> {
+    time_zone.trim().parse().map_err(|_| {
+        DomainError::invalid(
+            Field::TimeZone,
+            Problem::Rule(format!(
+                "{time_zone:?} is not an IANA time zone name (e.g. America/New_York)"
+            )),
+        )
+    })
 }

@@ -2,11 +2,12 @@
 //! verification, retention.
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use super::AdminService;
 use crate::audit::{AuditRecord, ChainCheck};
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
+use crate::store::RowStream;
 
 /// Which entries an export keeps; unset fields match everything.
 #[derive(Debug, Clone, Default)]
@@ -37,30 +38,24 @@ impl AuditFilter {
 }
 
 impl AdminService {
-    /// Feeds every matching entry, in order, to `emit`.
-    pub async fn export_audit(
-        &self,
-        filter: &AuditFilter,
-        mut emit: impl FnMut(&AuditRecord) -> std::io::Result<()>,
-    ) -> DomainResult<u64> {
-        let mut entries = self.store().audit_entries();
-        let mut exported = 0;
-        while let Some(chunk) = entries.try_next().await? {
-            for record in chunk.iter().filter(|record| filter.matches(record)) {
-                emit(record)
-                    .map_err(|e| DomainError::Conflict(format!("cannot write the export: {e}")))?;
-                exported += 1;
-            }
-        }
-        Ok(exported)
+    /// Every matching entry, in chain order.
+    pub fn export_audit(&self, filter: AuditFilter) -> RowStream<AuditRecord> {
+        Box::pin(self.store.audit_entries().map(move |chunk| {
+            chunk.map(|records| {
+                records
+                    .into_iter()
+                    .filter(|record| filter.matches(record))
+                    .collect()
+            })
+        }))
     }
 
     /// Walks the whole chain; `Ok(n)` when all `n` entries are intact,
     /// `Err` naming the first break.
     pub async fn verify_audit(&self) -> DomainResult<Result<u64, String>> {
-        let anchor = self.store().audit_anchor().await?;
+        let anchor = self.store.audit_anchor().await?;
         let mut check = ChainCheck::new(&anchor);
-        let mut entries = self.store().audit_entries();
+        let mut entries = self.store.audit_entries();
         while let Some(chunk) = entries.try_next().await? {
             for record in &chunk {
                 if let Err(broken) = check.next(record) {
@@ -73,6 +68,6 @@ impl AdminService {
 
     /// Retention: removes entries older than `before`.
     pub async fn prune_audit(&self, before: DateTime<Utc>) -> DomainResult<u64> {
-        Ok(self.store().prune_audit(before).await?)
+        Ok(self.store.prune_audit(before).await?)
     }
 }

@@ -7,24 +7,8 @@ use std::task::{Context, Poll};
 use futures::Stream;
 
 use crate::audit::{AuditEntry, Outcome, RecordRef};
-use crate::error::{DomainError, DomainResult, StoreResult};
+use crate::error::StoreResult;
 use crate::store::{RowStream, Store};
-
-pub(crate) fn outcome_of<T>(result: &DomainResult<T>) -> Outcome {
-    match result {
-        Ok(_) => Outcome::Success,
-        Err(error) => match error {
-            DomainError::InvalidApiCredentials | DomainError::InvalidCredentials => Outcome::Denied,
-            DomainError::RateLimited { .. } => Outcome::RateLimited,
-            DomainError::NotFound(_) => Outcome::NotFound,
-            DomainError::InvalidParameter(_)
-            | DomainError::TooLarge(_)
-            | DomainError::IdempotencyKeyReused
-            | DomainError::Conflict(_) => Outcome::Invalid,
-            DomainError::Storage(_) => Outcome::Error,
-        },
-    }
-}
 
 /// Passes chunks through, noting the records each row touches; when the
 /// stream ends (or the client goes away, or the store fails) the entry is

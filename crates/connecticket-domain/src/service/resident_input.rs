@@ -1,10 +1,10 @@
 //! Residents as operators enter them: one from command-line flags, or many
 //! from a CSV file whose header names these fields.
 
-use super::MAX_SHORT_TEXT;
 use crate::model::NewResident;
-use crate::params::parse_bool;
+use crate::text::{parse_bool, BOOLEAN_EXPECTED};
 use crate::time::parse_date;
+use crate::validate::MAX_SHORT_TEXT;
 
 /// The fields an operator may set, in the order a CSV template lists them.
 pub const RESIDENT_FIELDS: [&str; 19] = [
@@ -46,9 +46,9 @@ pub fn resident_from_fields<'a>(
         }
         let text = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
         let flag = || {
-            parse_bool(name, Some(value))
+            parse_bool(value)
                 .map(|v| v.unwrap_or(false))
-                .map_err(|e| e.to_string())
+                .map_err(|()| format!("{name} {BOOLEAN_EXPECTED}"))
         };
         match name {
             "first_name" => resident.first_name = text.unwrap_or_default(),

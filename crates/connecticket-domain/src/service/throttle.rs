@@ -13,6 +13,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::model::AccessTokenId;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleSettings {
     /// Length of a counting window, in seconds.
@@ -60,7 +62,7 @@ pub(crate) fn failure_scopes(api_key: Option<&str>, address: &str) -> [String; 2
 /// Per-token request counts for the current window, in memory.
 #[derive(Default)]
 pub(crate) struct TokenBudgets {
-    windows: Mutex<HashMap<i64, (i64, u64)>>,
+    windows: Mutex<HashMap<AccessTokenId, (i64, u64)>>,
 }
 
 /// Entries kept before stale windows are swept.
@@ -70,7 +72,7 @@ impl TokenBudgets {
     /// Counts one request; `Err(retry_after)` once the budget is spent.
     pub(crate) fn spend(
         &self,
-        token_id: i64,
+        token_id: AccessTokenId,
         settings: &ThrottleSettings,
         now: DateTime<Utc>,
     ) -> Result<(), u64> {
@@ -116,15 +118,18 @@ mod tests {
         };
         let budgets = TokenBudgets::default();
         let now = from_epoch(6_000);
-        assert_eq!(budgets.spend(1, &settings, now), Ok(()));
-        assert_eq!(budgets.spend(1, &settings, now), Ok(()));
-        assert_eq!(budgets.spend(1, &settings, now), Err(60));
+        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Ok(()));
+        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Ok(()));
+        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Err(60));
         assert_eq!(
-            budgets.spend(2, &settings, now),
+            budgets.spend(AccessTokenId(2), &settings, now),
             Ok(()),
             "budgets are per token"
         );
-        assert_eq!(budgets.spend(1, &settings, from_epoch(6_060)), Ok(()));
+        assert_eq!(
+            budgets.spend(AccessTokenId(1), &settings, from_epoch(6_060)),
+            Ok(())
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Who is calling: credentials from headers, the token from the path.
+//! Who is calling: credentials from headers, the token from the path, and
+//! where the request came from.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -7,10 +8,7 @@ use axum::http::HeaderMap;
 use crate::access_log::RequestId;
 use crate::error::HttpError;
 use crate::guard::ClientAddr;
-use crate::state::AppState;
-use connecticket_domain::audit::{Action, RequestContext};
-use connecticket_domain::auth::Principal;
-use connecticket_domain::DomainError;
+use connecticket_domain::audit::RequestContext;
 
 /// The application's key and secret. Both spellings are accepted: the
 /// seed's `api_key` and the proxy-safe `api-key`.
@@ -55,7 +53,7 @@ pub fn token_segment(path: &str) -> Option<&str> {
 /// Where the request came from, for the audit trail.
 pub struct Context(pub RequestContext);
 
-fn request_context(parts: &Parts) -> RequestContext {
+pub(crate) fn request_context(parts: &Parts) -> RequestContext {
     RequestContext {
         request_id: parts
             .extensions
@@ -71,70 +69,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Context {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
         Ok(Context(request_context(parts)))
-    }
-}
-
-/// The contract call a path names (the segment after the token).
-fn action(path: &str) -> Action {
-    match path.split('/').nth(3).unwrap_or_default() {
-        "tickets" => Action::Tickets,
-        "ticket_detail" => Action::TicketDetail,
-        "all_residents" => Action::AllResidents,
-        "provider_categories" => Action::ProviderCategories,
-        "update_status" => Action::UpdateStatus,
-        "create_ticket" => Action::CreateTicket,
-        "create_comment" => Action::CreateComment,
-        _ => Action::Attachment,
-    }
-}
-
-/// An authenticated caller; extracting it answers 401 for anything short of
-/// a live token that belongs to the application whose credentials came
-/// along (and 429 once the token's budget is spent). Refusals are audited.
-pub struct Caller {
-    pub principal: Principal,
-    pub context: RequestContext,
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let context = request_context(parts);
-        let path = parts.uri.path();
-        let token = token_segment(path).unwrap_or_default();
-        let credentials = Credentials::from_headers(&parts.headers);
-        let principal = state
-            .api
-            .authenticate(
-                &context,
-                action(path),
-                token,
-                credentials.api_key.as_deref(),
-                credentials.api_secret.as_deref(),
-            )
-            .await?;
-        Ok(Caller { principal, context })
-    }
-}
-
-/// The optional `Idempotency-Key` header of a write.
-pub struct IdempotencyKey(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, HttpError> {
-        match parts.headers.get("idempotency-key") {
-            None => Ok(IdempotencyKey(None)),
-            Some(value) => match value.to_str() {
-                Ok(key) => Ok(IdempotencyKey(Some(key.to_owned()))),
-                Err(_) => Err(DomainError::invalid(
-                    "Idempotency-Key must be printable ASCII, 1 to 255 characters",
-                )
-                .into()),
-            },
-        }
     }
 }
 

@@ -1,10 +1,7 @@
 //! Turning requests into what the use cases take.
 
 mod caller;
-mod params;
-#[cfg(test)]
-mod properties;
-mod urlencoded;
+mod request;
 
-pub use caller::{token_segment, Caller, Context, Credentials, IdempotencyKey};
-pub use params::Params;
+pub use caller::{token_segment, Context, Credentials};
+pub(crate) use request::ApiRequest;

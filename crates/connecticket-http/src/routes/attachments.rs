@@ -1,11 +1,14 @@
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use connecticket_domain::audit::Action;
+use connecticket_domain::{DomainError, Entity};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::error::HttpError;
-use crate::extract::Caller;
+use crate::extract::ApiRequest;
 use crate::state::AppState;
+use crate::wire::commands::attachment_id;
 
 const MAX_FILE_NAME: usize = 100;
 
@@ -14,14 +17,15 @@ const MAX_FILE_NAME: usize = 100;
 /// escapes the envelope (a malformed id names no attachment: 404).
 pub(crate) async fn download(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    uri: Uri,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
-    let id = uri.path().rsplit('/').next().unwrap_or_default();
-    let attachment = state.api.attachment(&context, &caller, id).await?;
+    let accepted = request
+        .accept(&state, Action::Attachment, |_, parts| {
+            attachment_id(parts.uri.path())
+                .ok_or(HttpError::Domain(DomainError::NotFound(Entity::Attachment)))
+        })
+        .await?;
+    let attachment = state.api.attachment(accepted.call, accepted.input).await?;
     let content_type = HeaderValue::from_str(&attachment.meta.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let disposition = content_disposition(&attachment.meta.file_name);

@@ -1,12 +1,13 @@
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
 use crate::envelope::json;
 use crate::error::HttpError;
-use crate::extract::{Context, Credentials, Params};
+use crate::extract::{Context, Credentials};
 use crate::state::AppState;
+use crate::wire::read_params;
 use connecticket_domain::time::format_timestamp;
 
 /// `GET|POST /api/authorize`. Credentials come in headers (either spelling);
@@ -15,10 +16,11 @@ use connecticket_domain::time::format_timestamp;
 pub(crate) async fn authorize(
     State(state): State<AppState>,
     Context(context): Context,
-    headers: HeaderMap,
-    Params(params): Params,
+    request: Request,
 ) -> Result<Response, HttpError> {
-    let credentials = Credentials::from_headers(&headers);
+    let (parts, body) = request.into_parts();
+    let params = read_params(&parts, body, state.limits).await?;
+    let credentials = Credentials::from_headers(&parts.headers);
     let api_key = credentials
         .api_key
         .or_else(|| params.non_blank("api_key").map(str::to_owned));

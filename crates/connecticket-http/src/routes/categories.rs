@@ -1,24 +1,26 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use connecticket_domain::audit::Action;
 use serde_json::json;
 
+use super::no_input;
 use crate::envelope::json;
 use crate::error::HttpError;
-use crate::extract::Caller;
+use crate::extract::ApiRequest;
 use crate::state::AppState;
 
 /// `GET provider_categories`
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
+    let accepted = request
+        .accept(&state, Action::ProviderCategories, no_input)
+        .await?;
     let categories: Vec<_> = state
         .api
-        .categories(&context, &caller)
+        .categories(accepted.call)
         .await?
         .into_iter()
         .map(|category| json!({"id": category.id, "name": category.name}))

@@ -1,4 +1,5 @@
-//! One module per group of contract calls.
+//! One module per group of contract calls. Each handler names the audit
+//! action of its call.
 
 pub(crate) mod attachments;
 pub(crate) mod authorize;
@@ -14,10 +15,18 @@ use connecticket_domain::store::Written;
 /// Marks an answer replayed for a repeated `Idempotency-Key`; the body is
 /// the first answer's.
 pub(crate) fn mark_replay<T>(written: &Written<T>, mut response: Response) -> Response {
-    if matches!(written, Written::Replayed(_)) {
+    if written.is_replay() {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
+}
+
+/// For calls whose parameters are all optional or that take none.
+pub(crate) fn no_input(
+    _: crate::wire::RequestParams,
+    _: &axum::http::request::Parts,
+) -> Result<(), crate::error::HttpError> {
+    Ok(())
 }

@@ -1,23 +1,24 @@
 use axum::extract::State;
 use axum::response::Response;
+use connecticket_domain::audit::Action;
 
 use crate::error::HttpError;
-use crate::extract::{Caller, Params};
+use crate::extract::ApiRequest;
 use crate::list::stream_list;
 use crate::state::AppState;
+use crate::wire::commands::page;
 use crate::wire::ResidentJson;
 
 /// `GET all_residents`: the caller's provider's residents, streamed.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    Params(params): Params,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
-    let zone = caller.provider.zone();
-    let residents = state.api.residents(&context, &caller, &params).await?;
+    let accepted = request
+        .accept(&state, Action::AllResidents, |params, _| page(&params))
+        .await?;
+    let zone = accepted.call.principal().provider.zone();
+    let residents = state.api.residents(accepted.call, accepted.input).await?;
     stream_list("residents", residents, move |resident, out| {
         serde_json::to_writer(out, &ResidentJson::new(resident, zone))
     })

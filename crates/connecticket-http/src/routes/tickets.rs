@@ -1,28 +1,29 @@
-use axum::extract::{OriginalUri, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use connecticket_domain::audit::Action;
 use serde_json::json;
 
 use super::mark_replay;
 use crate::envelope::{json, success_message};
 use crate::error::HttpError;
-use crate::extract::{token_segment, Caller, IdempotencyKey, Params};
+use crate::extract::ApiRequest;
 use crate::list::stream_list;
 use crate::state::AppState;
+use crate::wire::commands::{change_status, raise_ticket, ticket_id, ticket_query};
 use crate::wire::{ticket_with_details, TicketJson};
 
 /// `GET tickets`: every ticket of the caller's provider, streamed; optional
 /// paging and filters.
 pub(crate) async fn list(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    Params(params): Params,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
-    let zone = caller.provider.zone();
-    let tickets = state.api.tickets(&context, &caller, &params).await?;
+    let accepted = request
+        .accept(&state, Action::Tickets, |params, _| ticket_query(params))
+        .await?;
+    let zone = accepted.call.principal().provider.zone();
+    let tickets = state.api.tickets(accepted.call, accepted.input).await?;
     stream_list("ticket", tickets, move |ticket, out| {
         serde_json::to_writer(out, &TicketJson::new(ticket, zone))
     })
@@ -32,16 +33,17 @@ pub(crate) async fn list(
 /// `GET ticket_detail?id=`
 pub(crate) async fn detail(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    OriginalUri(uri): OriginalUri,
-    Params(params): Params,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
-    let detail = state.api.ticket_detail(&context, &caller, &params).await?;
-    let token = token_segment(uri.path()).unwrap_or_default();
-    let body = ticket_with_details(&detail, caller.provider.zone(), token)
+    let accepted = request
+        .accept(&state, Action::TicketDetail, |params, _| ticket_id(params))
+        .await?;
+    let zone = accepted.call.principal().provider.zone();
+    let detail = state
+        .api
+        .ticket_detail(accepted.call, accepted.input)
+        .await?;
+    let body = ticket_with_details(&detail, zone, &accepted.token)
         .map_err(|error| HttpError::Internal(error.to_string()))?;
     Ok(json(
         StatusCode::OK,
@@ -52,26 +54,22 @@ pub(crate) async fn detail(
 /// `POST create_ticket` (GET accepted, as the seed documents it).
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    IdempotencyKey(key): IdempotencyKey,
-    Params(params): Params,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
+    let accepted = request
+        .accept(&state, Action::CreateTicket, |params, _| {
+            raise_ticket(params)
+        })
+        .await?;
     let written = state
         .api
-        .create_ticket(&context, &caller, &params, key.as_deref())
+        .create_ticket(accepted.call, accepted.input, accepted.idempotency)
         .await?;
-    let ticket_id = *match &written {
-        connecticket_domain::store::Written::Fresh(id)
-        | connecticket_domain::store::Written::Replayed(id) => id,
-    };
     let response = json(
         StatusCode::OK,
         &json!({
             "status": "Success",
-            "ticket_id": ticket_id,
+            "ticket_id": written.into_inner(),
             "message": "Ticket Created Successfully!!",
         }),
     );
@@ -81,16 +79,16 @@ pub(crate) async fn create(
 /// `POST update_status?id=&status=`
 pub(crate) async fn update_status(
     State(state): State<AppState>,
-    Caller {
-        principal: caller,
-        context,
-    }: Caller,
-    IdempotencyKey(key): IdempotencyKey,
-    Params(params): Params,
+    request: ApiRequest,
 ) -> Result<Response, HttpError> {
+    let accepted = request
+        .accept(&state, Action::UpdateStatus, |params, _| {
+            change_status(params)
+        })
+        .await?;
     let written = state
         .api
-        .update_status(&context, &caller, &params, key.as_deref())
+        .update_status(accepted.call, accepted.input, accepted.idempotency)
         .await?;
     Ok(mark_replay(
         &written,

@@ -1,4 +1,5 @@
 use clap::Subcommand;
+use connecticket_domain::model::{ApplicationId, EmployeeId};
 use connecticket_domain::time::format_timestamp;
 
 use super::AdminContext;
@@ -48,9 +49,10 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
             name,
         } => {
             let provider = context.provider(provider).await?;
+            context.warn_if_demo_key();
             let created = context
                 .admin
-                .create_application(provider, employee, &name)
+                .create_application(provider, EmployeeId(employee), &name)
                 .await?;
             println!(
                 "created application {} ({})",
@@ -76,7 +78,11 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
         }
         ApplicationCommand::RotateSecret { provider, id } => {
             let provider = context.provider(provider).await?;
-            let rotated = context.admin.rotate_secret(provider, id).await?;
+            context.warn_if_demo_key();
+            let rotated = context
+                .admin
+                .rotate_secret(provider, ApplicationId(id))
+                .await?;
             println!(
                 "rotated the secret of application {} ({}); its tokens were revoked",
                 rotated.application.id, rotated.application.name
@@ -87,7 +93,10 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
         }
         ApplicationCommand::Revoke { provider, id } => {
             let provider = context.provider(provider).await?;
-            let app = context.admin.revoke_application(provider, id).await?;
+            let app = context
+                .admin
+                .revoke_application(provider, ApplicationId(id))
+                .await?;
             println!(
                 "revoked application {} ({}) and all its tokens",
                 app.id, app.name

@@ -6,6 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use connecticket_domain::audit::AuditRecord;
 use connecticket_domain::service::AuditFilter;
 use connecticket_domain::time::{format_timestamp, parse_timestamp};
+use futures::TryStreamExt;
 
 use super::AdminContext;
 
@@ -113,25 +114,24 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
             let mut out = std::io::BufWriter::new(stdout.lock());
             match format {
                 ExportFormat::Jsonl => {
-                    context
-                        .admin
-                        .export_audit(&filter, |record| {
+                    let mut entries = context.admin.export_audit(filter);
+                    while let Some(chunk) = entries.try_next().await? {
+                        for record in &chunk {
                             serde_json::to_writer(&mut out, record)?;
-                            out.write_all(b"\n")
-                        })
-                        .await?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
                     out.flush()?;
                 }
                 ExportFormat::Csv => {
                     let mut csv = csv::Writer::from_writer(out);
                     csv.write_record(CSV_HEADER)?;
-                    context
-                        .admin
-                        .export_audit(&filter, |record| {
-                            csv.write_record(csv_row(record))
-                                .map_err(std::io::Error::other)
-                        })
-                        .await?;
+                    let mut entries = context.admin.export_audit(filter);
+                    while let Some(chunk) = entries.try_next().await? {
+                        for record in &chunk {
+                            csv.write_record(csv_row(record))?;
+                        }
+                    }
                     csv.flush()?;
                 }
             }

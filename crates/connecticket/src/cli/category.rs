@@ -1,5 +1,4 @@
 use clap::Subcommand;
-use connecticket_domain::model::Fixed;
 
 use super::AdminContext;
 
@@ -23,10 +22,7 @@ pub(super) async fn run(context: &AdminContext, command: CategoryCommand) -> any
     match command {
         CategoryCommand::Create { provider, name } => {
             let provider = context.provider(provider).await?;
-            let category = context
-                .admin
-                .create_category(provider, &name, Fixed::default())
-                .await?;
+            let category = context.admin.create_category(provider, &name).await?;
             println!("created category {} ({})", category.id, category.name);
         }
         CategoryCommand::List { provider } => {

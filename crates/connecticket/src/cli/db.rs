@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use connecticket_domain::transfer::{self, TableSummary};
-use connecticket_store_sqlite::{SqliteOptions, SqliteStore};
+use connecticket_store_sqlite::SqliteOptions;
 
 use super::Cli;
 use crate::database::{self, DatabaseUrl};
@@ -34,6 +34,14 @@ pub enum DbCommand {
     },
 }
 
+fn table_names(tables: &[transfer::Table]) -> String {
+    tables
+        .iter()
+        .map(|table| table.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn print_summary(tables: &[TableSummary]) {
     println!("table\trows\tsha256");
     for table in tables {
@@ -54,6 +62,12 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
                 .await
                 .context("the move did not happen; the target is unchanged")?;
             print_summary(&report.tables);
+            if !report.differing.is_empty() {
+                bail!(
+                    "verification failed: the target differs in {}",
+                    table_names(&report.differing)
+                );
+            }
             println!(
                 "moved and verified: source and target hold the same {} records",
                 report.records
@@ -65,21 +79,17 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
             let ours = transfer::summarize(source.as_ref()).await?;
             let theirs = transfer::summarize(other.as_ref()).await?;
             print_summary(&ours);
-            let differing: Vec<&str> = ours
-                .iter()
-                .zip(&theirs)
-                .filter(|(a, b)| a != b)
-                .map(|(a, _)| a.table.name())
-                .collect();
+            let differing = transfer::differences(&ours, &theirs);
             if !differing.is_empty() {
-                bail!("the databases differ in: {}", differing.join(", "));
+                bail!("the databases differ in: {}", table_names(&differing));
             }
             println!("identical: both databases hold the same records");
         }
         DbCommand::Backup { to } => match DatabaseUrl::parse(&cli.database)? {
             DatabaseUrl::Sqlite(path) => {
-                let store = SqliteStore::open(&path, SqliteOptions::default()).await?;
-                store.backup_to(to).await?;
+                // Opening migrates the file first, so the copy is current.
+                connecticket_store_sqlite::open(&path, SqliteOptions::default()).await?;
+                connecticket_store_sqlite::backup(&path, to).await?;
                 println!("backed up {} to {}", path.display(), to.display());
             }
             DatabaseUrl::Postgres(_) => bail!(

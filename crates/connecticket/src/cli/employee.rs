@@ -1,5 +1,4 @@
 use clap::Subcommand;
-use connecticket_domain::model::Fixed;
 
 use super::AdminContext;
 
@@ -32,7 +31,7 @@ pub(super) async fn run(context: &AdminContext, command: EmployeeCommand) -> any
             let provider = context.provider(provider).await?;
             let employee = context
                 .admin
-                .create_employee(provider, &name, email.as_deref(), Fixed::default())
+                .create_employee(provider, &name, email.as_deref())
                 .await?;
             println!("created employee {} ({})", employee.id, employee.name);
         }

@@ -15,17 +15,16 @@ mod token;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use connecticket_domain::auth::DEFAULT_HASH_KEY;
+use connecticket_domain::auth::{SecretHasher, DEMO_HASH_KEY};
 use connecticket_domain::model::ProviderId;
 use connecticket_domain::AdminService;
 use connecticket_store_postgres::PostgresOptions;
 use connecticket_store_sqlite::SqliteOptions;
 
 use crate::database::{self, StoreOptions, DEFAULT_DATABASE_URL};
-use crate::server::hasher;
 use crate::telemetry::LogFormat;
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "connecticket",
     version,
@@ -38,11 +37,17 @@ pub struct Cli {
     #[arg(long = "database", env = "CONNECTICKET_DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
 
-    /// Key under which api secrets and access tokens are hashed at rest.
-    /// Choose it once per deployment: changing it invalidates every stored
-    /// credential.
-    #[arg(long, env = "CONNECTICKET_HASH_KEY", global = true, default_value = DEFAULT_HASH_KEY, hide_default_value = true, hide_env_values = true)]
-    pub hash_key: String,
+    /// Key under which api secrets and access tokens are hashed at rest: a
+    /// long random string (`openssl rand -hex 32`), the same on every
+    /// instance. Choose it once per deployment: changing it invalidates
+    /// every stored credential. Only `serve --demo` may run without it.
+    #[arg(
+        long,
+        env = "CONNECTICKET_HASH_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub hash_key: Option<String>,
 
     /// Most PostgreSQL connections this process keeps open.
     #[arg(
@@ -67,7 +72,30 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `serve` says when it would run on the published demo key.
+pub const HASH_KEY_REQUIRED: &str = "serve needs its own hash key outside demo mode: set CONNECTICKET_HASH_KEY (or --hash-key) to a long random string, the same on every instance, e.g. `openssl rand -hex 32`";
+
+impl std::fmt::Debug for Cli {
+    // The database URL may hold a password and the hash key protects every
+    // credential: neither is ever printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("database", &database::redact(&self.database))
+            .field("hash_key", &self.hash_key.as_ref().map(|_| "<redacted>"))
+            .field("pg_pool_size", &self.pg_pool_size)
+            .field("log_format", &self.log_format)
+            .field("command", &self.command)
+            .finish()
+    }
+}
+
 impl Cli {
+    /// The hasher for commands that tolerate the demo key (admin commands
+    /// on a demo database); `serve` decides for itself.
+    pub(crate) fn hasher(&self) -> SecretHasher {
+        SecretHasher::new(self.hash_key.as_deref().unwrap_or(DEMO_HASH_KEY))
+    }
+
     pub(crate) fn store_options(&self, sqlite: SqliteOptions) -> StoreOptions {
         StoreOptions {
             sqlite,
@@ -112,6 +140,8 @@ pub enum Command {
 /// What every admin command gets: the operator's use cases.
 pub(crate) struct AdminContext {
     pub admin: AdminService,
+    /// Credentials made now would be hashed under the published demo key.
+    pub demo_key: bool,
 }
 
 impl AdminContext {
@@ -119,8 +149,23 @@ impl AdminContext {
         let store =
             database::open(&cli.database, cli.store_options(SqliteOptions::default())).await?;
         Ok(AdminContext {
-            admin: AdminService::new(Arc::clone(&store), hasher(&cli.hash_key)),
+            admin: AdminService::new(
+                Arc::clone(&store),
+                cli.hasher(),
+                connecticket_domain::clock::system(),
+            ),
+            demo_key: cli.hasher().is_demo_key(),
         })
+    }
+
+    /// Credentials hashed under the published key only work with a demo
+    /// server; say so before printing them.
+    pub(crate) fn warn_if_demo_key(&self) {
+        if self.demo_key {
+            eprintln!(
+                "warning: no CONNECTICKET_HASH_KEY is set; these credentials are hashed under the demo key and only work with `serve --demo`"
+            );
+        }
     }
 
     /// Resolves `--provider`, so a typo is reported before anything else.
@@ -156,5 +201,28 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn configuration_never_prints_a_secret() {
+        let cli = Cli::parse_from([
+            "connecticket",
+            "--database",
+            "postgres://app:db-password@db/ct",
+            "--hash-key",
+            "the-hash-key",
+            "serve",
+            "--demo",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(
+            !shown.contains("db-password") && !shown.contains("the-hash-key"),
+            "{shown}"
+        );
+        let config = crate::server::ServerConfig {
+            hash_key: Some("the-hash-key".to_owned()),
+            ..crate::server::ServerConfig::default()
+        };
+        assert!(!format!("{config:?}").contains("the-hash-key"));
     }
 }

@@ -1,5 +1,4 @@
 use clap::Subcommand;
-use connecticket_domain::model::Fixed;
 
 use super::AdminContext;
 
@@ -21,22 +20,16 @@ pub enum ProviderCommand {
 pub(super) async fn run(context: &AdminContext, command: ProviderCommand) -> anyhow::Result<()> {
     match command {
         ProviderCommand::Create { name, time_zone } => {
-            let provider = context
-                .admin
-                .create_provider(&name, &time_zone, Fixed::default())
-                .await?;
+            let provider = context.admin.create_provider(&name, &time_zone).await?;
             println!(
                 "created provider {} ({}, {})",
-                provider.id.0, provider.name, provider.time_zone
+                provider.id, provider.name, provider.time_zone
             );
         }
         ProviderCommand::List => {
             println!("id\tname\ttime_zone");
             for provider in context.admin.providers().await? {
-                println!(
-                    "{}\t{}\t{}",
-                    provider.id.0, provider.name, provider.time_zone
-                );
+                println!("{}\t{}\t{}", provider.id, provider.name, provider.time_zone);
             }
         }
     }

@@ -96,10 +96,9 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
                 .admin
                 .create_residents(provider, vec![resident])
                 .await?;
-            println!(
-                "created resident {}",
-                ids.first().copied().unwrap_or_default()
-            );
+            if let Some(id) = ids.first() {
+                println!("created resident {id}");
+            }
         }
         ResidentCommand::Import { provider, file } => {
             let provider = context.provider(provider).await?;

@@ -108,7 +108,7 @@ fn parse_proxy(text: &str) -> Result<IpNet, String> {
 }
 
 impl ServeArgs {
-    fn config(&self, hash_key: &str) -> anyhow::Result<ServerConfig> {
+    fn config(&self, hash_key: Option<&str>) -> anyhow::Result<ServerConfig> {
         if self.max_header_bytes < 1024 {
             bail!("--max-header-bytes must be at least 1024");
         }
@@ -120,7 +120,7 @@ impl ServeArgs {
             _ => None,
         };
         Ok(ServerConfig {
-            hash_key: hash_key.to_owned(),
+            hash_key: hash_key.map(str::to_owned),
             api: ApiSettings {
                 token_lifetime: chrono::Duration::seconds(i64::from(self.token_lifetime_secs)),
                 throttle: ThrottleSettings {
@@ -145,12 +145,15 @@ impl ServeArgs {
             audit_retention: (self.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
             demo: self.demo,
+            ..ServerConfig::default()
         })
     }
 }
 
 pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
-    let config = args.config(&cli.hash_key)?;
+    let config = args.config(cli.hash_key.as_deref())?;
+    // Refuse a missing or published key before touching the database.
+    config.hasher()?;
     let sqlite = SqliteOptions {
         read_connections: args.sqlite_readers,
     };
@@ -158,7 +161,11 @@ pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    server::run(listener, store, config).await
+    let server = server::start(listener, store, config).await?;
+    let address = server.local_addr()?;
+    // Scripts and tests read the bound address (useful with port 0) here.
+    println!("connecticket listening on {}://{address}", server.scheme());
+    server.serve(server::shutdown_signal()).await
 }
 
 #[cfg(test)]

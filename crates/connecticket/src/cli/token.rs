@@ -1,4 +1,5 @@
 use clap::{ArgGroup, Subcommand};
+use connecticket_domain::model::{ApplicationId, EmployeeId};
 use connecticket_domain::store::TokenOwner;
 
 use super::AdminContext;
@@ -27,8 +28,8 @@ pub(super) async fn run(context: &AdminContext, command: TokenCommand) -> anyhow
         } => {
             let provider = context.provider(provider).await?;
             let owner = match (application, employee) {
-                (Some(id), _) => TokenOwner::Application(id),
-                (None, Some(id)) => TokenOwner::Employee(id),
+                (Some(id), _) => TokenOwner::Application(ApplicationId(id)),
+                (None, Some(id)) => TokenOwner::Employee(EmployeeId(id)),
                 (None, None) => anyhow::bail!("name --application or --employee"),
             };
             let revoked = context.admin.revoke_tokens(provider, owner).await?;

@@ -1,18 +1,16 @@
 //! Every call leaves exactly one audit entry, asserted field by field.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use connecticket_domain::audit::{Action, AuditRecord, Outcome};
 use connecticket_domain::demo::{
     DEMO_API_KEY, DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID, SUNRISE_PROVIDER_ID,
 };
-use connecticket_domain::model::ProviderId;
 use futures::TryStreamExt;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
-use crate::support::{send, Reply, TestApp};
+use crate::support::{eventually, send, Reply, TestApp, TestOptions};
 
 async fn entries(app: &TestApp) -> Vec<AuditRecord> {
     let chunks: Vec<Vec<AuditRecord>> = app
@@ -24,22 +22,22 @@ async fn entries(app: &TestApp) -> Vec<AuditRecord> {
     chunks.into_iter().flatten().collect()
 }
 
-/// The one entry written since `after` (waiting briefly: a list's entry is
+/// The one entry written since `after` (waiting for it: a list's entry is
 /// written when its stream ends).
 async fn only_entry_since(app: &TestApp, after: i64) -> AuditRecord {
-    for _ in 0..100 {
+    eventually("the call's audit entry", || async {
         let new: Vec<_> = entries(app)
             .await
             .into_iter()
             .filter(|e| e.id > after)
             .collect();
         match new.len() {
-            0 => tokio::time::sleep(Duration::from_millis(20)).await,
-            1 => return new.into_iter().next().expect("entry"),
+            0 => None,
+            1 => new.into_iter().next(),
             n => panic!("{n} entries for one call: {new:?}"),
         }
-    }
-    panic!("no audit entry was written")
+    })
+    .await
 }
 
 async fn last_id(app: &TestApp) -> i64 {
@@ -87,13 +85,13 @@ fn check(entry: &AuditRecord, reply: &Reply, expect: Expect) {
 backend_tests! {
     async fn every_call_is_audited_field_by_field() {
         let app = TestApp::demo().await;
-        let provider = ProviderId(DEMO_PROVIDER_ID);
+        let provider = DEMO_PROVIDER_ID;
         let application = app.admin.applications(provider).await.expect("apps")[0].id;
-        let app_id = Some(application);
+        let app_id = Some(application.get());
         let demo = |action, outcome, records: Vec<String>| Expect {
-            provider: Some(DEMO_PROVIDER_ID),
+            provider: Some(DEMO_PROVIDER_ID.get()),
             application: app_id,
-            employee: Some(DEMO_EMPLOYEE_ID),
+            employee: Some(DEMO_EMPLOYEE_ID.get()),
             action,
             outcome,
             records,
@@ -182,13 +180,13 @@ backend_tests! {
             ..demo(Action::AllResidents, Outcome::Denied, vec![])
         });
         let sunrise = app.sunrise().await;
-        let sunrise_app = app.admin.applications(ProviderId(SUNRISE_PROVIDER_ID)).await.expect("apps")[0].clone();
+        let sunrise_app = app.admin.applications(SUNRISE_PROVIDER_ID).await.expect("apps")[0].clone();
         let before = last_id(&app).await;
         let reply = send(sunrise.get("ticket_detail?id=202")).await;
         check(&only_entry_since(&app, before).await, &reply, Expect {
-            provider: Some(SUNRISE_PROVIDER_ID),
-            application: Some(sunrise_app.id),
-            employee: Some(sunrise_app.employee_id),
+            provider: Some(SUNRISE_PROVIDER_ID.get()),
+            application: Some(sunrise_app.id.get()),
+            employee: Some(sunrise_app.employee_id.get()),
             action: Action::TicketDetail,
             outcome: Outcome::NotFound,
             records: records(&["ticket:202"]),
@@ -196,7 +194,7 @@ backend_tests! {
         let before = last_id(&app).await;
         let reply = send(sunrise.get(&format!("attachments/{attachment}"))).await;
         let entry = only_entry_since(&app, before).await;
-        assert_eq!((entry.provider_id, entry.outcome), (Some(SUNRISE_PROVIDER_ID), Outcome::NotFound));
+        assert_eq!((entry.provider_id, entry.outcome), (Some(SUNRISE_PROVIDER_ID.get()), Outcome::NotFound));
         assert_eq!(entry.records, records(&[&format!("attachment:{attachment}")]));
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
 
@@ -208,7 +206,7 @@ backend_tests! {
     async fn a_client_that_stops_reading_a_list_is_audited_as_aborted() {
         let app = TestApp::demo().await;
         let session = app.example().await;
-        let provider = ProviderId(DEMO_PROVIDER_ID);
+        let provider = DEMO_PROVIDER_ID;
         let many: Vec<_> = (0..10_000)
             .map(|n| connecticket_domain::model::NewResident::named(format!("R{n}")))
             .collect();
@@ -227,5 +225,50 @@ backend_tests! {
         assert_eq!(entry.outcome, Outcome::Aborted);
         assert!(!entry.records.is_empty());
         assert!(entry.records.len() < 10_002, "{} records", entry.records.len());
+    }
+
+    async fn retention_runs_inside_the_server() {
+        let clock = connecticket_domain::clock::ManualClock::new();
+        let app = TestApp::spawn(TestOptions {
+            audit_retention: Some(chrono::Duration::days(30)),
+            audit_prune_interval: std::time::Duration::from_millis(20),
+            clock: clock.clone(),
+            ..TestOptions::default()
+        })
+        .await;
+        let session = app.example().await;
+        send(session.get("provider_categories")).await;
+        let before = entries(&app).await.len();
+        assert!(before >= 2);
+        clock.advance(chrono::Duration::days(31));
+        send(session.get("provider_categories")).await;
+        let anchor = eventually("retention to prune the month-old entries", || async {
+            let anchor = app.store.audit_anchor().await.expect("anchor");
+            (anchor.pruned_through_id > 0).then_some(anchor)
+        })
+        .await;
+        assert_eq!(anchor.pruned_through_id, before as i64, "everything older than 30 days");
+        let verified = app.admin.verify_audit().await.expect("verify");
+        assert_eq!(verified, Ok(1));
+    }
+
+    async fn operators_reading_and_writing_residents_are_audited() {
+        let app = TestApp::demo().await;
+        let before = last_id(&app).await;
+        let ids = app
+            .admin
+            .create_residents(DEMO_PROVIDER_ID, vec![connecticket_domain::model::NewResident::named("Op")])
+            .await
+            .expect("create");
+        let created = only_entry_since(&app, before).await;
+        assert_eq!((created.action, created.outcome), (Action::CreateResidents, Outcome::Success));
+        assert_eq!(created.request_id, "operator");
+        assert_eq!(created.records, records(&[&format!("resident:{}", ids[0])]));
+        let before = last_id(&app).await;
+        let listed: Vec<Vec<_>> = app.admin.residents(DEMO_PROVIDER_ID).try_collect().await.expect("list");
+        assert_eq!(listed.concat().len(), 3);
+        let read = only_entry_since(&app, before).await;
+        assert_eq!((read.action, read.request_id.as_str()), (Action::AllResidents, "operator"));
+        assert_eq!(read.records.len(), 3);
     }
 }

@@ -118,14 +118,16 @@ backend_tests! {
     }
 
     async fn tokens_expire() {
+        let clock = connecticket_domain::clock::ManualClock::new();
         let app = TestApp::spawn(TestOptions {
             token_lifetime: chrono::Duration::seconds(1),
+            clock: clock.clone(),
             ..TestOptions::default()
         })
         .await;
         let session = app.example().await;
         assert_eq!(send(session.get("tickets")).await.status, StatusCode::OK);
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        clock.advance(chrono::Duration::seconds(2));
         send(session.get("tickets"))
             .await
             .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
@@ -136,7 +138,7 @@ backend_tests! {
         let session = app.example().await;
         let sunrise = app.sunrise().await;
         let provider =
-            connecticket_domain::model::ProviderId(connecticket_domain::demo::DEMO_PROVIDER_ID);
+            connecticket_domain::demo::DEMO_PROVIDER_ID;
         let application = app.admin.applications(provider).await.expect("apps")[0].id;
         app.admin
             .revoke_application(provider, application)

@@ -220,4 +220,20 @@ backend_tests! {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 3);
     }
+
+    async fn head_never_runs_a_write() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let url = session.url("create_ticket?title=Via%20HEAD&resident_id=501333996");
+        let reply = send(
+            session
+                .http
+                .head(url)
+                .header("api_key", &session.api_key)
+                .header("api_secret", &session.api_secret),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 2, "HEAD created nothing");
+    }
 }

@@ -114,10 +114,7 @@ backend_tests! {
         }
         let history = app
             .store
-            .status_history(
-                connecticket_domain::model::ProviderId(DEMO_PROVIDER_ID),
-                202,
-            )
+            .status_history(DEMO_PROVIDER_ID, connecticket_domain::model::TicketId(202))
             .await
             .expect("history");
         assert_eq!(history.len(), 2);
@@ -167,56 +164,5 @@ backend_tests! {
             "Idempotency-Key must be 1 to 255 characters",
         );
         assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 2);
-    }
-}
-
-mod expiry {
-    use super::*;
-    use connecticket_domain::audit::{Action, AuditEntry, Outcome, RequestContext};
-    use connecticket_domain::model::{NewTicket, ProviderId};
-    use connecticket_domain::store::{IdempotencyClaim, WriteContext, Written};
-
-    fn ticket(title: &str) -> NewTicket {
-        NewTicket::draft(
-            title,
-            501_333_996,
-            connecticket_domain::demo::DEMO_EMPLOYEE_ID,
-            connecticket_domain::time::now(),
-        )
-    }
-
-    /// The same key and fingerprint, seen `hours_later` after the first use.
-    fn context(application_id: i64, hours_later: i64) -> WriteContext {
-        let now = chrono::Utc::now() + chrono::Duration::hours(hours_later);
-        WriteContext {
-            idempotency: Some(IdempotencyClaim {
-                application_id,
-                key: "old-key".to_owned(),
-                fingerprint: b"same request".to_vec(),
-                now,
-                not_before: now - chrono::Duration::hours(24),
-            }),
-            audit: AuditEntry::new(
-                &RequestContext::default(),
-                Action::CreateTicket,
-                Outcome::Success,
-            ),
-        }
-    }
-
-    backend_tests! {
-        async fn a_key_is_forgotten_after_24_hours() {
-            let app = TestApp::demo().await;
-            let provider = ProviderId(DEMO_PROVIDER_ID);
-            let application = app.admin.applications(provider).await.expect("apps")[0].id;
-            let first = app.store.create_ticket(provider, ticket("first"), context(application, 0)).await.expect("first");
-            let Written::Fresh(first) = first else { panic!("the first use writes") };
-            let within = app.store.create_ticket(provider, ticket("retry"), context(application, 23)).await.expect("retry");
-            assert_eq!(within, Written::Replayed(first));
-            let after = app.store.create_ticket(provider, ticket("a day later"), context(application, 25)).await.expect("later");
-            let Written::Fresh(later) = after else { panic!("an expired key writes again, got {after:?}") };
-            assert_ne!(later, first);
-            assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 4);
-        }
     }
 }

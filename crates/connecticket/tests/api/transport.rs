@@ -6,7 +6,7 @@ use connecticket_http::TlsFiles;
 use futures::TryStreamExt;
 use reqwest::StatusCode;
 
-use crate::support::{send, TestApp, TestOptions};
+use crate::support::{eventually, send, TestApp, TestOptions};
 
 /// A self-signed certificate for localhost and 127.0.0.1, as PEM files.
 pub fn certificate(dir: &std::path::Path, name: &str) -> (TlsFiles, String) {
@@ -68,5 +68,27 @@ backend_tests! {
             let last = entries.into_iter().flatten().last().expect("entry");
             assert_eq!(last.client_addr.as_deref(), Some(expected));
         }
+    }
+
+    async fn a_certificate_replaced_on_disk_is_served_without_a_restart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (files, old_pem) = certificate(dir.path(), "server");
+        let app = TestApp::spawn(TestOptions {
+            tls: Some(files.clone()),
+            tls_check_interval: std::time::Duration::from_millis(50),
+            ..TestOptions::default()
+        })
+        .await;
+        let old_client = trusting(&old_pem);
+        assert_eq!(send(old_client.get(app.url("/health"))).await.status, StatusCode::OK);
+        let (next, new_pem) = certificate(dir.path(), "next");
+        std::fs::rename(&next.certificate, &files.certificate).expect("replace certificate");
+        std::fs::rename(&next.key, &files.key).expect("replace key");
+        let new_client = trusting(&new_pem);
+        eventually("the server to notice the new certificate", || async {
+            let answer = new_client.get(app.url("/health")).send().await;
+            answer.ok().filter(|a| a.status() == StatusCode::OK).map(|_| ())
+        })
+        .await;
     }
 }

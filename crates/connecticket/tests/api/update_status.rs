@@ -1,5 +1,4 @@
 use connecticket_domain::demo::{DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID};
-use connecticket_domain::model::ProviderId;
 use connecticket_domain::workflow::TicketStatus;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -31,7 +30,7 @@ backend_tests! {
         assert_eq!(reply.status, StatusCode::OK);
         let history = app
             .store
-            .status_history(ProviderId(DEMO_PROVIDER_ID), 202)
+            .status_history(DEMO_PROVIDER_ID, connecticket_domain::model::TicketId(202))
             .await
             .expect("history");
         let moves: Vec<_> = history
@@ -58,7 +57,7 @@ backend_tests! {
         assert_eq!(reply.status, StatusCode::OK);
         let history = app
             .store
-            .status_history(ProviderId(DEMO_PROVIDER_ID), 202)
+            .status_history(DEMO_PROVIDER_ID, connecticket_domain::model::TicketId(202))
             .await
             .expect("history");
         assert_eq!(history.len(), 1);

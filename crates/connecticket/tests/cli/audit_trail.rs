@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{admin, send, Backend, TestApp, TestDatabase, TestOptions};
+use crate::support::{admin, eventually, send, Backend, TestApp, TestDatabase, TestOptions};
 
 /// Runs SQL on the test database directly, as an intruder would.
 async fn tamper(app: &TestApp, sql: &str) {
@@ -48,8 +48,20 @@ async fn app_with_history() -> TestApp {
     }
     send(sunrise.get("ticket_detail?id=202")).await;
     send(session.post("update_status?id=201&status=Closed")).await;
-    // Let the lists' entries land.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A list's entry is written when its stream ends.
+    eventually("the lists' audit entries", || async {
+        let entries: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
+            futures::TryStreamExt::try_collect(app.store.audit_entries())
+                .await
+                .expect("audit");
+        let actions: Vec<_> = entries
+            .iter()
+            .flatten()
+            .map(|e| e.action.as_str())
+            .collect();
+        (actions.contains(&"tickets") && actions.contains(&"all_residents")).then_some(())
+    })
+    .await;
     app
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
 use reqwest::StatusCode;
 
-use crate::support::{send, Backend, ServerProcess, TestDatabase};
+use crate::support::{eventually, send, Backend, ServerProcess, TestDatabase};
 
 async fn authorize(http: &reqwest::Client, base: &str) -> String {
     let reply = send(
@@ -67,9 +67,10 @@ async fn acknowledged_tickets_survive_sigkill() {
         })
         .collect();
     // Let the writers get going, then kill the server mid-stream.
-    while acknowledged.lock().expect("lock").len() < 200 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("200 acknowledged writes", || async {
+        (acknowledged.lock().expect("lock").len() >= 200).then_some(())
+    })
+    .await;
     server.kill();
     for writer in writers {
         writer.await.expect("writer");

@@ -87,6 +87,7 @@ backend_tests! {
         let refused = Command::new(binary())
             .args(["--database", &database.url, "serve", "--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
+            .env("CONNECTICKET_HASH_KEY", crate::support::TEST_HASH_KEY)
             .output()
             .expect("run");
         assert!(!refused.status.success());
@@ -100,5 +101,45 @@ backend_tests! {
         }
         let server = ServerProcess::start(&database.url, &[]);
         assert_eq!(send(http.get(format!("{}/health", server.base))).await.status, StatusCode::OK);
+    }
+
+    async fn serve_refuses_the_published_hash_key_outside_demo_mode() {
+        let database = TestDatabase::create(Backend::current()).await;
+        let serve = |key: Option<&str>, demo: bool| {
+            let mut command = Command::new(binary());
+            command
+                .args(["--database", &database.url, "serve", "--listen", "127.0.0.1:0"])
+                .env("RUST_LOG", "warn")
+                .env_remove("CONNECTICKET_HASH_KEY");
+            if let Some(key) = key {
+                command.args(["--hash-key", key]);
+            }
+            if demo {
+                command.arg("--demo");
+            }
+            command
+        };
+        for key in [None, Some(connecticket_domain::auth::DEMO_HASH_KEY)] {
+            let refused = serve(key, false).output().expect("run");
+            assert!(!refused.status.success());
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert!(stderr.contains("CONNECTICKET_HASH_KEY"), "{stderr}");
+            assert!(stderr.contains("openssl rand -hex 32"), "says how to make one: {stderr}");
+        }
+        // Nothing was written before refusing.
+        let (_, providers, _) = admin(&database.url, &["provider", "list"]);
+        assert_eq!(providers.lines().count(), 1, "{providers}");
+        // A demo runs on the published key: its credentials are public anyway.
+        let mut demo = serve(None, true)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start");
+        let stdout = demo.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("line");
+        assert!(line.starts_with("connecticket listening on"), "{line}");
+        let _ = demo.kill();
+        let _ = demo.wait();
     }
 }

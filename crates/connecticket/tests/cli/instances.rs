@@ -5,14 +5,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connecticket::database::{self, StoreOptions};
-use connecticket::server::hasher;
-use connecticket_domain::auth::DEFAULT_HASH_KEY;
+use connecticket_domain::auth::SecretHasher;
 use connecticket_domain::demo;
-use connecticket_domain::model::ProviderId;
 use connecticket_domain::AdminService;
 use reqwest::StatusCode;
 
-use crate::support::{demo_session, send, Backend, ServerProcess, Session, TestDatabase};
+use crate::support::{
+    demo_session, eventually, send, Backend, ServerProcess, Session, TestDatabase, TEST_HASH_KEY,
+};
 
 /// Two instances started at the same moment on a fresh database (both race
 /// to migrate), then the demo data.
@@ -22,7 +22,11 @@ async fn two_instances() -> (TestDatabase, AdminService, Vec<ServerProcess>) {
     let store = database::open(&database.url, StoreOptions::default())
         .await
         .expect("open");
-    let admin = AdminService::new(store, hasher(DEFAULT_HASH_KEY));
+    let admin = AdminService::new(
+        store,
+        SecretHasher::new(TEST_HASH_KEY),
+        connecticket_domain::clock::system(),
+    );
     demo::seed(&admin).await.expect("seed");
     (database, admin, servers)
 }
@@ -125,7 +129,7 @@ async fn instances_share_tokens_writes_statuses_and_revocations() {
     );
 
     // An application revoked is refused by every instance at once.
-    let provider = ProviderId(demo::DEMO_PROVIDER_ID);
+    let provider = demo::DEMO_PROVIDER_ID;
     let application = admin.applications(provider).await.expect("apps")[0].id;
     admin
         .revoke_application(provider, application)
@@ -176,9 +180,10 @@ async fn killing_one_instance_loses_no_acknowledged_write() {
             })
         })
         .collect();
-    while acknowledged.lock().expect("lock").len() < 150 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("150 acknowledged writes", || async {
+        (acknowledged.lock().expect("lock").len() >= 150).then_some(())
+    })
+    .await;
     servers[0].kill();
     let mut survivors = 0;
     for (writer, handle) in writers.into_iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{send, sqlite_path, ServerProcess};
+use crate::support::{eventually, send, sqlite_path, ServerProcess};
 
 #[path = "../api/transport.rs"]
 #[allow(dead_code)]
@@ -40,16 +40,21 @@ async fn sighup_reloads_the_certificate_without_dropping_connections() {
     std::fs::rename(&new_files.certificate, &files.certificate).expect("replace certificate");
     std::fs::rename(&new_files.key, &files.key).expect("replace key");
     server.signal("HUP");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    // New connections present the new certificate.
+    // New connections present the new certificate, once the signal is
+    // handled.
     let new_client = transport::trusting(&new_pem);
-    assert_eq!(
-        send(new_client.get(format!("{}/health", server.base)))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    eventually("the new certificate to be served", || async {
+        let answer = new_client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await;
+        answer
+            .ok()
+            .filter(|a| a.status() == StatusCode::OK)
+            .map(|_| ())
+    })
+    .await;
     assert!(transport::trusting(&old_pem)
         .get(format!("{}/health", server.base))
         .send()

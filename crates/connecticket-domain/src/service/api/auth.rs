@@ -1,14 +1,12 @@
 //! Authentication: `authorize` issues tokens (throttled), `authenticate`
 //! checks them on every call (and spends the token's budget).
 
-use chrono::Utc;
-
-use super::{entry_for, Connecticket, IssuedToken, MAX_TOKEN_LENGTH};
+use super::call::{record, Call};
+use super::{entry_for, ApiCredentials, Connecticket, IssuedToken, MAX_TOKEN_LENGTH};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
-use crate::auth::{constant_time_eq, generate_access_token, NewAccessToken, Principal};
+use crate::auth::{constant_time_eq, generate_access_token, NewAccessToken, Principal, Via};
 use crate::error::{DomainError, DomainResult};
 use crate::service::throttle::{failure_scopes, window};
-use crate::time;
 
 impl Connecticket {
     /// Checks an application's key and secret and issues an access token.
@@ -20,11 +18,11 @@ impl Connecticket {
         api_key: Option<&str>,
         api_secret: Option<&str>,
     ) -> DomainResult<IssuedToken> {
-        let mut entry = AuditEntry::new(context, Action::Authorize, Outcome::Success);
+        let mut entry = AuditEntry::new(context, Action::Authorize, Outcome::Success, self.now());
         let result = self
             .try_authorize(context, api_key, api_secret, &mut entry)
             .await;
-        self.finish(entry, result).await
+        record(self.store.as_ref(), entry, result).await
     }
 
     async fn try_authorize(
@@ -35,7 +33,7 @@ impl Connecticket {
         entry: &mut AuditEntry,
     ) -> DomainResult<IssuedToken> {
         let settings = &self.settings.throttle;
-        let now = time::now();
+        let now = self.now();
         let (window_start, retry_after_secs) = window(now, settings.window_secs);
         let address = context
             .client_addr
@@ -97,45 +95,39 @@ impl Connecticket {
 
     /// Establishes who calls: the token must be live and belong to the
     /// application whose key and secret came with the request, and within
-    /// its request budget. A refusal is audited as `action`.
+    /// its request budget. `action` is the call the surface is about to
+    /// make; a refusal is audited under it.
     pub async fn authenticate(
         &self,
         context: &RequestContext,
         action: Action,
-        token: &str,
-        api_key: Option<&str>,
-        api_secret: Option<&str>,
-    ) -> DomainResult<Principal> {
-        let mut entry = AuditEntry::new(context, action, Outcome::Denied);
-        match self
-            .try_authenticate(token, api_key, api_secret, &mut entry)
-            .await
-        {
-            Ok(principal) => {
-                let spent =
-                    self.budgets
-                        .spend(principal.token_id, &self.settings.throttle, Utc::now());
-                match spent {
-                    Ok(()) => Ok(principal),
-                    Err(retry_after_secs) => {
-                        let entry = entry_for(context, action, &principal);
-                        self.finish(entry, Err(DomainError::RateLimited { retry_after_secs }))
-                            .await
-                    }
-                }
-            }
-            Err(error) => self.finish(entry, Err(error)).await,
+        credentials: ApiCredentials<'_>,
+    ) -> DomainResult<Call> {
+        let now = self.now();
+        let mut entry = AuditEntry::new(context, action, Outcome::Denied, now);
+        let principal = match self.try_authenticate(credentials, &mut entry).await {
+            Ok(principal) => principal,
+            Err(error) => return record(self.store.as_ref(), entry, Err(error)).await,
+        };
+        let entry = entry_for(context, action, &principal, now);
+        let Via::Application { token_id, .. } = principal.via;
+        if let Err(retry_after_secs) = self.budgets.spend(token_id, &self.settings.throttle, now) {
+            let refused = Err(DomainError::RateLimited { retry_after_secs });
+            return record(self.store.as_ref(), entry, refused).await;
         }
+        Ok(Call::new(principal, entry, self.store.clone()))
     }
 
     async fn try_authenticate(
         &self,
-        token: &str,
-        api_key: Option<&str>,
-        api_secret: Option<&str>,
+        credentials: ApiCredentials<'_>,
         entry: &mut AuditEntry,
     ) -> DomainResult<Principal> {
-        let (Some(api_key), Some(api_secret)) = (api_key, api_secret) else {
+        let (Some(token), Some(api_key), Some(api_secret)) = (
+            credentials.token,
+            credentials.api_key,
+            credentials.api_secret,
+        ) else {
             return Err(DomainError::InvalidCredentials);
         };
         if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
@@ -155,15 +147,17 @@ impl Connecticket {
         let secret_matches = self
             .hasher
             .verify_api_secret(api_secret, &application.secret_hash);
-        let live = !record.revoked && !application.revoked && record.expires_at > Utc::now();
+        let live = !record.revoked && !application.revoked && record.expires_at > self.now();
         if !(key_matches && secret_matches && live) {
             return Err(DomainError::InvalidCredentials);
         }
         Ok(Principal {
             provider: application.provider,
-            application_id: application.application_id,
             employee_id: application.employee_id,
-            token_id: record.token_id,
+            via: Via::Application {
+                application_id: application.application_id,
+                token_id: record.token_id,
+            },
         })
     }
 }

@@ -1,7 +1,10 @@
-//! The published API's use cases: authentication (`auth`), reads (`reads`)
-//! and writes (`writes`). Every call, allowed or not, leaves one audit entry.
+//! The use cases of every surface that works for a provider: authentication
+//! (`auth`), reads (`reads`) and writes (`writes`), each run through the one
+//! audited-call skeleton (`call`). Every call, allowed or not, leaves one
+//! audit entry.
 
 mod auth;
+mod call;
 mod reads;
 mod writes;
 
@@ -9,24 +12,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::audited::outcome_of;
+pub(super) use call::record;
+pub use call::Call;
+
 use super::throttle::{ThrottleSettings, TokenBudgets};
-use super::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
 use crate::auth::{Principal, SecretHasher};
-use crate::error::{DomainError, DomainResult};
-use crate::model::{Page, Provider, TicketQuery};
-use crate::params::{optional_id, RequestParams};
+use crate::clock::SharedClock;
+use crate::model::{Page, Provider};
 use crate::store::{RowStream, Store};
-use crate::time::parse_timestamp;
-use crate::workflow::TicketStatus;
 
 /// How long a write's `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 /// Tokens longer than this cannot be ours; refuse them without hashing.
-pub(super) const MAX_TOKEN_LENGTH: usize = 128;
+const MAX_TOKEN_LENGTH: usize = 128;
 
-/// Settings of the API's use cases.
+/// Settings of the use cases.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiSettings {
     pub token_lifetime: Duration,
@@ -42,13 +43,30 @@ impl Default for ApiSettings {
     }
 }
 
-/// The published API's use cases. Every call, allowed or not, leaves one
-/// audit entry.
+/// The use cases. Every call, allowed or not, leaves one audit entry.
 pub struct Connecticket {
     store: Arc<dyn Store>,
     hasher: SecretHasher,
     settings: ApiSettings,
     budgets: TokenBudgets,
+    clock: SharedClock,
+}
+
+/// What a partner application presents: its token (from the path) and its
+/// key and secret (from headers). Any may be missing.
+#[derive(Clone, Copy, Default)]
+pub struct ApiCredentials<'a> {
+    pub token: Option<&'a str>,
+    pub api_key: Option<&'a str>,
+    pub api_secret: Option<&'a str>,
+}
+
+impl std::fmt::Debug for ApiCredentials<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiCredentials")
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -64,106 +82,36 @@ pub struct ListRequest<T> {
     pub rows: RowStream<T>,
 }
 
-pub(super) fn entry_for(
+fn entry_for(
     context: &RequestContext,
     action: Action,
     principal: &Principal,
+    at: DateTime<Utc>,
 ) -> AuditEntry {
-    let mut entry = AuditEntry::new(context, action, Outcome::Success);
+    let mut entry = AuditEntry::new(context, action, Outcome::Success, at);
     entry.provider_id = Some(principal.provider.id);
-    entry.application_id = Some(principal.application_id);
+    entry.application_id = principal.application_id();
     entry.employee_id = Some(principal.employee_id);
     entry
 }
 
 impl Connecticket {
-    pub fn new(store: Arc<dyn Store>, hasher: SecretHasher, settings: ApiSettings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: SecretHasher,
+        settings: ApiSettings,
+        clock: SharedClock,
+    ) -> Self {
         Connecticket {
             store,
             hasher,
             settings,
             budgets: TokenBudgets::default(),
+            clock,
         }
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
-
-    /// Records `entry` with the outcome of `result`. An audit that cannot be
-    /// written fails a call that would have succeeded: no PHI leaves
-    /// unrecorded.
-    async fn finish<T>(&self, mut entry: AuditEntry, result: DomainResult<T>) -> DomainResult<T> {
-        entry.outcome = outcome_of(&result);
-        match self.store.append_audit(entry).await {
-            Ok(()) => result,
-            Err(error) => {
-                tracing::error!(%error, "could not record an audit entry");
-                result.and(Err(DomainError::Storage(error)))
-            }
-        }
-    }
-}
-
-pub(super) fn ticket_query(params: &RequestParams) -> DomainResult<TicketQuery> {
-    let ticket_status = params
-        .non_blank("ticket_status")
-        .map(|text| TicketStatus::parse(text).ok_or_else(|| invalid_status("ticket_status")))
-        .transpose()?;
-    let updated_since = params
-        .non_blank("updated_since")
-        .map(|text| {
-            parse_timestamp(text).ok_or_else(|| {
-                DomainError::invalid(
-                    "updated_since must be a timestamp like 2016/02/12 03:00:34 -0800",
-                )
-            })
-        })
-        .transpose()?;
-    Ok(TicketQuery {
-        ticket_status,
-        resident_id: optional_id(params, "resident_id")?,
-        updated_since,
-        page: parse_page(params)?,
-    })
-}
-
-fn invalid_status(name: &str) -> DomainError {
-    DomainError::invalid(format!(
-        "{name} must be one of: {}",
-        TicketStatus::valid_list()
-    ))
-}
-
-/// `page`/`per_page`/`after_id`; none of them means the whole list.
-pub(super) fn parse_page(params: &RequestParams) -> DomainResult<Option<Page>> {
-    let number = positive_u32(params, "page")?;
-    let per_page = positive_u32(params, "per_page")?;
-    let after_id = optional_id(params, "after_id")?;
-    if number.is_none() && per_page.is_none() && after_id.is_none() {
-        return Ok(None);
-    }
-    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-    if per_page > MAX_PER_PAGE {
-        return Err(DomainError::invalid(format!(
-            "per_page must be at most {MAX_PER_PAGE}"
-        )));
-    }
-    Ok(Some(Page {
-        number: number.unwrap_or(1),
-        per_page,
-        after_id,
-    }))
-}
-
-fn positive_u32(params: &RequestParams, name: &str) -> DomainResult<Option<u32>> {
-    params
-        .non_blank(name)
-        .map(|text| match text.trim().parse::<u32>() {
-            Ok(value) if value > 0 => Ok(value),
-            _ => Err(DomainError::invalid(format!(
-                "{name} must be a positive integer"
-            ))),
-        })
-        .transpose()
 }

@@ -1,35 +1,50 @@
-//! The API's reads. Lists are audited when their stream ends.
+//! Reads. Lists are audited when their stream ends.
 
 use std::sync::Arc;
 
-use super::{entry_for, parse_page, ticket_query, Connecticket, ListRequest};
-use crate::audit::{Action, RecordRef, RequestContext};
-use crate::auth::Principal;
-use crate::error::{DomainError, DomainResult, Entity};
-use crate::model::{Attachment, Category, Resident, Ticket, TicketDetail};
-use crate::params::{parse_id, required_id, RequestParams};
+use super::call::{Call, Recorded};
+use super::{Connecticket, ListRequest};
+use crate::audit::RecordRef;
+use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
+use crate::model::{
+    Attachment, AttachmentId, Category, Page, Resident, Ticket, TicketDetail, TicketId, TicketQuery,
+};
 use crate::service::audited::AuditedStream;
+use crate::validate::MAX_PER_PAGE;
+
+fn check_page(page: Option<Page>) -> DomainResult<()> {
+    match page {
+        Some(page) if page.per_page > MAX_PER_PAGE => Err(DomainError::invalid(
+            Field::PerPage,
+            Problem::AtMost {
+                max: u64::from(MAX_PER_PAGE),
+            },
+        )),
+        _ => Ok(()),
+    }
+}
 
 impl Connecticket {
     /// Streams the provider's tickets; the audit entry, with every ticket
     /// and resident id sent, is written when the stream ends.
     pub async fn tickets(
         &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
+        call: Call,
+        query: TicketQuery,
     ) -> DomainResult<ListRequest<Ticket>> {
-        let mut entry = entry_for(context, Action::Tickets, principal);
-        let query = match ticket_query(params) {
-            Ok(query) => query,
-            Err(error) => return self.finish(entry, Err(error)).await,
-        };
+        if let Err(error) = check_page(query.page) {
+            return self
+                .run(call, Recorded::Afterwards, async |_, _| Err(error))
+                .await;
+        }
+        let (principal, mut entry) = call.take();
         if let Some(resident_id) = query.resident_id {
             entry.touch(RecordRef::Resident(resident_id));
         }
-        let rows = self.store.tickets(principal.provider.id, query.clone());
+        let page = query.page;
+        let rows = self.store.tickets(principal.provider.id, query);
         Ok(ListRequest {
-            page: query.page,
+            page,
             rows: AuditedStream::wrap(rows, Arc::clone(&self.store), entry, |ticket: &Ticket| {
                 [
                     RecordRef::Ticket(ticket.id),
@@ -41,15 +56,15 @@ impl Connecticket {
 
     pub async fn residents(
         &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
+        call: Call,
+        page: Option<Page>,
     ) -> DomainResult<ListRequest<Resident>> {
-        let entry = entry_for(context, Action::AllResidents, principal);
-        let page = match parse_page(params) {
-            Ok(page) => page,
-            Err(error) => return self.finish(entry, Err(error)).await,
-        };
+        if let Err(error) = check_page(page) {
+            return self
+                .run(call, Recorded::Afterwards, async |_, _| Err(error))
+                .await;
+        }
+        let (principal, entry) = call.take();
         let rows = self.store.residents(principal.provider.id, page);
         Ok(ListRequest {
             page,
@@ -62,30 +77,19 @@ impl Connecticket {
         })
     }
 
-    pub async fn categories(
-        &self,
-        context: &RequestContext,
-        principal: &Principal,
-    ) -> DomainResult<Vec<Category>> {
-        let mut entry = entry_for(context, Action::ProviderCategories, principal);
-        let result = self.store.categories(principal.provider.id).await;
-        if let Ok(categories) = &result {
-            for category in categories {
+    pub async fn categories(&self, call: Call) -> DomainResult<Vec<Category>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let categories = self.store.categories(principal.provider.id).await?;
+            for category in &categories {
                 entry.touch(RecordRef::Category(category.id));
             }
-        }
-        self.finish(entry, result.map_err(DomainError::from)).await
+            Ok(categories)
+        })
+        .await
     }
 
-    pub async fn ticket_detail(
-        &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
-    ) -> DomainResult<TicketDetail> {
-        let mut entry = entry_for(context, Action::TicketDetail, principal);
-        let result = async {
-            let id = required_id(params, "id")?;
+    pub async fn ticket_detail(&self, call: Call, id: TicketId) -> DomainResult<TicketDetail> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
             entry.touch(RecordRef::Ticket(id));
             let detail = self
                 .store
@@ -97,21 +101,12 @@ impl Connecticket {
                 entry.touch(RecordRef::Attachment(attachment.id));
             }
             Ok(detail)
-        }
-        .await;
-        self.finish(entry, result).await
+        })
+        .await
     }
 
-    /// `id` comes from the path, so a malformed one names no attachment.
-    pub async fn attachment(
-        &self,
-        context: &RequestContext,
-        principal: &Principal,
-        id: &str,
-    ) -> DomainResult<Attachment> {
-        let mut entry = entry_for(context, Action::Attachment, principal);
-        let result = async {
-            let id = parse_id("id", id).map_err(|_| DomainError::NotFound(Entity::Attachment))?;
+    pub async fn attachment(&self, call: Call, id: AttachmentId) -> DomainResult<Attachment> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
             entry.touch(RecordRef::Attachment(id));
             let attachment = self
                 .store
@@ -121,8 +116,7 @@ impl Connecticket {
             entry.touch(RecordRef::Ticket(attachment.ticket_id));
             entry.touch(RecordRef::Resident(attachment.resident_id));
             Ok(attachment)
-        }
-        .await;
-        self.finish(entry, result).await
+        })
+        .await
     }
 }

@@ -1,131 +1,115 @@
-//! The API's writes: validated here, then one store transaction that also
-//! records the idempotency key and the audit entry.
+//! Writes: validated here, then one store transaction that also records
+//! the idempotency key and the audit entry.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{entry_for, Connecticket, IDEMPOTENCY_WINDOW_HOURS};
-use crate::audit::{Action, AuditEntry, RecordRef, RequestContext};
+use super::call::{Call, Recorded};
+use super::{Connecticket, IDEMPOTENCY_WINDOW_HOURS};
+use crate::audit::{AuditEntry, RecordRef};
 use crate::auth::Principal;
-use crate::error::{DomainError, DomainResult};
-use crate::params::RequestParams;
-use crate::service::ticket_input::{parse_comment, parse_new_ticket, parse_status_update};
-use crate::service::MAX_IDEMPOTENCY_KEY;
-use crate::store::{IdempotencyClaim, WriteContext, Written};
-use crate::time;
+use crate::command::{AddComment, ChangeStatus, IdempotencyRequest, RaiseTicket};
+use crate::error::{DomainError, DomainResult, Field, Problem};
+use crate::model::{CommentId, TicketId};
+use crate::store::{IdempotencyClaim, StatusUpdate, WriteContext, Written};
+use crate::validate::{new_comment, new_ticket, MAX_IDEMPOTENCY_KEY};
 
 impl Connecticket {
     pub async fn create_ticket(
         &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
-        idempotency_key: Option<&str>,
-    ) -> DomainResult<Written<i64>> {
-        let mut entry = entry_for(context, Action::CreateTicket, principal);
-        let result = async {
-            let now = time::now();
-            let ticket = parse_new_ticket(params, principal, now)?;
-            entry.touch(RecordRef::Resident(ticket.resident_id));
-            let write = self.write_context(principal, params, idempotency_key, now, &entry)?;
+        call: Call,
+        command: RaiseTicket,
+        idempotency: Option<IdempotencyRequest>,
+    ) -> DomainResult<Written<TicketId>> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            let now = self.now();
+            entry.touch(RecordRef::Resident(command.resident_id));
+            let ticket = new_ticket(command, principal, now)?;
+            let write = write_context(principal, idempotency, now, entry)?;
             Ok(self
                 .store
                 .create_ticket(principal.provider.id, ticket, write)
                 .await?)
-        }
-        .await;
-        self.finish_write(entry, result).await
+        })
+        .await
     }
 
     pub async fn create_comment(
         &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
-        idempotency_key: Option<&str>,
-    ) -> DomainResult<Written<i64>> {
-        let mut entry = entry_for(context, Action::CreateComment, principal);
-        let result = async {
-            let now = time::now();
-            let (ticket_id, comment) = parse_comment(params, principal)?;
-            entry.touch(RecordRef::Ticket(ticket_id));
-            if let Some(category_id) = comment.category_id {
+        call: Call,
+        command: AddComment,
+        idempotency: Option<IdempotencyRequest>,
+    ) -> DomainResult<Written<CommentId>> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            let now = self.now();
+            entry.touch(RecordRef::Ticket(command.ticket_id));
+            if let Some(category_id) = command.category_id {
                 entry.touch(RecordRef::Category(category_id));
             }
-            let write = self.write_context(principal, params, idempotency_key, now, &entry)?;
+            let comment = new_comment(&command, principal, now)?;
+            let write = write_context(principal, idempotency, now, entry)?;
             Ok(self
                 .store
-                .create_comment(principal.provider.id, ticket_id, comment, now, write)
+                .create_comment(principal.provider.id, command.ticket_id, comment, write)
                 .await?)
-        }
-        .await;
-        self.finish_write(entry, result).await
+        })
+        .await
     }
 
     pub async fn update_status(
         &self,
-        context: &RequestContext,
-        principal: &Principal,
-        params: &RequestParams,
-        idempotency_key: Option<&str>,
-    ) -> DomainResult<Written<i64>> {
-        let mut entry = entry_for(context, Action::UpdateStatus, principal);
-        let result = async {
-            let now = time::now();
-            let update = parse_status_update(params, principal, now)?;
-            entry.touch(RecordRef::Ticket(update.ticket_id));
-            let write = self.write_context(principal, params, idempotency_key, now, &entry)?;
+        call: Call,
+        command: ChangeStatus,
+        idempotency: Option<IdempotencyRequest>,
+    ) -> DomainResult<Written<TicketId>> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            let now = self.now();
+            entry.touch(RecordRef::Ticket(command.ticket_id));
+            let update = StatusUpdate {
+                ticket_id: command.ticket_id,
+                status: command.status,
+                employee_id: principal.employee_id,
+                application_id: principal.application_id(),
+                at: now,
+            };
+            let write = write_context(principal, idempotency, now, entry)?;
             Ok(self
                 .store
                 .update_status(principal.provider.id, update, write)
                 .await?)
-        }
-        .await;
-        self.finish_write(entry, result).await
-    }
-
-    /// A successful write recorded its own entry in its transaction; a
-    /// failed one is recorded here.
-    async fn finish_write(
-        &self,
-        entry: AuditEntry,
-        result: DomainResult<Written<i64>>,
-    ) -> DomainResult<Written<i64>> {
-        match result {
-            Ok(written) => Ok(written),
-            Err(error) => self.finish(entry, Err(error)).await,
-        }
-    }
-
-    /// The claim of the request's `Idempotency-Key` (its fingerprint covers
-    /// the call and every parameter) and the audit entry to record.
-    fn write_context(
-        &self,
-        principal: &Principal,
-        params: &RequestParams,
-        key: Option<&str>,
-        now: DateTime<Utc>,
-        entry: &AuditEntry,
-    ) -> DomainResult<WriteContext> {
-        let idempotency = match key {
-            None => None,
-            Some(key) => {
-                if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY {
-                    return Err(DomainError::invalid(format!(
-                        "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
-                    )));
-                }
-                Some(IdempotencyClaim {
-                    application_id: principal.application_id,
-                    key: key.to_owned(),
-                    fingerprint: params.fingerprint(entry.action.as_str()),
-                    now,
-                    not_before: now - Duration::hours(IDEMPOTENCY_WINDOW_HOURS),
-                })
-            }
-        };
-        Ok(WriteContext {
-            idempotency,
-            audit: entry.clone(),
         })
+        .await
     }
+}
+
+/// The write's `Idempotency-Key` claim and the audit entry it records.
+/// Keys belong to an application; a call made by no application (an
+/// operator) has none to claim.
+fn write_context(
+    principal: &Principal,
+    idempotency: Option<IdempotencyRequest>,
+    now: DateTime<Utc>,
+    entry: &AuditEntry,
+) -> DomainResult<WriteContext> {
+    let idempotency = match (idempotency, principal.application_id()) {
+        (Some(request), Some(application_id)) => {
+            if request.key.is_empty() || request.key.chars().count() > MAX_IDEMPOTENCY_KEY {
+                return Err(DomainError::invalid(
+                    Field::IdempotencyKey,
+                    Problem::Rule(format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters")),
+                ));
+            }
+            Some(IdempotencyClaim {
+                application_id,
+                key: request.key,
+                fingerprint: request.fingerprint,
+                now,
+                not_before: now - Duration::hours(IDEMPOTENCY_WINDOW_HOURS),
+            })
+        }
+        _ => None,
+    };
+    Ok(WriteContext {
+        idempotency,
+        audit: entry.clone(),
+    })
 }

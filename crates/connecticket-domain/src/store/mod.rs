@@ -1,0 +1,102 @@
+//! The storage interface, grouped by role. One implementation per database
+//! engine lives in `connecticket-store` (with a small engine crate each);
+//! the binary picks one from the database URL at start.
+//!
+//! Rules every implementation keeps, whatever the role:
+//! - each method is one transaction: a write is all or nothing, and it is
+//!   acknowledged (the future resolves) only after it is durable;
+//! - every method on tenant data is scoped by the `ProviderId` it is given;
+//!   a record of another provider is `NotFound`, like a missing one;
+//! - lists are streamed in chunks, ordered by id, never built whole.
+//!
+//! Only the domain's use cases hold a store: no surface (HTTP, console,
+//! CLI) reaches it directly, so none can skip tenancy or the audit trail.
+
+mod roles;
+
+pub use roles::{AuditStore, AuthStore, OperatorStore, TicketStore, TransferStore};
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use crate::audit::AuditEntry;
+use crate::error::StoreResult;
+use crate::model::{ApplicationId, EmployeeId, TicketId};
+use crate::workflow::TicketStatus;
+
+/// A list answer: chunks of rows, read lazily while the client receives them.
+pub type RowStream<T> = BoxStream<'static, StoreResult<Vec<T>>>;
+
+/// How many rows a backend reads per chunk of a [`RowStream`].
+pub const STREAM_CHUNK_ROWS: usize = 500;
+
+/// Everything a backend implements.
+pub trait Store: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore {}
+
+impl<T: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore> Store for T {}
+
+/// A write's `Idempotency-Key`, checked and recorded in the write's own
+/// transaction so that two racing retries cannot both write.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    pub application_id: ApplicationId,
+    pub key: String,
+    /// Which call and which parameters, as the surface that took the
+    /// request fingerprinted them.
+    pub fingerprint: Vec<u8>,
+    pub now: DateTime<Utc>,
+    /// Records older than this are forgotten and the key may be reused.
+    pub not_before: DateTime<Utc>,
+}
+
+/// The result of an idempotent write: done now, or done by an earlier
+/// request with the same key (nothing was written this time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written<T> {
+    Fresh(T),
+    Replayed(T),
+}
+
+impl<T> Written<T> {
+    pub fn into_inner(self) -> T {
+        match self {
+            Written::Fresh(value) | Written::Replayed(value) => value,
+        }
+    }
+
+    pub fn is_replay(&self) -> bool {
+        matches!(self, Written::Replayed(_))
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Written<U> {
+        match self {
+            Written::Fresh(value) => Written::Fresh(f(value)),
+            Written::Replayed(value) => Written::Replayed(f(value)),
+        }
+    }
+}
+
+/// What every audited write carries into its transaction besides its data.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub idempotency: Option<IdempotencyClaim>,
+    /// Recorded in the write's transaction, with the records it created and
+    /// an outcome of `Success` (or `Replayed`); the store completes both.
+    pub audit: AuditEntry,
+}
+
+/// Whose tokens to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOwner {
+    Application(ApplicationId),
+    Employee(EmployeeId),
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusUpdate {
+    pub ticket_id: TicketId,
+    pub status: TicketStatus,
+    pub employee_id: EmployeeId,
+    pub application_id: Option<ApplicationId>,
+    pub at: DateTime<Utc>,
+}

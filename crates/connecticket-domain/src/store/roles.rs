@@ -1,0 +1,163 @@
+//! The storage interface's roles. Each trait says what its implementation
+//! promises beyond the rules of the module.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
+use crate::audit::{AuditAnchor, AuditEntry, AuditRecord};
+use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
+use crate::error::StoreResult;
+use crate::model::{
+    AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CommentId,
+    Employee, NewApplication, NewCategory, NewComment, NewEmployee, NewProvider, NewResident,
+    NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
+    TicketDetail, TicketId, TicketQuery,
+};
+use crate::transfer::Record;
+
+/// Credentials, tokens and the authorize-failure counters. Not scoped by
+/// tenant: the tenant is what these lookups find.
+#[async_trait]
+pub trait AuthStore: Send + Sync + 'static {
+    /// The application registered under a public api_key, revoked or not.
+    async fn application_by_key(
+        &self,
+        api_key: &str,
+    ) -> StoreResult<Option<ApplicationCredentials>>;
+    /// Stores a token's hash.
+    async fn insert_access_token(&self, token: NewAccessToken) -> StoreResult<AccessTokenId>;
+    /// A token by its hash, joined with its application and provider.
+    async fn access_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
+    /// The failure counts of each scope in the window starting at
+    /// `window_start` (seconds since the epoch), in the order given.
+    async fn auth_failures(&self, scopes: &[String], window_start: i64) -> StoreResult<Vec<u64>>;
+    /// Counts one failure in each scope, and forgets older windows.
+    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> StoreResult<()>;
+}
+
+/// Tickets and the records they are about, always within one provider.
+#[async_trait]
+pub trait TicketStore: Send + Sync + 'static {
+    /// Ordered by id; filters and paging as the query says.
+    fn tickets(&self, provider: ProviderId, query: TicketQuery) -> RowStream<Ticket>;
+    fn residents(&self, provider: ProviderId, page: Option<Page>) -> RowStream<Resident>;
+    async fn categories(&self, provider: ProviderId) -> StoreResult<Vec<Category>>;
+    /// The ticket with its ratings, comments and attachment metadata, read
+    /// from one snapshot.
+    async fn ticket_detail(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+    ) -> StoreResult<Option<TicketDetail>>;
+    async fn attachment(
+        &self,
+        provider: ProviderId,
+        attachment: AttachmentId,
+    ) -> StoreResult<Option<Attachment>>;
+    async fn status_history(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+    ) -> StoreResult<Vec<StatusChange>>;
+    /// Stores the ticket with its ratings, comments, attachments and first
+    /// history entry. `NotFound` for a resident or category of another
+    /// provider.
+    async fn create_ticket(
+        &self,
+        provider: ProviderId,
+        ticket: NewTicket,
+        context: WriteContext,
+    ) -> StoreResult<Written<TicketId>>;
+    /// Adds a comment and moves the ticket's `updated_at` (never backwards).
+    async fn create_comment(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+        comment: NewComment,
+        context: WriteContext,
+    ) -> StoreResult<Written<CommentId>>;
+    /// Moves a ticket to a status and records the change; setting the
+    /// status it already has changes and records nothing.
+    async fn update_status(
+        &self,
+        provider: ProviderId,
+        update: StatusUpdate,
+        context: WriteContext,
+    ) -> StoreResult<Written<TicketId>>;
+}
+
+/// The hash-chained audit trail (see `audit`).
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Chains and appends one entry; resolves once it is durable. Entries of
+    /// concurrent calls may share one commit.
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// Every entry in chain order.
+    fn audit_entries(&self) -> RowStream<AuditRecord>;
+    async fn audit_anchor(&self) -> StoreResult<AuditAnchor>;
+    /// Removes entries older than `before`, keeping the chain verifiable
+    /// from the first remaining entry; returns how many were removed.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// What operators manage. Lists are small and come whole.
+#[async_trait]
+pub trait OperatorStore: Send + Sync + 'static {
+    /// True while no provider exists.
+    async fn is_empty(&self) -> StoreResult<bool>;
+    /// `Duplicate` when a fixed id is taken.
+    async fn create_provider(&self, provider: NewProvider) -> StoreResult<Provider>;
+    async fn providers(&self) -> StoreResult<Vec<Provider>>;
+    async fn provider(&self, id: ProviderId) -> StoreResult<Option<Provider>>;
+    /// `NotFound(Provider)` for an unknown provider.
+    async fn create_employee(&self, employee: NewEmployee) -> StoreResult<Employee>;
+    async fn employees(&self, provider: ProviderId) -> StoreResult<Vec<Employee>>;
+    /// `NotFound(Employee)` unless the employee belongs to the provider;
+    /// `Duplicate` for a taken api_key.
+    async fn create_application(&self, application: NewApplication) -> StoreResult<Application>;
+    async fn applications(&self, provider: ProviderId) -> StoreResult<Vec<Application>>;
+    /// Revokes the application and every token it holds.
+    async fn revoke_application(
+        &self,
+        provider: ProviderId,
+        application: ApplicationId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Application>;
+    /// Revokes every live token of an application or of an employee's
+    /// applications; returns how many.
+    async fn revoke_tokens(
+        &self,
+        provider: ProviderId,
+        owner: TokenOwner,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Replaces an application's secret hash and revokes its tokens.
+    async fn rotate_secret(
+        &self,
+        provider: ProviderId,
+        application: ApplicationId,
+        secret_hash: Vec<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Application>;
+    /// Inserts all residents or none.
+    async fn create_residents(
+        &self,
+        provider: ProviderId,
+        residents: Vec<NewResident>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<ResidentId>>;
+    async fn create_category(&self, category: NewCategory) -> StoreResult<Category>;
+}
+
+/// Whole-database copies between backends (see `transfer`).
+#[async_trait]
+pub trait TransferStore: Send + Sync + 'static {
+    /// Every record of every table, in `Table::ALL` order and by primary
+    /// key within a table, read from one consistent snapshot.
+    fn export(&self) -> RowStream<Record>;
+    /// Writes records, keeping their ids, into an empty database in one
+    /// transaction. Emptiness is checked inside that transaction, so of two
+    /// racing imports one writes and the other gets `NotEmpty`.
+    async fn import(&self, records: RowStream<Record>) -> StoreResult<u64>;
+}

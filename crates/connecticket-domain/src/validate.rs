@@ -1,0 +1,235 @@
+//! The rules every input obeys, whichever surface it came through.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Principal;
+use crate::command::{AddComment, RaiseTicket, Upload};
+use crate::error::{DomainError, DomainResult, Field, Problem};
+use crate::model::{NewAttachment, NewComment, NewTicket, Rating};
+
+/// Longest accepted single-line text (titles, names, types).
+pub const MAX_SHORT_TEXT: usize = 255;
+/// Longest accepted comment.
+pub const MAX_COMMENT_TEXT: usize = 20_000;
+/// Longest accepted `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Largest accepted `per_page`.
+pub const MAX_PER_PAGE: u32 = 1_000;
+/// `per_page` when only `page` is given.
+pub const DEFAULT_PER_PAGE: u32 = 100;
+
+const DEFAULT_FILE_NAME: &str = "attachment";
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// Refuses text longer than `max` characters, and NUL (PostgreSQL cannot
+/// store it).
+pub fn check_text(field: Field, value: &str, max: usize) -> DomainResult<()> {
+    if value.chars().count() > max {
+        return Err(DomainError::invalid(
+            field,
+            Problem::TooLong { max_chars: max },
+        ));
+    }
+    if value.contains('\0') {
+        return Err(DomainError::invalid(
+            field,
+            Problem::Rule("must not contain NUL characters".to_owned()),
+        ));
+    }
+    Ok(())
+}
+
+/// Required text: blank is missing.
+pub fn required_text(field: Field, value: &str, max: usize) -> DomainResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(field, Problem::Required));
+    }
+    check_text(field, value, max)?;
+    Ok(value.to_owned())
+}
+
+fn optional_text(field: Field, value: Option<String>, max: usize) -> DomainResult<Option<String>> {
+    match value.filter(|text| !text.trim().is_empty()) {
+        Some(text) => {
+            check_text(field, &text, max)?;
+            Ok(Some(text))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A ticket ready to store, made by the principal at `now`.
+pub fn new_ticket(
+    command: RaiseTicket,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> DomainResult<NewTicket> {
+    if command.title.trim().is_empty() {
+        return Err(DomainError::invalid(Field::Title, Problem::Required));
+    }
+    check_text(Field::Title, &command.title, MAX_SHORT_TEXT)?;
+    if let (Some(start), Some(end)) = (command.start_date, command.end_date) {
+        if end < start {
+            return Err(DomainError::invalid(
+                Field::EndDate,
+                Problem::Rule("must not be before start_date".to_owned()),
+            ));
+        }
+    }
+    let comment = |category_id, body| NewComment {
+        category_id,
+        employee_id: principal.employee_id,
+        body,
+        created_at: now,
+    };
+    let mut comments = Vec::new();
+    if let Some(text) = optional_text(
+        Field::GeneralComment,
+        command.general_comment,
+        MAX_COMMENT_TEXT,
+    )? {
+        comments.push(comment(None, text));
+    }
+    for (category_id, text) in command.category_comments {
+        if let Some(text) = optional_text(
+            Field::CategoryComment(category_id),
+            Some(text),
+            MAX_COMMENT_TEXT,
+        )? {
+            comments.push(comment(Some(category_id), text));
+        }
+    }
+    let attachments = command
+        .attachments
+        .into_iter()
+        .map(attachment)
+        .collect::<DomainResult<_>>()?;
+    Ok(NewTicket {
+        id: None,
+        title: command.title,
+        resident_id: command.resident_id,
+        employee_id: principal.employee_id,
+        application_id: principal.application_id(),
+        urgency: command.urgency,
+        ticket_status: command.status,
+        ticket_type: optional_text(Field::TicketType, command.ticket_type, MAX_SHORT_TEXT)?,
+        state: command.state,
+        sms: command.sms,
+        email: command.email,
+        sent_to_family: command.sent_to_family,
+        sent_to_healthcare_pro: command.sent_to_healthcare_pro,
+        sent_to_primary: command.sent_to_primary,
+        start_date: command.start_date,
+        end_date: command.end_date,
+        ratings: command
+            .ratings
+            .into_iter()
+            .map(|(category_id, rating)| Rating {
+                category_id,
+                rating,
+            })
+            .collect(),
+        comments,
+        attachments,
+        created_at: now,
+    })
+}
+
+fn attachment(upload: Upload) -> DomainResult<NewAttachment> {
+    let file_name = match upload.file_name.trim() {
+        "" => DEFAULT_FILE_NAME.to_owned(),
+        name => name.to_owned(),
+    };
+    check_text(Field::AttachmentFileName, &file_name, MAX_SHORT_TEXT)?;
+    let content_type = match upload.content_type.trim() {
+        "" => DEFAULT_CONTENT_TYPE.to_owned(),
+        content_type => content_type.to_owned(),
+    };
+    check_text(Field::AttachmentContentType, &content_type, MAX_SHORT_TEXT)?;
+    Ok(NewAttachment {
+        file_name,
+        content_type,
+        data: upload.data,
+    })
+}
+
+/// A comment ready to store.
+pub fn new_comment(
+    command: &AddComment,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> DomainResult<NewComment> {
+    if command.body.trim().is_empty() {
+        return Err(DomainError::invalid(Field::Comment, Problem::Required));
+    }
+    check_text(Field::Comment, &command.body, MAX_COMMENT_TEXT)?;
+    Ok(NewComment {
+        category_id: command.category_id,
+        employee_id: principal.employee_id,
+        body: command.body.clone(),
+        created_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Via;
+    use crate::model::{
+        AccessTokenId, ApplicationId, CategoryId, EmployeeId, Provider, ProviderId, ResidentId,
+    };
+    use crate::time::from_epoch;
+
+    fn principal() -> Principal {
+        Principal {
+            provider: Provider {
+                id: ProviderId(1),
+                name: "P".to_owned(),
+                time_zone: "UTC".to_owned(),
+                created_at: from_epoch(0),
+            },
+            employee_id: EmployeeId(7),
+            via: Via::Application {
+                application_id: ApplicationId(3),
+                token_id: AccessTokenId(4),
+            },
+        }
+    }
+
+    #[test]
+    fn a_ticket_gets_its_maker_and_blank_parts_are_dropped() {
+        let mut command = RaiseTicket::new("Fall", ResidentId(5));
+        command.general_comment = Some("  ".to_owned());
+        command
+            .category_comments
+            .insert(CategoryId(2), "bruise".to_owned());
+        command.attachments.push(Upload {
+            file_name: " ".to_owned(),
+            content_type: String::new(),
+            data: bytes::Bytes::from_static(b"x"),
+        });
+        let ticket = new_ticket(command, &principal(), from_epoch(10)).expect("valid");
+        assert_eq!(ticket.employee_id, EmployeeId(7));
+        assert_eq!(ticket.application_id, Some(ApplicationId(3)));
+        assert_eq!(ticket.comments.len(), 1);
+        assert_eq!(ticket.comments[0].category_id, Some(CategoryId(2)));
+        assert_eq!(ticket.attachments[0].file_name, "attachment");
+        assert_eq!(
+            ticket.attachments[0].content_type,
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn rules_name_the_field() {
+        let mut command = RaiseTicket::new("x".repeat(256), ResidentId(5));
+        let error = new_ticket(command.clone(), &principal(), from_epoch(10)).expect_err("long");
+        assert_eq!(error.to_string(), "title must be at most 255 characters");
+        command.title = "ok".to_owned();
+        command.start_date = chrono::NaiveDate::from_ymd_opt(2026, 2, 2);
+        command.end_date = chrono::NaiveDate::from_ymd_opt(2026, 2, 1);
+        let error = new_ticket(command, &principal(), from_epoch(10)).expect_err("dates");
+        assert_eq!(error.to_string(), "end_date must not be before start_date");
+    }
+}

@@ -1,0 +1,15 @@
+//! The published API's wire format: how requests spell their parameters
+//! and how answers are shaped. Nothing outside this module knows a legacy
+//! spelling.
+
+mod body;
+pub(crate) mod commands;
+mod json;
+mod params;
+#[cfg(test)]
+mod properties;
+mod urlencoded;
+
+pub(crate) use body::read_params;
+pub(crate) use json::{ticket_with_details, ResidentJson, TicketJson};
+pub use params::{FilePart, RequestParams};

@@ -1,0 +1,72 @@
+//! The PostgreSQL engine: every job is one transaction on a pooled
+//! connection. Row locks and unique constraints, not process-local state,
+//! keep concurrent instances correct.
+
+use std::future::Future;
+
+use connecticket_domain::store::RowStream;
+use connecticket_domain::StoreError;
+use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
+use sqlx::PgPool;
+
+use crate::executor::{sql_error, PgExecutor};
+
+/// Reads see one snapshot and write nothing.
+const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+pub struct PgEngine {
+    pub(crate) pool: PgPool,
+}
+
+fn failed(error: sqlx::Error) -> StoreError {
+    sql_error(error).into_store()
+}
+
+impl Engine for PgEngine {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let pool = self.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.map_err(failed)?;
+            let value = job(&mut PgExecutor::new(&mut tx)).await?;
+            tx.commit().await.map_err(failed)?;
+            Ok(value)
+        }
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let pool = self.pool.clone();
+        async move {
+            let mut tx = pool.begin_with(READ_ONLY).await.map_err(failed)?;
+            let value = job(&mut PgExecutor::new(&mut tx)).await?;
+            tx.commit().await.map_err(failed)?;
+            Ok(value)
+        }
+    }
+
+    fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T> {
+        let (sender, stream) = chunk_channel();
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let outcome = async {
+                let mut tx = pool.begin_with(READ_ONLY).await.map_err(failed)?;
+                job(&mut PgExecutor::new(&mut tx), &sender).await?;
+                tx.commit().await.map_err(failed)
+            }
+            .await;
+            if let Err(error) = outcome {
+                sender.fail(error).await;
+            }
+        });
+        stream
+    }
+}

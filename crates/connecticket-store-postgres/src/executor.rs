@@ -1,0 +1,125 @@
+//! Statements on a PostgreSQL connection, behind the storage layer's
+//! driver-neutral interface.
+
+use async_trait::async_trait;
+use connecticket_domain::StoreError;
+use connecticket_store::{Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef};
+use futures::TryStreamExt;
+use sqlx::error::ErrorKind;
+use sqlx::postgres::{PgArguments, PgRow, PgValueRef};
+use sqlx::query::Query;
+use sqlx::{Decode, PgConnection, Postgres, TypeInfo, ValueRef as _};
+
+pub(crate) struct PgExecutor<'c> {
+    conn: &'c mut PgConnection,
+}
+
+impl<'c> PgExecutor<'c> {
+    pub(crate) fn new(conn: &'c mut PgConnection) -> Self {
+        PgExecutor { conn }
+    }
+}
+
+/// Classifies a driver error by the database's error class, so a broken
+/// reference is never read as a taken key.
+pub(crate) fn sql_error(error: sqlx::Error) -> SqlError {
+    let kind = match &error {
+        sqlx::Error::Database(database) => match database.kind() {
+            ErrorKind::UniqueViolation => SqlErrorKind::UniqueViolation,
+            ErrorKind::ForeignKeyViolation => SqlErrorKind::ForeignKeyViolation,
+            _ => SqlErrorKind::Other,
+        },
+        sqlx::Error::ColumnNotFound(_) => SqlErrorKind::NoSuchColumn,
+        _ => SqlErrorKind::Other,
+    };
+    SqlError::new(kind, error)
+}
+
+fn bind<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    args: &'q [Value<'_>],
+) -> Query<'q, Postgres, PgArguments> {
+    for value in args {
+        query = match value {
+            Value::Int(v) => query.bind(*v),
+            Value::Text(v) => query.bind(v.as_deref()),
+            Value::Blob(v) => query.bind(v.as_deref()),
+            Value::Bool(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
+struct PgRowRef<'r>(&'r PgRow);
+
+fn decode<'r, T: Decode<'r, Postgres>>(value: PgValueRef<'r>) -> Result<T, SqlError> {
+    T::decode(value).map_err(SqlError::other)
+}
+
+impl Row for PgRowRef<'_> {
+    fn value(&self, column: &str) -> Result<ValueRef<'_>, SqlError> {
+        let value = sqlx::Row::try_get_raw(self.0, column).map_err(sql_error)?;
+        if value.is_null() {
+            return Ok(ValueRef::Null);
+        }
+        let type_name = value.type_info().name().to_owned();
+        Ok(match type_name.as_str() {
+            "INT8" => ValueRef::Int(decode::<i64>(value)?),
+            "INT4" => ValueRef::Int(i64::from(decode::<i32>(value)?)),
+            "INT2" => ValueRef::Int(i64::from(decode::<i16>(value)?)),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => ValueRef::Text(decode::<&str>(value)?),
+            "BYTEA" => ValueRef::Blob(decode::<&[u8]>(value)?),
+            "BOOL" => ValueRef::Bool(decode::<bool>(value)?),
+            other => {
+                return Err(SqlError::other(format!(
+                    "column {column} has type {other}, which the storage layer does not read"
+                )))
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl Executor for PgExecutor<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn execute(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, SqlError> {
+        let done = bind(sqlx::query(sql), args)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(sql_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn query(
+        &mut self,
+        sql: &str,
+        args: &[Value<'_>],
+        each: &mut (dyn for<'r> FnMut(&'r (dyn Row + 'r)) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError> {
+        let mut rows = bind(sqlx::query(sql), args).fetch(&mut *self.conn);
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(|e| sql_error(e).into_store())?
+        {
+            each(&PgRowRef(&row))?;
+        }
+        Ok(())
+    }
+
+    async fn advance_identity(&mut self, table: &str) -> Result<(), SqlError> {
+        // Only ever called with the name of one of our own tables.
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+             COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        );
+        sqlx::query(&sql)
+            .execute(&mut *self.conn)
+            .await
+            .map(|_| ())
+            .map_err(sql_error)
+    }
+}

@@ -1,0 +1,73 @@
+//! The SQLite engine: writes on the single writer thread (group commit),
+//! reads on the read pool.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use connecticket_domain::store::RowStream;
+use connecticket_domain::StoreError;
+use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
+use futures::executor::block_on;
+
+use crate::executor::SqliteExecutor;
+use crate::readers::Readers;
+use crate::writer::Writer;
+
+pub struct SqliteEngine {
+    pub(crate) writer: Arc<Writer>,
+    pub(crate) readers: Arc<Readers>,
+}
+
+impl Engine for SqliteEngine {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let writer = Arc::clone(&self.writer);
+        // The job's statements complete at once on the writer's connection;
+        // block_on only drives them (and waits if a job reads a stream).
+        async move {
+            writer
+                .write(move |conn| block_on(job(&mut SqliteExecutor::new(conn))))
+                .await
+        }
+    }
+
+    fn read<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let readers = Arc::clone(&self.readers);
+        async move {
+            readers
+                .read(move |conn| block_on(job(&mut SqliteExecutor::new(conn))))
+                .await
+        }
+    }
+
+    fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T> {
+        let (sender, stream) = chunk_channel();
+        let readers = Arc::clone(&self.readers);
+        tokio::spawn(async move {
+            let read = readers
+                .read(move |conn| {
+                    block_on(async {
+                        let outcome = job(&mut SqliteExecutor::new(conn), &sender).await;
+                        if let Err(error) = outcome {
+                            sender.fail(error).await;
+                        }
+                    });
+                    Ok(())
+                })
+                .await;
+            if let Err(error) = read {
+                tracing::error!(%error, "a streamed read could not run");
+            }
+        });
+        stream
+    }
+}

@@ -1,0 +1,21 @@
+//! The store conformance suite on SQLite.
+
+// Test code fails loudly: a failed expectation is a failed test.
+#![allow(clippy::expect_used)]
+
+use std::sync::Arc;
+
+use connecticket_store::testing::conformance::Fixture;
+use connecticket_store::testing::TestDatabase;
+use connecticket_store_sqlite::SqliteOptions;
+
+async fn open() -> Option<Fixture> {
+    let database = TestDatabase::sqlite();
+    let path = database.url.trim_start_matches("sqlite://").to_owned();
+    let store = connecticket_store_sqlite::open(&path, SqliteOptions::default())
+        .await
+        .expect("open the SQLite store");
+    Some(Fixture::new(Arc::new(store), database))
+}
+
+connecticket_store::conformance_suite!(open);

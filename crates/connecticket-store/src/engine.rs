@@ -1,0 +1,162 @@
+//! What an engine crate provides: statements run on a connection inside a
+//! transaction ([`Executor`]), and transactions run where the engine wants
+//! them ([`Engine`]): SQLite's single writer thread and read pool,
+//! PostgreSQL's connection pool.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use crate::error::SqlError;
+use crate::value::{Row, Value};
+use connecticket_domain::store::RowStream;
+use connecticket_domain::StoreError;
+
+/// The few places where the engines' SQL truly differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The larger of two values (`MAX` is an aggregate in PostgreSQL).
+    pub fn greatest(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "MAX",
+            Dialect::Postgres => "GREATEST",
+        }
+    }
+
+    /// Compares text byte by byte, as SQLite does, so that both engines
+    /// order the same keys the same way (PostgreSQL would use the
+    /// database's locale).
+    pub fn bytewise(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    /// Locks the selected rows until the transaction ends. SQLite has one
+    /// writer at a time, so its write transactions hold every lock already.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Locks the selected rows, passing over rows another transaction holds.
+    pub fn for_update_skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+/// A connection inside a transaction. SQL is written once, with `$1`-style
+/// placeholders; an engine translates them if it must.
+#[async_trait]
+pub trait Executor: Send {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a statement; returns how many rows it changed.
+    async fn execute(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, SqlError>;
+
+    /// Runs a query, handing each row to `each` in order.
+    async fn query(
+        &mut self,
+        sql: &str,
+        args: &[Value<'_>],
+        each: &mut (dyn for<'r> FnMut(&'r (dyn Row + 'r)) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError>;
+
+    /// After rows were inserted with explicit ids, makes generated ids
+    /// continue above them (SQLite's AUTOINCREMENT does so by itself).
+    async fn advance_identity(&mut self, table: &str) -> Result<(), SqlError>;
+}
+
+/// A unit of work in one transaction.
+pub trait Job<T>:
+    for<'t> FnOnce(&'t mut dyn Executor) -> BoxFuture<'t, Result<T, StoreError>> + Send + 'static
+{
+}
+
+impl<T, F> Job<T> for F where
+    F: for<'t> FnOnce(&'t mut dyn Executor) -> BoxFuture<'t, Result<T, StoreError>>
+        + Send
+        + 'static
+{
+}
+
+/// Where a streaming job sends its chunks.
+pub struct ChunkSender<T> {
+    sender: mpsc::Sender<Result<Vec<T>, StoreError>>,
+}
+
+impl<T: Send> ChunkSender<T> {
+    /// Waits until the reader takes the chunk; false once it has gone away.
+    pub async fn send(&self, chunk: Vec<T>) -> bool {
+        self.sender.send(Ok(chunk)).await.is_ok()
+    }
+
+    pub async fn fail(&self, error: StoreError) {
+        let _ = self.sender.send(Err(error)).await;
+    }
+}
+
+/// A unit of work in one read transaction that streams chunks of rows.
+pub trait StreamJob<T>:
+    for<'t> FnOnce(
+        &'t mut dyn Executor,
+        &'t ChunkSender<T>,
+    ) -> BoxFuture<'t, Result<(), StoreError>>
+    + Send
+    + 'static
+{
+}
+
+impl<T, F> StreamJob<T> for F where
+    F: for<'t> FnOnce(
+            &'t mut dyn Executor,
+            &'t ChunkSender<T>,
+        ) -> BoxFuture<'t, Result<(), StoreError>>
+        + Send
+        + 'static
+{
+}
+
+/// A channel for a stream's chunks, and the stream its reader sees.
+pub fn chunk_channel<T: Send + 'static>() -> (ChunkSender<T>, RowStream<T>) {
+    let (sender, receiver) = mpsc::channel(2);
+    (
+        ChunkSender { sender },
+        Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver)),
+    )
+}
+
+/// Runs transactions. Each method's job is one transaction: committed when
+/// the job succeeds, rolled back when it fails.
+pub trait Engine: Send + Sync + 'static {
+    fn dialect(&self) -> Dialect;
+
+    /// A write transaction; resolves once it is durable (or failed).
+    fn write<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// A read-only transaction: one consistent snapshot.
+    fn read<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// A read-only transaction whose rows are streamed in chunks as the
+    /// reader takes them.
+    fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T>;
+}

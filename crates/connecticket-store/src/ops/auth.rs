@@ -1,0 +1,122 @@
+//! Credentials, tokens and the authorize-failure counters.
+
+use connecticket_domain::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
+use connecticket_domain::model::AccessTokenId;
+use connecticket_domain::transfer::StoredToken;
+
+use crate::engine::Executor;
+use crate::rows;
+use crate::sql::{execute, fetch_all, fetch_optional, insert_returning_id, Result};
+use crate::value::Row;
+
+/// An application's credentials with its provider; the provider's columns
+/// are aliased so that they cannot be mistaken for the application's.
+const CREDENTIALS: &str = "a.id AS application_id, a.employee_id, a.api_key, a.secret_hash, \
+    a.revoked_at AS application_revoked_at, p.id, p.name, p.time_zone, p.created_at";
+
+fn credentials(row: &dyn Row) -> Result<ApplicationCredentials> {
+    let revoked_at: Option<i64> = row.get("application_revoked_at")?;
+    Ok(ApplicationCredentials {
+        application_id: row.get("application_id")?,
+        provider: rows::provider(row)?,
+        employee_id: row.get("employee_id")?,
+        api_key: row.get("api_key")?,
+        secret_hash: row.get("secret_hash")?,
+        revoked: revoked_at.is_some(),
+    })
+}
+
+pub(crate) async fn application_by_key(
+    tx: &mut dyn Executor,
+    api_key: &str,
+) -> Result<Option<ApplicationCredentials>> {
+    let sql = format!(
+        "SELECT {CREDENTIALS} FROM applications a JOIN providers p ON p.id = a.provider_id
+         WHERE a.api_key = $1"
+    );
+    fetch_optional(tx, &sql, &[api_key.into()], credentials).await
+}
+
+pub(crate) async fn insert_access_token(
+    tx: &mut dyn Executor,
+    token: &NewAccessToken,
+) -> Result<AccessTokenId> {
+    let stored = StoredToken {
+        id: AccessTokenId(0),
+        application_id: token.application_id,
+        token_hash: token.token_hash.clone(),
+        created_at: token.created_at,
+        expires_at: token.expires_at,
+        revoked_at: None,
+    };
+    let columns = rows::token_columns(&stored).without("id");
+    insert_returning_id(tx, "access_tokens", columns)
+        .await
+        .map(AccessTokenId)
+}
+
+pub(crate) async fn access_token(
+    tx: &mut dyn Executor,
+    token_hash: &[u8],
+) -> Result<Option<TokenRecord>> {
+    let sql = format!(
+        "SELECT t.id AS token_id, t.expires_at, t.revoked_at AS token_revoked_at, {CREDENTIALS}
+         FROM access_tokens t
+         JOIN applications a ON a.id = t.application_id
+         JOIN providers p ON p.id = a.provider_id
+         WHERE t.token_hash = $1"
+    );
+    fetch_optional(tx, &sql, &[token_hash.into()], |row| {
+        let token_revoked: Option<i64> = row.get("token_revoked_at")?;
+        let application = credentials(row)?;
+        Ok(TokenRecord {
+            token_id: row.get("token_id")?,
+            expires_at: row.get("expires_at")?,
+            revoked: token_revoked.is_some() || application.revoked,
+            application,
+        })
+    })
+    .await
+}
+
+pub(crate) async fn auth_failures(
+    tx: &mut dyn Executor,
+    scopes: &[String],
+    window_start: i64,
+) -> Result<Vec<u64>> {
+    let mut counts = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        let found = fetch_all(
+            tx,
+            "SELECT failures FROM auth_failures WHERE scope = $1 AND window_start = $2",
+            &[scope.into(), window_start.into()],
+            |row| row.get::<u64>("failures"),
+        )
+        .await?;
+        counts.push(found.into_iter().next().unwrap_or(0));
+    }
+    Ok(counts)
+}
+
+pub(crate) async fn record_auth_failure(
+    tx: &mut dyn Executor,
+    scopes: &[String],
+    window_start: i64,
+) -> Result<()> {
+    execute(
+        tx,
+        "DELETE FROM auth_failures WHERE window_start < $1",
+        &[window_start.into()],
+    )
+    .await?;
+    for scope in scopes {
+        execute(
+            tx,
+            "INSERT INTO auth_failures (scope, window_start, failures) VALUES ($1, $2, 1)
+             ON CONFLICT (scope, window_start) DO UPDATE SET failures = auth_failures.failures + 1",
+            &[scope.into(), window_start.into()],
+        )
+        .await?;
+    }
+    Ok(())
+}

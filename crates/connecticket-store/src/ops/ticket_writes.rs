@@ -1,0 +1,246 @@
+//! The writes about tickets. Each runs inside the caller's write
+//! transaction; an error rolls back everything the call wrote.
+
+use chrono::{DateTime, Utc};
+use connecticket_domain::audit::RecordRef;
+use connecticket_domain::model::{
+    AttachmentId, CommentId, NewComment, NewTicket, ProviderId, ResidentId, Ticket, TicketId,
+};
+use connecticket_domain::store::StatusUpdate;
+use connecticket_domain::transfer::{
+    StoredAttachment, StoredComment, StoredRating, StoredStatusChange, StoredTicket,
+};
+use connecticket_domain::workflow::TicketStatus;
+use connecticket_domain::{Entity, StoreError};
+
+use super::idempotency::Done;
+use super::require_owned;
+use crate::engine::Executor;
+use crate::rows;
+use crate::sql::{execute, fetch_optional, insert, insert_returning_id, Result};
+
+pub(crate) async fn create_ticket(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket: NewTicket,
+) -> Result<Done> {
+    require_owned(
+        tx,
+        "residents",
+        ticket.resident_id.get(),
+        provider,
+        Entity::Resident,
+    )
+    .await?;
+    let category_ids = ticket
+        .ratings
+        .iter()
+        .map(|rating| rating.category_id)
+        .chain(ticket.comments.iter().filter_map(|c| c.category_id));
+    for category_id in category_ids.collect::<Vec<_>>() {
+        require_owned(
+            tx,
+            "categories",
+            category_id.get(),
+            provider,
+            Entity::Category,
+        )
+        .await?;
+    }
+    let stored = StoredTicket {
+        ticket: Ticket {
+            id: ticket.id.unwrap_or(TicketId(0)),
+            provider_id: provider,
+            title: ticket.title,
+            resident_id: ticket.resident_id,
+            employee_id: ticket.employee_id,
+            urgency_status_id: ticket.urgency.id,
+            ticket_status: ticket.ticket_status,
+            ticket_type: ticket.ticket_type,
+            state: ticket.state,
+            sms: ticket.sms,
+            email: ticket.email,
+            sent_to_family: ticket.sent_to_family,
+            sent_to_healthcare_pro: ticket.sent_to_healthcare_pro,
+            sent_to_primary: ticket.sent_to_primary,
+            start_date: ticket.start_date,
+            end_date: ticket.end_date,
+            created_at: ticket.created_at,
+            updated_at: ticket.created_at,
+        },
+        application_id: ticket.application_id,
+    };
+    let columns = rows::ticket_columns(&stored);
+    let ticket_id = match ticket.id {
+        Some(id) => {
+            insert(tx, "tickets", columns).await?;
+            tx.advance_identity("tickets").await?;
+            id
+        }
+        None => TicketId(insert_returning_id(tx, "tickets", columns.without("id")).await?),
+    };
+    for rating in &ticket.ratings {
+        let rating = StoredRating {
+            ticket_id,
+            category_id: rating.category_id,
+            status: rating.rating,
+        };
+        insert(tx, "ticket_categories", rows::rating_columns(&rating)).await?;
+    }
+    for comment in &ticket.comments {
+        insert_comment(tx, ticket_id, comment).await?;
+    }
+    let mut touched = Vec::new();
+    for attachment in ticket.attachments {
+        let stored = StoredAttachment {
+            id: AttachmentId(0),
+            ticket_id,
+            file_name: attachment.file_name,
+            content_type: attachment.content_type,
+            file_size: attachment.data.len() as i64,
+            data: attachment.data,
+            created_at: ticket.created_at,
+        };
+        let columns = rows::attachment_columns(&stored).without("id");
+        let id = insert_returning_id(tx, "attachments", columns).await?;
+        touched.push(RecordRef::Attachment(AttachmentId(id)));
+    }
+    let opened = StatusUpdate {
+        ticket_id,
+        status: ticket.ticket_status,
+        employee_id: ticket.employee_id,
+        application_id: ticket.application_id,
+        at: ticket.created_at,
+    };
+    record_status_change(tx, None, &opened).await?;
+    Ok(Done {
+        id: ticket_id.get(),
+        touched,
+    })
+}
+
+async fn insert_comment(
+    tx: &mut dyn Executor,
+    ticket_id: TicketId,
+    comment: &NewComment,
+) -> Result<CommentId> {
+    let stored = StoredComment {
+        id: CommentId(0),
+        ticket_id,
+        category_id: comment.category_id,
+        employee_id: comment.employee_id,
+        body: comment.body.clone(),
+        created_at: comment.created_at,
+    };
+    let columns = rows::comment_columns(&stored).without("id");
+    insert_returning_id(tx, "comments", columns)
+        .await
+        .map(CommentId)
+}
+
+async fn record_status_change(
+    tx: &mut dyn Executor,
+    from: Option<TicketStatus>,
+    update: &StatusUpdate,
+) -> Result<()> {
+    let change = StoredStatusChange {
+        id: 0,
+        ticket_id: update.ticket_id,
+        employee_id: update.employee_id,
+        application_id: update.application_id,
+        from_status: from,
+        to_status: update.status,
+        changed_at: update.at,
+    };
+    let columns = rows::status_change_columns(&change).without("id");
+    insert(tx, "ticket_status_changes", columns).await
+}
+
+/// A ticket of the provider, locked until the transaction ends so that
+/// concurrent changes to it (from any instance) happen one after another.
+async fn lock_ticket(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket_id: TicketId,
+) -> Result<(ResidentId, TicketStatus)> {
+    let sql = format!(
+        "SELECT resident_id, ticket_status FROM tickets WHERE id = $1 AND provider_id = $2{}",
+        tx.dialect().for_update()
+    );
+    fetch_optional(tx, &sql, &[ticket_id.into(), provider.into()], |row| {
+        Ok((row.get("resident_id")?, row.get("ticket_status")?))
+    })
+    .await?
+    .ok_or(StoreError::NotFound(Entity::Ticket))
+}
+
+/// Moves `updated_at` forward, never back.
+async fn touch_ticket(tx: &mut dyn Executor, ticket_id: TicketId, at: DateTime<Utc>) -> Result<()> {
+    let sql = format!(
+        "UPDATE tickets SET updated_at = {}(updated_at, $2) WHERE id = $1",
+        tx.dialect().greatest()
+    );
+    execute(tx, &sql, &[ticket_id.into(), at.into()]).await?;
+    Ok(())
+}
+
+pub(crate) async fn create_comment(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket_id: TicketId,
+    comment: NewComment,
+) -> Result<Done> {
+    let (resident_id, _) = lock_ticket(tx, provider, ticket_id).await?;
+    if let Some(category_id) = comment.category_id {
+        require_owned(
+            tx,
+            "categories",
+            category_id.get(),
+            provider,
+            Entity::Category,
+        )
+        .await?;
+    }
+    let comment_id = insert_comment(tx, ticket_id, &comment).await?;
+    touch_ticket(tx, ticket_id, comment.created_at).await?;
+    Ok(Done {
+        id: comment_id.get(),
+        touched: vec![
+            RecordRef::Ticket(ticket_id),
+            RecordRef::Resident(resident_id),
+        ],
+    })
+}
+
+/// Moves the ticket to a new status; setting the status it already has
+/// changes nothing and records nothing.
+pub(crate) async fn update_status(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    update: StatusUpdate,
+) -> Result<Done> {
+    let (resident_id, current) = lock_ticket(tx, provider, update.ticket_id).await?;
+    let done = Done {
+        id: update.ticket_id.get(),
+        touched: vec![RecordRef::Resident(resident_id)],
+    };
+    if current == update.status {
+        return Ok(done);
+    }
+    let sql = format!(
+        "UPDATE tickets SET ticket_status = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
+        tx.dialect().greatest()
+    );
+    execute(
+        tx,
+        &sql,
+        &[
+            update.ticket_id.into(),
+            update.status.into(),
+            update.at.into(),
+        ],
+    )
+    .await?;
+    record_status_change(tx, Some(current), &update).await?;
+    Ok(done)
+}

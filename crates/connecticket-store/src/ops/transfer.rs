@@ -1,0 +1,213 @@
+//! Export and import of every record, for data moves between engines and
+//! for the demo seed.
+
+use connecticket_domain::store::{RowStream, STREAM_CHUNK_ROWS};
+use connecticket_domain::transfer::{Record, Table};
+use connecticket_domain::StoreError;
+use futures::StreamExt;
+
+use super::audit;
+use crate::engine::{ChunkSender, Executor};
+use crate::rows;
+use crate::sql::{exists, fetch_all, insert, Columns, Result};
+use crate::value::{Row, Value};
+
+/// How a table is read in primary-key order, chunk after chunk.
+struct Keyset {
+    /// The primary key's columns, in order, each with whether it is text
+    /// (compared byte by byte on both engines).
+    key: &'static [(&'static str, bool)],
+    read: fn(&dyn Row) -> Result<Record>,
+    /// The key of a record, to continue after it.
+    key_of: fn(&Record) -> Vec<Value<'static>>,
+}
+
+fn id_of(record: &Record) -> Vec<Value<'static>> {
+    let id = match record {
+        Record::Provider(r) => r.id.get(),
+        Record::Employee(r) => r.id.get(),
+        Record::Application(r) => r.id.get(),
+        Record::AccessToken(r) => r.id.get(),
+        Record::Resident(r) => r.id.get(),
+        Record::Category(r) => r.id.get(),
+        Record::Ticket(r) => r.ticket.id.get(),
+        Record::Comment(r) => r.id.get(),
+        Record::Attachment(r) => r.id.get(),
+        Record::StatusChange(r) => r.id,
+        Record::AuditEntry(r) => r.id,
+        Record::TicketCategory(_) | Record::IdempotencyKey(_) | Record::AuditAnchor(_) => 0,
+    };
+    vec![id.into()]
+}
+
+fn by_id(read: fn(&dyn Row) -> Result<Record>) -> Keyset {
+    Keyset {
+        key: &[("id", false)],
+        read,
+        key_of: id_of,
+    }
+}
+
+fn keyset(table: Table) -> Keyset {
+    match table {
+        Table::Providers => by_id(|row| rows::provider(row).map(Record::Provider)),
+        Table::Employees => by_id(|row| rows::employee(row).map(Record::Employee)),
+        Table::Applications => by_id(|row| rows::stored_application(row).map(Record::Application)),
+        Table::AccessTokens => by_id(|row| rows::token(row).map(Record::AccessToken)),
+        Table::Residents => by_id(|row| rows::resident(row).map(|r| Record::Resident(Box::new(r)))),
+        Table::Categories => by_id(|row| rows::stored_category(row).map(Record::Category)),
+        Table::Tickets => {
+            by_id(|row| rows::stored_ticket(row).map(|t| Record::Ticket(Box::new(t))))
+        }
+        Table::Comments => by_id(|row| rows::comment(row).map(Record::Comment)),
+        Table::Attachments => by_id(|row| rows::attachment(row).map(Record::Attachment)),
+        Table::TicketStatusChanges => {
+            by_id(|row| rows::status_change(row).map(Record::StatusChange))
+        }
+        Table::AuditLog => {
+            by_id(|row| rows::audit_record(row).map(|r| Record::AuditEntry(Box::new(r))))
+        }
+        Table::TicketCategories => Keyset {
+            key: &[("ticket_id", false), ("category_id", false)],
+            read: |row| rows::rating(row).map(Record::TicketCategory),
+            key_of: |record| match record {
+                Record::TicketCategory(r) => vec![r.ticket_id.into(), r.category_id.into()],
+                _ => Vec::new(),
+            },
+        },
+        Table::IdempotencyKeys => Keyset {
+            key: &[("application_id", false), ("idempotency_key", true)],
+            read: |row| rows::idempotency_key(row).map(Record::IdempotencyKey),
+            key_of: |record| match record {
+                Record::IdempotencyKey(k) => vec![k.application_id.into(), k.key.clone().into()],
+                _ => Vec::new(),
+            },
+        },
+        Table::AuditAnchor => Keyset {
+            key: &[],
+            read: |row| rows::audit_anchor(row).map(Record::AuditAnchor),
+            key_of: |_| Vec::new(),
+        },
+    }
+}
+
+/// Streams every table, in `Table::ALL` order and by primary key within a
+/// table, from the caller's read transaction (one snapshot).
+pub(crate) async fn export(tx: &mut dyn Executor, out: &ChunkSender<Record>) -> Result<()> {
+    for table in Table::ALL {
+        if !export_table(tx, out, table).await? {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// False once the reader has gone away.
+async fn export_table(
+    tx: &mut dyn Executor,
+    out: &ChunkSender<Record>,
+    table: Table,
+) -> Result<bool> {
+    let keyset = keyset(table);
+    if keyset.key.is_empty() {
+        let sql = format!("SELECT * FROM {}", table.name());
+        let all = fetch_all(tx, &sql, &[], keyset.read).await?;
+        return Ok(out.send(all).await);
+    }
+    let text = tx.dialect().bytewise();
+    let order: Vec<String> = keyset
+        .key
+        .iter()
+        .map(|(column, is_text)| {
+            if *is_text {
+                format!("{column}{text}")
+            } else {
+                (*column).to_owned()
+            }
+        })
+        .collect();
+    let order = order.join(", ");
+    let first = format!(
+        "SELECT * FROM {} ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
+        table.name()
+    );
+    let next = format!(
+        "SELECT * FROM {} WHERE ({order}) > ({}) ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
+        table.name(),
+        crate::sql::placeholders(1, keyset.key.len())
+    );
+    let mut after: Option<Vec<Value<'static>>> = None;
+    loop {
+        let chunk = match &after {
+            None => fetch_all(tx, &first, &[], keyset.read).await?,
+            Some(key) => fetch_all(tx, &next, key, keyset.read).await?,
+        };
+        let Some(last) = chunk.last() else {
+            return Ok(true);
+        };
+        after = Some((keyset.key_of)(last));
+        let full = chunk.len() == STREAM_CHUNK_ROWS;
+        if !out.send(chunk).await {
+            return Ok(false);
+        }
+        if !full {
+            return Ok(true);
+        }
+    }
+}
+
+/// Empty: no rows, and an audit chain that never held an entry.
+pub(crate) async fn is_empty(tx: &mut dyn Executor) -> Result<bool> {
+    if !audit::is_genesis(tx).await? {
+        return Ok(false);
+    }
+    for table in Table::ALL.into_iter().filter(|t| *t != Table::AuditAnchor) {
+        let sql = format!("SELECT 1 FROM {} LIMIT 1", table.name());
+        if exists(tx, &sql, &[]).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Writes every record into an empty database, ids kept, in the caller's
+/// write transaction.
+pub(crate) async fn import(tx: &mut dyn Executor, mut records: RowStream<Record>) -> Result<u64> {
+    if !is_empty(tx).await? {
+        return Err(StoreError::NotEmpty);
+    }
+    let mut written = 0;
+    while let Some(chunk) = records.next().await {
+        for record in chunk? {
+            insert_record(tx, &record).await?;
+            written += 1;
+        }
+    }
+    for table in Table::ALL {
+        if keyset(table).key == [("id", false)] && table != Table::AuditLog {
+            tx.advance_identity(table.name()).await?;
+        }
+    }
+    Ok(written)
+}
+
+async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
+    let table = record.table().name();
+    let columns: Columns<'_> = match record {
+        Record::Provider(r) => rows::provider_columns(r),
+        Record::Employee(r) => rows::employee_columns(r),
+        Record::Application(r) => rows::application_columns(r),
+        Record::AccessToken(r) => rows::token_columns(r),
+        Record::Resident(r) => rows::resident_columns(r),
+        Record::Category(r) => rows::category_columns(r),
+        Record::Ticket(r) => rows::ticket_columns(r),
+        Record::TicketCategory(r) => rows::rating_columns(r),
+        Record::Comment(r) => rows::comment_columns(r),
+        Record::Attachment(r) => rows::attachment_columns(r),
+        Record::StatusChange(r) => rows::status_change_columns(r),
+        Record::IdempotencyKey(r) => rows::idempotency_key_columns(r),
+        Record::AuditEntry(r) => rows::audit_record_columns(r)?,
+        Record::AuditAnchor(anchor) => return audit::set_anchor(tx, anchor).await,
+    };
+    insert(tx, table, columns).await
+}

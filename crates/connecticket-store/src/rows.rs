@@ -1,0 +1,406 @@
+//! Every table's columns, defined once: how a row reads into a record (by
+//! column name) and how a record writes into a row. Adding a column is one
+//! change here plus one migration per engine.
+
+use connecticket_domain::audit::{AuditAnchor, AuditRecord};
+use connecticket_domain::model::{Application, Category, Employee, Provider, Resident, Ticket};
+use connecticket_domain::transfer::{
+    StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredIdempotencyKey,
+    StoredRating, StoredStatusChange, StoredTicket, StoredToken,
+};
+use connecticket_domain::StoreError;
+
+use crate::sql::{Columns, Result};
+use crate::value::Row;
+
+pub(crate) fn provider(row: &dyn Row) -> Result<Provider> {
+    Ok(Provider {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        time_zone: row.get("time_zone")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn provider_columns(p: &Provider) -> Columns<'_> {
+    Columns::new()
+        .with("id", p.id)
+        .with("name", &p.name)
+        .with("time_zone", &p.time_zone)
+        .with("created_at", p.created_at)
+}
+
+pub(crate) fn employee(row: &dyn Row) -> Result<Employee> {
+    Ok(Employee {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn employee_columns(e: &Employee) -> Columns<'_> {
+    Columns::new()
+        .with("id", e.id)
+        .with("provider_id", e.provider_id)
+        .with("name", &e.name)
+        .with("email", &e.email)
+        .with("created_at", e.created_at)
+}
+
+pub(crate) fn stored_application(row: &dyn Row) -> Result<StoredApplication> {
+    Ok(StoredApplication {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        employee_id: row.get("employee_id")?,
+        name: row.get("name")?,
+        api_key: row.get("api_key")?,
+        secret_hash: row.get("secret_hash")?,
+        created_at: row.get("created_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
+pub(crate) fn application(row: &dyn Row) -> Result<Application> {
+    let stored = stored_application(row)?;
+    Ok(Application {
+        id: stored.id,
+        provider_id: stored.provider_id,
+        employee_id: stored.employee_id,
+        name: stored.name,
+        api_key: stored.api_key,
+        created_at: stored.created_at,
+        revoked_at: stored.revoked_at,
+    })
+}
+
+pub(crate) fn application_columns(a: &StoredApplication) -> Columns<'_> {
+    Columns::new()
+        .with("id", a.id)
+        .with("provider_id", a.provider_id)
+        .with("employee_id", a.employee_id)
+        .with("name", &a.name)
+        .with("api_key", &a.api_key)
+        .with("secret_hash", &a.secret_hash)
+        .with("created_at", a.created_at)
+        .with("revoked_at", a.revoked_at)
+}
+
+pub(crate) fn token(row: &dyn Row) -> Result<StoredToken> {
+    Ok(StoredToken {
+        id: row.get("id")?,
+        application_id: row.get("application_id")?,
+        token_hash: row.get("token_hash")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
+pub(crate) fn token_columns(t: &StoredToken) -> Columns<'_> {
+    Columns::new()
+        .with("id", t.id)
+        .with("application_id", t.application_id)
+        .with("token_hash", &t.token_hash)
+        .with("created_at", t.created_at)
+        .with("expires_at", t.expires_at)
+        .with("revoked_at", t.revoked_at)
+}
+
+pub(crate) fn resident(row: &dyn Row) -> Result<Resident> {
+    Ok(Resident {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        first_name: row.get("first_name")?,
+        last_name: row.get("last_name")?,
+        dob: row.get("dob")?,
+        email: row.get("email")?,
+        phone_number: row.get("phone_number")?,
+        fax_number: row.get("fax_number")?,
+        home_address1: row.get("home_address1")?,
+        home_address2: row.get("home_address2")?,
+        home_city: row.get("home_city")?,
+        home_state: row.get("home_state")?,
+        home_zip: row.get("home_zip")?,
+        location: row.get("location")?,
+        state: row.get("state")?,
+        in_home_care: row.get("in_home_care")?,
+        demo: row.get("demo")?,
+        resident_type_id: row.get("resident_type_id")?,
+        caretracker_id: row.get("caretracker_id")?,
+        customer_number: row.get("customer_number")?,
+        account_number: row.get("account_number")?,
+        photo_file_name: row.get("photo_file_name")?,
+        photo_content_type: row.get("photo_content_type")?,
+        photo_file_size: row.get("photo_file_size")?,
+        creator_id: row.get("creator_id")?,
+        updater_id: row.get("updater_id")?,
+        review_updates: row.get("review_updates")?,
+        last_status_update: row.get("last_status_update")?,
+        next_status_update: row.get("next_status_update")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub(crate) fn resident_columns(r: &Resident) -> Columns<'_> {
+    Columns::new()
+        .with("id", r.id)
+        .with("provider_id", r.provider_id)
+        .with("first_name", &r.first_name)
+        .with("last_name", &r.last_name)
+        .with("dob", r.dob)
+        .with("email", &r.email)
+        .with("phone_number", &r.phone_number)
+        .with("fax_number", &r.fax_number)
+        .with("home_address1", &r.home_address1)
+        .with("home_address2", &r.home_address2)
+        .with("home_city", &r.home_city)
+        .with("home_state", &r.home_state)
+        .with("home_zip", &r.home_zip)
+        .with("location", &r.location)
+        .with("state", &r.state)
+        .with("in_home_care", r.in_home_care)
+        .with("demo", r.demo)
+        .with("resident_type_id", r.resident_type_id)
+        .with("caretracker_id", &r.caretracker_id)
+        .with("customer_number", &r.customer_number)
+        .with("account_number", &r.account_number)
+        .with("photo_file_name", &r.photo_file_name)
+        .with("photo_content_type", &r.photo_content_type)
+        .with("photo_file_size", r.photo_file_size)
+        .with("creator_id", r.creator_id)
+        .with("updater_id", r.updater_id)
+        .with("review_updates", &r.review_updates)
+        .with("last_status_update", r.last_status_update)
+        .with("next_status_update", r.next_status_update)
+        .with("created_at", r.created_at)
+        .with("updated_at", r.updated_at)
+}
+
+pub(crate) fn stored_category(row: &dyn Row) -> Result<StoredCategory> {
+    Ok(StoredCategory {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        name: row.get("name")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn category(row: &dyn Row) -> Result<Category> {
+    Ok(Category {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        name: row.get("name")?,
+    })
+}
+
+pub(crate) fn category_columns(c: &StoredCategory) -> Columns<'_> {
+    Columns::new()
+        .with("id", c.id)
+        .with("provider_id", c.provider_id)
+        .with("name", &c.name)
+        .with("created_at", c.created_at)
+}
+
+pub(crate) fn ticket(row: &dyn Row) -> Result<Ticket> {
+    Ok(Ticket {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        title: row.get("title")?,
+        resident_id: row.get("resident_id")?,
+        employee_id: row.get("employee_id")?,
+        urgency_status_id: row.get("urgency_status_id")?,
+        ticket_status: row.get("ticket_status")?,
+        ticket_type: row.get("ticket_type")?,
+        state: row.get("state")?,
+        sms: row.get("sms")?,
+        email: row.get("email")?,
+        sent_to_family: row.get("sent_to_family")?,
+        sent_to_healthcare_pro: row.get("sent_to_healthcare_pro")?,
+        sent_to_primary: row.get("sent_to_primary")?,
+        start_date: row.get("start_date")?,
+        end_date: row.get("end_date")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub(crate) fn stored_ticket(row: &dyn Row) -> Result<StoredTicket> {
+    Ok(StoredTicket {
+        ticket: ticket(row)?,
+        application_id: row.get("application_id")?,
+    })
+}
+
+pub(crate) fn ticket_columns(stored: &StoredTicket) -> Columns<'_> {
+    let t = &stored.ticket;
+    Columns::new()
+        .with("id", t.id)
+        .with("provider_id", t.provider_id)
+        .with("resident_id", t.resident_id)
+        .with("employee_id", t.employee_id)
+        .with("application_id", stored.application_id)
+        .with("title", &t.title)
+        .with("urgency_status_id", t.urgency_status_id)
+        .with("ticket_status", t.ticket_status)
+        .with("ticket_type", &t.ticket_type)
+        .with("state", t.state)
+        .with("sms", t.sms)
+        .with("email", t.email)
+        .with("sent_to_family", t.sent_to_family)
+        .with("sent_to_healthcare_pro", t.sent_to_healthcare_pro)
+        .with("sent_to_primary", t.sent_to_primary)
+        .with("start_date", t.start_date)
+        .with("end_date", t.end_date)
+        .with("created_at", t.created_at)
+        .with("updated_at", t.updated_at)
+}
+
+pub(crate) fn rating(row: &dyn Row) -> Result<StoredRating> {
+    Ok(StoredRating {
+        ticket_id: row.get("ticket_id")?,
+        category_id: row.get("category_id")?,
+        status: row.get("status")?,
+    })
+}
+
+pub(crate) fn rating_columns(r: &StoredRating) -> Columns<'_> {
+    Columns::new()
+        .with("ticket_id", r.ticket_id)
+        .with("category_id", r.category_id)
+        .with("status", r.status)
+}
+
+pub(crate) fn comment(row: &dyn Row) -> Result<StoredComment> {
+    Ok(StoredComment {
+        id: row.get("id")?,
+        ticket_id: row.get("ticket_id")?,
+        category_id: row.get("category_id")?,
+        employee_id: row.get("employee_id")?,
+        body: row.get("body")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn comment_columns(c: &StoredComment) -> Columns<'_> {
+    Columns::new()
+        .with("id", c.id)
+        .with("ticket_id", c.ticket_id)
+        .with("category_id", c.category_id)
+        .with("employee_id", c.employee_id)
+        .with("body", &c.body)
+        .with("created_at", c.created_at)
+}
+
+pub(crate) fn attachment(row: &dyn Row) -> Result<StoredAttachment> {
+    Ok(StoredAttachment {
+        id: row.get("id")?,
+        ticket_id: row.get("ticket_id")?,
+        file_name: row.get("file_name")?,
+        content_type: row.get("content_type")?,
+        file_size: row.get("file_size")?,
+        data: row.get("data")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn attachment_columns(a: &StoredAttachment) -> Columns<'_> {
+    Columns::new()
+        .with("id", a.id)
+        .with("ticket_id", a.ticket_id)
+        .with("file_name", &a.file_name)
+        .with("content_type", &a.content_type)
+        .with("file_size", a.file_size)
+        .with("data", &a.data)
+        .with("created_at", a.created_at)
+}
+
+pub(crate) fn status_change(row: &dyn Row) -> Result<StoredStatusChange> {
+    Ok(StoredStatusChange {
+        id: row.get("id")?,
+        ticket_id: row.get("ticket_id")?,
+        employee_id: row.get("employee_id")?,
+        application_id: row.get("application_id")?,
+        from_status: row.get("from_status")?,
+        to_status: row.get("to_status")?,
+        changed_at: row.get("changed_at")?,
+    })
+}
+
+pub(crate) fn status_change_columns(h: &StoredStatusChange) -> Columns<'_> {
+    Columns::new()
+        .with("id", h.id)
+        .with("ticket_id", h.ticket_id)
+        .with("employee_id", h.employee_id)
+        .with("application_id", h.application_id)
+        .with("from_status", h.from_status)
+        .with("to_status", h.to_status)
+        .with("changed_at", h.changed_at)
+}
+
+pub(crate) fn idempotency_key(row: &dyn Row) -> Result<StoredIdempotencyKey> {
+    Ok(StoredIdempotencyKey {
+        application_id: row.get("application_id")?,
+        key: row.get("idempotency_key")?,
+        fingerprint: row.get("fingerprint")?,
+        result_id: row.get("result_id")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn idempotency_key_columns(k: &StoredIdempotencyKey) -> Columns<'_> {
+    Columns::new()
+        .with("application_id", k.application_id)
+        .with("idempotency_key", &k.key)
+        .with("fingerprint", &k.fingerprint)
+        .with("result_id", k.result_id)
+        .with("created_at", k.created_at)
+}
+
+pub(crate) fn audit_record(row: &dyn Row) -> Result<AuditRecord> {
+    let records: String = row.get("records")?;
+    Ok(AuditRecord {
+        id: row.get("id")?,
+        at: row.get("at")?,
+        request_id: row.get("request_id")?,
+        client_addr: row.get("client_addr")?,
+        provider_id: row.get("provider_id")?,
+        application_id: row.get("application_id")?,
+        employee_id: row.get("employee_id")?,
+        action: row.get("action")?,
+        outcome: row.get("outcome")?,
+        records: serde_json::from_str(&records)
+            .map_err(|_| StoreError::Corrupt("malformed audit records".to_owned()))?,
+        prev_hash: row.get("prev_hash")?,
+        hash: row.get("hash")?,
+    })
+}
+
+pub(crate) fn audit_record_columns(r: &AuditRecord) -> Result<Columns<'_>> {
+    let records = serde_json::to_string(&r.records)
+        .map_err(|error| StoreError::backend("encoding an audit entry's records", error))?;
+    Ok(Columns::new()
+        .with("id", r.id)
+        .with("at", r.at)
+        .with("request_id", &r.request_id)
+        .with("client_addr", &r.client_addr)
+        .with("provider_id", r.provider_id)
+        .with("application_id", r.application_id)
+        .with("employee_id", r.employee_id)
+        .with("action", r.action.as_str())
+        .with("outcome", r.outcome.as_str())
+        .with("records", records)
+        .with("prev_hash", &r.prev_hash)
+        .with("hash", &r.hash))
+}
+
+pub(crate) fn audit_anchor(row: &dyn Row) -> Result<AuditAnchor> {
+    Ok(AuditAnchor {
+        last_id: row.get("last_id")?,
+        last_hash: row.get("last_hash")?,
+        pruned_through_id: row.get("pruned_through_id")?,
+        pruned_hash: row.get("pruned_hash")?,
+    })
+}

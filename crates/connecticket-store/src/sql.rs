@@ -1,0 +1,184 @@
+//! Small helpers over [`Executor`]: typed fetches, and statements built
+//! from a record's columns.
+
+use connecticket_domain::StoreError;
+
+use crate::engine::Executor;
+use crate::error::{SqlError, SqlErrorKind};
+use crate::value::{Row, Value};
+
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;
+
+/// Every row, mapped.
+pub(crate) async fn fetch_all<T: Send>(
+    tx: &mut dyn Executor,
+    sql: &str,
+    args: &[Value<'_>],
+    map: impl Fn(&dyn Row) -> Result<T> + Send + Sync,
+) -> Result<Vec<T>> {
+    let mut rows = Vec::new();
+    tx.query(sql, args, &mut |row| {
+        rows.push(map(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(rows)
+}
+
+/// The first row, mapped, if there is one.
+pub(crate) async fn fetch_optional<T: Send>(
+    tx: &mut dyn Executor,
+    sql: &str,
+    args: &[Value<'_>],
+    map: impl Fn(&dyn Row) -> Result<T> + Send + Sync,
+) -> Result<Option<T>> {
+    let mut found = None;
+    tx.query(sql, args, &mut |row| {
+        if found.is_none() {
+            found = Some(map(row)?);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(found)
+}
+
+/// The one row a query must return.
+pub(crate) async fn fetch_one<T: Send>(
+    tx: &mut dyn Executor,
+    sql: &str,
+    args: &[Value<'_>],
+    map: impl Fn(&dyn Row) -> Result<T> + Send + Sync,
+) -> Result<T> {
+    fetch_optional(tx, sql, args, map).await?.ok_or_else(|| {
+        StoreError::Corrupt("a query that always returns a row returned none".to_owned())
+    })
+}
+
+pub(crate) async fn exists(tx: &mut dyn Executor, sql: &str, args: &[Value<'_>]) -> Result<bool> {
+    Ok(fetch_optional(tx, sql, args, |_| Ok(())).await?.is_some())
+}
+
+pub(crate) async fn execute(tx: &mut dyn Executor, sql: &str, args: &[Value<'_>]) -> Result<u64> {
+    tx.execute(sql, args).await.map_err(SqlError::into_store)
+}
+
+/// A record's columns with their values, in one list, so the names and the
+/// values of an insert can never drift apart.
+pub(crate) struct Columns<'a> {
+    pub(crate) names: Vec<&'static str>,
+    pub(crate) values: Vec<Value<'a>>,
+}
+
+impl<'a> Columns<'a> {
+    pub(crate) fn new() -> Self {
+        Columns {
+            names: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with(mut self, name: &'static str, value: impl Into<Value<'a>>) -> Self {
+        self.names.push(name);
+        self.values.push(value.into());
+        self
+    }
+
+    /// Leaves a column out, so the database assigns it (a new row's id).
+    pub(crate) fn without(mut self, name: &str) -> Self {
+        if let Some(at) = self.names.iter().position(|n| *n == name) {
+            self.names.remove(at);
+            self.values.remove(at);
+        }
+        self
+    }
+
+    fn insert_sql(&self, table: &str, returning: Option<&str>) -> String {
+        let placeholders: Vec<String> = (1..=self.names.len()).map(|n| format!("${n}")).collect();
+        let mut sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            self.names.join(", "),
+            placeholders.join(", ")
+        );
+        if let Some(column) = returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(column);
+        }
+        sql
+    }
+}
+
+/// Inserts a row.
+pub(crate) async fn insert(tx: &mut dyn Executor, table: &str, columns: Columns<'_>) -> Result<()> {
+    let sql = columns.insert_sql(table, None);
+    execute(tx, &sql, &columns.values).await.map(|_| ())
+}
+
+/// Inserts a row and answers the id the database gave it.
+pub(crate) async fn insert_returning_id(
+    tx: &mut dyn Executor,
+    table: &str,
+    columns: Columns<'_>,
+) -> Result<i64> {
+    let sql = columns.insert_sql(table, Some("id"));
+    fetch_one(tx, &sql, &columns.values, |row| row.get("id")).await
+}
+
+/// Inserts a row, turning a taken unique key into `taken`.
+pub(crate) async fn insert_unique(
+    tx: &mut dyn Executor,
+    table: &str,
+    columns: Columns<'_>,
+    taken: StoreError,
+) -> Result<i64> {
+    let sql = columns.insert_sql(table, Some("id"));
+    let mut id = None;
+    let outcome = tx
+        .query(&sql, &columns.values, &mut |row| {
+            id = Some(row.get("id")?);
+            Ok(())
+        })
+        .await;
+    match outcome {
+        Ok(()) => id.ok_or_else(|| StoreError::Corrupt("an insert returned no id".to_owned())),
+        Err(error) if is_unique_violation(&error) => Err(taken),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether a store error is a driver's report of a taken unique key.
+pub(crate) fn is_unique_violation(error: &StoreError) -> bool {
+    let StoreError::Backend { source, .. } = error else {
+        return false;
+    };
+    source
+        .downcast_ref::<SqlError>()
+        .is_some_and(|sql| sql.kind == SqlErrorKind::UniqueViolation)
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_name_their_columns_in_value_order() {
+        let columns = Columns::new()
+            .with("id", 1i64)
+            .with("name", "x")
+            .without("id");
+        assert_eq!(
+            columns.insert_sql("providers", Some("id")),
+            "INSERT INTO providers (name) VALUES ($1) RETURNING id"
+        );
+        assert_eq!(columns.values.len(), 1);
+        assert_eq!(placeholders(3, 2), "$3, $4");
+    }
+}

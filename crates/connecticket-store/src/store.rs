@@ -1,0 +1,343 @@
+//! The storage interface, implemented once over any [`Engine`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use connecticket_domain::audit::{AuditAnchor, AuditEntry, AuditRecord, RecordRef};
+use connecticket_domain::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
+use connecticket_domain::model::{
+    AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CommentId,
+    Employee, NewApplication, NewCategory, NewComment, NewEmployee, NewProvider, NewResident,
+    NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
+    TicketDetail, TicketId, TicketQuery,
+};
+use connecticket_domain::store::{
+    AuditStore, AuthStore, OperatorStore, RowStream, StatusUpdate, TicketStore, TokenOwner,
+    TransferStore, WriteContext, Written,
+};
+use connecticket_domain::time::to_epoch;
+use connecticket_domain::transfer::Record;
+use connecticket_domain::StoreError;
+
+use crate::appender::Appender;
+use crate::engine::Engine;
+use crate::ops::idempotency::once;
+use crate::ops::{audit, auth, operators, ticket_reads, ticket_writes, transfer};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Connecticket's store on one engine.
+pub struct SqlStore<E: Engine> {
+    engine: Arc<E>,
+    appender: Appender,
+}
+
+impl<E: Engine> SqlStore<E> {
+    /// Needs a Tokio runtime: the audit appender runs as a task.
+    pub fn new(engine: E) -> Self {
+        let engine = Arc::new(engine);
+        SqlStore {
+            appender: Appender::start(Arc::clone(&engine)),
+            engine,
+        }
+    }
+
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+}
+
+impl<E: Engine> std::fmt::Debug for SqlStore<E> {
+    // Engines hold paths and URLs that may carry passwords: none is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqlStore<{:?}>", self.engine.dialect())
+    }
+}
+
+#[async_trait]
+impl<E: Engine> AuthStore for SqlStore<E> {
+    async fn application_by_key(&self, api_key: &str) -> Result<Option<ApplicationCredentials>> {
+        let api_key = api_key.to_owned();
+        self.engine
+            .read(move |tx| Box::pin(async move { auth::application_by_key(tx, &api_key).await }))
+            .await
+    }
+
+    async fn insert_access_token(&self, token: NewAccessToken) -> Result<AccessTokenId> {
+        self.engine
+            .write(move |tx| Box::pin(async move { auth::insert_access_token(tx, &token).await }))
+            .await
+    }
+
+    async fn access_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>> {
+        let hash = token_hash.to_vec();
+        self.engine
+            .read(move |tx| Box::pin(async move { auth::access_token(tx, &hash).await }))
+            .await
+    }
+
+    async fn auth_failures(&self, scopes: &[String], window_start: i64) -> Result<Vec<u64>> {
+        let scopes = scopes.to_vec();
+        self.engine
+            .read(move |tx| {
+                Box::pin(async move { auth::auth_failures(tx, &scopes, window_start).await })
+            })
+            .await
+    }
+
+    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> Result<()> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move { auth::record_auth_failure(tx, &scopes, window_start).await })
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl<E: Engine> TicketStore for SqlStore<E> {
+    fn tickets(&self, provider: ProviderId, query: TicketQuery) -> RowStream<Ticket> {
+        self.engine
+            .read_stream(move |tx, out| Box::pin(ticket_reads::tickets(tx, out, provider, query)))
+    }
+
+    fn residents(&self, provider: ProviderId, page: Option<Page>) -> RowStream<Resident> {
+        self.engine
+            .read_stream(move |tx, out| Box::pin(ticket_reads::residents(tx, out, provider, page)))
+    }
+
+    async fn categories(&self, provider: ProviderId) -> Result<Vec<Category>> {
+        self.engine
+            .read(move |tx| Box::pin(ticket_reads::categories(tx, provider)))
+            .await
+    }
+
+    async fn ticket_detail(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+    ) -> Result<Option<TicketDetail>> {
+        self.engine
+            .read(move |tx| Box::pin(ticket_reads::ticket_detail(tx, provider, ticket)))
+            .await
+    }
+
+    async fn attachment(
+        &self,
+        provider: ProviderId,
+        attachment: AttachmentId,
+    ) -> Result<Option<Attachment>> {
+        self.engine
+            .read(move |tx| Box::pin(ticket_reads::attachment(tx, provider, attachment)))
+            .await
+    }
+
+    async fn status_history(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+    ) -> Result<Vec<StatusChange>> {
+        self.engine
+            .read(move |tx| Box::pin(ticket_reads::status_history(tx, provider, ticket)))
+            .await
+    }
+
+    async fn create_ticket(
+        &self,
+        provider: ProviderId,
+        ticket: NewTicket,
+        context: WriteContext,
+    ) -> Result<Written<TicketId>> {
+        let created = |id| RecordRef::Ticket(TicketId(id));
+        self.engine
+            .write(move |tx| {
+                Box::pin(once(tx, context, created, move |tx| {
+                    Box::pin(ticket_writes::create_ticket(tx, provider, ticket))
+                }))
+            })
+            .await
+            .map(|written| written.map(TicketId))
+    }
+
+    async fn create_comment(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+        comment: NewComment,
+        context: WriteContext,
+    ) -> Result<Written<CommentId>> {
+        let created = |id| RecordRef::Comment(CommentId(id));
+        self.engine
+            .write(move |tx| {
+                Box::pin(once(tx, context, created, move |tx| {
+                    Box::pin(ticket_writes::create_comment(tx, provider, ticket, comment))
+                }))
+            })
+            .await
+            .map(|written| written.map(CommentId))
+    }
+
+    async fn update_status(
+        &self,
+        provider: ProviderId,
+        update: StatusUpdate,
+        context: WriteContext,
+    ) -> Result<Written<TicketId>> {
+        let created = |id| RecordRef::Ticket(TicketId(id));
+        self.engine
+            .write(move |tx| {
+                Box::pin(once(tx, context, created, move |tx| {
+                    Box::pin(ticket_writes::update_status(tx, provider, update))
+                }))
+            })
+            .await
+            .map(|written| written.map(TicketId))
+    }
+}
+
+#[async_trait]
+impl<E: Engine> AuditStore for SqlStore<E> {
+    async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        self.appender.append(entry).await
+    }
+
+    fn audit_entries(&self) -> RowStream<AuditRecord> {
+        self.engine
+            .read_stream(|tx, out| Box::pin(audit::entries(tx, out)))
+    }
+
+    async fn audit_anchor(&self) -> Result<AuditAnchor> {
+        self.engine.read(|tx| Box::pin(audit::anchor(tx))).await
+    }
+
+    async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.engine
+            .write(move |tx| Box::pin(audit::prune(tx, to_epoch(before))))
+            .await
+    }
+}
+
+#[async_trait]
+impl<E: Engine> OperatorStore for SqlStore<E> {
+    async fn is_empty(&self) -> Result<bool> {
+        self.engine
+            .read(|tx| Box::pin(operators::is_empty(tx)))
+            .await
+    }
+
+    async fn create_provider(&self, provider: NewProvider) -> Result<Provider> {
+        self.engine
+            .write(move |tx| Box::pin(operators::create_provider(tx, provider)))
+            .await
+    }
+
+    async fn providers(&self) -> Result<Vec<Provider>> {
+        self.engine
+            .read(|tx| Box::pin(operators::providers(tx)))
+            .await
+    }
+
+    async fn provider(&self, id: ProviderId) -> Result<Option<Provider>> {
+        self.engine
+            .read(move |tx| Box::pin(operators::provider(tx, id)))
+            .await
+    }
+
+    async fn create_employee(&self, employee: NewEmployee) -> Result<Employee> {
+        self.engine
+            .write(move |tx| Box::pin(operators::create_employee(tx, employee)))
+            .await
+    }
+
+    async fn employees(&self, provider: ProviderId) -> Result<Vec<Employee>> {
+        self.engine
+            .read(move |tx| Box::pin(operators::employees(tx, provider)))
+            .await
+    }
+
+    async fn create_application(&self, application: NewApplication) -> Result<Application> {
+        self.engine
+            .write(move |tx| Box::pin(operators::create_application(tx, application)))
+            .await
+    }
+
+    async fn applications(&self, provider: ProviderId) -> Result<Vec<Application>> {
+        self.engine
+            .read(move |tx| Box::pin(operators::applications(tx, provider)))
+            .await
+    }
+
+    async fn revoke_application(
+        &self,
+        provider: ProviderId,
+        application: ApplicationId,
+        at: DateTime<Utc>,
+    ) -> Result<Application> {
+        self.engine
+            .write(move |tx| Box::pin(operators::revoke_application(tx, provider, application, at)))
+            .await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        provider: ProviderId,
+        owner: TokenOwner,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.engine
+            .write(move |tx| Box::pin(operators::revoke_tokens(tx, provider, owner, at)))
+            .await
+    }
+
+    async fn rotate_secret(
+        &self,
+        provider: ProviderId,
+        application: ApplicationId,
+        secret_hash: Vec<u8>,
+        at: DateTime<Utc>,
+    ) -> Result<Application> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(operators::rotate_secret(
+                    tx,
+                    provider,
+                    application,
+                    secret_hash,
+                    at,
+                ))
+            })
+            .await
+    }
+
+    async fn create_residents(
+        &self,
+        provider: ProviderId,
+        residents: Vec<NewResident>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ResidentId>> {
+        self.engine
+            .write(move |tx| Box::pin(operators::create_residents(tx, provider, residents, at)))
+            .await
+    }
+
+    async fn create_category(&self, category: NewCategory) -> Result<Category> {
+        self.engine
+            .write(move |tx| Box::pin(operators::create_category(tx, category)))
+            .await
+    }
+}
+
+#[async_trait]
+impl<E: Engine> TransferStore for SqlStore<E> {
+    fn export(&self) -> RowStream<Record> {
+        self.engine
+            .read_stream(|tx, out| Box::pin(transfer::export(tx, out)))
+    }
+
+    async fn import(&self, records: RowStream<Record>) -> Result<u64> {
+        self.engine
+            .write(move |tx| Box::pin(transfer::import(tx, records)))
+            .await
+    }
+}

@@ -1,0 +1,94 @@
+//! Credentials, tokens and authorize-failure counters.
+
+use chrono::Duration;
+use connecticket_domain::auth::NewAccessToken;
+use connecticket_domain::model::AccessTokenId;
+use connecticket_domain::store::Store;
+
+use super::fixtures::{t0, tenant, Fixture, Tenant};
+
+pub(super) async fn token(store: &dyn Store, tenant: &Tenant, hash: &[u8]) -> AccessTokenId {
+    store
+        .insert_access_token(NewAccessToken {
+            application_id: tenant.application.id,
+            token_hash: hash.to_vec(),
+            created_at: t0(),
+            expires_at: t0() + Duration::hours(24),
+        })
+        .await
+        .expect("token")
+}
+
+pub async fn an_application_is_found_by_key_with_its_provider(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let found = store
+        .application_by_key(&a.application.api_key)
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.application_id, a.application.id);
+    assert_eq!(found.provider, a.provider);
+    assert_eq!(found.employee_id, a.employee.id);
+    assert_eq!(found.secret_hash, vec![1, 2, 3]);
+    assert!(!found.revoked);
+    assert!(store
+        .application_by_key("no-such-key")
+        .await
+        .expect("lookup")
+        .is_none());
+}
+
+pub async fn a_token_is_found_by_its_hash_with_its_application(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let first = token(store, &a, b"hash-a").await;
+    let second = token(store, &b, b"hash-b").await;
+    assert_ne!(first, second);
+    let found = store
+        .access_token(b"hash-a")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.token_id, first);
+    assert_eq!(found.expires_at, t0() + Duration::hours(24));
+    assert!(!found.revoked);
+    assert_eq!(found.application.provider.id, a.provider.id);
+    assert!(store
+        .access_token(b"unknown")
+        .await
+        .expect("lookup")
+        .is_none());
+}
+
+pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let scopes = vec!["addr:1".to_owned(), "key:k@1".to_owned()];
+    store
+        .record_auth_failure(scopes.clone(), 900)
+        .await
+        .expect("record");
+    store
+        .record_auth_failure(vec!["addr:1".to_owned()], 900)
+        .await
+        .expect("record");
+    let counts = store.auth_failures(&scopes, 900).await.expect("count");
+    assert_eq!(counts, vec![2, 1]);
+    assert_eq!(
+        store
+            .auth_failures(&scopes, 1_800)
+            .await
+            .expect("other window"),
+        vec![0, 0]
+    );
+    // Recording in a later window forgets the older ones.
+    store
+        .record_auth_failure(vec!["addr:2".to_owned()], 1_800)
+        .await
+        .expect("record");
+    assert_eq!(
+        store.auth_failures(&scopes, 900).await.expect("forgotten"),
+        vec![0, 0]
+    );
+}

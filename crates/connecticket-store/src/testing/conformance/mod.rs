@@ -1,0 +1,95 @@
+//! The store conformance suite: what every implementation of the storage
+//! interface must do, checked through the interface itself. Each engine
+//! crate runs it from its own `cargo test` with
+//! [`conformance_suite!`](crate::conformance_suite), which expands every
+//! case into a test of its own.
+
+mod audit;
+mod auth;
+mod fixtures;
+mod idempotency;
+mod lists;
+mod operators;
+mod tickets;
+mod transfer;
+
+pub use fixtures::Fixture;
+
+pub use audit::*;
+pub use auth::*;
+pub use idempotency::*;
+pub use lists::*;
+pub use operators::*;
+pub use tickets::*;
+pub use transfer::*;
+
+/// Expands into one `#[tokio::test]` per conformance case. `$open` is an
+/// async function answering `Option<Fixture>`: a store on a fresh database,
+/// or `None` when the engine's server is not there (the test is skipped).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($open:path) => {
+        $crate::conformance_suite!(@one $open;
+            is_empty_until_a_provider_exists
+            providers_keep_fixed_ids_and_generated_ids_continue_above
+            a_taken_id_is_a_duplicate
+            employees_need_an_existing_provider
+            applications_need_an_employee_of_their_provider
+            a_taken_api_key_is_a_duplicate
+            residents_are_created_all_or_none
+            residents_keep_every_field
+            categories_are_listed_per_provider_in_id_order
+            revoking_an_application_revokes_its_tokens
+            tokens_are_revoked_by_application_or_employee
+            rotating_a_secret_replaces_it_and_revokes_tokens
+            an_application_is_found_by_key_with_its_provider
+            a_token_is_found_by_its_hash_with_its_application
+            authorize_failures_are_counted_per_scope_and_window
+            a_ticket_is_stored_whole
+            a_ticket_about_another_providers_resident_or_category_is_refused
+            fixed_ticket_ids_are_kept_and_generated_ones_continue_above
+            details_and_attachments_of_another_provider_are_not_found
+            a_comment_moves_updated_at_forward_never_back
+            comments_on_foreign_tickets_or_categories_are_not_found
+            status_changes_are_recorded_and_a_repeat_records_nothing
+            a_status_change_of_a_foreign_ticket_is_not_found
+            concurrent_status_changes_each_see_the_one_before
+            tickets_stream_in_id_order_across_chunks
+            ticket_filters_narrow_the_list
+            pages_and_cursors_select_windows
+            residents_stream_per_provider_in_id_order
+            a_reader_that_stops_early_leaves_the_store_usable
+            a_repeated_key_replays_and_writes_nothing
+            a_key_reused_with_other_parameters_is_refused
+            a_key_is_forgotten_after_its_window
+            keys_belong_to_one_application
+            a_failed_write_leaves_its_key_unclaimed
+            racing_retries_write_once
+            appended_entries_chain_and_verify
+            a_write_records_its_entry_and_a_failed_write_none
+            concurrent_appends_never_fork_the_chain
+            pruning_keeps_the_chain_verifiable
+            a_chain_altered_behind_the_store_fails_to_verify
+        );
+        $crate::conformance_suite!(@two $open;
+            an_export_imports_into_an_empty_store_unchanged
+            an_import_into_a_store_that_holds_data_is_refused
+            ids_continue_above_imported_ones
+            an_audit_trail_alone_makes_a_store_not_empty
+        );
+    };
+    (@one $open:path; $($case:ident)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $case() {
+            let Some(fixture) = $open().await else { return };
+            $crate::testing::conformance::$case(fixture).await;
+        }
+    )*};
+    (@two $open:path; $($case:ident)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $case() {
+            let (Some(source), Some(target)) = ($open().await, $open().await) else { return };
+            $crate::testing::conformance::$case(source, target).await;
+        }
+    )*};
+}

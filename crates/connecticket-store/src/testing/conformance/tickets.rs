@@ -1,0 +1,371 @@
+//! Ticket writes and reads, within one provider.
+
+use connecticket_domain::audit::Action;
+use connecticket_domain::model::{AttachmentId, CategoryId, Rating, ResidentId, TicketId};
+use connecticket_domain::store::StatusUpdate;
+use connecticket_domain::workflow::{CategoryRating, TicketStatus};
+use connecticket_domain::{Entity, StoreError};
+
+use super::fixtures::{
+    collect, comment, full_ticket, later, t0, tenant, ticket, write, Fixture, Tenant,
+};
+use connecticket_domain::store::Store;
+
+async fn raise(store: &dyn Store, tenant: &Tenant, title: &str) -> TicketId {
+    store
+        .create_ticket(
+            tenant.provider.id,
+            ticket(tenant, title),
+            write(tenant, Action::CreateTicket),
+        )
+        .await
+        .expect("create")
+        .into_inner()
+}
+
+fn status(tenant: &Tenant, ticket_id: TicketId, to: TicketStatus, at: i64) -> StatusUpdate {
+    StatusUpdate {
+        ticket_id,
+        status: to,
+        employee_id: tenant.employee.id,
+        application_id: Some(tenant.application.id),
+        at: later(at),
+    }
+}
+
+pub async fn a_ticket_is_stored_whole(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let id = store
+        .create_ticket(
+            a.provider.id,
+            full_ticket(&a, "Fall"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("create")
+        .into_inner();
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(detail.ticket.title, "Fall");
+    assert_eq!(detail.ticket.resident_id, a.residents[0]);
+    assert_eq!(detail.ticket.sms, Some(true));
+    assert_eq!(detail.ticket.sent_to_primary, Some(false));
+    assert_eq!(detail.ticket.email, None);
+    assert_eq!(detail.ticket.created_at, t0());
+    assert_eq!(detail.ticket.updated_at, t0());
+    assert_eq!(detail.categories.len(), 1);
+    assert_eq!(detail.categories[0].rating, Some(CategoryRating::Issue));
+    assert_eq!(detail.categories[0].name, "Falls");
+    assert_eq!(detail.categories[0].comments[0].body, "bruised arm");
+    assert_eq!(detail.categories[0].comments[0].author_name, "a nurse");
+    assert_eq!(detail.general_comments.len(), 1);
+    assert_eq!(detail.attachments.len(), 1);
+    assert_eq!(detail.attachments[0].file_size, 4);
+    let history = store
+        .status_history(a.provider.id, id)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].from_status, None);
+    assert_eq!(history[0].to_status, TicketStatus::New);
+}
+
+pub async fn a_ticket_about_another_providers_resident_or_category_is_refused(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let mut foreign_resident = ticket(&a, "x");
+    foreign_resident.resident_id = b.residents[0];
+    let refused = store
+        .create_ticket(
+            a.provider.id,
+            foreign_resident,
+            write(&a, Action::CreateTicket),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Resident))),
+        "{refused:?}"
+    );
+    let mut foreign_category = ticket(&a, "y");
+    foreign_category.ratings = vec![Rating {
+        category_id: b.categories[0],
+        rating: CategoryRating::Issue,
+    }];
+    let refused = store
+        .create_ticket(
+            a.provider.id,
+            foreign_category,
+            write(&a, Action::CreateTicket),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Category))),
+        "{refused:?}"
+    );
+    let mut missing_resident = ticket(&a, "z");
+    missing_resident.resident_id = ResidentId(424_242);
+    let refused = store
+        .create_ticket(
+            a.provider.id,
+            missing_resident,
+            write(&a, Action::CreateTicket),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Resident))),
+        "{refused:?}"
+    );
+    assert!(collect(store.tickets(a.provider.id, Default::default()))
+        .await
+        .is_empty());
+}
+
+pub async fn fixed_ticket_ids_are_kept_and_generated_ones_continue_above(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let mut fixed = ticket(&a, "fixed");
+    fixed.id = Some(TicketId(5_000));
+    let id = store
+        .create_ticket(a.provider.id, fixed, write(&a, Action::CreateTicket))
+        .await
+        .expect("fixed")
+        .into_inner();
+    assert_eq!(id, TicketId(5_000));
+    let next = raise(store, &a, "next").await;
+    assert!(next.get() > 5_000, "{next:?}");
+}
+
+pub async fn details_and_attachments_of_another_provider_are_not_found(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let id = store
+        .create_ticket(
+            a.provider.id,
+            full_ticket(&a, "mine"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("create")
+        .into_inner();
+    assert!(store
+        .ticket_detail(b.provider.id, id)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(store
+        .status_history(b.provider.id, id)
+        .await
+        .expect("history")
+        .is_empty());
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    let attachment_id = detail.attachments[0].id;
+    let attachment = store
+        .attachment(a.provider.id, attachment_id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(attachment.data.as_ref(), &[0xff, 0xd8, 0x00, 0x01]);
+    assert_eq!(attachment.ticket_id, id);
+    assert_eq!(attachment.resident_id, a.residents[0]);
+    assert_eq!(attachment.meta.content_type, "image/jpeg");
+    assert!(store
+        .attachment(b.provider.id, attachment_id)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(store
+        .attachment(a.provider.id, AttachmentId(999_999))
+        .await
+        .expect("read")
+        .is_none());
+}
+
+pub async fn a_comment_moves_updated_at_forward_never_back(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let id = raise(store, &a, "t").await;
+    let mut late = comment(&a, Some(a.categories[1]), "later");
+    late.created_at = later(60);
+    store
+        .create_comment(a.provider.id, id, late, write(&a, Action::CreateComment))
+        .await
+        .expect("comment");
+    let mut early = comment(&a, None, "clock skew");
+    early.created_at = later(10);
+    store
+        .create_comment(a.provider.id, id, early, write(&a, Action::CreateComment))
+        .await
+        .expect("comment");
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(detail.ticket.updated_at, later(60));
+    // A category only commented on is listed without a rating.
+    assert_eq!(detail.categories[0].category_id, a.categories[1]);
+    assert_eq!(detail.categories[0].rating, None);
+    assert_eq!(detail.general_comments[0].body, "clock skew");
+}
+
+pub async fn comments_on_foreign_tickets_or_categories_are_not_found(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let id = raise(store, &a, "t").await;
+    let refused = store
+        .create_comment(
+            b.provider.id,
+            id,
+            comment(&b, None, "x"),
+            write(&b, Action::CreateComment),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Ticket))),
+        "{refused:?}"
+    );
+    let refused = store
+        .create_comment(
+            a.provider.id,
+            id,
+            comment(&a, Some(b.categories[0]), "x"),
+            write(&a, Action::CreateComment),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Category))),
+        "{refused:?}"
+    );
+    let refused = store
+        .create_comment(
+            a.provider.id,
+            id,
+            comment(&a, Some(CategoryId(987_654)), "x"),
+            write(&a, Action::CreateComment),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Category))),
+        "{refused:?}"
+    );
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert!(detail.general_comments.is_empty() && detail.categories.is_empty());
+}
+
+pub async fn status_changes_are_recorded_and_a_repeat_records_nothing(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let id = raise(store, &a, "t").await;
+    store
+        .update_status(
+            a.provider.id,
+            status(&a, id, TicketStatus::InProgress, 30),
+            write(&a, Action::UpdateStatus),
+        )
+        .await
+        .expect("update");
+    store
+        .update_status(
+            a.provider.id,
+            status(&a, id, TicketStatus::InProgress, 90),
+            write(&a, Action::UpdateStatus),
+        )
+        .await
+        .expect("same status");
+    let history = store
+        .status_history(a.provider.id, id)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].from_status, Some(TicketStatus::New));
+    assert_eq!(history[1].to_status, TicketStatus::InProgress);
+    assert_eq!(history[1].changed_at, later(30));
+    let ticket = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found")
+        .ticket;
+    assert_eq!(ticket.ticket_status, TicketStatus::InProgress);
+    assert_eq!(
+        ticket.updated_at,
+        later(30),
+        "a repeated status moves nothing"
+    );
+}
+
+pub async fn a_status_change_of_a_foreign_ticket_is_not_found(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let id = raise(store, &a, "t").await;
+    let refused = store
+        .update_status(
+            b.provider.id,
+            status(&b, id, TicketStatus::Closed, 5),
+            write(&b, Action::UpdateStatus),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Ticket))),
+        "{refused:?}"
+    );
+    let ticket = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found")
+        .ticket;
+    assert_eq!(ticket.ticket_status, TicketStatus::New);
+}
+
+pub async fn concurrent_status_changes_each_see_the_one_before(fixture: Fixture) {
+    let store = fixture.store.clone();
+    let a = tenant(store.as_ref(), "a").await;
+    let id = raise(store.as_ref(), &a, "t").await;
+    let statuses = [
+        TicketStatus::Open,
+        TicketStatus::InProgress,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+    ];
+    let mut tasks = Vec::new();
+    for (n, to) in statuses.into_iter().cycle().take(16).enumerate() {
+        let store = store.clone();
+        let update = status(&a, id, to, n as i64);
+        let context = write(&a, Action::UpdateStatus);
+        let provider = a.provider.id;
+        tasks.push(tokio::spawn(async move {
+            store.update_status(provider, update, context).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("update");
+    }
+    let history = store
+        .status_history(a.provider.id, id)
+        .await
+        .expect("history");
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[1].from_status,
+            Some(pair[0].to_status),
+            "history forked: {history:?}"
+        );
+    }
+}
