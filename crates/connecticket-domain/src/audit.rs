@@ -91,11 +91,13 @@ pub enum Outcome {
     Invalid,
     /// A list the client stopped reading, or that failed part-way.
     Aborted,
+    /// The request's deadline passed first; a write was withdrawn unwritten.
+    TimedOut,
     Error,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Success,
         Outcome::Replayed,
         Outcome::Denied,
@@ -103,6 +105,7 @@ impl Outcome {
         Outcome::NotFound,
         Outcome::Invalid,
         Outcome::Aborted,
+        Outcome::TimedOut,
         Outcome::Error,
     ];
 
@@ -115,6 +118,7 @@ impl Outcome {
             Outcome::NotFound => "not_found",
             Outcome::Invalid => "invalid",
             Outcome::Aborted => "aborted",
+            Outcome::TimedOut => "timed_out",
             Outcome::Error => "error",
         }
     }
@@ -136,6 +140,7 @@ impl Outcome {
             | DomainError::IdempotencyKeyReused
             | DomainError::Duplicate { .. }
             | DomainError::NotEmpty => Outcome::Invalid,
+            DomainError::DeadlineExceeded => Outcome::TimedOut,
             DomainError::Storage(_) => Outcome::Error,
         }
     }
@@ -171,6 +176,9 @@ impl fmt::Display for RecordRef {
 pub struct RequestContext {
     pub request_id: String,
     pub client_addr: Option<IpAddr>,
+    /// When the surface stops waiting: reads give up, and a write not yet
+    /// started is withdrawn (one that started runs to its true outcome).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl RequestContext {
@@ -179,6 +187,7 @@ impl RequestContext {
         RequestContext {
             request_id: "operator".to_owned(),
             client_addr: None,
+            deadline: None,
         }
     }
 }
@@ -380,7 +389,7 @@ mod tests {
     fn entry(n: u8) -> AuditEntry {
         let context = RequestContext {
             request_id: format!("r{n}"),
-            client_addr: None,
+            ..RequestContext::default()
         };
         AuditEntry::new(
             &context,

@@ -255,10 +255,7 @@ impl OperatorAudit {
     }
 
     fn record(&mut self, action: Action, provider: ProviderId, touched: &[RecordRef]) {
-        let context = RequestContext {
-            request_id: "operator".to_owned(),
-            client_addr: None,
-        };
+        let context = RequestContext::operator();
         let mut entry = AuditEntry::new(&context, action, Outcome::Success, self.at);
         entry.provider_id = Some(provider);
         for record in touched {

@@ -152,6 +152,10 @@ pub enum StoreError {
     /// An import or demo seed met a database that already holds data.
     #[error("the target database is not empty")]
     NotEmpty,
+    /// A write whose deadline passed before it started; nothing was
+    /// written.
+    #[error("the write was withdrawn before it started: its deadline passed")]
+    Withdrawn,
     /// Stored data that cannot be what this program wrote.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -202,6 +206,10 @@ pub enum DomainError {
     /// Demo data or a data move aimed at a database that holds other data.
     #[error("the target database is not empty")]
     NotEmpty,
+    /// The request's deadline passed: a read gave up, or a write was
+    /// withdrawn before it started. Nothing was written.
+    #[error("the request took longer than the server allows; nothing was written")]
+    DeadlineExceeded,
     #[error("storage failure")]
     Storage(#[source] StoreError),
 }
@@ -219,6 +227,7 @@ impl From<StoreError> for DomainError {
             StoreError::IdempotencyKeyReused => DomainError::IdempotencyKeyReused,
             StoreError::Duplicate { entity, key } => DomainError::Duplicate { entity, key },
             StoreError::NotEmpty => DomainError::NotEmpty,
+            StoreError::Withdrawn => DomainError::DeadlineExceeded,
             other => DomainError::Storage(other),
         }
     }

@@ -17,6 +17,9 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 pub const MAX_PER_PAGE: u32 = 1_000;
 /// `per_page` when only `page` is given.
 pub const DEFAULT_PER_PAGE: u32 = 100;
+/// The most categories one ticket request rates or comments on, so that a
+/// request makes a bounded number of records.
+pub const MAX_CATEGORIES_PER_TICKET: usize = 100;
 
 const DEFAULT_FILE_NAME: &str = "attachment";
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -76,6 +79,19 @@ pub fn new_ticket(
                 Problem::Rule("must not be before start_date".to_owned()),
             ));
         }
+    }
+    let categories: std::collections::BTreeSet<_> = command
+        .ratings
+        .keys()
+        .chain(command.category_comments.keys())
+        .collect();
+    if categories.len() > MAX_CATEGORIES_PER_TICKET {
+        return Err(DomainError::invalid(
+            Field::Categories,
+            Problem::TooMany {
+                max: MAX_CATEGORIES_PER_TICKET,
+            },
+        ));
     }
     let comment = |category_id, body| NewComment {
         category_id,

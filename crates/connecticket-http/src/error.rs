@@ -29,6 +29,9 @@ pub enum HttpError {
     NotFound,
     #[error("Method Not Allowed")]
     MethodNotAllowed,
+    /// The request's deadline passed while its body was still arriving.
+    #[error("the request took longer than {0} seconds")]
+    Timeout(u64),
     /// A fault of ours; the detail goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -72,6 +75,7 @@ impl HttpError {
                 }
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 DomainError::Duplicate { .. } | DomainError::NotEmpty => StatusCode::CONFLICT,
+                DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             HttpError::InvalidParameter(_) | HttpError::MalformedBody(_) => {
@@ -81,6 +85,7 @@ impl HttpError {
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +95,7 @@ impl HttpError {
         match self {
             HttpError::Domain(error) => Outcome::of_error(error),
             HttpError::NotFound => Outcome::NotFound,
+            HttpError::Timeout(_) => Outcome::TimedOut,
             HttpError::Internal(_) => Outcome::Error,
             _ => Outcome::Invalid,
         }

@@ -1,15 +1,27 @@
 //! Limits every request must pass before routing does any work, each
-//! breach answered in the contract's envelope: oversized headers (431), too
-//! many requests in flight (503), a request that takes too long (408). Also
-//! establishes the client's address, believing `X-Forwarded-For` only from
-//! trusted proxies.
+//! breach answered in the contract's envelope: oversized headers (431), a
+//! body declared larger than the limit (413, before any of it is read, so
+//! no `100 Continue` invites it), too many requests in flight (503). Sets
+//! the request's deadline (408 beyond it, never for a write that started).
+//! Says `Connection: close` whenever a body was left unread, so that a
+//! keep-alive client is never cut off without warning. Also establishes the
+//! client's address, believing `X-Forwarded-For` only from trusted proxies.
 
 use std::net::{IpAddr, SocketAddr};
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
 use ipnet::IpNet;
 
 use crate::envelope::failure;
@@ -18,6 +30,10 @@ use crate::state::AppState;
 /// The client's address, as far as it can be trusted.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
+
+/// When the server stops waiting on this request.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
 
 /// The address the request came from: the peer, unless the peer is a
 /// trusted proxy, in which case the right-most untrusted `X-Forwarded-For`
@@ -69,6 +85,21 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         let addr = client_addr(peer, request.headers(), &state.trusted_proxies);
         request.extensions_mut().insert(ClientAddr(addr));
     }
+    let declared = declared_body(request.headers());
+    if declared
+        .length
+        .is_some_and(|length| length > limits.max_request_bytes as u64)
+    {
+        let mut response = failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "request body is larger than the limit of {} bytes",
+                limits.max_request_bytes
+            ),
+        );
+        close_connection(&mut response);
+        return response;
+    }
     let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
         let mut response = failure(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -79,15 +110,102 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     };
-    match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => failure(
-            StatusCode::REQUEST_TIMEOUT,
-            &format!(
-                "the request took longer than {} seconds",
-                limits.request_timeout.as_secs()
-            ),
-        ),
+    request
+        .extensions_mut()
+        .insert(Deadline(Instant::now() + limits.request_timeout));
+    let (parts, body) = request.into_parts();
+    let read = BodyRead::default();
+    let body = Body::new(Tracked {
+        inner: body,
+        read: read.clone(),
+        declared: declared.length,
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if declared.any && !read.finished() {
+        close_connection(&mut response);
+    }
+    response
+}
+
+fn close_connection(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// What a request's headers say of its body.
+struct Declared {
+    length: Option<u64>,
+    /// Whether there is a body at all.
+    any: bool,
+}
+
+fn declared_body(headers: &HeaderMap) -> Declared {
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    Declared {
+        length,
+        any: chunked || length.is_some_and(|length| length > 0),
+    }
+}
+
+/// Whether a handler read its request's body to the end.
+#[derive(Clone, Default)]
+struct BodyRead(Arc<AtomicU64>);
+
+/// Marks a body read to its end.
+const FINISHED: u64 = u64::MAX;
+
+impl BodyRead {
+    fn finished(&self) -> bool {
+        self.0.load(Ordering::Acquire) == FINISHED
+    }
+
+    fn add(&self, bytes: usize, declared: Option<u64>) {
+        let total = self.0.fetch_add(bytes as u64, Ordering::AcqRel) + bytes as u64;
+        if declared == Some(total) {
+            self.0.store(FINISHED, Ordering::Release);
+        }
+    }
+}
+
+/// The request body, counting what the handler reads of it.
+struct Tracked {
+    inner: Body,
+    read: BodyRead,
+    declared: Option<u64>,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.read.add(data.len(), self.declared);
+                }
+            }
+            Poll::Ready(None) => self.read.0.store(FINISHED, Ordering::Release),
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

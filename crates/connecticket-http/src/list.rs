@@ -20,6 +20,7 @@ use connecticket_domain::service::ListRequest;
 pub(crate) async fn stream_list<T, F>(
     key: &'static str,
     list: ListRequest<T>,
+    first_by: impl std::future::Future<Output = ()>,
     render: F,
 ) -> Result<Response, HttpError>
 where
@@ -27,7 +28,11 @@ where
     F: Fn(&T, &mut Vec<u8>) -> serde_json::Result<()> + Send + 'static,
 {
     let mut rows = list.rows;
-    let first = match rows.next().await {
+    let first = tokio::select! {
+        first = rows.next() => first,
+        () = first_by => return Err(connecticket_domain::DomainError::DeadlineExceeded.into()),
+    };
+    let first = match first {
         Some(Ok(chunk)) => chunk,
         Some(Err(error)) => return Err(HttpError::Internal(error.to_string())),
         None => Vec::new(),

@@ -22,6 +22,13 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Most requests handled at once (503 beyond).
     pub max_concurrent_requests: usize,
+    /// Most parameters (query and body together) one request may carry.
+    pub max_params: usize,
+    /// Largest total size of a request's parameter names and values.
+    pub max_param_bytes: usize,
+    /// Largest body `authorize` reads (it takes two credentials, nothing
+    /// more), so that nobody without credentials makes the server read much.
+    pub max_authorize_bytes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +40,9 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(60),
             max_concurrent_requests: 512,
+            max_params: 1_000,
+            max_param_bytes: 4 * 1024 * 1024,
+            max_authorize_bytes: 16 * 1024,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! keep concurrent instances correct.
 
 use std::future::Future;
+use std::time::Instant;
 
 use connecticket_domain::store::RowStream;
 use connecticket_domain::StoreError;
@@ -27,14 +28,29 @@ impl Engine for PgEngine {
         Dialect::Postgres
     }
 
-    fn write<T: Send + 'static>(
+    fn write_by<T: Send + 'static>(
         &self,
+        deadline: Option<Instant>,
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
         let pool = self.pool.clone();
         async move {
-            let mut tx = pool.begin().await.map_err(failed)?;
-            let value = job(&mut PgExecutor::new(&mut tx)).await?;
+            let work = async {
+                let mut tx = pool.begin().await.map_err(failed)?;
+                let value = job(&mut PgExecutor::new(&mut tx)).await?;
+                Ok::<_, StoreError>((tx, value))
+            };
+            // Up to COMMIT the write can be withdrawn: dropping it rolls the
+            // transaction back. COMMIT itself is awaited to its outcome.
+            let (tx, value) = match deadline {
+                Some(deadline) => {
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    tokio::time::timeout_at(deadline, work)
+                        .await
+                        .map_err(|_| StoreError::Withdrawn)??
+                }
+                None => work.await?,
+            };
             tx.commit().await.map_err(failed)?;
             Ok(value)
         }

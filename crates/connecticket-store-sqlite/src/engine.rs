@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use connecticket_domain::store::RowStream;
 use connecticket_domain::StoreError;
@@ -23,8 +24,9 @@ impl Engine for SqliteEngine {
         Dialect::Sqlite
     }
 
-    fn write<T: Send + 'static>(
+    fn write_by<T: Send + 'static>(
         &self,
+        deadline: Option<Instant>,
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
         let writer = Arc::clone(&self.writer);
@@ -32,7 +34,9 @@ impl Engine for SqliteEngine {
         // block_on only drives them (and waits if a job reads a stream).
         async move {
             writer
-                .write(move |conn| block_on(job(&mut SqliteExecutor::new(conn))))
+                .write(deadline, move |conn| {
+                    block_on(job(&mut SqliteExecutor::new(conn)))
+                })
                 .await
         }
     }

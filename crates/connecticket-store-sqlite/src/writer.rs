@@ -2,7 +2,10 @@
 //! commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use std::thread;
+use std::time::Instant;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -28,9 +31,17 @@ trait Job: Send {
     fn abort(self: Box<Self>, error: StoreError);
 }
 
+/// Where a queued job stands. A caller whose deadline passes may withdraw
+/// a job that has not started; once the writer has started it, the caller
+/// waits for its true outcome. Whoever moves first wins.
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
 struct Pending<T, F> {
     work: F,
     reply: oneshot::Sender<Result<T>>,
+    state: Arc<AtomicU8>,
 }
 
 impl<T, F> Job for Pending<T, F>
@@ -39,7 +50,12 @@ where
     F: FnOnce(&mut Connection) -> Result<T> + Send,
 {
     fn run(self: Box<Self>, connection: &mut Connection) -> Box<dyn FnOnce(Result<()>) + Send> {
-        let Pending { work, reply } = *self;
+        let Pending { work, reply, state } = *self;
+        let started = state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire);
+        if started.is_err() {
+            // Withdrawn: its caller has answered already; it never runs.
+            return Box::new(|_| {});
+        }
         let outcome = in_savepoint(connection, work);
         Box::new(move |commit| {
             // The caller may have gone away; its write stands regardless.
@@ -85,20 +101,44 @@ impl Writer {
         Ok(Writer { queue })
     }
 
-    /// Runs `work` in a transaction; resolves once it is committed.
-    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    /// Runs `work` in a transaction; resolves once it is committed. If
+    /// `deadline` passes while the job still waits its turn, it is
+    /// withdrawn (`Withdrawn`, nothing written).
+    pub(crate) async fn write<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Box::new(Pending { work, reply }))
-            .await
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the SQLite writer dropped a job".to_owned()))?
+        let (reply, mut answer) = oneshot::channel();
+        let state = Arc::new(AtomicU8::new(QUEUED));
+        let job = Box::new(Pending {
+            work,
+            reply,
+            state: Arc::clone(&state),
+        });
+        let unavailable = |_| StoreError::Unavailable("the SQLite writer has stopped".to_owned());
+        let dropped = |_| StoreError::Unavailable("the SQLite writer dropped a job".to_owned());
+        let Some(deadline) = deadline else {
+            self.queue.send(job).await.map_err(unavailable)?;
+            return answer.await.map_err(dropped)?;
+        };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        match tokio::time::timeout_at(deadline, self.queue.send(job)).await {
+            Ok(sent) => sent.map_err(unavailable)?,
+            // Never queued, never run.
+            Err(_) => return Err(StoreError::Withdrawn),
+        }
+        tokio::select! {
+            outcome = &mut answer => outcome.map_err(dropped)?,
+            () = tokio::time::sleep_until(deadline) => {
+                let withdrawn = state.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
+                match withdrawn {
+                    Ok(_) => Err(StoreError::Withdrawn),
+                    // Started already: its outcome is the answer.
+                    Err(_) => answer.await.map_err(dropped)?,
+                }
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! PostgreSQL's connection pool.
 
 use std::future::Future;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -37,6 +38,16 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    /// Makes racing imports (two demo servers starting together) take
+    /// turns, so that the second finds the first's data. SQLite's write
+    /// transaction holds the database's one write lock already.
+    pub fn import_lock(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(54371289)"),
         }
     }
 
@@ -144,11 +155,22 @@ pub fn chunk_channel<T: Send + 'static>() -> (ChunkSender<T>, RowStream<T>) {
 pub trait Engine: Send + Sync + 'static {
     fn dialect(&self) -> Dialect;
 
-    /// A write transaction; resolves once it is durable (or failed).
+    /// A write transaction; resolves once it is durable (or failed). If
+    /// `deadline` passes before the job starts, it is withdrawn: never run,
+    /// `StoreError::Withdrawn`. A job that started runs to its outcome.
+    fn write_by<T: Send + 'static>(
+        &self,
+        deadline: Option<Instant>,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// A write transaction without a deadline.
     fn write<T: Send + 'static>(
         &self,
         job: impl Job<T>,
-    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        self.write_by(None, job)
+    }
 
     /// A read-only transaction: one consistent snapshot.
     fn read<T: Send + 'static>(

@@ -64,9 +64,15 @@ impl<E: Engine> AuthStore for SqlStore<E> {
             .await
     }
 
-    async fn insert_access_token(&self, token: NewAccessToken) -> Result<AccessTokenId> {
+    async fn insert_access_token(
+        &self,
+        token: NewAccessToken,
+        keep_live: u32,
+    ) -> Result<AccessTokenId> {
         self.engine
-            .write(move |tx| Box::pin(async move { auth::insert_access_token(tx, &token).await }))
+            .write(move |tx| {
+                Box::pin(async move { auth::insert_access_token(tx, &token, keep_live).await })
+            })
             .await
     }
 
@@ -151,7 +157,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
     ) -> Result<Written<TicketId>> {
         let created = |id| RecordRef::Ticket(TicketId(id));
         self.engine
-            .write(move |tx| {
+            .write_by(context.deadline, move |tx| {
                 Box::pin(once(tx, context, created, move |tx| {
                     Box::pin(ticket_writes::create_ticket(tx, provider, ticket))
                 }))
@@ -169,7 +175,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
     ) -> Result<Written<CommentId>> {
         let created = |id| RecordRef::Comment(CommentId(id));
         self.engine
-            .write(move |tx| {
+            .write_by(context.deadline, move |tx| {
                 Box::pin(once(tx, context, created, move |tx| {
                     Box::pin(ticket_writes::create_comment(tx, provider, ticket, comment))
                 }))
@@ -186,7 +192,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
     ) -> Result<Written<TicketId>> {
         let created = |id| RecordRef::Ticket(TicketId(id));
         self.engine
-            .write(move |tx| {
+            .write_by(context.deadline, move |tx| {
                 Box::pin(once(tx, context, created, move |tx| {
                     Box::pin(ticket_writes::update_status(tx, provider, update))
                 }))

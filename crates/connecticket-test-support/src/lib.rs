@@ -13,6 +13,11 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod locks;
+pub mod raw;
+
+pub use locks::{hold_write_lock, WriteLock};
+
 pub use connecticket_store::testing::{eventually, Backend, DEADLINE};
 
 /// Expands each `async fn name() { … }` into a module `name` holding the
@@ -234,6 +239,7 @@ impl TestApp {
             api: ApiSettings {
                 token_lifetime: options.token_lifetime,
                 throttle: options.throttle,
+                ..ApiSettings::default()
             },
             limits: options.limits,
             trusted_proxies: options.trusted_proxies,
@@ -483,11 +489,19 @@ impl ServerProcess {
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
             .expect("read the listening line");
-        let base = line
-            .trim()
-            .strip_prefix("connecticket listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let base = match line.trim().strip_prefix("connecticket listening on ") {
+            Some(base) => base.to_owned(),
+            None => {
+                let _ = child.kill();
+                let output = child
+                    .wait_with_output()
+                    .expect("the failed server's output");
+                panic!(
+                    "the server did not start (first line {line:?}); it said: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        };
         ServerProcess { child, base }
     }
 
@@ -500,13 +514,22 @@ impl ServerProcess {
         assert!(status.success());
     }
 
-    /// Sends SIGKILL: no shutdown, no flushing, as in a crash.
-    /// The same, spawned on threads so that several start at once.
+    /// Several servers started at the same moment, from threads.
     pub fn start_together(database_url: &str, count: usize) -> Vec<Self> {
+        Self::start_together_with(database_url, count, &[])
+    }
+
+    /// The same, with extra `serve` arguments.
+    pub fn start_together_with(database_url: &str, count: usize, extra: &[&str]) -> Vec<Self> {
+        let extra: Vec<String> = extra.iter().map(|arg| (*arg).to_owned()).collect();
         let starting: Vec<_> = (0..count)
             .map(|_| {
                 let url = database_url.to_owned();
-                std::thread::spawn(move || ServerProcess::start(&url, &[]))
+                let extra = extra.clone();
+                std::thread::spawn(move || {
+                    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+                    ServerProcess::start(&url, &extra)
+                })
             })
             .collect();
         starting
@@ -515,6 +538,7 @@ impl ServerProcess {
             .collect()
     }
 
+    /// Sends SIGKILL: no shutdown, no flushing, as in a crash.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -551,4 +575,21 @@ pub async fn demo_session(http: &reqwest::Client, base: &str) -> Session {
 /// A SQLite URL for a file in `dir`.
 pub fn sqlite_path(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("connecticket.db").display())
+}
+
+/// A write's context as an operator makes it (no application, no key).
+pub fn operator_write(
+    action: connecticket_domain::audit::Action,
+) -> connecticket_domain::store::WriteContext {
+    use connecticket_domain::audit::{AuditEntry, Outcome, RequestContext};
+    connecticket_domain::store::WriteContext {
+        idempotency: None,
+        audit: AuditEntry::new(
+            &RequestContext::operator(),
+            action,
+            Outcome::Success,
+            chrono::Utc::now(),
+        ),
+        deadline: None,
+    }
 }

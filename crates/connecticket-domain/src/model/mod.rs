@@ -11,7 +11,7 @@ pub use ids::{
 pub use resident::{NewResident, Resident};
 pub use ticket::{
     Attachment, AttachmentMeta, Comment, NewAttachment, NewComment, NewTicket, Rating,
-    StatusChange, Ticket, TicketCategory, TicketDetail, TicketQuery,
+    StatusChange, Ticket, TicketCategory, TicketDetail, TicketQuery, MAX_DETAIL_COMMENTS,
 };
 
 use chrono::{DateTime, Utc};

@@ -120,7 +120,14 @@ pub struct TicketDetail {
     pub categories: Vec<TicketCategory>,
     pub general_comments: Vec<Comment>,
     pub attachments: Vec<AttachmentMeta>,
+    /// Older comments left out: a detail embeds at most
+    /// `MAX_DETAIL_COMMENTS`, the newest.
+    pub comments_omitted: u64,
 }
+
+/// The most comments a ticket's detail embeds (the newest ones), so that no
+/// ticket's answer grows without bound.
+pub const MAX_DETAIL_COMMENTS: usize = 500;
 
 /// One entry of a ticket's workflow history.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,11 +1,11 @@
 //! Abuse resistance: throttling failed `authorize` attempts, and a request
-//! budget per access token.
+//! budget per application (not per token: minting tokens buys nothing).
 //!
 //! Failed attempts are counted in the database (so every instance sees the
 //! same counts) per client address, and per (api_key, client address). An
 //! attacker who knows an application's public api_key can exhaust only the
 //! budgets of the addresses it attacks from, never the application's own.
-//! Token budgets are counted in memory, per instance.
+//! Request budgets are counted in memory, per instance.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::model::AccessTokenId;
+use crate::model::ApplicationId;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleSettings {
@@ -23,7 +23,8 @@ pub struct ThrottleSettings {
     pub failures_per_address: u64,
     /// Failed authorize attempts allowed per (api_key, address) per window.
     pub failures_per_key_and_address: u64,
-    /// Requests one access token may make per budget window (0: no limit).
+    /// Requests one application may make per budget window, whatever
+    /// tokens it uses (0: no limit).
     pub token_requests: u64,
     pub token_window_secs: i64,
 }
@@ -59,10 +60,10 @@ pub(crate) fn failure_scopes(api_key: Option<&str>, address: &str) -> [String; 2
     [format!("addr:{address}"), format!("key:{key}@{address}")]
 }
 
-/// Per-token request counts for the current window, in memory.
+/// Per-application request counts for the current window, in memory.
 #[derive(Default)]
 pub(crate) struct TokenBudgets {
-    windows: Mutex<HashMap<AccessTokenId, (i64, u64)>>,
+    windows: Mutex<HashMap<ApplicationId, (i64, u64)>>,
 }
 
 /// Entries kept before stale windows are swept.
@@ -72,7 +73,7 @@ impl TokenBudgets {
     /// Counts one request; `Err(retry_after)` once the budget is spent.
     pub(crate) fn spend(
         &self,
-        token_id: AccessTokenId,
+        application: ApplicationId,
         settings: &ThrottleSettings,
         now: DateTime<Utc>,
     ) -> Result<(), u64> {
@@ -86,7 +87,7 @@ impl TokenBudgets {
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, (window_start, _)| *window_start == start);
         }
-        let slot = windows.entry(token_id).or_insert((start, 0));
+        let slot = windows.entry(application).or_insert((start, 0));
         if slot.0 != start {
             *slot = (start, 0);
         }
@@ -118,16 +119,16 @@ mod tests {
         };
         let budgets = TokenBudgets::default();
         let now = from_epoch(6_000);
-        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Ok(()));
-        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Ok(()));
-        assert_eq!(budgets.spend(AccessTokenId(1), &settings, now), Err(60));
+        assert_eq!(budgets.spend(ApplicationId(1), &settings, now), Ok(()));
+        assert_eq!(budgets.spend(ApplicationId(1), &settings, now), Ok(()));
+        assert_eq!(budgets.spend(ApplicationId(1), &settings, now), Err(60));
         assert_eq!(
-            budgets.spend(AccessTokenId(2), &settings, now),
+            budgets.spend(ApplicationId(2), &settings, now),
             Ok(()),
-            "budgets are per token"
+            "budgets are per application"
         );
         assert_eq!(
-            budgets.spend(AccessTokenId(1), &settings, from_epoch(6_060)),
+            budgets.spend(ApplicationId(1), &settings, from_epoch(6_060)),
             Ok(())
         );
     }

@@ -83,6 +83,10 @@ pub struct WriteContext {
     /// Recorded in the write's transaction, with the records it created and
     /// an outcome of `Success` (or `Replayed`); the store completes both.
     pub audit: AuditEntry,
+    /// A write still queued when this passes is withdrawn (never started,
+    /// nothing written: `Withdrawn`); once started it runs to its true
+    /// outcome, however long that takes.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Whose tokens to revoke.

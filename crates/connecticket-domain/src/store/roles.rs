@@ -25,8 +25,13 @@ pub trait AuthStore: Send + Sync + 'static {
         &self,
         api_key: &str,
     ) -> StoreResult<Option<ApplicationCredentials>>;
-    /// Stores a token's hash.
-    async fn insert_access_token(&self, token: NewAccessToken) -> StoreResult<AccessTokenId>;
+    /// Stores a token's hash. At most `keep_live` unrevoked tokens of the
+    /// application remain: older ones are revoked in the same transaction.
+    async fn insert_access_token(
+        &self,
+        token: NewAccessToken,
+        keep_live: u32,
+    ) -> StoreResult<AccessTokenId>;
     /// A token by its hash, joined with its application and provider.
     async fn access_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
     /// The failure counts of each scope in the window starting at

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 
 use crate::access_log::RequestId;
 use crate::error::HttpError;
-use crate::guard::ClientAddr;
+use crate::guard::{ClientAddr, Deadline};
 use connecticket_domain::audit::RequestContext;
 
 /// The application's key and secret. Both spellings are accepted: the
@@ -55,6 +55,10 @@ pub struct Context(pub RequestContext);
 
 pub(crate) fn request_context(parts: &Parts) -> RequestContext {
     RequestContext {
+        deadline: parts
+            .extensions
+            .get::<Deadline>()
+            .map(|deadline| deadline.0),
         request_id: parts
             .extensions
             .get::<RequestId>()

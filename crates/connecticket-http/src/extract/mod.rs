@@ -4,4 +4,4 @@ mod caller;
 mod request;
 
 pub use caller::{token_segment, Context, Credentials};
-pub(crate) use request::ApiRequest;
+pub(crate) use request::{within, ApiRequest};

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::envelope::json;
 use crate::error::HttpError;
-use crate::extract::{Context, Credentials};
+use crate::extract::{within, Context, Credentials};
 use crate::state::AppState;
 use crate::wire::read_params;
 use connecticket_domain::time::format_timestamp;
@@ -19,7 +19,9 @@ pub(crate) async fn authorize(
     request: Request,
 ) -> Result<Response, HttpError> {
     let (parts, body) = request.into_parts();
-    let params = read_params(&parts, body, state.limits).await?;
+    // Nobody is authenticated yet: read no more than two credentials need.
+    let read = read_params(&parts, body, state.limits, state.limits.max_authorize_bytes);
+    let params = within(&context, &state, read).await??;
     let credentials = Credentials::from_headers(&parts.headers);
     let api_key = credentials
         .api_key

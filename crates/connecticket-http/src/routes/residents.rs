@@ -18,8 +18,9 @@ pub(crate) async fn list(
         .accept(&state, Action::AllResidents, |params, _| page(&params))
         .await?;
     let zone = accepted.call.principal().provider.zone();
+    let deadline = accepted.deadline_passed();
     let residents = state.api.residents(accepted.call, accepted.input).await?;
-    stream_list("residents", residents, move |resident, out| {
+    stream_list("residents", residents, deadline, move |resident, out| {
         serde_json::to_writer(out, &ResidentJson::new(resident, zone))
     })
     .await

@@ -23,8 +23,9 @@ pub(crate) async fn list(
         .accept(&state, Action::Tickets, |params, _| ticket_query(params))
         .await?;
     let zone = accepted.call.principal().provider.zone();
+    let deadline = accepted.deadline_passed();
     let tickets = state.api.tickets(accepted.call, accepted.input).await?;
-    stream_list("ticket", tickets, move |ticket, out| {
+    stream_list("ticket", tickets, deadline, move |ticket, out| {
         serde_json::to_writer(out, &TicketJson::new(ticket, zone))
     })
     .await

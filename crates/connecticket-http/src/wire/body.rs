@@ -8,23 +8,36 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use http_body_util::{BodyExt, Limited};
 
-use super::params::{FilePart, RequestParams};
+use super::params::{FilePart, ParamLimits, RequestParams};
 use super::urlencoded;
 use crate::error::HttpError;
 use crate::state::Limits;
 use connecticket_domain::text::printable;
 
-/// Reads a request's parameters: the query string, then the body in
-/// whichever encoding its content type names.
+/// Reads a request's parameters: the query string, then a body of at most
+/// `max_body` bytes in whichever encoding its content type names. A body
+/// declared larger is refused before a byte of it is read.
 pub(crate) async fn read_params(
     parts: &Parts,
     body: Body,
     limits: Limits,
+    max_body: usize,
 ) -> Result<RequestParams, HttpError> {
-    let mut params = RequestParams::default();
+    let limits = Limits {
+        max_request_bytes: max_body,
+        ..limits
+    };
+    if declared_length(parts).is_some_and(|length| length > max_body as u64) {
+        return Err(too_large(limits));
+    }
+    let mut params = RequestParams::with_limits(ParamLimits {
+        max_params: limits.max_params,
+        max_bytes: limits.max_param_bytes,
+    });
     if let Some(query) = parts.uri.query() {
         urlencoded::parse_into(query.as_bytes(), &mut params)?;
     }
+    params.begin_source();
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
@@ -39,6 +52,10 @@ pub(crate) async fn read_params(
         .to_ascii_lowercase();
     match essence.as_str() {
         "multipart/form-data" => {
+            // Read whole (within the limit) before parsing, so that a part
+            // refused half-way never leaves the rest of the body unread.
+            let bytes = read_body(body, limits).await?;
+            let body = Body::from(bytes);
             read_multipart(body, &content_type, limits, &mut params).await?;
         }
         "application/json" => {
@@ -61,6 +78,18 @@ pub(crate) async fn read_params(
     Ok(params)
 }
 
+/// The body's length as the client declared it.
+pub(crate) fn declared_length(parts: &Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn too_large(limits: Limits) -> HttpError {
     HttpError::PayloadTooLarge(format!(
         "request body is larger than the limit of {} bytes",
@@ -78,30 +107,147 @@ async fn read_body(body: Body, limits: Limits) -> Result<Bytes, HttpError> {
     }
 }
 
+/// Reads a JSON object of scalar parameters as it is parsed, so that the
+/// parameter limits apply before anything large is built (a nested value
+/// is refused as soon as it opens).
 pub(super) fn read_json(bytes: &[u8], params: &mut RequestParams) -> Result<(), HttpError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| HttpError::MalformedBody(format!("malformed JSON body: {error}")))?;
-    let serde_json::Value::Object(object) = value else {
-        return Err(HttpError::MalformedBody(
+    let mut failure = None;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde::Deserializer::deserialize_any(
+        &mut deserializer,
+        json::Object {
+            params,
+            failure: &mut failure,
+        },
+    )
+    .and_then(|()| deserializer.end());
+    match (parsed, failure) {
+        (_, Some(error)) => Err(error),
+        (Ok(()), None) => Ok(()),
+        (Err(error), None) if error.is_data() => Err(HttpError::MalformedBody(
             "the JSON body must be an object of parameters".to_owned(),
-        ));
-    };
-    for (name, value) in object {
-        let text = match value {
-            serde_json::Value::Null => continue,
-            serde_json::Value::String(text) => text,
-            serde_json::Value::Bool(flag) => flag.to_string(),
-            serde_json::Value::Number(number) => number.to_string(),
-            _ => {
-                return Err(HttpError::InvalidParameter(format!(
-                    "{} must be a string, number or boolean",
-                    printable(&name)
-                )))
-            }
-        };
-        params.insert(&name, text)?;
+        )),
+        (Err(error), None) => Err(HttpError::MalformedBody(format!(
+            "malformed JSON body: {error}"
+        ))),
     }
-    Ok(())
+}
+
+mod json {
+    use std::cell::Cell;
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+
+    use super::RequestParams;
+    use crate::error::HttpError;
+    use connecticket_domain::text::printable;
+
+    /// The top-level object; stops at the first parameter it refuses,
+    /// keeping the precise error in `failure`.
+    pub(super) struct Object<'a> {
+        pub params: &'a mut RequestParams,
+        pub failure: &'a mut Option<HttpError>,
+    }
+
+    impl<'de> Visitor<'de> for Object<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of parameters")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(name) = map.next_key::<String>()? {
+                let nested = Cell::new(false);
+                let value = match map.next_value_seed(Scalar { nested: &nested }) {
+                    Ok(value) => value,
+                    Err(error) => {
+                        if nested.get() {
+                            *self.failure = Some(HttpError::InvalidParameter(format!(
+                                "{} must be a string, number or boolean",
+                                printable(&name)
+                            )));
+                        }
+                        return Err(error);
+                    }
+                };
+                let Some(text) = value else { continue };
+                if let Err(error) = self.params.insert(&name, text) {
+                    *self.failure = Some(error);
+                    return Err(A::Error::custom("refused parameter"));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A parameter's value: a string, number or boolean as text; `None` for
+    /// null. A nested value is refused as soon as it opens (and `nested`
+    /// says so).
+    struct Scalar<'n> {
+        nested: &'n Cell<bool>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Scalar<'_> {
+        type Value = Option<String>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scalar<'_> {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string, number or boolean")
+        }
+
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(
+                serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+            ))
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            self.nested.set(true);
+            Err(A::Error::custom("a nested object"))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            self.nested.set(true);
+            Err(A::Error::custom("a nested array"))
+        }
+    }
 }
 
 pub(super) async fn read_multipart(
@@ -132,6 +278,7 @@ pub(super) async fn read_multipart(
         let data = read_part(field, &name, file_limit, limits).await?;
         match file_name {
             Some(file_name) => {
+                params.count(0)?;
                 if params.files.len() >= limits.max_files {
                     return Err(HttpError::PayloadTooLarge(format!(
                         "too many attachments; at most {} per request",

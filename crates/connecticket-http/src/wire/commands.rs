@@ -36,6 +36,28 @@ pub(crate) fn parse_id(name: &str, value: &str) -> Result<i64> {
     }
 }
 
+/// The id in a parameter's name (`category_19`): plain decimal digits, as
+/// the server itself writes ids. Another spelling of a number (`019`,
+/// `+19`, ` 19`) would alias the canonical name, so it is refused.
+fn id_in_name(name: &str, digits: &str) -> Result<i64> {
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if canonical {
+        return parse_id(name, digits);
+    }
+    match digits.trim().trim_start_matches('+').parse::<i64>() {
+        Ok(id) if id > 0 => Err(invalid(format!(
+            "{} must be written with a plain decimal id, like category_19",
+            printable(name)
+        ))),
+        _ => Err(invalid(format!(
+            "{} must be a positive integer id",
+            printable(name)
+        ))),
+    }
+}
+
 fn required_id(params: &RequestParams, name: &str) -> Result<i64> {
     match params.non_blank(name) {
         Some(value) => parse_id(name, value),
@@ -137,14 +159,14 @@ pub(crate) fn raise_ticket(params: RequestParams) -> Result<RaiseTicket> {
 fn categories(params: &RequestParams, command: &mut RaiseTicket) -> Result<()> {
     for (name, value) in params.iter() {
         if let Some(id) = name.strip_prefix(CATEGORY_COMMENT_PREFIX) {
-            let category_id = CategoryId(parse_id(name, id)?);
+            let category_id = CategoryId(id_in_name(name, id)?);
             if !value.trim().is_empty() {
                 command
                     .category_comments
                     .insert(category_id, value.to_owned());
             }
         } else if let Some(id) = name.strip_prefix(CATEGORY_PREFIX) {
-            let category_id = CategoryId(parse_id(name, id)?);
+            let category_id = CategoryId(id_in_name(name, id)?);
             if value.trim().is_empty() {
                 continue;
             }
@@ -323,6 +345,25 @@ mod tests {
                 .map(String::as_str),
             Some("bruise")
         );
+    }
+
+    #[test]
+    fn ids_in_names_have_one_spelling() {
+        assert_eq!(id_in_name("category_19", "19").ok(), Some(19));
+        for alias in ["019", "+19", " 19", "19 "] {
+            let error = id_in_name("category_x", alias).expect_err(alias);
+            assert!(
+                error.to_string().contains("plain decimal id"),
+                "{alias}: {error}"
+            );
+        }
+        for bad in ["", "abc", "0", "-3"] {
+            let error = id_in_name("category_x", bad).expect_err(bad);
+            assert_eq!(
+                error.to_string(),
+                "category_x must be a positive integer id"
+            );
+        }
     }
 
     #[test]

@@ -213,10 +213,15 @@ pub(crate) fn ticket_with_details(
         .iter()
         .map(|meta| attachment(meta, token))
         .collect();
-    Ok(serde_json::json!({
+    let mut body = serde_json::json!({
         "ticket_attachments": attachments,
         "ticket": TicketJson::new(&detail.ticket, zone),
         "categories": categories,
         "general_comments": general,
-    }))
+    });
+    // Only a ticket with more comments than a detail embeds says so.
+    if detail.comments_omitted > 0 {
+        body["comments_omitted"] = detail.comments_omitted.into();
+    }
+    Ok(body)
 }

@@ -10,6 +10,6 @@ mod params;
 mod properties;
 mod urlencoded;
 
-pub(crate) use body::read_params;
+pub(crate) use body::{declared_length, read_params};
 pub(crate) use json::{ticket_with_details, ResidentJson, TicketJson};
 pub use params::{FilePart, RequestParams};

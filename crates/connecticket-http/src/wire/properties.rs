@@ -191,3 +191,56 @@ mod commands {
         }
     }
 }
+
+/// Issue 8's shapes: parameter floods and ids that alias each other.
+mod floods_and_aliases {
+    use proptest::prelude::*;
+
+    use crate::error::HttpError;
+    use crate::wire::commands::raise_ticket;
+    use crate::wire::params::{ParamLimits, RequestParams};
+    use crate::wire::urlencoded::parse_into;
+
+    proptest! {
+        #[test]
+        fn a_flood_is_refused_exactly_beyond_the_cap(count in 0usize..2_500) {
+            let body = (0..count).map(|n| format!("k{n}=v")).collect::<Vec<_>>().join("&");
+            let mut params = RequestParams::with_limits(ParamLimits { max_params: 1_000, max_bytes: 1 << 20 });
+            match parse_into(body.as_bytes(), &mut params) {
+                Ok(()) => prop_assert!(count <= 1_000),
+                Err(HttpError::InvalidParameter(message)) => {
+                    prop_assert!(count > 1_000);
+                    prop_assert_eq!(message, "too many parameters; at most 1000 per request");
+                }
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn every_other_spelling_of_an_id_is_refused(
+            id in 1u32..100_000,
+            zeros in 0usize..3,
+            plus in any::<bool>(),
+            before in "[ \t]{0,2}",
+            after in "[ \t]{0,2}",
+            comment in any::<bool>(),
+        ) {
+            let digits = format!("{before}{}{}{id}{after}", if plus { "+" } else { "" }, "0".repeat(zeros));
+            let prefix = if comment { "category_comments_" } else { "category_" };
+            let name = format!("{prefix}{digits}");
+            let mut params = RequestParams::default();
+            for (key, value) in [("title", "t"), ("resident_id", "7"), (name.as_str(), "Issue")] {
+                params.insert(key, value.to_owned()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            let canonical = digits == id.to_string();
+            match raise_ticket(params) {
+                Ok(_) => prop_assert!(canonical, "{name:?} was accepted"),
+                Err(HttpError::InvalidParameter(message)) => {
+                    prop_assert!(!canonical, "{name:?} was refused: {message}");
+                    prop_assert!(message.ends_with("must be written with a plain decimal id, like category_19"), "{message}");
+                }
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}

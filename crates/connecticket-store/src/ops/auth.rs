@@ -40,6 +40,7 @@ pub(crate) async fn application_by_key(
 pub(crate) async fn insert_access_token(
     tx: &mut dyn Executor,
     token: &NewAccessToken,
+    keep_live: u32,
 ) -> Result<AccessTokenId> {
     let stored = StoredToken {
         id: AccessTokenId(0),
@@ -50,9 +51,23 @@ pub(crate) async fn insert_access_token(
         revoked_at: None,
     };
     let columns = rows::token_columns(&stored).without("id");
-    insert_returning_id(tx, "access_tokens", columns)
-        .await
-        .map(AccessTokenId)
+    let id = insert_returning_id(tx, "access_tokens", columns).await?;
+    // Tokens beyond the newest `keep_live` are revoked, so that minting
+    // tokens never accumulates live credentials.
+    execute(
+        tx,
+        "UPDATE access_tokens SET revoked_at = $3
+         WHERE application_id = $1 AND revoked_at IS NULL AND id NOT IN
+             (SELECT id FROM access_tokens WHERE application_id = $1 AND revoked_at IS NULL
+              ORDER BY id DESC LIMIT $2)",
+        &[
+            token.application_id.into(),
+            i64::from(keep_live.max(1)).into(),
+            token.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(AccessTokenId(id))
 }
 
 pub(crate) async fn access_token(

@@ -37,6 +37,7 @@ pub(crate) async fn once(
     let WriteContext {
         idempotency,
         mut audit,
+        ..
     } = context;
     let (written, touched) = match claim(tx, idempotency.as_ref()).await? {
         Some(result_id) => (Written::Replayed(result_id), Vec::new()),

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use connecticket_domain::model::{
     Attachment, AttachmentId, AttachmentMeta, Category, Comment, Page, ProviderId, Resident,
-    StatusChange, Ticket, TicketCategory, TicketDetail, TicketId, TicketQuery,
+    StatusChange, Ticket, TicketCategory, TicketDetail, TicketId, TicketQuery, MAX_DETAIL_COMMENTS,
 };
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 
 use crate::engine::{ChunkSender, Executor};
 use crate::rows;
-use crate::sql::{fetch_all, fetch_optional, Result};
+use crate::sql::{fetch_all, fetch_one, fetch_optional, Result};
 use crate::value::{Row, Value};
 
 /// A list's filters as SQL and arguments; `$1` is always the provider.
@@ -173,15 +173,24 @@ pub(crate) async fn ticket_detail(
     for rating in ratings {
         categories.insert(rating.category_id, rating);
     }
-    let comments = fetch_all(
+    // The newest comments, at most MAX_DETAIL_COMMENTS of them, so that no
+    // ticket's answer grows without bound.
+    let total: u64 = fetch_one(
+        tx,
+        "SELECT COUNT(*) AS total FROM comments WHERE ticket_id = $1",
+        &[ticket_id.into()],
+        |row| row.get("total"),
+    )
+    .await?;
+    let mut comments = fetch_all(
         tx,
         "SELECT cm.id, cm.category_id, e.name AS author_name, cm.body, cm.created_at,
                 c.name AS category_name
          FROM comments cm
          JOIN employees e ON e.id = cm.employee_id
          LEFT JOIN categories c ON c.id = cm.category_id
-         WHERE cm.ticket_id = $1 ORDER BY cm.id",
-        &[ticket_id.into()],
+         WHERE cm.ticket_id = $1 ORDER BY cm.id DESC LIMIT $2",
+        &[ticket_id.into(), (MAX_DETAIL_COMMENTS as i64).into()],
         |row| {
             let comment = Comment {
                 id: row.get("id")?,
@@ -194,6 +203,8 @@ pub(crate) async fn ticket_detail(
         },
     )
     .await?;
+    comments.reverse();
+    let comments_omitted = total.saturating_sub(comments.len() as u64);
     let mut general_comments = Vec::new();
     for (comment, category_name) in comments {
         match comment.category_id {
@@ -223,6 +234,7 @@ pub(crate) async fn ticket_detail(
         categories: categories.into_values().collect(),
         general_comments,
         attachments,
+        comments_omitted,
     }))
 }
 

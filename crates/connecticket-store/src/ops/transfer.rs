@@ -173,6 +173,9 @@ pub(crate) async fn is_empty(tx: &mut dyn Executor) -> Result<bool> {
 /// Writes every record into an empty database, ids kept, in the caller's
 /// write transaction.
 pub(crate) async fn import(tx: &mut dyn Executor, mut records: RowStream<Record>) -> Result<u64> {
+    if let Some(lock) = tx.dialect().import_lock() {
+        crate::sql::execute(tx, lock, &[]).await?;
+    }
     if !is_empty(tx).await? {
         return Err(StoreError::NotEmpty);
     }

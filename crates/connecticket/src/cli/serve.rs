@@ -45,9 +45,24 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_TOKEN_LIFETIME_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u32).range(1..))]
     pub token_lifetime_secs: u32,
 
-    /// Requests one access token may make per minute, per instance (0: no limit).
+    /// Requests one application may make per minute, whatever tokens it
+    /// uses, per instance (0: no limit).
     #[arg(long, env = "CONNECTICKET_TOKEN_REQUESTS_PER_MINUTE", default_value_t = ThrottleSettings::default().token_requests)]
     pub token_requests_per_minute: u64,
+
+    /// Live access tokens an application keeps; authorizing beyond this
+    /// revokes its oldest.
+    #[arg(long, env = "CONNECTICKET_LIVE_TOKENS_PER_APPLICATION", default_value_t = ApiSettings::default().live_tokens_per_application, value_parser = clap::value_parser!(u32).range(1..))]
+    pub live_tokens_per_application: u32,
+
+    /// Most parameters one request may carry (422 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_PARAMS", default_value_t = Limits::default().max_params)]
+    pub max_params: usize,
+
+    /// Largest total size of a request's parameter names and values, in
+    /// bytes (413 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_PARAM_BYTES", default_value_t = Limits::default().max_param_bytes)]
+    pub max_param_bytes: usize,
 
     /// Failed authorize attempts allowed per client address per window.
     #[arg(long, env = "CONNECTICKET_AUTH_FAILURES_PER_ADDRESS", default_value_t = ThrottleSettings::default().failures_per_address)]
@@ -123,6 +138,7 @@ impl ServeArgs {
             hash_key: hash_key.map(str::to_owned),
             api: ApiSettings {
                 token_lifetime: chrono::Duration::seconds(i64::from(self.token_lifetime_secs)),
+                live_tokens_per_application: self.live_tokens_per_application,
                 throttle: ThrottleSettings {
                     window_secs: self.auth_failure_window_secs,
                     failures_per_address: self.auth_failures_per_address,
@@ -138,6 +154,9 @@ impl ServeArgs {
                 max_header_bytes: self.max_header_bytes,
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
                 max_concurrent_requests: self.max_concurrent_requests,
+                max_params: self.max_params,
+                max_param_bytes: self.max_param_bytes,
+                ..Limits::default()
             },
             trusted_proxies: self.trusted_proxy.clone(),
             tls,

@@ -69,9 +69,21 @@ backend_tests! {
             ..TestOptions::default()
         })
         .await;
-        let _hog = stalled_upload(&app, "/api/authorize").await;
-        // The hog takes the one slot as soon as its head is read.
-        let reply = eventually("the stalled upload to take the only slot", || async {
+        // A stalled upload holds the one slot once its head is read; a probe
+        // that arrives first takes the slot itself and the hog is refused,
+        // so a refused hog is replaced until one holds the slot.
+        let hog = tokio::sync::Mutex::new(stalled_upload(&app, "/api/authorize").await);
+        let reply = eventually("a stalled upload to take the only slot", || async {
+            let mut current = hog.lock().await;
+            let mut probe = [0u8; 1];
+            let refused = matches!(
+                tokio::time::timeout(Duration::from_millis(1), current.peek(&mut probe)).await,
+                Ok(Ok(_))
+            );
+            if refused {
+                *current = stalled_upload(&app, "/api/authorize").await;
+                return None;
+            }
             let reply = send(app.http.get(app.url("/health"))).await;
             (reply.status == StatusCode::SERVICE_UNAVAILABLE).then_some(reply)
         })

@@ -12,6 +12,7 @@ mod support {
     pub use connecticket_test_support::*;
 }
 
+mod abuse;
 mod attachments;
 mod audit;
 mod authorize;

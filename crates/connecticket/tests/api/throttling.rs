@@ -95,7 +95,7 @@ backend_tests! {
         assert_throttled(&authorize(&app, "192.0.2.99", DEMO_API_KEY, DEMO_API_SECRET).await);
     }
 
-    async fn each_token_has_a_request_budget() {
+    async fn each_application_has_a_request_budget() {
         let app = TestApp::spawn(TestOptions {
             throttle: ThrottleSettings { token_requests: 3, ..ThrottleSettings::default() },
             ..TestOptions::default()
@@ -106,7 +106,11 @@ backend_tests! {
             assert_eq!(send(spent.get("provider_categories")).await.status, StatusCode::OK);
         }
         assert_throttled(&send(spent.get("provider_categories")).await);
+        // Minting a fresh token buys nothing (it did before issue 8).
         let fresh = app.example().await;
-        assert_eq!(send(fresh.get("provider_categories")).await.status, StatusCode::OK);
+        assert_throttled(&send(fresh.get("provider_categories")).await);
+        // Another application's budget is its own.
+        let other = app.sunrise().await;
+        assert_eq!(send(other.get("provider_categories")).await.status, StatusCode::OK);
     }
 }

@@ -12,6 +12,7 @@ mod support {
     pub use connecticket_test_support::*;
 }
 
+mod abuse;
 mod admin;
 mod audit_trail;
 mod crash;

@@ -79,12 +79,15 @@ impl Connecticket {
         let token = generate_access_token();
         let expires_at = now + self.settings.token_lifetime;
         self.store
-            .insert_access_token(NewAccessToken {
-                application_id: application.application_id,
-                token_hash: self.hasher.hash_token(&token),
-                created_at: now,
-                expires_at,
-            })
+            .insert_access_token(
+                NewAccessToken {
+                    application_id: application.application_id,
+                    token_hash: self.hasher.hash_token(&token),
+                    created_at: now,
+                    expires_at,
+                },
+                self.settings.live_tokens_per_application,
+            )
             .await?;
         Ok(IssuedToken {
             token,
@@ -110,12 +113,20 @@ impl Connecticket {
             Err(error) => return record(self.store.as_ref(), entry, Err(error)).await,
         };
         let entry = entry_for(context, action, &principal, now);
-        let Via::Application { token_id, .. } = principal.via;
-        if let Err(retry_after_secs) = self.budgets.spend(token_id, &self.settings.throttle, now) {
+        let Via::Application { application_id, .. } = principal.via;
+        let spent = self
+            .budgets
+            .spend(application_id, &self.settings.throttle, now);
+        if let Err(retry_after_secs) = spent {
             let refused = Err(DomainError::RateLimited { retry_after_secs });
             return record(self.store.as_ref(), entry, refused).await;
         }
-        Ok(Call::new(principal, entry, self.store.clone()))
+        Ok(Call::new(
+            principal,
+            entry,
+            context.deadline,
+            self.store.clone(),
+        ))
     }
 
     async fn try_authenticate(

@@ -17,14 +17,21 @@ use crate::store::Store;
 pub struct Call {
     principal: Principal,
     entry: Option<AuditEntry>,
+    deadline: Option<std::time::Instant>,
     store: Arc<dyn Store>,
 }
 
 impl Call {
-    pub(super) fn new(principal: Principal, entry: AuditEntry, store: Arc<dyn Store>) -> Self {
+    pub(super) fn new(
+        principal: Principal,
+        entry: AuditEntry,
+        deadline: Option<std::time::Instant>,
+        store: Arc<dyn Store>,
+    ) -> Self {
         Call {
             principal,
             entry: Some(entry),
+            deadline,
             store,
         }
     }
@@ -39,6 +46,10 @@ impl Call {
             unreachable!("a call's entry is taken only by the call that consumes it")
         });
         (self.principal.clone(), entry)
+    }
+
+    pub(super) fn deadline(&self) -> Option<std::time::Instant> {
+        self.deadline
     }
 }
 
@@ -99,15 +110,26 @@ pub(crate) async fn record<T>(
 }
 
 impl super::Connecticket {
-    /// Runs `work` for the call and records its outcome, once.
+    /// Runs `work` for the call and records its outcome, once. A read
+    /// gives up at the call's deadline; a write is never cut short here
+    /// (the store withdraws it if it has not started by then).
     pub(super) async fn run<T>(
         &self,
         call: Call,
         recorded: Recorded,
         work: impl AsyncFnOnce(&Principal, &mut AuditEntry) -> DomainResult<T>,
     ) -> DomainResult<T> {
+        let deadline = call.deadline();
         let (principal, mut entry) = call.take();
-        let result = work(&principal, &mut entry).await;
+        let result = match (recorded, deadline) {
+            (Recorded::Afterwards, Some(deadline)) => {
+                let deadline = tokio::time::Instant::from_std(deadline);
+                tokio::time::timeout_at(deadline, work(&principal, &mut entry))
+                    .await
+                    .unwrap_or(Err(DomainError::DeadlineExceeded))
+            }
+            _ => work(&principal, &mut entry).await,
+        };
         match (recorded, result) {
             (Recorded::ByTheWrite, Ok(value)) => Ok(value),
             (_, result) => record(self.store.as_ref(), entry, result).await,

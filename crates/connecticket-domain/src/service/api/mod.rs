@@ -31,6 +31,9 @@ const MAX_TOKEN_LENGTH: usize = 128;
 #[derive(Debug, Clone, Copy)]
 pub struct ApiSettings {
     pub token_lifetime: Duration,
+    /// Unrevoked tokens an application keeps; authorizing beyond this
+    /// revokes its oldest.
+    pub live_tokens_per_application: u32,
     pub throttle: ThrottleSettings,
 }
 
@@ -38,6 +41,7 @@ impl Default for ApiSettings {
     fn default() -> Self {
         ApiSettings {
             token_lifetime: Duration::hours(24),
+            live_tokens_per_application: 100,
             throttle: ThrottleSettings::default(),
         }
     }

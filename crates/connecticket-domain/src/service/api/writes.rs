@@ -20,11 +20,12 @@ impl Connecticket {
         command: RaiseTicket,
         idempotency: Option<IdempotencyRequest>,
     ) -> DomainResult<Written<TicketId>> {
+        let deadline = call.deadline();
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let now = self.now();
             entry.touch(RecordRef::Resident(command.resident_id));
             let ticket = new_ticket(command, principal, now)?;
-            let write = write_context(principal, idempotency, now, entry)?;
+            let write = write_context(principal, idempotency, now, entry, deadline)?;
             Ok(self
                 .store
                 .create_ticket(principal.provider.id, ticket, write)
@@ -39,6 +40,7 @@ impl Connecticket {
         command: AddComment,
         idempotency: Option<IdempotencyRequest>,
     ) -> DomainResult<Written<CommentId>> {
+        let deadline = call.deadline();
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let now = self.now();
             entry.touch(RecordRef::Ticket(command.ticket_id));
@@ -46,7 +48,7 @@ impl Connecticket {
                 entry.touch(RecordRef::Category(category_id));
             }
             let comment = new_comment(&command, principal, now)?;
-            let write = write_context(principal, idempotency, now, entry)?;
+            let write = write_context(principal, idempotency, now, entry, deadline)?;
             Ok(self
                 .store
                 .create_comment(principal.provider.id, command.ticket_id, comment, write)
@@ -61,6 +63,7 @@ impl Connecticket {
         command: ChangeStatus,
         idempotency: Option<IdempotencyRequest>,
     ) -> DomainResult<Written<TicketId>> {
+        let deadline = call.deadline();
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let now = self.now();
             entry.touch(RecordRef::Ticket(command.ticket_id));
@@ -71,7 +74,7 @@ impl Connecticket {
                 application_id: principal.application_id(),
                 at: now,
             };
-            let write = write_context(principal, idempotency, now, entry)?;
+            let write = write_context(principal, idempotency, now, entry, deadline)?;
             Ok(self
                 .store
                 .update_status(principal.provider.id, update, write)
@@ -89,6 +92,7 @@ fn write_context(
     idempotency: Option<IdempotencyRequest>,
     now: DateTime<Utc>,
     entry: &AuditEntry,
+    deadline: Option<std::time::Instant>,
 ) -> DomainResult<WriteContext> {
     let idempotency = match (idempotency, principal.application_id()) {
         (Some(request), Some(application_id)) => {
@@ -111,5 +115,6 @@ fn write_context(
     Ok(WriteContext {
         idempotency,
         audit: entry.clone(),
+        deadline,
     })
 }

@@ -9,12 +9,15 @@ use super::fixtures::{t0, tenant, Fixture, Tenant};
 
 pub(super) async fn token(store: &dyn Store, tenant: &Tenant, hash: &[u8]) -> AccessTokenId {
     store
-        .insert_access_token(NewAccessToken {
-            application_id: tenant.application.id,
-            token_hash: hash.to_vec(),
-            created_at: t0(),
-            expires_at: t0() + Duration::hours(24),
-        })
+        .insert_access_token(
+            NewAccessToken {
+                application_id: tenant.application.id,
+                token_hash: hash.to_vec(),
+                created_at: t0(),
+                expires_at: t0() + Duration::hours(24),
+            },
+            100,
+        )
         .await
         .expect("token")
 }
@@ -90,5 +93,55 @@ pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixtur
     assert_eq!(
         store.auth_failures(&scopes, 900).await.expect("forgotten"),
         vec![0, 0]
+    );
+}
+
+pub async fn an_application_keeps_its_newest_live_tokens_only(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let other = token(store, &b, b"b-token").await;
+    let mut made = Vec::new();
+    for n in 0..4u8 {
+        let id = store
+            .insert_access_token(
+                NewAccessToken {
+                    application_id: a.application.id,
+                    token_hash: vec![n; 8],
+                    created_at: t0(),
+                    expires_at: t0() + Duration::hours(1),
+                },
+                2,
+            )
+            .await
+            .expect("token");
+        made.push(id);
+    }
+    let revoked: Vec<bool> = {
+        let mut revoked = Vec::new();
+        for n in 0..4u8 {
+            let found = store
+                .access_token(&[n; 8])
+                .await
+                .expect("lookup")
+                .expect("found");
+            revoked.push(found.revoked);
+        }
+        revoked
+    };
+    assert_eq!(
+        revoked,
+        vec![true, true, false, false],
+        "the two newest stay live"
+    );
+    let b_token = store
+        .access_token(b"b-token")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(b_token.token_id, other);
+    assert!(
+        !b_token.revoked,
+        "another application's tokens are untouched"
     );
 }

@@ -170,7 +170,7 @@ pub fn comment(tenant: &Tenant, category: Option<CategoryId>, body: &str) -> New
 pub fn entry(tenant: &Tenant, action: Action) -> AuditEntry {
     let context = RequestContext {
         request_id: format!("test-{}", action.as_str()),
-        client_addr: None,
+        ..RequestContext::default()
     };
     let mut entry = AuditEntry::new(&context, action, Outcome::Success, t0());
     entry.provider_id = Some(tenant.provider.id);
@@ -184,6 +184,7 @@ pub fn write(tenant: &Tenant, action: Action) -> WriteContext {
     WriteContext {
         idempotency: None,
         audit: entry(tenant, action),
+        deadline: None,
     }
 }
 
@@ -204,6 +205,7 @@ pub fn keyed(
             not_before: now - Duration::hours(24),
         }),
         audit: entry(tenant, action),
+        deadline: None,
     }
 }
 

@@ -45,6 +45,8 @@ macro_rules! conformance_suite {
             an_application_is_found_by_key_with_its_provider
             a_token_is_found_by_its_hash_with_its_application
             authorize_failures_are_counted_per_scope_and_window
+            an_application_keeps_its_newest_live_tokens_only
+            a_detail_embeds_the_newest_comments_and_counts_the_rest
             a_ticket_is_stored_whole
             a_ticket_about_another_providers_resident_or_category_is_refused
             fixed_ticket_ids_are_kept_and_generated_ones_continue_above
@@ -76,6 +78,7 @@ macro_rules! conformance_suite {
             an_import_into_a_store_that_holds_data_is_refused
             ids_continue_above_imported_ones
             an_audit_trail_alone_makes_a_store_not_empty
+            racing_imports_write_once
         );
     };
     (@one $open:path; $($case:ident)*) => {$(

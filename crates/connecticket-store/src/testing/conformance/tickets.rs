@@ -369,3 +369,45 @@ pub async fn concurrent_status_changes_each_see_the_one_before(fixture: Fixture)
         );
     }
 }
+
+pub async fn a_detail_embeds_the_newest_comments_and_counts_the_rest(fixture: Fixture) {
+    use connecticket_domain::model::MAX_DETAIL_COMMENTS;
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let id = raise(store, &a, "busy").await;
+    let total = MAX_DETAIL_COMMENTS + 3;
+    for n in 0..total {
+        let category = (n % 2 == 1).then_some(a.categories[0]);
+        store
+            .create_comment(
+                a.provider.id,
+                id,
+                comment(&a, category, &format!("c{n}")),
+                write(&a, Action::CreateComment),
+            )
+            .await
+            .expect("comment");
+    }
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    let embedded = detail.general_comments.len()
+        + detail
+            .categories
+            .iter()
+            .map(|c| c.comments.len())
+            .sum::<usize>();
+    assert_eq!(embedded, MAX_DETAIL_COMMENTS);
+    assert_eq!(detail.comments_omitted, 3);
+    let newest = detail.general_comments.last().expect("general");
+    assert_eq!(newest.body, format!("c{}", total - 1));
+    assert!(
+        detail
+            .general_comments
+            .windows(2)
+            .all(|w| w[0].id < w[1].id),
+        "oldest first"
+    );
+}

@@ -136,3 +136,29 @@ pub async fn an_audit_trail_alone_makes_a_store_not_empty(fixture: Fixture, targ
     let refused = audited.import(source.export()).await;
     assert!(matches!(refused, Err(StoreError::NotEmpty)), "{refused:?}");
 }
+
+pub async fn racing_imports_write_once(fixture: Fixture, target: Fixture) {
+    let source = fixture.store.clone();
+    populate(source.as_ref()).await;
+    let first = {
+        let (source, target) = (source.clone(), target.store.clone());
+        tokio::spawn(async move { target.import(source.export()).await })
+    };
+    let second = {
+        let (source, target) = (source.clone(), target.store.clone());
+        tokio::spawn(async move { target.import(source.export()).await })
+    };
+    let outcomes = [first.await.expect("task"), second.await.expect("task")];
+    let written = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(written, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, Err(StoreError::NotEmpty))),
+        "the other import found the first one's data: {outcomes:?}"
+    );
+    assert_eq!(
+        summarize(source.as_ref()).await.expect("source"),
+        summarize(target.store.as_ref()).await.expect("target")
+    );
+}
