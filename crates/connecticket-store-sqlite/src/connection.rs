@@ -46,3 +46,37 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
         .map_err(internal)?;
     Ok(connection)
 }
+
+/// How long opening waits out another process opening the same file.
+const OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs `open` again while SQLite answers "database is locked". Two
+/// processes opening a new file at once (two demo servers started
+/// together) race to switch it to WAL, and SQLite refuses that switch at
+/// once instead of waiting on its busy handler.
+pub(crate) fn retrying_while_busy<T>(mut open: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match open() {
+            Err(error) if is_busy(&error) && started.elapsed() < OPEN_PATIENCE => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+fn is_busy(error: &StoreError) -> bool {
+    let StoreError::Backend { source, .. } = error else {
+        return false;
+    };
+    let Some(sql) = source.downcast_ref::<connecticket_store::SqlError>() else {
+        return false;
+    };
+    matches!(
+        sql.source.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                || failure.code == rusqlite::ErrorCode::DatabaseLocked
+    )
+}

@@ -51,9 +51,11 @@ pub async fn open(
     let path = path.as_ref().to_path_buf();
     let writer_path = path.clone();
     let connection = tokio::task::spawn_blocking(move || {
-        let mut connection = connection::open_writer(&writer_path)?;
-        migrate::apply(&mut connection)?;
-        Ok::<_, StoreError>(connection)
+        connection::retrying_while_busy(|| {
+            let mut connection = connection::open_writer(&writer_path)?;
+            migrate::apply(&mut connection)?;
+            Ok(connection)
+        })
     })
     .await
     .map_err(|e| StoreError::backend("opening the SQLite database", e))??;
