@@ -1,11 +1,13 @@
 //! The audit trail: who saw or changed which records, when, from where, and
 //! with what outcome (HIPAA audit controls, 45 CFR 164.312(b)).
 //!
-//! Entries hold ids, never patient data. Each entry's hash covers its own
-//! fields and the previous entry's hash, so `verify` detects an entry
-//! altered, inserted or removed behind the server's back; the anchor records
-//! the newest entry (so cutting off the tail is detected too) and where
-//! retention last pruned.
+//! Entries hold ids, never patient data. Entries form hash chains, one per
+//! writer: each entry's hash covers its own fields and the previous entry's
+//! hash, so `verify` detects an entry altered, inserted or removed behind
+//! the server's back; each chain's anchor records its newest entry (so
+//! cutting off the tail is detected too) and where retention last pruned.
+//! Several instances append to chains of their own and never wait on each
+//! other; the entries' ids and times give the order across chains.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -20,7 +22,8 @@ use crate::model::{
     TicketId,
 };
 
-/// The hash before the first entry.
+/// The hash before the first entry of the chain that releases before
+/// per-writer chains wrote (its later anchor keeps it).
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Which call an entry records.
@@ -79,6 +82,9 @@ impl Action {
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
+    /// A streamed list began sending: written, and durable, before its
+    /// first byte, so that even a crash leaves a record of it.
+    Started,
     /// An idempotent retry answered from the first request's result.
     Replayed,
     /// Bad credentials or token.
@@ -97,8 +103,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Success,
+        Outcome::Started,
         Outcome::Replayed,
         Outcome::Denied,
         Outcome::RateLimited,
@@ -112,6 +119,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Success => "success",
+            Outcome::Started => "started",
             Outcome::Replayed => "replayed",
             Outcome::Denied => "denied",
             Outcome::RateLimited => "rate_limited",
@@ -232,10 +240,14 @@ impl AuditEntry {
     }
 }
 
-/// A stored entry: its place in the chain and its hashes.
+/// A stored entry: its place in its chain and its hashes. `id` orders all
+/// entries of all chains as they were written; `seq` is the entry's place
+/// in its own chain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
     pub id: i64,
+    pub chain_id: i64,
+    pub seq: i64,
     pub at: DateTime<Utc>,
     pub request_id: String,
     pub client_addr: Option<String>,
@@ -249,7 +261,9 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// The fields a hash covers, in a fixed order.
+/// The fields a hash covers, in a fixed order. (`id` here is the entry's
+/// place in its chain: entries written before chains were per writer keep
+/// verifying, as their chain place equals their old id.)
 #[derive(Serialize)]
 struct Hashed<'a> {
     id: i64,
@@ -265,10 +279,12 @@ struct Hashed<'a> {
 }
 
 impl AuditRecord {
-    /// Places `entry` after the entry `(prev_id, prev_hash)`.
-    pub fn chain(entry: AuditEntry, prev_id: i64, prev_hash: &str) -> AuditRecord {
+    /// Places `entry` after the head of `chain`; the store assigns `id`.
+    pub fn chain(entry: AuditEntry, chain: &ChainAnchor) -> AuditRecord {
         let mut record = AuditRecord {
-            id: prev_id + 1,
+            id: 0,
+            chain_id: chain.chain_id,
+            seq: chain.last_seq + 1,
             at: entry.at,
             request_id: entry.request_id,
             client_addr: entry.client_addr,
@@ -278,7 +294,7 @@ impl AuditRecord {
             action: entry.action,
             outcome: entry.outcome,
             records: entry.records.into_iter().collect(),
-            prev_hash: prev_hash.to_owned(),
+            prev_hash: chain.last_hash.clone(),
             hash: String::new(),
         };
         record.hash = record.computed_hash();
@@ -288,7 +304,7 @@ impl AuditRecord {
     /// What this entry's hash must be, given its fields and `prev_hash`.
     pub fn computed_hash(&self) -> String {
         let hashed = Hashed {
-            id: self.id,
+            id: self.seq,
             at: crate::time::to_epoch(self.at),
             request_id: &self.request_id,
             client_addr: self.client_addr.as_deref(),
@@ -309,73 +325,109 @@ impl AuditRecord {
     }
 }
 
-/// The chain's fixed points: the newest entry, and the last pruned one.
+/// One chain's fixed points: its newest entry, and the last one retention
+/// removed. Each writer (each instance's write lane on PostgreSQL) appends
+/// to a chain of its own, so no lock is shared across instances; `audit
+/// verify` checks every chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditAnchor {
-    pub last_id: i64,
+pub struct ChainAnchor {
+    pub chain_id: i64,
+    /// Which writer made the chain (instance and lane), for people.
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seq: i64,
     pub last_hash: String,
-    pub pruned_through_id: i64,
+    pub pruned_through_seq: i64,
     pub pruned_hash: String,
 }
 
-impl AuditAnchor {
-    pub fn genesis() -> Self {
-        AuditAnchor {
-            last_id: 0,
-            last_hash: GENESIS_HASH.to_owned(),
-            pruned_through_id: 0,
-            pruned_hash: GENESIS_HASH.to_owned(),
+impl ChainAnchor {
+    /// A new, empty chain. Its first entry links to a hash of the chain's
+    /// identity, so an entry moved from another chain does not fit.
+    pub fn new(chain_id: i64, label: impl Into<String>, created_at: DateTime<Utc>) -> Self {
+        let label = label.into();
+        let genesis = hex::encode(Sha256::digest(
+            format!(
+                "connecticket audit chain {chain_id} {label} {}",
+                created_at.timestamp()
+            )
+            .as_bytes(),
+        ));
+        ChainAnchor {
+            chain_id,
+            label,
+            created_at,
+            last_seq: 0,
+            last_hash: genesis.clone(),
+            pruned_through_seq: 0,
+            pruned_hash: genesis,
         }
+    }
+
+    /// Moves the head past `record`, just chained onto it.
+    pub fn advance(&mut self, record: &AuditRecord) {
+        self.last_seq = record.seq;
+        self.last_hash = record.hash.clone();
     }
 }
 
-/// Checks a chain read in id order against its anchor; `Err` names the
-/// first entry where it breaks.
+/// Checks one chain read in `seq` order against its anchor; `Err` names
+/// the first entry where it breaks.
 #[derive(Debug)]
 pub struct ChainCheck {
-    expected_id: i64,
+    chain_id: i64,
+    expected_seq: i64,
     expected_prev: String,
     pub checked: u64,
 }
 
 impl ChainCheck {
-    pub fn new(anchor: &AuditAnchor) -> Self {
+    pub fn new(anchor: &ChainAnchor) -> Self {
         ChainCheck {
-            expected_id: anchor.pruned_through_id + 1,
+            chain_id: anchor.chain_id,
+            expected_seq: anchor.pruned_through_seq + 1,
             expected_prev: anchor.pruned_hash.clone(),
             checked: 0,
         }
     }
 
     pub fn next(&mut self, record: &AuditRecord) -> Result<(), String> {
-        if record.id != self.expected_id {
+        let chain = self.chain_id;
+        if record.chain_id != chain {
             return Err(format!(
-                "entry {} follows entry {}: entries are missing or were inserted",
-                record.id,
-                self.expected_id - 1
+                "entry {} of chain {} was read as part of chain {chain}",
+                record.seq, record.chain_id
+            ));
+        }
+        if record.seq != self.expected_seq {
+            return Err(format!(
+                "chain {chain}: entry {} follows entry {}: entries are missing or were inserted",
+                record.seq,
+                self.expected_seq - 1
             ));
         }
         if record.prev_hash != self.expected_prev {
             return Err(format!(
-                "entry {} does not chain to the entry before it",
-                record.id
+                "chain {chain}: entry {} does not chain to the entry before it",
+                record.seq
             ));
         }
         if record.computed_hash() != record.hash {
-            return Err(format!("entry {} was altered", record.id));
+            return Err(format!("chain {chain}: entry {} was altered", record.seq));
         }
-        self.expected_id += 1;
+        self.expected_seq += 1;
         self.expected_prev = record.hash.clone();
         self.checked += 1;
         Ok(())
     }
 
-    pub fn finish(self, anchor: &AuditAnchor) -> Result<u64, String> {
-        if self.expected_id - 1 != anchor.last_id || self.expected_prev != anchor.last_hash {
+    pub fn finish(self, anchor: &ChainAnchor) -> Result<u64, String> {
+        if self.expected_seq - 1 != anchor.last_seq || self.expected_prev != anchor.last_hash {
             return Err(format!(
-                "the chain ends at entry {} but the anchor records entry {}: entries were removed from the end or the anchor was changed",
-                self.expected_id - 1,
-                anchor.last_id
+                "chain {}: the chain ends at entry {} but its anchor records entry {}: entries were removed from the end or the anchor was changed",
+                anchor.chain_id,
+                self.expected_seq - 1,
+                anchor.last_seq
             ));
         }
         Ok(self.checked)
@@ -399,24 +451,18 @@ mod tests {
         )
     }
 
-    fn chain_of(count: u8) -> (Vec<AuditRecord>, AuditAnchor) {
-        let mut records: Vec<AuditRecord> = Vec::new();
+    fn chain_of(count: u8) -> (Vec<AuditRecord>, ChainAnchor) {
+        let mut anchor = ChainAnchor::new(7, "test", crate::time::from_epoch(0));
+        let mut records = Vec::new();
         for n in 0..count {
-            let (id, hash) = records
-                .last()
-                .map_or((0, GENESIS_HASH.to_owned()), |r| (r.id, r.hash.clone()));
-            records.push(AuditRecord::chain(entry(n), id, &hash));
+            let record = AuditRecord::chain(entry(n), &anchor);
+            anchor.advance(&record);
+            records.push(record);
         }
-        let last = records.last().expect("entries");
-        let anchor = AuditAnchor {
-            last_id: last.id,
-            last_hash: last.hash.clone(),
-            ..AuditAnchor::genesis()
-        };
         (records, anchor)
     }
 
-    fn verify(records: &[AuditRecord], anchor: &AuditAnchor) -> Result<u64, String> {
+    fn verify(records: &[AuditRecord], anchor: &ChainAnchor) -> Result<u64, String> {
         let mut check = ChainCheck::new(anchor);
         for record in records {
             check.next(record)?;
@@ -435,7 +481,10 @@ mod tests {
         let (records, anchor) = chain_of(5);
         let mut altered = records.clone();
         altered[2].records.push("ticket:1".into());
-        assert_eq!(verify(&altered, &anchor), Err("entry 3 was altered".into()));
+        assert_eq!(
+            verify(&altered, &anchor),
+            Err("chain 7: entry 3 was altered".into())
+        );
         let mut removed = records.clone();
         removed.remove(2);
         assert!(verify(&removed, &anchor)
@@ -451,7 +500,20 @@ mod tests {
         rehashed[1].hash = rehashed[1].computed_hash();
         assert_eq!(
             verify(&rehashed, &anchor),
-            Err("entry 3 does not chain to the entry before it".into())
+            Err("chain 7: entry 3 does not chain to the entry before it".into())
         );
+    }
+
+    #[test]
+    fn an_entry_does_not_fit_another_chain() {
+        let (records, _) = chain_of(1);
+        let other = ChainAnchor::new(8, "other", crate::time::from_epoch(0));
+        let mut moved = records[0].clone();
+        moved.chain_id = 8;
+        let mut check = ChainCheck::new(&other);
+        assert!(check
+            .next(&moved)
+            .expect_err("moved")
+            .contains("does not chain"));
     }
 }

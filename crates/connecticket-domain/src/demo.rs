@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{
-    Action, AuditAnchor, AuditEntry, AuditRecord, Outcome, RecordRef, RequestContext, GENESIS_HASH,
+    Action, AuditEntry, AuditRecord, ChainAnchor, Outcome, RecordRef, RequestContext,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
@@ -240,51 +240,40 @@ fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
     Ok(records)
 }
 
-/// The audit trail of the demo's writes, chained from the start.
+/// The audit trail of the demo's writes: a chain of its own.
 struct OperatorAudit {
-    at: DateTime<Utc>,
+    chain: ChainAnchor,
     records: Vec<AuditRecord>,
 }
 
 impl OperatorAudit {
     fn new(at: DateTime<Utc>) -> Self {
         OperatorAudit {
-            at,
+            chain: ChainAnchor::new(1, "demo seed", at),
             records: Vec::new(),
         }
     }
 
     fn record(&mut self, action: Action, provider: ProviderId, touched: &[RecordRef]) {
         let context = RequestContext::operator();
-        let mut entry = AuditEntry::new(&context, action, Outcome::Success, self.at);
+        let mut entry = AuditEntry::new(&context, action, Outcome::Success, self.chain.created_at);
         entry.provider_id = Some(provider);
         for record in touched {
             entry.touch(*record);
         }
-        let (id, hash) = self
-            .records
-            .last()
-            .map_or((0, GENESIS_HASH.to_owned()), |last| {
-                (last.id, last.hash.clone())
-            });
-        self.records.push(AuditRecord::chain(entry, id, &hash));
+        let mut record = AuditRecord::chain(entry, &self.chain);
+        record.id = self.records.len() as i64 + 1;
+        self.chain.advance(&record);
+        self.records.push(record);
     }
 
     fn into_records(self) -> Vec<Record> {
-        let anchor = match self.records.last() {
-            Some(last) => AuditAnchor {
-                last_id: last.id,
-                last_hash: last.hash.clone(),
-                ..AuditAnchor::genesis()
-            },
-            None => AuditAnchor::genesis(),
-        };
-        let mut records: Vec<Record> = self
-            .records
-            .into_iter()
-            .map(|record| Record::AuditEntry(Box::new(record)))
-            .collect();
-        records.push(Record::AuditAnchor(anchor));
+        let mut records = vec![Record::AuditChain(self.chain)];
+        records.extend(
+            self.records
+                .into_iter()
+                .map(|record| Record::AuditEntry(Box::new(record))),
+        );
         records
     }
 }

@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{AuditAnchor, AuditRecord};
+use crate::audit::{AuditRecord, ChainAnchor};
 use crate::error::{DomainResult, StoreError};
 use crate::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, Employee, EmployeeId,
@@ -37,8 +37,8 @@ pub enum Table {
     Attachments,
     TicketStatusChanges,
     IdempotencyKeys,
+    AuditChains,
     AuditLog,
-    AuditAnchor,
 }
 
 impl Table {
@@ -55,8 +55,8 @@ impl Table {
         Table::Attachments,
         Table::TicketStatusChanges,
         Table::IdempotencyKeys,
+        Table::AuditChains,
         Table::AuditLog,
-        Table::AuditAnchor,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,8 +73,8 @@ impl Table {
             Table::Attachments => "attachments",
             Table::TicketStatusChanges => "ticket_status_changes",
             Table::IdempotencyKeys => "idempotency_keys",
+            Table::AuditChains => "audit_chains",
             Table::AuditLog => "audit_log",
-            Table::AuditAnchor => "audit_anchor",
         }
     }
 }
@@ -190,8 +190,8 @@ pub enum Record {
     Attachment(StoredAttachment),
     StatusChange(StoredStatusChange),
     IdempotencyKey(StoredIdempotencyKey),
+    AuditChain(ChainAnchor),
     AuditEntry(Box<AuditRecord>),
-    AuditAnchor(AuditAnchor),
 }
 
 impl Record {
@@ -209,8 +209,8 @@ impl Record {
             Record::Attachment(_) => Table::Attachments,
             Record::StatusChange(_) => Table::TicketStatusChanges,
             Record::IdempotencyKey(_) => Table::IdempotencyKeys,
+            Record::AuditChain(_) => Table::AuditChains,
             Record::AuditEntry(_) => Table::AuditLog,
-            Record::AuditAnchor(_) => Table::AuditAnchor,
         }
     }
 }

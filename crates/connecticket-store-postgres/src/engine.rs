@@ -3,6 +3,7 @@
 //! keep concurrent instances correct.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use connecticket_domain::store::RowStream;
@@ -11,12 +12,14 @@ use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
 use sqlx::PgPool;
 
 use crate::executor::{sql_error, PgExecutor};
+use crate::lanes::Lanes;
 
 /// Reads see one snapshot and write nothing.
 const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 pub struct PgEngine {
     pub(crate) pool: PgPool,
+    pub(crate) lanes: Arc<Lanes>,
 }
 
 fn failed(error: sqlx::Error) -> StoreError {
@@ -33,27 +36,8 @@ impl Engine for PgEngine {
         deadline: Option<Instant>,
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
-        let pool = self.pool.clone();
-        async move {
-            let work = async {
-                let mut tx = pool.begin().await.map_err(failed)?;
-                let value = job(&mut PgExecutor::new(&mut tx)).await?;
-                Ok::<_, StoreError>((tx, value))
-            };
-            // Up to COMMIT the write can be withdrawn: dropping it rolls the
-            // transaction back. COMMIT itself is awaited to its outcome.
-            let (tx, value) = match deadline {
-                Some(deadline) => {
-                    let deadline = tokio::time::Instant::from_std(deadline);
-                    tokio::time::timeout_at(deadline, work)
-                        .await
-                        .map_err(|_| StoreError::Withdrawn)??
-                }
-                None => work.await?,
-            };
-            tx.commit().await.map_err(failed)?;
-            Ok(value)
-        }
+        let lanes = Arc::clone(&self.lanes);
+        async move { lanes.write(deadline, job).await }
     }
 
     fn read<T: Send + 'static>(

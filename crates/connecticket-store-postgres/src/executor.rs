@@ -12,11 +12,24 @@ use sqlx::{Decode, PgConnection, Postgres, TypeInfo, ValueRef as _};
 
 pub(crate) struct PgExecutor<'c> {
     conn: &'c mut PgConnection,
+    audit_chain: Option<i64>,
 }
 
 impl<'c> PgExecutor<'c> {
+    /// For reads.
     pub(crate) fn new(conn: &'c mut PgConnection) -> Self {
-        PgExecutor { conn }
+        PgExecutor {
+            conn,
+            audit_chain: None,
+        }
+    }
+
+    /// For a write lane, which appends to its own chain.
+    pub(crate) fn writer(conn: &'c mut PgConnection, audit_chain: i64) -> Self {
+        PgExecutor {
+            conn,
+            audit_chain: Some(audit_chain),
+        }
     }
 }
 
@@ -27,6 +40,8 @@ pub(crate) fn sql_error(error: sqlx::Error) -> SqlError {
         sqlx::Error::Database(database) => match database.kind() {
             ErrorKind::UniqueViolation => SqlErrorKind::UniqueViolation,
             ErrorKind::ForeignKeyViolation => SqlErrorKind::ForeignKeyViolation,
+            // query_canceled: statement_timeout ran out.
+            _ if database.code().as_deref() == Some("57014") => SqlErrorKind::Cancelled,
             _ => SqlErrorKind::Other,
         },
         sqlx::Error::ColumnNotFound(_) => SqlErrorKind::NoSuchColumn,
@@ -121,5 +136,9 @@ impl Executor for PgExecutor<'_> {
             .await
             .map(|_| ())
             .map_err(sql_error)
+    }
+
+    fn audit_chain(&self) -> Option<i64> {
+        self.audit_chain
     }
 }

@@ -11,6 +11,7 @@
 
 mod engine;
 mod executor;
+mod lanes;
 mod migrate;
 
 use std::time::Duration;
@@ -28,8 +29,12 @@ pub type PostgresStore = SqlStore<PgEngine>;
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
     /// Connections this instance keeps at most. Several instances share the
-    /// server's `max_connections`.
+    /// server's `max_connections`. The write lanes hold one each; reads
+    /// share the rest.
     pub pool_size: u32,
+    /// Write lanes: each commits a group of writes at a time on a
+    /// connection and audit chain of its own.
+    pub write_lanes: usize,
     pub acquire_timeout: Duration,
 }
 
@@ -37,6 +42,7 @@ impl Default for PostgresOptions {
     fn default() -> Self {
         PostgresOptions {
             pool_size: 10,
+            write_lanes: 4,
             acquire_timeout: Duration::from_secs(10),
         }
     }
@@ -53,7 +59,15 @@ pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore, 
             StoreError::backend("connecting to PostgreSQL", executor::sql_error(error))
         })?;
     migrate::apply(&pool).await?;
-    Ok(SqlStore::new(PgEngine { pool }))
+    // Reads keep at least half of the pool.
+    let lanes = options
+        .write_lanes
+        .clamp(1, (options.pool_size.max(2) / 2) as usize);
+    let engine = PgEngine {
+        lanes: std::sync::Arc::new(lanes::Lanes::start(pool.clone(), lanes)),
+        pool,
+    };
+    Ok(SqlStore::new(engine))
 }
 
 /// Applies pending migrations to the database at `url` and disconnects

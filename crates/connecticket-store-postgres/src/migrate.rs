@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_and_throttling",
         include_str!("../migrations/0002_audit_and_throttling.sql"),
     ),
+    (
+        3,
+        "audit_chains",
+        include_str!("../migrations/0003_audit_chains.sql"),
+    ),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.
@@ -84,7 +89,10 @@ pub(crate) async fn apply(pool: &PgPool) -> Result<(), StoreError> {
         .map_err(failed("unlocking after migrating"));
     adopted?;
     unlocked?;
-    migrator().run(&mut *conn).await.map_err(|error| match error {
+    drop(conn);
+    // Run on the pool (sqlx takes its own advisory lock): borrowing a
+    // connection here would make the future not Send.
+    migrator().run(pool).await.map_err(|error| match error {
         sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::Corrupt(format!(
             "the database is at schema version {version}, which this binary does not know; upgrade connecticket"
         )),

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use connecticket_domain::store::Store;
 use connecticket_store::testing::conformance::Fixture;
 use connecticket_store::testing::{PostgresTemplate, TestDatabase};
 use connecticket_store_postgres::PostgresOptions;
@@ -16,10 +17,19 @@ async fn open() -> Option<Fixture> {
         migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
     })
     .await?;
-    let store = connecticket_store_postgres::open(&database.url, PostgresOptions::default())
+    let opened = store(database.url.clone()).await;
+    Some(Fixture::new(
+        opened,
+        database,
+        Box::new(|url| Box::pin(store(url))),
+    ))
+}
+
+async fn store(url: String) -> Arc<dyn Store> {
+    let store = connecticket_store_postgres::open(&url, PostgresOptions::default())
         .await
         .expect("open the PostgreSQL store");
-    Some(Fixture::new(Arc::new(store), database))
+    Arc::new(store)
 }
 
 connecticket_store::conformance_suite!(open);

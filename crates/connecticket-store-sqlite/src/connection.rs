@@ -32,8 +32,13 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
              PRAGMA foreign_keys = ON;",
         )
         .map_err(internal)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
+
+/// Prepared statements kept per connection: more than the store has, so
+/// none is ever prepared twice.
+const STATEMENT_CACHE: usize = 256;
 
 pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -44,6 +49,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     connection
         .execute_batch("PRAGMA query_only = ON;")
         .map_err(internal)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 

@@ -34,8 +34,8 @@ impl Engine for SqliteEngine {
         // block_on only drives them (and waits if a job reads a stream).
         async move {
             writer
-                .write(deadline, move |conn| {
-                    block_on(job(&mut SqliteExecutor::new(conn)))
+                .write(deadline, move |conn, chain| {
+                    block_on(job(&mut SqliteExecutor::writer(conn, chain)))
                 })
                 .await
         }
@@ -46,32 +46,30 @@ impl Engine for SqliteEngine {
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
         let readers = Arc::clone(&self.readers);
-        async move {
-            readers
-                .read(move |conn| block_on(job(&mut SqliteExecutor::new(conn))))
-                .await
-        }
+        // The job's statements complete at once: the read runs here.
+        async move { readers.read(move |conn| block_on(job(&mut SqliteExecutor::new(conn)))) }
     }
 
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T> {
         let (sender, stream) = chunk_channel();
         let readers = Arc::clone(&self.readers);
-        tokio::spawn(async move {
-            let read = readers
-                .read(move |conn| {
-                    block_on(async {
-                        let outcome = job(&mut SqliteExecutor::new(conn), &sender).await;
-                        if let Err(error) = outcome {
-                            sender.fail(error).await;
-                        }
-                    });
-                    Ok(())
-                })
-                .await;
+        // A streaming job waits for its reader between chunks: it runs on
+        // the blocking pool, never on a worker thread.
+        let task = tokio::task::spawn_blocking(move || {
+            let read = readers.read(move |conn| {
+                block_on(async {
+                    let outcome = job(&mut SqliteExecutor::new(conn), &sender).await;
+                    if let Err(error) = outcome {
+                        sender.fail(error).await;
+                    }
+                });
+                Ok(())
+            });
             if let Err(error) = read {
                 tracing::error!(%error, "a streamed read could not run");
             }
         });
+        drop(task);
         stream
     }
 }

@@ -12,11 +12,24 @@ use rusqlite::{ffi, Connection, Statement};
 
 pub(crate) struct SqliteExecutor<'c> {
     conn: &'c mut Connection,
+    audit_chain: Option<i64>,
 }
 
 impl<'c> SqliteExecutor<'c> {
+    /// For reads.
     pub(crate) fn new(conn: &'c mut Connection) -> Self {
-        SqliteExecutor { conn }
+        SqliteExecutor {
+            conn,
+            audit_chain: None,
+        }
+    }
+
+    /// For the writer, which appends to its own chain.
+    pub(crate) fn writer(conn: &'c mut Connection, audit_chain: i64) -> Self {
+        SqliteExecutor {
+            conn,
+            audit_chain: Some(audit_chain),
+        }
     }
 }
 
@@ -127,6 +140,10 @@ impl Executor for SqliteExecutor<'_> {
     async fn advance_identity(&mut self, _table: &str) -> Result<(), SqlError> {
         // AUTOINCREMENT continues above the largest id ever inserted.
         Ok(())
+    }
+
+    fn audit_chain(&self) -> Option<i64> {
+        self.audit_chain
     }
 }
 

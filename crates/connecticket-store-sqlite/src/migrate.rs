@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_and_throttling",
         include_str!("../migrations/0002_audit_and_throttling.sql"),
     ),
+    (
+        3,
+        "audit_chains",
+        include_str!("../migrations/0003_audit_chains.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -1,12 +1,14 @@
-//! Read connections: a small lazily-filled pool, used from blocking tasks.
-//! Each job runs in one read transaction, so it sees one snapshot.
+//! Read connections: a small pool of read-only connections. A read runs
+//! right where it is asked for (a primary-key lookup takes microseconds:
+//! a hop to another thread would cost more than the read), each job in one
+//! read transaction so that it sees one snapshot. Long jobs that stream
+//! (exports) run on the blocking pool instead.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use connecticket_domain::StoreError;
 use rusqlite::Connection;
-use tokio::sync::Semaphore;
 
 use crate::connection::open_reader;
 use crate::executor::sql_error;
@@ -16,15 +18,16 @@ type Result<T> = std::result::Result<T, StoreError>;
 pub(crate) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    permits: Arc<Semaphore>,
+    /// Idle connections kept for reuse; more are opened when needed.
+    keep: usize,
 }
 
 impl Readers {
-    pub(crate) fn new(path: PathBuf, size: usize) -> Self {
+    pub(crate) fn new(path: PathBuf, keep: usize) -> Self {
         Readers {
             path,
             idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(size.max(1))),
+            keep: keep.max(1),
         }
     }
 
@@ -38,30 +41,18 @@ impl Readers {
 
     fn checkin(&self, connection: Connection) {
         if let Ok(mut idle) = self.idle.lock() {
-            idle.push(connection);
+            if idle.len() < self.keep {
+                idle.push(connection);
+            }
         }
     }
 
-    /// Runs `work` in a read transaction on a pooled connection, on a
-    /// blocking thread.
-    pub(crate) async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    {
-        let _permit =
-            self.permits.clone().acquire_owned().await.map_err(|_| {
-                StoreError::Unavailable("the SQLite read pool is closed".to_owned())
-            })?;
-        let readers = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let mut connection = readers.checkout()?;
-            let outcome = in_read_transaction(&mut connection, work);
-            readers.checkin(connection);
-            outcome
-        })
-        .await
-        .map_err(|e| StoreError::backend("a SQLite read task failed", e))?
+    /// Runs `work` in a read transaction on a pooled connection, here.
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut connection = self.checkout()?;
+        let outcome = in_read_transaction(&mut connection, work);
+        self.checkin(connection);
+        outcome
     }
 }
 

@@ -10,7 +10,8 @@ use std::time::Instant;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::executor::sql_error;
+use crate::executor::{sql_error, SqliteExecutor};
+use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -27,7 +28,11 @@ const MAX_BATCH: usize = 256;
 /// A queued write. `run` executes it inside the batch's transaction and
 /// returns what to do once the commit's outcome is known.
 trait Job: Send {
-    fn run(self: Box<Self>, connection: &mut Connection) -> Box<dyn FnOnce(Result<()>) + Send>;
+    fn run(
+        self: Box<Self>,
+        connection: &mut Connection,
+        chain: i64,
+    ) -> Box<dyn FnOnce(Result<()>) + Send>;
     fn abort(self: Box<Self>, error: StoreError);
 }
 
@@ -47,16 +52,20 @@ struct Pending<T, F> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Connection) -> Result<T> + Send,
+    F: FnOnce(&mut Connection, i64) -> Result<T> + Send,
 {
-    fn run(self: Box<Self>, connection: &mut Connection) -> Box<dyn FnOnce(Result<()>) + Send> {
+    fn run(
+        self: Box<Self>,
+        connection: &mut Connection,
+        chain: i64,
+    ) -> Box<dyn FnOnce(Result<()>) + Send> {
         let Pending { work, reply, state } = *self;
         let started = state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire);
         if started.is_err() {
             // Withdrawn: its caller has answered already; it never runs.
             return Box::new(|_| {});
         }
-        let outcome = in_savepoint(connection, work);
+        let outcome = in_savepoint(connection, |connection| work(connection, chain));
         Box::new(move |commit| {
             // The caller may have gone away; its write stands regardless.
             let _ = reply.send(commit.and(outcome));
@@ -107,7 +116,7 @@ impl Writer {
     pub(crate) async fn write<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection, i64) -> Result<T> + Send + 'static,
     {
         let (reply, mut answer) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
@@ -143,6 +152,8 @@ impl Writer {
 }
 
 fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+    // This writer's own audit chain, made before its first write.
+    let mut chain = None;
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -151,11 +162,44 @@ fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>
                 Err(_) => break,
             }
         }
-        commit_batch(&mut connection, batch);
+        let chain_id = match chain {
+            Some(id) => id,
+            None => match create_chain(&mut connection) {
+                Ok(id) => *chain.insert(id),
+                Err(error) => {
+                    tracing::error!(%error, "could not create the writer's audit chain");
+                    for job in batch {
+                        job.abort(StoreError::Unavailable(format!(
+                            "cannot create the audit chain: {error}"
+                        )));
+                    }
+                    continue;
+                }
+            },
+        };
+        commit_batch(&mut connection, batch, chain_id);
     }
 }
 
-fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>) {
+fn create_chain(connection: &mut Connection) -> Result<i64> {
+    connection
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(internal)?;
+    let created = futures::executor::block_on(connecticket_store::create_audit_chain(
+        &mut SqliteExecutor::new(connection),
+        &connecticket_store::writer_label("SQLite writer"),
+        SystemClock.now(),
+    ));
+    let end = if created.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    connection.execute_batch(end).map_err(internal)?;
+    created
+}
+
+fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>, chain: i64) {
     // IMMEDIATE takes the write lock up front, so a concurrent admin process
     // makes us wait (busy timeout) instead of failing half-way.
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
@@ -167,7 +211,10 @@ fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>) {
         }
         return;
     }
-    let deliveries: Vec<_> = batch.into_iter().map(|job| job.run(connection)).collect();
+    let deliveries: Vec<_> = batch
+        .into_iter()
+        .map(|job| job.run(connection, chain))
+        .collect();
     let commit = connection.execute_batch("COMMIT").map_err(internal);
     if let Err(error) = &commit {
         tracing::error!(error = %error, jobs = deliveries.len(), "write batch failed to commit");

@@ -89,6 +89,10 @@ pub trait Executor: Send {
     /// After rows were inserted with explicit ids, makes generated ids
     /// continue above them (SQLite's AUTOINCREMENT does so by itself).
     async fn advance_identity(&mut self, table: &str) -> Result<(), SqlError>;
+
+    /// The audit chain of the writer running this transaction; `None` in a
+    /// read.
+    fn audit_chain(&self) -> Option<i64>;
 }
 
 /// A unit of work in one transaction.

@@ -13,6 +13,8 @@ pub enum SqlErrorKind {
     ForeignKeyViolation,
     /// A column a query asked for is not in its result.
     NoSuchColumn,
+    /// The database cancelled the statement (its time ran out).
+    Cancelled,
     Other,
 }
 

@@ -19,6 +19,25 @@ mod value;
 pub mod testing;
 
 pub use engine::{chunk_channel, ChunkSender, Dialect, Engine, Executor, Job, StreamJob};
+
+/// Creates a writer's own audit chain in the caller's transaction and
+/// answers its id; engines call it before a writer's first write.
+pub async fn create_audit_chain(
+    tx: &mut dyn Executor,
+    label: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, connecticket_domain::StoreError> {
+    ops::audit::create_chain(tx, label, at).await
+}
+
+/// Names a writer's chain for people reading `audit verify`: which process
+/// (on which host) and which of its writers.
+pub fn writer_label(writer: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "unknown host".to_owned());
+    format!("{host} pid {} {writer}", std::process::id())
+}
 pub use error::{SqlError, SqlErrorKind};
 pub use store::SqlStore;
 pub use value::{FromValue, Row, Value, ValueRef, ISO_DATE};

@@ -2,7 +2,7 @@
 //! column name) and how a record writes into a row. Adding a column is one
 //! change here plus one migration per engine.
 
-use connecticket_domain::audit::{AuditAnchor, AuditRecord};
+use connecticket_domain::audit::{AuditRecord, ChainAnchor};
 use connecticket_domain::model::{Application, Category, Employee, Provider, Resident, Ticket};
 use connecticket_domain::transfer::{
     StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredIdempotencyKey,
@@ -363,6 +363,8 @@ pub(crate) fn audit_record(row: &dyn Row) -> Result<AuditRecord> {
     let records: String = row.get("records")?;
     Ok(AuditRecord {
         id: row.get("id")?,
+        chain_id: row.get("chain_id")?,
+        seq: row.get("seq")?,
         at: row.get("at")?,
         request_id: row.get("request_id")?,
         client_addr: row.get("client_addr")?,
@@ -383,6 +385,8 @@ pub(crate) fn audit_record_columns(r: &AuditRecord) -> Result<Columns<'_>> {
         .map_err(|error| StoreError::backend("encoding an audit entry's records", error))?;
     Ok(Columns::new()
         .with("id", r.id)
+        .with("chain_id", r.chain_id)
+        .with("seq", r.seq)
         .with("at", r.at)
         .with("request_id", &r.request_id)
         .with("client_addr", &r.client_addr)
@@ -396,11 +400,25 @@ pub(crate) fn audit_record_columns(r: &AuditRecord) -> Result<Columns<'_>> {
         .with("hash", &r.hash))
 }
 
-pub(crate) fn audit_anchor(row: &dyn Row) -> Result<AuditAnchor> {
-    Ok(AuditAnchor {
-        last_id: row.get("last_id")?,
+pub(crate) fn chain_anchor(row: &dyn Row) -> Result<ChainAnchor> {
+    Ok(ChainAnchor {
+        chain_id: row.get("id")?,
+        label: row.get("label")?,
+        created_at: row.get("created_at")?,
+        last_seq: row.get("last_seq")?,
         last_hash: row.get("last_hash")?,
-        pruned_through_id: row.get("pruned_through_id")?,
+        pruned_through_seq: row.get("pruned_through_seq")?,
         pruned_hash: row.get("pruned_hash")?,
     })
+}
+
+pub(crate) fn chain_anchor_columns(c: &ChainAnchor) -> Columns<'_> {
+    Columns::new()
+        .with("id", c.chain_id)
+        .with("label", &c.label)
+        .with("created_at", c.created_at)
+        .with("last_seq", c.last_seq)
+        .with("last_hash", &c.last_hash)
+        .with("pruned_through_seq", c.pruned_through_seq)
+        .with("pruned_hash", &c.pruned_hash)
 }

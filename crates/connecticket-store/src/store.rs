@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::{AuditAnchor, AuditEntry, AuditRecord, RecordRef};
+use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor, RecordRef};
 use connecticket_domain::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use connecticket_domain::model::{
     AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CommentId,
@@ -213,8 +213,14 @@ impl<E: Engine> AuditStore for SqlStore<E> {
             .read_stream(|tx, out| Box::pin(audit::entries(tx, out)))
     }
 
-    async fn audit_anchor(&self) -> Result<AuditAnchor> {
-        self.engine.read(|tx| Box::pin(audit::anchor(tx))).await
+    async fn audit_chains(&self) -> Result<Vec<ChainAnchor>> {
+        self.engine.read(|tx| Box::pin(audit::chains(tx))).await
+    }
+
+    fn chain_entries(&self, chain_id: i64, through_seq: i64) -> RowStream<AuditRecord> {
+        self.engine.read_stream(move |tx, out| {
+            Box::pin(audit::chain_entries(tx, out, chain_id, through_seq))
+        })
     }
 
     async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64> {

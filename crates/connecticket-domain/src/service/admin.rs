@@ -228,7 +228,7 @@ impl AdminService {
                 entry.touch(RecordRef::Resident(*id));
             }
         }
-        super::api::record(self.store.as_ref(), entry, created).await
+        super::api::record(&self.store, entry, created).await
     }
 
     /// Streams a provider's residents, ordered by id; audited when the

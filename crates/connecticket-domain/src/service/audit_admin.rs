@@ -50,20 +50,57 @@ impl AdminService {
         }))
     }
 
-    /// Walks the whole chain; `Ok(n)` when all `n` entries are intact,
-    /// `Err` naming the first break.
+    /// Walks every chain; `Ok(n)` when all `n` entries are intact, `Err`
+    /// naming the first break.
     pub async fn verify_audit(&self) -> DomainResult<Result<u64, String>> {
-        let anchor = self.store.audit_anchor().await?;
-        let mut check = ChainCheck::new(&anchor);
-        let mut entries = self.store.audit_entries();
-        while let Some(chunk) = entries.try_next().await? {
-            for record in &chunk {
-                if let Err(broken) = check.next(record) {
-                    return Ok(Err(broken));
+        let mut verified = 0;
+        for anchor in self.store.audit_chains().await? {
+            let mut check = ChainCheck::new(&anchor);
+            // Every entry of the chain: those up to the anchor must chain;
+            // any beyond it must be ones a writer appended meanwhile.
+            let mut beyond = Vec::new();
+            let mut entries = self.store.chain_entries(anchor.chain_id, i64::MAX);
+            while let Some(chunk) = entries.try_next().await? {
+                for record in &chunk {
+                    if record.seq > anchor.last_seq {
+                        beyond.push(record.seq);
+                    } else if let Err(broken) = check.next(record) {
+                        return Ok(Err(broken));
+                    }
                 }
             }
+            match check.finish(&anchor) {
+                Ok(count) => verified += count,
+                Err(broken) => return Ok(Err(broken)),
+            }
+            if let Some(intruder) = self.beyond_the_end(&anchor, &beyond).await? {
+                return Ok(Err(intruder));
+            }
         }
-        Ok(check.finish(&anchor))
+        Ok(Ok(verified))
+    }
+
+    /// Entries past a chain's head that its anchor, read again now, still
+    /// does not cover: nobody appended those through the store.
+    async fn beyond_the_end(
+        &self,
+        anchor: &crate::audit::ChainAnchor,
+        beyond: &[i64],
+    ) -> DomainResult<Option<String>> {
+        if beyond.is_empty() {
+            return Ok(None);
+        }
+        let now = self.store.audit_chains().await?;
+        let head = now
+            .iter()
+            .find(|chain| chain.chain_id == anchor.chain_id)
+            .map_or(anchor.last_seq, |chain| chain.last_seq);
+        Ok(beyond.iter().find(|seq| **seq > head).map(|seq| {
+            format!(
+                "chain {}: entry {seq} lies beyond the chain's end: entries are missing or were inserted",
+                anchor.chain_id
+            )
+        }))
     }
 
     /// Retention: removes entries older than `before`.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
-use crate::audit::{AuditAnchor, AuditEntry, AuditRecord};
+use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use crate::error::StoreResult;
 use crate::model::{
@@ -95,14 +95,19 @@ pub trait TicketStore: Send + Sync + 'static {
 /// The hash-chained audit trail (see `audit`).
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
-    /// Chains and appends one entry; resolves once it is durable. Entries of
-    /// concurrent calls may share one commit.
+    /// Chains and appends one entry to one of this store's own chains;
+    /// resolves once it is durable. Entries of concurrent calls share one
+    /// commit, and appends never wait on another instance's.
     async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
-    /// Every entry in chain order.
+    /// Every entry of every chain in the order they were written.
     fn audit_entries(&self) -> RowStream<AuditRecord>;
-    async fn audit_anchor(&self) -> StoreResult<AuditAnchor>;
-    /// Removes entries older than `before`, keeping the chain verifiable
-    /// from the first remaining entry; returns how many were removed.
+    /// Every chain's anchor, by chain id.
+    async fn audit_chains(&self) -> StoreResult<Vec<ChainAnchor>>;
+    /// One chain's entries in chain order, up to `through_seq` (its anchor's
+    /// head when the anchor was read: later appends are left out).
+    fn chain_entries(&self, chain_id: i64, through_seq: i64) -> RowStream<AuditRecord>;
+    /// Removes entries older than `before` from every chain, keeping each
+    /// verifiable from its first remaining entry; returns how many.
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 

@@ -1,61 +1,101 @@
-//! The hash-chained audit trail.
+//! The hash-chained audit trail: one chain per writer. A writer (SQLite's
+//! writer thread, each PostgreSQL write lane) creates its chain before its
+//! first write and appends only to it, so writers never wait on each other.
 
-use connecticket_domain::audit::{AuditAnchor, AuditEntry, AuditRecord};
+use chrono::{DateTime, Utc};
+use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor};
+use connecticket_domain::store::STREAM_CHUNK_ROWS;
+use connecticket_domain::StoreError;
 
 use crate::engine::{ChunkSender, Executor};
 use crate::rows;
-use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, Result};
-use connecticket_domain::store::STREAM_CHUNK_ROWS;
+use crate::sql::{
+    execute, fetch_all, fetch_one, fetch_optional, insert, insert_returning_id, Result,
+};
 
-const ANCHOR: &str =
-    "SELECT last_id, last_hash, pruned_through_id, pruned_hash FROM audit_anchor WHERE id = 1";
-
-pub(crate) async fn anchor(tx: &mut dyn Executor) -> Result<AuditAnchor> {
-    fetch_one(tx, ANCHOR, &[], rows::audit_anchor).await
+/// Creates a writer's chain in the caller's transaction; answers its id.
+pub(crate) async fn create_chain(
+    tx: &mut dyn Executor,
+    label: &str,
+    at: DateTime<Utc>,
+) -> Result<i64> {
+    let placeholder = ChainAnchor::new(0, label, at);
+    let id = insert_returning_id(
+        tx,
+        "audit_chains",
+        rows::chain_anchor_columns(&placeholder).without("id"),
+    )
+    .await?;
+    // The genesis hash names the chain, so it is set once the id is known.
+    let chain = ChainAnchor::new(id, label, at);
+    execute(
+        tx,
+        "UPDATE audit_chains SET last_hash = $2, pruned_hash = $2 WHERE id = $1",
+        &[id.into(), (&chain.last_hash).into()],
+    )
+    .await?;
+    Ok(id)
 }
 
-/// Chains `entries` after the newest one, inside the caller's transaction.
-/// Locking the anchor row serialises appends from every writer, so the
-/// chain cannot fork.
+async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAnchor> {
+    let sql = format!(
+        "SELECT * FROM audit_chains WHERE id = $1{}",
+        tx.dialect().for_update()
+    );
+    fetch_optional(tx, &sql, &[chain_id.into()], rows::chain_anchor)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain_id} is missing")))
+}
+
+/// Chains `entries` onto the writer's own chain, inside the caller's
+/// transaction. The chain's row is locked, but only its writer ever takes
+/// that lock.
 pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<()> {
-    let lock = format!("{ANCHOR}{}", tx.dialect().for_update());
-    let mut head = fetch_one(tx, &lock, &[], rows::audit_anchor).await?;
+    let chain_id = tx.audit_chain().ok_or_else(|| {
+        StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
+    })?;
+    let mut head = locked_chain(tx, chain_id).await?;
     for entry in entries {
-        let record = AuditRecord::chain(entry, head.last_id, &head.last_hash);
+        let record = AuditRecord::chain(entry, &head);
         insert_record(tx, &record).await?;
-        head.last_id = record.id;
-        head.last_hash = record.hash;
+        head.advance(&record);
     }
     execute(
         tx,
-        "UPDATE audit_anchor SET last_id = $1, last_hash = $2 WHERE id = 1",
-        &[head.last_id.into(), (&head.last_hash).into()],
+        "UPDATE audit_chains SET last_seq = $2, last_hash = $3 WHERE id = $1",
+        &[
+            chain_id.into(),
+            head.last_seq.into(),
+            (&head.last_hash).into(),
+        ],
     )
     .await?;
     Ok(())
 }
 
+/// Stores an entry; its `id` is kept when it has one (imports), assigned
+/// otherwise.
 pub(crate) async fn insert_record(tx: &mut dyn Executor, record: &AuditRecord) -> Result<()> {
-    insert(tx, "audit_log", rows::audit_record_columns(record)?).await
+    let columns = rows::audit_record_columns(record)?;
+    let columns = if record.id == 0 {
+        columns.without("id")
+    } else {
+        columns
+    };
+    insert(tx, "audit_log", columns).await
 }
 
-pub(crate) async fn set_anchor(tx: &mut dyn Executor, anchor: &AuditAnchor) -> Result<()> {
-    execute(
+pub(crate) async fn chains(tx: &mut dyn Executor) -> Result<Vec<ChainAnchor>> {
+    fetch_all(
         tx,
-        "UPDATE audit_anchor SET last_id = $1, last_hash = $2, pruned_through_id = $3,
-             pruned_hash = $4 WHERE id = 1",
-        &[
-            anchor.last_id.into(),
-            (&anchor.last_hash).into(),
-            anchor.pruned_through_id.into(),
-            (&anchor.pruned_hash).into(),
-        ],
+        "SELECT * FROM audit_chains ORDER BY id",
+        &[],
+        rows::chain_anchor,
     )
     .await
-    .map(|_| ())
 }
 
-/// Streams every entry in id order, in chunks.
+/// Streams the entries of every chain in the order they were written.
 pub(crate) async fn entries(tx: &mut dyn Executor, out: &ChunkSender<AuditRecord>) -> Result<()> {
     let mut after = 0;
     loop {
@@ -77,41 +117,80 @@ pub(crate) async fn entries(tx: &mut dyn Executor, out: &ChunkSender<AuditRecord
     }
 }
 
-/// Removes entries older than `before` and moves the anchor's pruning
-/// point to the last one removed.
+/// Streams one chain's entries in chain order, up to `through_seq`.
+pub(crate) async fn chain_entries(
+    tx: &mut dyn Executor,
+    out: &ChunkSender<AuditRecord>,
+    chain_id: i64,
+    through_seq: i64,
+) -> Result<()> {
+    let mut after = 0;
+    loop {
+        let chunk = fetch_all(
+            tx,
+            "SELECT * FROM audit_log WHERE chain_id = $1 AND seq > $2 AND seq <= $3
+             ORDER BY seq LIMIT $4",
+            &[
+                chain_id.into(),
+                after.into(),
+                through_seq.into(),
+                (STREAM_CHUNK_ROWS as i64).into(),
+            ],
+            rows::audit_record,
+        )
+        .await?;
+        let Some(last) = chunk.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        let full = chunk.len() == STREAM_CHUNK_ROWS;
+        if !out.send(chunk).await || !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Removes every chain's entries older than `before` and moves each
+/// chain's pruning point to the last one removed.
 pub(crate) async fn prune(tx: &mut dyn Executor, before: i64) -> Result<u64> {
-    let lock = format!("{ANCHOR}{}", tx.dialect().for_update());
-    let anchor = fetch_one(tx, &lock, &[], rows::audit_anchor).await?;
-    let last = fetch_optional(
-        tx,
-        "SELECT id, hash FROM audit_log
-         WHERE id = (SELECT MAX(id) FROM audit_log WHERE at < $1)",
-        &[before.into()],
-        |row| Ok((row.get::<i64>("id")?, row.get::<String>("hash")?)),
-    )
-    .await?;
-    let Some((last_id, last_hash)) = last else {
-        return Ok(0);
-    };
-    let removed = execute(
-        tx,
-        "DELETE FROM audit_log WHERE id <= $1",
-        &[last_id.into()],
-    )
-    .await?;
-    set_anchor(
-        tx,
-        &AuditAnchor {
-            pruned_through_id: last_id,
-            pruned_hash: last_hash,
-            ..anchor
-        },
-    )
-    .await?;
+    let mut removed = 0;
+    for chain in chains(tx).await? {
+        let chain = locked_chain(tx, chain.chain_id).await?;
+        let last = fetch_optional(
+            tx,
+            "SELECT seq, hash FROM audit_log WHERE chain_id = $1 AND seq =
+                 (SELECT MAX(seq) FROM audit_log WHERE chain_id = $1 AND at < $2)",
+            &[chain.chain_id.into(), before.into()],
+            |row| Ok((row.get::<i64>("seq")?, row.get::<String>("hash")?)),
+        )
+        .await?;
+        let Some((seq, hash)) = last else {
+            continue;
+        };
+        removed += execute(
+            tx,
+            "DELETE FROM audit_log WHERE chain_id = $1 AND seq <= $2",
+            &[chain.chain_id.into(), seq.into()],
+        )
+        .await?;
+        execute(
+            tx,
+            "UPDATE audit_chains SET pruned_through_seq = $2, pruned_hash = $3 WHERE id = $1",
+            &[chain.chain_id.into(), seq.into(), (&hash).into()],
+        )
+        .await?;
+    }
     Ok(removed)
 }
 
-/// True while the chain has never held an entry.
-pub(crate) async fn is_genesis(tx: &mut dyn Executor) -> Result<bool> {
-    Ok(anchor(tx).await? == AuditAnchor::genesis())
+/// True while no chain has ever held an entry.
+pub(crate) async fn never_written(tx: &mut dyn Executor) -> Result<bool> {
+    let written = fetch_one(
+        tx,
+        "SELECT COUNT(*) AS written FROM audit_chains WHERE last_seq > 0 OR pruned_through_seq > 0",
+        &[],
+        |row| row.get::<i64>("written"),
+    )
+    .await?;
+    Ok(written == 0)
 }

@@ -20,6 +20,8 @@ struct Keyset {
     read: fn(&dyn Row) -> Result<Record>,
     /// The key of a record, to continue after it.
     key_of: fn(&Record) -> Vec<Value<'static>>,
+    /// Which rows are data (`TRUE`: all of them).
+    only: &'static str,
 }
 
 fn id_of(record: &Record) -> Vec<Value<'static>> {
@@ -35,7 +37,8 @@ fn id_of(record: &Record) -> Vec<Value<'static>> {
         Record::Attachment(r) => r.id.get(),
         Record::StatusChange(r) => r.id,
         Record::AuditEntry(r) => r.id,
-        Record::TicketCategory(_) | Record::IdempotencyKey(_) | Record::AuditAnchor(_) => 0,
+        Record::AuditChain(r) => r.chain_id,
+        Record::TicketCategory(_) | Record::IdempotencyKey(_) => 0,
     };
     vec![id.into()]
 }
@@ -45,6 +48,7 @@ fn by_id(read: fn(&dyn Row) -> Result<Record>) -> Keyset {
         key: &[("id", false)],
         read,
         key_of: id_of,
+        only: "TRUE",
     }
 }
 
@@ -74,6 +78,7 @@ fn keyset(table: Table) -> Keyset {
                 Record::TicketCategory(r) => vec![r.ticket_id.into(), r.category_id.into()],
                 _ => Vec::new(),
             },
+            only: "TRUE",
         },
         Table::IdempotencyKeys => Keyset {
             key: &[("application_id", false), ("idempotency_key", true)],
@@ -82,11 +87,13 @@ fn keyset(table: Table) -> Keyset {
                 Record::IdempotencyKey(k) => vec![k.application_id.into(), k.key.clone().into()],
                 _ => Vec::new(),
             },
+            only: "TRUE",
         },
-        Table::AuditAnchor => Keyset {
-            key: &[],
-            read: |row| rows::audit_anchor(row).map(Record::AuditAnchor),
-            key_of: |_| Vec::new(),
+        // A chain that never held an entry carries nothing: every writer
+        // makes one before its first write, so it is no data to move.
+        Table::AuditChains => Keyset {
+            only: "last_seq > 0 OR pruned_through_seq > 0",
+            ..by_id(|row| rows::chain_anchor(row).map(Record::AuditChain))
         },
     }
 }
@@ -109,11 +116,6 @@ async fn export_table(
     table: Table,
 ) -> Result<bool> {
     let keyset = keyset(table);
-    if keyset.key.is_empty() {
-        let sql = format!("SELECT * FROM {}", table.name());
-        let all = fetch_all(tx, &sql, &[], keyset.read).await?;
-        return Ok(out.send(all).await);
-    }
     let text = tx.dialect().bytewise();
     let order: Vec<String> = keyset
         .key
@@ -127,12 +129,13 @@ async fn export_table(
         })
         .collect();
     let order = order.join(", ");
+    let only = keyset.only;
     let first = format!(
-        "SELECT * FROM {} ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
+        "SELECT * FROM {} WHERE {only} ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
         table.name()
     );
     let next = format!(
-        "SELECT * FROM {} WHERE ({order}) > ({}) ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
+        "SELECT * FROM {} WHERE ({only}) AND ({order}) > ({}) ORDER BY {order} LIMIT {STREAM_CHUNK_ROWS}",
         table.name(),
         crate::sql::placeholders(1, keyset.key.len())
     );
@@ -156,12 +159,13 @@ async fn export_table(
     }
 }
 
-/// Empty: no rows, and an audit chain that never held an entry.
+/// Empty: no rows, and no audit chain that ever held an entry (a writer's
+/// new chain may exist already).
 pub(crate) async fn is_empty(tx: &mut dyn Executor) -> Result<bool> {
-    if !audit::is_genesis(tx).await? {
+    if !audit::never_written(tx).await? {
         return Ok(false);
     }
-    for table in Table::ALL.into_iter().filter(|t| *t != Table::AuditAnchor) {
+    for table in Table::ALL.into_iter().filter(|t| *t != Table::AuditChains) {
         let sql = format!("SELECT 1 FROM {} LIMIT 1", table.name());
         if exists(tx, &sql, &[]).await? {
             return Ok(false);
@@ -187,7 +191,7 @@ pub(crate) async fn import(tx: &mut dyn Executor, mut records: RowStream<Record>
         }
     }
     for table in Table::ALL {
-        if keyset(table).key == [("id", false)] && table != Table::AuditLog {
+        if keyset(table).key == [("id", false)] {
             tx.advance_identity(table.name()).await?;
         }
     }
@@ -210,7 +214,36 @@ async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
         Record::StatusChange(r) => rows::status_change_columns(r),
         Record::IdempotencyKey(r) => rows::idempotency_key_columns(r),
         Record::AuditEntry(r) => rows::audit_record_columns(r)?,
-        Record::AuditAnchor(anchor) => return audit::set_anchor(tx, anchor).await,
+        Record::AuditChain(chain) => return import_chain(tx, chain).await,
     };
     insert(tx, table, columns).await
+}
+
+/// An imported chain keeps its id. The target's own writers may already
+/// have made (empty: the target is empty) chains, one perhaps with the same
+/// id: the imported chain takes its place, and the writer that made it
+/// simply continues the imported chain.
+async fn import_chain(
+    tx: &mut dyn Executor,
+    chain: &connecticket_domain::audit::ChainAnchor,
+) -> Result<()> {
+    crate::sql::execute(
+        tx,
+        "INSERT INTO audit_chains (id, label, created_at, last_seq, last_hash, pruned_through_seq, pruned_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET label = excluded.label, created_at = excluded.created_at,
+             last_seq = excluded.last_seq, last_hash = excluded.last_hash,
+             pruned_through_seq = excluded.pruned_through_seq, pruned_hash = excluded.pruned_hash",
+        &[
+            chain.chain_id.into(),
+            (&chain.label).into(),
+            chain.created_at.into(),
+            chain.last_seq.into(),
+            (&chain.last_hash).into(),
+            chain.pruned_through_seq.into(),
+            (&chain.pruned_hash).into(),
+        ],
+    )
+    .await
+    .map(|_| ())
 }

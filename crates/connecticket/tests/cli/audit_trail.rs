@@ -109,7 +109,7 @@ backend_tests! {
         assert!(out.contains("entries are missing or were inserted"), "{out}");
 
         let app = app_with_history().await;
-        tamper(&app, "INSERT INTO audit_log SELECT id + 1000, at, request_id, client_addr, provider_id, application_id, employee_id, action, outcome, records, prev_hash, hash FROM audit_log WHERE id = 2").await;
+        tamper(&app, "INSERT INTO audit_log (id, chain_id, seq, at, request_id, client_addr, provider_id, application_id, employee_id, action, outcome, records, prev_hash, hash) SELECT id + 1000, chain_id, (SELECT MAX(seq) FROM audit_log a WHERE a.chain_id = audit_log.chain_id) + 1, at, request_id, client_addr, provider_id, application_id, employee_id, action, outcome, records, prev_hash, hash FROM audit_log WHERE id = 2").await;
         let (ok, out) = verify(&app);
         assert!(!ok);
         assert!(out.contains("entries are missing or were inserted"), "{out}");

@@ -22,7 +22,7 @@ impl Connecticket {
         let result = self
             .try_authorize(context, api_key, api_secret, &mut entry)
             .await;
-        record(self.store.as_ref(), entry, result).await
+        record(&self.store, entry, result).await
     }
 
     async fn try_authorize(
@@ -110,7 +110,7 @@ impl Connecticket {
         let mut entry = AuditEntry::new(context, action, Outcome::Denied, now);
         let principal = match self.try_authenticate(credentials, &mut entry).await {
             Ok(principal) => principal,
-            Err(error) => return record(self.store.as_ref(), entry, Err(error)).await,
+            Err(error) => return record(&self.store, entry, Err(error)).await,
         };
         let entry = entry_for(context, action, &principal, now);
         let Via::Application { application_id, .. } = principal.via;
@@ -119,7 +119,7 @@ impl Connecticket {
             .spend(application_id, &self.settings.throttle, now);
         if let Err(retry_after_secs) = spent {
             let refused = Err(DomainError::RateLimited { retry_after_secs });
-            return record(self.store.as_ref(), entry, refused).await;
+            return record(&self.store, entry, refused).await;
         }
         Ok(Call::new(
             principal,

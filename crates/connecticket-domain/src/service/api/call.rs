@@ -91,15 +91,26 @@ pub(super) enum Recorded {
     ByTheWrite,
 }
 
-/// Records `entry` with the outcome of `result`. An entry that cannot be
-/// written fails a call that would have succeeded: no PHI leaves
-/// unrecorded.
+/// Records `entry` with the outcome of `result`. A call that succeeded is
+/// answered only once its entry is durable, and fails if it cannot be
+/// written: no PHI leaves unrecorded. A refused call disclosed nothing, so
+/// its answer does not wait for its entry (which a locked database could
+/// hold up for long); a failure to write it is logged.
 pub(crate) async fn record<T>(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     mut entry: AuditEntry,
     result: DomainResult<T>,
 ) -> DomainResult<T> {
     entry.outcome = outcome_of(&result);
+    if result.is_err() {
+        let store = Arc::clone(store);
+        tokio::spawn(async move {
+            if let Err(error) = store.append_audit(entry).await {
+                tracing::error!(%error, "could not record a refused call's audit entry");
+            }
+        });
+        return result;
+    }
     match store.append_audit(entry).await {
         Ok(()) => result,
         Err(error) => {
@@ -132,7 +143,7 @@ impl super::Connecticket {
         };
         match (recorded, result) {
             (Recorded::ByTheWrite, Ok(value)) => Ok(value),
-            (_, result) => record(self.store.as_ref(), entry, result).await,
+            (_, result) => record(&self.store, entry, result).await,
         }
     }
 

@@ -1,19 +1,23 @@
-//! The hash-chained audit trail.
+//! The hash-chained audit trail: one chain per writer, verified together.
 
 use std::sync::Arc;
 
-use connecticket_domain::audit::{Action, AuditAnchor, AuditRecord, ChainCheck, Outcome};
+use connecticket_domain::audit::{Action, AuditRecord, ChainCheck, Outcome};
 use connecticket_domain::store::Store;
 
 use super::fixtures::{collect, entry, keyed, later, t0, tenant, ticket, write, Fixture};
 
-async fn verify(store: &dyn Store) -> Result<u64, String> {
-    let anchor = store.audit_anchor().await.expect("anchor");
-    let mut check = ChainCheck::new(&anchor);
-    for record in collect(store.audit_entries()).await {
-        check.next(&record)?;
+/// Checks every chain; `Ok(entries)` when all are intact.
+pub(crate) async fn verify(store: &dyn Store) -> Result<u64, String> {
+    let mut verified = 0;
+    for anchor in store.audit_chains().await.expect("chains") {
+        let mut check = ChainCheck::new(&anchor);
+        for record in collect(store.chain_entries(anchor.chain_id, anchor.last_seq)).await {
+            check.next(&record)?;
+        }
+        verified += check.finish(&anchor)?;
     }
-    check.finish(&anchor)
+    Ok(verified)
 }
 
 async fn entries(store: &dyn Store) -> Vec<AuditRecord> {
@@ -23,24 +27,34 @@ async fn entries(store: &dyn Store) -> Vec<AuditRecord> {
 pub async fn appended_entries_chain_and_verify(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
-    assert_eq!(
-        store.audit_anchor().await.expect("anchor"),
-        AuditAnchor::genesis()
-    );
     for action in [Action::Tickets, Action::TicketDetail, Action::Authorize] {
         store.append_audit(entry(&a, action)).await.expect("append");
     }
     let records = entries(store).await;
-    assert_eq!(
-        records.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![1, 2, 3]
+    assert_eq!(records.len(), 3);
+    assert!(
+        records.windows(2).all(|w| w[0].id < w[1].id),
+        "in the order written"
     );
     assert_eq!(records[1].action, Action::TicketDetail);
     assert_eq!(records[1].provider_id, Some(a.provider.id.get()));
-    assert_eq!(records[1].prev_hash, records[0].hash);
-    let anchor = store.audit_anchor().await.expect("anchor");
-    assert_eq!(anchor.last_id, 3);
-    assert_eq!(anchor.last_hash, records[2].hash);
+    // Each chain (a store may write through several) numbers its entries
+    // from 1, each linked to the one before, its anchor on the last.
+    let chains = store.audit_chains().await.expect("chains");
+    for chain in chains.iter().filter(|c| c.last_seq > 0) {
+        let own: Vec<_> = records
+            .iter()
+            .filter(|r| r.chain_id == chain.chain_id)
+            .collect();
+        let seqs: Vec<i64> = own.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, (1..=own.len() as i64).collect::<Vec<_>>());
+        assert!(own.windows(2).all(|w| w[1].prev_hash == w[0].hash));
+        let last = own.last().expect("entries");
+        assert_eq!(
+            (chain.last_seq, chain.last_hash.as_str()),
+            (last.seq, last.hash.as_str())
+        );
+    }
     assert_eq!(verify(store).await, Ok(3));
 }
 
@@ -94,7 +108,7 @@ pub async fn a_write_records_its_entry_and_a_failed_write_none(fixture: Fixture)
     assert_eq!(verify(store).await, Ok(3));
 }
 
-pub async fn concurrent_appends_never_fork_the_chain(fixture: Fixture) {
+pub async fn concurrent_appends_never_fork_a_chain(fixture: Fixture) {
     let store = fixture.store.clone();
     let a = Arc::new(tenant(store.as_ref(), "a").await);
     let mut tasks = Vec::new();
@@ -122,7 +136,38 @@ pub async fn concurrent_appends_never_fork_the_chain(fixture: Fixture) {
     assert_eq!(verify(store.as_ref()).await, Ok(40));
 }
 
-pub async fn pruning_keeps_the_chain_verifiable(fixture: Fixture) {
+pub async fn two_writers_on_one_database_append_to_chains_of_their_own(fixture: Fixture) {
+    let first = fixture.store.clone();
+    let second = fixture.reopen().await;
+    let a = Arc::new(tenant(first.as_ref(), "a").await);
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let store = if n % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let a = Arc::clone(&a);
+        tasks.push(tokio::spawn(async move {
+            store.append_audit(entry(&a, Action::Tickets)).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("append");
+    }
+    let records = entries(first.as_ref()).await;
+    assert_eq!(records.len(), 30);
+    let mut chains: Vec<i64> = records.iter().map(|r| r.chain_id).collect();
+    chains.sort_unstable();
+    chains.dedup();
+    assert!(
+        chains.len() >= 2,
+        "each writer has a chain of its own: {chains:?}"
+    );
+    assert_eq!(verify(first.as_ref()).await, Ok(30));
+}
+
+pub async fn pruning_keeps_every_chain_verifiable(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
     for seconds in [0, 10, 20, 30] {
@@ -133,12 +178,14 @@ pub async fn pruning_keeps_the_chain_verifiable(fixture: Fixture) {
     let removed = store.prune_audit(later(15)).await.expect("prune");
     assert_eq!(removed, 2);
     let remaining = entries(store).await;
-    assert_eq!(
-        remaining.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![3, 4]
+    assert_eq!(remaining.len(), 2);
+    assert!(
+        remaining.iter().all(|r| r.at >= later(15)),
+        "only the old ones went"
     );
-    let anchor = store.audit_anchor().await.expect("anchor");
-    assert_eq!(anchor.pruned_through_id, 2);
+    let chains = store.audit_chains().await.expect("chains");
+    let pruned: i64 = chains.iter().map(|c| c.pruned_through_seq).sum();
+    assert_eq!(pruned, 2, "each chain remembers where it was pruned");
     assert_eq!(verify(store).await, Ok(2));
     assert_eq!(store.prune_audit(later(15)).await.expect("again"), 0);
 }
@@ -152,10 +199,22 @@ pub async fn a_chain_altered_behind_the_store_fails_to_verify(fixture: Fixture) 
             .await
             .expect("append");
     }
-    let mut records = entries(store).await;
-    records[1].outcome = Outcome::Denied;
-    let anchor = store.audit_anchor().await.expect("anchor");
-    let mut check = ChainCheck::new(&anchor);
+    let chains = store.audit_chains().await.expect("chains");
+    let anchor = chains
+        .iter()
+        .find(|c| c.last_seq > 0)
+        .expect("a written chain");
+    let mut records = collect(store.chain_entries(anchor.chain_id, anchor.last_seq)).await;
+    let altered = records.len() - 1;
+    records[altered].outcome = Outcome::Denied;
+    let mut check = ChainCheck::new(anchor);
     let broken = records.iter().try_for_each(|record| check.next(record));
-    assert_eq!(broken, Err("entry 2 was altered".to_owned()));
+    assert_eq!(
+        broken,
+        Err(format!(
+            "chain {}: entry {} was altered",
+            anchor.chain_id,
+            altered + 1
+        ))
+    );
 }

@@ -16,18 +16,29 @@ use futures::TryStreamExt;
 
 use crate::testing::TestDatabase;
 
+/// Opens another store on the fixture's database (a second instance).
+pub type Reopen =
+    Box<dyn Fn(String) -> futures::future::BoxFuture<'static, Arc<dyn Store>> + Send + Sync>;
+
 /// A store on a fresh database, kept alive as long as the fixture.
 pub struct Fixture {
     pub store: Arc<dyn Store>,
-    _database: TestDatabase,
+    database: TestDatabase,
+    reopen: Reopen,
 }
 
 impl Fixture {
-    pub fn new(store: Arc<dyn Store>, database: TestDatabase) -> Self {
+    pub fn new(store: Arc<dyn Store>, database: TestDatabase, reopen: Reopen) -> Self {
         Fixture {
             store,
-            _database: database,
+            database,
+            reopen,
         }
+    }
+
+    /// Another store on the same database, as a second instance would open.
+    pub async fn reopen(&self) -> Arc<dyn Store> {
+        (self.reopen)(self.database.url.clone()).await
     }
 }
 

@@ -13,7 +13,7 @@ mod operators;
 mod tickets;
 mod transfer;
 
-pub use fixtures::Fixture;
+pub use fixtures::{Fixture, Reopen};
 
 pub use audit::*;
 pub use auth::*;
@@ -69,8 +69,9 @@ macro_rules! conformance_suite {
             racing_retries_write_once
             appended_entries_chain_and_verify
             a_write_records_its_entry_and_a_failed_write_none
-            concurrent_appends_never_fork_the_chain
-            pruning_keeps_the_chain_verifiable
+            concurrent_appends_never_fork_a_chain
+            two_writers_on_one_database_append_to_chains_of_their_own
+            pruning_keeps_every_chain_verifiable
             a_chain_altered_behind_the_store_fails_to_verify
         );
         $crate::conformance_suite!(@two $open;

@@ -110,15 +110,8 @@ pub async fn ids_continue_above_imported_ones(fixture: Fixture, target: Fixture)
         .expect("create")
         .into_inner();
     assert!(next > highest, "{next:?} after {highest:?}");
-    let verify = {
-        let anchor = moved.audit_anchor().await.expect("anchor");
-        let mut check = connecticket_domain::audit::ChainCheck::new(&anchor);
-        for record in collect(moved.audit_entries()).await {
-            check.next(&record).expect("chain");
-        }
-        check.finish(&anchor)
-    };
-    assert!(verify.is_ok(), "{verify:?}");
+    let verified = super::audit::verify(moved).await;
+    assert!(verified.is_ok(), "{verified:?}");
 }
 
 pub async fn an_audit_trail_alone_makes_a_store_not_empty(fixture: Fixture, target: Fixture) {
