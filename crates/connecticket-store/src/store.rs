@@ -14,7 +14,7 @@ use connecticket_domain::model::{
 };
 use connecticket_domain::store::{
     AuditStore, AuthStore, OperatorStore, RowStream, StatusUpdate, TicketStore, TokenOwner,
-    TransferStore, WriteContext, Written,
+    TransferStore, WriteContext, Written, STREAM_CHUNK_ROWS,
 };
 use connecticket_domain::time::to_epoch;
 use connecticket_domain::transfer::Record;
@@ -23,6 +23,7 @@ use connecticket_domain::StoreError;
 use crate::appender::Appender;
 use crate::engine::Engine;
 use crate::ops::idempotency::once;
+use crate::ops::ticket_reads::Window;
 use crate::ops::{audit, auth, operators, ticket_reads, ticket_writes, transfer};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -53,6 +54,55 @@ impl<E: Engine> std::fmt::Debug for SqlStore<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SqlStore<{:?}>", self.engine.dialect())
     }
+}
+
+/// A list read one short query at a time: a client's page in one read,
+/// a whole list in keyset chunks (`id > last`), each chunk a read of its
+/// own. No connection or snapshot is held between chunks, however slowly
+/// the client reads, so writers, checkpoints and vacuum go on meanwhile;
+/// every row is sent at most once, in id order.
+fn keyset_list<E, T, J>(
+    engine: Arc<E>,
+    page: Option<Page>,
+    id_of: fn(&T) -> i64,
+    read: impl Fn(Window) -> J + Send + Sync + 'static,
+) -> RowStream<T>
+where
+    E: Engine,
+    T: Send + 'static,
+    J: crate::engine::Job<Vec<T>>,
+{
+    let first = match page {
+        Some(page) => Window::Page(page),
+        None => Window::After {
+            after: 0,
+            limit: STREAM_CHUNK_ROWS as i64,
+        },
+    };
+    Box::pin(futures::stream::unfold(Some(first), move |window| {
+        let engine = Arc::clone(&engine);
+        let job = window.map(&read);
+        async move {
+            let window = window?;
+            let rows = match engine.read(job?).await {
+                Ok(rows) => rows,
+                Err(error) => return Some((Err(error), None)),
+            };
+            let next = match (window, rows.last()) {
+                (Window::After { limit, .. }, Some(last)) if rows.len() as i64 == limit => {
+                    Some(Window::After {
+                        after: id_of(last),
+                        limit,
+                    })
+                }
+                _ => None,
+            };
+            if rows.is_empty() && matches!(window, Window::After { after, .. } if after > 0) {
+                return None;
+            }
+            Some((Ok(rows), next))
+        }
+    }))
 }
 
 #[async_trait]
@@ -104,13 +154,29 @@ impl<E: Engine> AuthStore for SqlStore<E> {
 #[async_trait]
 impl<E: Engine> TicketStore for SqlStore<E> {
     fn tickets(&self, provider: ProviderId, query: TicketQuery) -> RowStream<Ticket> {
-        self.engine
-            .read_stream(move |tx, out| Box::pin(ticket_reads::tickets(tx, out, provider, query)))
+        let query = Arc::new(query);
+        keyset_list(
+            Arc::clone(&self.engine),
+            query.page,
+            |ticket: &Ticket| ticket.id.get(),
+            move |window| {
+                let query = Arc::clone(&query);
+                move |tx| {
+                    Box::pin(
+                        async move { ticket_reads::tickets(tx, provider, &query, window).await },
+                    )
+                }
+            },
+        )
     }
 
     fn residents(&self, provider: ProviderId, page: Option<Page>) -> RowStream<Resident> {
-        self.engine
-            .read_stream(move |tx, out| Box::pin(ticket_reads::residents(tx, out, provider, page)))
+        keyset_list(
+            Arc::clone(&self.engine),
+            page,
+            |resident: &Resident| resident.id.get(),
+            move |window| move |tx| Box::pin(ticket_reads::residents(tx, provider, window)),
+        )
     }
 
     async fn categories(&self, provider: ProviderId) -> Result<Vec<Category>> {

@@ -422,6 +422,21 @@ pub async fn send(request: RequestBuilder) -> Reply {
     }
 }
 
+/// Sends `request()` until the server refuses it, and returns the refusal.
+/// Each instance trusts a token record it read for the rest of that clock
+/// second (docs/SECURITY.md), so a revocation made by another process takes
+/// effect within a second rather than at once.
+pub async fn once_refused(request: impl Fn() -> RequestBuilder) -> Reply {
+    eventually(
+        "the revocation to reach the server's token cache",
+        || async {
+            let reply = send(request()).await;
+            (reply.status != StatusCode::OK).then_some(reply)
+        },
+    )
+    .await
+}
+
 /// The `connecticket` binary run as a separate process.
 ///
 /// Cargo tells a test binary where the binary is (`CARGO_BIN_EXE_*`);

@@ -17,7 +17,7 @@ use crate::store::{RowStream, Store, TokenOwner};
 use crate::transfer::Record;
 use crate::validate::{required_text, MAX_SHORT_TEXT};
 
-use super::audited::AuditedStream;
+use super::audited::{record_list_start, AuditedStream};
 
 /// The operator's use cases.
 pub struct AdminService {
@@ -233,14 +233,15 @@ impl AdminService {
 
     /// Streams a provider's residents, ordered by id; audited when the
     /// stream ends.
-    pub fn residents(&self, provider_id: ProviderId) -> RowStream<Resident> {
+    pub async fn residents(&self, provider_id: ProviderId) -> DomainResult<RowStream<Resident>> {
         let entry = self.operator_entry(Action::AllResidents, provider_id);
-        AuditedStream::wrap(
+        record_list_start(self.store.as_ref(), &entry).await?;
+        Ok(AuditedStream::wrap(
             self.store.residents(provider_id, None),
             Arc::clone(&self.store),
             entry,
             |resident: &Resident| [RecordRef::Resident(resident.id)],
-        )
+        ))
     }
 
     pub async fn create_category(

@@ -1,4 +1,8 @@
-//! Recording the audit entry of a streamed list once the stream ends.
+//! Recording a streamed list's outcome once the stream ends (its start was
+//! recorded, durably, before its first byte). The entry names every record
+//! sent, up to `MAX_LISTED_RECORDS`, and always how many rows went out
+//! (`rows:N`), so that a list of a million rows leaves an entry of a
+//! bounded size.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -7,8 +11,24 @@ use std::task::{Context, Poll};
 use futures::Stream;
 
 use crate::audit::{AuditEntry, Outcome, RecordRef};
-use crate::error::StoreResult;
+use crate::error::{DomainError, DomainResult, StoreResult};
 use crate::store::{RowStream, Store};
+
+/// Records, durably, that a list is about to be sent, before its first
+/// byte: even a crash mid-list leaves this entry. (The list's outcome, with
+/// the records it sent, follows when it ends.) Fails closed: a list whose
+/// start cannot be recorded is not sent.
+pub(crate) async fn record_list_start(store: &dyn Store, entry: &AuditEntry) -> DomainResult<()> {
+    let mut started = entry.clone();
+    started.outcome = Outcome::Started;
+    store.append_audit(started).await.map_err(|error| {
+        tracing::error!(%error, "could not record the start of a list");
+        DomainError::Storage(error)
+    })
+}
+
+/// The most record references one list's entry names.
+pub const MAX_LISTED_RECORDS: usize = 2_000;
 
 /// Passes chunks through, noting the records each row touches; when the
 /// stream ends (or the client goes away, or the store fails) the entry is
@@ -18,6 +38,7 @@ pub(crate) struct AuditedStream<T, const N: usize> {
     store: Arc<dyn Store>,
     entry: Option<AuditEntry>,
     touched: fn(&T) -> [RecordRef; N],
+    sent: u64,
 }
 
 impl<T: Send + 'static, const N: usize> AuditedStream<T, N> {
@@ -32,6 +53,7 @@ impl<T: Send + 'static, const N: usize> AuditedStream<T, N> {
             store,
             entry: Some(entry),
             touched,
+            sent: 0,
         })
     }
 }
@@ -42,6 +64,7 @@ impl<T, const N: usize> AuditedStream<T, N> {
             return;
         };
         entry.outcome = outcome;
+        entry.records.insert(format!("rows:{}", self.sent));
         let store = Arc::clone(&self.store);
         // Outside a runtime (never, in the server) the entry cannot be
         // written; say so rather than lose it silently.
@@ -66,8 +89,12 @@ impl<T, const N: usize> Stream for AuditedStream<T, N> {
         match &polled {
             Poll::Ready(Some(Ok(chunk))) => {
                 let touched = self.touched;
+                self.sent += chunk.len() as u64;
                 if let Some(entry) = self.entry.as_mut() {
                     for row in chunk {
+                        if entry.records.len() >= MAX_LISTED_RECORDS {
+                            break;
+                        }
                         for record in touched(row) {
                             entry.touch(record);
                         }

@@ -9,8 +9,10 @@ mod audit_admin;
 mod audited;
 mod resident_input;
 pub mod throttle;
+mod tokens;
 
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest};
 pub use audit_admin::AuditFilter;
+pub use audited::MAX_LISTED_RECORDS;
 pub use resident_input::{resident_from_fields, RESIDENT_FIELDS};

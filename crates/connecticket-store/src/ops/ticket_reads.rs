@@ -7,9 +7,8 @@ use connecticket_domain::model::{
     Attachment, AttachmentId, AttachmentMeta, Category, Comment, Page, ProviderId, Resident,
     StatusChange, Ticket, TicketCategory, TicketDetail, TicketId, TicketQuery, MAX_DETAIL_COMMENTS,
 };
-use connecticket_domain::store::STREAM_CHUNK_ROWS;
 
-use crate::engine::{ChunkSender, Executor};
+use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{fetch_all, fetch_one, fetch_optional, Result};
 use crate::value::{Row, Value};
@@ -35,65 +34,63 @@ impl<'a> Filter<'a> {
     }
 }
 
-/// Streams `table`'s rows matching `filter`, ordered by id: one window when
-/// paged, otherwise every row in keyset chunks (`id > last`).
-async fn list<T: Send>(
+/// One chunk of `table`'s rows matching `filter`, ordered by id: the
+/// page's window when paged, otherwise the next `limit` rows after `after`.
+async fn chunk<T: Send>(
     tx: &mut dyn Executor,
-    out: &ChunkSender<T>,
     table: &str,
     mut filter: Filter<'_>,
-    page: Option<Page>,
+    window: Window,
     map: fn(&dyn Row) -> Result<T>,
-    id_of: fn(&T) -> i64,
-) -> Result<()> {
-    if let Some(page) = page {
-        if let Some(after_id) = page.after_id {
-            filter.and("id >", after_id.into());
+) -> Result<Vec<T>> {
+    let (sql, args) = match window {
+        Window::Page(page) => {
+            if let Some(after_id) = page.after_id {
+                filter.and("id >", after_id.into());
+            }
+            let n = filter.args.len();
+            let sql = format!(
+                "SELECT * FROM {table} WHERE {} ORDER BY id LIMIT ${} OFFSET ${}",
+                filter.sql,
+                n + 1,
+                n + 2
+            );
+            let mut args = filter.args;
+            args.push(i64::from(page.per_page).into());
+            args.push(page.offset().into());
+            (sql, args)
         }
-        let n = filter.args.len();
-        let sql = format!(
-            "SELECT * FROM {table} WHERE {} ORDER BY id LIMIT ${} OFFSET ${}",
-            filter.sql,
-            n + 1,
-            n + 2
-        );
-        let mut args = filter.args;
-        args.push(i64::from(page.per_page).into());
-        args.push(page.offset().into());
-        let rows = fetch_all(tx, &sql, &args, map).await?;
-        out.send(rows).await;
-        return Ok(());
-    }
-    let n = filter.args.len();
-    let sql = format!(
-        "SELECT * FROM {table} WHERE {} AND id > ${} ORDER BY id LIMIT ${}",
-        filter.sql,
-        n + 1,
-        n + 2
-    );
-    let mut after = 0;
-    loop {
-        let mut args = filter.args.clone();
-        args.push(after.into());
-        args.push((STREAM_CHUNK_ROWS as i64).into());
-        let chunk = fetch_all(tx, &sql, &args, map).await?;
-        let Some(last) = chunk.last() else {
-            return Ok(());
-        };
-        after = id_of(last);
-        let full = chunk.len() == STREAM_CHUNK_ROWS;
-        if !out.send(chunk).await || !full {
-            return Ok(());
+        Window::After { after, limit } => {
+            filter.and("id >", after.into());
+            let n = filter.args.len();
+            let sql = format!(
+                "SELECT * FROM {table} WHERE {} ORDER BY id LIMIT ${}",
+                filter.sql,
+                n + 1
+            );
+            let mut args = filter.args;
+            args.push(limit.into());
+            (sql, args)
         }
-    }
+    };
+    fetch_all(tx, &sql, &args, map).await
+}
+
+/// Which rows of a list one read takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Window {
+    /// A client's page.
+    Page(Page),
+    /// A keyset chunk of a whole list: rows after `after`.
+    After { after: i64, limit: i64 },
 }
 
 pub(crate) async fn tickets(
     tx: &mut dyn Executor,
-    out: &ChunkSender<Ticket>,
     provider: ProviderId,
-    query: TicketQuery,
-) -> Result<()> {
+    query: &TicketQuery,
+    window: Window,
+) -> Result<Vec<Ticket>> {
     let mut filter = Filter::provider(provider);
     if let Some(status) = query.ticket_status {
         filter.and("ticket_status =", status.into());
@@ -104,22 +101,21 @@ pub(crate) async fn tickets(
     if let Some(since) = query.updated_since {
         filter.and("updated_at >=", since.into());
     }
-    list(tx, out, "tickets", filter, query.page, rows::ticket, |t| {
-        t.id.get()
-    })
-    .await
+    chunk(tx, "tickets", filter, window, rows::ticket).await
 }
 
 pub(crate) async fn residents(
     tx: &mut dyn Executor,
-    out: &ChunkSender<Resident>,
     provider: ProviderId,
-    page: Option<Page>,
-) -> Result<()> {
-    let filter = Filter::provider(provider);
-    list(tx, out, "residents", filter, page, rows::resident, |r| {
-        r.id.get()
-    })
+    window: Window,
+) -> Result<Vec<Resident>> {
+    chunk(
+        tx,
+        "residents",
+        Filter::provider(provider),
+        window,
+        rows::resident,
+    )
     .await
 }
 

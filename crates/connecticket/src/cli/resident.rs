@@ -117,7 +117,7 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
             let provider = context.provider(provider).await?;
             let mut out = csv::Writer::from_writer(std::io::stdout());
             out.write_record(["id", "first_name", "last_name", "location", "state"])?;
-            let mut chunks = context.admin.residents(provider);
+            let mut chunks = context.admin.residents(provider).await?;
             while let Some(chunk) = chunks.next().await {
                 for r in chunk? {
                     out.write_record([

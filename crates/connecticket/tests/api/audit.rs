@@ -40,6 +40,40 @@ async fn only_entry_since(app: &TestApp, after: i64) -> AuditRecord {
     .await
 }
 
+/// A list's two entries written since `after`: the one recorded before its
+/// first byte, and the one recorded when it ended.
+async fn list_entries_since(app: &TestApp, after: i64) -> (AuditRecord, AuditRecord) {
+    eventually("the list's two audit entries", || async {
+        let new: Vec<_> = entries(app)
+            .await
+            .into_iter()
+            .filter(|e| e.id > after)
+            .collect();
+        match <[AuditRecord; 2]>::try_from(new) {
+            Ok([started, ended]) => {
+                assert_eq!(started.outcome, Outcome::Started, "{started:?}");
+                assert_eq!(started.action, ended.action);
+                assert_eq!(started.request_id, ended.request_id);
+                Some((started, ended))
+            }
+            Err(new) if new.len() > 2 => panic!("{} entries for one list: {new:?}", new.len()),
+            Err(_) => None,
+        }
+    })
+    .await
+}
+
+/// How many rows a list's closing entry says went out.
+fn rows_sent(entry: &AuditRecord) -> u64 {
+    let rows: Vec<u64> = entry
+        .records
+        .iter()
+        .filter_map(|record| record.strip_prefix("rows:")?.parse().ok())
+        .collect();
+    assert_eq!(rows.len(), 1, "one row count in {entry:?}");
+    rows[0]
+}
+
 async fn last_id(app: &TestApp) -> i64 {
     entries(app).await.last().map_or(0, |entry| entry.id)
 }
@@ -119,11 +153,22 @@ backend_tests! {
         assert_eq!(entry.outcome, Outcome::Success);
         assert_eq!(entry.records, records(&[&format!("application:{application}")]));
 
-        // The reads.
+        // The reads: lists leave a started entry, then one naming every
+        // record sent and how many rows went out.
+        let lists: Vec<(&str, Action, Vec<String>)> = vec![
+            ("tickets", Action::Tickets, records(&["ticket:201", "ticket:202", "resident:501333996", "resident:889283349", "rows:2"])),
+            ("all_residents", Action::AllResidents, records(&["resident:501333996", "resident:889283349", "rows:2"])),
+        ];
+        for (call, action, touched) in lists {
+            let before = last_id(&app).await;
+            let reply = send(session.get(call)).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            let (started, ended) = list_entries_since(&app, before).await;
+            check(&started, &reply, demo(action, Outcome::Started, vec![]));
+            check(&ended, &reply, demo(action, Outcome::Success, touched));
+        }
         let calls: Vec<(&str, Action, Vec<String>)> = vec![
-            ("tickets", Action::Tickets, records(&["ticket:201", "ticket:202", "resident:501333996", "resident:889283349"])),
             ("ticket_detail?id=202", Action::TicketDetail, records(&["ticket:202", "resident:889283349"])),
-            ("all_residents", Action::AllResidents, records(&["resident:501333996", "resident:889283349"])),
             ("provider_categories", Action::ProviderCategories, records(&["category:19", "category:22", "category:33", "category:34"])),
         ];
         for (call, action, touched) in calls {
@@ -217,14 +262,32 @@ backend_tests! {
         let first = futures::StreamExt::next(&mut body).await;
         assert!(first.is_some());
         drop(body);
-        let entry = only_entry_since(&app, before).await;
-        assert_eq!(entry.action, Action::AllResidents);
+        let (started, entry) = list_entries_since(&app, before).await;
+        assert_eq!(started.action, Action::AllResidents);
         // Far more than socket buffers hold, so the server cannot have sent
-        // it all: the entry says the list was cut short, and lists only the
+        // it all: the entry says the list was cut short, and counts only the
         // residents that went out.
         assert_eq!(entry.outcome, Outcome::Aborted);
-        assert!(!entry.records.is_empty());
-        assert!(entry.records.len() < 10_002, "{} records", entry.records.len());
+        let sent = rows_sent(&entry);
+        assert!(sent > 0 && sent < 10_002, "{sent} rows");
+        assert!(entry.records.len() <= connecticket_domain::service::MAX_LISTED_RECORDS + 1);
+    }
+
+    async fn a_long_list_names_a_bounded_number_of_records_and_counts_them_all() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let many: Vec<_> = (0..5_000)
+            .map(|n| connecticket_domain::model::NewResident::named(format!("R{n}")))
+            .collect();
+        app.admin.create_residents(DEMO_PROVIDER_ID, many).await.expect("residents");
+        let before = last_id(&app).await;
+        let reply = send(session.get("all_residents")).await;
+        assert_eq!(reply.body["residents"].as_array().map(Vec::len), Some(5_002));
+        let (_, ended) = list_entries_since(&app, before).await;
+        assert_eq!(ended.outcome, Outcome::Success);
+        assert_eq!(rows_sent(&ended), 5_002);
+        let limit = connecticket_domain::service::MAX_LISTED_RECORDS;
+        assert_eq!(ended.records.len(), limit + 1, "the cap and the row count");
     }
 
     async fn retention_runs_inside_the_server() {
@@ -266,10 +329,11 @@ backend_tests! {
         assert_eq!(created.request_id, "operator");
         assert_eq!(created.records, records(&[&format!("resident:{}", ids[0])]));
         let before = last_id(&app).await;
-        let listed: Vec<Vec<_>> = app.admin.residents(DEMO_PROVIDER_ID).try_collect().await.expect("list");
+        let listed: Vec<Vec<_>> = app.admin.residents(DEMO_PROVIDER_ID).await.expect("list").try_collect().await.expect("list");
         assert_eq!(listed.concat().len(), 3);
-        let read = only_entry_since(&app, before).await;
+        let (_, read) = list_entries_since(&app, before).await;
         assert_eq!((read.action, read.request_id.as_str()), (Action::AllResidents, "operator"));
-        assert_eq!(read.records.len(), 3);
+        assert_eq!(rows_sent(&read), 3);
+        assert_eq!(read.records.len(), 4, "three residents and the row count");
     }
 }

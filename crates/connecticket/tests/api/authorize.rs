@@ -133,6 +133,32 @@ backend_tests! {
             .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
     }
 
+    async fn a_revocation_reaches_another_instances_token_cache_within_a_second() {
+        let clock = connecticket_domain::clock::ManualClock::new();
+        let first = TestApp::spawn(TestOptions { clock: clock.clone(), ..TestOptions::default() }).await;
+        let second = first
+            .another_instance(TestOptions { clock: clock.clone(), ..TestOptions::default() })
+            .await;
+        let on_first = first.example().await;
+        let on_second = crate::support::Session { base: second.base.clone(), ..on_first.clone() };
+        for session in [&on_first, &on_second] {
+            assert_eq!(send(session.get("tickets")).await.status, StatusCode::OK);
+        }
+        // Revoked through the first instance's store: the second instance
+        // read the token's record this clock second and still trusts it...
+        let provider = connecticket_domain::demo::DEMO_PROVIDER_ID;
+        let application = first.admin.applications(provider).await.expect("apps")[0].id;
+        first.admin.revoke_application(provider, application).await.expect("revoke");
+        assert_eq!(send(on_second.get("provider_categories")).await.status, StatusCode::OK);
+        // ...and reads it again in the next second, on every instance.
+        clock.advance(chrono::Duration::seconds(1));
+        for session in [&on_first, &on_second] {
+            send(session.get("tickets"))
+                .await
+                .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
+        }
+    }
+
     async fn revoking_an_application_kills_its_tokens_and_its_credentials() {
         let app = TestApp::demo().await;
         let session = app.example().await;

@@ -2,7 +2,7 @@ use std::io::Write;
 
 use reqwest::StatusCode;
 
-use crate::support::{admin, send, Backend, ServerProcess, TestDatabase};
+use crate::support::{admin, once_refused, send, Backend, ServerProcess, TestDatabase};
 
 /// Pulls `label: value` out of command output.
 fn field(output: &str, label: &str) -> String {
@@ -168,7 +168,7 @@ async fn an_operator_sets_up_a_provider_without_sql_and_a_client_uses_it() {
         &["app", "revoke", "--provider", &provider, "--id", &app_id]
     )
     .contains("revoked"));
-    send(call("tickets"))
+    once_refused(|| call("tickets"))
         .await
         .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");
 }

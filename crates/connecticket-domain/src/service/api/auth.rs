@@ -144,10 +144,18 @@ impl Connecticket {
         if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
             return Err(DomainError::InvalidCredentials);
         }
-        let record = self
-            .store
-            .access_token(&self.hasher.hash_token(token))
-            .await?;
+        let hash = self.hasher.hash_token(token);
+        let now = self.now();
+        let record = match self.tokens.get(&hash, now) {
+            Some(record) => Some(record),
+            None => {
+                let record = self.store.access_token(&hash).await?;
+                if let Some(record) = &record {
+                    self.tokens.put(hash, record.clone(), now);
+                }
+                record
+            }
+        };
         let Some(record) = record else {
             return Err(DomainError::InvalidCredentials);
         };

@@ -53,6 +53,7 @@ pub struct Connecticket {
     hasher: SecretHasher,
     settings: ApiSettings,
     budgets: TokenBudgets,
+    tokens: super::tokens::TokenCache,
     clock: SharedClock,
 }
 
@@ -111,6 +112,7 @@ impl Connecticket {
             hasher,
             settings,
             budgets: TokenBudgets::default(),
+            tokens: super::tokens::TokenCache::default(),
             clock,
         }
     }

@@ -9,7 +9,7 @@ use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{
     Attachment, AttachmentId, Category, Page, Resident, Ticket, TicketDetail, TicketId, TicketQuery,
 };
-use crate::service::audited::AuditedStream;
+use crate::service::audited::{record_list_start, AuditedStream};
 use crate::validate::MAX_PER_PAGE;
 
 fn check_page(page: Option<Page>) -> DomainResult<()> {
@@ -41,6 +41,7 @@ impl Connecticket {
         if let Some(resident_id) = query.resident_id {
             entry.touch(RecordRef::Resident(resident_id));
         }
+        record_list_start(self.store.as_ref(), &entry).await?;
         let page = query.page;
         let rows = self.store.tickets(principal.provider.id, query);
         Ok(ListRequest {
@@ -65,6 +66,7 @@ impl Connecticket {
                 .await;
         }
         let (principal, entry) = call.take();
+        record_list_start(self.store.as_ref(), &entry).await?;
         let rows = self.store.residents(principal.provider.id, page);
         Ok(ListRequest {
             page,
