@@ -152,6 +152,7 @@ pub struct TestOptions {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub tls: Option<connecticket_http::TlsFiles>,
     pub header_read_timeout: std::time::Duration,
+    pub send_timeout: std::time::Duration,
     pub audit_retention: Option<chrono::Duration>,
     pub audit_prune_interval: std::time::Duration,
     pub tls_check_interval: std::time::Duration,
@@ -169,6 +170,7 @@ impl Default for TestOptions {
             trusted_proxies: Vec::new(),
             tls: None,
             header_read_timeout: std::time::Duration::from_secs(10),
+            send_timeout: std::time::Duration::from_secs(30),
             audit_retention: None,
             audit_prune_interval: std::time::Duration::from_secs(3600),
             tls_check_interval: std::time::Duration::from_secs(30),
@@ -245,6 +247,7 @@ impl TestApp {
             trusted_proxies: options.trusted_proxies,
             tls: options.tls,
             header_read_timeout: options.header_read_timeout,
+            send_timeout: options.send_timeout,
             audit_retention: options.audit_retention,
             audit_prune_interval: options.audit_prune_interval,
             tls_check_interval: options.tls_check_interval,
@@ -340,6 +343,16 @@ pub struct Session {
 impl Session {
     pub fn url(&self, call: &str) -> String {
         format!("{}/api/{}/{call}", self.base, self.token)
+    }
+
+    /// The request target of a call (the path with its token).
+    pub fn target(&self, call: &str) -> String {
+        format!("/api/{}/{call}", self.token)
+    }
+
+    /// The credential headers every call carries.
+    pub fn credentials(&self) -> [(&str, &str); 2] {
+        [("api_key", &self.api_key), ("api_secret", &self.api_secret)]
     }
 
     fn signed(&self, request: RequestBuilder) -> RequestBuilder {

@@ -93,3 +93,67 @@ fn complete_length(bytes: &[u8]) -> Option<usize> {
     })?;
     (bytes.len() >= end + length).then_some(end + length)
 }
+
+/// A client that asks for `target` (with `headers`) and stops reading once
+/// the answer's head has arrived. Its receive buffer is small, so a long
+/// answer soon leaves the server nowhere to write. Dropping the stream
+/// closes the connection.
+pub struct StalledReader {
+    pub stream: TcpStream,
+    /// The answer's head, as far as it was read.
+    pub head: String,
+}
+
+impl StalledReader {
+    pub async fn start(base: &str, target: &str, headers: &[(&str, &str)]) -> Self {
+        let peer = tokio::net::lookup_host(address(base))
+            .await
+            .expect("resolve")
+            .next()
+            .expect("an address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let mut stream = socket.connect(peer).await.expect("connect");
+        let mut request = format!("GET {target} HTTP/1.1\r\nHost: {}\r\n", address(base));
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write the request");
+        let mut bytes = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !bytes.windows(4).any(|window| window == b"\r\n\r\n") {
+            let read = stream.read(&mut buffer).await.expect("read the head");
+            assert!(read > 0, "the server closed before answering");
+            bytes.extend_from_slice(&buffer[..read]);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
+        StalledReader { stream, head }
+    }
+
+    /// A header of the answer's head (names compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// Reads whatever is left until the server ends the connection; true if
+    /// it did so within `wait`.
+    pub async fn cut_within(&mut self, wait: Duration) -> bool {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut buffer)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+}

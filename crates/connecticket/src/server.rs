@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpNet>,
     pub tls: Option<TlsFiles>,
     pub header_read_timeout: Duration,
+    /// How long a write may wait for a client that stopped reading.
+    pub send_timeout: Duration,
     /// Audit entries older than this are removed (None: kept forever).
     pub audit_retention: Option<chrono::Duration>,
     /// How often retention runs.
@@ -51,6 +53,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("tls", &self.tls)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("send_timeout", &self.send_timeout)
             .field("audit_retention", &self.audit_retention)
             .field("demo", &self.demo)
             .finish_non_exhaustive()
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             tls: None,
             header_read_timeout: ServeOptions::default().header_read_timeout,
+            send_timeout: ServeOptions::default().send_timeout,
             audit_retention: None,
             audit_prune_interval: Duration::from_secs(3600),
             tls_check_interval: Duration::from_secs(30),
@@ -217,6 +221,7 @@ fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
     Ok(ServeOptions {
         tls,
         header_read_timeout: config.header_read_timeout,
+        send_timeout: config.send_timeout,
         // Heads between the configured limit and this are answered 431 in
         // the envelope; only beyond it does hyper cut the connection.
         max_head_bytes: (config.limits.max_header_bytes * 4).max(256 * 1024),

@@ -4,8 +4,11 @@
 //! `header_read_timeout` closes a connection whose request headers do not
 //! arrive in time, and, since hyper restarts it whenever a connection goes
 //! idle, one that sits idle between requests: slow-loris clients cannot hold
-//! connections open. Shutdown stops accepting, then lets in-flight requests
-//! finish.
+//! connections open. `send_timeout` cuts a connection whose client stops
+//! reading: every write to the socket must make progress within it, so a
+//! client that reads slowly is served at its pace, and one that stalls
+//! gives its request's resources back. Shutdown stops accepting, then lets
+//! in-flight requests finish.
 
 mod tls;
 
@@ -20,6 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
 pub use tls::{ReloadingTls, TlsError, TlsFiles};
@@ -39,6 +43,9 @@ pub struct ServeOptions {
     /// Time allowed for a request's headers (and for a TLS handshake), and
     /// for an idle connection to start its next request.
     pub header_read_timeout: Duration,
+    /// Time a write to a client's socket may wait for the client to read
+    /// before the connection is cut.
+    pub send_timeout: Duration,
     /// Hard cap on buffered request-head bytes; heads beyond it are cut off
     /// by hyper itself (the configurable, enveloped limit is lower: see
     /// `Limits::max_header_bytes`).
@@ -52,6 +59,7 @@ impl Default for ServeOptions {
         ServeOptions {
             tls: None,
             header_read_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(30),
             max_head_bytes: 256 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
@@ -88,6 +96,9 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(options.send_timeout));
+        let stream = Box::pin(stream);
         let service = TowerToHyperService::new(app.clone().map_request(
             move |mut request: hyper::Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
@@ -130,12 +141,15 @@ pub async fn serve(
     Ok(())
 }
 
+/// A client's socket, with its send deadline.
+type Socket = std::pin::Pin<Box<TimeoutStream<TcpStream>>>;
+
 async fn handshake(
     tls: &ReloadingTls,
-    stream: TcpStream,
+    stream: Socket,
     peer: SocketAddr,
     timeout: Duration,
-) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+) -> Option<tokio_rustls::server::TlsStream<Socket>> {
     match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
         Ok(Ok(stream)) => Some(stream),
         Ok(Err(error)) => {

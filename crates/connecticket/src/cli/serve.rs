@@ -101,7 +101,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout_secs: u64,
 
-    /// Most requests handled at once (503 beyond).
+    /// Seconds a write may wait for a client that stopped reading (a
+    /// streamed list, say) before its connection is cut.
+    #[arg(long, env = "CONNECTICKET_SEND_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub send_timeout_secs: u64,
+
+    /// Most requests handled at once, counting each until its answer is
+    /// sent (503 beyond).
     #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
     pub max_concurrent_requests: usize,
 
@@ -161,6 +167,7 @@ impl ServeArgs {
             trusted_proxies: self.trusted_proxy.clone(),
             tls,
             header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            send_timeout: Duration::from_secs(self.send_timeout_secs),
             audit_retention: (self.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
             demo: self.demo,

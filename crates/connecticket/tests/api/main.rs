@@ -24,6 +24,7 @@ mod create_ticket;
 mod idempotency;
 mod limits;
 mod residents;
+mod slow_clients;
 mod tenancy;
 mod throttling;
 mod ticket_detail;

@@ -3,7 +3,9 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{admin, eventually, send, Backend, TestApp, TestDatabase, TestOptions};
+use crate::support::{
+    admin, eventually, send, Backend, Session, TestApp, TestDatabase, TestOptions,
+};
 
 /// Runs SQL on the test database directly, as an intruder would.
 async fn tamper(app: &TestApp, sql: &str) {
@@ -119,6 +121,37 @@ backend_tests! {
         let (ok, out) = verify(&app);
         assert!(!ok);
         assert!(out.contains("removed from the end"), "{out}");
+    }
+
+    async fn verification_catches_tampering_in_every_chain() {
+        let app = app_with_history().await;
+        let second = app.another_instance(TestOptions::default()).await;
+        let on_first = app.example().await;
+        let on_second = Session { base: second.base.clone(), ..on_first.clone() };
+        // Concurrent calls through both instances, so that every writer
+        // (each of PostgreSQL's lanes, each instance) has a chain in use.
+        let calls = (0..64).map(|n| {
+            let session = if n % 2 == 0 { on_first.clone() } else { on_second.clone() };
+            tokio::spawn(async move { send(session.get("ticket_detail?id=202")).await.status })
+        });
+        for status in futures::future::join_all(calls).await {
+            assert_eq!(status.expect("call"), StatusCode::OK);
+        }
+        let chains: Vec<_> = app.store.audit_chains().await.expect("chains")
+            .into_iter()
+            .filter(|chain| chain.last_seq > chain.pruned_through_seq)
+            .collect();
+        assert!(chains.len() >= 2, "{chains:?}");
+        for chain in &chains {
+            let (id, seq) = (chain.chain_id, chain.last_seq);
+            tamper(&app, &format!("UPDATE audit_log SET client_addr = 'x' || client_addr WHERE chain_id = {id} AND seq = {seq}")).await;
+            let (ok, out) = verify(&app);
+            assert!(!ok, "tampering in chain {id} went unnoticed");
+            assert!(out.contains(&format!("chain {id}: entry {seq} was altered")), "{out}");
+            tamper(&app, &format!("UPDATE audit_log SET client_addr = SUBSTR(client_addr, 2) WHERE chain_id = {id} AND seq = {seq}")).await;
+            let (ok, out) = verify(&app);
+            assert!(ok, "{out}");
+        }
     }
 
     async fn retention_prunes_old_entries_and_the_rest_still_verifies() {

@@ -1,5 +1,6 @@
 //! A server killed with SIGKILL while clients create tickets loses nothing
-//! it acknowledged.
+//! it acknowledged, and one killed while sending a list leaves the audit
+//! entry that says the list began.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -7,7 +8,10 @@ use std::time::Duration;
 use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
 use reqwest::StatusCode;
 
-use crate::support::{eventually, send, Backend, ServerProcess, TestDatabase};
+use crate::support::raw::StalledReader;
+use crate::support::{
+    demo_session, eventually, send, Backend, ServerProcess, TestDatabase, TEST_HASH_KEY,
+};
 
 async fn authorize(http: &reqwest::Client, base: &str) -> String {
     let reply = send(
@@ -104,5 +108,39 @@ async fn acknowledged_tickets_survive_sigkill() {
             "acknowledged ticket {id} was lost"
         );
     }
+}
+
+async fn a_list_cut_by_sigkill_leaves_its_started_entry() {
+    use connecticket::database::{self, StoreOptions};
+    use connecticket_domain::audit::{Action, Outcome};
+    use connecticket_domain::auth::SecretHasher;
+    use connecticket_domain::model::NewResident;
+    use futures::TryStreamExt;
+
+    let database = TestDatabase::create(Backend::current()).await;
+    let mut server = ServerProcess::start(&database.url, &["--demo"]);
+    let store = database::open(&database.url, StoreOptions::default()).await.expect("open");
+    let admin = connecticket_domain::AdminService::new(
+        std::sync::Arc::clone(&store),
+        SecretHasher::new(TEST_HASH_KEY),
+        connecticket_domain::clock::system(),
+    );
+    let residents = (0..20_000).map(|n| NewResident::named(format!("Resident {n}"))).collect();
+    admin
+        .create_residents(connecticket_domain::demo::DEMO_PROVIDER_ID, residents)
+        .await
+        .expect("residents");
+    let session = demo_session(&reqwest::Client::new(), &server.base).await;
+    let reader = StalledReader::start(&server.base, &session.target("all_residents"), &session.credentials()).await;
+    assert!(reader.head.starts_with("HTTP/1.1 200"), "{}", reader.head);
+    let request_id = reader.header("x-request-id").expect("request id").to_owned();
+    server.kill();
+    drop(reader);
+
+    let chunks: Vec<Vec<_>> = store.audit_entries().try_collect().await.expect("audit");
+    let of_the_list: Vec<_> = chunks.concat().into_iter().filter(|e| e.request_id == request_id).collect();
+    assert_eq!(of_the_list.len(), 1, "{of_the_list:?}");
+    assert_eq!((of_the_list[0].action, of_the_list[0].outcome), (Action::AllResidents, Outcome::Started));
+    assert_eq!(admin.verify_audit().await.expect("verify"), Ok(chunks.concat().len() as u64));
 }
 }

@@ -4,15 +4,15 @@
 //! no `100 Continue` invites it), too many requests in flight (503). Sets
 //! the request's deadline (408 beyond it, never for a write that started).
 //! Says `Connection: close` whenever a body was left unread, so that a
-//! keep-alive client is never cut off without warning. Also establishes the
-//! client's address, believing `X-Forwarded-For` only from trusted proxies.
+//! keep-alive client is never cut off without warning. Holds the request's
+//! concurrency permit until the last byte of its answer is sent (or the
+//! connection is cut), so a streamed list counts for as long as it streams.
+//! Also establishes the client's address, believing `X-Forwarded-For` only
+//! from trusted proxies.
+
+mod bodies;
 
 use std::net::{IpAddr, SocketAddr};
-
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -20,10 +20,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use bytes::Bytes;
-use http_body::{Body as HttpBody, Frame, SizeHint};
 use ipnet::IpNet;
 
+use self::bodies::{BodyRead, Holding, Tracked};
 use crate::envelope::failure;
 use crate::state::AppState;
 
@@ -100,7 +99,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         close_connection(&mut response);
         return response;
     }
-    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+    let Ok(permit) = state.in_flight.clone().try_acquire_owned() else {
         let mut response = failure(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is at its limit of concurrent requests; retry shortly",
@@ -115,16 +114,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         .insert(Deadline(Instant::now() + limits.request_timeout));
     let (parts, body) = request.into_parts();
     let read = BodyRead::default();
-    let body = Body::new(Tracked {
-        inner: body,
-        read: read.clone(),
-        declared: declared.length,
-    });
+    let body = Body::new(Tracked::new(body, read.clone(), declared.length));
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if declared.any && !read.finished() {
         close_connection(&mut response);
     }
-    response
+    response.map(|body| Body::new(Holding::new(body, permit)))
 }
 
 fn close_connection(response: &mut Response) {
@@ -149,63 +144,6 @@ fn declared_body(headers: &HeaderMap) -> Declared {
     Declared {
         length,
         any: chunked || length.is_some_and(|length| length > 0),
-    }
-}
-
-/// Whether a handler read its request's body to the end.
-#[derive(Clone, Default)]
-struct BodyRead(Arc<AtomicU64>);
-
-/// Marks a body read to its end.
-const FINISHED: u64 = u64::MAX;
-
-impl BodyRead {
-    fn finished(&self) -> bool {
-        self.0.load(Ordering::Acquire) == FINISHED
-    }
-
-    fn add(&self, bytes: usize, declared: Option<u64>) {
-        let total = self.0.fetch_add(bytes as u64, Ordering::AcqRel) + bytes as u64;
-        if declared == Some(total) {
-            self.0.store(FINISHED, Ordering::Release);
-        }
-    }
-}
-
-/// The request body, counting what the handler reads of it.
-struct Tracked {
-    inner: Body,
-    read: BodyRead,
-    declared: Option<u64>,
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    self.read.add(data.len(), self.declared);
-                }
-            }
-            Poll::Ready(None) => self.read.0.store(FINISHED, Ordering::Release),
-            _ => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
