@@ -1,6 +1,6 @@
 //! Time in the contract's formats, rendered in a provider's time zone.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// `2016/02/12 03:00:34 -0800`
@@ -9,11 +9,37 @@ pub const TIMESTAMP_FORMAT: &str = "%Y/%m/%d %H:%M:%S %z";
 pub const DATE_FORMAT: &str = "%Y/%m/%d";
 
 pub fn format_timestamp(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format(TIMESTAMP_FORMAT).to_string()
+    let local = at.with_timezone(&zone);
+    if !(0..=9999).contains(&local.year()) {
+        // chrono writes such years with a sign; so do we.
+        return local.format(TIMESTAMP_FORMAT).to_string();
+    }
+    // Every answer carries timestamps: written directly rather than by
+    // interpreting the format string each time (the same text results).
+    let offset = local.offset().fix().local_minus_utc();
+    let (sign, offset) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second(),
+        offset / 3600,
+        offset / 60 % 60
+    )
 }
 
 pub fn format_date(date: NaiveDate) -> String {
-    date.format(DATE_FORMAT).to_string()
+    if !(0..=9999).contains(&date.year()) {
+        return date.format(DATE_FORMAT).to_string();
+    }
+    format!("{:04}/{:02}/{:02}", date.year(), date.month(), date.day())
 }
 
 /// Parses a timestamp as the contract writes it; also accepts RFC 3339, which
@@ -59,6 +85,34 @@ mod tests {
         assert_eq!(
             format_timestamp(at, chrono_tz::UTC),
             "2016/02/12 11:00:34 +0000"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_written_exactly_as_the_format_says() {
+        let zones = [
+            chrono_tz::America::Los_Angeles,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::America::St_Johns,
+            chrono_tz::Pacific::Chatham,
+            chrono_tz::UTC,
+        ];
+        // Every 7 hours and 13 seconds over about 12 years, across DST
+        // changes, in zones with half- and quarter-hour offsets.
+        let start = parse_timestamp("2014/01/01 00:00:00 +0000").expect("start");
+        for step in 0..15_000 {
+            let at = start + chrono::Duration::seconds(step * (7 * 3600 + 13));
+            for zone in zones {
+                let expected = at.with_timezone(&zone).format(TIMESTAMP_FORMAT).to_string();
+                assert_eq!(format_timestamp(at, zone), expected);
+                let date = at.date_naive();
+                assert_eq!(format_date(date), date.format(DATE_FORMAT).to_string());
+            }
+        }
+        let ancient = NaiveDate::from_ymd_opt(-5, 1, 1).expect("date");
+        assert_eq!(
+            format_date(ancient),
+            ancient.format(DATE_FORMAT).to_string()
         );
     }
 

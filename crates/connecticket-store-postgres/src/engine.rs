@@ -40,6 +40,14 @@ impl Engine for PgEngine {
         async move { lanes.write(deadline, job).await }
     }
 
+    fn append_audit(
+        &self,
+        entry: connecticket_domain::audit::AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let lanes = Arc::clone(&self.lanes);
+        async move { lanes.append_audit(entry).await }
+    }
+
     fn read<T: Send + 'static>(
         &self,
         job: impl Job<T>,

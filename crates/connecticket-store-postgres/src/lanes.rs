@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{Executor, Job};
+use connecticket_store::{append_waiting, AuditWaiter, Executor, Job};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
@@ -118,8 +119,15 @@ fn is_cancelled(error: &StoreError) -> bool {
         .is_some_and(|sql| sql.kind == connecticket_store::SqlErrorKind::Cancelled)
 }
 
+/// What waits for a lane: a write, or an audit entry of a call that wrote
+/// nothing (appended with the next batch).
+enum Queued {
+    Write(Box<dyn LaneJob>),
+    Audit(AuditWaiter),
+}
+
 pub(crate) struct Lanes {
-    queue: mpsc::Sender<Box<dyn LaneJob>>,
+    queue: mpsc::Sender<Queued>,
 }
 
 impl Lanes {
@@ -142,12 +150,12 @@ impl Lanes {
     ) -> Result<T> {
         let (reply, mut answer) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
-        let pending: Box<dyn LaneJob> = Box::new(Pending {
+        let pending = Queued::Write(Box::new(Pending {
             job,
             reply,
             state: Arc::clone(&state),
             deadline,
-        });
+        }));
         let unavailable = |_| StoreError::Unavailable("the write lanes have stopped".to_owned());
         let dropped = |_| StoreError::Unavailable("a write lane dropped a job".to_owned());
         let Some(deadline) = deadline else {
@@ -172,7 +180,55 @@ impl Lanes {
     }
 }
 
-async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>>>, lane: usize) {
+impl Lanes {
+    /// Queues `entry` for the next batch; resolves once it is durable.
+    pub(crate) async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        let (waiter, answer) = AuditWaiter::new(entry);
+        self.queue
+            .send(Queued::Audit(waiter))
+            .await
+            .map_err(|_| StoreError::Unavailable("the write lanes have stopped".to_owned()))?;
+        answer.await
+    }
+}
+
+/// A batch as a lane runs it: writes that were not withdrawn, and entries.
+#[derive(Default)]
+struct Batch {
+    writes: Vec<Box<dyn LaneJob>>,
+    audits: Vec<AuditWaiter>,
+}
+
+impl Batch {
+    fn of(queued: Vec<Queued>) -> Batch {
+        let mut batch = Batch::default();
+        for item in queued {
+            match item {
+                // Withdrawn jobs were answered by their callers; the rest start.
+                Queued::Write(job) if job.start() => batch.writes.push(job),
+                Queued::Write(_) => {}
+                Queued::Audit(waiter) => batch.audits.push(waiter),
+            }
+        }
+        batch
+    }
+
+    fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.audits.is_empty()
+    }
+
+    fn abort_all(self, message: &str) {
+        tracing::error!(error = message, "a write batch could not run");
+        for job in self.writes {
+            job.abort(StoreError::Unavailable(message.to_owned()));
+        }
+        for waiter in self.audits {
+            waiter.abort(StoreError::Unavailable(message.to_owned()));
+        }
+    }
+}
+
+async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Queued>>>, lane: usize) {
     let mut connection: Option<PoolConnection<Postgres>> = None;
     let mut chain: Option<i64> = None;
     loop {
@@ -190,8 +246,7 @@ async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>
             }
             batch
         };
-        // Withdrawn jobs were answered by their callers; the rest start.
-        let batch: Vec<_> = batch.into_iter().filter(|job| job.start()).collect();
+        let batch = Batch::of(batch);
         if batch.is_empty() {
             continue;
         }
@@ -200,7 +255,7 @@ async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>
             None => match pool.acquire().await {
                 Ok(conn) => connection.insert(conn),
                 Err(error) => {
-                    abort_all(batch, &format!("no connection for writes: {error}"));
+                    batch.abort_all(&format!("no connection for writes: {error}"));
                     continue;
                 }
             },
@@ -210,7 +265,7 @@ async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>
             None => match create_chain(conn, lane).await {
                 Ok(id) => *chain.insert(id),
                 Err(error) => {
-                    abort_all(batch, &format!("cannot create the audit chain: {error}"));
+                    batch.abort_all(&format!("cannot create the audit chain: {error}"));
                     connection = None;
                     continue;
                 }
@@ -220,13 +275,6 @@ async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>
             // The connection may be broken; a fresh one serves the next batch.
             connection = None;
         }
-    }
-}
-
-fn abort_all(batch: Vec<Box<dyn LaneJob>>, message: &str) {
-    tracing::error!(error = message, "a write batch could not run");
-    for job in batch {
-        job.abort(StoreError::Unavailable(message.to_owned()));
     }
 }
 
@@ -243,7 +291,7 @@ async fn create_chain(conn: &mut PoolConnection<Postgres>, lane: usize) -> Resul
     Ok(id)
 }
 
-/// The latest deadline in the batch, or `None` when a job has none.
+/// The latest deadline of the batch's writes, or `None` when one has none.
 fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
     batch
         .iter()
@@ -255,19 +303,16 @@ fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
 }
 
 /// Runs a batch in one transaction; false when the connection looks broken.
-async fn commit_batch(
-    conn: &mut PoolConnection<Postgres>,
-    batch: Vec<Box<dyn LaneJob>>,
-    chain: i64,
-) -> bool {
+async fn commit_batch(conn: &mut PoolConnection<Postgres>, batch: Batch, chain: i64) -> bool {
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
         Err(error) => {
-            abort_all(batch, &format!("cannot begin a write batch: {error}"));
+            batch.abort_all(&format!("cannot begin a write batch: {error}"));
             return false;
         }
     };
-    let mut deliveries = Vec::with_capacity(batch.len());
+    let Batch { writes, audits } = batch;
+    let mut deliveries = Vec::with_capacity(writes.len() + 1);
     let mut intact = true;
     {
         let mut executor = PgExecutor::writer(&mut tx, chain);
@@ -275,7 +320,7 @@ async fn commit_batch(
         // waiting on a lock past the latest deadline in the batch is
         // cancelled (and its job answered as withdrawn). Jobs without a
         // deadline leave the time unbounded.
-        if let Some(latest) = latest_deadline(&batch) {
+        if let Some(latest) = latest_deadline(&writes) {
             let millis = latest
                 .saturating_duration_since(Instant::now())
                 .as_millis()
@@ -283,11 +328,12 @@ async fn commit_batch(
             let limit = format!("SET LOCAL statement_timeout = {millis}");
             if let Err(error) = executor.execute(&limit, &[]).await {
                 let _ = tx.rollback().await;
-                abort_all(batch, &format!("cannot bound the write batch: {error}"));
+                Batch { writes, audits }
+                    .abort_all(&format!("cannot bound the write batch: {error}"));
                 return false;
             }
         }
-        let mut jobs = batch.into_iter();
+        let mut jobs = writes.into_iter();
         for job in jobs.by_ref() {
             let (deliver, still_intact) = job.run(&mut executor).await;
             deliveries.push(deliver);
@@ -300,6 +346,17 @@ async fn commit_batch(
             job.abort(StoreError::Unavailable(
                 "the write batch it was in failed".to_owned(),
             ));
+        }
+        if intact && !audits.is_empty() {
+            let (deliver, still_intact) = append_waiting(&mut executor, audits).await;
+            deliveries.push(deliver);
+            intact = still_intact;
+        } else {
+            for waiter in audits {
+                waiter.abort(StoreError::Unavailable(
+                    "the write batch it was in failed".to_owned(),
+                ));
+            }
         }
     }
     let commit = if intact {

@@ -40,15 +40,17 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
 /// none is ever prepared twice.
 const STATEMENT_CACHE: usize = 256;
 
+/// Readers keep a larger page cache of their own than SQLite's default.
+const READER_PRAGMAS: &str = "PRAGMA query_only = ON;
+     PRAGMA cache_size = -16384;";
+
 pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let connection = Connection::open_with_flags(path, flags).map_err(internal)?;
     connection.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
-    connection
-        .execute_batch("PRAGMA query_only = ON;")
-        .map_err(internal)?;
+    connection.execute_batch(READER_PRAGMAS).map_err(internal)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }

@@ -41,6 +41,14 @@ impl Engine for SqliteEngine {
         }
     }
 
+    fn append_audit(
+        &self,
+        entry: connecticket_domain::audit::AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let writer = Arc::clone(&self.writer);
+        async move { writer.append_audit(entry).await }
+    }
+
     fn read<T: Send + 'static>(
         &self,
         job: impl Job<T>,

@@ -2,8 +2,6 @@
 //! driver-neutral interface. Everything here is synchronous: the futures
 //! complete in one poll, on the thread that owns the connection.
 
-use std::borrow::Cow;
-
 use async_trait::async_trait;
 use connecticket_domain::StoreError;
 use connecticket_store::{Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef};
@@ -50,27 +48,28 @@ pub(crate) fn sql_error(error: rusqlite::Error) -> SqlError {
     SqlError::new(kind, error)
 }
 
-/// `$1` placeholders become SQLite's numbered `?1`, which bind by number
-/// (SQLite reads `$1` as a name, numbered in order of appearance).
-fn translate(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
-        return Cow::Borrowed(sql);
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+/// Runs a statement without arguments (`BEGIN`, `COMMIT`, a savepoint)
+/// from the statement cache, rather than parsing it anew each time.
+pub(crate) fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.raw_execute().map(|_| ())
 }
 
+/// Binds `args` to the statement's `$1`, `$2`… placeholders. SQLite reads
+/// `$1` as a parameter *named* "$1" and numbers parameters in order of
+/// first appearance, so each is bound by its name, not its position.
 fn bind(statement: &mut Statement<'_>, args: &[Value<'_>]) -> rusqlite::Result<()> {
     for (index, value) in args.iter().enumerate() {
-        let at = index + 1;
+        let name =
+            PLACEHOLDERS
+                .get(index)
+                .copied()
+                .ok_or(rusqlite::Error::InvalidParameterCount(
+                    index + 1,
+                    PLACEHOLDERS.len(),
+                ))?;
+        let Some(at) = statement.parameter_index(name)? else {
+            return Err(rusqlite::Error::InvalidParameterName(name.to_owned()));
+        };
         match value {
             Value::Int(v) => statement.raw_bind_parameter(at, v)?,
             Value::Text(v) => statement.raw_bind_parameter(at, v.as_deref())?,
@@ -81,12 +80,42 @@ fn bind(statement: &mut Statement<'_>, args: &[Value<'_>]) -> rusqlite::Result<(
     Ok(())
 }
 
-struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
+/// The placeholder names statements use, in order.
+const PLACEHOLDERS: [&str; 32] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28",
+    "$29", "$30", "$31", "$32",
+];
+
+/// A row, with its statement's column names read once per query (SQLite
+/// would otherwise be asked for every name on every lookup).
+struct SqliteRow<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    names: &'r [String],
+    /// Where the last lookup matched: callers read columns in order.
+    next: std::cell::Cell<usize>,
+}
+
+impl SqliteRow<'_, '_> {
+    fn index(&self, column: &str) -> Result<usize, SqlError> {
+        let guess = self.next.get();
+        let index = if self.names.get(guess).is_some_and(|name| name == column) {
+            guess
+        } else {
+            self.names
+                .iter()
+                .position(|name| name == column)
+                .ok_or_else(|| sql_error(rusqlite::Error::InvalidColumnName(column.to_owned())))?
+        };
+        self.next.set(index + 1);
+        Ok(index)
+    }
+}
 
 impl Row for SqliteRow<'_, '_> {
     fn value(&self, column: &str) -> Result<ValueRef<'_>, SqlError> {
-        let index = self.0.as_ref().column_index(column).map_err(sql_error)?;
-        let value = self.0.get_ref(index).map_err(sql_error)?;
+        let index = self.index(column)?;
+        let value = self.row.get_ref(index).map_err(sql_error)?;
         Ok(match value {
             SqliteValue::Null => ValueRef::Null,
             SqliteValue::Integer(v) => ValueRef::Int(v),
@@ -110,10 +139,7 @@ impl Executor for SqliteExecutor<'_> {
     }
 
     async fn execute(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, SqlError> {
-        let mut statement = self
-            .conn
-            .prepare_cached(&translate(sql))
-            .map_err(sql_error)?;
+        let mut statement = self.conn.prepare_cached(sql).map_err(sql_error)?;
         bind(&mut statement, args).map_err(sql_error)?;
         let changed = statement.raw_execute().map_err(sql_error)?;
         Ok(changed as u64)
@@ -127,12 +153,21 @@ impl Executor for SqliteExecutor<'_> {
     ) -> Result<(), StoreError> {
         let mut statement = self
             .conn
-            .prepare_cached(&translate(sql))
+            .prepare_cached(sql)
             .map_err(|e| sql_error(e).into_store())?;
         bind(&mut statement, args).map_err(|e| sql_error(e).into_store())?;
+        let names: Vec<String> = statement
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let mut rows = statement.raw_query();
         while let Some(row) = rows.next().map_err(|e| sql_error(e).into_store())? {
-            each(&SqliteRow(row))?;
+            each(&SqliteRow {
+                row,
+                names: &names,
+                next: std::cell::Cell::new(0),
+            })?;
         }
         Ok(())
     }
@@ -152,12 +187,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_for_sqlite() {
-        assert_eq!(
-            translate("SELECT $2, $1 WHERE a = $10"),
-            "SELECT ?2, ?1 WHERE a = ?10"
-        );
-        assert_eq!(translate("SELECT 1"), "SELECT 1");
+    fn placeholders_bind_by_number_whatever_their_order() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let mut executor = SqliteExecutor::new(&mut conn);
+        let mut seen = Vec::new();
+        futures::executor::block_on(executor.query(
+            "SELECT $2 AS b, $1 AS a, $2 AS again",
+            &[Value::Int(Some(1)), Value::Int(Some(2))],
+            &mut |row| {
+                for column in ["b", "a", "again"] {
+                    if let Ok(ValueRef::Int(v)) = row.value(column) {
+                        seen.push(v);
+                    }
+                }
+                Ok(())
+            },
+        ))
+        .expect("query");
+        assert_eq!(seen, vec![2, 1, 2]);
     }
 
     #[test]

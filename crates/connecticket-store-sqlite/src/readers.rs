@@ -11,7 +11,7 @@ use connecticket_domain::StoreError;
 use rusqlite::Connection;
 
 use crate::connection::open_reader;
-use crate::executor::sql_error;
+use crate::executor::{run_cached, sql_error};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -60,16 +60,17 @@ fn in_read_transaction<T>(
     connection: &mut Connection,
     work: impl FnOnce(&mut Connection) -> Result<T>,
 ) -> Result<T> {
-    connection
-        .execute_batch("BEGIN")
-        .map_err(|e| sql_error(e).into_store())?;
+    run_cached(connection, "BEGIN").map_err(|e| sql_error(e).into_store())?;
     let outcome = work(connection);
     // A read changes nothing: ending it either way only releases the
     // snapshot.
-    let _ = connection.execute_batch(if outcome.is_ok() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
-    });
+    let _ = run_cached(
+        connection,
+        if outcome.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        },
+    );
     outcome
 }

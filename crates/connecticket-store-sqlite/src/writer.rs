@@ -10,9 +10,12 @@ use std::time::Instant;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::executor::{sql_error, SqliteExecutor};
+use crate::executor::{run_cached, sql_error, SqliteExecutor};
+use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
+use connecticket_store::{append_waiting, AuditWaiter};
+use futures::executor::block_on;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -82,22 +85,34 @@ fn in_savepoint<T>(
     connection: &mut Connection,
     work: impl FnOnce(&mut Connection) -> Result<T>,
 ) -> Result<T> {
-    connection
-        .execute_batch("SAVEPOINT job")
-        .map_err(internal)?;
+    run_cached(connection, "SAVEPOINT job").map_err(internal)?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(connection)))
         .unwrap_or_else(|_| Err(StoreError::Unavailable("a write job panicked".to_owned())));
-    let end = if outcome.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    connection.execute_batch(end).map_err(internal)?;
+    if outcome.is_err() {
+        run_cached(connection, "ROLLBACK TO job").map_err(internal)?;
+    }
+    run_cached(connection, "RELEASE job").map_err(internal)?;
     outcome
 }
 
+/// What waits for the writer: a write, or an audit entry of a call that
+/// wrote nothing (appended with the next batch).
+enum Queued {
+    Write(Box<dyn Job>),
+    Audit(AuditWaiter),
+}
+
+impl Queued {
+    fn abort(self, error: StoreError) {
+        match self {
+            Queued::Write(job) => job.abort(error),
+            Queued::Audit(waiter) => waiter.abort(error),
+        }
+    }
+}
+
 pub(crate) struct Writer {
-    queue: mpsc::Sender<Box<dyn Job>>,
+    queue: mpsc::Sender<Queued>,
 }
 
 impl Writer {
@@ -120,11 +135,11 @@ impl Writer {
     {
         let (reply, mut answer) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
-        let job = Box::new(Pending {
+        let job = Queued::Write(Box::new(Pending {
             work,
             reply,
             state: Arc::clone(&state),
-        });
+        }));
         let unavailable = |_| StoreError::Unavailable("the SQLite writer has stopped".to_owned());
         let dropped = |_| StoreError::Unavailable("the SQLite writer dropped a job".to_owned());
         let Some(deadline) = deadline else {
@@ -151,7 +166,19 @@ impl Writer {
     }
 }
 
-fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
+impl Writer {
+    /// Queues `entry` for the next batch; resolves once it is durable.
+    pub(crate) async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
+        let (waiter, answer) = AuditWaiter::new(entry);
+        self.queue
+            .send(Queued::Audit(waiter))
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
+        answer.await
+    }
+}
+
+fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Queued>) {
     // This writer's own audit chain, made before its first write.
     let mut chain = None;
     while let Some(first) = jobs.blocking_recv() {
@@ -185,7 +212,7 @@ fn create_chain(connection: &mut Connection) -> Result<i64> {
     connection
         .execute_batch("BEGIN IMMEDIATE")
         .map_err(internal)?;
-    let created = futures::executor::block_on(connecticket_store::create_audit_chain(
+    let created = block_on(connecticket_store::create_audit_chain(
         &mut SqliteExecutor::new(connection),
         &connecticket_store::writer_label("SQLite writer"),
         SystemClock.now(),
@@ -199,10 +226,10 @@ fn create_chain(connection: &mut Connection) -> Result<i64> {
     created
 }
 
-fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>, chain: i64) {
+fn commit_batch(connection: &mut Connection, batch: Vec<Queued>, chain: i64) {
     // IMMEDIATE takes the write lock up front, so a concurrent admin process
     // makes us wait (busy timeout) instead of failing half-way.
-    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(error) = run_cached(connection, "BEGIN IMMEDIATE") {
         tracing::error!(%error, "SQLite refused to begin a write batch");
         for job in batch {
             job.abort(StoreError::Unavailable(format!(
@@ -211,11 +238,22 @@ fn commit_batch(connection: &mut Connection, batch: Vec<Box<dyn Job>>, chain: i6
         }
         return;
     }
-    let deliveries: Vec<_> = batch
-        .into_iter()
-        .map(|job| job.run(connection, chain))
-        .collect();
-    let commit = connection.execute_batch("COMMIT").map_err(internal);
+    let mut audits = Vec::new();
+    let mut deliveries: Vec<_> = Vec::with_capacity(batch.len());
+    for queued in batch {
+        match queued {
+            Queued::Write(job) => deliveries.push(job.run(connection, chain)),
+            Queued::Audit(waiter) => audits.push(waiter),
+        }
+    }
+    if !audits.is_empty() {
+        let (deliver, _) = block_on(append_waiting(
+            &mut SqliteExecutor::writer(connection, chain),
+            audits,
+        ));
+        deliveries.push(deliver);
+    }
+    let commit = run_cached(connection, "COMMIT").map_err(internal);
     if let Err(error) = &commit {
         tracing::error!(error = %error, jobs = deliveries.len(), "write batch failed to commit");
         let _ = connection.execute_batch("ROLLBACK");

@@ -176,6 +176,13 @@ pub trait Engine: Send + Sync + 'static {
         self.write_by(None, job)
     }
 
+    /// Appends an audit entry that belongs to no write of its own (see
+    /// `audit_queue`); resolves once it is durable.
+    fn append_audit(
+        &self,
+        entry: connecticket_domain::audit::AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// A read-only transaction: one consistent snapshot.
     fn read<T: Send + 'static>(
         &self,

@@ -6,7 +6,7 @@
 //! transactions ([`Engine`]) and its migrations; [`SqlStore`] implements
 //! the domain's storage interface on top.
 
-mod appender;
+mod audit_queue;
 mod engine;
 mod error;
 mod ops;
@@ -18,6 +18,7 @@ mod value;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audit_queue::{append_waiting, AuditWaiter, Delivery};
 pub use engine::{chunk_channel, ChunkSender, Dialect, Engine, Executor, Job, StreamJob};
 
 /// Creates a writer's own audit chain in the caller's transaction and

@@ -20,7 +20,6 @@ use connecticket_domain::time::to_epoch;
 use connecticket_domain::transfer::Record;
 use connecticket_domain::StoreError;
 
-use crate::appender::Appender;
 use crate::engine::Engine;
 use crate::ops::idempotency::once;
 use crate::ops::ticket_reads::Window;
@@ -31,16 +30,12 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Connecticket's store on one engine.
 pub struct SqlStore<E: Engine> {
     engine: Arc<E>,
-    appender: Appender,
 }
 
 impl<E: Engine> SqlStore<E> {
-    /// Needs a Tokio runtime: the audit appender runs as a task.
     pub fn new(engine: E) -> Self {
-        let engine = Arc::new(engine);
         SqlStore {
-            appender: Appender::start(Arc::clone(&engine)),
-            engine,
+            engine: Arc::new(engine),
         }
     }
 
@@ -271,7 +266,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
 #[async_trait]
 impl<E: Engine> AuditStore for SqlStore<E> {
     async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
-        self.appender.append(entry).await
+        self.engine.append_audit(entry).await
     }
 
     fn audit_entries(&self) -> RowStream<AuditRecord> {

@@ -11,7 +11,7 @@ use crate::extract::ApiRequest;
 use crate::list::stream_list;
 use crate::state::AppState;
 use crate::wire::commands::{change_status, raise_ticket, ticket_id, ticket_query};
-use crate::wire::{ticket_with_details, TicketJson};
+use crate::wire::{TicketJson, TicketWithDetails};
 
 /// `GET tickets`: every ticket of the caller's provider, streamed; optional
 /// paging and filters.
@@ -31,6 +31,12 @@ pub(crate) async fn list(
     .await
 }
 
+#[derive(serde::Serialize)]
+struct DetailAnswer<'a> {
+    status: &'static str,
+    ticket_with_details: TicketWithDetails<'a>,
+}
+
 /// `GET ticket_detail?id=`
 pub(crate) async fn detail(
     State(state): State<AppState>,
@@ -44,11 +50,16 @@ pub(crate) async fn detail(
         .api
         .ticket_detail(accepted.call, accepted.input)
         .await?;
-    let body = ticket_with_details(&detail, zone, &accepted.token)
-        .map_err(|error| HttpError::Internal(error.to_string()))?;
     Ok(json(
         StatusCode::OK,
-        &json!({"status": "Success", "ticket_with_details": body}),
+        &DetailAnswer {
+            status: "Success",
+            ticket_with_details: TicketWithDetails {
+                detail: &detail,
+                zone,
+                token: &accepted.token,
+            },
+        },
     ))
 }
 

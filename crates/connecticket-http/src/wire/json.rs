@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use connecticket_domain::model::{AttachmentMeta, Comment, Resident, Ticket, TicketDetail};
+use connecticket_domain::model::{
+    AttachmentMeta, Comment, Resident, Ticket, TicketCategory, TicketDetail,
+};
 use connecticket_domain::time::{format_date, format_timestamp};
 
 fn stamp(at: DateTime<Utc>, zone: Tz) -> String {
@@ -177,51 +179,102 @@ fn attachment<'a>(meta: &'a AttachmentMeta, token: &str) -> AttachmentJson<'a> {
 /// `ticket_with_details`: the ticket, its categories keyed by id (each with
 /// its lower-case status, name and `comment<id>` entries), general comments
 /// and attachments. `token` builds the attachment URLs the caller can use.
-pub(crate) fn ticket_with_details(
-    detail: &TicketDetail,
-    zone: Tz,
-    token: &str,
-) -> Result<Value, serde_json::Error> {
-    let mut categories = Map::new();
-    for category in &detail.categories {
-        let mut entry = Map::new();
-        for item in &category.comments {
-            entry.insert(
-                format!("comment{}", item.id),
-                serde_json::to_value(comment(item, zone))?,
-            );
+/// Written straight into the answer; keys come in sorted order, as they
+/// always have.
+pub(crate) struct TicketWithDetails<'a> {
+    pub(crate) detail: &'a TicketDetail,
+    pub(crate) zone: Tz,
+    pub(crate) token: &'a str,
+}
+
+impl Serialize for TicketWithDetails<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let detail = self.detail;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(
+            "categories",
+            &Categories {
+                categories: &detail.categories,
+                zone: self.zone,
+            },
+        )?;
+        // Only a ticket with more comments than a detail embeds says so.
+        if detail.comments_omitted > 0 {
+            map.serialize_entry("comments_omitted", &detail.comments_omitted)?;
         }
-        entry.insert(
-            "status".to_owned(),
-            category
-                .rating
-                .map_or(Value::Null, |rating| rating.as_detail_str().into()),
-        );
-        entry.insert("title".to_owned(), category.name.clone().into());
-        categories.insert(category.category_id.to_string(), Value::Object(entry));
+        let general: Vec<_> = detail
+            .general_comments
+            .iter()
+            .map(|item| GeneralCommentJson {
+                id: item.id.get(),
+                comment: comment(item, self.zone),
+            })
+            .collect();
+        map.serialize_entry("general_comments", &general)?;
+        map.serialize_entry("ticket", &TicketJson::new(&detail.ticket, self.zone))?;
+        let attachments: Vec<_> = detail
+            .attachments
+            .iter()
+            .map(|meta| attachment(meta, self.token))
+            .collect();
+        map.serialize_entry("ticket_attachments", &attachments)?;
+        map.end()
     }
-    let general: Vec<_> = detail
-        .general_comments
-        .iter()
-        .map(|item| GeneralCommentJson {
-            id: item.id.get(),
-            comment: comment(item, zone),
-        })
-        .collect();
-    let attachments: Vec<_> = detail
-        .attachments
-        .iter()
-        .map(|meta| attachment(meta, token))
-        .collect();
-    let mut body = serde_json::json!({
-        "ticket_attachments": attachments,
-        "ticket": TicketJson::new(&detail.ticket, zone),
-        "categories": categories,
-        "general_comments": general,
-    });
-    // Only a ticket with more comments than a detail embeds says so.
-    if detail.comments_omitted > 0 {
-        body["comments_omitted"] = detail.comments_omitted.into();
+}
+
+/// The categories, keyed by id (as text, in text order).
+struct Categories<'a> {
+    categories: &'a [TicketCategory],
+    zone: Tz,
+}
+
+impl Serialize for Categories<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut keyed: Vec<(String, &TicketCategory)> = self
+            .categories
+            .iter()
+            .map(|category| (category.category_id.to_string(), category))
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut map = serializer.serialize_map(Some(keyed.len()))?;
+        for (key, category) in keyed {
+            map.serialize_entry(
+                &key,
+                &CategoryJson {
+                    category,
+                    zone: self.zone,
+                },
+            )?;
+        }
+        map.end()
     }
-    Ok(body)
+}
+
+/// One category: `comment<id>` for each comment (in text order), then
+/// `status` and `title`.
+struct CategoryJson<'a> {
+    category: &'a TicketCategory,
+    zone: Tz,
+}
+
+impl Serialize for CategoryJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut comments: Vec<(String, &Comment)> = self
+            .category
+            .comments
+            .iter()
+            .map(|item| (format!("comment{}", item.id), item))
+            .collect();
+        comments.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut map = serializer.serialize_map(Some(comments.len() + 2))?;
+        for (key, item) in comments {
+            map.serialize_entry(&key, &comment(item, self.zone))?;
+        }
+        map.serialize_entry(
+            "status",
+            &self.category.rating.map(|rating| rating.as_detail_str()),
+        )?;
+        map.serialize_entry("title", &self.category.name)?;
+        map.end()
+    }
 }

@@ -273,6 +273,25 @@ backend_tests! {
         assert!(entry.records.len() <= connecticket_domain::service::MAX_LISTED_RECORDS + 1);
     }
 
+    async fn a_page_of_a_list_is_one_entry_naming_what_it_sent() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let before = last_id(&app).await;
+        let reply = send(session.get("tickets?per_page=1&page=2")).await;
+        let tickets = reply.body["ticket"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tickets.len(), 1, "{:?}", reply.body);
+        let entry = only_entry_since(&app, before).await;
+        assert_eq!((entry.action, entry.outcome), (Action::Tickets, Outcome::Success));
+        assert_eq!(rows_sent(&entry), 1);
+        assert_eq!(entry.records.len(), 3, "one ticket, its resident, the count: {entry:?}");
+        for ticket in &tickets {
+            let id = &ticket["id"];
+            let resident = &ticket["resident_id"];
+            assert!(entry.records.contains(&format!("ticket:{id}")), "{entry:?} lacks {id}");
+            assert!(entry.records.contains(&format!("resident:{resident}")), "{entry:?}");
+        }
+    }
+
     async fn a_long_list_names_a_bounded_number_of_records_and_counts_them_all() {
         let app = TestApp::demo().await;
         let session = app.example().await;

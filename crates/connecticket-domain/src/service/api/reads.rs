@@ -1,16 +1,21 @@
-//! Reads. Lists are audited when their stream ends.
+//! Reads. A page of a list is read whole and audited like any other read;
+//! a whole list streams, its start audited before its first byte and its
+//! outcome when it ends.
 
 use std::sync::Arc;
 
 use super::call::{Call, Recorded};
 use super::{Connecticket, ListRequest};
 use crate::audit::RecordRef;
+use crate::auth::Principal;
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{
     Attachment, AttachmentId, Category, Page, Resident, Ticket, TicketDetail, TicketId, TicketQuery,
 };
 use crate::service::audited::{record_list_start, AuditedStream};
+use crate::store::RowStream;
 use crate::validate::MAX_PER_PAGE;
+use futures::TryStreamExt;
 
 fn check_page(page: Option<Page>) -> DomainResult<()> {
     match page {
@@ -24,9 +29,52 @@ fn check_page(page: Option<Page>) -> DomainResult<()> {
     }
 }
 
+/// The references a ticket in a list touches.
+fn ticket_records(ticket: &Ticket) -> [RecordRef; 2] {
+    [
+        RecordRef::Ticket(ticket.id),
+        RecordRef::Resident(ticket.resident_id),
+    ]
+}
+
+fn resident_records(resident: &Resident) -> [RecordRef; 1] {
+    [RecordRef::Resident(resident.id)]
+}
+
 impl Connecticket {
-    /// Streams the provider's tickets; the audit entry, with every ticket
-    /// and resident id sent, is written when the stream ends.
+    /// A page (at most `MAX_PER_PAGE` rows) read whole, and answered like
+    /// any other read: its one entry, naming every record and how many
+    /// rows went out, is durable before the answer.
+    async fn page_of<T: Send + 'static, const N: usize>(
+        &self,
+        call: Call,
+        page: Page,
+        filter: Option<RecordRef>,
+        rows: impl FnOnce(&Principal) -> RowStream<T>,
+        touched: fn(&T) -> [RecordRef; N],
+    ) -> DomainResult<ListRequest<T>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            if let Some(record) = filter {
+                entry.touch(record);
+            }
+            let chunks: Vec<Vec<T>> = rows(principal).try_collect().await?;
+            let rows: Vec<T> = chunks.into_iter().flatten().collect();
+            for row in &rows {
+                for record in touched(row) {
+                    entry.touch(record);
+                }
+            }
+            entry.records.insert(format!("rows:{}", rows.len()));
+            Ok(ListRequest {
+                page: Some(page),
+                rows: Box::pin(futures::stream::iter([Ok(rows)])),
+            })
+        })
+        .await
+    }
+
+    /// The provider's tickets: a page, or the whole list streamed (its
+    /// entry, with every ticket and resident sent, written when it ends).
     pub async fn tickets(
         &self,
         call: Call,
@@ -37,21 +85,27 @@ impl Connecticket {
                 .run(call, Recorded::Afterwards, async |_, _| Err(error))
                 .await;
         }
+        if let Some(page) = query.page {
+            let store = Arc::clone(&self.store);
+            return self
+                .page_of(
+                    call,
+                    page,
+                    query.resident_id.map(RecordRef::Resident),
+                    move |principal| store.tickets(principal.provider.id, query),
+                    ticket_records,
+                )
+                .await;
+        }
         let (principal, mut entry) = call.take();
         if let Some(resident_id) = query.resident_id {
             entry.touch(RecordRef::Resident(resident_id));
         }
         record_list_start(self.store.as_ref(), &entry).await?;
-        let page = query.page;
         let rows = self.store.tickets(principal.provider.id, query);
         Ok(ListRequest {
-            page,
-            rows: AuditedStream::wrap(rows, Arc::clone(&self.store), entry, |ticket: &Ticket| {
-                [
-                    RecordRef::Ticket(ticket.id),
-                    RecordRef::Resident(ticket.resident_id),
-                ]
-            }),
+            page: None,
+            rows: AuditedStream::wrap(rows, Arc::clone(&self.store), entry, ticket_records),
         })
     }
 
@@ -65,17 +119,24 @@ impl Connecticket {
                 .run(call, Recorded::Afterwards, async |_, _| Err(error))
                 .await;
         }
+        if let Some(page) = page {
+            let store = Arc::clone(&self.store);
+            return self
+                .page_of(
+                    call,
+                    page,
+                    None,
+                    move |principal| store.residents(principal.provider.id, Some(page)),
+                    resident_records,
+                )
+                .await;
+        }
         let (principal, entry) = call.take();
         record_list_start(self.store.as_ref(), &entry).await?;
-        let rows = self.store.residents(principal.provider.id, page);
+        let rows = self.store.residents(principal.provider.id, None);
         Ok(ListRequest {
-            page,
-            rows: AuditedStream::wrap(
-                rows,
-                Arc::clone(&self.store),
-                entry,
-                |resident: &Resident| [RecordRef::Resident(resident.id)],
-            ),
+            page: None,
+            rows: AuditedStream::wrap(rows, Arc::clone(&self.store), entry, resident_records),
         })
     }
 
