@@ -126,10 +126,14 @@ impl Executor for PgExecutor<'_> {
     }
 
     async fn advance_identity(&mut self, table: &str) -> Result<(), SqlError> {
-        // Only ever called with the name of one of our own tables.
+        // Only ever called with the name of one of our own tables. The
+        // sequence only moves forward: another instance may have taken ids
+        // that are not committed yet (sequences are not transactional), and
+        // moving back below them would hand the same id out twice.
         let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-             COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            "SELECT setval(seq, GREATEST(COALESCE((SELECT MAX(id) FROM {table}), 0), \
+                                         COALESCE(pg_sequence_last_value(seq::regclass), 0), 1), true) \
+             FROM (SELECT pg_get_serial_sequence('{table}', 'id') AS seq) AS identity"
         );
         sqlx::query(&sql)
             .execute(&mut *self.conn)

@@ -15,8 +15,10 @@
 
 mod locks;
 pub mod raw;
+mod receivers;
 
 pub use locks::{hold_write_lock, WriteLock};
+pub use receivers::{Mail, MailCatcher, Sms, SmsReceiver};
 
 pub use connecticket_store::testing::{eventually, Backend, DEADLINE};
 
@@ -158,6 +160,8 @@ pub struct TestOptions {
     pub tls_check_interval: std::time::Duration,
     /// The server's clock; tests move a `ManualClock` instead of waiting.
     pub clock: SharedClock,
+    /// Transports (a `MailCatcher`'s or `SmsReceiver`'s URL) and retries.
+    pub notifications: connecticket::server::NotifyConfig,
 }
 
 impl Default for TestOptions {
@@ -175,6 +179,7 @@ impl Default for TestOptions {
             audit_prune_interval: std::time::Duration::from_secs(3600),
             tls_check_interval: std::time::Duration::from_secs(30),
             clock: connecticket_domain::clock::system(),
+            notifications: connecticket::server::NotifyConfig::default(),
         }
     }
 }
@@ -253,6 +258,7 @@ impl TestApp {
             tls_check_interval: options.tls_check_interval,
             demo: options.demo,
             clock: Arc::clone(&options.clock),
+            notifications: options.notifications,
         };
         let admin = config.admin(&store).expect("admin");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -489,8 +495,19 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Its warnings and errors go to a file in the temp directory, so
+    /// that a server that fails to start says why.
     pub fn start(database_url: &str, extra: &[&str]) -> Self {
-        Self::spawn(database_url, extra, "warn", Stdio::null())
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let log = std::env::temp_dir().join(format!(
+            "connecticket-test-server-{}-{n}.log",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&log).expect("log file");
+        let server = Self::spawn_noting(database_url, extra, "warn", Stdio::from(file), Some(&log));
+        let _ = std::fs::remove_file(&log);
+        server
     }
 
     /// Started with debug logging, its whole stderr written to `log`.
@@ -500,6 +517,16 @@ impl ServerProcess {
     }
 
     fn spawn(database_url: &str, extra: &[&str], level: &str, stderr: Stdio) -> Self {
+        Self::spawn_noting(database_url, extra, level, stderr, None)
+    }
+
+    fn spawn_noting(
+        database_url: &str,
+        extra: &[&str],
+        level: &str,
+        stderr: Stdio,
+        log: Option<&Path>,
+    ) -> Self {
         let mut child = Command::new(binary())
             .arg("--database")
             .arg(database_url)
@@ -524,8 +551,11 @@ impl ServerProcess {
                 let output = child
                     .wait_with_output()
                     .expect("the failed server's output");
+                let logged = log
+                    .and_then(|log| std::fs::read_to_string(log).ok())
+                    .unwrap_or_default();
                 panic!(
-                    "the server did not start (first line {line:?}); it said: {}",
+                    "the server did not start (first line {line:?}); it said: {}{logged}",
                     String::from_utf8_lossy(&output.stderr)
                 );
             }
