@@ -18,8 +18,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::{
-    ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, ProviderId, ResidentId,
-    TicketId,
+    ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, EmployeeId, NotificationId,
+    ProviderId, ResidentId, TicketId,
 };
 
 /// The hash before the first entry of the chain that releases before
@@ -41,10 +41,17 @@ pub enum Action {
     Attachment,
     /// An operator created or imported residents.
     CreateResidents,
+    /// The dispatcher tried to deliver a notification (records name the
+    /// notification, its ticket and resident; never the address or text).
+    DeliverNotification,
+    /// An operator managed a resident's contacts.
+    ManageContacts,
+    /// The API's read of a resident's contacts.
+    ResidentContacts,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -55,6 +62,9 @@ impl Action {
         Action::CreateComment,
         Action::Attachment,
         Action::CreateResidents,
+        Action::DeliverNotification,
+        Action::ManageContacts,
+        Action::ResidentContacts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +79,9 @@ impl Action {
             Action::CreateComment => "create_comment",
             Action::Attachment => "attachment",
             Action::CreateResidents => "create_residents",
+            Action::DeliverNotification => "deliver_notification",
+            Action::ManageContacts => "manage_contacts",
+            Action::ResidentContacts => "resident_contacts",
         }
     }
 
@@ -163,6 +176,8 @@ pub enum RecordRef {
     Comment(CommentId),
     Attachment(AttachmentId),
     Application(ApplicationId),
+    Contact(ContactId),
+    Notification(NotificationId),
 }
 
 impl fmt::Display for RecordRef {
@@ -174,6 +189,8 @@ impl fmt::Display for RecordRef {
             RecordRef::Comment(id) => ("comment", id.get()),
             RecordRef::Attachment(id) => ("attachment", id.get()),
             RecordRef::Application(id) => ("application", id.get()),
+            RecordRef::Contact(id) => ("contact", id.get()),
+            RecordRef::Notification(id) => ("notification", id.get()),
         };
         write!(f, "{kind}:{id}")
     }
@@ -194,6 +211,15 @@ impl RequestContext {
     pub fn operator() -> Self {
         RequestContext {
             request_id: "operator".to_owned(),
+            client_addr: None,
+            deadline: None,
+        }
+    }
+
+    /// The notification dispatcher inside `serve`.
+    pub fn dispatcher() -> Self {
+        RequestContext {
+            request_id: "dispatcher".to_owned(),
             client_addr: None,
             deadline: None,
         }

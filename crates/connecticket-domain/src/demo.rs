@@ -61,13 +61,43 @@ pub enum DemoSeed {
 pub async fn seed(admin: &AdminService) -> DomainResult<DemoSeed> {
     let records = records(admin)?;
     match admin.import(records).await {
-        Ok(_) => Ok(DemoSeed::Seeded),
+        Ok(_) => {
+            add_contacts(admin).await?;
+            Ok(DemoSeed::Seeded)
+        }
         Err(DomainError::NotEmpty) => match admin.provider(DEMO_PROVIDER_ID).await {
             Ok(provider) if provider.name == DEMO_PROVIDER_NAME => Ok(DemoSeed::AlreadyPresent),
             _ => Err(DomainError::NotEmpty),
         },
         Err(error) => Err(error),
     }
+}
+
+/// Each demo resident's family member, primary physician and healthcare
+/// professional, at `example.org` addresses and 555 numbers, so that a
+/// local mail catcher shows notifications at once. (Added after the
+/// import by the instance whose import won.)
+async fn add_contacts(admin: &AdminService) -> DomainResult<()> {
+    let people = [
+        ("family", "Family of"),
+        ("primary_physician", "Physician of"),
+        ("healthcare_professional", "Nurse of"),
+    ];
+    for (n, resident) in DEMO_RESIDENT_IDS.into_iter().enumerate() {
+        for (k, (role, title)) in people.into_iter().enumerate() {
+            let input = crate::service::ContactInput {
+                resident_id: resident.get(),
+                role: role.to_owned(),
+                name: format!("{title} resident {resident}"),
+                email: Some(format!("{role}.{resident}@example.org")),
+                phone: Some(format!("+1555555{:04}", 100 + n * 10 + k)),
+                email_consent: true,
+                sms_consent: true,
+            };
+            admin.create_contact(DEMO_PROVIDER_ID, input).await?;
+        }
+    }
+    Ok(())
 }
 
 fn at(text: &'static str) -> DateTime<Utc> {

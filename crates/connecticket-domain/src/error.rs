@@ -24,6 +24,8 @@ pub enum Entity {
     Provider,
     Employee,
     Application,
+    Contact,
+    Notification,
 }
 
 impl Entity {
@@ -37,6 +39,8 @@ impl Entity {
             Entity::Provider => "Provider",
             Entity::Employee => "Employee",
             Entity::Application => "Application",
+            Entity::Contact => "Contact",
+            Entity::Notification => "Notification",
         }
     }
 }
@@ -63,6 +67,10 @@ pub enum Field {
     Name,
     TimeZone,
     ApiKey,
+    Email,
+    Phone,
+    Contact,
+    QuietHours,
 }
 
 impl Field {
@@ -86,6 +94,10 @@ impl Field {
             Field::Name => "name".to_owned(),
             Field::TimeZone => "time zone".to_owned(),
             Field::ApiKey => "api_key".to_owned(),
+            Field::Email => "email".to_owned(),
+            Field::Phone => "phone".to_owned(),
+            Field::Contact => "contact".to_owned(),
+            Field::QuietHours => "quiet hours".to_owned(),
         }
     }
 }

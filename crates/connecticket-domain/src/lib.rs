@@ -18,6 +18,7 @@ pub mod command;
 pub mod demo;
 pub mod error;
 pub mod model;
+pub mod notify;
 pub mod service;
 pub mod store;
 pub mod text;

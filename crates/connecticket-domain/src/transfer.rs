@@ -15,10 +15,12 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditRecord, ChainAnchor};
 use crate::error::{DomainResult, StoreError};
+use crate::model::Contact;
 use crate::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, Employee, EmployeeId,
     Provider, ProviderId, Resident, Ticket, TicketId,
 };
+use crate::notify::Notification;
 use crate::store::Store;
 use crate::workflow::{CategoryRating, TicketStatus};
 
@@ -31,29 +33,35 @@ pub enum Table {
     AccessTokens,
     Residents,
     Categories,
+    Contacts,
+    NotificationPolicies,
     Tickets,
     TicketCategories,
     Comments,
     Attachments,
     TicketStatusChanges,
+    Notifications,
     IdempotencyKeys,
     AuditChains,
     AuditLog,
 }
 
 impl Table {
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 17] = [
         Table::Providers,
         Table::Employees,
         Table::Applications,
         Table::AccessTokens,
         Table::Residents,
         Table::Categories,
+        Table::Contacts,
+        Table::NotificationPolicies,
         Table::Tickets,
         Table::TicketCategories,
         Table::Comments,
         Table::Attachments,
         Table::TicketStatusChanges,
+        Table::Notifications,
         Table::IdempotencyKeys,
         Table::AuditChains,
         Table::AuditLog,
@@ -67,6 +75,9 @@ impl Table {
             Table::AccessTokens => "access_tokens",
             Table::Residents => "residents",
             Table::Categories => "categories",
+            Table::Contacts => "contacts",
+            Table::NotificationPolicies => "notification_policies",
+            Table::Notifications => "notifications",
             Table::Tickets => "tickets",
             Table::TicketCategories => "ticket_categories",
             Table::Comments => "comments",
@@ -175,6 +186,17 @@ pub struct StoredIdempotencyKey {
     pub created_at: DateTime<Utc>,
 }
 
+/// A provider's notification policy as stored (roles comma-separated,
+/// quiet hours as `21:00-08:00`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredNotifyPolicy {
+    pub provider_id: ProviderId,
+    pub on_created: String,
+    pub on_status_change: String,
+    pub quiet_hours: String,
+    pub callback_phone: Option<String>,
+}
+
 /// One row of one table, every column included.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Record {
@@ -190,6 +212,9 @@ pub enum Record {
     Attachment(StoredAttachment),
     StatusChange(StoredStatusChange),
     IdempotencyKey(StoredIdempotencyKey),
+    Contact(Contact),
+    NotifyPolicy(StoredNotifyPolicy),
+    Notification(Box<Notification>),
     AuditChain(ChainAnchor),
     AuditEntry(Box<AuditRecord>),
 }
@@ -209,6 +234,9 @@ impl Record {
             Record::Attachment(_) => Table::Attachments,
             Record::StatusChange(_) => Table::TicketStatusChanges,
             Record::IdempotencyKey(_) => Table::IdempotencyKeys,
+            Record::Contact(_) => Table::Contacts,
+            Record::NotifyPolicy(_) => Table::NotificationPolicies,
+            Record::Notification(_) => Table::Notifications,
             Record::AuditChain(_) => Table::AuditChains,
             Record::AuditEntry(_) => Table::AuditLog,
         }

@@ -249,3 +249,95 @@ mod tests {
         assert_eq!(error.to_string(), "end_date must not be before start_date");
     }
 }
+
+/// An email address as a contact may carry it: one `@`, a dotted domain,
+/// no spaces or control characters, at most 254 characters. (Deliverable
+/// or not is the mail server's to say.)
+pub fn email_address(value: &str) -> DomainResult<String> {
+    let value = value.trim();
+    let bad = |why: &str| {
+        Err(DomainError::invalid(
+            Field::Email,
+            Problem::Rule(why.to_owned()),
+        ))
+    };
+    if value.chars().count() > 254 {
+        return bad("must be at most 254 characters");
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return bad("must look like name@example.org");
+    };
+    let plain = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '@' | '<' | '>' | ',' | ';' | '"'))
+    };
+    if !plain(local)
+        || !plain(domain)
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
+        return bad("must look like name@example.org");
+    }
+    Ok(value.to_owned())
+}
+
+/// A phone number in E.164: `+`, then 8 to 15 digits, the first not 0.
+pub fn e164_phone(value: &str) -> DomainResult<String> {
+    let compact: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let valid = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Ok(compact)
+    } else {
+        Err(DomainError::invalid(
+            Field::Phone,
+            Problem::Rule("must be in E.164 form, like +15555550123".to_owned()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_phones_are_checked() {
+        assert_eq!(
+            email_address(" ada@example.org ").ok().as_deref(),
+            Some("ada@example.org")
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a da@example.org",
+            "ada@@x.org",
+            "ada@x.org>",
+        ] {
+            assert!(email_address(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            e164_phone("+1 (555) 555-0123").ok().as_deref(),
+            Some("+15555550123")
+        );
+        for bad in [
+            "5555550123",
+            "+0555550123",
+            "+1555",
+            "+1555555012345678",
+            "+1555abc0123",
+        ] {
+            assert!(e164_phone(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{token}/ticket_detail", get(tickets::detail))
         .route("/api/{token}/all_residents", get(residents::list))
         .route("/api/{token}/provider_categories", get(categories::list))
+        .route("/api/{token}/resident_contacts", get(residents::contacts))
         .route(
             "/api/{token}/update_status",
             axum::routing::post(tickets::update_status),

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chains",
         include_str!("../migrations/0003_audit_chains.sql"),
     ),
+    (
+        4,
+        "notifications",
+        include_str!("../migrations/0004_notifications.sql"),
+    ),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

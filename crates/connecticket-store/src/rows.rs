@@ -3,10 +3,13 @@
 //! change here plus one migration per engine.
 
 use connecticket_domain::audit::{AuditRecord, ChainAnchor};
-use connecticket_domain::model::{Application, Category, Employee, Provider, Resident, Ticket};
+use connecticket_domain::model::{
+    Application, Category, Contact, ContactRole, Employee, Provider, Resident, Ticket,
+};
+use connecticket_domain::notify::{Notification, NotifyPolicy, QuietHours};
 use connecticket_domain::transfer::{
     StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredIdempotencyKey,
-    StoredRating, StoredStatusChange, StoredTicket, StoredToken,
+    StoredNotifyPolicy, StoredRating, StoredStatusChange, StoredTicket, StoredToken,
 };
 use connecticket_domain::StoreError;
 
@@ -421,4 +424,128 @@ pub(crate) fn chain_anchor_columns(c: &ChainAnchor) -> Columns<'_> {
         .with("last_hash", &c.last_hash)
         .with("pruned_through_seq", c.pruned_through_seq)
         .with("pruned_hash", &c.pruned_hash)
+}
+
+pub(crate) fn contact(row: &dyn Row) -> Result<Contact> {
+    Ok(Contact {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        resident_id: row.get("resident_id")?,
+        role: row.get("role")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        phone: row.get("phone")?,
+        email_consent: row.get("email_consent")?,
+        sms_consent: row.get("sms_consent")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn contact_columns(c: &Contact) -> Columns<'_> {
+    Columns::new()
+        .with("id", c.id)
+        .with("provider_id", c.provider_id)
+        .with("resident_id", c.resident_id)
+        .with("role", c.role)
+        .with("name", &c.name)
+        .with("email", &c.email)
+        .with("phone", &c.phone)
+        .with("email_consent", c.email_consent)
+        .with("sms_consent", c.sms_consent)
+        .with("created_at", c.created_at)
+}
+
+pub(crate) fn notification(row: &dyn Row) -> Result<Notification> {
+    Ok(Notification {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        ticket_id: row.get("ticket_id")?,
+        resident_id: row.get("resident_id")?,
+        contact_id: row.get("contact_id")?,
+        role: row.get("role")?,
+        channel: row.get("channel")?,
+        address: row.get("address")?,
+        event: row.get("event")?,
+        urgency_status_id: row.get("urgency_status_id")?,
+        ticket_status: row.get("ticket_status")?,
+        state: row.get("state")?,
+        attempts: row.get("attempts")?,
+        next_attempt_at: row.get("next_attempt_at")?,
+        last_error: row.get("last_error")?,
+        external_id: row.get("external_id")?,
+        created_at: row.get("created_at")?,
+        delivered_at: row.get("delivered_at")?,
+    })
+}
+
+/// A notification's columns; a lease is never copied (`lease_*` stay
+/// empty on insert).
+pub(crate) fn notification_columns(n: &Notification) -> Columns<'_> {
+    Columns::new()
+        .with("id", n.id)
+        .with("provider_id", n.provider_id)
+        .with("ticket_id", n.ticket_id)
+        .with("resident_id", n.resident_id)
+        .with("contact_id", n.contact_id)
+        .with("role", n.role)
+        .with("channel", n.channel)
+        .with("address", &n.address)
+        .with("event", n.event)
+        .with("urgency_status_id", n.urgency_status_id)
+        .with("ticket_status", &n.ticket_status)
+        .with("state", n.state)
+        .with("attempts", n.attempts)
+        .with("next_attempt_at", n.next_attempt_at)
+        .with("last_error", &n.last_error)
+        .with("external_id", &n.external_id)
+        .with("created_at", n.created_at)
+        .with("delivered_at", n.delivered_at)
+}
+
+pub(crate) fn roles_text(roles: &[ContactRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn parse_roles(text: &str) -> Result<Vec<ContactRole>> {
+    text.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            ContactRole::parse(r)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown contact role {r:?}")))
+        })
+        .collect()
+}
+
+pub(crate) fn notify_policy(row: &dyn Row) -> Result<NotifyPolicy> {
+    let quiet: String = row.get("quiet_hours")?;
+    Ok(NotifyPolicy {
+        on_created: parse_roles(&row.get::<String>("on_created")?)?,
+        on_status_change: parse_roles(&row.get::<String>("on_status_change")?)?,
+        quiet_hours: QuietHours::parse(&quiet)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad quiet hours {quiet:?}")))?,
+        callback_phone: row.get("callback_phone")?,
+    })
+}
+
+pub(crate) fn stored_notify_policy(row: &dyn Row) -> Result<StoredNotifyPolicy> {
+    Ok(StoredNotifyPolicy {
+        provider_id: row.get("provider_id")?,
+        on_created: row.get("on_created")?,
+        on_status_change: row.get("on_status_change")?,
+        quiet_hours: row.get("quiet_hours")?,
+        callback_phone: row.get("callback_phone")?,
+    })
+}
+
+pub(crate) fn stored_notify_policy_columns(p: &StoredNotifyPolicy) -> Columns<'_> {
+    Columns::new()
+        .with("provider_id", p.provider_id)
+        .with("on_created", &p.on_created)
+        .with("on_status_change", &p.on_status_change)
+        .with("quiet_hours", &p.quiet_hours)
+        .with("callback_phone", &p.callback_phone)
 }

@@ -12,6 +12,9 @@ use connecticket_domain::model::{
     NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
     TicketDetail, TicketId, TicketQuery,
 };
+use connecticket_domain::model::{Contact, ContactId, NewContact, NotificationId};
+use connecticket_domain::notify::{Channel, Claimed, Notification, NotifyPolicy};
+use connecticket_domain::store::{Attempt, NotificationFilter, NotificationStore};
 use connecticket_domain::store::{
     AuditStore, AuthStore, OperatorStore, RowStream, StatusUpdate, TicketStore, TokenOwner,
     TransferStore, WriteContext, Written, STREAM_CHUNK_ROWS,
@@ -23,7 +26,7 @@ use connecticket_domain::StoreError;
 use crate::engine::Engine;
 use crate::ops::idempotency::once;
 use crate::ops::ticket_reads::Window;
-use crate::ops::{audit, auth, operators, ticket_reads, ticket_writes, transfer};
+use crate::ops::{audit, auth, notifications, operators, ticket_reads, ticket_writes, transfer};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -411,6 +414,104 @@ impl<E: Engine> TransferStore for SqlStore<E> {
     async fn import(&self, records: RowStream<Record>) -> Result<u64> {
         self.engine
             .write(move |tx| Box::pin(transfer::import(tx, records)))
+            .await
+    }
+}
+
+#[async_trait]
+impl<E: Engine> NotificationStore for SqlStore<E> {
+    async fn create_contact(
+        &self,
+        provider: ProviderId,
+        contact: NewContact,
+        audit: AuditEntry,
+    ) -> Result<Contact> {
+        self.engine
+            .write(move |tx| Box::pin(notifications::create_contact(tx, provider, contact, audit)))
+            .await
+    }
+
+    async fn contacts(
+        &self,
+        provider: ProviderId,
+        resident: Option<ResidentId>,
+    ) -> Result<Vec<Contact>> {
+        self.engine
+            .read(move |tx| Box::pin(notifications::contacts(tx, provider, resident)))
+            .await
+    }
+
+    async fn delete_contact(
+        &self,
+        provider: ProviderId,
+        contact: ContactId,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.engine
+            .write(move |tx| Box::pin(notifications::delete_contact(tx, provider, contact, audit)))
+            .await
+    }
+
+    async fn notify_policy(&self, provider: ProviderId) -> Result<NotifyPolicy> {
+        self.engine
+            .read(move |tx| Box::pin(notifications::notify_policy(tx, provider)))
+            .await
+    }
+
+    async fn set_notify_policy(&self, provider: ProviderId, policy: NotifyPolicy) -> Result<()> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(
+                    async move { notifications::set_notify_policy(tx, provider, &policy).await },
+                )
+            })
+            .await
+    }
+
+    async fn claim_notifications(
+        &self,
+        channels: Vec<Channel>,
+        owner: String,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move {
+                    notifications::claim(tx, &channels, &owner, now, lease_until, limit).await
+                })
+            })
+            .await
+    }
+
+    async fn record_attempt(&self, attempt: Attempt, audit: AuditEntry) -> Result<bool> {
+        self.engine
+            .write(move |tx| Box::pin(notifications::record_attempt(tx, attempt, audit)))
+            .await
+    }
+
+    async fn hold_notifications(&self, channel: Channel, reason: String) -> Result<u64> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move { notifications::hold(tx, channel, &reason).await })
+            })
+            .await
+    }
+
+    async fn notifications(&self, filter: NotificationFilter) -> Result<Vec<Notification>> {
+        self.engine
+            .read(move |tx| Box::pin(async move { notifications::list(tx, &filter).await }))
+            .await
+    }
+
+    async fn retry_notification(
+        &self,
+        id: NotificationId,
+        now: DateTime<Utc>,
+    ) -> Result<Notification> {
+        self.engine
+            .write(move |tx| Box::pin(notifications::retry(tx, id, now)))
             .await
     }
 }

@@ -9,9 +9,10 @@ use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use connecticket_domain::audit::{Action, Outcome};
 use connecticket_domain::model::{
-    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, ProviderId,
-    ResidentId, TicketId,
+    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, ContactRole,
+    EmployeeId, NotificationId, ProviderId, ResidentId, TicketId,
 };
+use connecticket_domain::notify::{Channel, DeliveryState, NotifyEvent};
 use connecticket_domain::time::{from_epoch, to_epoch};
 use connecticket_domain::workflow::{CategoryRating, TicketStatus};
 use connecticket_domain::StoreError;
@@ -172,7 +173,23 @@ vocabulary! {
     CategoryRating => CategoryRating::parse, "a category rating";
     Action => Action::parse, "an audit action";
     Outcome => Outcome::parse, "an audit outcome";
+    ContactRole => ContactRole::parse, "a contact role";
+    Channel => Channel::parse, "a notification channel";
+    NotifyEvent => NotifyEvent::parse, "a notification event";
+    DeliveryState => DeliveryState::parse, "a delivery state";
 }
+
+macro_rules! spelled {
+    ($($type:ty)*) => {$(
+        impl From<$type> for Value<'_> {
+            fn from(value: $type) -> Self {
+                Value::Text(Some(Cow::Borrowed(value.as_str())))
+            }
+        }
+    )*};
+}
+
+spelled!(ContactRole Channel NotifyEvent DeliveryState);
 
 macro_rules! ids {
     ($($id:ident)*) => {$(
@@ -196,7 +213,7 @@ macro_rules! ids {
     )*};
 }
 
-ids!(ProviderId EmployeeId ApplicationId AccessTokenId ResidentId CategoryId TicketId CommentId AttachmentId);
+ids!(ProviderId EmployeeId ApplicationId AccessTokenId ResidentId CategoryId TicketId CommentId AttachmentId ContactId NotificationId);
 
 impl From<i64> for Value<'_> {
     fn from(value: i64) -> Self {

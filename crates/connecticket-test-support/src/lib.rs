@@ -179,7 +179,16 @@ impl Default for TestOptions {
             audit_prune_interval: std::time::Duration::from_secs(3600),
             tls_check_interval: std::time::Duration::from_secs(30),
             clock: connecticket_domain::clock::system(),
-            notifications: connecticket::server::NotifyConfig::default(),
+            // No transports; and the note on waiting notifications is
+            // written only at start, so that data moves and comparisons
+            // see no background writes.
+            notifications: connecticket::server::NotifyConfig {
+                dispatcher: connecticket_domain::notify::DispatcherOptions {
+                    hold_interval: std::time::Duration::from_secs(3600),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
         }
     }
 }

@@ -19,6 +19,8 @@ use ipnet::IpNet;
 use tokio::net::TcpListener;
 
 use crate::cli::HASH_KEY_REQUIRED;
+use connecticket_domain::notify::{Dispatcher, DispatcherOptions, Transport};
+use connecticket_notify::{SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport};
 
 /// Everything the server needs besides a listener and a store.
 #[derive(Clone)]
@@ -41,6 +43,30 @@ pub struct ServerConfig {
     pub tls_check_interval: Duration,
     pub demo: bool,
     pub clock: SharedClock,
+    pub notifications: NotifyConfig,
+}
+
+/// The notification transports and how the dispatcher retries. With no
+/// transport for a channel, its notifications wait, saying why.
+#[derive(Clone, Default)]
+pub struct NotifyConfig {
+    pub smtp: Option<SmtpConfig>,
+    pub sms: Option<SmsGatewayConfig>,
+    pub dispatcher: DispatcherOptions,
+}
+
+impl NotifyConfig {
+    /// The transports, built now so a bad URL stops the server at start.
+    fn transports(&self) -> anyhow::Result<Vec<Arc<dyn Transport>>> {
+        let mut transports: Vec<Arc<dyn Transport>> = Vec::new();
+        if let Some(smtp) = &self.smtp {
+            transports.push(Arc::new(SmtpTransport::new(smtp)?));
+        }
+        if let Some(sms) = &self.sms {
+            transports.push(Arc::new(SmsGateway::new(sms)?));
+        }
+        Ok(transports)
+    }
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -56,6 +82,9 @@ impl std::fmt::Debug for ServerConfig {
             .field("send_timeout", &self.send_timeout)
             .field("audit_retention", &self.audit_retention)
             .field("demo", &self.demo)
+            // Transport URLs carry passwords: only whether each is set.
+            .field("smtp", &self.notifications.smtp.is_some())
+            .field("sms", &self.notifications.sms.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +104,7 @@ impl Default for ServerConfig {
             tls_check_interval: Duration::from_secs(30),
             demo: false,
             clock: connecticket_domain::clock::system(),
+            notifications: NotifyConfig::default(),
         }
     }
 }
@@ -103,6 +133,8 @@ impl ServerConfig {
 /// A server ready to serve: its database prepared, its certificate loaded.
 pub struct Server {
     listener: TcpListener,
+    store: Arc<dyn Store>,
+    transports: Vec<Arc<dyn Transport>>,
     state: AppState,
     options: ServeOptions,
     admin: AdminService,
@@ -119,6 +151,7 @@ pub async fn start(
     let admin = config.admin(&store)?;
     prepare(&admin, &config).await?;
     let options = serve_options(&config)?;
+    let transports = config.notifications.transports()?;
     let api = Connecticket::new(
         Arc::clone(&store),
         config.hasher()?,
@@ -128,6 +161,8 @@ pub async fn start(
     let state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone());
     Ok(Server {
         listener,
+        store,
+        transports,
         state,
         options,
         admin,
@@ -169,6 +204,13 @@ impl Server {
                 Arc::clone(&self.config.clock),
             ));
         }
+        let dispatcher = Dispatcher::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config.clock),
+            self.transports,
+            self.config.notifications.dispatcher.clone(),
+        )
+        .spawn();
         let address = self.listener.local_addr()?;
         let scheme = if self.options.tls.is_some() {
             "https"
@@ -180,6 +222,7 @@ impl Server {
             .await
             .context("the server stopped with an error");
         background.abort_all();
+        dispatcher.abort();
         served
     }
 }

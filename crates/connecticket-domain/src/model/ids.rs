@@ -45,4 +45,6 @@ ids! {
     TicketId;
     CommentId;
     AttachmentId;
+    ContactId;
+    NotificationId;
 }

@@ -1,12 +1,14 @@
 //! The records Connecticket keeps. Every record belongs to one provider.
 
+mod contact;
 mod ids;
 mod resident;
 mod ticket;
 
+pub use contact::{Contact, ContactRole, NewContact};
 pub use ids::{
-    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, EmployeeId, ProviderId,
-    ResidentId, TicketId,
+    AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, EmployeeId,
+    NotificationId, ProviderId, ResidentId, TicketId,
 };
 pub use resident::{NewResident, Resident};
 pub use ticket::{

@@ -123,6 +123,9 @@ pub struct TicketDetail {
     /// Older comments left out: a detail embeds at most
     /// `MAX_DETAIL_COMMENTS`, the newest.
     pub comments_omitted: u64,
+    /// Who was told of the ticket, through which channel, and how it went
+    /// (never an address).
+    pub notifications: Vec<crate::notify::NoticeSummary>,
 }
 
 /// The most comments a ticket's detail embeds (the newest ones), so that no

@@ -200,7 +200,7 @@ impl AdminService {
 
     /// Operators handle patient data too: their reads and writes of it are
     /// audited like anyone's.
-    fn operator_entry(&self, action: Action, provider_id: ProviderId) -> AuditEntry {
+    pub(super) fn operator_entry(&self, action: Action, provider_id: ProviderId) -> AuditEntry {
         let mut entry = AuditEntry::new(
             &RequestContext::operator(),
             action,

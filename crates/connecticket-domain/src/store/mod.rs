@@ -14,7 +14,9 @@
 
 mod roles;
 
-pub use roles::{AuditStore, AuthStore, OperatorStore, TicketStore, TransferStore};
+pub use roles::{
+    AuditStore, AuthStore, NotificationStore, OperatorStore, TicketStore, TransferStore,
+};
 
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
@@ -31,9 +33,15 @@ pub type RowStream<T> = BoxStream<'static, StoreResult<Vec<T>>>;
 pub const STREAM_CHUNK_ROWS: usize = 500;
 
 /// Everything a backend implements.
-pub trait Store: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore {}
+pub trait Store:
+    AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore + NotificationStore
+{
+}
 
-impl<T: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore> Store for T {}
+impl<T> Store for T where
+    T: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore + NotificationStore
+{
+}
 
 /// A write's `Idempotency-Key`, checked and recorded in the write's own
 /// transaction so that two racing retries cannot both write.
@@ -103,4 +111,38 @@ pub struct StatusUpdate {
     pub employee_id: EmployeeId,
     pub application_id: Option<ApplicationId>,
     pub at: DateTime<Utc>,
+}
+
+/// One delivery attempt's outcome, as the dispatcher records it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub notification: crate::model::NotificationId,
+    pub owner: String,
+    pub at: DateTime<Utc>,
+    pub result: AttemptResult,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    Delivered {
+        external_id: String,
+    },
+    /// Tried and failed for now; due again at `next_at`.
+    Retry {
+        reason: String,
+        next_at: DateTime<Utc>,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// Which notifications an operator lists.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    pub provider: Option<crate::model::ProviderId>,
+    pub ticket: Option<TicketId>,
+    pub state: Option<crate::notify::DeliveryState>,
+    /// The newest this many.
+    pub limit: u32,
 }

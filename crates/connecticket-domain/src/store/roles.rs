@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::{Attempt, NotificationFilter};
 use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
 use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
@@ -14,6 +15,9 @@ use crate::model::{
     NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
     TicketDetail, TicketId, TicketQuery,
 };
+use crate::model::{Contact, ContactId, NewContact, NotificationId};
+use crate::notify::Channel;
+use crate::notify::{Claimed, Notification, NotifyPolicy};
 use crate::transfer::Record;
 
 /// Credentials, tokens and the authorize-failure counters. Not scoped by
@@ -170,4 +174,66 @@ pub trait TransferStore: Send + Sync + 'static {
     /// transaction. Emptiness is checked inside that transaction, so of two
     /// racing imports one writes and the other gets `NotEmpty`.
     async fn import(&self, records: RowStream<Record>) -> StoreResult<u64>;
+}
+
+/// Residents' contacts, providers' notification policies, and the outbox.
+/// Notifications themselves are recorded by the ticket writes that cause
+/// them, in their own transactions.
+#[async_trait]
+pub trait NotificationStore: Send + Sync + 'static {
+    /// `NotFound(Resident)` unless the resident is the provider's.
+    async fn create_contact(
+        &self,
+        provider: ProviderId,
+        contact: NewContact,
+        audit: AuditEntry,
+    ) -> StoreResult<Contact>;
+    /// A resident's contacts (or every contact of the provider), by id.
+    async fn contacts(
+        &self,
+        provider: ProviderId,
+        resident: Option<ResidentId>,
+    ) -> StoreResult<Vec<Contact>>;
+    /// Removes a contact; its past notifications stay.
+    async fn delete_contact(
+        &self,
+        provider: ProviderId,
+        contact: ContactId,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// The provider's policy, or the default when none was set.
+    async fn notify_policy(&self, provider: ProviderId) -> StoreResult<NotifyPolicy>;
+    async fn set_notify_policy(
+        &self,
+        provider: ProviderId,
+        policy: NotifyPolicy,
+    ) -> StoreResult<()>;
+    /// Leases up to `limit` due, pending notifications on these channels
+    /// to `owner` until `lease_until`, oldest first. A notification leased
+    /// by another owner whose lease has not run out is never handed out,
+    /// so no two dispatchers (on any instance) send the same one at once.
+    async fn claim_notifications(
+        &self,
+        channels: Vec<Channel>,
+        owner: String,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>>;
+    /// Records an attempt with its audit entry, in one transaction, if
+    /// `attempt.owner` still holds the lease (false otherwise: someone else
+    /// took it over). A delivery sets the ticket's `sent_to_*` field of the
+    /// contact's role.
+    async fn record_attempt(&self, attempt: Attempt, audit: AuditEntry) -> StoreResult<bool>;
+    /// Notes on pending notifications of a channel that no transport sends
+    /// why they wait; returns how many it marked.
+    async fn hold_notifications(&self, channel: Channel, reason: String) -> StoreResult<u64>;
+    async fn notifications(&self, filter: NotificationFilter) -> StoreResult<Vec<Notification>>;
+    /// Makes a failed or pending notification due now, with a fresh count
+    /// of attempts.
+    async fn retry_notification(
+        &self,
+        id: NotificationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Notification>;
 }

@@ -25,3 +25,38 @@ pub(crate) async fn list(
     })
     .await
 }
+
+/// `GET resident_contacts?resident_id=`: who is told about the resident
+/// (read-only; contacts are managed by operators).
+pub(crate) async fn contacts(
+    State(state): State<AppState>,
+    request: ApiRequest,
+) -> Result<Response, HttpError> {
+    let accepted = request
+        .accept(&state, Action::ResidentContacts, |params, _| {
+            crate::wire::commands::resident_id(params)
+        })
+        .await?;
+    let contacts: Vec<_> = state
+        .api
+        .resident_contacts(accepted.call, accepted.input)
+        .await?
+        .into_iter()
+        .map(|contact| {
+            serde_json::json!({
+                "id": contact.id,
+                "resident_id": contact.resident_id,
+                "role": contact.role.as_str(),
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "email_consent": contact.email_consent,
+                "sms_consent": contact.sms_consent,
+            })
+        })
+        .collect();
+    Ok(crate::envelope::json(
+        axum::http::StatusCode::OK,
+        &serde_json::json!({"status": "Success", "contacts": contacts}),
+    ))
+}

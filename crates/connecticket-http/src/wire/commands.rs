@@ -242,6 +242,10 @@ pub(crate) fn ticket_id(params: RequestParams) -> Result<TicketId> {
     required_id(&params, "id").map(TicketId)
 }
 
+pub(crate) fn resident_id(params: RequestParams) -> Result<ResidentId> {
+    required_id(&params, "resident_id").map(ResidentId)
+}
+
 /// `tickets`' filters and paging.
 pub(crate) fn ticket_query(params: RequestParams) -> Result<TicketQuery> {
     let updated_since = params

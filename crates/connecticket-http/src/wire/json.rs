@@ -211,6 +211,25 @@ impl Serialize for TicketWithDetails<'_> {
             })
             .collect();
         map.serialize_entry("general_comments", &general)?;
+        // Only a ticket someone was told about carries the list.
+        if !detail.notifications.is_empty() {
+            let notices: Vec<_> = detail
+                .notifications
+                .iter()
+                .map(|notice| NoticeJson {
+                    id: notice.id.get(),
+                    role: notice.role.as_str(),
+                    channel: notice.channel.as_str(),
+                    status: notice.status.as_str(),
+                    attempts: notice.attempts,
+                    created_at: format_timestamp(notice.created_at, self.zone),
+                    delivered_at: notice
+                        .delivered_at
+                        .map(|at| format_timestamp(at, self.zone)),
+                })
+                .collect();
+            map.serialize_entry("notifications", &notices)?;
+        }
         map.serialize_entry("ticket", &TicketJson::new(&detail.ticket, self.zone))?;
         let attachments: Vec<_> = detail
             .attachments
@@ -220,6 +239,18 @@ impl Serialize for TicketWithDetails<'_> {
         map.serialize_entry("ticket_attachments", &attachments)?;
         map.end()
     }
+}
+
+/// Who was told: never the address.
+#[derive(Serialize)]
+struct NoticeJson {
+    attempts: i64,
+    channel: &'static str,
+    created_at: String,
+    delivered_at: Option<String>,
+    id: i64,
+    role: &'static str,
+    status: &'static str,
 }
 
 /// The categories, keyed by id (as text, in text order).

@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod idempotency;
+pub(crate) mod notifications;
 pub(crate) mod operators;
 pub(crate) mod ticket_reads;
 pub(crate) mod ticket_writes;

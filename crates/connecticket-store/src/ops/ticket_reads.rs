@@ -12,6 +12,7 @@ use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{fetch_all, fetch_one, fetch_optional, Result};
 use crate::value::{Row, Value};
+use connecticket_domain::notify::NoticeSummary;
 
 /// A list's filters as SQL and arguments; `$1` is always the provider.
 struct Filter<'a> {
@@ -225,12 +226,18 @@ pub(crate) async fn ticket_detail(
         attachment_meta,
     )
     .await?;
+    let notifications = super::notifications::of_ticket(tx, provider, ticket_id)
+        .await?
+        .iter()
+        .map(NoticeSummary::from)
+        .collect();
     Ok(Some(TicketDetail {
         ticket,
         categories: categories.into_values().collect(),
         general_comments,
         attachments,
         comments_omitted,
+        notifications,
     }))
 }
 

@@ -14,10 +14,12 @@ use connecticket_domain::workflow::TicketStatus;
 use connecticket_domain::{Entity, StoreError};
 
 use super::idempotency::Done;
+use super::notifications::{self, Change};
 use super::require_owned;
 use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{execute, fetch_optional, insert, insert_returning_id, Result};
+use connecticket_domain::notify::NotifyEvent;
 
 pub(crate) async fn create_ticket(
     tx: &mut dyn Executor,
@@ -113,6 +115,21 @@ pub(crate) async fn create_ticket(
         at: ticket.created_at,
     };
     record_status_change(tx, None, &opened).await?;
+    notifications::enqueue(
+        tx,
+        Change {
+            provider,
+            ticket: ticket_id,
+            resident: ticket.resident_id,
+            event: NotifyEvent::TicketCreated,
+            email: ticket.email.unwrap_or(false),
+            sms: ticket.sms.unwrap_or(false),
+            urgency_status_id: ticket.urgency.id,
+            ticket_status: ticket.ticket_status.as_str().to_owned(),
+            at: ticket.created_at,
+        },
+    )
+    .await?;
     Ok(Done {
         id: ticket_id.get(),
         touched,
@@ -156,19 +173,35 @@ async fn record_status_change(
     insert(tx, "ticket_status_changes", columns).await
 }
 
+/// What a change to a ticket needs to know of it.
+struct Locked {
+    resident_id: ResidentId,
+    status: TicketStatus,
+    urgency_status_id: i64,
+    email: bool,
+    sms: bool,
+}
+
 /// A ticket of the provider, locked until the transaction ends so that
 /// concurrent changes to it (from any instance) happen one after another.
 async fn lock_ticket(
     tx: &mut dyn Executor,
     provider: ProviderId,
     ticket_id: TicketId,
-) -> Result<(ResidentId, TicketStatus)> {
+) -> Result<Locked> {
     let sql = format!(
-        "SELECT resident_id, ticket_status FROM tickets WHERE id = $1 AND provider_id = $2{}",
+        "SELECT resident_id, ticket_status, urgency_status_id, email, sms
+         FROM tickets WHERE id = $1 AND provider_id = $2{}",
         tx.dialect().for_update()
     );
     fetch_optional(tx, &sql, &[ticket_id.into(), provider.into()], |row| {
-        Ok((row.get("resident_id")?, row.get("ticket_status")?))
+        Ok(Locked {
+            resident_id: row.get("resident_id")?,
+            status: row.get("ticket_status")?,
+            urgency_status_id: row.get("urgency_status_id")?,
+            email: row.get::<Option<bool>>("email")?.unwrap_or(false),
+            sms: row.get::<Option<bool>>("sms")?.unwrap_or(false),
+        })
     })
     .await?
     .ok_or(StoreError::NotFound(Entity::Ticket))
@@ -190,7 +223,7 @@ pub(crate) async fn create_comment(
     ticket_id: TicketId,
     comment: NewComment,
 ) -> Result<Done> {
-    let (resident_id, _) = lock_ticket(tx, provider, ticket_id).await?;
+    let resident_id = lock_ticket(tx, provider, ticket_id).await?.resident_id;
     if let Some(category_id) = comment.category_id {
         require_owned(
             tx,
@@ -219,11 +252,12 @@ pub(crate) async fn update_status(
     provider: ProviderId,
     update: StatusUpdate,
 ) -> Result<Done> {
-    let (resident_id, current) = lock_ticket(tx, provider, update.ticket_id).await?;
+    let ticket = lock_ticket(tx, provider, update.ticket_id).await?;
     let done = Done {
         id: update.ticket_id.get(),
-        touched: vec![RecordRef::Resident(resident_id)],
+        touched: vec![RecordRef::Resident(ticket.resident_id)],
     };
+    let current = ticket.status;
     if current == update.status {
         return Ok(done);
     }
@@ -242,5 +276,20 @@ pub(crate) async fn update_status(
     )
     .await?;
     record_status_change(tx, Some(current), &update).await?;
+    notifications::enqueue(
+        tx,
+        Change {
+            provider,
+            ticket: update.ticket_id,
+            resident: ticket.resident_id,
+            event: NotifyEvent::StatusChanged,
+            email: ticket.email,
+            sms: ticket.sms,
+            urgency_status_id: ticket.urgency_status_id,
+            ticket_status: update.status.as_str().to_owned(),
+            at: update.at,
+        },
+    )
+    .await?;
     Ok(done)
 }

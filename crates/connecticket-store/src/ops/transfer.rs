@@ -38,6 +38,9 @@ fn id_of(record: &Record) -> Vec<Value<'static>> {
         Record::StatusChange(r) => r.id,
         Record::AuditEntry(r) => r.id,
         Record::AuditChain(r) => r.chain_id,
+        Record::Contact(r) => r.id.get(),
+        Record::Notification(r) => r.id.get(),
+        Record::NotifyPolicy(r) => r.provider_id.get(),
         Record::TicketCategory(_) | Record::IdempotencyKey(_) => 0,
     };
     vec![id.into()]
@@ -68,6 +71,16 @@ fn keyset(table: Table) -> Keyset {
         Table::TicketStatusChanges => {
             by_id(|row| rows::status_change(row).map(Record::StatusChange))
         }
+        Table::Contacts => by_id(|row| rows::contact(row).map(Record::Contact)),
+        Table::Notifications => {
+            by_id(|row| rows::notification(row).map(|n| Record::Notification(Box::new(n))))
+        }
+        Table::NotificationPolicies => Keyset {
+            key: &[("provider_id", false)],
+            read: |row| rows::stored_notify_policy(row).map(Record::NotifyPolicy),
+            key_of: id_of,
+            only: "TRUE",
+        },
         Table::AuditLog => {
             by_id(|row| rows::audit_record(row).map(|r| Record::AuditEntry(Box::new(r))))
         }
@@ -213,6 +226,9 @@ async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
         Record::Attachment(r) => rows::attachment_columns(r),
         Record::StatusChange(r) => rows::status_change_columns(r),
         Record::IdempotencyKey(r) => rows::idempotency_key_columns(r),
+        Record::Contact(r) => rows::contact_columns(r),
+        Record::NotifyPolicy(r) => rows::stored_notify_policy_columns(r),
+        Record::Notification(r) => rows::notification_columns(r),
         Record::AuditEntry(r) => rows::audit_record_columns(r)?,
         Record::AuditChain(chain) => return import_chain(tx, chain).await,
     };

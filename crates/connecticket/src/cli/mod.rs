@@ -5,8 +5,10 @@
 mod application;
 mod audit;
 mod category;
+mod contact;
 mod db;
 mod employee;
+mod notifications;
 mod provider;
 mod resident;
 mod serve;
@@ -110,7 +112,7 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage providers (tenants).
     #[command(subcommand)]
     Provider(provider::ProviderCommand),
@@ -126,6 +128,12 @@ pub enum Command {
     /// Manage a provider's categories.
     #[command(subcommand)]
     Category(category::CategoryCommand),
+    /// Manage residents' contacts (who is told about them).
+    #[command(subcommand)]
+    Contact(contact::ContactCommand),
+    /// Watch and retry the notification queue; set notification policies.
+    #[command(subcommand, name = "notifications")]
+    Notifications(notifications::NotificationCommand),
     /// Revoke access tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -188,6 +196,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Application(command) => application::run(&context, command).await,
         Command::Resident(command) => resident::run(&context, command).await,
         Command::Category(command) => category::run(&context, command).await,
+        Command::Contact(command) => contact::run(&context, command).await,
+        Command::Notifications(command) => notifications::run(&context, command).await,
         Command::Token(command) => token::run(&context, command).await,
         Command::Audit(command) => audit::run(&context, command).await,
     }

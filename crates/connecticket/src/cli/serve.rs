@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 
 use super::Cli;
 use crate::database;
-use crate::server::{self, ServerConfig};
+use crate::server::{self, NotifyConfig, ServerConfig};
+use connecticket_domain::notify::DispatcherOptions;
+use connecticket_notify::{SmsGatewayConfig, SmtpConfig};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -118,6 +120,50 @@ pub struct ServeArgs {
     /// SQLite read connections.
     #[arg(long, env = "CONNECTICKET_SQLITE_READERS", default_value_t = SqliteOptions::default().read_connections)]
     pub sqlite_readers: usize,
+
+    /// Email transport: `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (implicit TLS), or
+    /// `smtp://127.0.0.1:2525` (a plain local relay). Unset: no email is
+    /// sent, and email notifications wait.
+    #[arg(long, env = "CONNECTICKET_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every email.
+    #[arg(
+        long,
+        env = "CONNECTICKET_SMTP_FROM",
+        default_value = "Connecticket <notifications@connecticket.invalid>"
+    )]
+    pub smtp_from: String,
+
+    /// Most emails sent per second.
+    #[arg(long, env = "CONNECTICKET_SMTP_MAX_PER_SECOND", default_value_t = 10.0)]
+    pub smtp_max_per_second: f64,
+
+    /// SMS transport: a gateway URL in the Twilio Messages form, with its
+    /// credentials, e.g.
+    /// `https://SID:TOKEN@api.twilio.com/2010-04-01/Accounts/SID/Messages.json`.
+    /// Unset: no SMS is sent, and SMS notifications wait.
+    #[arg(long, env = "CONNECTICKET_SMS_GATEWAY_URL", hide_env_values = true)]
+    pub sms_gateway_url: Option<String>,
+
+    /// The number SMS are sent from (E.164).
+    #[arg(long, env = "CONNECTICKET_SMS_FROM", default_value = "+15555550100")]
+    pub sms_from: String,
+
+    /// Most SMS sent per second.
+    #[arg(long, env = "CONNECTICKET_SMS_MAX_PER_SECOND", default_value_t = 1.0)]
+    pub sms_max_per_second: f64,
+
+    /// Attempts before a notification that keeps failing for a transient
+    /// reason fails for good.
+    #[arg(long, env = "CONNECTICKET_NOTIFICATION_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..))]
+    pub notification_max_attempts: i64,
+
+    /// Milliseconds before the first retry; doubled per attempt (with
+    /// jitter) up to 30 minutes.
+    #[arg(long, env = "CONNECTICKET_NOTIFICATION_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
+    pub notification_retry_base_ms: i64,
 }
 
 /// `10.0.0.0/8`, or a single address such as `10.0.0.5` or `::1`.
@@ -171,7 +217,50 @@ impl ServeArgs {
             audit_retention: (self.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
             demo: self.demo,
+            notifications: self.notify_config()?,
             ..ServerConfig::default()
+        })
+    }
+
+    fn notify_config(&self) -> anyhow::Result<NotifyConfig> {
+        let rate = |rate: f64, flag: &str| {
+            if rate.is_finite() && rate > 0.0 {
+                Ok(rate)
+            } else {
+                Err(anyhow::anyhow!("{flag} must be a positive number"))
+            }
+        };
+        let timeout = Duration::from_secs(30);
+        Ok(NotifyConfig {
+            smtp: self
+                .smtp_url
+                .as_ref()
+                .map(|url| -> anyhow::Result<SmtpConfig> {
+                    Ok(SmtpConfig {
+                        url: url.clone(),
+                        sender: self.smtp_from.clone(),
+                        max_per_second: rate(self.smtp_max_per_second, "--smtp-max-per-second")?,
+                        timeout,
+                    })
+                })
+                .transpose()?,
+            sms: self
+                .sms_gateway_url
+                .as_ref()
+                .map(|url| -> anyhow::Result<SmsGatewayConfig> {
+                    Ok(SmsGatewayConfig {
+                        url: url.clone(),
+                        from: self.sms_from.clone(),
+                        max_per_second: rate(self.sms_max_per_second, "--sms-max-per-second")?,
+                        timeout,
+                    })
+                })
+                .transpose()?,
+            dispatcher: DispatcherOptions {
+                max_attempts: self.notification_max_attempts,
+                backoff_base: chrono::Duration::milliseconds(self.notification_retry_base_ms),
+                ..DispatcherOptions::default()
+            },
         })
     }
 }

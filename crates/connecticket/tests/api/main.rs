@@ -23,6 +23,7 @@ mod create_comment;
 mod create_ticket;
 mod idempotency;
 mod limits;
+mod notifications;
 mod residents;
 mod slow_clients;
 mod tenancy;

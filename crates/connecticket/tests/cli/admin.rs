@@ -316,4 +316,52 @@ async fn csv_import_is_all_or_nothing_with_a_row_report() {
         "id,first_name,last_name,location,state\n1,Ada,Lovelace,Room 1,active\n2,\"Grace, Jr.\",Hopper,Room 2,active\n3,Alan,Turing,,active\n"
     );
 }
+
+async fn contacts_and_the_notification_queue_are_managed_from_the_command_line() {
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
+    let provider = created_id(&ok(&db, &["provider", "create", "--name", "P"]));
+    let other = created_id(&ok(&db, &["provider", "create", "--name", "Q"]));
+    ok(&db, &["resident", "create", "--provider", &provider, "--first-name", "Greta"]);
+    let resident = ok(&db, &["resident", "list", "--provider", &provider])
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split(',').next())
+        .map(str::to_owned)
+        .expect("a resident");
+    let add = |provider: &str, extra: &[&str]| {
+        let mut args = vec!["contact", "add", "--provider", provider, "--resident", &resident];
+        args.extend_from_slice(extra);
+        admin(&db, &args)
+    };
+    let (_, _, err) = add(&provider, &["--role", "cousin", "--name", "C", "--phone", "+15555550123"]);
+    assert!(err.contains("role must be family, primary_physician or healthcare_professional"), "{err}");
+    let (_, _, err) = add(&provider, &["--role", "family", "--name", "C", "--phone", "5550123"]);
+    assert!(err.contains("phone must be in E.164 form"), "{err}");
+    let (_, _, err) = add(&provider, &["--role", "family", "--name", "C", "--email", "not-an-address"]);
+    assert!(err.contains("email must look like name@example.org"), "{err}");
+    let (_, _, err) = add(&provider, &["--role", "family", "--name", "C"]);
+    assert!(err.contains("needs an email address or a phone number"), "{err}");
+    // Another provider's resident is no resident of theirs.
+    let (success, _, err) = add(&other, &["--role", "family", "--name", "C", "--phone", "+15555550123"]);
+    assert!(!success && err.contains("Invalid Resident ID"), "{err}");
+    let (success, out, err) = add(
+        &provider,
+        &["--role", "family", "--name", "Ann Olsen", "--phone", "+1 555 555 0123", "--sms-consent", "--email-consent"],
+    );
+    assert!(success, "{err}");
+    let contact = created_id(&out);
+    let listed = ok(&db, &["contact", "list", "--provider", &provider, "--resident", &resident]);
+    // No email, so no email consent; the number in E.164.
+    assert!(listed.contains(&format!("{contact}\t{resident}\tfamily\tAnn Olsen\t\t+15555550123\tfalse\ttrue")), "{listed}");
+    assert!(ok(&db, &["contact", "list", "--provider", &other]).lines().count() == 1);
+    let policy = ok(&db, &["notifications", "policy", "--provider", &provider]);
+    assert!(policy.contains("on_status_change\tfamily,primary_physician") && policy.contains("quiet_hours\t21:00-08:00"), "{policy}");
+    let (_, _, err) = admin(&db, &["notifications", "set-policy", "--provider", &provider, "--quiet-hours", "late"]);
+    assert!(err.contains("--quiet-hours must look like 21:00-08:00"), "{err}");
+    let queue = ok(&db, &["notifications", "list", "--provider", &provider]);
+    assert_eq!(queue.lines().count(), 1, "only the header: {queue}");
+    ok(&db, &["contact", "remove", "--provider", &provider, "--id", &contact]);
+    assert_eq!(ok(&db, &["contact", "list", "--provider", &provider]).lines().count(), 1);
+}
 }

@@ -28,6 +28,7 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
         .text("category_19", "Issue")
         .text("category_comments_19", "Left forearm")
         .text("general_comments", "Family informed")
+        .text("sms", "1")
         .part(
             "attachment",
             Part::bytes(every_byte())
@@ -51,6 +52,21 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
     )
     .await;
     source.sunrise().await;
+    // A provider's notification policy, set by an operator.
+    let (ok, out, err) = admin(
+        &source.database_url,
+        &[
+            "notifications",
+            "set-policy",
+            "--provider",
+            "72136196",
+            "--quiet-hours",
+            "22:00-07:00",
+            "--callback-phone",
+            "+15555550142",
+        ],
+    );
+    assert!(ok && out.contains("policy saved"), "{out}{err}");
     let detail_before = session.detail(ticket).await.body;
     let attachment = detail_before["ticket_with_details"]["ticket_attachments"][0]["id"]
         .as_i64()
@@ -62,6 +78,11 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
     assert!(ok, "{err}");
     assert!(out.contains("moved and verified"), "{out}");
     assert!(out.contains("attachments\t1\t"), "{out}");
+    // The demo's six contacts; three SMS for the new ticket, two more for
+    // its status change (family and physician); the policy.
+    assert!(out.contains("contacts\t6\t"), "{out}");
+    assert!(out.contains("notifications\t5\t"), "{out}");
+    assert!(out.contains("notification_policies\t1\t"), "{out}");
     let (ok, out, err) = admin(&middle.url, &["db", "move", "--to", &last.url]);
     assert!(ok, "{err}");
     assert!(out.contains("moved and verified"), "{out}");

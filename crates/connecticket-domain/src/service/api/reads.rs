@@ -10,7 +10,8 @@ use crate::audit::RecordRef;
 use crate::auth::Principal;
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{
-    Attachment, AttachmentId, Category, Page, Resident, Ticket, TicketDetail, TicketId, TicketQuery,
+    Attachment, AttachmentId, Category, Contact, Page, Resident, ResidentId, Ticket, TicketDetail,
+    TicketId, TicketQuery,
 };
 use crate::service::audited::{record_list_start, AuditedStream};
 use crate::store::RowStream;
@@ -147,6 +148,27 @@ impl Connecticket {
                 entry.touch(RecordRef::Category(category.id));
             }
             Ok(categories)
+        })
+        .await
+    }
+
+    /// A resident's contacts (read-only), or `NotFound` for a resident of
+    /// another provider or none.
+    pub async fn resident_contacts(
+        &self,
+        call: Call,
+        resident: ResidentId,
+    ) -> DomainResult<Vec<Contact>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            entry.touch(RecordRef::Resident(resident));
+            let contacts = self
+                .store
+                .contacts(principal.provider.id, Some(resident))
+                .await?;
+            for contact in &contacts {
+                entry.touch(RecordRef::Contact(contact.id));
+            }
+            Ok(contacts)
         })
         .await
     }

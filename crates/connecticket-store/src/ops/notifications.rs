@@ -1,0 +1,454 @@
+//! Contacts, notification policies and the outbox. `enqueue` runs inside
+//! the ticket write that causes it, so a notification exists exactly when
+//! its change committed.
+
+use chrono::{DateTime, Utc};
+use connecticket_domain::audit::AuditEntry;
+use connecticket_domain::model::{
+    Contact, ContactId, NewContact, NotificationId, ProviderId, ResidentId, TicketId,
+};
+use connecticket_domain::notify::{
+    sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
+    NotifyPolicy,
+};
+use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
+use connecticket_domain::transfer::StoredNotifyPolicy;
+use connecticket_domain::workflow::UrgencyStatus;
+use connecticket_domain::{Entity, StoreError};
+
+use super::{audit, require_owned};
+use crate::engine::Executor;
+use crate::rows;
+use crate::sql::{
+    execute, fetch_all, fetch_one, fetch_optional, insert, insert_returning_id, placeholders,
+    Result,
+};
+use crate::value::Value;
+
+pub(crate) async fn create_contact(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    new: NewContact,
+    audit_entry: AuditEntry,
+) -> Result<Contact> {
+    require_owned(
+        tx,
+        "residents",
+        new.resident_id.get(),
+        provider,
+        Entity::Resident,
+    )
+    .await?;
+    let mut contact = Contact {
+        id: new.id.unwrap_or(ContactId(0)),
+        provider_id: provider,
+        resident_id: new.resident_id,
+        role: new.role,
+        name: new.name,
+        email: new.email,
+        phone: new.phone,
+        email_consent: new.email_consent,
+        sms_consent: new.sms_consent,
+        created_at: new.created_at,
+    };
+    let columns = rows::contact_columns(&contact);
+    contact.id = match new.id {
+        Some(id) => {
+            insert(tx, "contacts", columns).await?;
+            tx.advance_identity("contacts").await?;
+            id
+        }
+        None => ContactId(insert_returning_id(tx, "contacts", columns.without("id")).await?),
+    };
+    let mut entry = audit_entry;
+    entry.touch(connecticket_domain::audit::RecordRef::Contact(contact.id));
+    entry.touch(connecticket_domain::audit::RecordRef::Resident(
+        contact.resident_id,
+    ));
+    audit::append(tx, vec![entry]).await?;
+    Ok(contact)
+}
+
+pub(crate) async fn contacts(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    resident: Option<ResidentId>,
+) -> Result<Vec<Contact>> {
+    match resident {
+        Some(resident) => {
+            require_owned(tx, "residents", resident.get(), provider, Entity::Resident).await?;
+            fetch_all(
+                tx,
+                "SELECT * FROM contacts WHERE provider_id = $1 AND resident_id = $2 ORDER BY id",
+                &[provider.into(), resident.into()],
+                rows::contact,
+            )
+            .await
+        }
+        None => {
+            fetch_all(
+                tx,
+                "SELECT * FROM contacts WHERE provider_id = $1 ORDER BY id",
+                &[provider.into()],
+                rows::contact,
+            )
+            .await
+        }
+    }
+}
+
+pub(crate) async fn delete_contact(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    contact: ContactId,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    let resident: Option<ResidentId> = fetch_optional(
+        tx,
+        "SELECT resident_id FROM contacts WHERE id = $1 AND provider_id = $2",
+        &[contact.into(), provider.into()],
+        |row| row.get("resident_id"),
+    )
+    .await?;
+    let resident = resident.ok_or(StoreError::NotFound(Entity::Contact))?;
+    execute(
+        tx,
+        "DELETE FROM contacts WHERE id = $1 AND provider_id = $2",
+        &[contact.into(), provider.into()],
+    )
+    .await?;
+    let mut entry = audit_entry;
+    entry.touch(connecticket_domain::audit::RecordRef::Contact(contact));
+    entry.touch(connecticket_domain::audit::RecordRef::Resident(resident));
+    audit::append(tx, vec![entry]).await
+}
+
+pub(crate) async fn notify_policy(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+) -> Result<NotifyPolicy> {
+    let stored = fetch_optional(
+        tx,
+        "SELECT * FROM notification_policies WHERE provider_id = $1",
+        &[provider.into()],
+        rows::notify_policy,
+    )
+    .await?;
+    Ok(stored.unwrap_or_default())
+}
+
+pub(crate) async fn set_notify_policy(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    policy: &NotifyPolicy,
+) -> Result<()> {
+    require_owned_provider(tx, provider).await?;
+    execute(
+        tx,
+        "DELETE FROM notification_policies WHERE provider_id = $1",
+        &[provider.into()],
+    )
+    .await?;
+    let stored = StoredNotifyPolicy {
+        provider_id: provider,
+        on_created: rows::roles_text(&policy.on_created),
+        on_status_change: rows::roles_text(&policy.on_status_change),
+        quiet_hours: policy.quiet_hours.render(),
+        callback_phone: policy.callback_phone.clone(),
+    };
+    insert(
+        tx,
+        "notification_policies",
+        rows::stored_notify_policy_columns(&stored),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn require_owned_provider(tx: &mut dyn Executor, provider: ProviderId) -> Result<()> {
+    fetch_optional(
+        tx,
+        "SELECT 1 AS found FROM providers WHERE id = $1",
+        &[provider.into()],
+        |_| Ok(()),
+    )
+    .await?
+    .ok_or(StoreError::NotFound(Entity::Provider))
+}
+
+/// What a ticket change tells the outbox.
+pub(crate) struct Change {
+    pub provider: ProviderId,
+    pub ticket: TicketId,
+    pub resident: ResidentId,
+    pub event: NotifyEvent,
+    pub email: bool,
+    pub sms: bool,
+    pub urgency_status_id: i64,
+    pub ticket_status: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Records the notifications a change causes, in the change's transaction.
+pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()> {
+    if !change.email && !change.sms {
+        return Ok(());
+    }
+    let zone: String = fetch_one(
+        tx,
+        "SELECT time_zone FROM providers WHERE id = $1",
+        &[change.provider.into()],
+        |row| row.get("time_zone"),
+    )
+    .await?;
+    let policy = notify_policy(tx, change.provider).await?;
+    let contacts = contacts(tx, change.provider, Some(change.resident)).await?;
+    let urgency = UrgencyStatus::ALL
+        .into_iter()
+        .find(|u| u.id == change.urgency_status_id)
+        .unwrap_or(UrgencyStatus::DEFAULT);
+    let facts = ChangeFacts {
+        event: change.event,
+        email: change.email,
+        sms: change.sms,
+        urgency,
+        now: change.at,
+        zone: zone.parse().unwrap_or(chrono_tz::UTC),
+    };
+    for planned in policy.plan(facts, &contacts) {
+        let notification = Notification {
+            id: NotificationId(0),
+            provider_id: change.provider,
+            ticket_id: change.ticket,
+            resident_id: change.resident,
+            contact_id: planned.contact_id,
+            role: planned.role,
+            channel: planned.channel,
+            address: planned.address,
+            event: change.event,
+            urgency_status_id: change.urgency_status_id,
+            ticket_status: change.ticket_status.clone(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: planned.not_before,
+            last_error: None,
+            external_id: None,
+            created_at: change.at,
+            delivered_at: None,
+        };
+        let columns = rows::notification_columns(&notification).without("id");
+        insert(tx, "notifications", columns).await?;
+    }
+    Ok(())
+}
+
+/// Leases due notifications to `owner`.
+pub(crate) async fn claim(
+    tx: &mut dyn Executor,
+    channels: &[Channel],
+    owner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Claimed>> {
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args: Vec<Value<'_>> = vec![now.into(), i64::from(limit).into()];
+    args.extend(channels.iter().map(|c| Value::from(*c)));
+    let sql = format!(
+        "SELECT id FROM notifications
+         WHERE state = 'pending' AND next_attempt_at <= $1
+           AND (lease_until IS NULL OR lease_until <= $1)
+           AND channel IN ({})
+         ORDER BY next_attempt_at, id LIMIT $2{}",
+        placeholders(3, channels.len()),
+        tx.dialect().for_update_skip_locked()
+    );
+    let ids: Vec<i64> = fetch_all(tx, &sql, &args, |row| row.get("id")).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id_list = placeholders(3, ids.len());
+    let mut args: Vec<Value<'_>> = vec![owner.into(), lease_until.into()];
+    args.extend(ids.iter().map(|id| Value::from(*id)));
+    execute(
+        tx,
+        &format!(
+            "UPDATE notifications SET lease_owner = $1, lease_until = $2 WHERE id IN ({id_list})"
+        ),
+        &args,
+    )
+    .await?;
+    let args: Vec<Value<'_>> = ids.iter().map(|id| Value::from(*id)).collect();
+    let sql = format!(
+        "SELECT n.*, p.name AS provider_name, p.time_zone AS provider_zone,
+                r.first_name AS resident_first_name, r.last_name AS resident_last_name,
+                pol.callback_phone AS callback_phone
+         FROM notifications n
+         JOIN providers p ON p.id = n.provider_id
+         JOIN residents r ON r.id = n.resident_id
+         LEFT JOIN notification_policies pol ON pol.provider_id = n.provider_id
+         WHERE n.id IN ({}) ORDER BY n.id",
+        placeholders(1, ids.len())
+    );
+    fetch_all(tx, &sql, &args, |row| {
+        let zone: String = row.get("provider_zone")?;
+        Ok(Claimed {
+            notification: rows::notification(row)?,
+            provider_name: row.get("provider_name")?,
+            resident_first_name: row.get("resident_first_name")?,
+            resident_last_name: row.get("resident_last_name")?,
+            callback_phone: row.get("callback_phone")?,
+            provider_zone: zone.parse().unwrap_or(chrono_tz::UTC),
+        })
+    })
+    .await
+}
+
+/// Records an attempt if `attempt.owner` still holds the lease; the audit
+/// entry is appended either way (the attempt happened).
+pub(crate) async fn record_attempt(
+    tx: &mut dyn Executor,
+    attempt: Attempt,
+    audit_entry: AuditEntry,
+) -> Result<bool> {
+    let sql = format!(
+        "SELECT ticket_id, role FROM notifications
+         WHERE id = $1 AND lease_owner = $2 AND state = 'pending'{}",
+        tx.dialect().for_update()
+    );
+    let held = fetch_optional(
+        tx,
+        &sql,
+        &[attempt.notification.into(), (&attempt.owner).into()],
+        |row| Ok((row.get::<TicketId>("ticket_id")?, row.get("role")?)),
+    )
+    .await?;
+    audit::append(tx, vec![audit_entry]).await?;
+    let Some((ticket, role)) = held else {
+        return Ok(false);
+    };
+    let id: Value<'_> = attempt.notification.into();
+    match &attempt.result {
+        AttemptResult::Delivered { external_id } => {
+            execute(
+                tx,
+                "UPDATE notifications
+                 SET state = 'delivered', attempts = attempts + 1, external_id = $2,
+                     delivered_at = $3, last_error = NULL, lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1",
+                &[id, external_id.into(), attempt.at.into()],
+            )
+            .await?;
+            let sql = format!(
+                "UPDATE tickets SET {} = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
+                sent_field(role),
+                tx.dialect().greatest()
+            );
+            execute(tx, &sql, &[ticket.into(), true.into(), attempt.at.into()]).await?;
+        }
+        AttemptResult::Retry { reason, next_at } => {
+            execute(
+                tx,
+                "UPDATE notifications
+                 SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1",
+                &[id, reason.into(), (*next_at).into()],
+            )
+            .await?;
+        }
+        AttemptResult::Failed { reason } => {
+            execute(
+                tx,
+                "UPDATE notifications
+                 SET state = 'failed', attempts = attempts + 1, last_error = $2,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1",
+                &[id, reason.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(true)
+}
+
+pub(crate) async fn hold(tx: &mut dyn Executor, channel: Channel, reason: &str) -> Result<u64> {
+    execute(
+        tx,
+        "UPDATE notifications SET last_error = $2
+         WHERE state = 'pending' AND channel = $1 AND (last_error IS NULL OR last_error <> $2)",
+        &[channel.into(), reason.into()],
+    )
+    .await
+}
+
+pub(crate) async fn list(
+    tx: &mut dyn Executor,
+    filter: &NotificationFilter,
+) -> Result<Vec<Notification>> {
+    let mut conditions = Vec::new();
+    let mut args: Vec<Value<'_>> = Vec::new();
+    if let Some(provider) = filter.provider {
+        args.push(provider.into());
+        conditions.push(format!("provider_id = ${}", args.len()));
+    }
+    if let Some(ticket) = filter.ticket {
+        args.push(ticket.into());
+        conditions.push(format!("ticket_id = ${}", args.len()));
+    }
+    if let Some(state) = filter.state {
+        args.push(state.into());
+        conditions.push(format!("state = ${}", args.len()));
+    }
+    args.push(i64::from(filter.limit.max(1)).into());
+    let limit = args.len();
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!("SELECT * FROM notifications {filter} ORDER BY id DESC LIMIT ${limit}");
+    fetch_all(tx, &sql, &args, rows::notification).await
+}
+
+/// A ticket's notifications, oldest first (the ticket's provider checked
+/// by the caller's query).
+pub(crate) async fn of_ticket(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket: TicketId,
+) -> Result<Vec<Notification>> {
+    fetch_all(
+        tx,
+        "SELECT * FROM notifications WHERE ticket_id = $1 AND provider_id = $2 ORDER BY id",
+        &[ticket.into(), provider.into()],
+        rows::notification,
+    )
+    .await
+}
+
+pub(crate) async fn retry(
+    tx: &mut dyn Executor,
+    id: NotificationId,
+    now: DateTime<Utc>,
+) -> Result<Notification> {
+    execute(
+        tx,
+        "UPDATE notifications
+         SET state = 'pending', attempts = 0, next_attempt_at = $2, last_error = NULL,
+             lease_owner = NULL, lease_until = NULL
+         WHERE id = $1 AND state <> 'delivered'",
+        &[id.into(), now.into()],
+    )
+    .await?;
+    fetch_optional(
+        tx,
+        "SELECT * FROM notifications WHERE id = $1",
+        &[id.into()],
+        rows::notification,
+    )
+    .await?
+    .ok_or(StoreError::NotFound(Entity::Notification))
+}

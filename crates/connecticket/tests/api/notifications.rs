@@ -1,0 +1,287 @@
+//! Notifications, end to end: a ticket change records them, the dispatcher
+//! sends them to a real SMTP server and a real SMS endpoint on loopback,
+//! and what arrives is checked from the receivers' side.
+
+use std::collections::BTreeSet;
+
+use connecticket::server::NotifyConfig;
+use connecticket_domain::demo::{DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
+use connecticket_domain::notify::{DeliveryState, DispatcherOptions};
+use connecticket_domain::store::NotificationFilter;
+use connecticket_notify::{SmsGatewayConfig, SmtpConfig};
+use reqwest::StatusCode;
+
+use crate::support::{eventually, send, MailCatcher, SmsReceiver, TestApp, TestOptions};
+
+const TITLE: &str = "Fell in the hallway at night";
+
+fn transports(mail: Option<&MailCatcher>, sms: Option<&SmsReceiver>) -> NotifyConfig {
+    NotifyConfig {
+        smtp: mail.map(|mail| SmtpConfig {
+            url: mail.url.clone(),
+            sender: "Example Provider <care@example.org>".to_owned(),
+            max_per_second: 1000.0,
+            timeout: std::time::Duration::from_secs(10),
+        }),
+        sms: sms.map(|sms| SmsGatewayConfig {
+            url: sms.url.clone(),
+            from: "+15555550199".to_owned(),
+            max_per_second: 1000.0,
+            timeout: std::time::Duration::from_secs(10),
+        }),
+        dispatcher: DispatcherOptions {
+            poll: std::time::Duration::from_millis(50),
+            backoff_base: chrono::Duration::milliseconds(50),
+            backoff_cap: chrono::Duration::milliseconds(200),
+            hold_interval: std::time::Duration::from_millis(50),
+            ..DispatcherOptions::default()
+        },
+    }
+}
+
+async fn app_with(notifications: NotifyConfig) -> TestApp {
+    TestApp::spawn(TestOptions {
+        notifications,
+        ..TestOptions::default()
+    })
+    .await
+}
+
+/// Raises an Exception-urgency ticket (no quiet hours) about the first
+/// demo resident, asking for email and SMS; answers its id.
+async fn raise(session: &crate::support::Session, email: bool, sms: bool) -> i64 {
+    let reply = send(session.post("create_ticket").form(&[
+        ("title", TITLE),
+        ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+        ("urgency_status", "Exception"),
+        ("email", if email { "1" } else { "0" }),
+        ("sms", if sms { "1" } else { "0" }),
+    ]))
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["ticket_id"].as_i64().expect("ticket id")
+}
+
+fn resident_addresses(role_filter: &[&str]) -> BTreeSet<String> {
+    role_filter
+        .iter()
+        .map(|role| format!("{role}.{}@example.org", DEMO_RESIDENT_IDS[0]))
+        .collect()
+}
+
+backend_tests! {
+    async fn a_new_ticket_reaches_every_contact_once_by_email_and_sms_without_its_title() {
+        let mail = MailCatcher::start().await;
+        let sms = SmsReceiver::start().await;
+        let app = app_with(transports(Some(&mail), Some(&sms))).await;
+        let session = app.example().await;
+        let ticket = raise(&session, true, true).await;
+        let mails = eventually("three emails", || async {
+            let mails = mail.mails();
+            (mails.len() >= 3).then_some(mails)
+        })
+        .await;
+        let texts = eventually("three SMS", || async {
+            let texts = sms.received();
+            (texts.len() >= 3).then_some(texts)
+        })
+        .await;
+        let recipients: BTreeSet<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+        assert_eq!(
+            recipients,
+            resident_addresses(&["family", "primary_physician", "healthcare_professional"])
+        );
+        let ids: BTreeSet<_> = mails.iter().map(|m| m.header("Message-ID").expect("Message-ID")).collect();
+        assert_eq!(ids.len(), 3, "one Message-ID per notification: {ids:?}");
+        for mail in &mails {
+            let id = mail.header("Message-ID").expect("id");
+            assert!(id.starts_with("<connecticket-notification-") && id.ends_with("@example.org>"), "{id}");
+            let subject = mail.header("Subject").expect("subject");
+            assert!(subject.starts_with("Update about ") && subject.ends_with(" from Example Provider"), "{subject}");
+            assert!(!mail.data.contains(TITLE), "the ticket's title left in an email");
+            assert!(mail.body().contains("Please call Example Provider"), "{}", mail.body());
+        }
+        let numbers: BTreeSet<_> = texts.iter().map(|t| t.to.clone()).collect();
+        assert_eq!(numbers.len(), 3);
+        for text in &texts {
+            assert!(!text.body.contains(TITLE));
+            assert!(text.body.starts_with("Example Provider: there is an update about "), "{}", text.body);
+            assert_eq!(text.from, "+15555550199");
+            assert!(text.idempotency_token.as_deref().is_some_and(|t| t.starts_with("connecticket-notification-")));
+            assert!(text.authorization.as_deref().is_some_and(|a| a.starts_with("Basic ")));
+        }
+        // The ticket says who was told, without an address.
+        let detail = eventually("the ticket to show six deliveries", || async {
+            let detail = session.detail(ticket).await;
+            let delivered = detail.body["ticket_with_details"]["notifications"]
+                .as_array()
+                .map(|list| list.iter().filter(|n| n["status"] == "delivered").count());
+            (delivered == Some(6)).then_some(detail)
+        })
+        .await;
+        let shown = detail.body["ticket_with_details"].to_string();
+        assert!(!shown.contains("@example.org") && !shown.contains("+1555555"), "{shown}");
+        let fields = &detail.body["ticket_with_details"]["ticket"];
+        assert_eq!(
+            (&fields["sent_to_family"], &fields["sentsent_to_primary"], &fields["sent_to_healthcare_pro"]),
+            (&serde_json::json!(true), &serde_json::json!(true), &serde_json::json!(true))
+        );
+        assert_eq!(fields.as_object().map(|o| o.len()), Some(17));
+        // Nothing more arrives: one message per contact and channel.
+        assert_eq!((mail.mails().len(), sms.received().len()), (3, 3));
+    }
+
+    async fn a_ticket_without_flags_or_a_rolled_back_change_notifies_nobody() {
+        let mail = MailCatcher::start().await;
+        let app = app_with(transports(Some(&mail), None)).await;
+        let session = app.example().await;
+        raise(&session, false, false).await;
+        // A change that fails (a resident of another provider) records none.
+        let reply = send(session.post("create_ticket").form(&[
+            ("title", TITLE), ("resident_id", "424242"), ("email", "1"),
+        ])).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+        assert!(all.is_empty(), "{all:?}");
+    }
+
+    async fn a_refusing_mail_server_gets_every_message_exactly_once_when_it_recovers() {
+        let mail = MailCatcher::start().await;
+        mail.refuse_next(4);
+        let app = app_with(transports(Some(&mail), None)).await;
+        let session = app.example().await;
+        raise(&session, true, false).await;
+        let mails = eventually("three emails after the refusals", || async {
+            let mails = mail.mails();
+            (mails.len() >= 3).then_some(mails)
+        })
+        .await;
+        let delivered = eventually("three deliveries recorded", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            all.iter().all(|n| n.state == DeliveryState::Delivered).then_some(all)
+        })
+        .await;
+        assert_eq!(mails.len(), 3, "each message once");
+        let attempts: i64 = delivered.iter().map(|n| n.attempts).sum();
+        assert_eq!(attempts, 3 + 4, "four refusals, each retried");
+    }
+
+    async fn a_failing_gateway_is_retried_and_a_bad_number_fails_alone() {
+        let sms = SmsReceiver::start().await;
+        sms.fail_next(2);
+        let family_number = "+15555550100";
+        sms.reject_number(family_number);
+        let app = app_with(transports(None, Some(&sms))).await;
+        let session = app.example().await;
+        raise(&session, false, true).await;
+        let all = eventually("every SMS settled", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            (all.len() == 3 && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
+        })
+        .await;
+        let failed: Vec<_> = all.iter().filter(|n| n.state == DeliveryState::Failed).collect();
+        assert_eq!(failed.len(), 1, "{all:?}");
+        assert_eq!(failed[0].address, family_number);
+        assert_eq!(failed[0].last_error.as_deref(), Some("SMS gateway: HTTP 400"));
+        let numbers: Vec<_> = sms.received().into_iter().map(|t| t.to).collect();
+        assert_eq!(numbers.len(), 2, "the others arrived once each: {numbers:?}");
+    }
+
+    async fn a_rejected_mailbox_fails_alone_with_its_reason() {
+        let mail = MailCatcher::start().await;
+        let family = format!("family.{}@example.org", DEMO_RESIDENT_IDS[0]);
+        mail.reject_recipient(&family);
+        let app = app_with(transports(Some(&mail), None)).await;
+        let session = app.example().await;
+        raise(&session, true, false).await;
+        let all = eventually("every email settled", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            (all.len() == 3 && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
+        })
+        .await;
+        let failed: Vec<_> = all.iter().filter(|n| n.state == DeliveryState::Failed).collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].attempts, 1, "a 550 is not retried");
+        assert!(failed[0].last_error.as_deref().is_some_and(|e| e.starts_with("SMTP 550")), "{failed:?}");
+        assert!(!failed[0].last_error.as_deref().unwrap_or_default().contains('@'));
+        assert_eq!(mail.mails().len(), 2);
+    }
+
+    async fn without_a_transport_notifications_wait_and_say_why() {
+        let app = app_with(NotifyConfig::default()).await;
+        let session = app.example().await;
+        raise(&session, true, true).await;
+        let all = eventually("the queue to say why", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            (all.len() == 6 && all.iter().all(|n| n.last_error.is_some())).then_some(all)
+        })
+        .await;
+        for notification in &all {
+            assert_eq!(notification.state, DeliveryState::Pending);
+            let reason = notification.last_error.clone().unwrap_or_default();
+            assert_eq!(reason, format!("waiting: no {} transport is configured", notification.channel.as_str()));
+        }
+    }
+
+    async fn a_status_change_notifies_family_and_physician_and_every_attempt_is_audited() {
+        let mail = MailCatcher::start().await;
+        let app = app_with(transports(Some(&mail), None)).await;
+        let session = app.example().await;
+        let ticket = raise(&session, true, false).await;
+        eventually("the first three", || async { (mail.mails().len() == 3).then_some(()) }).await;
+        let reply = send(session.post(&format!("update_status?id={ticket}&status=Closed"))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let mails = eventually("two more", || async {
+            let mails = mail.mails();
+            (mails.len() == 5).then_some(mails)
+        })
+        .await;
+        let later: BTreeSet<String> = mails[3..].iter().flat_map(|m| m.to.clone()).collect();
+        assert_eq!(later, resident_addresses(&["family", "primary_physician"]));
+        let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
+            .await
+            .expect("audit")
+            .into_iter()
+            .flatten()
+            .filter(|e| e.action == connecticket_domain::audit::Action::DeliverNotification)
+            .collect();
+        let entries = if entries.len() < 5 {
+            eventually("five delivery entries", || async {
+                let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
+                    .await
+                    .expect("audit")
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e.action == connecticket_domain::audit::Action::DeliverNotification)
+                    .collect();
+                (entries.len() == 5).then_some(entries)
+            })
+            .await
+        } else {
+            entries
+        };
+        for entry in &entries {
+            assert_eq!(entry.provider_id, Some(DEMO_PROVIDER_ID.get()));
+            assert!(entry.records.contains(&format!("ticket:{ticket}")));
+            assert!(entry.records.iter().all(|r| !r.contains('@')));
+        }
+    }
+
+    async fn the_api_lists_a_residents_contacts_within_the_tenant() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let resident = DEMO_RESIDENT_IDS[0];
+        let reply = send(session.get(&format!("resident_contacts?resident_id={resident}"))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let contacts = reply.body["contacts"].as_array().expect("contacts");
+        let roles: BTreeSet<_> = contacts.iter().map(|c| c["role"].as_str().unwrap_or_default().to_owned()).collect();
+        assert_eq!(roles, ["family", "healthcare_professional", "primary_physician"].map(String::from).into());
+        assert_eq!(contacts[0]["resident_id"], serde_json::json!(resident.get()));
+        // Another provider's token sees no such resident.
+        let sunrise = app.sunrise().await;
+        let reply = send(sunrise.get(&format!("resident_contacts?resident_id={resident}"))).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        let reply = send(session.get("resident_contacts")).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reply.body);
+    }
+}
