@@ -145,8 +145,17 @@ impl Dispatcher {
             )
             .await?;
         let count = claimed.len();
+        // Each send takes at most half a lease (the transports' timeout):
+        // once half the lease is gone, the rest of the batch is left to
+        // expire and be claimed again, so no send can outlive its lease
+        // while another instance sends the same notification.
+        let claimed_at = tokio::time::Instant::now();
+        let half_lease = self.options.lease.to_std().unwrap_or_default() / 2;
         for item in claimed {
             tokio::time::sleep_until(*next_send).await;
+            if claimed_at.elapsed() >= half_lease {
+                break;
+            }
             *next_send = tokio::time::Instant::now() + interval;
             let result = transport.send(&render(&item)).await;
             self.record(&item, result).await?;

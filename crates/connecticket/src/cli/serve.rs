@@ -164,6 +164,12 @@ pub struct ServeArgs {
     /// jitter) up to 30 minutes.
     #[arg(long, env = "CONNECTICKET_NOTIFICATION_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub notification_retry_base_ms: i64,
+
+    /// Seconds a claimed notification stays with this instance; if the
+    /// instance dies, another (or this one restarted) sends it after that.
+    /// Each send may take at most half of it (and at most 30 s).
+    #[arg(long, env = "CONNECTICKET_NOTIFICATION_LEASE_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub notification_lease_secs: u64,
 }
 
 /// `10.0.0.0/8`, or a single address such as `10.0.0.5` or `::1`.
@@ -230,7 +236,10 @@ impl ServeArgs {
                 Err(anyhow::anyhow!("{flag} must be a positive number"))
             }
         };
-        let timeout = Duration::from_secs(30);
+        // A send never outlives its lease, so no other instance can take
+        // over a notification while it is still being sent.
+        let lease = Duration::from_secs(self.notification_lease_secs);
+        let timeout = (lease / 2).min(Duration::from_secs(30));
         Ok(NotifyConfig {
             smtp: self
                 .smtp_url
@@ -259,6 +268,7 @@ impl ServeArgs {
             dispatcher: DispatcherOptions {
                 max_attempts: self.notification_max_attempts,
                 backoff_base: chrono::Duration::milliseconds(self.notification_retry_base_ms),
+                lease: chrono::Duration::seconds(self.notification_lease_secs as i64),
                 ..DispatcherOptions::default()
             },
         })

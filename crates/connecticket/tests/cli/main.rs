@@ -16,6 +16,7 @@ mod abuse;
 mod admin;
 mod audit_trail;
 mod crash;
+mod dispatch;
 mod hygiene;
 mod instances;
 mod logs;
