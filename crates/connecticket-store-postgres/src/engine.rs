@@ -61,6 +61,17 @@ impl Engine for PgEngine {
         }
     }
 
+    fn read_statement<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        let pool = self.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.map_err(failed)?;
+            job(&mut PgExecutor::new(&mut conn)).await
+        }
+    }
+
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T> {
         let (sender, stream) = chunk_channel();
         let pool = self.pool.clone();

@@ -189,6 +189,16 @@ pub trait Engine: Send + Sync + 'static {
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send;
 
+    /// A read of exactly one statement, which sees one snapshot by itself:
+    /// an engine may run it without opening a transaction around it (on
+    /// PostgreSQL that saves two round trips of the three).
+    fn read_statement<T: Send + 'static>(
+        &self,
+        job: impl Job<T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send {
+        self.read(job)
+    }
+
     /// A read-only transaction whose rows are streamed in chunks as the
     /// reader takes them.
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T>;

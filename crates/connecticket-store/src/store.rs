@@ -82,7 +82,7 @@ where
         let job = window.map(&read);
         async move {
             let window = window?;
-            let rows = match engine.read(job?).await {
+            let rows = match engine.read_statement(job?).await {
                 Ok(rows) => rows,
                 Err(error) => return Some((Err(error), None)),
             };
@@ -127,7 +127,7 @@ impl<E: Engine> AuthStore for SqlStore<E> {
     async fn access_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>> {
         let hash = token_hash.to_vec();
         self.engine
-            .read(move |tx| Box::pin(async move { auth::access_token(tx, &hash).await }))
+            .read_statement(move |tx| Box::pin(async move { auth::access_token(tx, &hash).await }))
             .await
     }
 
@@ -179,7 +179,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
 
     async fn categories(&self, provider: ProviderId) -> Result<Vec<Category>> {
         self.engine
-            .read(move |tx| Box::pin(ticket_reads::categories(tx, provider)))
+            .read_statement(move |tx| Box::pin(ticket_reads::categories(tx, provider)))
             .await
     }
 
@@ -199,7 +199,7 @@ impl<E: Engine> TicketStore for SqlStore<E> {
         attachment: AttachmentId,
     ) -> Result<Option<Attachment>> {
         self.engine
-            .read(move |tx| Box::pin(ticket_reads::attachment(tx, provider, attachment)))
+            .read_statement(move |tx| Box::pin(ticket_reads::attachment(tx, provider, attachment)))
             .await
     }
 
