@@ -51,20 +51,24 @@ impl Dialect {
         }
     }
 
-    /// Locks the selected rows until the transaction ends. SQLite has one
-    /// writer at a time, so its write transactions hold every lock already.
+    /// Locks the selected rows until the transaction ends, against other
+    /// changes but not against inserts that merely reference them (we
+    /// never change a key): a lock stronger than that would make a write
+    /// that locks a row deadlock with a batch that inserted a row pointing
+    /// to it. SQLite has one writer at a time, so its write transactions
+    /// hold every lock already.
     pub fn for_update(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Postgres => " FOR NO KEY UPDATE",
         }
     }
 
-    /// Locks the selected rows, passing over rows another transaction holds.
+    /// The same lock, passing over rows another transaction holds.
     pub fn for_update_skip_locked(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Postgres => " FOR NO KEY UPDATE SKIP LOCKED",
         }
     }
 }

@@ -42,6 +42,16 @@ pub(crate) async fn insert_access_token(
     token: &NewAccessToken,
     keep_live: u32,
 ) -> Result<AccessTokenId> {
+    // Authorizations of one application take turns on its row, so their
+    // revocations of its oldest tokens never cross each other.
+    let lock = format!(
+        "SELECT id FROM applications WHERE id = $1{}",
+        tx.dialect().for_update()
+    );
+    fetch_optional(tx, &lock, &[token.application_id.into()], |row| {
+        row.get::<i64>("id")
+    })
+    .await?;
     let stored = StoredToken {
         id: AccessTokenId(0),
         application_id: token.application_id,

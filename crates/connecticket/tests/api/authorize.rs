@@ -5,6 +5,35 @@ use crate::support::{send, TestApp, TestOptions};
 use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET, SUNRISE_API_SECRET};
 
 backend_tests! {
+    async fn concurrent_authorizes_beyond_the_live_token_limit_all_succeed() {
+        // Each authorize revokes the application's oldest tokens beyond the
+        // limit; many at once must take turns, never deadlock or fail.
+        let app = TestApp::demo().await;
+        let clients: Vec<_> = (0..32)
+            .map(|_| {
+                let (http, base) = (app.http.clone(), app.base.clone());
+                tokio::spawn(async move {
+                    let mut statuses = Vec::new();
+                    for _ in 0..12 {
+                        let reply = send(
+                            http.post(format!("{base}/api/authorize"))
+                                .header("api_key", connecticket_domain::demo::DEMO_API_KEY)
+                                .header("api_secret", connecticket_domain::demo::DEMO_API_SECRET),
+                        )
+                        .await;
+                        statuses.push(reply.status);
+                    }
+                    statuses
+                })
+            })
+            .collect();
+        let mut failures = Vec::new();
+        for client in clients {
+            failures.extend(client.await.expect("client").into_iter().filter(|s| *s != StatusCode::OK));
+        }
+        assert!(failures.is_empty(), "{} of 384 authorizes failed: {failures:?}", failures.len());
+    }
+
     async fn authorize_answers_the_seed_shape() {
         let app = TestApp::demo().await;
         let reply = send(
