@@ -48,10 +48,12 @@ pub enum Action {
     ManageContacts,
     /// The API's read of a resident's contacts.
     ResidentContacts,
+    /// An SMS gateway reported a message's status (signed, or refused).
+    SmsStatus,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -65,6 +67,7 @@ impl Action {
         Action::DeliverNotification,
         Action::ManageContacts,
         Action::ResidentContacts,
+        Action::SmsStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +85,7 @@ impl Action {
             Action::DeliverNotification => "deliver_notification",
             Action::ManageContacts => "manage_contacts",
             Action::ResidentContacts => "resident_contacts",
+            Action::SmsStatus => "sms_status",
         }
     }
 

@@ -12,7 +12,7 @@ use crate::access_log;
 use crate::envelope;
 use crate::error::HttpError;
 use crate::guard;
-use crate::routes::{attachments, authorize, categories, comments, residents, tickets};
+use crate::routes::{attachments, authorize, categories, comments, gateway, residents, tickets};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(comments::create),
         )
         .route("/api/{token}/attachments/{id}", get(attachments::download))
+        .route("/sms/status", axum::routing::post(gateway::status))
         .route("/health", get(health))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })

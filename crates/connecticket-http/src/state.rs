@@ -54,6 +54,9 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
     pub(crate) in_flight: Arc<Semaphore>,
+    /// Where clients reach this server (`CONNECTICKET_PUBLIC_URL`): the
+    /// address gateways sign their callbacks for.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -63,6 +66,12 @@ impl AppState {
             limits,
             trusted_proxies: Arc::new(trusted_proxies),
             in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+            public_url: None,
         }
+    }
+
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url.map(Arc::from);
+        self
     }
 }

@@ -3,9 +3,11 @@
 //! implements the domain's `Transport` and classifies what went wrong as
 //! worth retrying or not; neither logs an address or a message's text.
 
+mod signature;
 mod sms;
 mod smtp;
 
+pub use signature::TwilioSignature;
 pub use sms::{SmsGateway, SmsGatewayConfig};
 pub use smtp::{SmtpConfig, SmtpTransport};
 

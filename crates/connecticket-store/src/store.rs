@@ -13,7 +13,7 @@ use connecticket_domain::model::{
     TicketDetail, TicketId, TicketQuery,
 };
 use connecticket_domain::model::{Contact, ContactId, NewContact, NotificationId};
-use connecticket_domain::notify::{Channel, Claimed, Notification, NotifyPolicy};
+use connecticket_domain::notify::{Channel, Claimed, Notification, NotifyPolicy, ReportedStatus};
 use connecticket_domain::store::{Attempt, NotificationFilter, NotificationStore};
 use connecticket_domain::store::{
     AuditStore, AuthStore, OperatorStore, RowStream, StatusUpdate, TicketStore, TokenOwner,
@@ -512,6 +512,22 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
     ) -> Result<Notification> {
         self.engine
             .write(move |tx| Box::pin(notifications::retry(tx, id, now)))
+            .await
+    }
+
+    async fn record_gateway_status(
+        &self,
+        external_id: String,
+        reported: ReportedStatus,
+        at: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move {
+                    notifications::gateway_status(tx, &external_id, &reported, at, audit).await
+                })
+            })
             .await
     }
 }

@@ -162,6 +162,7 @@ pub struct TestOptions {
     pub clock: SharedClock,
     /// Transports (a `MailCatcher`'s or `SmsReceiver`'s URL) and retries.
     pub notifications: connecticket::server::NotifyConfig,
+    pub public_url: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -189,6 +190,7 @@ impl Default for TestOptions {
                 },
                 ..Default::default()
             },
+            public_url: None,
         }
     }
 }
@@ -268,6 +270,7 @@ impl TestApp {
             demo: options.demo,
             clock: Arc::clone(&options.clock),
             notifications: options.notifications,
+            public_url: options.public_url,
         };
         let admin = config.admin(&store).expect("admin");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

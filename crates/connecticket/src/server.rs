@@ -20,7 +20,9 @@ use tokio::net::TcpListener;
 
 use crate::cli::HASH_KEY_REQUIRED;
 use connecticket_domain::notify::{Dispatcher, DispatcherOptions, Transport};
-use connecticket_notify::{SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport};
+use connecticket_notify::{
+    SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport, TwilioSignature,
+};
 
 /// Everything the server needs besides a listener and a store.
 #[derive(Clone)]
@@ -44,6 +46,9 @@ pub struct ServerConfig {
     pub demo: bool,
     pub clock: SharedClock,
     pub notifications: NotifyConfig,
+    /// Where clients and gateways reach this server, e.g.
+    /// `https://care.example.org` (gateways sign callbacks for it).
+    pub public_url: Option<String>,
 }
 
 /// The notification transports and how the dispatcher retries. With no
@@ -105,6 +110,7 @@ impl Default for ServerConfig {
             demo: false,
             clock: connecticket_domain::clock::system(),
             notifications: NotifyConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -152,13 +158,24 @@ pub async fn start(
     prepare(&admin, &config).await?;
     let options = serve_options(&config)?;
     let transports = config.notifications.transports()?;
-    let api = Connecticket::new(
+    let mut api = Connecticket::new(
         Arc::clone(&store),
         config.hasher()?,
         config.api,
         Arc::clone(&config.clock),
     );
-    let state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone());
+    // The gateway's callbacks are believed when signed with its auth token
+    // (the password of its URL).
+    if let Some(signature) = config
+        .notifications
+        .sms
+        .as_ref()
+        .and_then(|sms| TwilioSignature::from_gateway_url(&sms.url))
+    {
+        api = api.with_gateway(Arc::new(signature));
+    }
+    let state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
+        .with_public_url(config.public_url.clone());
     Ok(Server {
         listener,
         store,

@@ -7,10 +7,12 @@
 //! The [`Dispatcher`] inside `serve` claims due notifications, sends them
 //! through a [`Transport`] and records each attempt.
 
+mod callbacks;
 mod dispatcher;
 mod message;
 mod policy;
 
+pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
 pub use dispatcher::{sent_field, Dispatcher, DispatcherOptions};
 pub use message::{render, Message};
 pub use policy::{ChangeFacts, NotifyPolicy, PlannedNotice, QuietHours};

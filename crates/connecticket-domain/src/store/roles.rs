@@ -236,4 +236,14 @@ pub trait NotificationStore: Send + Sync + 'static {
         id: NotificationId,
         now: DateTime<Utc>,
     ) -> StoreResult<Notification>;
+    /// Applies a gateway's report to the SMS notification it sent as
+    /// `external_id`, and appends `audit` (naming the notification, or
+    /// `not_found`) in the same transaction.
+    async fn record_gateway_status(
+        &self,
+        external_id: String,
+        reported: crate::notify::ReportedStatus,
+        at: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
 }

@@ -5,6 +5,7 @@ pub(crate) mod attachments;
 pub(crate) mod authorize;
 pub(crate) mod categories;
 pub(crate) mod comments;
+pub(crate) mod gateway;
 pub(crate) mod residents;
 pub(crate) mod tickets;
 

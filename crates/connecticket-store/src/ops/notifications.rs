@@ -4,12 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::AuditEntry;
+use connecticket_domain::audit::RecordRef;
 use connecticket_domain::model::{
     Contact, ContactId, NewContact, NotificationId, ProviderId, ResidentId, TicketId,
 };
 use connecticket_domain::notify::{
     sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
-    NotifyPolicy,
+    NotifyPolicy, ReportedStatus,
 };
 use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
 use connecticket_domain::transfer::StoredNotifyPolicy;
@@ -451,4 +452,60 @@ pub(crate) async fn retry(
     )
     .await?
     .ok_or(StoreError::NotFound(Entity::Notification))
+}
+
+/// A gateway's report about the SMS it accepted as `external_id`.
+pub(crate) async fn gateway_status(
+    tx: &mut dyn Executor,
+    external_id: &str,
+    reported: &ReportedStatus,
+    at: DateTime<Utc>,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    let mut entry = audit_entry;
+    let found = fetch_optional(
+        tx,
+        "SELECT id, provider_id, ticket_id, resident_id FROM notifications
+         WHERE channel = 'sms' AND external_id = $1",
+        &[external_id.into()],
+        |row| {
+            Ok((
+                row.get::<NotificationId>("id")?,
+                row.get::<ProviderId>("provider_id")?,
+                row.get::<TicketId>("ticket_id")?,
+                row.get::<ResidentId>("resident_id")?,
+            ))
+        },
+    )
+    .await?;
+    let Some((id, provider, ticket, resident)) = found else {
+        entry.outcome = connecticket_domain::audit::Outcome::NotFound;
+        return audit::append(tx, vec![entry]).await;
+    };
+    entry.provider_id = Some(provider);
+    entry.touch(RecordRef::Notification(id));
+    entry.touch(RecordRef::Ticket(ticket));
+    entry.touch(RecordRef::Resident(resident));
+    match reported {
+        ReportedStatus::Delivered => {
+            execute(
+                tx,
+                "UPDATE notifications SET delivered_at = COALESCE(delivered_at, $2) WHERE id = $1",
+                &[id.into(), at.into()],
+            )
+            .await?;
+        }
+        ReportedStatus::Undelivered(reason) => {
+            execute(
+                tx,
+                "UPDATE notifications SET state = 'failed', last_error = $2,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = $1",
+                &[id.into(), reason.into()],
+            )
+            .await?;
+        }
+        ReportedStatus::InTransit => {}
+    }
+    audit::append(tx, vec![entry]).await
 }

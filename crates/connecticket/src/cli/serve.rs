@@ -165,6 +165,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_NOTIFICATION_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub notification_retry_base_ms: i64,
 
+    /// Where clients and the SMS gateway reach this server, e.g.
+    /// `https://care.example.org` (the gateway's status callbacks go to
+    /// `PUBLIC_URL/sms/status` and are signed for that address).
+    #[arg(long, env = "CONNECTICKET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Seconds a claimed notification stays with this instance; if the
     /// instance dies, another (or this one restarted) sends it after that.
     /// Each send may take at most half of it (and at most 30 s).
@@ -224,6 +230,7 @@ impl ServeArgs {
                 .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
             demo: self.demo,
             notifications: self.notify_config()?,
+            public_url: self.public_url.clone(),
             ..ServerConfig::default()
         })
     }

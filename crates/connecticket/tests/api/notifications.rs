@@ -284,4 +284,77 @@ backend_tests! {
         let reply = send(session.get("resident_contacts")).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reply.body);
     }
+
+    async fn signed_gateway_reports_are_recorded_and_unsigned_ones_refused_and_audited() {
+        let sms = SmsReceiver::start().await;
+        let app = TestApp::spawn(TestOptions {
+            notifications: transports(None, Some(&sms)),
+            public_url: Some("https://care.example.org".to_owned()),
+            ..TestOptions::default()
+        })
+        .await;
+        let session = app.example().await;
+        raise(&session, false, true).await;
+        let sent = eventually("three SMS delivered", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
+        })
+        .await;
+        let sid = |n: usize| sent[n].external_id.clone().expect("the gateway's sid");
+        let report = |sid: String, status: &str| {
+            vec![
+                ("MessageSid".to_owned(), sid),
+                ("MessageStatus".to_owned(), status.to_owned()),
+                ("ErrorCode".to_owned(), "30003".to_owned()),
+                ("AccountSid".to_owned(), "AC_TEST".to_owned()),
+            ]
+        };
+        let url = "https://care.example.org/sms/status";
+        let post = |params: Vec<(String, String)>, signature: Option<String>| {
+            let mut request = app.http.post(format!("{}/sms/status", app.base)).form(&params);
+            if let Some(signature) = signature {
+                request = request.header("X-Twilio-Signature", signature);
+            }
+            send(request)
+        };
+        let signer = connecticket_notify::TwilioSignature::new("secret");
+        // Unsigned, and signed with another token: refused, nothing changes.
+        let unsigned = post(report(sid(0), "undelivered"), None).await;
+        assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+        let forged = connecticket_notify::TwilioSignature::new("guess").sign(url, &report(sid(0), "undelivered"));
+        assert_eq!(post(report(sid(0), "undelivered"), Some(forged)).await.status, StatusCode::UNAUTHORIZED);
+        // Signed: the first is undelivered, the second delivered.
+        let signature = signer.sign(url, &report(sid(0), "undelivered"));
+        assert_eq!(post(report(sid(0), "undelivered"), Some(signature)).await.status, StatusCode::NO_CONTENT);
+        let signature = signer.sign(url, &report(sid(1), "delivered"));
+        assert_eq!(post(report(sid(1), "delivered"), Some(signature)).await.status, StatusCode::NO_CONTENT);
+        // A signed report about no message of ours changes nothing.
+        let signature = signer.sign(url, &report("SM_unknown".to_owned(), "delivered"));
+        assert_eq!(post(report("SM_unknown".to_owned(), "delivered"), Some(signature)).await.status, StatusCode::NO_CONTENT);
+        let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+        let by_id = |id| all.iter().find(|n| n.id == id).expect("notification");
+        let failed = by_id(sent[0].id);
+        assert_eq!(failed.state, DeliveryState::Failed);
+        assert_eq!(failed.last_error.as_deref(), Some("the SMS gateway reported it undelivered (error 30003)"));
+        assert_eq!(by_id(sent[1].id).state, DeliveryState::Delivered);
+        assert_eq!(by_id(sent[2].id).state, DeliveryState::Delivered);
+        // Every report is audited: two refused, two applied, one unknown.
+        let outcomes = eventually("five sms_status entries", || async {
+            let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
+                .await
+                .expect("audit")
+                .into_iter()
+                .flatten()
+                .filter(|e| e.action == connecticket_domain::audit::Action::SmsStatus)
+                .map(|e| e.outcome)
+                .collect();
+            (entries.len() == 5).then_some(entries)
+        })
+        .await;
+        use connecticket_domain::audit::Outcome;
+        assert_eq!(
+            outcomes,
+            vec![Outcome::Denied, Outcome::Denied, Outcome::Success, Outcome::Success, Outcome::NotFound]
+        );
+    }
 }

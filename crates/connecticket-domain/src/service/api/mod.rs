@@ -5,6 +5,7 @@
 
 mod auth;
 mod call;
+mod gateway;
 mod reads;
 mod writes;
 
@@ -55,6 +56,8 @@ pub struct Connecticket {
     budgets: TokenBudgets,
     tokens: super::tokens::TokenCache,
     clock: SharedClock,
+    /// Checks the SMS gateway's callbacks; none: every callback refused.
+    gateway: Option<Arc<dyn crate::notify::GatewaySignature>>,
 }
 
 /// What a partner application presents: its token (from the path) and its
@@ -114,6 +117,7 @@ impl Connecticket {
             budgets: TokenBudgets::default(),
             tokens: super::tokens::TokenCache::default(),
             clock,
+            gateway: None,
         }
     }
 

@@ -1,0 +1,55 @@
+//! Calls from the SMS gateway: status callbacks, believed only when
+//! signed, and audited either way.
+
+use std::sync::Arc;
+
+use super::Connecticket;
+use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
+use crate::error::{DomainError, DomainResult, Field, Problem};
+use crate::notify::{GatewayCallback, GatewaySignature, ReportedStatus};
+
+impl Connecticket {
+    /// Believes gateway callbacks signed for `signature`.
+    pub fn with_gateway(mut self, signature: Arc<dyn GatewaySignature>) -> Self {
+        self.gateway = Some(signature);
+        self
+    }
+
+    /// Records a message's final status. An unsigned or wrongly signed
+    /// request changes nothing, is audited as denied and answered as
+    /// refused; an unknown message is audited as not found.
+    pub async fn sms_status(
+        &self,
+        context: &RequestContext,
+        callback: GatewayCallback,
+    ) -> DomainResult<()> {
+        let mut entry = AuditEntry::new(context, Action::SmsStatus, Outcome::Denied, self.now());
+        let signed = match (&self.gateway, &callback.signature) {
+            (Some(gateway), Some(signature)) => {
+                gateway.verify(&callback.url, &callback.params, signature)
+            }
+            _ => false,
+        };
+        if !signed {
+            self.store.append_audit(entry).await?;
+            return Err(DomainError::InvalidCredentials);
+        }
+        let (Some(sid), Some(status)) = (
+            callback.param("MessageSid"),
+            callback.param("MessageStatus"),
+        ) else {
+            entry.outcome = Outcome::Invalid;
+            self.store.append_audit(entry).await?;
+            return Err(DomainError::invalid(
+                Field::Contact,
+                Problem::Rule("MessageSid and MessageStatus are required".to_owned()),
+            ));
+        };
+        let reported = ReportedStatus::parse(status, callback.param("ErrorCode"));
+        entry.outcome = Outcome::Success;
+        Ok(self
+            .store
+            .record_gateway_status(sid.to_owned(), reported, self.now(), entry)
+            .await?)
+    }
+}
