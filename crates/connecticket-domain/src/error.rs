@@ -71,6 +71,7 @@ pub enum Field {
     Phone,
     Contact,
     QuietHours,
+    Template,
 }
 
 impl Field {
@@ -98,6 +99,7 @@ impl Field {
             Field::Phone => "phone".to_owned(),
             Field::Contact => "contact".to_owned(),
             Field::QuietHours => "quiet hours".to_owned(),
+            Field::Template => "template".to_owned(),
         }
     }
 }

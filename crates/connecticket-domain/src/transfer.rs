@@ -195,6 +195,9 @@ pub struct StoredNotifyPolicy {
     pub on_status_change: String,
     pub quiet_hours: String,
     pub callback_phone: Option<String>,
+    pub sms_template: Option<String>,
+    pub email_subject_template: Option<String>,
+    pub email_body_template: Option<String>,
 }
 
 /// One row of one table, every column included.

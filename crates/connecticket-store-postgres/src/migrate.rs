@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/0004_notifications.sql"),
     ),
+    (
+        5,
+        "notification_templates",
+        include_str!("../migrations/0005_notification_templates.sql"),
+    ),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

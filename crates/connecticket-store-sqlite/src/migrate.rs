@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/0004_notifications.sql"),
     ),
+    (
+        5,
+        "notification_templates",
+        include_str!("../migrations/0005_notification_templates.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

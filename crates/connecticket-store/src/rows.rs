@@ -6,6 +6,7 @@ use connecticket_domain::audit::{AuditRecord, ChainAnchor};
 use connecticket_domain::model::{
     Application, Category, Contact, ContactRole, Employee, Provider, Resident, Ticket,
 };
+use connecticket_domain::notify::templates::Templates;
 use connecticket_domain::notify::{Notification, NotifyPolicy, QuietHours};
 use connecticket_domain::transfer::{
     StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredIdempotencyKey,
@@ -521,13 +522,19 @@ pub(crate) fn parse_roles(text: &str) -> Result<Vec<ContactRole>> {
 }
 
 pub(crate) fn notify_policy(row: &dyn Row) -> Result<NotifyPolicy> {
-    let quiet: String = row.get("quiet_hours")?;
+    let stored = stored_notify_policy(row)?;
+    let quiet = stored.quiet_hours;
     Ok(NotifyPolicy {
-        on_created: parse_roles(&row.get::<String>("on_created")?)?,
-        on_status_change: parse_roles(&row.get::<String>("on_status_change")?)?,
+        on_created: parse_roles(&stored.on_created)?,
+        on_status_change: parse_roles(&stored.on_status_change)?,
         quiet_hours: QuietHours::parse(&quiet)
             .ok_or_else(|| StoreError::Corrupt(format!("bad quiet hours {quiet:?}")))?,
-        callback_phone: row.get("callback_phone")?,
+        callback_phone: stored.callback_phone,
+        templates: Templates {
+            sms: stored.sms_template,
+            email_subject: stored.email_subject_template,
+            email_body: stored.email_body_template,
+        },
     })
 }
 
@@ -538,6 +545,9 @@ pub(crate) fn stored_notify_policy(row: &dyn Row) -> Result<StoredNotifyPolicy> 
         on_status_change: row.get("on_status_change")?,
         quiet_hours: row.get("quiet_hours")?,
         callback_phone: row.get("callback_phone")?,
+        sms_template: row.get("sms_template")?,
+        email_subject_template: row.get("email_subject_template")?,
+        email_body_template: row.get("email_body_template")?,
     })
 }
 
@@ -548,4 +558,7 @@ pub(crate) fn stored_notify_policy_columns(p: &StoredNotifyPolicy) -> Columns<'_
         .with("on_status_change", &p.on_status_change)
         .with("quiet_hours", &p.quiet_hours)
         .with("callback_phone", &p.callback_phone)
+        .with("sms_template", &p.sms_template)
+        .with("email_subject_template", &p.email_subject_template)
+        .with("email_body_template", &p.email_body_template)
 }

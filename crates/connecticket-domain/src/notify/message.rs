@@ -2,7 +2,7 @@
 //! update about the resident (first name and last initial), from which
 //! provider, and whom to call. A ticket's title and comments never leave.
 
-use super::{Channel, Claimed};
+use super::{templates, Channel, Claimed};
 use crate::model::NotificationId;
 
 /// A message ready for a transport.
@@ -39,17 +39,30 @@ pub fn render(claimed: &Claimed) -> Message {
         Some(phone) => format!("Please call {provider} at {phone}."),
         None => format!("Please call {provider}."),
     };
+    let callback = claimed.callback_phone.as_deref().unwrap_or(provider);
+    let own = |template: &Option<String>| {
+        template
+            .as_deref()
+            .map(|t| templates::fill(t, &who, provider, callback))
+    };
+    let custom = &claimed.templates;
     let (subject, body) = match n.channel {
         Channel::Sms => (
             None,
-            format!("{provider}: there is an update about {who}. {call}"),
+            own(&custom.sms)
+                .unwrap_or_else(|| format!("{provider}: there is an update about {who}. {call}")),
         ),
         Channel::Email => (
-            Some(format!("Update about {who} from {provider}")),
-            format!(
-                "There is an update about {who} from {provider}.\r\n\r\n{call}\r\n\r\n\
-                 This message carries no clinical details on purpose.\r\n"
+            Some(
+                own(&custom.email_subject)
+                    .unwrap_or_else(|| format!("Update about {who} from {provider}")),
             ),
+            own(&custom.email_body).unwrap_or_else(|| {
+                format!(
+                    "There is an update about {who} from {provider}.\r\n\r\n{call}\r\n\r\n\
+                     This message carries no clinical details on purpose.\r\n"
+                )
+            }),
         ),
     };
     Message {

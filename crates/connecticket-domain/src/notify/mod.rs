@@ -11,6 +11,7 @@ mod callbacks;
 mod dispatcher;
 mod message;
 mod policy;
+pub mod templates;
 
 pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
 pub use dispatcher::{sent_field, Dispatcher, DispatcherOptions};
@@ -137,6 +138,8 @@ pub struct Claimed {
     pub resident_last_name: Option<String>,
     pub callback_phone: Option<String>,
     pub provider_zone: chrono_tz::Tz,
+    /// The provider's own wording, where it has any.
+    pub templates: templates::Templates,
 }
 
 /// What a transport answered.

@@ -156,6 +156,9 @@ pub(crate) async fn set_notify_policy(
         on_status_change: rows::roles_text(&policy.on_status_change),
         quiet_hours: policy.quiet_hours.render(),
         callback_phone: policy.callback_phone.clone(),
+        sms_template: policy.templates.sms.clone(),
+        email_subject_template: policy.templates.email_subject.clone(),
+        email_body_template: policy.templates.email_body.clone(),
     };
     insert(
         tx,
@@ -285,7 +288,9 @@ pub(crate) async fn claim(
     let sql = format!(
         "SELECT n.*, p.name AS provider_name, p.time_zone AS provider_zone,
                 r.first_name AS resident_first_name, r.last_name AS resident_last_name,
-                pol.callback_phone AS callback_phone
+                pol.callback_phone AS callback_phone, pol.sms_template AS sms_template,
+                pol.email_subject_template AS email_subject_template,
+                pol.email_body_template AS email_body_template
          FROM notifications n
          JOIN providers p ON p.id = n.provider_id
          JOIN residents r ON r.id = n.resident_id
@@ -302,6 +307,11 @@ pub(crate) async fn claim(
             resident_last_name: row.get("resident_last_name")?,
             callback_phone: row.get("callback_phone")?,
             provider_zone: zone.parse().unwrap_or(chrono_tz::UTC),
+            templates: connecticket_domain::notify::templates::Templates {
+                sms: row.get("sms_template")?,
+                email_subject: row.get("email_subject_template")?,
+                email_body: row.get("email_body_template")?,
+            },
         })
     })
     .await

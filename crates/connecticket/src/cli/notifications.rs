@@ -43,6 +43,16 @@ pub enum NotificationCommand {
         /// The number messages ask recipients to call (E.164).
         #[arg(long)]
         callback_phone: Option<String>,
+        /// The SMS wording; placeholders {resident} (first name and last
+        /// initial), {provider}, {callback}. "" restores the default.
+        #[arg(long)]
+        sms_template: Option<String>,
+        /// The email subject, with the same placeholders.
+        #[arg(long)]
+        email_subject_template: Option<String>,
+        /// The email body, with the same placeholders.
+        #[arg(long)]
+        email_body_template: Option<String>,
     },
 }
 
@@ -122,6 +132,19 @@ pub(super) async fn run(
                 "callback_phone\t{}",
                 policy.callback_phone.unwrap_or_default()
             );
+            let default = || "(default)".to_owned();
+            println!(
+                "sms_template\t{}",
+                policy.templates.sms.unwrap_or_else(default)
+            );
+            println!(
+                "email_subject_template\t{}",
+                policy.templates.email_subject.unwrap_or_else(default)
+            );
+            println!(
+                "email_body_template\t{}",
+                policy.templates.email_body.unwrap_or_else(default)
+            );
         }
         NotificationCommand::SetPolicy {
             provider,
@@ -129,6 +152,9 @@ pub(super) async fn run(
             on_status_change,
             quiet_hours,
             callback_phone,
+            sms_template,
+            email_subject_template,
+            email_body_template,
         } => {
             let provider = context.provider(provider).await?;
             let mut policy = context.admin.notify_policy(provider).await?;
@@ -145,6 +171,15 @@ pub(super) async fn run(
             if let Some(phone) = callback_phone {
                 policy.callback_phone = Some(phone).filter(|p| !p.trim().is_empty());
             }
+            // An empty value goes back to the default wording.
+            let set = |slot: &mut Option<String>, value: Option<String>| {
+                if let Some(value) = value {
+                    *slot = Some(value).filter(|v| !v.trim().is_empty());
+                }
+            };
+            set(&mut policy.templates.sms, sms_template);
+            set(&mut policy.templates.email_subject, email_subject_template);
+            set(&mut policy.templates.email_body, email_body_template);
             context.admin.set_notify_policy(provider, policy).await?;
             println!("policy saved");
         }

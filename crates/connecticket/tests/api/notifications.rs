@@ -357,4 +357,38 @@ backend_tests! {
             vec![Outcome::Denied, Outcome::Denied, Outcome::Success, Outcome::Success, Outcome::NotFound]
         );
     }
+
+    async fn a_providers_own_wording_is_used_and_checked_when_saved() {
+        let mail = MailCatcher::start().await;
+        let sms = SmsReceiver::start().await;
+        let app = app_with(transports(Some(&mail), Some(&sms))).await;
+        let mut policy = app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy");
+        policy.callback_phone = Some("+15555550142".to_owned());
+        policy.templates.sms = Some("{provider}: news about {resident}, call {callback}".to_owned());
+        policy.templates.email_subject = Some("{resident}: a note from {provider}".to_owned());
+        app.admin.set_notify_policy(DEMO_PROVIDER_ID, policy.clone()).await.expect("saved");
+        // A template that would leak a ticket's title is refused on saving.
+        let mut leaky = policy.clone();
+        leaky.templates.sms = Some("{provider}: {title}".to_owned());
+        let refused = app.admin.set_notify_policy(DEMO_PROVIDER_ID, leaky).await.err().map(|e| e.to_string());
+        assert!(refused.as_deref().is_some_and(|e| e.contains("uses {title}")), "{refused:?}");
+        let session = app.example().await;
+        raise(&session, true, true).await;
+        let mails = eventually("three emails", || async {
+            let mails = mail.mails();
+            (mails.len() == 3).then_some(mails)
+        })
+        .await;
+        let texts = eventually("three SMS", || async {
+            let texts = sms.received();
+            (texts.len() == 3).then_some(texts)
+        })
+        .await;
+        let subject = mails[0].header("Subject").expect("subject");
+        assert!(subject.ends_with(": a note from Example Provider"), "{subject}");
+        assert!(texts[0].body.starts_with("Example Provider: news about "), "{}", texts[0].body);
+        assert!(texts[0].body.ends_with(", call +15555550142"), "{}", texts[0].body);
+        // The body keeps the default wording, with the callback number.
+        assert!(mails[0].body().contains("Please call Example Provider at +15555550142."), "{}", mails[0].body());
+    }
 }

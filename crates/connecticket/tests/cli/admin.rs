@@ -357,6 +357,18 @@ async fn contacts_and_the_notification_queue_are_managed_from_the_command_line()
     assert!(ok(&db, &["contact", "list", "--provider", &other]).lines().count() == 1);
     let policy = ok(&db, &["notifications", "policy", "--provider", &provider]);
     assert!(policy.contains("on_status_change\tfamily,primary_physician") && policy.contains("quiet_hours\t21:00-08:00"), "{policy}");
+    let (_, _, err) = admin(
+        &db,
+        &["notifications", "set-policy", "--provider", &provider, "--email-subject-template", "Re: {comments}"],
+    );
+    assert!(err.contains("the email subject template uses {comments}"), "{err}");
+    let set = ok(
+        &db,
+        &["notifications", "set-policy", "--provider", &provider, "--sms-template", "{provider}: news about {resident}"],
+    );
+    assert!(set.contains("policy saved"));
+    let shown = ok(&db, &["notifications", "policy", "--provider", &provider]);
+    assert!(shown.contains("sms_template\t{provider}: news about {resident}") && shown.contains("email_body_template\t(default)"), "{shown}");
     let (_, _, err) = admin(&db, &["notifications", "set-policy", "--provider", &provider, "--quiet-hours", "late"]);
     assert!(err.contains("--quiet-hours must look like 21:00-08:00"), "{err}");
     let queue = ok(&db, &["notifications", "list", "--provider", &provider]);
