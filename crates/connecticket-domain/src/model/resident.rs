@@ -110,6 +110,9 @@ pub struct NewResident {
     pub customer_number: Option<String>,
     pub account_number: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Stored with the resident, in the same transaction (their
+    /// `resident_id` and `created_at` are the resident's).
+    pub contacts: Vec<super::NewContact>,
 }
 
 impl NewResident {
@@ -137,6 +140,7 @@ impl NewResident {
             customer_number: None,
             account_number: None,
             created_at: None,
+            contacts: Vec::new(),
         }
     }
 }

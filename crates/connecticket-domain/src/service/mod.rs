@@ -16,5 +16,5 @@ pub use admin::{AdminService, CreatedApplication};
 pub use api::{ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest};
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;
-pub use notify_admin::ContactInput;
-pub use resident_input::{resident_from_fields, RESIDENT_FIELDS};
+pub use notify_admin::{contact_from_input, ContactInput};
+pub use resident_input::{csv_fields, is_csv_field, resident_from_fields, RESIDENT_FIELDS};

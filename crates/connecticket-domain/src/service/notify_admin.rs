@@ -1,6 +1,8 @@
 //! The operator's use cases for contacts, notification policies and the
 //! outbox.
 
+use chrono::{DateTime, Utc};
+
 use crate::audit::Action;
 use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{
@@ -26,46 +28,9 @@ pub struct ContactInput {
 }
 
 impl AdminService {
-    /// Checks a contact: a known role, a name, at least one address, each
-    /// well formed, and consent only for a channel it has an address for.
+    /// Checks a contact (see [`contact_from_input`]).
     pub fn new_contact(&self, input: ContactInput) -> DomainResult<NewContact> {
-        let role = ContactRole::parse(&input.role).ok_or_else(|| {
-            DomainError::invalid(
-                Field::Contact,
-                Problem::Rule(format!(
-                    "role must be family, primary_physician or healthcare_professional, not {:?}",
-                    input.role
-                )),
-            )
-        })?;
-        let name = required_text(Field::Name, &input.name, MAX_SHORT_TEXT)?;
-        let email = input
-            .email
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| email_address(&e))
-            .transpose()?;
-        let phone = input
-            .phone
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| e164_phone(&p))
-            .transpose()?;
-        if email.is_none() && phone.is_none() {
-            return Err(DomainError::invalid(
-                Field::Contact,
-                Problem::Rule("needs an email address or a phone number".to_owned()),
-            ));
-        }
-        Ok(NewContact {
-            id: None,
-            resident_id: ResidentId(input.resident_id),
-            role,
-            name,
-            email_consent: input.email_consent && email.is_some(),
-            sms_consent: input.sms_consent && phone.is_some(),
-            email,
-            phone,
-            created_at: self.now(),
-        })
+        contact_from_input(input, self.now())
     }
 
     pub async fn create_contact(
@@ -129,4 +94,46 @@ impl AdminService {
     pub async fn retry_notification(&self, id: NotificationId) -> DomainResult<Notification> {
         Ok(self.store.retry_notification(id, self.now()).await?)
     }
+}
+
+/// Checks a contact: a known role, a name, at least one address, each
+/// well formed, and consent only for a channel it has an address for.
+pub fn contact_from_input(input: ContactInput, at: DateTime<Utc>) -> DomainResult<NewContact> {
+    let role = ContactRole::parse(&input.role).ok_or_else(|| {
+        DomainError::invalid(
+            Field::Contact,
+            Problem::Rule(format!(
+                "role must be family, primary_physician or healthcare_professional, not {:?}",
+                input.role
+            )),
+        )
+    })?;
+    let name = required_text(Field::Name, &input.name, MAX_SHORT_TEXT)?;
+    let email = input
+        .email
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| email_address(&e))
+        .transpose()?;
+    let phone = input
+        .phone
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| e164_phone(&p))
+        .transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(DomainError::invalid(
+            Field::Contact,
+            Problem::Rule("needs an email address or a phone number".to_owned()),
+        ));
+    }
+    Ok(NewContact {
+        id: None,
+        resident_id: ResidentId(input.resident_id),
+        role,
+        name,
+        email_consent: input.email_consent && email.is_some(),
+        sms_consent: input.sms_consent && phone.is_some(),
+        email,
+        phone,
+        created_at: at,
+    })
 }

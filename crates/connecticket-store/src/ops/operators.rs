@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::model::{
-    Application, ApplicationId, Category, CategoryId, Employee, EmployeeId, NewApplication,
-    NewCategory, NewEmployee, NewProvider, NewResident, Provider, ProviderId, Resident, ResidentId,
+    Application, ApplicationId, Category, CategoryId, Contact, ContactId, Employee, EmployeeId,
+    NewApplication, NewCategory, NewEmployee, NewProvider, NewResident, Provider, ProviderId,
+    Resident, ResidentId,
 };
 use connecticket_domain::store::TokenOwner;
 use connecticket_domain::transfer::{StoredApplication, StoredCategory};
@@ -13,7 +14,9 @@ use connecticket_domain::{Entity, StoreError};
 use super::require_owned;
 use crate::engine::Executor;
 use crate::rows;
-use crate::sql::{execute, exists, fetch_all, fetch_optional, insert_unique, Columns, Result};
+use crate::sql::{
+    execute, exists, fetch_all, fetch_optional, insert_returning_id, insert_unique, Columns, Result,
+};
 
 pub(crate) async fn is_empty(tx: &mut dyn Executor) -> Result<bool> {
     Ok(!exists(tx, "SELECT 1 FROM providers LIMIT 1", &[]).await?)
@@ -248,14 +251,34 @@ pub(crate) async fn create_residents(
 ) -> Result<Vec<ResidentId>> {
     require_provider(tx, provider).await?;
     let mut ids = Vec::with_capacity(residents.len());
-    for new in residents {
+    for mut new in residents {
         let fixed = new.id;
+        let contacts = std::mem::take(&mut new.contacts);
         let resident = Resident::from_new(fixed.unwrap_or(ResidentId(0)), provider, new, at);
         let columns = rows::resident_columns(&resident);
         let taken = duplicate(Entity::Resident, "id");
-        ids.push(ResidentId(
-            insert_record(tx, "residents", columns, fixed.is_some(), taken).await?,
-        ));
+        let id = ResidentId(insert_record(tx, "residents", columns, fixed.is_some(), taken).await?);
+        for contact in contacts {
+            let contact = Contact {
+                id: ContactId(0),
+                provider_id: provider,
+                resident_id: id,
+                role: contact.role,
+                name: contact.name,
+                email: contact.email,
+                phone: contact.phone,
+                email_consent: contact.email_consent,
+                sms_consent: contact.sms_consent,
+                created_at: resident.created_at,
+            };
+            insert_returning_id(
+                tx,
+                "contacts",
+                rows::contact_columns(&contact).without("id"),
+            )
+            .await?;
+        }
+        ids.push(id);
     }
     Ok(ids)
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use connecticket_domain::service::{resident_from_fields, RESIDENT_FIELDS};
+use connecticket_domain::service::{csv_fields, is_csv_field, resident_from_fields};
 use futures::StreamExt;
 
 use super::AdminContext;
@@ -112,7 +112,7 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
                 _ => println!("imported 0 residents"),
             }
         }
-        ResidentCommand::CsvHeader => println!("{}", RESIDENT_FIELDS.join(",")),
+        ResidentCommand::CsvHeader => println!("{}", csv_fields().join(",")),
         ResidentCommand::List { provider } => {
             let provider = context.provider(provider).await?;
             let mut out = csv::Writer::from_writer(std::io::stdout());
@@ -148,13 +148,13 @@ fn read_csv(file: &PathBuf) -> anyhow::Result<Vec<connecticket_domain::model::Ne
     let unknown: Vec<&str> = headers
         .iter()
         .map(String::as_str)
-        .filter(|h| !RESIDENT_FIELDS.contains(h))
+        .filter(|h| !is_csv_field(h))
         .collect();
     if !unknown.is_empty() {
         bail!(
             "unknown CSV columns: {} (accepted: {})",
             unknown.join(", "),
-            RESIDENT_FIELDS.join(",")
+            csv_fields().join(",")
         );
     }
     if !headers.iter().any(|h| h == "first_name") {

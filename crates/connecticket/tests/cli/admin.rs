@@ -376,4 +376,41 @@ async fn contacts_and_the_notification_queue_are_managed_from_the_command_line()
     ok(&db, &["contact", "remove", "--provider", &provider, "--id", &contact]);
     assert_eq!(ok(&db, &["contact", "list", "--provider", &provider]).lines().count(), 1);
 }
+
+async fn a_csv_import_carries_residents_contacts_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = TestDatabase::create(Backend::current()).await;
+    let db = database.url.clone();
+    let provider = created_id(&ok(&db, &["provider", "create", "--name", "P"]));
+    let header = ok(&db, &["resident", "csv-header"]);
+    assert!(header.trim_end().ends_with("contact3_email_consent,contact3_sms_consent"), "{header}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "first_name,contact1_role,contact1_name,contact1_phone,contact1_sms_consent\n\
+         Ada,family,Ann,+15555550123,yes\n\
+         Grace,physician,Dr Who,555-0123,yes\n",
+    )
+    .expect("csv");
+    let report = fails(&db, &["resident", "import", "--provider", &provider, bad.to_str().expect("path")]);
+    assert!(report.contains("nothing was imported; 1 bad rows"), "{report}");
+    assert!(report.contains("line 3: contact1: phone must be in E.164 form"), "{report}");
+    assert_eq!(ok(&db, &["contact", "list", "--provider", &provider]).lines().count(), 1);
+
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "first_name,contact1_role,contact1_name,contact1_phone,contact1_sms_consent,contact2_role,contact2_name,contact2_email,contact2_email_consent\n\
+         Ada,family,Ann,+15555550123,yes,physician,Dr Bell,bell@example.org,yes\n\
+         Grace,,,,,,,,\n",
+    )
+    .expect("csv");
+    let imported = ok(&db, &["resident", "import", "--provider", &provider, good.to_str().expect("path")]);
+    assert!(imported.contains("imported 2 residents"), "{imported}");
+    let contacts = ok(&db, &["contact", "list", "--provider", &provider]);
+    let rows: Vec<_> = contacts.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{contacts}");
+    assert!(rows[0].contains("\tfamily\tAnn\t\t+15555550123\tfalse\ttrue"), "{contacts}");
+    assert!(rows[1].contains("\tprimary_physician\tDr Bell\tbell@example.org\t\ttrue\tfalse"), "{contacts}");
+}
 }
