@@ -6,7 +6,9 @@ use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET, SUNRISE_API_SECRE
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
-use crate::support::{demo_session, send, Backend, ServerProcess, TestDatabase};
+use crate::support::{
+    demo_session, eventually, send, Backend, MailCatcher, ServerProcess, SmsReceiver, TestDatabase,
+};
 
 const TITLE: &str = "Ada fell near the window in room 12";
 const COMMENT: &str = "bruise on the left hip, daughter informed";
@@ -18,7 +20,14 @@ backend_tests! {
         let dir = tempfile::tempdir().expect("dir");
         let log = dir.path().join("server.log");
         let database = TestDatabase::create(Backend::current()).await;
-        let mut server = ServerProcess::start_logged(&database.url, &["--demo"], &log);
+        // Notifications go out too, to real receivers, while the log runs.
+        let mail = MailCatcher::start().await;
+        let sms = SmsReceiver::start().await;
+        let mut server = ServerProcess::start_logged(
+            &database.url,
+            &["--demo", "--smtp-url", &mail.url, "--sms-gateway-url", &sms.url, "--sms-max-per-second", "100"],
+            &log,
+        );
         let http = reqwest::Client::new();
         let session = demo_session(&http, &server.base).await;
         let wrong = send(http.post(format!("{}/api/authorize", server.base))
@@ -36,9 +45,16 @@ backend_tests! {
             .text("category_22", "Issue")
             .text("category_comments_22", CATEGORY_COMMENT)
             .text("general_comments", COMMENT)
+            .text("urgency_status", "Exception")
+            .text("email", "1")
+            .text("sms", "1")
             .part("attachment", Part::bytes(b"PNG-ish bytes".to_vec()).file_name(FILE_NAME));
         let created = send(session.post("create_ticket").multipart(form)).await;
         assert_eq!(created.status, StatusCode::OK);
+        eventually("the ticket's emails and SMS to arrive", || async {
+            (mail.mails().len() >= 3 && sms.received().len() >= 3).then_some(())
+        })
+        .await;
         let ticket = created.body["ticket_id"].as_i64().expect("id");
         let detail = session.detail(ticket).await;
         let attachment = detail.body["ticket_with_details"]["ticket_attachments"][0]["id"].as_i64().expect("attachment");
@@ -64,6 +80,7 @@ backend_tests! {
         let requests = log.lines().filter(|line| line.contains("http.route")).count();
         assert!(requests >= 15, "only {requests} request lines in:\n{log}");
         assert!(log.contains("/api/{token}/ticket_detail"));
+        assert!(log.contains("notification delivered"), "the dispatcher's lines are captured too");
         let forbidden = [
             session.token.as_str(),
             DEMO_API_SECRET,
@@ -82,6 +99,12 @@ backend_tests! {
             COMMENT,
             CATEGORY_COMMENT,
             FILE_NAME,
+            // Contacts' addresses and the gateway's credentials.
+            "@example.org",
+            "+1555555",
+            "AC_TEST:secret",
+            "Family of",
+            "Physician of",
         ];
         for needle in forbidden {
             assert!(!log.contains(needle), "the log contains {needle:?}");
