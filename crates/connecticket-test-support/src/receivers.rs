@@ -299,4 +299,9 @@ impl SmsReceiver {
             .expect("invalid")
             .insert(number.to_owned());
     }
+
+    /// Messages to this number are accepted again.
+    pub fn accept_number(&self, number: &str) {
+        self.state.invalid.lock().expect("invalid").remove(number);
+    }
 }

@@ -185,6 +185,25 @@ backend_tests! {
         assert_eq!(failed[0].last_error.as_deref(), Some("SMS gateway: HTTP 400"));
         let numbers: Vec<_> = sms.received().into_iter().map(|t| t.to).collect();
         assert_eq!(numbers.len(), 2, "the others arrived once each: {numbers:?}");
+        // Once the number works, an operator's retry delivers it.
+        sms.accept_number(family_number);
+        let retried = app.admin.retry_notification(failed[0].id).await.expect("retry");
+        assert_eq!((retried.state, retried.attempts), (DeliveryState::Pending, 0));
+        eventually("the retried SMS to arrive", || async {
+            sms.received().iter().any(|t| t.to == family_number).then_some(())
+        })
+        .await;
+        let after = eventually("the retry recorded", || async {
+            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            let n = all.into_iter().find(|n| n.id == failed[0].id)?;
+            (n.state == DeliveryState::Delivered).then_some(n)
+        })
+        .await;
+        assert_eq!(after.attempts, 1);
+        // A delivered notification is not sent again by a retry.
+        let again = app.admin.retry_notification(after.id).await.expect("retry");
+        assert_eq!(again.state, DeliveryState::Delivered);
+        assert_eq!(sms.received().len(), 3);
     }
 
     async fn a_rejected_mailbox_fails_alone_with_its_reason() {
