@@ -26,7 +26,9 @@ use connecticket_domain::StoreError;
 use crate::engine::Engine;
 use crate::ops::idempotency::once;
 use crate::ops::ticket_reads::Window;
-use crate::ops::{audit, auth, notifications, operators, ticket_reads, ticket_writes, transfer};
+use crate::ops::{
+    audit, auth, contacts, notifications, operators, ticket_reads, ticket_writes, transfer,
+};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -427,7 +429,7 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
         audit: AuditEntry,
     ) -> Result<Contact> {
         self.engine
-            .write(move |tx| Box::pin(notifications::create_contact(tx, provider, contact, audit)))
+            .write(move |tx| Box::pin(contacts::create_contact(tx, provider, contact, audit)))
             .await
     }
 
@@ -437,7 +439,7 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
         resident: Option<ResidentId>,
     ) -> Result<Vec<Contact>> {
         self.engine
-            .read(move |tx| Box::pin(notifications::contacts(tx, provider, resident)))
+            .read(move |tx| Box::pin(contacts::contacts(tx, provider, resident)))
             .await
     }
 
@@ -448,22 +450,20 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
         audit: AuditEntry,
     ) -> Result<()> {
         self.engine
-            .write(move |tx| Box::pin(notifications::delete_contact(tx, provider, contact, audit)))
+            .write(move |tx| Box::pin(contacts::delete_contact(tx, provider, contact, audit)))
             .await
     }
 
     async fn notify_policy(&self, provider: ProviderId) -> Result<NotifyPolicy> {
         self.engine
-            .read(move |tx| Box::pin(notifications::notify_policy(tx, provider)))
+            .read(move |tx| Box::pin(contacts::notify_policy(tx, provider)))
             .await
     }
 
     async fn set_notify_policy(&self, provider: ProviderId, policy: NotifyPolicy) -> Result<()> {
         self.engine
             .write(move |tx| {
-                Box::pin(
-                    async move { notifications::set_notify_policy(tx, provider, &policy).await },
-                )
+                Box::pin(async move { contacts::set_notify_policy(tx, provider, &policy).await })
             })
             .await
     }

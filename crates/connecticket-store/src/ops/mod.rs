@@ -4,6 +4,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod contacts;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;
 pub(crate) mod operators;

@@ -1,184 +1,23 @@
-//! Contacts, notification policies and the outbox. `enqueue` runs inside
-//! the ticket write that causes it, so a notification exists exactly when
-//! its change committed.
+//! The outbox. `enqueue` runs inside the ticket write that causes it, so
+//! a notification exists exactly when its change committed; the rest is
+//! the dispatcher's: claims under a lease, attempts, gateway reports.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::AuditEntry;
-use connecticket_domain::audit::RecordRef;
-use connecticket_domain::model::{
-    Contact, ContactId, NewContact, NotificationId, ProviderId, ResidentId, TicketId,
-};
+use connecticket_domain::audit::{AuditEntry, RecordRef};
+use connecticket_domain::model::{NotificationId, ProviderId, ResidentId, TicketId};
 use connecticket_domain::notify::{
     sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
-    NotifyPolicy, ReportedStatus,
+    ReportedStatus,
 };
 use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
-use connecticket_domain::transfer::StoredNotifyPolicy;
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::{Entity, StoreError};
 
-use super::{audit, require_owned};
+use super::audit;
 use crate::engine::Executor;
 use crate::rows;
-use crate::sql::{
-    execute, fetch_all, fetch_one, fetch_optional, insert, insert_returning_id, placeholders,
-    Result,
-};
+use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Result};
 use crate::value::Value;
-
-pub(crate) async fn create_contact(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-    new: NewContact,
-    audit_entry: AuditEntry,
-) -> Result<Contact> {
-    require_owned(
-        tx,
-        "residents",
-        new.resident_id.get(),
-        provider,
-        Entity::Resident,
-    )
-    .await?;
-    let mut contact = Contact {
-        id: new.id.unwrap_or(ContactId(0)),
-        provider_id: provider,
-        resident_id: new.resident_id,
-        role: new.role,
-        name: new.name,
-        email: new.email,
-        phone: new.phone,
-        email_consent: new.email_consent,
-        sms_consent: new.sms_consent,
-        created_at: new.created_at,
-    };
-    let columns = rows::contact_columns(&contact);
-    contact.id = match new.id {
-        Some(id) => {
-            insert(tx, "contacts", columns).await?;
-            tx.advance_identity("contacts").await?;
-            id
-        }
-        None => ContactId(insert_returning_id(tx, "contacts", columns.without("id")).await?),
-    };
-    let mut entry = audit_entry;
-    entry.touch(connecticket_domain::audit::RecordRef::Contact(contact.id));
-    entry.touch(connecticket_domain::audit::RecordRef::Resident(
-        contact.resident_id,
-    ));
-    audit::append(tx, vec![entry]).await?;
-    Ok(contact)
-}
-
-pub(crate) async fn contacts(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-    resident: Option<ResidentId>,
-) -> Result<Vec<Contact>> {
-    match resident {
-        Some(resident) => {
-            require_owned(tx, "residents", resident.get(), provider, Entity::Resident).await?;
-            fetch_all(
-                tx,
-                "SELECT * FROM contacts WHERE provider_id = $1 AND resident_id = $2 ORDER BY id",
-                &[provider.into(), resident.into()],
-                rows::contact,
-            )
-            .await
-        }
-        None => {
-            fetch_all(
-                tx,
-                "SELECT * FROM contacts WHERE provider_id = $1 ORDER BY id",
-                &[provider.into()],
-                rows::contact,
-            )
-            .await
-        }
-    }
-}
-
-pub(crate) async fn delete_contact(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-    contact: ContactId,
-    audit_entry: AuditEntry,
-) -> Result<()> {
-    let resident: Option<ResidentId> = fetch_optional(
-        tx,
-        "SELECT resident_id FROM contacts WHERE id = $1 AND provider_id = $2",
-        &[contact.into(), provider.into()],
-        |row| row.get("resident_id"),
-    )
-    .await?;
-    let resident = resident.ok_or(StoreError::NotFound(Entity::Contact))?;
-    execute(
-        tx,
-        "DELETE FROM contacts WHERE id = $1 AND provider_id = $2",
-        &[contact.into(), provider.into()],
-    )
-    .await?;
-    let mut entry = audit_entry;
-    entry.touch(connecticket_domain::audit::RecordRef::Contact(contact));
-    entry.touch(connecticket_domain::audit::RecordRef::Resident(resident));
-    audit::append(tx, vec![entry]).await
-}
-
-pub(crate) async fn notify_policy(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-) -> Result<NotifyPolicy> {
-    let stored = fetch_optional(
-        tx,
-        "SELECT * FROM notification_policies WHERE provider_id = $1",
-        &[provider.into()],
-        rows::notify_policy,
-    )
-    .await?;
-    Ok(stored.unwrap_or_default())
-}
-
-pub(crate) async fn set_notify_policy(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-    policy: &NotifyPolicy,
-) -> Result<()> {
-    require_owned_provider(tx, provider).await?;
-    execute(
-        tx,
-        "DELETE FROM notification_policies WHERE provider_id = $1",
-        &[provider.into()],
-    )
-    .await?;
-    let stored = StoredNotifyPolicy {
-        provider_id: provider,
-        on_created: rows::roles_text(&policy.on_created),
-        on_status_change: rows::roles_text(&policy.on_status_change),
-        quiet_hours: policy.quiet_hours.render(),
-        callback_phone: policy.callback_phone.clone(),
-        sms_template: policy.templates.sms.clone(),
-        email_subject_template: policy.templates.email_subject.clone(),
-        email_body_template: policy.templates.email_body.clone(),
-    };
-    insert(
-        tx,
-        "notification_policies",
-        rows::stored_notify_policy_columns(&stored),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn require_owned_provider(tx: &mut dyn Executor, provider: ProviderId) -> Result<()> {
-    fetch_optional(
-        tx,
-        "SELECT 1 AS found FROM providers WHERE id = $1",
-        &[provider.into()],
-        |_| Ok(()),
-    )
-    .await?
-    .ok_or(StoreError::NotFound(Entity::Provider))
-}
 
 /// What a ticket change tells the outbox.
 pub(crate) struct Change {
@@ -205,8 +44,8 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
         |row| row.get("time_zone"),
     )
     .await?;
-    let policy = notify_policy(tx, change.provider).await?;
-    let contacts = contacts(tx, change.provider, Some(change.resident)).await?;
+    let policy = super::contacts::notify_policy(tx, change.provider).await?;
+    let contacts = super::contacts::contacts(tx, change.provider, Some(change.resident)).await?;
     let urgency = UrgencyStatus::ALL
         .into_iter()
         .find(|u| u.id == change.urgency_status_id)
