@@ -10,7 +10,7 @@ use connecticket_domain::model::{
 
 use crate::engine::Executor;
 use crate::rows;
-use crate::sql::{fetch_all, fetch_optional, Result};
+use crate::sql::{fetch_all, fetch_one, fetch_optional, Result};
 use crate::value::{Row, Value};
 use connecticket_domain::notify::NoticeSummary;
 
@@ -171,13 +171,13 @@ pub(crate) async fn ticket_detail(
         categories.insert(rating.category_id, rating);
     }
     // The newest comments, at most MAX_DETAIL_COMMENTS of them, so that no
-    // ticket's answer grows without bound; the window counts them all in
-    // the same round trip.
-    let mut total: u64 = 0;
+    // ticket's answer grows without bound. Only a ticket with that many
+    // needs counting. (A window count in the same query saves PostgreSQL
+    // a round trip but costs SQLite more than the query itself.)
     let mut comments = fetch_all(
         tx,
         "SELECT cm.id, cm.category_id, e.name AS author_name, cm.body, cm.created_at,
-                c.name AS category_name, COUNT(*) OVER () AS total
+                c.name AS category_name
          FROM comments cm
          JOIN employees e ON e.id = cm.employee_id
          LEFT JOIN categories c ON c.id = cm.category_id
@@ -191,20 +191,21 @@ pub(crate) async fn ticket_detail(
                 body: row.get("body")?,
                 created_at: row.get("created_at")?,
             };
-            Ok((
-                comment,
-                row.get::<Option<String>>("category_name")?,
-                row.get::<u64>("total")?,
-            ))
+            Ok((comment, row.get::<Option<String>>("category_name")?))
         },
     )
-    .await?
-    .into_iter()
-    .map(|(comment, category, count)| {
-        total = count;
-        (comment, category)
-    })
-    .collect::<Vec<_>>();
+    .await?;
+    let total: u64 = if comments.len() < MAX_DETAIL_COMMENTS {
+        comments.len() as u64
+    } else {
+        fetch_one(
+            tx,
+            "SELECT COUNT(*) AS total FROM comments WHERE ticket_id = $1",
+            &[ticket_id.into()],
+            |row| row.get("total"),
+        )
+        .await?
+    };
     comments.reverse();
     let comments_omitted = total.saturating_sub(comments.len() as u64);
     let mut general_comments = Vec::new();
