@@ -62,6 +62,26 @@ async fn raise(session: &crate::support::Session, email: bool, sms: bool) -> i64
     reply.body["ticket_id"].as_i64().expect("ticket id")
 }
 
+/// Every notification, newest first.
+async fn queue(app: &TestApp) -> Vec<connecticket_domain::notify::Notification> {
+    app.admin
+        .notifications(NotificationFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("the queue")
+}
+
+/// Every notification once none is pending any more.
+async fn settled(app: &TestApp, count: usize) -> Vec<connecticket_domain::notify::Notification> {
+    eventually("every notification settled", || async {
+        let all = queue(app).await;
+        (all.len() == count && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
+    })
+    .await
+}
+
 fn resident_addresses(role_filter: &[&str]) -> BTreeSet<String> {
     role_filter
         .iter()
@@ -141,7 +161,7 @@ backend_tests! {
             ("title", TITLE), ("resident_id", "424242"), ("email", "1"),
         ])).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
-        let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+        let all = queue(&app).await;
         assert!(all.is_empty(), "{all:?}");
     }
 
@@ -157,7 +177,7 @@ backend_tests! {
         })
         .await;
         let delivered = eventually("three deliveries recorded", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            let all = queue(&app).await;
             all.iter().all(|n| n.state == DeliveryState::Delivered).then_some(all)
         })
         .await;
@@ -174,11 +194,7 @@ backend_tests! {
         let app = app_with(transports(None, Some(&sms))).await;
         let session = app.example().await;
         raise(&session, false, true).await;
-        let all = eventually("every SMS settled", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
-            (all.len() == 3 && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
-        })
-        .await;
+        let all = settled(&app, 3).await;
         let failed: Vec<_> = all.iter().filter(|n| n.state == DeliveryState::Failed).collect();
         assert_eq!(failed.len(), 1, "{all:?}");
         assert_eq!(failed[0].address, family_number);
@@ -194,7 +210,7 @@ backend_tests! {
         })
         .await;
         let after = eventually("the retry recorded", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            let all = queue(&app).await;
             let n = all.into_iter().find(|n| n.id == failed[0].id)?;
             (n.state == DeliveryState::Delivered).then_some(n)
         })
@@ -213,11 +229,7 @@ backend_tests! {
         let app = app_with(transports(Some(&mail), None)).await;
         let session = app.example().await;
         raise(&session, true, false).await;
-        let all = eventually("every email settled", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
-            (all.len() == 3 && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
-        })
-        .await;
+        let all = settled(&app, 3).await;
         let failed: Vec<_> = all.iter().filter(|n| n.state == DeliveryState::Failed).collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].attempts, 1, "a 550 is not retried");
@@ -231,7 +243,7 @@ backend_tests! {
         let session = app.example().await;
         raise(&session, true, true).await;
         let all = eventually("the queue to say why", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            let all = queue(&app).await;
             (all.len() == 6 && all.iter().all(|n| n.last_error.is_some())).then_some(all)
         })
         .await;
@@ -315,7 +327,7 @@ backend_tests! {
         let session = app.example().await;
         raise(&session, false, true).await;
         let sent = eventually("three SMS delivered", || async {
-            let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+            let all = queue(&app).await;
             (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
         })
         .await;
@@ -350,7 +362,7 @@ backend_tests! {
         // A signed report about no message of ours changes nothing.
         let signature = signer.sign(url, &report("SM_unknown".to_owned(), "delivered"));
         assert_eq!(post(report("SM_unknown".to_owned(), "delivered"), Some(signature)).await.status, StatusCode::NO_CONTENT);
-        let all = app.admin.notifications(NotificationFilter { limit: 100, ..Default::default() }).await.expect("list");
+        let all = queue(&app).await;
         let by_id = |id| all.iter().find(|n| n.id == id).expect("notification");
         let failed = by_id(sent[0].id);
         assert_eq!(failed.state, DeliveryState::Failed);
