@@ -72,6 +72,8 @@ pub enum Field {
     Contact,
     QuietHours,
     Template,
+    /// A gateway's delivery report.
+    DeliveryReport,
 }
 
 impl Field {
@@ -100,6 +102,7 @@ impl Field {
             Field::Contact => "contact".to_owned(),
             Field::QuietHours => "quiet hours".to_owned(),
             Field::Template => "template".to_owned(),
+            Field::DeliveryReport => "delivery report".to_owned(),
         }
     }
 }

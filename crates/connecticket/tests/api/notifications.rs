@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use connecticket::server::NotifyConfig;
+use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::demo::{DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
 use connecticket_domain::notify::{DeliveryState, DispatcherOptions};
 use connecticket_domain::store::NotificationFilter;
@@ -80,6 +81,19 @@ async fn settled(app: &TestApp, count: usize) -> Vec<connecticket_domain::notify
         (all.len() == count && all.iter().all(|n| n.state != DeliveryState::Pending)).then_some(all)
     })
     .await
+}
+
+/// The audit entries of one action, in the order written.
+async fn audit_of(app: &TestApp, action: Action) -> Vec<AuditRecord> {
+    let chunks: Vec<Vec<AuditRecord>> =
+        futures::TryStreamExt::try_collect(app.store.audit_entries())
+            .await
+            .expect("audit");
+    chunks
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.action == action)
+        .collect()
 }
 
 fn resident_addresses(role_filter: &[&str]) -> BTreeSet<String> {
@@ -269,28 +283,11 @@ backend_tests! {
         .await;
         let later: BTreeSet<String> = mails[3..].iter().flat_map(|m| m.to.clone()).collect();
         assert_eq!(later, resident_addresses(&["family", "primary_physician"]));
-        let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
-            .await
-            .expect("audit")
-            .into_iter()
-            .flatten()
-            .filter(|e| e.action == connecticket_domain::audit::Action::DeliverNotification)
-            .collect();
-        let entries = if entries.len() < 5 {
-            eventually("five delivery entries", || async {
-                let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
-                    .await
-                    .expect("audit")
-                    .into_iter()
-                    .flatten()
-                    .filter(|e| e.action == connecticket_domain::audit::Action::DeliverNotification)
-                    .collect();
-                (entries.len() == 5).then_some(entries)
-            })
-            .await
-        } else {
-            entries
-        };
+        let entries = eventually("five delivery entries", || async {
+            let entries = audit_of(&app, Action::DeliverNotification).await;
+            (entries.len() == 5).then_some(entries)
+        })
+        .await;
         for entry in &entries {
             assert_eq!(entry.provider_id, Some(DEMO_PROVIDER_ID.get()));
             assert!(entry.records.contains(&format!("ticket:{ticket}")));
@@ -362,6 +359,13 @@ backend_tests! {
         // A signed report about no message of ours changes nothing.
         let signature = signer.sign(url, &report("SM_unknown".to_owned(), "delivered"));
         assert_eq!(post(report("SM_unknown".to_owned(), "delivered"), Some(signature)).await.status, StatusCode::NO_CONTENT);
+        // Signed but incomplete: refused in the envelope, changing nothing.
+        let partial = vec![("MessageSid".to_owned(), sid(2))];
+        let reply = post(partial.clone(), Some(signer.sign(url, &partial))).await;
+        reply.assert_failure(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "delivery report needs MessageSid and MessageStatus",
+        );
         let all = queue(&app).await;
         let by_id = |id| all.iter().find(|n| n.id == id).expect("notification");
         let failed = by_id(sent[0].id);
@@ -369,23 +373,28 @@ backend_tests! {
         assert_eq!(failed.last_error.as_deref(), Some("the SMS gateway reported it undelivered (error 30003)"));
         assert_eq!(by_id(sent[1].id).state, DeliveryState::Delivered);
         assert_eq!(by_id(sent[2].id).state, DeliveryState::Delivered);
-        // Every report is audited: two refused, two applied, one unknown.
-        let outcomes = eventually("five sms_status entries", || async {
-            let entries: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(app.store.audit_entries())
+        // Every report is audited: two refused, two applied, one unknown,
+        // one incomplete.
+        let outcomes = eventually("six sms_status entries", || async {
+            let outcomes: Vec<_> = audit_of(&app, Action::SmsStatus)
                 .await
-                .expect("audit")
                 .into_iter()
-                .flatten()
-                .filter(|e| e.action == connecticket_domain::audit::Action::SmsStatus)
-                .map(|e| e.outcome)
+                .map(|entry| entry.outcome)
                 .collect();
-            (entries.len() == 5).then_some(entries)
+            (outcomes.len() == 6).then_some(outcomes)
         })
         .await;
         use connecticket_domain::audit::Outcome;
         assert_eq!(
             outcomes,
-            vec![Outcome::Denied, Outcome::Denied, Outcome::Success, Outcome::Success, Outcome::NotFound]
+            vec![
+                Outcome::Denied,
+                Outcome::Denied,
+                Outcome::Success,
+                Outcome::Success,
+                Outcome::NotFound,
+                Outcome::Invalid,
+            ]
         );
     }
 

@@ -41,8 +41,8 @@ impl Connecticket {
             entry.outcome = Outcome::Invalid;
             self.store.append_audit(entry).await?;
             return Err(DomainError::invalid(
-                Field::Contact,
-                Problem::Rule("MessageSid and MessageStatus are required".to_owned()),
+                Field::DeliveryReport,
+                Problem::Rule("needs MessageSid and MessageStatus".to_owned()),
             ));
         };
         let reported = ReportedStatus::parse(status, callback.param("ErrorCode"));
