@@ -50,10 +50,23 @@ pub enum Action {
     ResidentContacts,
     /// An SMS gateway reported a message's status (signed, or refused).
     SmsStatus,
+    /// Someone acknowledged a notification: by its link's form, by SMS
+    /// reply, or an employee on the recipient's behalf.
+    Acknowledge,
+    /// An acknowledgment link's page was shown (or its token refused).
+    AcknowledgmentPage,
+    /// An SMS reply arrived through the gateway (signed, or refused).
+    SmsReply,
+    /// An escalation took its next level.
+    Escalate,
+    /// The API's list of notifications.
+    Notifications,
+    /// An operator changed escalation rules or the staff they reach.
+    ManageEscalation,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 20] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -68,6 +81,12 @@ impl Action {
         Action::ManageContacts,
         Action::ResidentContacts,
         Action::SmsStatus,
+        Action::Acknowledge,
+        Action::AcknowledgmentPage,
+        Action::SmsReply,
+        Action::Escalate,
+        Action::Notifications,
+        Action::ManageEscalation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +105,12 @@ impl Action {
             Action::ManageContacts => "manage_contacts",
             Action::ResidentContacts => "resident_contacts",
             Action::SmsStatus => "sms_status",
+            Action::Acknowledge => "acknowledge",
+            Action::AcknowledgmentPage => "acknowledgment_page",
+            Action::SmsReply => "sms_reply",
+            Action::Escalate => "escalate",
+            Action::Notifications => "notifications",
+            Action::ManageEscalation => "manage_escalation",
         }
     }
 
@@ -215,6 +240,15 @@ impl RequestContext {
     pub fn operator() -> Self {
         RequestContext {
             request_id: "operator".to_owned(),
+            client_addr: None,
+            deadline: None,
+        }
+    }
+
+    /// The escalation loop inside `serve`.
+    pub fn escalator() -> Self {
+        RequestContext {
+            request_id: "escalator".to_owned(),
             client_addr: None,
             deadline: None,
         }

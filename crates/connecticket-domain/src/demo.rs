@@ -63,6 +63,7 @@ pub async fn seed(admin: &AdminService) -> DomainResult<DemoSeed> {
     match admin.import(records).await {
         Ok(_) => {
             add_contacts(admin).await?;
+            add_escalation(admin).await?;
             Ok(DemoSeed::Seeded)
         }
         Err(DomainError::NotEmpty) => match admin.provider(DEMO_PROVIDER_ID).await {
@@ -99,6 +100,45 @@ async fn add_contacts(admin: &AdminService) -> DomainResult<()> {
     }
     Ok(())
 }
+
+/// Two-minute deadlines for Exception and High, so that a demo shows a
+/// reminder and each tier within minutes; and the staff of both tiers.
+async fn add_escalation(admin: &AdminService) -> DomainResult<()> {
+    for urgency in ["Exception", "High"] {
+        let input = crate::service::EscalationInput {
+            urgency: urgency.to_owned(),
+            ack_within: Some(DEMO_ACK_WITHIN.to_owned()),
+            renotify_after: None,
+            then: crate::notify::escalation::DEFAULT_TIERS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        };
+        admin.set_escalation(DEMO_PROVIDER_ID, input).await?;
+    }
+    let staff = [
+        ("on_call_nurse", "On-call nurse", "oncall", "+15555550190"),
+        (
+            "director_of_nursing",
+            "Director of nursing",
+            "director",
+            "+15555550191",
+        ),
+    ];
+    for (role, name, mailbox, phone) in staff {
+        let input = crate::service::StaffContactInput {
+            role: role.to_owned(),
+            name: name.to_owned(),
+            email: Some(format!("{mailbox}@example.org")),
+            phone: Some(phone.to_owned()),
+        };
+        admin.add_staff_contact(DEMO_PROVIDER_ID, input).await?;
+    }
+    Ok(())
+}
+
+/// How long the demo's urgent notifications wait for an answer.
+pub const DEMO_ACK_WITHIN: &str = "2m";
 
 fn at(text: &'static str) -> DateTime<Utc> {
     // The demo's timestamps are constants of this file, checked by a test.

@@ -74,6 +74,16 @@ pub enum Field {
     Template,
     /// A gateway's delivery report.
     DeliveryReport,
+    NotificationId,
+    /// A staff acknowledgment's note.
+    Note,
+    /// A list's `state=` filter.
+    State,
+    /// A recipient or staff role.
+    Role,
+    /// An escalation rule's deadlines and tiers.
+    Escalation,
+    Urgency,
 }
 
 impl Field {
@@ -103,6 +113,12 @@ impl Field {
             Field::QuietHours => "quiet hours".to_owned(),
             Field::Template => "template".to_owned(),
             Field::DeliveryReport => "delivery report".to_owned(),
+            Field::NotificationId => "notification_id".to_owned(),
+            Field::Note => "note".to_owned(),
+            Field::State => "state".to_owned(),
+            Field::Role => "role".to_owned(),
+            Field::Escalation => "escalation".to_owned(),
+            Field::Urgency => "urgency".to_owned(),
         }
     }
 }

@@ -16,11 +16,12 @@ use sha2::{Digest, Sha256};
 use crate::audit::{AuditRecord, ChainAnchor};
 use crate::error::{DomainResult, StoreError};
 use crate::model::Contact;
+use crate::model::ProviderContact;
 use crate::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, Employee, EmployeeId,
     Provider, ProviderId, Resident, Ticket, TicketId,
 };
-use crate::notify::Notification;
+use crate::notify::{Escalation, EscalationRule, EscalationStep, Notification};
 use crate::store::Store;
 use crate::workflow::{CategoryRating, TicketStatus};
 
@@ -35,19 +36,23 @@ pub enum Table {
     Categories,
     Contacts,
     NotificationPolicies,
+    EscalationPolicies,
+    ProviderContacts,
     Tickets,
     TicketCategories,
     Comments,
     Attachments,
     TicketStatusChanges,
     Notifications,
+    Escalations,
+    EscalationSteps,
     IdempotencyKeys,
     AuditChains,
     AuditLog,
 }
 
 impl Table {
-    pub const ALL: [Table; 17] = [
+    pub const ALL: [Table; 21] = [
         Table::Providers,
         Table::Employees,
         Table::Applications,
@@ -56,12 +61,16 @@ impl Table {
         Table::Categories,
         Table::Contacts,
         Table::NotificationPolicies,
+        Table::EscalationPolicies,
+        Table::ProviderContacts,
         Table::Tickets,
         Table::TicketCategories,
         Table::Comments,
         Table::Attachments,
         Table::TicketStatusChanges,
         Table::Notifications,
+        Table::Escalations,
+        Table::EscalationSteps,
         Table::IdempotencyKeys,
         Table::AuditChains,
         Table::AuditLog,
@@ -78,6 +87,10 @@ impl Table {
             Table::Contacts => "contacts",
             Table::NotificationPolicies => "notification_policies",
             Table::Notifications => "notifications",
+            Table::EscalationPolicies => "escalation_policies",
+            Table::ProviderContacts => "provider_contacts",
+            Table::Escalations => "escalations",
+            Table::EscalationSteps => "escalation_steps",
             Table::Tickets => "tickets",
             Table::TicketCategories => "ticket_categories",
             Table::Comments => "comments",
@@ -200,6 +213,14 @@ pub struct StoredNotifyPolicy {
     pub email_body_template: Option<String>,
 }
 
+/// A provider's rule for one urgency; `None`: no acknowledgment needed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEscalationRule {
+    pub provider_id: ProviderId,
+    pub urgency_status_id: i64,
+    pub rule: Option<EscalationRule>,
+}
+
 /// One row of one table, every column included.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Record {
@@ -218,6 +239,10 @@ pub enum Record {
     Contact(Contact),
     NotifyPolicy(StoredNotifyPolicy),
     Notification(Box<Notification>),
+    EscalationRule(StoredEscalationRule),
+    ProviderContact(ProviderContact),
+    Escalation(Escalation),
+    EscalationStep(EscalationStep),
     AuditChain(ChainAnchor),
     AuditEntry(Box<AuditRecord>),
 }
@@ -240,6 +265,10 @@ impl Record {
             Record::Contact(_) => Table::Contacts,
             Record::NotifyPolicy(_) => Table::NotificationPolicies,
             Record::Notification(_) => Table::Notifications,
+            Record::EscalationRule(_) => Table::EscalationPolicies,
+            Record::ProviderContact(_) => Table::ProviderContacts,
+            Record::Escalation(_) => Table::Escalations,
+            Record::EscalationStep(_) => Table::EscalationSteps,
             Record::AuditChain(_) => Table::AuditChains,
             Record::AuditEntry(_) => Table::AuditLog,
         }

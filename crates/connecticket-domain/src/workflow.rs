@@ -103,6 +103,19 @@ impl UrgencyStatus {
         name: "Normal",
     };
 
+    pub const HIGH: UrgencyStatus = UrgencyStatus {
+        id: 4,
+        name: "High",
+    };
+    pub const EXCEPTION: UrgencyStatus = UrgencyStatus {
+        id: 5,
+        name: "Exception",
+    };
+
+    pub fn by_id(id: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|urgency| urgency.id == id)
+    }
+
     /// Accepts the id (`3`) or the name (`normal`).
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();

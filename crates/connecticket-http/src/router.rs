@@ -12,7 +12,10 @@ use crate::access_log;
 use crate::envelope;
 use crate::error::HttpError;
 use crate::guard;
-use crate::routes::{attachments, authorize, categories, comments, gateway, residents, tickets};
+use crate::routes::{
+    ack_page, attachments, authorize, categories, comments, gateway, notifications, residents,
+    tickets,
+};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -44,7 +47,17 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(comments::create),
         )
         .route("/api/{token}/attachments/{id}", get(attachments::download))
+        .route("/api/{token}/notifications", get(notifications::list))
+        .route(
+            "/api/{token}/acknowledge",
+            axum::routing::post(notifications::acknowledge),
+        )
         .route("/sms/status", axum::routing::post(gateway::status))
+        .route("/sms/inbound", axum::routing::post(gateway::inbound))
+        .route(
+            "/ack/{token}",
+            get(ack_page::show).post(ack_page::acknowledge),
+        )
         .route("/health", get(health))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })

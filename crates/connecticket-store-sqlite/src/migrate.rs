@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notification_templates",
         include_str!("../migrations/0005_notification_templates.sql"),
     ),
+    (
+        6,
+        "acknowledgments",
+        include_str!("../migrations/0006_acknowledgments.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -64,6 +64,15 @@ impl Dialect {
         }
     }
 
+    /// The same lock on one table's rows of a join (`alias`), leaving the
+    /// joined rows unlocked.
+    pub fn for_update_of(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR NO KEY UPDATE OF {alias}"),
+        }
+    }
+
     /// The same lock, passing over rows another transaction holds.
     pub fn for_update_skip_locked(self) -> &'static str {
         match self {

@@ -9,6 +9,7 @@
 mod audit_queue;
 mod engine;
 mod error;
+mod escalation_store;
 mod ops;
 mod rows;
 mod sql;

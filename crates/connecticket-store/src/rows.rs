@@ -2,15 +2,21 @@
 //! column name) and how a record writes into a row. Adding a column is one
 //! change here plus one migration per engine.
 
+use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditRecord, ChainAnchor};
 use connecticket_domain::model::{
     Application, Category, Contact, ContactRole, Employee, Provider, Resident, Ticket,
 };
+use connecticket_domain::model::{ProviderContact, RecipientRole};
 use connecticket_domain::notify::templates::Templates;
-use connecticket_domain::notify::{Notification, NotifyPolicy, QuietHours};
+use connecticket_domain::notify::{
+    Acknowledgment, Escalation, EscalationRule, EscalationStep, Notification, NotifyPolicy,
+    QuietHours,
+};
 use connecticket_domain::transfer::{
-    StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredIdempotencyKey,
-    StoredNotifyPolicy, StoredRating, StoredStatusChange, StoredTicket, StoredToken,
+    StoredApplication, StoredAttachment, StoredCategory, StoredComment, StoredEscalationRule,
+    StoredIdempotencyKey, StoredNotifyPolicy, StoredRating, StoredStatusChange, StoredTicket,
+    StoredToken,
 };
 use connecticket_domain::StoreError;
 
@@ -476,19 +482,34 @@ pub(crate) fn notification(row: &dyn Row) -> Result<Notification> {
         external_id: row.get("external_id")?,
         created_at: row.get("created_at")?,
         delivered_at: row.get("delivered_at")?,
+        escalation_level: row.get("escalation_level")?,
+        ack_required: row.get("ack_required")?,
+        ack_salt: row.get("ack_salt")?,
+        ack_token_hash: row.get("ack_token_hash")?,
+        ack_expires_at: row.get("ack_expires_at")?,
+        acknowledgment: match row.get::<Option<DateTime<Utc>>>("acknowledged_at")? {
+            Some(at) => Some(Acknowledgment {
+                at,
+                via: row.get("acknowledged_via")?,
+                by: row.get("acknowledged_by")?,
+                note: row.get("ack_note")?,
+            }),
+            None => None,
+        },
     })
 }
 
 /// A notification's columns; a lease is never copied (`lease_*` stay
 /// empty on insert).
 pub(crate) fn notification_columns(n: &Notification) -> Columns<'_> {
+    let ack = n.acknowledgment.as_ref();
     Columns::new()
         .with("id", n.id)
         .with("provider_id", n.provider_id)
         .with("ticket_id", n.ticket_id)
         .with("resident_id", n.resident_id)
         .with("contact_id", n.contact_id)
-        .with("role", n.role)
+        .with("role", &n.role)
         .with("channel", n.channel)
         .with("address", &n.address)
         .with("event", n.event)
@@ -501,6 +522,138 @@ pub(crate) fn notification_columns(n: &Notification) -> Columns<'_> {
         .with("external_id", &n.external_id)
         .with("created_at", n.created_at)
         .with("delivered_at", n.delivered_at)
+        .with("escalation_level", n.escalation_level)
+        .with("ack_required", n.ack_required)
+        .with("ack_salt", n.ack_salt.as_deref())
+        .with("ack_token_hash", n.ack_token_hash.as_deref())
+        .with("ack_expires_at", n.ack_expires_at)
+        .with("acknowledged_at", ack.map(|a| a.at))
+        .with("acknowledged_via", ack.map(|a| a.via))
+        .with("acknowledged_by", ack.and_then(|a| a.by))
+        .with("ack_note", ack.and_then(|a| a.note.as_deref()))
+}
+
+pub(crate) fn provider_contact(row: &dyn Row) -> Result<ProviderContact> {
+    Ok(ProviderContact {
+        id: row.get("id")?,
+        provider_id: row.get("provider_id")?,
+        role: row.get("role")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        phone: row.get("phone")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) fn provider_contact_columns(c: &ProviderContact) -> Columns<'_> {
+    Columns::new()
+        .with("id", c.id)
+        .with("provider_id", c.provider_id)
+        .with("role", c.role.as_str())
+        .with("name", &c.name)
+        .with("email", &c.email)
+        .with("phone", &c.phone)
+        .with("created_at", c.created_at)
+}
+
+pub(crate) fn escalation(row: &dyn Row) -> Result<Escalation> {
+    Ok(Escalation {
+        ticket_id: row.get("ticket_id")?,
+        provider_id: row.get("provider_id")?,
+        urgency_status_id: row.get("urgency_status_id")?,
+        state: row.get("state")?,
+        level: row.get("level")?,
+        next_at: row.get("next_at")?,
+        started_at: row.get("started_at")?,
+        ended_at: row.get("ended_at")?,
+    })
+}
+
+pub(crate) fn escalation_columns(e: &Escalation) -> Columns<'_> {
+    Columns::new()
+        .with("ticket_id", e.ticket_id)
+        .with("provider_id", e.provider_id)
+        .with("urgency_status_id", e.urgency_status_id)
+        .with("state", e.state)
+        .with("level", e.level)
+        .with("next_at", e.next_at)
+        .with("started_at", e.started_at)
+        .with("ended_at", e.ended_at)
+}
+
+pub(crate) fn escalation_step(row: &dyn Row) -> Result<EscalationStep> {
+    Ok(EscalationStep {
+        id: row.get("id")?,
+        ticket_id: row.get("ticket_id")?,
+        provider_id: row.get("provider_id")?,
+        level: row.get("level")?,
+        kind: row.get("kind")?,
+        role: row.get("role")?,
+        notified: row.get("notified")?,
+        at: row.get("at")?,
+    })
+}
+
+pub(crate) fn escalation_step_columns(s: &EscalationStep) -> Columns<'_> {
+    Columns::new()
+        .with("id", s.id)
+        .with("ticket_id", s.ticket_id)
+        .with("provider_id", s.provider_id)
+        .with("level", s.level)
+        .with("kind", s.kind.as_str())
+        .with("role", s.role.as_deref())
+        .with("notified", s.notified)
+        .with("at", s.at)
+}
+
+/// One stored escalation rule: `(provider, urgency, rule or none)`.
+pub(crate) fn escalation_rule(row: &dyn Row) -> Result<StoredEscalationRule> {
+    let within: Option<i64> = row.get("ack_within_secs")?;
+    let renotify: Option<i64> = row.get("renotify_after_secs")?;
+    let tiers: String = row.get("tiers")?;
+    let rule = match within {
+        Some(within) => Some(EscalationRule {
+            ack_within: chrono::Duration::seconds(within),
+            renotify_after: chrono::Duration::seconds(renotify.unwrap_or(within)),
+            tiers: tiers
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    RecipientRole::parse(t).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown escalation role {t:?}"))
+                    })
+                })
+                .collect::<Result<_>>()?,
+        }),
+        None => None,
+    };
+    Ok(StoredEscalationRule {
+        provider_id: row.get("provider_id")?,
+        urgency_status_id: row.get("urgency_status_id")?,
+        rule,
+    })
+}
+
+pub(crate) fn escalation_rule_columns(r: &StoredEscalationRule) -> Columns<'_> {
+    let tiers = r.rule.as_ref().map_or(String::new(), |rule| {
+        rule.tiers
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    Columns::new()
+        .with("provider_id", r.provider_id)
+        .with("urgency_status_id", r.urgency_status_id)
+        .with(
+            "ack_within_secs",
+            r.rule.as_ref().map(|x| x.ack_within.num_seconds()),
+        )
+        .with(
+            "renotify_after_secs",
+            r.rule.as_ref().map(|x| x.renotify_after.num_seconds()),
+        )
+        .with("tiers", tiers)
 }
 
 pub(crate) fn roles_text(roles: &[ContactRole]) -> String {

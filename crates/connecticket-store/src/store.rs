@@ -34,7 +34,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 /// Connecticket's store on one engine.
 pub struct SqlStore<E: Engine> {
-    engine: Arc<E>,
+    pub(crate) engine: Arc<E>,
 }
 
 impl<E: Engine> SqlStore<E> {

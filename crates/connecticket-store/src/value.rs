@@ -12,7 +12,8 @@ use connecticket_domain::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, ContactRole,
     EmployeeId, NotificationId, ProviderId, ResidentId, TicketId,
 };
-use connecticket_domain::notify::{Channel, DeliveryState, NotifyEvent};
+use connecticket_domain::model::{RecipientRole, StaffRole};
+use connecticket_domain::notify::{AckVia, Channel, DeliveryState, EscalationState, NotifyEvent};
 use connecticket_domain::time::{from_epoch, to_epoch};
 use connecticket_domain::workflow::{CategoryRating, TicketStatus};
 use connecticket_domain::StoreError;
@@ -177,6 +178,10 @@ vocabulary! {
     Channel => Channel::parse, "a notification channel";
     NotifyEvent => NotifyEvent::parse, "a notification event";
     DeliveryState => DeliveryState::parse, "a delivery state";
+    RecipientRole => RecipientRole::parse, "a recipient role";
+    StaffRole => StaffRole::parse, "a staff role";
+    AckVia => AckVia::parse, "an acknowledgment channel";
+    EscalationState => EscalationState::parse, "an escalation state";
 }
 
 macro_rules! spelled {
@@ -189,7 +194,7 @@ macro_rules! spelled {
     )*};
 }
 
-spelled!(ContactRole Channel NotifyEvent DeliveryState);
+spelled!(ContactRole Channel NotifyEvent DeliveryState AckVia EscalationState);
 
 macro_rules! ids {
     ($($id:ident)*) => {$(
@@ -272,6 +277,24 @@ impl<'a> From<Option<&'a str>> for Value<'a> {
 impl<'a> From<&'a [u8]> for Value<'a> {
     fn from(value: &'a [u8]) -> Self {
         Value::Blob(Some(Cow::Borrowed(value)))
+    }
+}
+
+impl<'a> From<Option<&'a [u8]>> for Value<'a> {
+    fn from(value: Option<&'a [u8]>) -> Self {
+        Value::Blob(value.map(Cow::Borrowed))
+    }
+}
+
+impl<'a> From<&'a RecipientRole> for Value<'a> {
+    fn from(role: &'a RecipientRole) -> Self {
+        Value::Text(Some(Cow::Borrowed(role.as_str())))
+    }
+}
+
+impl From<Option<AckVia>> for Value<'_> {
+    fn from(via: Option<AckVia>) -> Self {
+        Value::Text(via.map(|v| Cow::Borrowed(v.as_str())))
     }
 }
 

@@ -18,7 +18,7 @@ pub mod raw;
 mod receivers;
 
 pub use locks::{hold_write_lock, WriteLock};
-pub use receivers::{Mail, MailCatcher, Sms, SmsReceiver};
+pub use receivers::{transports, Mail, MailCatcher, Sms, SmsReceiver};
 
 pub use connecticket_store::testing::{eventually, Backend, DEADLINE};
 
@@ -662,4 +662,13 @@ pub fn operator_write(
         ),
         deadline: None,
     }
+}
+
+/// Every audit entry of an app's database, in the order written.
+pub async fn audit_entries(app: &TestApp) -> Vec<connecticket_domain::audit::AuditRecord> {
+    let chunks: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
+        futures::TryStreamExt::try_collect(app.store.audit_entries())
+            .await
+            .expect("the audit trail");
+    chunks.into_iter().flatten().collect()
 }

@@ -305,3 +305,38 @@ impl SmsReceiver {
         self.state.invalid.lock().expect("invalid").remove(number);
     }
 }
+
+/// Notification settings that send to these receivers at once and retry
+/// within milliseconds; escalations are looked for every 50 ms.
+pub fn transports(
+    mail: Option<&MailCatcher>,
+    sms: Option<&SmsReceiver>,
+) -> connecticket::server::NotifyConfig {
+    use std::time::Duration;
+    connecticket::server::NotifyConfig {
+        smtp: mail.map(|mail| connecticket_notify::SmtpConfig {
+            url: mail.url.clone(),
+            sender: "Example Provider <care@example.org>".to_owned(),
+            max_per_second: 1000.0,
+            timeout: Duration::from_secs(10),
+        }),
+        sms: sms.map(|sms| connecticket_notify::SmsGatewayConfig {
+            url: sms.url.clone(),
+            from: "+15555550199".to_owned(),
+            max_per_second: 1000.0,
+            timeout: Duration::from_secs(10),
+        }),
+        dispatcher: connecticket_domain::notify::DispatcherOptions {
+            poll: Duration::from_millis(50),
+            backoff_base: chrono::Duration::milliseconds(50),
+            backoff_cap: chrono::Duration::milliseconds(200),
+            hold_interval: Duration::from_millis(50),
+            ..Default::default()
+        },
+        escalator: connecticket_domain::notify::EscalatorOptions {
+            poll: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}

@@ -19,7 +19,10 @@ use ipnet::IpNet;
 use tokio::net::TcpListener;
 
 use crate::cli::HASH_KEY_REQUIRED;
-use connecticket_domain::notify::{Dispatcher, DispatcherOptions, Transport};
+use connecticket_domain::notify::{
+    AckLinks, Dispatcher, DispatcherOptions, Escalator, EscalatorOptions, Transport,
+    DEFAULT_ACK_LINK_LIFETIME,
+};
 use connecticket_notify::{
     SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport, TwilioSignature,
 };
@@ -53,11 +56,26 @@ pub struct ServerConfig {
 
 /// The notification transports and how the dispatcher retries. With no
 /// transport for a channel, its notifications wait, saying why.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct NotifyConfig {
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsGatewayConfig>,
     pub dispatcher: DispatcherOptions,
+    pub escalator: EscalatorOptions,
+    /// How long an acknowledgment link works after its first send.
+    pub ack_link_lifetime: chrono::Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            smtp: None,
+            sms: None,
+            dispatcher: DispatcherOptions::default(),
+            escalator: EscalatorOptions::default(),
+            ack_link_lifetime: DEFAULT_ACK_LINK_LIFETIME,
+        }
+    }
 }
 
 impl NotifyConfig {
@@ -221,11 +239,23 @@ impl Server {
                 Arc::clone(&self.config.clock),
             ));
         }
+        let links = AckLinks::new(
+            self.config.hasher()?,
+            self.config.public_url.clone(),
+            self.config.notifications.ack_link_lifetime,
+        );
         let dispatcher = Dispatcher::new(
             Arc::clone(&self.store),
             Arc::clone(&self.config.clock),
             self.transports,
             self.config.notifications.dispatcher.clone(),
+            links,
+        )
+        .spawn();
+        let escalator = Escalator::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config.clock),
+            self.config.notifications.escalator.clone(),
         )
         .spawn();
         let address = self.listener.local_addr()?;
@@ -240,6 +270,7 @@ impl Server {
             .context("the server stopped with an error");
         background.abort_all();
         dispatcher.abort();
+        escalator.abort();
         served
     }
 }

@@ -5,7 +5,7 @@ mod ids;
 mod resident;
 mod ticket;
 
-pub use contact::{Contact, ContactRole, NewContact};
+pub use contact::{Contact, ContactRole, NewContact, ProviderContact, RecipientRole, StaffRole};
 pub use ids::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, EmployeeId,
     NotificationId, ProviderId, ResidentId, TicketId,

@@ -10,10 +10,10 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use rand::Rng;
 
-use super::{render, Channel, Claimed, SendResult, Transport};
+use super::{render, AckLinks, Channel, Claimed, SendResult, Transport};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::clock::SharedClock;
-use crate::model::ContactRole;
+use crate::model::{ContactRole, RecipientRole};
 use crate::store::{Attempt, AttemptResult, Store};
 
 #[derive(Debug, Clone)]
@@ -63,6 +63,7 @@ pub struct Dispatcher {
     clock: SharedClock,
     transports: Vec<Arc<dyn Transport>>,
     options: DispatcherOptions,
+    links: AckLinks,
 }
 
 impl Dispatcher {
@@ -71,12 +72,14 @@ impl Dispatcher {
         clock: SharedClock,
         transports: Vec<Arc<dyn Transport>>,
         options: DispatcherOptions,
+        links: AckLinks,
     ) -> Self {
         Dispatcher {
             store,
             clock,
             transports,
             options,
+            links,
         }
     }
 
@@ -151,19 +154,42 @@ impl Dispatcher {
         // while another instance sends the same notification.
         let claimed_at = tokio::time::Instant::now();
         let half_lease = self.options.lease.to_std().unwrap_or_default() / 2;
-        for item in claimed {
+        for mut item in claimed {
             tokio::time::sleep_until(*next_send).await;
             if claimed_at.elapsed() >= half_lease {
                 break;
             }
             *next_send = tokio::time::Instant::now() + interval;
+            let token = self.ack_token(&item);
+            item.ack_link = token.as_deref().and_then(|t| self.links.link(t));
             let result = transport.send(&render(&item)).await;
-            self.record(&item, result).await?;
+            let ack_link = token.map(|token| {
+                let expires = item
+                    .notification
+                    .ack_expires_at
+                    .unwrap_or_else(|| self.clock.now() + self.links.lifetime);
+                (self.links.token_hash(&token), expires)
+            });
+            self.record(&item, result, ack_link).await?;
         }
         Ok(count)
     }
 
-    async fn record(&self, item: &Claimed, result: SendResult) -> crate::error::StoreResult<()> {
+    /// The acknowledgment token of a notification that needs an answer.
+    fn ack_token(&self, item: &Claimed) -> Option<String> {
+        let n = &item.notification;
+        match (&n.ack_salt, n.ack_required) {
+            (Some(salt), true) => Some(self.links.token(n.id, salt)),
+            _ => None,
+        }
+    }
+
+    async fn record(
+        &self,
+        item: &Claimed,
+        result: SendResult,
+        ack_link: Option<(Vec<u8>, chrono::DateTime<chrono::Utc>)>,
+    ) -> crate::error::StoreResult<()> {
         let n = &item.notification;
         let at = self.clock.now();
         let attempts = n.attempts + 1;
@@ -213,6 +239,7 @@ impl Dispatcher {
             owner: self.options.owner.clone(),
             at,
             result,
+            ack_link,
         };
         if !self.store.record_attempt(attempt, audit).await? {
             tracing::warn!(
@@ -235,11 +262,14 @@ impl Dispatcher {
     }
 }
 
-/// The ticket field a delivery to this role sets.
-pub fn sent_field(role: ContactRole) -> &'static str {
+/// The ticket field a delivery to this role sets; staff have none.
+pub fn sent_field(role: &RecipientRole) -> Option<&'static str> {
     match role {
-        ContactRole::Family => "sent_to_family",
-        ContactRole::PrimaryPhysician => "sent_to_primary",
-        ContactRole::HealthcareProfessional => "sent_to_healthcare_pro",
+        RecipientRole::Resident(ContactRole::Family) => Some("sent_to_family"),
+        RecipientRole::Resident(ContactRole::PrimaryPhysician) => Some("sent_to_primary"),
+        RecipientRole::Resident(ContactRole::HealthcareProfessional) => {
+            Some("sent_to_healthcare_pro")
+        }
+        RecipientRole::Staff(_) => None,
     }
 }

@@ -2,7 +2,7 @@
 //! update about the resident (first name and last initial), from which
 //! provider, and whom to call. A ticket's title and comments never leave.
 
-use super::{templates, Channel, Claimed};
+use super::{templates, Channel, Claimed, NotifyEvent};
 use crate::model::NotificationId;
 
 /// A message ready for a transport.
@@ -20,8 +20,22 @@ pub struct Message {
     pub body: String,
 }
 
+/// Asks the recipient to confirm they read it, and how.
+fn with_ack_request(channel: Channel, body: String, link: Option<&str>) -> String {
+    match (channel, link) {
+        (Channel::Sms, Some(link)) => {
+            format!("{body} Reply OK to confirm you read this, or open {link}")
+        }
+        (Channel::Sms, None) => format!("{body} Reply OK to confirm you read this."),
+        (Channel::Email, Some(link)) => {
+            format!("{body}\r\nPlease confirm that you read this message:\r\n{link}\r\n")
+        }
+        (Channel::Email, None) => body,
+    }
+}
+
 /// "Greta O." (first name and last initial).
-fn short_name(first: &str, last: Option<&str>) -> String {
+pub fn short_name(first: &str, last: Option<&str>) -> String {
     match last.and_then(|l| l.trim().chars().next()) {
         Some(initial) => format!("{} {}.", first.trim(), initial.to_uppercase()),
         None => first.trim().to_owned(),
@@ -46,7 +60,7 @@ pub fn render(claimed: &Claimed) -> Message {
             .map(|t| templates::fill(t, &who, provider, callback))
     };
     let custom = &claimed.templates;
-    let (subject, body) = match n.channel {
+    let (mut subject, mut body) = match n.channel {
         Channel::Sms => (
             None,
             own(&custom.sms)
@@ -65,6 +79,13 @@ pub fn render(claimed: &Claimed) -> Message {
             }),
         ),
     };
+    if matches!(n.event, NotifyEvent::Reminder | NotifyEvent::Escalated) {
+        subject = subject.map(|s| format!("Reminder: {s}"));
+        body = format!("Reminder: {body}");
+    }
+    if n.ack_required {
+        body = with_ack_request(n.channel, body, claimed.ack_link.as_deref());
+    }
     Message {
         notification_id: n.id,
         idempotency_id: format!("connecticket-notification-{}", n.id),

@@ -7,21 +7,32 @@
 //! The [`Dispatcher`] inside `serve` claims due notifications, sends them
 //! through a [`Transport`] and records each attempt.
 
+mod ack;
 mod callbacks;
 mod dispatcher;
+pub mod escalation;
+mod escalator;
 mod message;
 mod policy;
 pub mod templates;
 
+pub use ack::{
+    ack_token_hash, is_acknowledging_reply, new_salt, AckLinks, AckRefusal, AckVia, AckView,
+    Acknowledgment, DEFAULT_ACK_LINK_LIFETIME,
+};
 pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
 pub use dispatcher::{sent_field, Dispatcher, DispatcherOptions};
-pub use message::{render, Message};
-pub use policy::{ChangeFacts, NotifyPolicy, PlannedNotice, QuietHours};
+pub use escalation::{
+    Escalation, EscalationPolicy, EscalationRule, EscalationState, EscalationStep,
+};
+pub use escalator::{Escalator, EscalatorOptions};
+pub use message::{render, short_name, Message};
+pub use policy::{plan_tier, ChangeFacts, NotifyPolicy, PlannedNotice, QuietHours};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{ContactRole, NotificationId, ProviderId, ResidentId, TicketId};
+use crate::model::{NotificationId, ProviderId, RecipientRole, ResidentId, TicketId};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -52,6 +63,10 @@ impl Channel {
 pub enum NotifyEvent {
     TicketCreated,
     StatusChanged,
+    /// An escalation told the same recipients once more.
+    Reminder,
+    /// An escalation told the next tier.
+    Escalated,
 }
 
 impl NotifyEvent {
@@ -59,13 +74,20 @@ impl NotifyEvent {
         match self {
             NotifyEvent::TicketCreated => "ticket_created",
             NotifyEvent::StatusChanged => "status_changed",
+            NotifyEvent::Reminder => "reminder",
+            NotifyEvent::Escalated => "escalated",
         }
     }
 
     pub fn parse(text: &str) -> Option<NotifyEvent> {
-        [NotifyEvent::TicketCreated, NotifyEvent::StatusChanged]
-            .into_iter()
-            .find(|e| e.as_str() == text)
+        [
+            NotifyEvent::TicketCreated,
+            NotifyEvent::StatusChanged,
+            NotifyEvent::Reminder,
+            NotifyEvent::Escalated,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == text)
     }
 }
 
@@ -110,8 +132,9 @@ pub struct Notification {
     pub provider_id: ProviderId,
     pub ticket_id: TicketId,
     pub resident_id: ResidentId,
+    /// A resident's contact, or for a staff role a provider contact.
     pub contact_id: crate::model::ContactId,
-    pub role: ContactRole,
+    pub role: RecipientRole,
     pub channel: Channel,
     pub address: String,
     pub event: NotifyEvent,
@@ -127,6 +150,26 @@ pub struct Notification {
     pub external_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// 0 for the change's own notifications, else the escalation level
+    /// that queued it.
+    pub escalation_level: i64,
+    /// Carries an acknowledgment link (its ticket's escalation was open).
+    pub ack_required: bool,
+    /// Makes the link's token with the server's key (see `AckLinks`).
+    #[serde(serialize_with = "hex_option")]
+    pub ack_salt: Option<Vec<u8>>,
+    /// The token's keyed hash, written with the first attempt to send.
+    #[serde(serialize_with = "hex_option")]
+    pub ack_token_hash: Option<Vec<u8>>,
+    pub ack_expires_at: Option<DateTime<Utc>>,
+    pub acknowledgment: Option<Acknowledgment>,
+}
+
+fn hex_option<S: serde::Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(bytes) => s.serialize_some(&hex::encode(bytes)),
+        None => s.serialize_none(),
+    }
 }
 
 /// A notification claimed for sending, with what its message needs.
@@ -140,6 +183,8 @@ pub struct Claimed {
     pub provider_zone: chrono_tz::Tz,
     /// The provider's own wording, where it has any.
     pub templates: templates::Templates,
+    /// The personal acknowledgment link, added by the dispatcher.
+    pub ack_link: Option<String>,
 }
 
 /// What a transport answered.
@@ -169,24 +214,61 @@ pub trait Transport: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NoticeSummary {
     pub id: NotificationId,
-    pub role: ContactRole,
+    pub ticket_id: TicketId,
+    pub event: NotifyEvent,
+    pub role: RecipientRole,
     pub channel: Channel,
     pub status: DeliveryState,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    pub ack_required: bool,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_via: Option<AckVia>,
+    pub acknowledged_by: Option<crate::model::EmployeeId>,
+    pub escalation_level: i64,
 }
 
 impl From<&Notification> for NoticeSummary {
     fn from(n: &Notification) -> Self {
         NoticeSummary {
             id: n.id,
-            role: n.role,
+            ticket_id: n.ticket_id,
+            event: n.event,
+            role: n.role.clone(),
             channel: n.channel,
             status: n.state,
             attempts: n.attempts,
             created_at: n.created_at,
             delivered_at: n.delivered_at,
+            ack_required: n.ack_required,
+            acknowledged_at: n.acknowledgment.as_ref().map(|a| a.at),
+            acknowledged_via: n.acknowledgment.as_ref().map(|a| a.via),
+            acknowledged_by: n.acknowledgment.as_ref().and_then(|a| a.by),
+            escalation_level: n.escalation_level,
+        }
+    }
+}
+
+/// Which notifications a staff list asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeFilter {
+    State(DeliveryState),
+    /// Needs an answer nobody gave: acknowledgment required, none on it,
+    /// and its ticket's escalation still open.
+    Unacknowledged,
+    /// Unacknowledged past the first deadline.
+    Overdue,
+}
+
+impl NoticeFilter {
+    pub const SPELLINGS: &'static str = "pending, delivered, failed, unacknowledged, overdue";
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "unacknowledged" => Some(NoticeFilter::Unacknowledged),
+            "overdue" => Some(NoticeFilter::Overdue),
+            other => DeliveryState::parse(other).map(NoticeFilter::State),
         }
     }
 }

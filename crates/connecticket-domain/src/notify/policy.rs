@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Channel, NotifyEvent};
-use crate::model::{Contact, ContactId, ContactRole};
+use crate::model::{Contact, ContactId, ContactRole, ProviderContact, RecipientRole};
 use crate::workflow::UrgencyStatus;
 
 /// The hours in which Low and Normal news waits until morning for family.
@@ -105,7 +105,7 @@ impl Default for NotifyPolicy {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedNotice {
     pub contact_id: ContactId,
-    pub role: ContactRole,
+    pub role: RecipientRole,
     pub channel: Channel,
     pub address: String,
     pub not_before: DateTime<Utc>,
@@ -127,6 +127,8 @@ impl NotifyPolicy {
         match event {
             NotifyEvent::TicketCreated => &self.on_created,
             NotifyEvent::StatusChanged => &self.on_status_change,
+            // An escalation's recipients come from its policy.
+            NotifyEvent::Reminder | NotifyEvent::Escalated => &[],
         }
     }
 
@@ -160,7 +162,7 @@ impl NotifyPolicy {
                 if let (true, Some(address)) = (wanted, address) {
                     planned.push(PlannedNotice {
                         contact_id: contact.id,
-                        role: contact.role,
+                        role: contact.role.into(),
                         channel,
                         address: address.clone(),
                         not_before,
@@ -169,6 +171,55 @@ impl NotifyPolicy {
             }
         }
         planned
+    }
+}
+
+/// The notifications an escalation tier records: the resident's contacts
+/// of a resident role, on the channels the ticket asked for and they
+/// consented to; or the provider's staff of a staff role, on every channel
+/// they have an address for. Never held for quiet hours.
+pub fn plan_tier(
+    role: &RecipientRole,
+    facts: ChangeFacts,
+    contacts: &[Contact],
+    staff: &[ProviderContact],
+) -> Vec<PlannedNotice> {
+    match role {
+        RecipientRole::Resident(resident_role) => {
+            let policy = NotifyPolicy {
+                on_created: vec![*resident_role],
+                ..NotifyPolicy::default()
+            };
+            let facts = ChangeFacts {
+                event: NotifyEvent::TicketCreated,
+                ..facts
+            };
+            let mut planned = policy.plan(facts, contacts);
+            for notice in &mut planned {
+                notice.not_before = facts.now;
+            }
+            planned
+        }
+        RecipientRole::Staff(staff_role) => staff
+            .iter()
+            .filter(|person| &person.role == staff_role)
+            .flat_map(|person| {
+                [
+                    (Channel::Email, &person.email),
+                    (Channel::Sms, &person.phone),
+                ]
+                .into_iter()
+                .filter_map(move |(channel, address)| {
+                    address.as_ref().map(|address| PlannedNotice {
+                        contact_id: person.id,
+                        role: role.clone(),
+                        channel,
+                        address: address.clone(),
+                        not_before: facts.now,
+                    })
+                })
+            })
+            .collect(),
     }
 }
 

@@ -47,7 +47,7 @@ impl AdminService {
         &self.hasher
     }
 
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 

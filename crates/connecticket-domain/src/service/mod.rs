@@ -7,14 +7,21 @@ mod admin;
 mod api;
 mod audit_admin;
 mod audited;
+mod escalation_admin;
 mod notify_admin;
 mod resident_input;
 pub mod throttle;
 mod tokens;
 
 pub use admin::{AdminService, CreatedApplication};
-pub use api::{ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest};
+pub use api::{
+    ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest, NoticeRequest,
+    SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS,
+};
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;
+pub use escalation_admin::{
+    escalation_from_input, EscalationInput, StaffContactInput, TicketStory,
+};
 pub use notify_admin::{contact_from_input, ContactInput};
 pub use resident_input::{csv_fields, is_csv_field, resident_from_fields, RESIDENT_FIELDS};

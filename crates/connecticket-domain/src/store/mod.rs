@@ -15,7 +15,8 @@
 mod roles;
 
 pub use roles::{
-    AuditStore, AuthStore, NotificationStore, OperatorStore, TicketStore, TransferStore,
+    AuditStore, AuthStore, EscalationStore, NotificationStore, OperatorStore, TicketStore,
+    TransferStore,
 };
 
 use chrono::{DateTime, Utc};
@@ -34,12 +35,24 @@ pub const STREAM_CHUNK_ROWS: usize = 500;
 
 /// Everything a backend implements.
 pub trait Store:
-    AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore + NotificationStore
+    AuthStore
+    + TicketStore
+    + AuditStore
+    + OperatorStore
+    + TransferStore
+    + NotificationStore
+    + EscalationStore
 {
 }
 
 impl<T> Store for T where
-    T: AuthStore + TicketStore + AuditStore + OperatorStore + TransferStore + NotificationStore
+    T: AuthStore
+        + TicketStore
+        + AuditStore
+        + OperatorStore
+        + TransferStore
+        + NotificationStore
+        + EscalationStore
 {
 }
 
@@ -120,6 +133,9 @@ pub struct Attempt {
     pub owner: String,
     pub at: DateTime<Utc>,
     pub result: AttemptResult,
+    /// The acknowledgment link's token hash and expiry, for a notification
+    /// that carries one (kept from the first attempt on).
+    pub ack_link: Option<(Vec<u8>, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,4 +161,51 @@ pub struct NotificationFilter {
     pub state: Option<crate::notify::DeliveryState>,
     /// The newest this many.
     pub limit: u32,
+}
+
+/// A notification found by its acknowledgment token or its recipient's
+/// number, with what its page and its reply say.
+#[derive(Debug, Clone)]
+pub struct AckTarget {
+    pub notification: crate::notify::Notification,
+    pub provider_name: String,
+    pub provider_zone: chrono_tz::Tz,
+    pub resident_first_name: String,
+    pub resident_last_name: Option<String>,
+}
+
+/// Who acknowledges a notification, and how.
+#[derive(Debug, Clone)]
+pub enum AckBy {
+    /// The holder of the link whose token has this hash.
+    Link { token_hash: Vec<u8> },
+    /// The sender of an SMS reply: the oldest open notification to it.
+    SmsReply { phone: String },
+    /// An employee of the notification's provider.
+    Staff {
+        provider: crate::model::ProviderId,
+        notification: crate::model::NotificationId,
+        employee: EmployeeId,
+        note: String,
+    },
+}
+
+/// Which notifications a staff list reads.
+#[derive(Debug, Clone)]
+pub struct NoticeQuery {
+    pub provider: crate::model::ProviderId,
+    pub ticket: Option<TicketId>,
+    pub filter: Option<crate::notify::NoticeFilter>,
+    pub page: crate::model::Page,
+}
+
+/// A provider's notifications in a period, with their tickets'
+/// escalations: the material of `report notifications`.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationHistory {
+    /// By ticket, then id.
+    pub notifications: Vec<crate::notify::Notification>,
+    pub escalations: Vec<crate::notify::Escalation>,
+    /// By ticket, then level.
+    pub steps: Vec<crate::notify::EscalationStep>,
 }

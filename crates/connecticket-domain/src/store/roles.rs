@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{Attempt, NotificationFilter};
+use super::{AckBy, AckTarget, Attempt, NoticeQuery, NotificationFilter, NotificationHistory};
 use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
 use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
 use crate::error::StoreResult;
+use crate::model::ProviderContact;
 use crate::model::{
     AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CommentId,
     Employee, NewApplication, NewCategory, NewComment, NewEmployee, NewProvider, NewResident,
@@ -17,6 +18,7 @@ use crate::model::{
 };
 use crate::model::{Contact, ContactId, NewContact, NotificationId};
 use crate::notify::Channel;
+use crate::notify::{AckRefusal, EscalationPolicy, EscalationRule, EscalationStep};
 use crate::notify::{Claimed, Notification, NotifyPolicy};
 use crate::transfer::Record;
 
@@ -246,4 +248,72 @@ pub trait NotificationStore: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: AuditEntry,
     ) -> StoreResult<()>;
+}
+
+/// Acknowledgments and escalation. Each method is one transaction with the
+/// audit entry it is given.
+#[async_trait]
+pub trait EscalationStore: Send + Sync + 'static {
+    /// The provider's rules: the defaults, overridden urgency by urgency.
+    async fn escalation_policy(&self, provider: ProviderId) -> StoreResult<EscalationPolicy>;
+    /// Sets one urgency's rule; `None`: that urgency needs no answer.
+    async fn set_escalation_rule(
+        &self,
+        provider: ProviderId,
+        urgency_status_id: i64,
+        rule: Option<EscalationRule>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn create_provider_contact(
+        &self,
+        contact: ProviderContact,
+        audit: AuditEntry,
+    ) -> StoreResult<ProviderContact>;
+    async fn provider_contacts(&self, provider: ProviderId) -> StoreResult<Vec<ProviderContact>>;
+    async fn delete_provider_contact(
+        &self,
+        provider: ProviderId,
+        contact: ContactId,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Takes the next level of up to `limit` escalations due at `now`, in
+    /// one transaction: each level's notifications, its step, its new
+    /// deadline and an audit entry (a copy of `audit` naming the ticket).
+    /// Escalations another instance is taking are skipped, so a level is
+    /// never taken twice.
+    async fn escalate_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        audit: AuditEntry,
+    ) -> StoreResult<Vec<EscalationStep>>;
+    /// The notification an acknowledgment link points to, for its page.
+    async fn ack_target(
+        &self,
+        token_hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<AckTarget, AckRefusal>>;
+    /// Acknowledges a notification and ends its ticket's escalation, with
+    /// `audit` naming what was acknowledged. A refusal (or `NotFound` for
+    /// staff) changes nothing and appends nothing.
+    async fn acknowledge(
+        &self,
+        by: AckBy,
+        now: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<Result<AckTarget, AckRefusal>>;
+    /// A page of the provider's notifications, by id.
+    async fn notices(
+        &self,
+        query: NoticeQuery,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Notification>>;
+    /// Notifications queued in `[since, until)` and their tickets'
+    /// escalations and steps.
+    async fn notification_history(
+        &self,
+        provider: ProviderId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<NotificationHistory>;
 }

@@ -1,11 +1,14 @@
-//! `POST /sms/status`: the SMS gateway's delivery reports, in its form
-//! encoding, signed with `X-Twilio-Signature` over the public URL.
+//! The SMS gateway's webhooks, in its form encoding, signed with
+//! `X-Twilio-Signature` over the public URL: `POST /sms/status` (delivery
+//! reports) and `POST /sms/inbound` (replies, which may acknowledge).
 
+use askama::Template;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use connecticket_domain::notify::GatewayCallback;
+use connecticket_domain::service::SmsReplyOutcome;
 
 use crate::error::HttpError;
 use crate::extract::Context;
@@ -14,6 +17,38 @@ use crate::state::AppState;
 /// A delivery report is a handful of short fields.
 const MAX_CALLBACK_BYTES: usize = 16 * 1024;
 
+/// Reads a webhook: its form fields and what the gateway signed (the
+/// public address it was given, with the path and query it called).
+async fn callback(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Body,
+) -> Result<GatewayCallback, HttpError> {
+    let bytes = axum::body::to_bytes(body, MAX_CALLBACK_BYTES)
+        .await
+        .map_err(|_| {
+            HttpError::PayloadTooLarge(format!(
+                "a gateway callback is at most {MAX_CALLBACK_BYTES} bytes"
+            ))
+        })?;
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    let public = state.public_url.as_deref().unwrap_or_default();
+    let path = uri
+        .path_and_query()
+        .map_or_else(|| uri.path(), |p| p.as_str());
+    Ok(GatewayCallback {
+        url: format!("{}{path}", public.trim_end_matches('/')),
+        params,
+        signature: headers
+            .get("x-twilio-signature")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+    })
+}
+
 pub(crate) async fn status(
     State(state): State<AppState>,
     Context(context): Context,
@@ -21,28 +56,45 @@ pub(crate) async fn status(
     uri: Uri,
     body: Body,
 ) -> Result<Response, HttpError> {
-    let bytes = axum::body::to_bytes(body, MAX_CALLBACK_BYTES)
-        .await
-        .map_err(|_| {
-            HttpError::PayloadTooLarge(format!(
-                "a delivery report is at most {MAX_CALLBACK_BYTES} bytes"
-            ))
-        })?;
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect();
-    // What the gateway signed: the public address it was given, with the
-    // path and query it called.
-    let public = state.public_url.as_deref().unwrap_or_default();
-    let path = uri.path_and_query().map_or("/sms/status", |p| p.as_str());
-    let callback = GatewayCallback {
-        url: format!("{}{path}", public.trim_end_matches('/')),
-        params,
-        signature: headers
-            .get("x-twilio-signature")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    };
+    let callback = callback(&state, &headers, &uri, body).await?;
     state.api.sms_status(&context, callback).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "sms_reply.xml", escape = "html")]
+struct Reply<'a> {
+    text: &'a str,
+}
+
+/// A reply: "OK", "YES" or "1" acknowledges the sender's oldest open
+/// notification. The gateway sends our answer (TwiML) back as an SMS that
+/// says which update was confirmed.
+pub(crate) async fn inbound(
+    State(state): State<AppState>,
+    Context(context): Context,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, HttpError> {
+    let callback = callback(&state, &headers, &uri, body).await?;
+    let text = match state.api.sms_reply(&context, callback).await? {
+        SmsReplyOutcome::Acknowledged(view) => format!(
+            "Thank you. You confirmed the update about {} from {} sent {}.",
+            view.resident, view.provider_name, view.sent_at
+        ),
+        SmsReplyOutcome::NothingOpen => {
+            "Thank you. No update is waiting for your confirmation.".to_owned()
+        }
+        SmsReplyOutcome::NotUnderstood => "Reply OK to confirm an update you received.".to_owned(),
+    };
+    let xml = Reply { text: &text }
+        .render()
+        .map_err(|_| HttpError::Internal("the SMS reply did not render".to_owned()))?;
+    let mut response = (StatusCode::OK, xml).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    Ok(response)
 }

@@ -1,11 +1,13 @@
 //! One module per group of contract calls. Each handler names the audit
 //! action of its call.
 
+pub(crate) mod ack_page;
 pub(crate) mod attachments;
 pub(crate) mod authorize;
 pub(crate) mod categories;
 pub(crate) mod comments;
 pub(crate) mod gateway;
+pub(crate) mod notifications;
 pub(crate) mod residents;
 pub(crate) mod tickets;
 

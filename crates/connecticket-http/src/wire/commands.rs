@@ -6,8 +6,10 @@
 
 use connecticket_domain::command::{AddComment, ChangeStatus, RaiseTicket, Upload};
 use connecticket_domain::model::{
-    AttachmentId, CategoryId, Page, ResidentId, TicketId, TicketQuery,
+    AttachmentId, CategoryId, NotificationId, Page, ResidentId, TicketId, TicketQuery,
 };
+use connecticket_domain::notify::NoticeFilter;
+use connecticket_domain::service::{NoticeRequest, StaffAcknowledgment};
 use connecticket_domain::text::{parse_bool, printable, BOOLEAN_EXPECTED};
 use connecticket_domain::time::{parse_date, parse_timestamp};
 use connecticket_domain::validate::DEFAULT_PER_PAGE;
@@ -294,6 +296,33 @@ fn positive_u32(params: &RequestParams, name: &str) -> Result<Option<u32>> {
 pub(crate) fn attachment_id(path: &str) -> Option<AttachmentId> {
     let raw = path.rsplit('/').next()?;
     parse_id("id", raw).ok().map(AttachmentId)
+}
+
+/// `notifications`' filters and paging (a page of 100 unless asked).
+pub(crate) fn notice_request(params: RequestParams) -> Result<NoticeRequest> {
+    let filter = params
+        .non_blank("state")
+        .map(|text| {
+            NoticeFilter::parse(text)
+                .ok_or_else(|| invalid(format!("state must be one of {}", NoticeFilter::SPELLINGS)))
+        })
+        .transpose()?;
+    Ok(NoticeRequest {
+        ticket: optional_id(&params, "ticket_id")?.map(TicketId),
+        filter,
+        page: page(&params)?.unwrap_or(Page {
+            number: 1,
+            per_page: DEFAULT_PER_PAGE,
+            after_id: None,
+        }),
+    })
+}
+
+/// `acknowledge`'s parameters.
+pub(crate) fn staff_acknowledgment(params: RequestParams) -> Result<StaffAcknowledgment> {
+    let notification = NotificationId(required_id(&params, "notification_id")?);
+    let note = params.non_blank("note").unwrap_or_default().to_owned();
+    Ok(StaffAcknowledgment { notification, note })
 }
 
 #[cfg(test)]

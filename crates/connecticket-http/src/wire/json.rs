@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use connecticket_domain::model::{
     AttachmentMeta, Comment, Resident, Ticket, TicketCategory, TicketDetail,
 };
+use connecticket_domain::notify::NoticeSummary;
 use connecticket_domain::time::{format_date, format_timestamp};
 
 fn stamp(at: DateTime<Utc>, zone: Tz) -> String {
@@ -216,17 +217,7 @@ impl Serialize for TicketWithDetails<'_> {
             let notices: Vec<_> = detail
                 .notifications
                 .iter()
-                .map(|notice| NoticeJson {
-                    id: notice.id.get(),
-                    role: notice.role.as_str(),
-                    channel: notice.channel.as_str(),
-                    status: notice.status.as_str(),
-                    attempts: notice.attempts,
-                    created_at: format_timestamp(notice.created_at, self.zone),
-                    delivered_at: notice
-                        .delivered_at
-                        .map(|at| format_timestamp(at, self.zone)),
-                })
+                .map(|notice| NoticeJson::new(notice, self.zone))
                 .collect();
             map.serialize_entry("notifications", &notices)?;
         }
@@ -240,17 +231,47 @@ impl Serialize for TicketWithDetails<'_> {
         map.end()
     }
 }
-
 /// Who was told: never the address.
+/// A notification as staff see it: who (by role), how, and what came of
+/// it; never an address. Keys in sorted order.
 #[derive(Serialize)]
-struct NoticeJson {
+pub(crate) struct NoticeJson<'a> {
+    ack_required: bool,
+    acknowledged_at: Option<String>,
+    /// The employee who took the answer (`staff` only).
+    acknowledged_by: Option<i64>,
+    acknowledged_via: Option<&'static str>,
     attempts: i64,
     channel: &'static str,
     created_at: String,
     delivered_at: Option<String>,
+    escalation_level: i64,
+    event: &'static str,
     id: i64,
-    role: &'static str,
+    role: &'a str,
     status: &'static str,
+    ticket_id: i64,
+}
+
+impl<'a> NoticeJson<'a> {
+    pub(crate) fn new(notice: &'a NoticeSummary, zone: Tz) -> Self {
+        NoticeJson {
+            ack_required: notice.ack_required,
+            acknowledged_at: notice.acknowledged_at.map(|at| format_timestamp(at, zone)),
+            acknowledged_by: notice.acknowledged_by.map(|e| e.get()),
+            acknowledged_via: notice.acknowledged_via.map(|via| via.as_str()),
+            attempts: notice.attempts,
+            channel: notice.channel.as_str(),
+            created_at: format_timestamp(notice.created_at, zone),
+            delivered_at: notice.delivered_at.map(|at| format_timestamp(at, zone)),
+            escalation_level: notice.escalation_level,
+            event: notice.event.as_str(),
+            id: notice.id.get(),
+            role: notice.role.as_str(),
+            status: notice.status.as_str(),
+            ticket_id: notice.ticket_id.get(),
+        }
+    }
 }
 
 /// The categories, keyed by id (as text, in text order).

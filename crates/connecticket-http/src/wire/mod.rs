@@ -11,5 +11,5 @@ mod properties;
 mod urlencoded;
 
 pub(crate) use body::{declared_length, read_params};
-pub(crate) use json::{ResidentJson, TicketJson, TicketWithDetails};
+pub(crate) use json::{NoticeJson, ResidentJson, TicketJson, TicketWithDetails};
 pub use params::{FilePart, RequestParams};

@@ -2,9 +2,11 @@
 //! runs inside the transaction its caller (an [`Engine`](crate::Engine)
 //! job) opened.
 
+pub(crate) mod acknowledgments;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod contacts;
+pub(crate) mod escalations;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;
 pub(crate) mod operators;

@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::model::{NotificationId, ProviderId, ResidentId, TicketId};
 use connecticket_domain::notify::{
-    sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
+    new_salt, sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
     ReportedStatus,
 };
 use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
-use connecticket_domain::workflow::UrgencyStatus;
+use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 use connecticket_domain::{Entity, StoreError};
 
 use super::audit;
@@ -58,6 +58,20 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
         now: change.at,
         zone: zone.parse().unwrap_or(chrono_tz::UTC),
     };
+    // A resolution asks nobody to answer (and has ended the escalation).
+    let resolving = matches!(
+        TicketStatus::parse(&change.ticket_status),
+        Some(TicketStatus::Resolved | TicketStatus::Closed)
+    );
+    let ack_required = !resolving
+        && super::escalations::join(
+            tx,
+            change.provider,
+            change.ticket,
+            change.urgency_status_id,
+            change.at,
+        )
+        .await?;
     for planned in policy.plan(facts, &contacts) {
         let notification = Notification {
             id: NotificationId(0),
@@ -78,6 +92,12 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
             external_id: None,
             created_at: change.at,
             delivered_at: None,
+            escalation_level: 0,
+            ack_required,
+            ack_salt: ack_required.then(new_salt),
+            ack_token_hash: None,
+            ack_expires_at: None,
+            acknowledgment: None,
         };
         let columns = rows::notification_columns(&notification).without("id");
         insert(tx, "notifications", columns).await?;
@@ -151,6 +171,7 @@ pub(crate) async fn claim(
                 email_subject: row.get("email_subject_template")?,
                 email_body: row.get("email_body_template")?,
             },
+            ack_link: None,
         })
     })
     .await
@@ -172,7 +193,12 @@ pub(crate) async fn record_attempt(
         tx,
         &sql,
         &[attempt.notification.into(), (&attempt.owner).into()],
-        |row| Ok((row.get::<TicketId>("ticket_id")?, row.get("role")?)),
+        |row| {
+            Ok((
+                row.get::<TicketId>("ticket_id")?,
+                row.get::<connecticket_domain::model::RecipientRole>("role")?,
+            ))
+        },
     )
     .await?;
     audit::append(tx, vec![audit_entry]).await?;
@@ -180,6 +206,17 @@ pub(crate) async fn record_attempt(
         return Ok(false);
     };
     let id: Value<'_> = attempt.notification.into();
+    if let Some((token_hash, expires_at)) = &attempt.ack_link {
+        // The first attempt's expiry stands: a retry never extends a link.
+        execute(
+            tx,
+            "UPDATE notifications SET ack_token_hash = $2,
+                 ack_expires_at = COALESCE(ack_expires_at, $3)
+             WHERE id = $1",
+            &[id.clone(), token_hash.into(), (*expires_at).into()],
+        )
+        .await?;
+    }
     match &attempt.result {
         AttemptResult::Delivered { external_id } => {
             execute(
@@ -191,12 +228,13 @@ pub(crate) async fn record_attempt(
                 &[id, external_id.into(), attempt.at.into()],
             )
             .await?;
-            let sql = format!(
-                "UPDATE tickets SET {} = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
-                sent_field(role),
-                tx.dialect().greatest()
-            );
-            execute(tx, &sql, &[ticket.into(), true.into(), attempt.at.into()]).await?;
+            if let Some(field) = sent_field(&role) {
+                let sql = format!(
+                    "UPDATE tickets SET {field} = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
+                    tx.dialect().greatest()
+                );
+                execute(tx, &sql, &[ticket.into(), true.into(), attempt.at.into()]).await?;
+            }
         }
         AttemptResult::Retry { reason, next_at } => {
             execute(

@@ -276,6 +276,15 @@ pub(crate) async fn update_status(
     )
     .await?;
     record_status_change(tx, Some(current), &update).await?;
+    if matches!(update.status, TicketStatus::Resolved | TicketStatus::Closed) {
+        super::escalations::end(
+            tx,
+            update.ticket_id,
+            connecticket_domain::notify::EscalationState::Stopped,
+            update.at,
+        )
+        .await?;
+    }
     notifications::enqueue(
         tx,
         Change {

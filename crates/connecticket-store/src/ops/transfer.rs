@@ -41,6 +41,12 @@ fn id_of(record: &Record) -> Vec<Value<'static>> {
         Record::Contact(r) => r.id.get(),
         Record::Notification(r) => r.id.get(),
         Record::NotifyPolicy(r) => r.provider_id.get(),
+        Record::ProviderContact(r) => r.id.get(),
+        Record::Escalation(r) => r.ticket_id.get(),
+        Record::EscalationStep(r) => r.id,
+        Record::EscalationRule(r) => {
+            return vec![r.provider_id.into(), r.urgency_status_id.into()];
+        }
         Record::TicketCategory(_) | Record::IdempotencyKey(_) => 0,
     };
     vec![id.into()]
@@ -81,6 +87,24 @@ fn keyset(table: Table) -> Keyset {
             key_of: id_of,
             only: "TRUE",
         },
+        Table::EscalationPolicies => Keyset {
+            key: &[("provider_id", false), ("urgency_status_id", false)],
+            read: |row| rows::escalation_rule(row).map(Record::EscalationRule),
+            key_of: id_of,
+            only: "TRUE",
+        },
+        Table::ProviderContacts => {
+            by_id(|row| rows::provider_contact(row).map(Record::ProviderContact))
+        }
+        Table::Escalations => Keyset {
+            key: &[("ticket_id", false)],
+            read: |row| rows::escalation(row).map(Record::Escalation),
+            key_of: id_of,
+            only: "TRUE",
+        },
+        Table::EscalationSteps => {
+            by_id(|row| rows::escalation_step(row).map(Record::EscalationStep))
+        }
         Table::AuditLog => {
             by_id(|row| rows::audit_record(row).map(|r| Record::AuditEntry(Box::new(r))))
         }
@@ -229,6 +253,10 @@ async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
         Record::Contact(r) => rows::contact_columns(r),
         Record::NotifyPolicy(r) => rows::stored_notify_policy_columns(r),
         Record::Notification(r) => rows::notification_columns(r),
+        Record::EscalationRule(r) => rows::escalation_rule_columns(r),
+        Record::ProviderContact(r) => rows::provider_contact_columns(r),
+        Record::Escalation(r) => rows::escalation_columns(r),
+        Record::EscalationStep(r) => rows::escalation_step_columns(r),
         Record::AuditEntry(r) => rows::audit_record_columns(r)?,
         Record::AuditChain(chain) => return import_chain(tx, chain).await,
     };

@@ -50,7 +50,7 @@ pub enum AuditCommand {
     },
 }
 
-fn time(name: &str, text: Option<String>) -> anyhow::Result<Option<DateTime<Utc>>> {
+pub(super) fn time(name: &str, text: Option<String>) -> anyhow::Result<Option<DateTime<Utc>>> {
     text.map(|text| match parse_timestamp(&text) {
         Some(at) => Ok(at),
         None => bail!("--{name} must be a timestamp like 2026/11/27 00:00:00 +0000"),

@@ -8,8 +8,10 @@ mod category;
 mod contact;
 mod db;
 mod employee;
+mod escalation;
 mod notifications;
 mod provider;
+mod report;
 mod resident;
 mod serve;
 mod token;
@@ -134,6 +136,12 @@ pub enum Command {
     /// Watch and retry the notification queue; set notification policies.
     #[command(subcommand, name = "notifications")]
     Notifications(notifications::NotificationCommand),
+    /// Set escalation rules and the staff they reach.
+    #[command(subcommand)]
+    Escalation(escalation::EscalationCommand),
+    /// Reports: who was told about each ticket and who answered.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Revoke access tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -198,6 +206,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Category(command) => category::run(&context, command).await,
         Command::Contact(command) => contact::run(&context, command).await,
         Command::Notifications(command) => notifications::run(&context, command).await,
+        Command::Escalation(command) => escalation::run(&context, command).await,
+        Command::Report(command) => report::run(&context, command).await,
         Command::Token(command) => token::run(&context, command).await,
         Command::Audit(command) => audit::run(&context, command).await,
     }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use super::Cli;
 use crate::database;
 use crate::server::{self, NotifyConfig, ServerConfig};
-use connecticket_domain::notify::DispatcherOptions;
+use connecticket_domain::notify::{DispatcherOptions, EscalatorOptions};
 use connecticket_notify::{SmsGatewayConfig, SmtpConfig};
 
 #[derive(Debug, Args)]
@@ -165,9 +165,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_NOTIFICATION_RETRY_BASE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..))]
     pub notification_retry_base_ms: i64,
 
-    /// Where clients and the SMS gateway reach this server, e.g.
-    /// `https://care.example.org` (the gateway's status callbacks go to
-    /// `PUBLIC_URL/sms/status` and are signed for that address).
+    /// Where clients, recipients and the SMS gateway reach this server,
+    /// e.g. `https://care.example.org`: acknowledgment links point to
+    /// `PUBLIC_URL/ack/…`, and the gateway's status callbacks and replies
+    /// go to `PUBLIC_URL/sms/status` and `PUBLIC_URL/sms/inbound`, signed
+    /// for that address.
     #[arg(long, env = "CONNECTICKET_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -176,6 +178,20 @@ pub struct ServeArgs {
     /// Each send may take at most half of it (and at most 30 s).
     #[arg(long, env = "CONNECTICKET_NOTIFICATION_LEASE_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub notification_lease_secs: u64,
+
+    /// How long an acknowledgment link works after its first send, like
+    /// `7d` or `36h`.
+    #[arg(long, env = "CONNECTICKET_ACK_LINK_LIFETIME", default_value = "7d", value_parser = parse_lifetime)]
+    pub ack_link_lifetime: chrono::Duration,
+
+    /// Milliseconds between looks for escalations whose deadline passed.
+    #[arg(long, env = "CONNECTICKET_ESCALATION_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub escalation_poll_ms: u64,
+}
+
+fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
+    connecticket_domain::notify::escalation::parse_duration(text)
+        .ok_or_else(|| format!("expected a duration like 90s, 15m, 2h or 7d, not {text:?}"))
 }
 
 /// `10.0.0.0/8`, or a single address such as `10.0.0.5` or `::1`.
@@ -278,6 +294,11 @@ impl ServeArgs {
                 lease: chrono::Duration::seconds(self.notification_lease_secs as i64),
                 ..DispatcherOptions::default()
             },
+            escalator: EscalatorOptions {
+                poll: Duration::from_millis(self.escalation_poll_ms),
+                ..EscalatorOptions::default()
+            },
+            ack_link_lifetime: self.ack_link_lifetime,
         })
     }
 }

@@ -13,6 +13,7 @@ mod support {
 }
 
 mod abuse;
+mod acknowledgments;
 mod attachments;
 mod audit;
 mod authorize;

@@ -7,38 +7,15 @@ use std::collections::BTreeSet;
 use connecticket::server::NotifyConfig;
 use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::demo::{DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
-use connecticket_domain::notify::{DeliveryState, DispatcherOptions};
+use connecticket_domain::notify::DeliveryState;
 use connecticket_domain::store::NotificationFilter;
-use connecticket_notify::{SmsGatewayConfig, SmtpConfig};
 use reqwest::StatusCode;
 
-use crate::support::{eventually, send, MailCatcher, SmsReceiver, TestApp, TestOptions};
+use crate::support::{
+    eventually, send, transports, MailCatcher, SmsReceiver, TestApp, TestOptions,
+};
 
 const TITLE: &str = "Fell in the hallway at night";
-
-fn transports(mail: Option<&MailCatcher>, sms: Option<&SmsReceiver>) -> NotifyConfig {
-    NotifyConfig {
-        smtp: mail.map(|mail| SmtpConfig {
-            url: mail.url.clone(),
-            sender: "Example Provider <care@example.org>".to_owned(),
-            max_per_second: 1000.0,
-            timeout: std::time::Duration::from_secs(10),
-        }),
-        sms: sms.map(|sms| SmsGatewayConfig {
-            url: sms.url.clone(),
-            from: "+15555550199".to_owned(),
-            max_per_second: 1000.0,
-            timeout: std::time::Duration::from_secs(10),
-        }),
-        dispatcher: DispatcherOptions {
-            poll: std::time::Duration::from_millis(50),
-            backoff_base: chrono::Duration::milliseconds(50),
-            backoff_cap: chrono::Duration::milliseconds(200),
-            hold_interval: std::time::Duration::from_millis(50),
-            ..DispatcherOptions::default()
-        },
-    }
-}
 
 async fn app_with(notifications: NotifyConfig) -> TestApp {
     TestApp::spawn(TestOptions {
@@ -427,7 +404,8 @@ backend_tests! {
         let subject = mails[0].header("Subject").expect("subject");
         assert!(subject.ends_with(": a note from Example Provider"), "{subject}");
         assert!(texts[0].body.starts_with("Example Provider: news about "), "{}", texts[0].body);
-        assert!(texts[0].body.ends_with(", call +15555550142"), "{}", texts[0].body);
+        // An Exception ticket needs an answer: the request follows the wording.
+        assert!(texts[0].body.ends_with(", call +15555550142 Reply OK to confirm you read this."), "{}", texts[0].body);
         // The body keeps the default wording, with the callback number.
         assert!(mails[0].body().contains("Please call Example Provider at +15555550142."), "{}", mails[0].body());
     }

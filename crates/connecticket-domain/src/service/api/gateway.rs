@@ -15,6 +15,16 @@ impl Connecticket {
         self
     }
 
+    /// Whether the configured gateway signed this request.
+    pub(super) fn gateway_signed(&self, callback: &GatewayCallback) -> bool {
+        match (&self.gateway, &callback.signature) {
+            (Some(gateway), Some(signature)) => {
+                gateway.verify(&callback.url, &callback.params, signature)
+            }
+            _ => false,
+        }
+    }
+
     /// Records a message's final status. An unsigned or wrongly signed
     /// request changes nothing, is audited as denied and answered as
     /// refused; an unknown message is audited as not found.
@@ -24,13 +34,7 @@ impl Connecticket {
         callback: GatewayCallback,
     ) -> DomainResult<()> {
         let mut entry = AuditEntry::new(context, Action::SmsStatus, Outcome::Denied, self.now());
-        let signed = match (&self.gateway, &callback.signature) {
-            (Some(gateway), Some(signature)) => {
-                gateway.verify(&callback.url, &callback.params, signature)
-            }
-            _ => false,
-        };
-        if !signed {
+        if !self.gateway_signed(&callback) {
             self.store.append_audit(entry).await?;
             return Err(DomainError::InvalidCredentials);
         }

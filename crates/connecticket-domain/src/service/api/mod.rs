@@ -3,6 +3,7 @@
 //! audited-call skeleton (`call`). Every call, allowed or not, leaves one
 //! audit entry.
 
+mod acknowledgments;
 mod auth;
 mod call;
 mod gateway;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub(super) use call::record;
 pub use call::Call;
 

@@ -1,0 +1,400 @@
+//! Acknowledgment and escalation, end to end: links followed from the
+//! emails a real SMTP server received, replies signed like the gateway's,
+//! staff answering on a recipient's behalf, and escalation levels taken
+//! when a moved clock passes their deadlines.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::clock::ManualClock;
+use connecticket_domain::demo::{DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
+use connecticket_domain::notify::{AckVia, EscalationState, Notification, NotifyEvent};
+use connecticket_domain::store::NotificationFilter;
+use reqwest::StatusCode;
+
+use crate::support::{
+    eventually, send, transports, Mail, MailCatcher, Session, SmsReceiver, TestApp, TestOptions,
+};
+
+const PUBLIC_URL: &str = "https://care.example.org";
+
+async fn app(
+    mail: Option<&MailCatcher>,
+    sms: Option<&SmsReceiver>,
+    clock: Option<Arc<ManualClock>>,
+) -> TestApp {
+    let mut options = TestOptions {
+        notifications: transports(mail, sms),
+        public_url: Some(PUBLIC_URL.to_owned()),
+        ..TestOptions::default()
+    };
+    if let Some(clock) = clock {
+        options.clock = clock;
+    }
+    TestApp::spawn(options).await
+}
+
+/// Raises a ticket of this urgency about the first demo resident.
+async fn raise(session: &Session, urgency: &str, email: bool, sms: bool) -> i64 {
+    session
+        .create_ticket(&[
+            ("title", "Found on the floor at night"),
+            ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+            ("urgency_status", urgency),
+            ("email", if email { "1" } else { "0" }),
+            ("sms", if sms { "1" } else { "0" }),
+        ])
+        .await
+}
+
+async fn queue(app: &TestApp) -> Vec<Notification> {
+    let mut all = app
+        .admin
+        .notifications(NotificationFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("the queue");
+    all.reverse();
+    all
+}
+
+/// The mails received once there are `count`.
+async fn mails(mail: &MailCatcher, count: usize) -> Vec<Mail> {
+    eventually(&format!("{count} emails"), || async {
+        let mails = mail.mails();
+        (mails.len() >= count).then_some(mails)
+    })
+    .await
+}
+
+fn mail_to<'a>(mails: &'a [Mail], address: &str) -> Vec<&'a Mail> {
+    mails
+        .iter()
+        .filter(|m| m.to.iter().any(|to| to == address))
+        .collect()
+}
+
+/// The token of the acknowledgment link in a message.
+fn token_in(text: &str) -> String {
+    let start = text.find(&format!("{PUBLIC_URL}/ack/")).expect("a link") + PUBLIC_URL.len() + 5;
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn get_page(app: &TestApp, token: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let response = app
+        .http
+        .get(app.url(&format!("/ack/{token}")))
+        .send()
+        .await
+        .expect("GET");
+    (
+        response.status(),
+        response.headers().clone(),
+        response.text().await.expect("body"),
+    )
+}
+
+async fn post_page(app: &TestApp, token: &str) -> (StatusCode, String) {
+    let response = app
+        .http
+        .post(app.url(&format!("/ack/{token}")))
+        .send()
+        .await
+        .expect("POST");
+    (response.status(), response.text().await.expect("body"))
+}
+
+fn physician_mail(resident: i64) -> String {
+    format!("primary_physician.{resident}@example.org")
+}
+
+backend_tests! {
+    async fn the_emailed_link_acknowledges_through_its_form_and_a_bare_get_does_not() {
+        let mail = MailCatcher::start().await;
+        let app = app(Some(&mail), None, None).await;
+        let session = app.example().await;
+        let ticket = raise(&session, "Exception", true, false).await;
+        let received = mails(&mail, 3).await;
+        let physician = mail_to(&received, &physician_mail(DEMO_RESIDENT_IDS[0].get()));
+        let body = physician[0].body();
+        assert!(body.contains("Please confirm that you read this message"), "{body}");
+        let token = token_in(&body);
+        assert_eq!(token.len(), 43, "{body}");
+
+        // A GET (a mail scanner, a preview) shows the page and changes nothing.
+        for _ in 0..2 {
+            let (status, headers, html) = get_page(&app, &token).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains("<form method=\"post\">") && html.contains(">Acknowledge</button>"), "{html}");
+            assert!(html.contains("Example Provider"), "{html}");
+            assert!(!html.contains("Found on the floor"), "the ticket's title is not on the page");
+            assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="), "{html}");
+            let csp = headers["content-security-policy"].to_str().expect("csp");
+            assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
+            assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+            assert_eq!(headers["referrer-policy"], "no-referrer");
+        }
+        assert!(queue(&app).await.iter().all(|n| n.acknowledgment.is_none()), "a GET acknowledged");
+
+        let (status, html) = post_page(&app, &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Thank you"), "{html}");
+        let acknowledged: Vec<_> = queue(&app).await.into_iter().filter(|n| n.acknowledgment.is_some()).collect();
+        assert_eq!(acknowledged.len(), 1);
+        assert_eq!(acknowledged[0].address, physician_mail(DEMO_RESIDENT_IDS[0].get()));
+        assert_eq!(acknowledged[0].acknowledgment.as_ref().map(|a| a.via), Some(AckVia::Link));
+
+        // The ticket shows who answered, how, and at which level.
+        let detail = session.detail(ticket).await;
+        let notices = detail.body["ticket_with_details"]["notifications"].as_array().expect("notifications").clone();
+        let answered: Vec<_> = notices.iter().filter(|n| !n["acknowledged_at"].is_null()).collect();
+        assert_eq!(answered.len(), 1, "{notices:?}");
+        assert_eq!(answered[0]["acknowledged_via"], "link");
+        assert_eq!(answered[0]["escalation_level"], 0);
+        assert_eq!(answered[0]["role"], "primary_physician");
+        assert!(notices.iter().all(|n| n.get("address").is_none()));
+
+        // Used once: the link now answers like any unknown one.
+        let (status, _, used) = get_page(&app, &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, reused) = post_page(&app, &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, _, unknown) = get_page(&app, &"A".repeat(43)).await;
+        assert_eq!(used, unknown);
+        assert_eq!(reused, unknown);
+        assert!(unknown.contains("This link is not valid"), "{unknown}");
+
+        // Every view and acknowledgment is in the audit trail.
+        let entries = crate::support::audit_entries(&app).await;
+        let of = |action| entries.iter().filter(|e| e.action == action).map(|e| e.outcome).collect::<Vec<_>>();
+        assert_eq!(of(Action::AcknowledgmentPage), vec![Outcome::Success, Outcome::Success, Outcome::NotFound, Outcome::NotFound]);
+        assert_eq!(of(Action::Acknowledge), vec![Outcome::Success, Outcome::NotFound]);
+    }
+
+    async fn an_expired_or_foreign_token_is_refused_like_an_unknown_one() {
+        let mail = MailCatcher::start().await;
+        let clock = ManualClock::new();
+        let app = app(Some(&mail), None, Some(Arc::clone(&clock))).await;
+        let session = app.example().await;
+        raise(&session, "High", true, false).await;
+        let received = mails(&mail, 3).await;
+        let tokens: Vec<String> = received.iter().map(|m| token_in(&m.body())).collect();
+        let (_, _, unknown) = get_page(&app, &"B".repeat(43)).await;
+
+        // A token made under another server's key, for these very
+        // notifications, opens nothing.
+        let notifications = queue(&app).await;
+        let foreign = connecticket_domain::notify::AckLinks::new(
+            connecticket_domain::auth::SecretHasher::new("another server's key"),
+            None,
+            Duration::days(7),
+        );
+        for n in &notifications {
+            let token = foreign.token(n.id, n.ack_salt.as_deref().expect("a salt"));
+            assert!(!tokens.contains(&token));
+            let (status, _, html) = get_page(&app, &token).await;
+            assert_eq!((status, html.as_str()), (StatusCode::NOT_FOUND, unknown.as_str()));
+        }
+        // Malformed and oversized tokens are refused before any lookup.
+        for token in ["a%20b", &"C".repeat(200)] {
+            let (status, _, html) = get_page(&app, token).await;
+            assert_eq!((status, html.as_str()), (StatusCode::NOT_FOUND, unknown.as_str()));
+        }
+        // Seven days after the first send, the links expire.
+        assert_eq!(get_page(&app, &tokens[0]).await.0, StatusCode::OK);
+        clock.advance(Duration::days(7) + Duration::seconds(1));
+        for token in &tokens {
+            let (status, _, html) = get_page(&app, token).await;
+            assert_eq!((status, html.as_str()), (StatusCode::NOT_FOUND, unknown.as_str()));
+            assert_eq!(post_page(&app, token).await.0, StatusCode::NOT_FOUND);
+        }
+        assert!(queue(&app).await.iter().all(|n| n.acknowledgment.is_none()));
+    }
+
+    async fn an_unanswered_exception_reminds_then_escalates_once_each_until_staff_answer() {
+        let mail = MailCatcher::start().await;
+        let clock = ManualClock::new();
+        let app = app(Some(&mail), None, Some(Arc::clone(&clock))).await;
+        let session = app.example().await;
+        let ticket = raise(&session, "Exception", true, false).await;
+        mails(&mail, 3).await;
+
+        // The demo's two minutes pass: the same three are reminded, once.
+        clock.advance(Duration::minutes(2) + Duration::seconds(1));
+        let received = mails(&mail, 6).await;
+        let reminders: Vec<_> = received[3..].iter().collect();
+        for reminder in &reminders {
+            let subject = reminder.header("Subject").expect("subject");
+            assert!(subject.starts_with("Reminder: Update about "), "{subject}");
+        }
+        let mut first: Vec<_> = received[..3].iter().flat_map(|m| m.to.clone()).collect();
+        let mut again: Vec<_> = reminders.iter().flat_map(|m| m.to.clone()).collect();
+        first.sort();
+        again.sort();
+        assert_eq!(first, again);
+
+        // Two minutes more: the first tier, the on-call nurse.
+        clock.advance(Duration::minutes(2) + Duration::seconds(1));
+        let received = mails(&mail, 7).await;
+        assert_eq!(received[6].to, vec!["oncall@example.org".to_owned()]);
+        assert!(received[6].body().contains(&format!("{PUBLIC_URL}/ack/")));
+
+        // The physician called back; a nurse records it.
+        let open = send(session.get("notifications").query(&[("state", "unacknowledged"), ("ticket_id", &ticket.to_string())])).await;
+        assert_eq!(open.status, StatusCode::OK, "{:?}", open.body);
+        let rows = open.body["notifications"].as_array().expect("rows").clone();
+        // Three, three reminders, and the nurse by email and SMS (staff are
+        // reached on every channel they have).
+        assert_eq!(rows.len(), 8);
+        assert!(!open.body.to_string().contains("@example.org"), "an address in the list");
+        let overdue = send(session.get("notifications").query(&[("state", "overdue")])).await;
+        assert_eq!(overdue.body["notifications"].as_array().map(Vec::len), Some(8));
+        let physician = rows.iter().find(|n| n["role"] == "primary_physician" && n["escalation_level"] == 0).expect("the physician's");
+        let id = physician["id"].as_i64().expect("id").to_string();
+
+        let missing_note = send(session.post("acknowledge").form(&[("notification_id", id.as_str())])).await;
+        missing_note.assert_failure(StatusCode::UNPROCESSABLE_ENTITY, "note required");
+        let foreign = send(app.sunrise().await.post("acknowledge").form(&[("notification_id", id.as_str()), ("note", "x")])).await;
+        foreign.assert_failure(StatusCode::NOT_FOUND, "Invalid Notification ID");
+
+        let done = send(session.post("acknowledge").form(&[("notification_id", id.as_str()), ("note", "Dr. Ames called back at 02:10")])).await;
+        assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+        let employee = session.detail(ticket).await.body["ticket_with_details"]["ticket"]["employee_id"].clone();
+        assert_eq!(done.body["notification"]["acknowledged_via"], "staff");
+        assert_eq!(done.body["notification"]["acknowledged_by"], employee);
+        let again = send(session.post("acknowledge").form(&[("notification_id", id.as_str()), ("note", "twice")])).await;
+        again.assert_failure(StatusCode::UNPROCESSABLE_ENTITY, "notification_id is acknowledged already");
+
+        // Answered: nothing more goes out, and nothing is open.
+        clock.advance(Duration::minutes(10));
+        let story = app.admin.notification_report(DEMO_PROVIDER_ID, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
+        assert_eq!(story.len(), 1);
+        let story = &story[0];
+        assert_eq!(story.escalation.as_ref().map(|e| e.state), Some(EscalationState::Acknowledged));
+        let steps: Vec<_> = story.steps.iter().map(|s| (s.level, s.kind.as_str(), s.role.as_deref(), s.notified)).collect();
+        assert_eq!(steps, vec![(1, "renotify", None, 3), (2, "tier", Some("on_call_nurse"), 2)]);
+        let events: Vec<_> = story.notifications.iter().map(|n| (n.escalation_level, n.event)).collect();
+        assert_eq!(events.iter().filter(|(_, e)| *e == NotifyEvent::Reminder).count(), 3);
+        assert_eq!(events.iter().filter(|(level, _)| *level == 2).count(), 2, "the nurse by email and SMS");
+        let open = send(session.get("notifications").query(&[("state", "unacknowledged")])).await;
+        assert_eq!(open.body["notifications"].as_array().map(Vec::len), Some(0));
+        let entries = crate::support::audit_entries(&app).await;
+        assert_eq!(entries.iter().filter(|e| e.action == Action::Escalate).count(), 2);
+        let staff = eventually("four acknowledge entries", || async {
+            let entries = crate::support::audit_entries(&app).await;
+            let staff: Vec<_> = entries.into_iter().filter(|e| e.action == Action::Acknowledge).collect();
+            (staff.len() == 4).then_some(staff)
+        })
+        .await;
+        // Refusals are recorded as they end, so their order may vary.
+        let mut outcomes: Vec<_> = staff.iter().map(|e| e.outcome.as_str()).collect();
+        outcomes.sort();
+        assert_eq!(outcomes, vec!["invalid", "invalid", "not_found", "success"]);
+        assert!(staff.iter().any(|e| e.outcome == Outcome::Success && e.employee_id == employee.as_i64()));
+    }
+
+    async fn a_resolution_stops_the_escalation_and_two_instances_escalate_once() {
+        let mail = MailCatcher::start().await;
+        let clock = ManualClock::new();
+        let first = app(Some(&mail), None, Some(Arc::clone(&clock))).await;
+        let second = first
+            .another_instance(TestOptions {
+                notifications: transports(Some(&mail), None),
+                public_url: Some(PUBLIC_URL.to_owned()),
+                clock: Arc::clone(&clock) as _,
+                ..TestOptions::default()
+            })
+            .await;
+        let session = first.example().await;
+        let resolved = raise(&session, "Exception", true, false).await;
+        let open = raise(&session, "High", true, false).await;
+        mails(&mail, 6).await;
+        let update = send(session.post("update_status").form(&[("id", resolved.to_string().as_str()), ("status", "Resolved")])).await;
+        assert_eq!(update.status, StatusCode::OK, "{:?}", update.body);
+        mails(&mail, 8).await; // family and physician hear of the resolution
+
+        // Both instances look every 50 ms; the deadline passes for both.
+        clock.advance(Duration::minutes(2) + Duration::seconds(1));
+        mails(&mail, 11).await;
+        let stories = second.admin.notification_report(DEMO_PROVIDER_ID, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
+        let of = |ticket: i64| stories.iter().find(|s| s.ticket_id.get() == ticket).expect("story");
+        assert_eq!(of(resolved).escalation.as_ref().map(|e| e.state), Some(EscalationState::Stopped));
+        assert!(of(resolved).steps.is_empty());
+        assert_eq!(of(open).steps.len(), 1, "one reminder level, taken by one instance");
+        let reminders = queue(&first).await.into_iter().filter(|n| n.event == NotifyEvent::Reminder).count();
+        assert_eq!(reminders, 3);
+        // The resolution's own notifications asked nobody to answer.
+        let resolution: Vec<_> = queue(&first).await.into_iter().filter(|n| n.ticket_id.get() == resolved && n.event == NotifyEvent::StatusChanged).collect();
+        assert_eq!(resolution.len(), 2);
+        assert!(resolution.iter().all(|n| !n.ack_required));
+    }
+
+    async fn a_signed_sms_reply_acknowledges_the_oldest_open_notification() {
+        let sms = SmsReceiver::start().await;
+        let app = app(None, Some(&sms), None).await;
+        let session = app.example().await;
+        let older = raise(&session, "Exception", false, true).await;
+        let newer = raise(&session, "High", false, true).await;
+        eventually("six delivered SMS", || async {
+            let all = queue(&app).await;
+            (all.len() == 6 && all.iter().all(|n| n.state == connecticket_domain::notify::DeliveryState::Delivered)).then_some(())
+        })
+        .await;
+        let physician = queue(&app).await.into_iter().find(|n| n.role.as_str() == "primary_physician").expect("physician").address;
+        let texts = sms.received();
+        let to_physician = texts.iter().find(|t| t.to == physician).expect("a text");
+        assert!(to_physician.body.contains("Reply OK to confirm you read this, or open https://care.example.org/ack/"), "{}", to_physician.body);
+
+        let url = format!("{PUBLIC_URL}/sms/inbound");
+        let signer = connecticket_notify::TwilioSignature::new("secret");
+        let reply = |body: &str| vec![("From".to_owned(), physician.clone()), ("Body".to_owned(), body.to_owned()), ("To".to_owned(), "+15555550199".to_owned())];
+        let post = |params: Vec<(String, String)>, signature: Option<String>| {
+            let mut request = app.http.post(app.url("/sms/inbound")).form(&params);
+            if let Some(signature) = signature {
+                request = request.header("X-Twilio-Signature", signature);
+            }
+            async move { request.send().await.expect("POST") }
+        };
+        // Unsigned and wrongly signed replies are refused and change nothing.
+        assert_eq!(post(reply("OK"), None).await.status(), StatusCode::UNAUTHORIZED);
+        let forged = connecticket_notify::TwilioSignature::new("guess").sign(&url, &reply("OK"));
+        assert_eq!(post(reply("OK"), Some(forged)).await.status(), StatusCode::UNAUTHORIZED);
+        assert!(queue(&app).await.iter().all(|n| n.acknowledgment.is_none()));
+
+        let unclear = post(reply("maybe"), Some(signer.sign(&url, &reply("maybe")))).await;
+        assert_eq!(unclear.status(), StatusCode::OK);
+        assert!(unclear.text().await.expect("xml").contains("Reply OK to confirm"));
+
+        let answer = post(reply(" yes "), Some(signer.sign(&url, &reply(" yes ")))).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert!(answer.headers()["content-type"].to_str().expect("type").starts_with("text/xml"));
+        let xml = answer.text().await.expect("xml");
+        assert!(xml.starts_with("<?xml") && xml.contains("<Response><Message>Thank you. You confirmed the update about "), "{xml}");
+        assert!(xml.contains("from Example Provider sent "), "{xml}");
+        let acknowledged: Vec<_> = queue(&app).await.into_iter().filter(|n| n.acknowledgment.is_some()).collect();
+        assert_eq!(acknowledged.len(), 1);
+        assert_eq!(acknowledged[0].ticket_id.get(), older, "the oldest open one");
+        assert_eq!(acknowledged[0].acknowledgment.as_ref().map(|a| a.via), Some(AckVia::Sms));
+
+        // The next reply answers the newer ticket; then nothing is open.
+        post(reply("1"), Some(signer.sign(&url, &reply("1")))).await;
+        let newer_acked = queue(&app).await.into_iter().any(|n| n.ticket_id.get() == newer && n.acknowledgment.is_some());
+        assert!(newer_acked);
+        let none = post(reply("ok"), Some(signer.sign(&url, &reply("ok")))).await;
+        assert!(none.text().await.expect("xml").contains("No update is waiting"));
+
+        let entries = crate::support::audit_entries(&app).await;
+        let outcomes: Vec<_> = entries.iter().filter(|e| e.action == Action::SmsReply).map(|e| e.outcome).collect();
+        assert_eq!(outcomes, vec![Outcome::Denied, Outcome::Denied, Outcome::Invalid, Outcome::Success, Outcome::Success, Outcome::NotFound]);
+    }
+}
+
+fn clock_now(clock: &ManualClock) -> chrono::DateTime<chrono::Utc> {
+    connecticket_domain::clock::Clock::now(clock)
+}
