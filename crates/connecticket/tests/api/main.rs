@@ -13,6 +13,7 @@ mod support {
 }
 
 mod abuse;
+mod ack_browser;
 mod acknowledgments;
 mod attachments;
 mod audit;

@@ -17,6 +17,7 @@ mod admin;
 mod audit_trail;
 mod crash;
 mod dispatch;
+mod escalation;
 mod hygiene;
 mod instances;
 mod logs;

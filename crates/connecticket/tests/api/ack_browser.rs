@@ -1,0 +1,183 @@
+//! The acknowledgment page in a real browser: Debian's Chromium, driven
+//! over WebDriver by Debian's chromedriver. With JavaScript off, the
+//! page's form acknowledges; with it on, the page has loaded nothing from
+//! anywhere else.
+
+use std::process::{Child, Command, Stdio};
+
+use connecticket_domain::demo::DEMO_RESIDENT_IDS;
+use connecticket_domain::notify::AckVia;
+use connecticket_domain::store::NotificationFilter;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::{eventually, transports, MailCatcher, TestApp, TestOptions};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver on a free port, or says why not. CI sets
+/// `CONNECTICKET_TEST_BROWSER_REQUIRED=1`, so there a missing browser fails.
+async fn driver() -> Option<Driver> {
+    let present =
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+    if !present {
+        assert!(
+            std::env::var("CONNECTICKET_TEST_BROWSER_REQUIRED").is_err(),
+            "chromium and chromium-driver are required (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let http = reqwest::Client::new();
+    eventually("chromedriver to be ready", || async {
+        let status = http
+            .get(format!("{}/status", driver.url))
+            .send()
+            .await
+            .ok()?;
+        let body: serde_json::Value = status.json().await.ok()?;
+        (body["value"]["ready"] == true).then_some(())
+    })
+    .await;
+    Some(driver)
+}
+
+async fn browser(driver: &Driver, javascript: bool) -> Client {
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    if !javascript {
+        options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".to_owned(), json!("chrome"));
+    capabilities.insert("goog:chromeOptions".to_owned(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+fn token_in(body: &str) -> String {
+    let start = body.find("/ack/").expect("a link") + 5;
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_acknowledgment_page_works_without_javascript_and_loads_nothing_else() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let mail = MailCatcher::start().await;
+    let app = TestApp::spawn(TestOptions {
+        notifications: transports(Some(&mail), None),
+        public_url: Some("https://care.example.org".to_owned()),
+        ..TestOptions::default()
+    })
+    .await;
+    let session = app.example().await;
+    session
+        .create_ticket(&[
+            ("title", "Fell in the garden"),
+            ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+            ("urgency_status", "Exception"),
+            ("email", "1"),
+        ])
+        .await;
+    let mails = eventually("three emails", || async {
+        let mails = mail.mails();
+        (mails.len() >= 3).then_some(mails)
+    })
+    .await;
+    let tokens: Vec<String> = mails.iter().map(|m| token_in(&m.body())).collect();
+
+    // JavaScript on: the page fetched nothing but itself.
+    let inspecting = browser(&driver, true).await;
+    inspecting
+        .goto(&app.url(&format!("/ack/{}", tokens[1])))
+        .await
+        .expect("page");
+    let resources = inspecting
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(resources, json!([]), "the page loaded other resources");
+    let embedded = inspecting
+        .execute("return document.querySelectorAll('script,link,img,iframe,object,embed,[style]').length", vec![])
+        .await
+        .expect("script");
+    assert_eq!(embedded, json!(0));
+    inspecting.close().await.expect("close");
+
+    // JavaScript off: the form still acknowledges.
+    let plain = browser(&driver, false).await;
+    plain
+        .goto(&app.url(&format!("/ack/{}", tokens[0])))
+        .await
+        .expect("page");
+    let title = plain.title().await.expect("title");
+    assert_eq!(title, "Please confirm you read this update");
+    plain
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("the Acknowledge button")
+        .click()
+        .await
+        .expect("click");
+    let thanked = plain
+        .find(Locator::Css("h1"))
+        .await
+        .expect("heading")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(thanked, "Thank you");
+    plain.close().await.expect("close");
+
+    let acknowledged: Vec<_> = app
+        .admin
+        .notifications(NotificationFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("queue")
+        .into_iter()
+        .filter_map(|n| n.acknowledgment.map(|a| (n.address, a.via)))
+        .collect();
+    assert_eq!(acknowledged, vec![(mails[0].to[0].clone(), AckVia::Link)]);
+}
