@@ -79,6 +79,14 @@ impl<E: Engine> EscalationStore for SqlStore<E> {
         limit: u32,
         audit: AuditEntry,
     ) -> Result<Vec<EscalationStep>> {
+        // Most looks find nothing due; they cost one indexed read.
+        let due = self
+            .engine
+            .read(move |tx| Box::pin(escalations::any_due(tx, now)))
+            .await?;
+        if !due {
+            return Ok(Vec::new());
+        }
         self.engine
             .write(move |tx| Box::pin(escalations::escalate_due(tx, now, limit, audit)))
             .await

@@ -51,6 +51,10 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
 /// transaction. The chain's row is locked, but only its writer ever takes
 /// that lock.
 pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<()> {
+    // Nothing to chain: the anchor row is neither locked nor rewritten.
+    if entries.is_empty() {
+        return Ok(());
+    }
     let chain_id = tx.audit_chain().ok_or_else(|| {
         StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
     })?;

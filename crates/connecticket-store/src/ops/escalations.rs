@@ -215,6 +215,17 @@ async fn ticket_facts(tx: &mut dyn Executor, ticket: TicketId) -> Result<TicketF
     .ok_or(StoreError::NotFound(Entity::Ticket))
 }
 
+/// Whether any escalation is due: a read, so that an idle escalator
+/// opens no write transaction.
+pub(crate) async fn any_due(tx: &mut dyn Executor, now: DateTime<Utc>) -> Result<bool> {
+    crate::sql::exists(
+        tx,
+        "SELECT 1 FROM escalations WHERE state = 'active' AND next_at <= $1 LIMIT 1",
+        &[now.into()],
+    )
+    .await
+}
+
 /// Takes the next level of every escalation due (up to `limit`).
 pub(crate) async fn escalate_due(
     tx: &mut dyn Executor,

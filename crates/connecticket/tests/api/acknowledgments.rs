@@ -398,3 +398,32 @@ backend_tests! {
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<chrono::Utc> {
     connecticket_domain::clock::Clock::now(clock)
 }
+
+/// The escalator looks every second on every instance; a look that finds
+/// nothing due must not take SQLite's one write lock (nor rewrite the
+/// audit chain's anchor). With the lock held by someone else, it still
+/// answers at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_escalation_look_writes_nothing() {
+    crate::support::Backend::Sqlite
+        .run(async {
+            let app = TestApp::spawn(TestOptions::default()).await;
+            let lock =
+                crate::support::hold_write_lock(&app.database_url, crate::support::Backend::Sqlite)
+                    .await;
+            let entry = connecticket_domain::audit::AuditEntry::new(
+                &connecticket_domain::audit::RequestContext::escalator(),
+                Action::Escalate,
+                Outcome::Success,
+                chrono::Utc::now(),
+            );
+            let look = app.store.escalate_due(chrono::Utc::now(), 10, entry);
+            let steps = tokio::time::timeout(std::time::Duration::from_secs(5), look)
+                .await
+                .expect("an idle look waited for the write lock")
+                .expect("the look");
+            assert!(steps.is_empty());
+            lock.release().await;
+        })
+        .await;
+}
