@@ -99,7 +99,9 @@ impl<E: Engine> EscalationStore for SqlStore<E> {
     ) -> Result<std::result::Result<AckTarget, AckRefusal>> {
         self.engine
             .read(move |tx| {
-                Box::pin(async move { acknowledgments::ack_target(tx, &token_hash, now).await })
+                Box::pin(
+                    async move { acknowledgments::ack_target(tx, &token_hash, now, false).await },
+                )
             })
             .await
     }

@@ -105,11 +105,6 @@ impl EscalationState {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
-
-    /// Still waiting for someone to answer.
-    pub fn is_open(self) -> bool {
-        matches!(self, EscalationState::Active | EscalationState::Exhausted)
-    }
 }
 
 /// A ticket's escalation, one per ticket.

@@ -332,4 +332,49 @@ mod tests {
         assert_eq!(QuietHours::parse("25:00-07:00"), None);
         assert_eq!(QuietHours::parse("22:00"), None);
     }
+
+    #[test]
+    fn an_escalation_tier_is_never_held_for_quiet_hours() {
+        let contacts = [
+            contact(1, ContactRole::Family, true, true),
+            contact(2, ContactRole::PrimaryPhysician, true, true),
+        ];
+        let staff = [ProviderContact {
+            id: ContactId(9),
+            provider_id: ProviderId(1),
+            role: crate::model::StaffRole::parse("on_call_nurse").expect("a role"),
+            name: "Pat".to_owned(),
+            email: None,
+            phone: Some("+15555550190".to_owned()),
+            created_at: at("2026-01-01T00:00:00Z"),
+        }];
+        // A Normal ticket's tier at 22:30, when family news would wait.
+        let night = facts(NotifyEvent::Escalated, 3, "2026-01-10T04:30:00Z");
+        let family = plan_tier(
+            &RecipientRole::Resident(ContactRole::Family),
+            night,
+            &contacts,
+            &staff,
+        );
+        let summary: Vec<_> = family
+            .iter()
+            .map(|p| (p.contact_id.get(), p.channel, p.not_before))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![(1, Channel::Email, night.now), (1, Channel::Sms, night.now),]
+        );
+        // Staff get every channel they have an address for.
+        let nurse = RecipientRole::parse("on_call_nurse").expect("a role");
+        let on_call = plan_tier(&nurse, night, &contacts, &staff);
+        assert_eq!(on_call.len(), 1);
+        assert_eq!(
+            (
+                on_call[0].contact_id.get(),
+                on_call[0].channel,
+                on_call[0].role.clone()
+            ),
+            (9, Channel::Sms, nurse)
+        );
+    }
 }

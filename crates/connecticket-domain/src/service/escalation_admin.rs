@@ -202,20 +202,21 @@ impl AdminService {
             .store
             .notification_history(provider, since, until)
             .await?;
+        // A story per ticket notified in the period; its escalation and
+        // steps join it.
         let mut stories: BTreeMap<TicketId, TicketStory> = BTreeMap::new();
-        let story = |stories: &mut BTreeMap<TicketId, TicketStory>, ticket_id| {
-            stories.entry(ticket_id).or_insert_with(|| TicketStory {
-                ticket_id,
-                escalation: None,
-                steps: Vec::new(),
-                notifications: Vec::new(),
-            });
-        };
         for n in history.notifications {
-            story(&mut stories, n.ticket_id);
-            if let Some(s) = stories.get_mut(&n.ticket_id) {
-                s.notifications.push(n);
-            }
+            let ticket_id = n.ticket_id;
+            stories
+                .entry(ticket_id)
+                .or_insert_with(|| TicketStory {
+                    ticket_id,
+                    escalation: None,
+                    steps: Vec::new(),
+                    notifications: Vec::new(),
+                })
+                .notifications
+                .push(n);
         }
         for e in history.escalations {
             if let Some(s) = stories.get_mut(&e.ticket_id) {

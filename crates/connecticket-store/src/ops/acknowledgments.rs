@@ -48,12 +48,20 @@ fn refusal(found: &Option<AckTarget>, now: DateTime<Utc>) -> Option<AckRefusal> 
     }
 }
 
+/// The notification of a link's token, if it may still be acknowledged;
+/// `lock` for the change that will.
 pub(crate) async fn ack_target(
     tx: &mut dyn Executor,
     token_hash: &[u8],
     now: DateTime<Utc>,
+    lock: bool,
 ) -> Result<std::result::Result<AckTarget, AckRefusal>> {
-    let sql = format!("{TARGET} WHERE n.ack_token_hash = $1");
+    let lock = if lock {
+        tx.dialect().for_update_of("n")
+    } else {
+        String::new()
+    };
+    let sql = format!("{TARGET} WHERE n.ack_token_hash = $1{lock}");
     let found = fetch_optional(tx, &sql, &[token_hash.into()], target).await?;
     Ok(checked(found, now))
 }
@@ -77,11 +85,7 @@ async fn find(
 ) -> Result<std::result::Result<AckTarget, AckRefusal>> {
     let lock = tx.dialect().for_update_of("n");
     match by {
-        AckBy::Link { token_hash } => {
-            let sql = format!("{TARGET} WHERE n.ack_token_hash = $1{lock}");
-            let found = fetch_optional(tx, &sql, &[token_hash.as_slice().into()], target).await?;
-            Ok(checked(found, now))
-        }
+        AckBy::Link { token_hash } => ack_target(tx, token_hash, now, true).await,
         AckBy::SmsReply { phone } => {
             // The oldest notification to this number whose ticket still
             // waits for an answer and whose link has not expired.
