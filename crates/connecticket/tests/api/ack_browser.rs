@@ -1,7 +1,7 @@
 //! The acknowledgment page in a real browser: Debian's Chromium, driven
 //! over WebDriver by Debian's chromedriver. With JavaScript off, the
-//! page's form acknowledges; with it on, the page has loaded nothing from
-//! anywhere else.
+//! page's form acknowledges with the keyboard alone; with it on, the page
+//! has loaded nothing from anywhere else.
 
 use std::process::{Child, Command, Stdio};
 
@@ -151,13 +151,23 @@ async fn the_acknowledgment_page_works_without_javascript_and_loads_nothing_else
         .expect("page");
     let title = plain.title().await.expect("title");
     assert_eq!(title, "Please confirm you read this update");
+    // With the keyboard alone: Tab reaches the button, Enter presses it.
+    const TAB: &str = "\u{E004}";
+    const ENTER: &str = "\u{E007}";
     plain
-        .find(Locator::Css("button[type=submit]"))
+        .find(Locator::Css("body"))
         .await
-        .expect("the Acknowledge button")
-        .click()
+        .expect("body")
+        .send_keys(TAB)
         .await
-        .expect("click");
+        .expect("Tab");
+    let focused = plain.active_element().await.expect("focus");
+    assert_eq!(
+        focused.text().await.expect("text"),
+        "Acknowledge",
+        "Tab reaches the button first"
+    );
+    focused.send_keys(ENTER).await.expect("Enter");
     let thanked = plain
         .find(Locator::Css("h1"))
         .await
