@@ -19,5 +19,5 @@ pub mod state;
 pub mod wire;
 
 pub use router::router;
-pub use server::{serve, ReloadingTls, ServeOptions, TlsFiles};
+pub use server::{serve, ReloadingTls, ServeOptions, ShutdownReport, TlsFiles};
 pub use state::{AppState, Limits};

@@ -31,6 +31,12 @@ impl Engine for PgEngine {
         Dialect::Postgres
     }
 
+    async fn close(&self) {
+        // The lanes hold their connections until told to end.
+        self.lanes.close();
+        self.pool.close().await;
+    }
+
     fn write_by<T: Send + 'static>(
         &self,
         deadline: Option<Instant>,

@@ -17,7 +17,7 @@ use connecticket_store::{append_waiting, AuditWaiter, Executor, Job};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
 use crate::executor::{sql_error, PgExecutor};
 
@@ -128,6 +128,9 @@ enum Queued {
 
 pub(crate) struct Lanes {
     queue: mpsc::Sender<Queued>,
+    /// Set once the engine closes: idle lanes give their connections back
+    /// and end.
+    closing: watch::Sender<bool>,
 }
 
 impl Lanes {
@@ -135,10 +138,21 @@ impl Lanes {
     pub(crate) fn start(pool: PgPool, count: usize) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let jobs = Arc::new(Mutex::new(jobs));
+        let (closing, closed) = watch::channel(false);
         for lane in 0..count.max(1) {
-            tokio::spawn(run_lane(pool.clone(), Arc::clone(&jobs), lane));
+            tokio::spawn(run_lane(
+                pool.clone(),
+                Arc::clone(&jobs),
+                lane,
+                closed.clone(),
+            ));
         }
-        Lanes { queue }
+        Lanes { queue, closing }
+    }
+
+    /// Ends every lane once it is idle (a batch in progress commits first).
+    pub(crate) fn close(&self) {
+        let _ = self.closing.send(true);
     }
 
     /// Queues `job`; resolves once it is committed. If `deadline` passes
@@ -228,13 +242,25 @@ impl Batch {
     }
 }
 
-async fn run_lane(pool: PgPool, jobs: Arc<Mutex<mpsc::Receiver<Queued>>>, lane: usize) {
+async fn run_lane(
+    pool: PgPool,
+    jobs: Arc<Mutex<mpsc::Receiver<Queued>>>,
+    lane: usize,
+    mut closed: watch::Receiver<bool>,
+) {
     let mut connection: Option<PoolConnection<Postgres>> = None;
     let mut chain: Option<i64> = None;
     loop {
         let batch = {
-            let mut jobs = jobs.lock().await;
-            let Some(first) = jobs.recv().await else {
+            let mut jobs = tokio::select! {
+                jobs = jobs.lock() => jobs,
+                _ = closed.wait_for(|closed| *closed) => return,
+            };
+            let first = tokio::select! {
+                first = jobs.recv() => first,
+                _ = closed.wait_for(|closed| *closed) => None,
+            };
+            let Some(first) = first else {
                 return;
             };
             let mut batch = vec![first];

@@ -215,4 +215,10 @@ pub trait Engine: Send + Sync + 'static {
     /// A read-only transaction whose rows are streamed in chunks as the
     /// reader takes them.
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T>;
+
+    /// Closes the engine's connections (PostgreSQL ends its sessions
+    /// cleanly); an engine without a pool has nothing to do.
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }

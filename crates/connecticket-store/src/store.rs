@@ -274,6 +274,10 @@ impl<E: Engine> AuditStore for SqlStore<E> {
         self.engine.append_audit(entry).await
     }
 
+    async fn close(&self) {
+        self.engine.close().await
+    }
+
     fn audit_entries(&self) -> RowStream<AuditRecord> {
         self.engine
             .read_stream(|tx, out| Box::pin(audit::entries(tx, out)))
@@ -512,6 +516,14 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
     ) -> Result<Notification> {
         self.engine
             .write(move |tx| Box::pin(notifications::retry(tx, id, now)))
+            .await
+    }
+
+    async fn release_notification_claims(&self, owner: String) -> Result<u64> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move { notifications::release_claims(tx, &owner).await })
+            })
             .await
     }
 

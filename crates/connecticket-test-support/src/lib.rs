@@ -267,6 +267,7 @@ impl TestApp {
             audit_retention: options.audit_retention,
             audit_prune_interval: options.audit_prune_interval,
             tls_check_interval: options.tls_check_interval,
+            shutdown_grace: std::time::Duration::from_secs(5),
             demo: options.demo,
             clock: Arc::clone(&options.clock),
             notifications: options.notifications,

@@ -143,6 +143,23 @@ impl StalledReader {
         })
     }
 
+    /// Reads the rest of the answer until the server ends the connection
+    /// (or `wait` passes), and answers what came.
+    pub async fn read_rest(&mut self, wait: Duration) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Ok(read)) =
+            tokio::time::timeout_at(deadline, self.stream.read(&mut buffer)).await
+        {
+            if read == 0 {
+                break;
+            }
+            rest.extend_from_slice(&buffer[..read]);
+        }
+        rest
+    }
+
     /// Reads whatever is left until the server ends the connection; true if
     /// it did so within `wait`.
     pub async fn cut_within(&mut self, wait: Duration) -> bool {

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub audit_prune_interval: Duration,
     /// How often the certificate files are checked for changes.
     pub tls_check_interval: Duration,
+    /// How long a shutdown waits for in-flight requests and streams.
+    pub shutdown_grace: Duration,
     pub demo: bool,
     pub clock: SharedClock,
     pub notifications: NotifyConfig,
@@ -125,6 +127,7 @@ impl Default for ServerConfig {
             audit_retention: None,
             audit_prune_interval: Duration::from_secs(3600),
             tls_check_interval: Duration::from_secs(30),
+            shutdown_grace: ServeOptions::default().shutdown_grace,
             demo: false,
             clock: connecticket_domain::clock::system(),
             notifications: NotifyConfig::default(),
@@ -268,10 +271,36 @@ impl Server {
         let served = connecticket_http::serve(self.listener, self.state, self.options, shutdown)
             .await
             .context("the server stopped with an error");
+        // Every request has ended (or was cut): stop the background work,
+        // give this instance's notification claims back so that another
+        // instance sends them now rather than after the lease, and close
+        // the database.
         background.abort_all();
         dispatcher.abort();
         escalator.abort();
-        served
+        let _ = dispatcher.await;
+        let released = self
+            .store
+            .release_notification_claims(self.config.notifications.dispatcher.owner.clone())
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "could not release notification claims");
+                0
+            });
+        if tokio::time::timeout(Duration::from_secs(10), self.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database did not close within 10 s; exiting anyway");
+        }
+        let report = served?;
+        tracing::info!(
+            connections_open = report.open_at_shutdown,
+            connections_cut = report.cut,
+            notification_claims_released = released,
+            "stopped"
+        );
+        Ok(())
     }
 }
 
@@ -316,7 +345,7 @@ fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
         // Heads between the configured limit and this are answered 431 in
         // the envelope; only beyond it does hyper cut the connection.
         max_head_bytes: (config.limits.max_header_bytes * 4).max(256 * 1024),
-        ..ServeOptions::default()
+        shutdown_grace: config.shutdown_grace,
     })
 }
 

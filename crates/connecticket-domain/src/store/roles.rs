@@ -105,6 +105,9 @@ pub trait AuditStore: Send + Sync + 'static {
     /// resolves once it is durable. Entries of concurrent calls share one
     /// commit, and appends never wait on another instance's.
     async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// Closes the store's connections once the server has stopped (the
+    /// last call of a process; later calls fail).
+    async fn close(&self);
     /// Every entry of every chain in the order they were written.
     fn audit_entries(&self) -> RowStream<AuditRecord>;
     /// Every chain's anchor, by chain id.
@@ -227,6 +230,10 @@ pub trait NotificationStore: Send + Sync + 'static {
     /// took it over). A delivery sets the ticket's `sent_to_*` field of the
     /// contact's role.
     async fn record_attempt(&self, attempt: Attempt, audit: AuditEntry) -> StoreResult<bool>;
+    /// Gives back the leases `owner` holds, so that another instance sends
+    /// those notifications at once instead of after the lease; answers how
+    /// many.
+    async fn release_notification_claims(&self, owner: String) -> StoreResult<u64>;
     /// Notes on pending notifications of a channel that no transport sends
     /// why they wait; returns how many it marked.
     async fn hold_notifications(&self, channel: Channel, reason: String) -> StoreResult<u64>;

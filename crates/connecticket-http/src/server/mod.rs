@@ -14,6 +14,8 @@ mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -67,12 +69,37 @@ impl Default for ServeOptions {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.
+/// How a shutdown went: connections still open when the grace period
+/// ended were cut.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    pub open_at_shutdown: usize,
+    pub cut: usize,
+}
+
+/// Counts a connection while its task lives.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Open(Arc::clone(count))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<ShutdownReport> {
+    let open = Arc::new(AtomicUsize::new(0));
     let app = router(state);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -109,7 +136,9 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let tls = options.tls.clone();
         let handshake_timeout = options.header_read_timeout;
+        let counted = Open::new(&open);
         tokio::spawn(async move {
+            let _counted = counted;
             let outcome = match tls {
                 None => {
                     watcher
@@ -132,13 +161,19 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {},
+    let open_at_shutdown = open.load(Ordering::SeqCst);
+    let cut = tokio::select! {
+        () = graceful.shutdown() => 0,
         () = tokio::time::sleep(options.shutdown_grace) => {
-            tracing::warn!("shutdown grace period over; dropping remaining connections");
+            let cut = open.load(Ordering::SeqCst);
+            tracing::warn!(cut, "shutdown grace period over; dropping remaining connections");
+            cut
         }
-    }
-    Ok(())
+    };
+    Ok(ShutdownReport {
+        open_at_shutdown,
+        cut,
+    })
 }
 
 /// A client's socket, with its send deadline.

@@ -262,6 +262,16 @@ pub(crate) async fn record_attempt(
     Ok(true)
 }
 
+pub(crate) async fn release_claims(tx: &mut dyn Executor, owner: &str) -> Result<u64> {
+    execute(
+        tx,
+        "UPDATE notifications SET lease_owner = NULL, lease_until = NULL
+         WHERE lease_owner = $1 AND state = 'pending'",
+        &[owner.into()],
+    )
+    .await
+}
+
 pub(crate) async fn hold(tx: &mut dyn Executor, channel: Channel, reason: &str) -> Result<u64> {
     execute(
         tx,

@@ -184,6 +184,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_ACK_LINK_LIFETIME", default_value = "7d", value_parser = parse_lifetime)]
     pub ack_link_lifetime: chrono::Duration,
 
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for in-flight requests
+    /// and streamed lists to finish before cutting them.
+    #[arg(long, env = "CONNECTICKET_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
     /// Milliseconds between looks for escalations whose deadline passed.
     #[arg(long, env = "CONNECTICKET_ESCALATION_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
     pub escalation_poll_ms: u64,
@@ -247,6 +252,7 @@ impl ServeArgs {
             demo: self.demo,
             notifications: self.notify_config()?,
             public_url: self.public_url.clone(),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..ServerConfig::default()
         })
     }

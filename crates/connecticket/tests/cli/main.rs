@@ -22,4 +22,5 @@ mod hygiene;
 mod instances;
 mod logs;
 mod moves;
+mod shutdown;
 mod tls_reload;
