@@ -48,10 +48,11 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "<unmatched>".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
     let span = tracing::info_span!(
         "request",
         request.id = %request_id,
-        http.method = %request.method(),
+        http.method = %method,
         http.route = %route,
     );
     let mut response = next.run(request).instrument(span.clone()).await;
@@ -75,11 +76,27 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let elapsed = started.elapsed();
     tracing::info!(
         parent: &span,
         http.status = status.as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
+        latency_ms = elapsed.as_millis() as u64,
         "request"
     );
+    // Labelled by route template, method and status: never a token, an
+    // id or an address.
+    metrics::counter!(
+        "connecticket_http_requests_total",
+        "route" => route.clone(),
+        "method" => method.clone(),
+        "status" => status.as_str().to_owned(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "connecticket_http_request_duration_seconds",
+        "route" => route,
+        "method" => method,
+    )
+    .record(elapsed.as_secs_f64());
     response
 }

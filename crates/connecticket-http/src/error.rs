@@ -130,6 +130,8 @@ impl IntoResponse for HttpError {
         }
         let mut response = failure(status, &self.message());
         if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = self {
+            metrics::counter!("connecticket_throttled_requests_total", "reason" => "rate_limit")
+                .increment(1);
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());

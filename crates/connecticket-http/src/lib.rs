@@ -20,4 +20,4 @@ pub mod wire;
 
 pub use router::router;
 pub use server::{serve, ReloadingTls, ServeOptions, ShutdownReport, TlsFiles};
-pub use state::{AppState, Limits};
+pub use state::{AppState, Limits, MetricsSource};

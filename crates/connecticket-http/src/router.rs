@@ -1,20 +1,18 @@
 //! Every route of the contract in one place.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware, Router};
-use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::access_log;
-use crate::envelope;
 use crate::error::HttpError;
 use crate::guard;
 use crate::routes::{
-    ack_page, attachments, authorize, categories, comments, gateway, notifications, residents,
-    tickets,
+    ack_page, attachments, authorize, categories, comments, gateway, notifications, operations,
+    residents, tickets,
 };
 use crate::state::AppState;
 
@@ -58,7 +56,10 @@ pub fn router(state: AppState) -> Router {
             "/ack/{token}",
             get(ack_page::show).post(ack_page::acknowledge),
         )
-        .route("/health", get(health))
+        .route("/health", get(operations::alive))
+        .route("/healthz", get(operations::alive))
+        .route("/readyz", get(operations::ready))
+        .route("/metrics", get(operations::metrics))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
@@ -77,9 +78,4 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(middleware::from_fn(access_log::log_request))
-}
-
-/// Liveness for load balancers; touches no patient data.
-async fn health() -> Response {
-    envelope::json(StatusCode::OK, &json!({"status": "ok"}))
 }

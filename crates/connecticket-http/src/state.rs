@@ -57,6 +57,15 @@ pub struct AppState {
     /// Where clients reach this server (`CONNECTICKET_PUBLIC_URL`): the
     /// address gateways sign their callbacks for.
     pub public_url: Option<Arc<str>>,
+    /// Renders `/metrics`; none: the route answers 404.
+    pub metrics: Option<Arc<dyn MetricsSource>>,
+}
+
+/// The Prometheus text of this process's metrics (the binary installs the
+/// recorder and knows what to sample at scrape time).
+#[async_trait::async_trait]
+pub trait MetricsSource: Send + Sync + 'static {
+    async fn render(&self) -> String;
 }
 
 impl AppState {
@@ -67,7 +76,13 @@ impl AppState {
             trusted_proxies: Arc::new(trusted_proxies),
             in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
             public_url: None,
+            metrics: None,
         }
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsSource>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn with_public_url(mut self, url: Option<String>) -> Self {

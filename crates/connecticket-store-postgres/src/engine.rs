@@ -31,6 +31,18 @@ impl Engine for PgEngine {
         Dialect::Postgres
     }
 
+    fn known_schema_version(&self) -> i64 {
+        crate::migrate::MIGRATIONS.len() as i64
+    }
+
+    fn load(&self) -> connecticket_domain::store::StoreLoad {
+        connecticket_domain::store::StoreLoad {
+            connections: u64::from(self.pool.size()),
+            idle_connections: self.pool.num_idle() as u64,
+            queued_writes: self.lanes.queued() as u64,
+        }
+    }
+
     async fn close(&self) {
         // The lanes hold their connections until told to end.
         self.lanes.close();

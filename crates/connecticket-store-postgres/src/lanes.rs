@@ -150,6 +150,11 @@ impl Lanes {
         Lanes { queue, closing }
     }
 
+    /// Writes and audit entries waiting for a lane.
+    pub(crate) fn queued(&self) -> usize {
+        QUEUE_DEPTH - self.queue.capacity()
+    }
+
     /// Ends every lane once it is idle (a batch in progress commits first).
     pub(crate) fn close(&self) {
         let _ = self.closing.send(true);

@@ -24,6 +24,20 @@ impl Engine for SqliteEngine {
         Dialect::Sqlite
     }
 
+    fn known_schema_version(&self) -> i64 {
+        crate::migrate::MIGRATIONS.len() as i64
+    }
+
+    fn load(&self) -> connecticket_domain::store::StoreLoad {
+        let (reading, idle) = self.readers.counts();
+        connecticket_domain::store::StoreLoad {
+            // The writer's connection and the readers.
+            connections: (1 + reading + idle) as u64,
+            idle_connections: idle as u64,
+            queued_writes: self.writer.queued() as u64,
+        }
+    }
+
     fn write_by<T: Send + 'static>(
         &self,
         deadline: Option<Instant>,

@@ -20,6 +20,8 @@ pub(crate) struct Readers {
     idle: Mutex<Vec<Connection>>,
     /// Idle connections kept for reuse; more are opened when needed.
     keep: usize,
+    /// Connections reading right now.
+    busy: std::sync::atomic::AtomicUsize,
 }
 
 impl Readers {
@@ -28,7 +30,14 @@ impl Readers {
             path,
             idle: Mutex::new(Vec::new()),
             keep: keep.max(1),
+            busy: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// `(reading, idle)` connections.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let idle = self.idle.lock().map_or(0, |idle| idle.len());
+        (self.busy.load(std::sync::atomic::Ordering::Relaxed), idle)
     }
 
     fn checkout(&self) -> Result<Connection> {
@@ -50,7 +59,9 @@ impl Readers {
     /// Runs `work` in a read transaction on a pooled connection, here.
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut connection = self.checkout()?;
+        self.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = in_read_transaction(&mut connection, work);
+        self.busy.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         self.checkin(connection);
         outcome
     }

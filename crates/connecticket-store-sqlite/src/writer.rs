@@ -116,6 +116,11 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// Writes and audit entries waiting for the writer.
+    pub(crate) fn queued(&self) -> usize {
+        QUEUE_DEPTH - self.queue.capacity()
+    }
+
     pub(crate) fn start(connection: Connection) -> Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         thread::Builder::new()

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::error::SqlError;
 use crate::value::{Row, Value};
-use connecticket_domain::store::RowStream;
+use connecticket_domain::store::{RowStream, StoreLoad};
 use connecticket_domain::StoreError;
 
 /// The few places where the engines' SQL truly differs.
@@ -38,6 +38,16 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
+    /// The applied schema version, as column `version`.
+    pub fn schema_version_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations",
+            Dialect::Postgres => {
+                "SELECT COALESCE(MAX(version), 0) AS version FROM _sqlx_migrations WHERE success"
+            }
         }
     }
 
@@ -215,6 +225,12 @@ pub trait Engine: Send + Sync + 'static {
     /// A read-only transaction whose rows are streamed in chunks as the
     /// reader takes them.
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T>;
+
+    /// The newest schema version this engine's migrations know.
+    fn known_schema_version(&self) -> i64;
+
+    /// Connections and queued writes right now.
+    fn load(&self) -> StoreLoad;
 
     /// Closes the engine's connections (PostgreSQL ends its sessions
     /// cleanly); an engine without a pool has nothing to do.

@@ -10,6 +10,7 @@ mod audit_queue;
 mod engine;
 mod error;
 mod escalation_store;
+mod health_store;
 mod ops;
 mod rows;
 mod sql;

@@ -274,10 +274,6 @@ impl<E: Engine> AuditStore for SqlStore<E> {
         self.engine.append_audit(entry).await
     }
 
-    async fn close(&self) {
-        self.engine.close().await
-    }
-
     fn audit_entries(&self) -> RowStream<AuditRecord> {
         self.engine
             .read_stream(|tx, out| Box::pin(audit::entries(tx, out)))

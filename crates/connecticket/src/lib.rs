@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod database;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use crate::cli::HASH_KEY_REQUIRED;
 use connecticket_domain::notify::{
     AckLinks, Dispatcher, DispatcherOptions, Escalator, EscalatorOptions, Transport,
-    DEFAULT_ACK_LINK_LIFETIME,
+    TransportHealth, DEFAULT_ACK_LINK_LIFETIME,
 };
 use connecticket_notify::{
     SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport, TwilioSignature,
@@ -162,6 +162,7 @@ pub struct Server {
     listener: TcpListener,
     store: Arc<dyn Store>,
     transports: Vec<Arc<dyn Transport>>,
+    transport_health: Arc<TransportHealth>,
     state: AppState,
     options: ServeOptions,
     admin: AdminService,
@@ -179,12 +180,15 @@ pub async fn start(
     prepare(&admin, &config).await?;
     let options = serve_options(&config)?;
     let transports = config.notifications.transports()?;
+    let channels: Vec<_> = transports.iter().map(|t| t.channel()).collect();
+    let transport_health = Arc::new(TransportHealth::new(&channels));
     let mut api = Connecticket::new(
         Arc::clone(&store),
         config.hasher()?,
         config.api,
         Arc::clone(&config.clock),
-    );
+    )
+    .with_transport_health(Arc::clone(&transport_health));
     // The gateway's callbacks are believed when signed with its auth token
     // (the password of its URL).
     if let Some(signature) = config
@@ -195,12 +199,16 @@ pub async fn start(
     {
         api = api.with_gateway(Arc::new(signature));
     }
-    let state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
+    let mut state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
         .with_public_url(config.public_url.clone());
+    if let Some(metrics) = crate::metrics::ServerMetrics::install(Arc::clone(&store)) {
+        state = state.with_metrics(metrics);
+    }
     Ok(Server {
         listener,
         store,
         transports,
+        transport_health,
         state,
         options,
         admin,
@@ -253,6 +261,7 @@ impl Server {
             self.transports,
             self.config.notifications.dispatcher.clone(),
             links,
+            Arc::clone(&self.transport_health),
         )
         .spawn();
         let escalator = Escalator::new(

@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use rand::Rng;
 
-use super::{render, AckLinks, Channel, Claimed, SendResult, Transport};
+use super::{render, AckLinks, Channel, Claimed, SendResult, Transport, TransportHealth};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::clock::SharedClock;
 use crate::model::{ContactRole, RecipientRole};
@@ -64,6 +64,7 @@ pub struct Dispatcher {
     transports: Vec<Arc<dyn Transport>>,
     options: DispatcherOptions,
     links: AckLinks,
+    health: Arc<TransportHealth>,
 }
 
 impl Dispatcher {
@@ -73,6 +74,7 @@ impl Dispatcher {
         transports: Vec<Arc<dyn Transport>>,
         options: DispatcherOptions,
         links: AckLinks,
+        health: Arc<TransportHealth>,
     ) -> Self {
         Dispatcher {
             store,
@@ -80,6 +82,7 @@ impl Dispatcher {
             transports,
             options,
             links,
+            health,
         }
     }
 
@@ -212,6 +215,23 @@ impl Dispatcher {
             ),
             SendResult::Permanent(reason) => (AttemptResult::Failed { reason }, Outcome::Invalid),
         };
+        let counted = match &result {
+            AttemptResult::Delivered { .. } => "delivered",
+            AttemptResult::Retry { .. } => "retry",
+            AttemptResult::Failed { .. } => "failed",
+        };
+        metrics::counter!(
+            "connecticket_notification_attempts_total",
+            "channel" => n.channel.as_str(),
+            "outcome" => counted,
+        )
+        .increment(1);
+        match &result {
+            AttemptResult::Delivered { .. } => self.health.delivered(n.channel, at),
+            AttemptResult::Retry { reason, .. } | AttemptResult::Failed { reason } => {
+                self.health.failed(n.channel, at, reason)
+            }
+        }
         match &result {
             AttemptResult::Delivered { .. } => {
                 tracing::info!(

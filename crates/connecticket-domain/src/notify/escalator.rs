@@ -71,6 +71,8 @@ impl Escalator {
             .escalate_due(now, self.options.batch, audit)
             .await?;
         for step in &steps {
+            metrics::counter!("connecticket_escalation_levels_total", "kind" => step.kind.clone())
+                .increment(1);
             tracing::info!(
                 ticket = step.ticket_id.get(),
                 level = step.level,

@@ -12,6 +12,7 @@ mod callbacks;
 mod dispatcher;
 pub mod escalation;
 mod escalator;
+mod health;
 mod message;
 mod policy;
 pub mod templates;
@@ -26,6 +27,7 @@ pub use escalation::{
     Escalation, EscalationPolicy, EscalationRule, EscalationState, EscalationStep,
 };
 pub use escalator::{Escalator, EscalatorOptions};
+pub use health::{TransportHealth, TransportState};
 pub use message::{render, short_name, Message};
 pub use policy::{plan_tier, ChangeFacts, NotifyPolicy, PlannedNotice, QuietHours};
 
@@ -104,6 +106,12 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    pub const ALL: [DeliveryState; 3] = [
+        DeliveryState::Pending,
+        DeliveryState::Delivered,
+        DeliveryState::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Pending => "pending",
@@ -113,13 +121,7 @@ impl DeliveryState {
     }
 
     pub fn parse(text: &str) -> Option<DeliveryState> {
-        [
-            DeliveryState::Pending,
-            DeliveryState::Delivered,
-            DeliveryState::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

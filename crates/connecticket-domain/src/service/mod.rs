@@ -16,7 +16,7 @@ mod tokens;
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{
     ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest, NoticeRequest,
-    SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS,
+    Readiness, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS,
 };
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;

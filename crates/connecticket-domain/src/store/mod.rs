@@ -15,8 +15,8 @@
 mod roles;
 
 pub use roles::{
-    AuditStore, AuthStore, EscalationStore, NotificationStore, OperatorStore, TicketStore,
-    TransferStore,
+    AuditStore, AuthStore, EscalationStore, HealthStore, NotificationStore, OperatorStore,
+    TicketStore, TransferStore,
 };
 
 use chrono::{DateTime, Utc};
@@ -42,6 +42,7 @@ pub trait Store:
     + TransferStore
     + NotificationStore
     + EscalationStore
+    + HealthStore
 {
 }
 
@@ -53,6 +54,7 @@ impl<T> Store for T where
         + TransferStore
         + NotificationStore
         + EscalationStore
+        + HealthStore
 {
 }
 
@@ -208,4 +210,32 @@ pub struct NotificationHistory {
     pub escalations: Vec<crate::notify::Escalation>,
     /// By ticket, then level.
     pub steps: Vec<crate::notify::EscalationStep>,
+}
+
+/// The database's schema version against the newest this binary knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    pub current: i64,
+    pub expected: i64,
+}
+
+/// What the store holds and waits for at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreLoad {
+    /// Open database connections (PostgreSQL's pool; SQLite's readers and
+    /// its writer).
+    pub connections: u64,
+    /// Of those, idle ones (PostgreSQL only; 0 where unknown).
+    pub idle_connections: u64,
+    /// Writes and audit entries waiting for the writer (SQLite) or a lane
+    /// (PostgreSQL).
+    pub queued_writes: u64,
+}
+
+/// How many notifications are in each delivery state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationCounts {
+    pub by_state: Vec<(crate::notify::DeliveryState, i64)>,
+    /// Acknowledgment still awaited.
+    pub open_escalations: i64,
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{AckBy, AckTarget, Attempt, NoticeQuery, NotificationFilter, NotificationHistory};
+use super::{NotificationCounts, SchemaStatus, StoreLoad};
 use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
 use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
@@ -105,9 +106,6 @@ pub trait AuditStore: Send + Sync + 'static {
     /// resolves once it is durable. Entries of concurrent calls share one
     /// commit, and appends never wait on another instance's.
     async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
-    /// Closes the store's connections once the server has stopped (the
-    /// last call of a process; later calls fail).
-    async fn close(&self);
     /// Every entry of every chain in the order they were written.
     fn audit_entries(&self) -> RowStream<AuditRecord>;
     /// Every chain's anchor, by chain id.
@@ -323,4 +321,19 @@ pub trait EscalationStore: Send + Sync + 'static {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<NotificationHistory>;
+}
+
+/// The store as operators watch it: readiness, load, and an orderly end.
+#[async_trait]
+pub trait HealthStore: Send + Sync + 'static {
+    /// Asks the database one question, and compares its schema version
+    /// with the newest this binary knows.
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+    /// Connections and queued writes right now (no database call).
+    fn load(&self) -> StoreLoad;
+    /// Notifications by delivery state, and escalations still open.
+    async fn notification_counts(&self) -> StoreResult<NotificationCounts>;
+    /// Closes the store's connections once the server has stopped (the
+    /// last call of a process; later calls fail).
+    async fn close(&self);
 }

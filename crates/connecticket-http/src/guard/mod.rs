@@ -100,6 +100,8 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         return response;
     }
     let Ok(permit) = state.in_flight.clone().try_acquire_owned() else {
+        metrics::counter!("connecticket_throttled_requests_total", "reason" => "concurrency")
+            .increment(1);
         let mut response = failure(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is at its limit of concurrent requests; retry shortly",

@@ -8,6 +8,7 @@ pub(crate) mod categories;
 pub(crate) mod comments;
 pub(crate) mod gateway;
 pub(crate) mod notifications;
+pub(crate) mod operations;
 pub(crate) mod residents;
 pub(crate) mod tickets;
 

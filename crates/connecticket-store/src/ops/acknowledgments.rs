@@ -159,6 +159,7 @@ pub(crate) async fn acknowledge(
     entry.touch(RecordRef::Ticket(n.ticket_id));
     entry.touch(RecordRef::Resident(n.resident_id));
     entry.records.insert(format!("via:{}", via.as_str()));
+    metrics::counter!("connecticket_acknowledgments_total", "via" => via.as_str()).increment(1);
     audit::append(tx, vec![entry]).await?;
     found.notification.acknowledgment = Some(connecticket_domain::notify::Acknowledgment {
         at: now,

@@ -55,6 +55,7 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
     if entries.is_empty() {
         return Ok(());
     }
+    metrics::counter!("connecticket_audit_entries_total").increment(entries.len() as u64);
     let chain_id = tx.audit_chain().ok_or_else(|| {
         StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
     })?;

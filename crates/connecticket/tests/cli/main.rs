@@ -22,5 +22,6 @@ mod hygiene;
 mod instances;
 mod logs;
 mod moves;
+mod operations;
 mod shutdown;
 mod tls_reload;

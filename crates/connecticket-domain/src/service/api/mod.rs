@@ -7,6 +7,7 @@ mod acknowledgments;
 mod auth;
 mod call;
 mod gateway;
+mod readiness;
 mod reads;
 mod writes;
 
@@ -17,6 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub(super) use call::record;
 pub use call::Call;
+pub use readiness::Readiness;
 
 use super::throttle::{ThrottleSettings, TokenBudgets};
 use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
@@ -60,6 +62,8 @@ pub struct Connecticket {
     clock: SharedClock,
     /// Checks the SMS gateway's callbacks; none: every callback refused.
     gateway: Option<Arc<dyn crate::notify::GatewaySignature>>,
+    /// What the notification transports last did.
+    transports: Option<Arc<crate::notify::TransportHealth>>,
 }
 
 /// What a partner application presents: its token (from the path) and its
@@ -120,6 +124,7 @@ impl Connecticket {
             tokens: super::tokens::TokenCache::default(),
             clock,
             gateway: None,
+            transports: None,
         }
     }
 

@@ -1,0 +1,57 @@
+//! For operators and load balancers: liveness, readiness and metrics.
+//! None of them touches patient data or needs credentials.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::envelope;
+use crate::error::HttpError;
+use crate::state::AppState;
+
+/// `/healthz` (and the older `/health`): the process is up.
+pub(crate) async fn alive() -> Response {
+    envelope::json(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+/// `/readyz`: 200 once the database answers and its migrations are
+/// current, 503 before; either way with the transports' state.
+pub(crate) async fn ready(State(state): State<AppState>) -> Response {
+    let readiness = state.api.readiness().await;
+    let database = match &readiness.database {
+        Ok(schema) => json!({
+            "ok": schema.current == schema.expected,
+            "schema_version": schema.current,
+            "expected_schema_version": schema.expected,
+        }),
+        Err(error) => json!({"ok": false, "error": error}),
+    };
+    let mut transports = Map::new();
+    for (channel, transport) in &readiness.transports {
+        transports.insert(
+            channel.as_str().to_owned(),
+            serde_json::to_value(transport).unwrap_or(Value::Null),
+        );
+    }
+    let (status, word) = if readiness.is_ready() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    envelope::json(
+        status,
+        &json!({"status": word, "database": database, "transports": transports}),
+    )
+}
+
+/// `/metrics`, in Prometheus' text format.
+pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, HttpError> {
+    let source = state.metrics.as_ref().ok_or(HttpError::NotFound)?;
+    let mut response = source.render().await.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
