@@ -2,15 +2,21 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// mimalloc: a request allocates and frees many small objects across two
 /// worker threads, which glibc's allocator serves markedly slower.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = connecticket::cli::Cli::parse();
+    use connecticket::cli::config::{parse_from, ParseError};
+    let cli = match parse_from(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(ParseError::Clap(error)) => error.exit(),
+        Err(ParseError::Config(error)) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     connecticket::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -5,6 +5,7 @@
 mod application;
 mod audit;
 mod category;
+pub mod config;
 mod contact;
 mod db;
 mod employee;
@@ -72,8 +73,17 @@ pub struct Cli {
     )]
     pub log_format: LogFormat,
 
+    /// A TOML file with any of these settings under their flags' names
+    /// (`listen = "0.0.0.0:3000"`); the environment and flags override it.
+    #[arg(long, env = "CONNECTICKET_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
+
+    /// Every effective setting with its source (filled by `config::parse`).
+    #[arg(skip)]
+    pub settings: Vec<config::Setting>,
 }
 
 /// What `serve` says when it would run on the published demo key.
@@ -151,6 +161,16 @@ pub enum Command {
     /// Move, verify and back up whole databases.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every setting of `serve` and the global flags, where each came from
+    /// (flag, env, file, default), secrets masked.
+    Print,
 }
 
 /// What every admin command gets: the operator's use cases.
@@ -193,12 +213,19 @@ impl AdminContext {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => return serve::run(&cli, args).await,
+        Command::Config(ConfigCommand::Print) => {
+            println!("setting\tvalue\tsource");
+            for setting in &cli.settings {
+                println!("{}\t{}\t{}", setting.name, setting.value, setting.source);
+            }
+            return Ok(());
+        }
         Command::Db(command) => return db::run(&cli, command).await,
         _ => {}
     }
     let context = AdminContext::open(&cli).await?;
     match cli.command {
-        Command::Serve(_) | Command::Db(_) => Ok(()),
+        Command::Serve(_) | Command::Db(_) | Command::Config(_) => Ok(()),
         Command::Provider(command) => provider::run(&context, command).await,
         Command::Employee(command) => employee::run(&context, command).await,
         Command::Application(command) => application::run(&context, command).await,

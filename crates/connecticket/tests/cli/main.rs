@@ -16,6 +16,7 @@ mod abuse;
 mod admin;
 mod audit_trail;
 mod crash;
+mod deploy;
 mod dispatch;
 mod escalation;
 mod hygiene;
