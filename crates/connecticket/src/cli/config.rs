@@ -236,19 +236,13 @@ mod tests {
         assert_eq!(parsed.hash_key.as_deref(), Some("a-key-from-the-file"));
 
         std::fs::write(&path, "listen = \"127.0.0.1:4000\"\nlisten_addr = 1\n").expect("write");
-        let error = parse(&["connecticket", "--config", config, "serve"])
-            .err()
-            .expect("refused");
+        let error = parse(&["connecticket", "--config", config, "serve"]).expect_err("refused");
         assert!(error.contains("unknown key `listen_addr`"), "{error}");
         std::fs::write(&path, "[serve]\nlisten = 1\n").expect("write");
-        let error = parse(&["connecticket", "--config", config, "serve"])
-            .err()
-            .expect("refused");
+        let error = parse(&["connecticket", "--config", config, "serve"]).expect_err("refused");
         assert!(error.contains("unknown key `serve`"), "{error}");
         std::fs::write(&path, "listen = \n").expect("write");
-        let error = parse(&["connecticket", "--config", config, "serve"])
-            .err()
-            .expect("refused");
+        let error = parse(&["connecticket", "--config", config, "serve"]).expect_err("refused");
         assert!(error.contains("is not valid TOML"), "{error}");
     }
 }
