@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -323,8 +323,19 @@ pub struct MoveReport {
 /// Copies everything from `source` into the empty `target` in one
 /// transaction, then verifies both hold the same records. The target is
 /// left untouched if it is not empty or the copy fails.
-pub async fn move_all(source: &dyn Store, target: &dyn Store) -> DomainResult<MoveReport> {
-    let records = target.import(source.export()).await?;
+/// `copied` hears of every chunk of records on its way (for a progress
+/// display).
+pub async fn move_all(
+    source: &dyn Store,
+    target: &dyn Store,
+    copied: std::sync::Arc<dyn Fn(u64) + Send + Sync>,
+) -> DomainResult<MoveReport> {
+    let records = source.export().inspect(move |chunk| {
+        if let Ok(chunk) = chunk {
+            copied(chunk.len() as u64);
+        }
+    });
+    let records = target.import(Box::pin(records)).await?;
     let expected = summarize(source).await?;
     let found = summarize(target).await?;
     let differing = differences(&expected, &found);

@@ -114,16 +114,20 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
             let mut out = std::io::BufWriter::new(stdout.lock());
             match format {
                 ExportFormat::Jsonl => {
+                    let progress = super::progress::counter("audit entries exported");
                     let mut entries = context.admin.export_audit(filter);
                     while let Some(chunk) = entries.try_next().await? {
                         for record in &chunk {
                             serde_json::to_writer(&mut out, record)?;
                             out.write_all(b"\n")?;
                         }
+                        progress.inc(chunk.len() as u64);
                     }
                     out.flush()?;
+                    progress.finish_and_clear();
                 }
                 ExportFormat::Csv => {
+                    let progress = super::progress::counter("audit entries exported");
                     let mut csv = csv::Writer::from_writer(out);
                     csv.write_record(CSV_HEADER)?;
                     let mut entries = context.admin.export_audit(filter);
@@ -131,8 +135,10 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                         for record in &chunk {
                             csv.write_record(csv_row(record))?;
                         }
+                        progress.inc(chunk.len() as u64);
                     }
                     csv.flush()?;
+                    progress.finish_and_clear();
                 }
             }
         }

@@ -58,9 +58,12 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
             }
             let source = database::open(&cli.database, options.clone()).await?;
             let target = database::open(to, options).await?;
-            let report = transfer::move_all(source.as_ref(), target.as_ref())
-                .await
-                .context("the move did not happen; the target is unchanged")?;
+            let progress = super::progress::counter("records copied");
+            let counted = progress.clone();
+            let copied = std::sync::Arc::new(move |n: u64| counted.inc(n));
+            let moved = transfer::move_all(source.as_ref(), target.as_ref(), copied).await;
+            progress.finish_and_clear();
+            let report = moved.context("the move did not happen; the target is unchanged")?;
             print_summary(&report.tables);
             if !report.differing.is_empty() {
                 bail!(

@@ -11,6 +11,7 @@ mod db;
 mod employee;
 mod escalation;
 mod notifications;
+mod progress;
 mod provider;
 mod report;
 mod resident;

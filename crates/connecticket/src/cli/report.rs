@@ -174,10 +174,13 @@ pub(super) async fn run(context: &AdminContext, command: ReportCommand) -> anyho
     } = command;
     let since = super::audit::time("since", since)?.unwrap_or(DateTime::<Utc>::MIN_UTC);
     let until = super::audit::time("until", until)?.unwrap_or_else(|| context.admin.now());
+    let progress = super::progress::counter("reading the notification history");
     let stories = context
         .admin
         .notification_report(ProviderId(provider), since, until)
-        .await?;
+        .await;
+    progress.finish_and_clear();
+    let stories = stories?;
     let out = std::io::stdout().lock();
     match format {
         ReportFormat::Csv => write_csv(out, &stories),

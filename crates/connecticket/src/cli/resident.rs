@@ -102,9 +102,15 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
         }
         ResidentCommand::Import { provider, file } => {
             let provider = context.provider(provider).await?;
-            let residents = read_csv(&file)?;
+            let progress = super::progress::counter("rows checked");
+            let residents = read_csv(&file, &progress);
+            progress.finish_and_clear();
+            let residents = residents?;
             let count = residents.len();
-            let ids = context.admin.create_residents(provider, residents).await?;
+            let writing = super::progress::counter("writing residents (one transaction)");
+            let ids = context.admin.create_residents(provider, residents).await;
+            writing.finish_and_clear();
+            let ids = ids?;
             match (ids.first(), ids.last()) {
                 (Some(first), Some(last)) => {
                     println!("imported {count} residents (ids {first} to {last})")
@@ -136,7 +142,10 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
 }
 
 /// Reads and validates every row before anything is written.
-fn read_csv(file: &PathBuf) -> anyhow::Result<Vec<connecticket_domain::model::NewResident>> {
+fn read_csv(
+    file: &PathBuf,
+    progress: &indicatif::ProgressBar,
+) -> anyhow::Result<Vec<connecticket_domain::model::NewResident>> {
     let mut reader =
         csv::Reader::from_path(file).with_context(|| format!("cannot read {}", file.display()))?;
     let headers: Vec<String> = reader
@@ -163,6 +172,7 @@ fn read_csv(file: &PathBuf) -> anyhow::Result<Vec<connecticket_domain::model::Ne
     let mut residents = Vec::new();
     let mut problems = Vec::new();
     for record in reader.records() {
+        progress.inc(1);
         let record = match record {
             Ok(record) => record,
             Err(error) => {

@@ -24,5 +24,6 @@ mod instances;
 mod logs;
 mod moves;
 mod operations;
+mod progress;
 mod shutdown;
 mod tls_reload;
