@@ -33,6 +33,22 @@ fn caller_request_id(request: &Request) -> Option<String> {
     plain.then(|| id.to_owned())
 }
 
+/// A method as a metrics label: the standard ones by name, anything a
+/// client invents as `other`, so that no client can grow the series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// The request's id, as the client will see it in `X-Request-Id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -49,6 +65,7 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "<unmatched>".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().as_str().to_owned();
+    let method_label = method_label(request.method());
     let span = tracing::info_span!(
         "request",
         request.id = %request_id,
@@ -88,14 +105,14 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
     metrics::counter!(
         "connecticket_http_requests_total",
         "route" => route.clone(),
-        "method" => method.clone(),
+        "method" => method_label,
         "status" => status.as_str().to_owned(),
     )
     .increment(1);
     metrics::histogram!(
         "connecticket_http_request_duration_seconds",
         "route" => route,
-        "method" => method,
+        "method" => method_label,
     )
     .record(elapsed.as_secs_f64());
     response

@@ -65,6 +65,9 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
         }
     }
     assert!(throttled > 0);
+    // A method a client invents is counted, but never becomes a label.
+    let brew = reqwest::Method::from_bytes(b"BREW").expect("method");
+    assert_eq!(send(http.request(brew, format!("{base}/healthz"))).await.status, StatusCode::METHOD_NOT_ALLOWED);
 
     // Deliveries, the reminder after a second, and its delivery.
     let metrics = eventually("the reminder's deliveries to be counted", || async {
@@ -88,6 +91,8 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
     // Labels are templates: no token, id or address anywhere.
     assert!(!metrics.contains(&session.token), "a token in the metrics");
     assert!(!metrics.contains("@example.org"));
+    assert!(!metrics.contains("BREW"));
+    assert_eq!(series(&metrics, "connecticket_http_requests_total", &["route=\"/healthz\"", "method=\"other\"", "status=\"405\""]), Some(1.0));
     for route in metrics.split("route=\"").skip(1).filter_map(|rest| rest.split('"').next()) {
         assert!(!route.chars().any(|c| c.is_ascii_digit()), "an id in a route label: {route}");
     }
