@@ -73,6 +73,8 @@ backend_tests! {
         foreign.api_secret = "not-it".to_owned();
         assert_eq!(send(foreign.get("tickets")).await.status, StatusCode::UNAUTHORIZED);
 
+        let traced = send(session.get("ticket_detail?id=202").header("x-request-id", "trace-me-42")).await;
+        assert_eq!(traced.header("x-request-id"), Some("trace-me-42"));
         server.signal("TERM");
         let _ = server.child.wait();
         let log = std::fs::read_to_string(&log).expect("log");
@@ -80,6 +82,15 @@ backend_tests! {
         let requests = log.lines().filter(|line| line.contains("http.route")).count();
         assert!(requests >= 15, "only {requests} request lines in:\n{log}");
         assert!(log.contains("/api/{token}/ticket_detail"));
+        // Every line a request writes carries its id, the one the client
+        // got in X-Request-Id.
+        for line in log.lines().filter(|line| line.contains("http.route")) {
+            assert!(line.contains("request.id="), "a request's line without its id: {line}");
+        }
+        assert!(
+            log.lines().any(|line| line.contains("request.id=trace-me-42") && line.contains("ticket_detail")),
+            "the client's request id is not in the log"
+        );
         assert!(log.contains("notification delivered"), "the dispatcher's lines are captured too");
         let forbidden = [
             session.token.as_str(),
