@@ -12,11 +12,11 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::json;
 use tracing::Instrument;
 
 use crate::envelope;
 use crate::error::InternalErrorDetail;
+use crate::wire::answers::Failure;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID: usize = 64;
@@ -81,13 +81,14 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
             .map_or("unknown", |detail| detail.0.as_str())
             .to_owned();
         tracing::error!(parent: &span, error.cause = %cause, "request failed");
+        let message = format!("Internal Server Error (request id {request_id})");
         response = envelope::json(
             status,
-            &json!({
-                "status": false,
-                "message": format!("Internal Server Error (request id {request_id})"),
-                "request_id": request_id,
-            }),
+            &Failure {
+                message: &message,
+                request_id: Some(&request_id),
+                status: false,
+            },
         );
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -1,9 +1,9 @@
 //! The contract's JSON envelope.
 
+use crate::wire::answers::{Done, Failure, Success};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
@@ -30,11 +30,21 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 pub fn success_message(message: &str) -> Response {
     json(
         StatusCode::OK,
-        &json!({"status": "Success", "message": message}),
+        &Done {
+            message,
+            status: Success::Success,
+        },
     )
 }
 
 /// `{"status": false, "message": …}`
 pub fn failure(status: StatusCode, message: &str) -> Response {
-    json(status, &json!({"status": false, "message": message}))
+    json(
+        status,
+        &Failure {
+            message,
+            request_id: None,
+            status: false,
+        },
+    )
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 mod list;
+pub mod openapi;
 mod router;
 mod routes;
 pub mod server;

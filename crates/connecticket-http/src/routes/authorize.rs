@@ -1,7 +1,7 @@
+use crate::wire::answers::Authorized;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::json;
 
 use crate::envelope::json;
 use crate::error::HttpError;
@@ -35,14 +35,14 @@ pub(crate) async fn authorize(
         .await?;
     Ok(json(
         StatusCode::OK,
-        &json!({
-            "status": true,
-            "message": format!(
+        &Authorized {
+            access_token: issued.token,
+            expires_at: format_timestamp(issued.expires_at, issued.provider.zone()),
+            message: format!(
                 "Authorized Successfully, Use the Provided Access Token for Future Requests. Thanks for connecting with {}",
                 issued.provider.name
             ),
-            "access_token": issued.token,
-            "expires_at": format_timestamp(issued.expires_at, issued.provider.zone()),
-        }),
+            status: true,
+        },
     ))
 }

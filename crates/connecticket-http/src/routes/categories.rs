@@ -1,8 +1,8 @@
+use crate::wire::answers::{CategoriesAnswer, CategoryJson, Success};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use serde_json::json;
 
 use super::no_input;
 use crate::envelope::json;
@@ -18,15 +18,19 @@ pub(crate) async fn list(
     let accepted = request
         .accept(&state, Action::ProviderCategories, no_input)
         .await?;
-    let categories: Vec<_> = state
-        .api
-        .categories(accepted.call)
-        .await?
-        .into_iter()
-        .map(|category| json!({"id": category.id, "name": category.name}))
+    let categories = state.api.categories(accepted.call).await?;
+    let categories = categories
+        .iter()
+        .map(|category| CategoryJson {
+            id: category.id.get(),
+            name: &category.name,
+        })
         .collect();
     Ok(json(
         StatusCode::OK,
-        &json!({"status": "Success", "categories": categories}),
+        &CategoriesAnswer {
+            categories,
+            status: Success::Success,
+        },
     ))
 }

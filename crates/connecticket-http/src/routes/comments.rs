@@ -2,13 +2,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use serde_json::json;
 
 use super::mark_replay;
 use crate::envelope::json;
 use crate::error::HttpError;
 use crate::extract::ApiRequest;
 use crate::state::AppState;
+use crate::wire::answers::{CommentCreated, Success};
 use crate::wire::commands::add_comment;
 
 /// `POST create_comment`: a general comment, or a category comment when
@@ -28,11 +28,11 @@ pub(crate) async fn create(
         .await?;
     let response = json(
         StatusCode::OK,
-        &json!({
-            "status": "Success",
-            "message": "Comment created Successfully!!",
-            "comment_id": written.into_inner(),
-        }),
+        &CommentCreated {
+            comment_id: written.into_inner().get(),
+            message: "Comment created Successfully!!",
+            status: Success::Success,
+        },
     );
     Ok(mark_replay(&written, response))
 }

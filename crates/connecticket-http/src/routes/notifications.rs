@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use serde_json::json;
 
 use crate::envelope;
 use crate::error::HttpError;
 use crate::extract::ApiRequest;
 use crate::state::AppState;
+use crate::wire::answers::{Acknowledged, NotificationsAnswer, Success};
 use crate::wire::commands::{notice_request, staff_acknowledgment};
 use crate::wire::NoticeJson;
 
@@ -31,15 +31,15 @@ pub(crate) async fn list(
         .api
         .notifications(accepted.call, accepted.input)
         .await?;
-    let rows: Vec<_> = notices.iter().map(|n| NoticeJson::new(n, zone)).collect();
+    let notifications = notices.iter().map(|n| NoticeJson::new(n, zone)).collect();
     Ok(envelope::json(
         StatusCode::OK,
-        &json!({
-            "status": "Success",
-            "page": page.number,
-            "per_page": page.per_page,
-            "notifications": rows,
-        }),
+        &NotificationsAnswer {
+            notifications,
+            page: page.number,
+            per_page: page.per_page,
+            status: Success::Success,
+        },
     ))
 }
 
@@ -58,10 +58,10 @@ pub(crate) async fn acknowledge(
     let notice = state.api.acknowledge(accepted.call, accepted.input).await?;
     Ok(envelope::json(
         StatusCode::OK,
-        &json!({
-            "status": "Success",
-            "message": "Notification acknowledged",
-            "notification": NoticeJson::new(&notice, zone),
-        }),
+        &Acknowledged {
+            message: "Notification acknowledged",
+            notification: NoticeJson::new(&notice, zone),
+            status: Success::Success,
+        },
     ))
 }

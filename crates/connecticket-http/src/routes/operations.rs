@@ -9,10 +9,11 @@ use serde_json::{json, Map, Value};
 use crate::envelope;
 use crate::error::HttpError;
 use crate::state::AppState;
+use crate::wire::answers::Alive;
 
 /// `/healthz` (and the older `/health`): the process is up.
 pub(crate) async fn alive() -> Response {
-    envelope::json(StatusCode::OK, &json!({"status": "ok"}))
+    envelope::json(StatusCode::OK, &Alive { status: "ok" })
 }
 
 /// `/readyz`: 200 once the database answers and its migrations are
@@ -54,4 +55,16 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, H
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     Ok(response)
+}
+
+/// `/openapi.json`: the contract's description (built once).
+pub(crate) async fn openapi() -> Response {
+    static DOCUMENT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(crate::openapi::document);
+    let mut response = DOCUMENT.as_str().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }

@@ -6,6 +6,7 @@ use crate::error::HttpError;
 use crate::extract::ApiRequest;
 use crate::list::stream_list;
 use crate::state::AppState;
+use crate::wire::answers::{ContactJson, ContactsAnswer, Success};
 use crate::wire::commands::page;
 use crate::wire::ResidentJson;
 
@@ -37,26 +38,28 @@ pub(crate) async fn contacts(
             crate::wire::commands::resident_id(params)
         })
         .await?;
-    let contacts: Vec<_> = state
+    let contacts = state
         .api
         .resident_contacts(accepted.call, accepted.input)
-        .await?
-        .into_iter()
-        .map(|contact| {
-            serde_json::json!({
-                "id": contact.id,
-                "resident_id": contact.resident_id,
-                "role": contact.role.as_str(),
-                "name": contact.name,
-                "email": contact.email,
-                "phone": contact.phone,
-                "email_consent": contact.email_consent,
-                "sms_consent": contact.sms_consent,
-            })
+        .await?;
+    let contacts = contacts
+        .iter()
+        .map(|contact| ContactJson {
+            email: contact.email.as_deref(),
+            email_consent: contact.email_consent,
+            id: contact.id.get(),
+            name: &contact.name,
+            phone: contact.phone.as_deref(),
+            resident_id: contact.resident_id.get(),
+            role: contact.role.as_str(),
+            sms_consent: contact.sms_consent,
         })
         .collect();
     Ok(crate::envelope::json(
         axum::http::StatusCode::OK,
-        &serde_json::json!({"status": "Success", "contacts": contacts}),
+        &ContactsAnswer {
+            contacts,
+            status: Success::Success,
+        },
     ))
 }

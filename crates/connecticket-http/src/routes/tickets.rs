@@ -2,7 +2,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use serde_json::json;
 
 use super::mark_replay;
 use crate::envelope::{json, success_message};
@@ -10,6 +9,7 @@ use crate::error::HttpError;
 use crate::extract::ApiRequest;
 use crate::list::stream_list;
 use crate::state::AppState;
+use crate::wire::answers::{DetailAnswer, Success, TicketCreated};
 use crate::wire::commands::{change_status, raise_ticket, ticket_id, ticket_query};
 use crate::wire::{TicketJson, TicketWithDetails};
 
@@ -31,12 +31,6 @@ pub(crate) async fn list(
     .await
 }
 
-#[derive(serde::Serialize)]
-struct DetailAnswer<'a> {
-    status: &'static str,
-    ticket_with_details: TicketWithDetails<'a>,
-}
-
 /// `GET ticket_detail?id=`
 pub(crate) async fn detail(
     State(state): State<AppState>,
@@ -53,7 +47,7 @@ pub(crate) async fn detail(
     Ok(json(
         StatusCode::OK,
         &DetailAnswer {
-            status: "Success",
+            status: Success::Success,
             ticket_with_details: TicketWithDetails {
                 detail: &detail,
                 zone,
@@ -79,11 +73,11 @@ pub(crate) async fn create(
         .await?;
     let response = json(
         StatusCode::OK,
-        &json!({
-            "status": "Success",
-            "ticket_id": written.into_inner(),
-            "message": "Ticket Created Successfully!!",
-        }),
+        &TicketCreated {
+            message: "Ticket Created Successfully!!",
+            status: Success::Success,
+            ticket_id: written.into_inner().get(),
+        },
     );
     Ok(mark_replay(&written, response))
 }

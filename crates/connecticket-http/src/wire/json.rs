@@ -16,8 +16,10 @@ fn stamp(at: DateTime<Utc>, zone: Tz) -> String {
     format_timestamp(at, zone)
 }
 
-/// The seed's 17 ticket keys, `sentsent_to_primary` included.
-#[derive(Serialize)]
+/// The seed's 17 ticket keys, `sentsent_to_primary` included. Timestamps
+/// are `YYYY/MM/DD HH:MM:SS ±HHMM` in the provider's zone; dates ISO.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Ticket)]
 pub(crate) struct TicketJson<'a> {
     id: i64,
     title: &'a str,
@@ -63,7 +65,8 @@ impl<'a> TicketJson<'a> {
 }
 
 /// The seed's 31 resident keys.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Resident)]
 pub(crate) struct ResidentJson<'a> {
     id: i64,
     provider_id: i64,
@@ -136,15 +139,17 @@ impl<'a> ResidentJson<'a> {
     }
 }
 
-#[derive(Serialize)]
-struct CommentJson<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Comment)]
+pub(crate) struct CommentJson<'a> {
     commented_by: &'a str,
     commented_on: String,
     title: &'a str,
 }
 
-#[derive(Serialize)]
-struct GeneralCommentJson<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = GeneralComment)]
+pub(crate) struct GeneralCommentJson<'a> {
     id: i64,
     #[serde(flatten)]
     comment: CommentJson<'a>,
@@ -158,8 +163,9 @@ fn comment(comment: &Comment, zone: Tz) -> CommentJson<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct AttachmentJson<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Attachment)]
+pub(crate) struct AttachmentJson<'a> {
     id: i64,
     file_name: &'a str,
     content_type: &'a str,
@@ -231,10 +237,10 @@ impl Serialize for TicketWithDetails<'_> {
         map.end()
     }
 }
-/// Who was told: never the address.
 /// A notification as staff see it: who (by role), how, and what came of
 /// it; never an address. Keys in sorted order.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Notification)]
 pub(crate) struct NoticeJson<'a> {
     ack_required: bool,
     acknowledged_at: Option<String>,
@@ -271,6 +277,55 @@ impl<'a> NoticeJson<'a> {
             status: notice.status.as_str(),
             ticket_id: notice.ticket_id.get(),
         }
+    }
+}
+
+impl utoipa::PartialSchema for TicketWithDetails<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, Type,
+        };
+        use utoipa::openapi::Ref;
+        let array_of = |name: &str| ArrayBuilder::new().items(Ref::from_schema_name(name));
+        let category = ObjectBuilder::new()
+            .description(Some(
+                "A rating of one category: `status` (`issue`, `no issue`, `potential issue`), \
+                 `name`, and its comments under `comment<id>` keys",
+            ))
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)));
+        ObjectBuilder::new()
+            .property(
+                "categories",
+                ObjectBuilder::new()
+                    .description(Some("The ticket's ratings, keyed by category id"))
+                    .additional_properties(Some(category)),
+            )
+            .required("categories")
+            .property(
+                "comments_omitted",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some(
+                        "Only when the ticket has more comments than a detail embeds",
+                    )),
+            )
+            .property("general_comments", array_of("GeneralComment"))
+            .required("general_comments")
+            .property(
+                "notifications",
+                array_of("Notification").description(Some("Only once someone was told")),
+            )
+            .property("ticket", Ref::from_schema_name("Ticket"))
+            .required("ticket")
+            .property("ticket_attachments", array_of("Attachment"))
+            .required("ticket_attachments")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TicketWithDetails<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("TicketWithDetails")
     }
 }
 

@@ -4,12 +4,13 @@
 
 mod body;
 pub(crate) mod commands;
-mod json;
+pub(crate) mod json;
 mod params;
 #[cfg(test)]
 mod properties;
 mod urlencoded;
 
 pub(crate) use body::{declared_length, read_params};
+pub(crate) mod answers;
 pub(crate) use json::{NoticeJson, ResidentJson, TicketJson, TicketWithDetails};
 pub use params::{FilePart, RequestParams};

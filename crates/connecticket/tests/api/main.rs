@@ -26,6 +26,7 @@ mod create_ticket;
 mod idempotency;
 mod limits;
 mod notifications;
+mod openapi;
 mod residents;
 mod slow_clients;
 mod tenancy;

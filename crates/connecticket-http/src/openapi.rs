@@ -1,0 +1,335 @@
+//! The OpenAPI 3.1 description of the whole contract, served at
+//! `/openapi.json`. Every answer's schema is derived from the type its
+//! handler serializes (`wire::answers`, `wire::json`); the calls and their
+//! parameters are listed here, one function per operation, next to each
+//! other so that a reader sees the whole API at once.
+#![allow(dead_code)] // the functions only carry the path attributes
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::wire::answers::{
+    Acknowledged, Alive, Authorized, CategoriesAnswer, CommentCreated, ContactsAnswer,
+    DetailAnswer, Done, Failure, NotificationsAnswer, ResidentList, TicketCreated, TicketList,
+};
+use crate::wire::json::{AttachmentJson, CommentJson, GeneralCommentJson};
+
+const TIMESTAMP: &str = "a timestamp like `2016/02/12 03:00:34 -0800`";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Connecticket API",
+        description = "Tickets about residents of care homes: raise them, rate each category, \
+            comment, attach files, move them through their workflow, and see who was told and \
+            who answered. Authenticate with `POST /api/authorize` and the application's \
+            `api_key`/`api_secret` headers; every later call carries the returned token in its \
+            path and the same headers. Parameters go in the query string or a form body \
+            (`application/x-www-form-urlencoded`, or `multipart/form-data` with attachments). \
+            Every refusal is `{\"status\": false, \"message\": …}` with an HTTP status.",
+        license(name = "AGPL-3.0-only")
+    ),
+    paths(
+        authorize, tickets, ticket_detail, all_residents, provider_categories,
+        resident_contacts, create_ticket, update_status, create_comment, attachment,
+        notifications, acknowledge, healthz, readyz, metrics, ack_page, ack_submit,
+        sms_status, sms_inbound
+    ),
+    components(schemas(Failure, GeneralCommentJson, CommentJson, AttachmentJson)),
+    modifiers(&Credentials),
+    tags(
+        (name = "tickets", description = "Tickets, comments and attachments"),
+        (name = "residents", description = "Residents and who is told about them"),
+        (name = "notifications", description = "Who was told, and who answered"),
+        (name = "authentication"),
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "recipients", description = "Pages and webhooks for the people notified"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The application's key and secret, sent as headers with every call.
+struct Credentials;
+
+impl Modify for Credentials {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api_key"))),
+        );
+        components.add_security_scheme(
+            "api_secret",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api_secret"))),
+        );
+    }
+}
+
+/// The JSON text of the description.
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[utoipa::path(
+    post, path = "/api/authorize", tag = "authentication",
+    description = "Exchanges the application's `api_key`/`api_secret` (headers; `api-key`/`api-secret` also accepted) for an access token. `GET` is accepted too.",
+    params(
+        ("api_key" = String, Header, description = "The application's public key"),
+        ("api_secret" = String, Header, description = "The application's secret"),
+    ),
+    responses(
+        (status = 200, description = "Authorized", body = Authorized),
+        (status = 401, description = "Wrong key or secret", body = Failure),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure),
+    )
+)]
+fn authorize() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/tickets", tag = "tickets",
+    description = "The provider's tickets in id order: all of them streamed, or a page.",
+    params(
+        ("token" = String, Path, description = "The access token"),
+        ("ticket_status" = Option<String>, Query, description = "New, Open, In Progress, Resolved, Closed or Reopen"),
+        ("resident_id" = Option<i64>, Query),
+        ("updated_since" = Option<String>, Query, description = TIMESTAMP),
+        ("page" = Option<u32>, Query), ("per_page" = Option<u32>, Query, description = "At most 500"),
+        ("after_id" = Option<i64>, Query, description = "Keyset paging: only larger ids"),
+    ),
+    responses(
+        (status = 200, body = TicketList),
+        (status = 401, body = Failure), (status = 422, body = Failure), (status = 429, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn tickets() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/ticket_detail", tag = "tickets",
+    params(("token" = String, Path), ("id" = i64, Query, description = "The ticket's id")),
+    responses(
+        (status = 200, body = DetailAnswer),
+        (status = 401, body = Failure), (status = 404, description = "Invalid Ticket ID", body = Failure),
+        (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn ticket_detail() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/all_residents", tag = "residents",
+    params(("token" = String, Path), ("page" = Option<u32>, Query), ("per_page" = Option<u32>, Query), ("after_id" = Option<i64>, Query)),
+    responses((status = 200, body = ResidentList), (status = 401, body = Failure), (status = 422, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn all_residents() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/provider_categories", tag = "tickets",
+    params(("token" = String, Path)),
+    responses((status = 200, body = CategoriesAnswer), (status = 401, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn provider_categories() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/resident_contacts", tag = "residents",
+    params(("token" = String, Path), ("resident_id" = i64, Query)),
+    responses(
+        (status = 200, body = ContactsAnswer), (status = 401, body = Failure),
+        (status = 404, description = "Invalid Resident ID", body = Failure), (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn resident_contacts() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/create_ticket", tag = "tickets",
+    description = "Raises a ticket. Ratings go in `category_<id>` (Issue, No Issue, Potential Issue) with comments in `category_comments_<id>`; files in `attachments[]` parts of a multipart body. An `Idempotency-Key` header makes retries safe. `GET` is accepted too.",
+    params(
+        ("token" = String, Path),
+        ("title" = String, Query, description = "Also accepted as `regarding`"),
+        ("resident_id" = i64, Query),
+        ("urgency_status" = Option<String>, Query, description = "A name or id: No Issue (1), Low (2), Normal (3), High (4), Exception (5)"),
+        ("ticket_type" = Option<String>, Query),
+        ("start_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("end_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("email" = Option<bool>, Query, description = "Notify contacts by email"),
+        ("sms" = Option<bool>, Query, description = "Notify contacts by SMS"),
+        ("general_comments" = Option<String>, Query),
+        ("Idempotency-Key" = Option<String>, Header),
+    ),
+    responses(
+        (status = 200, body = TicketCreated), (status = 401, body = Failure),
+        (status = 404, body = Failure), (status = 413, body = Failure), (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn create_ticket() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/update_status", tag = "tickets",
+    params(("token" = String, Path), ("id" = i64, Query), ("status" = String, Query, description = "New, Open, In Progress, Resolved, Closed or Reopen"), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Done), (status = 401, body = Failure), (status = 404, body = Failure), (status = 422, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn update_status() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/create_comment", tag = "tickets",
+    params(("token" = String, Path), ("ticket_id" = i64, Query), ("comment" = String, Query), ("category_id" = Option<i64>, Query), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = CommentCreated), (status = 401, body = Failure), (status = 404, body = Failure), (status = 422, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn create_comment() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/attachments/{id}", tag = "tickets",
+    params(("token" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The file, with its content type", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = Failure), (status = 404, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn attachment() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/notifications", tag = "notifications",
+    description = "The provider's notifications, oldest first, without addresses.",
+    params(
+        ("token" = String, Path), ("ticket_id" = Option<i64>, Query),
+        ("state" = Option<String>, Query, description = "pending, delivered, failed, unacknowledged or overdue"),
+        ("page" = Option<u32>, Query), ("per_page" = Option<u32>, Query, description = "Default 100, at most 500"),
+    ),
+    responses((status = 200, body = NotificationsAnswer), (status = 401, body = Failure), (status = 422, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn notifications() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/acknowledge", tag = "notifications",
+    description = "Records that the calling employee took the recipient's answer on their behalf.",
+    params(("token" = String, Path), ("notification_id" = i64, Query), ("note" = String, Query, description = "At most 2,000 characters")),
+    responses(
+        (status = 200, body = Acknowledged), (status = 401, body = Failure),
+        (status = 404, description = "Invalid Notification ID", body = Failure),
+        (status = 422, description = "No note, or acknowledged already", body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn acknowledge() {}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Alive)))]
+fn healthz() {}
+
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations",
+    description = "`ready` once the database answers with the newest schema; always with each transport's state.",
+    responses((status = 200, body = Object), (status = 503, body = Object))
+)]
+fn readyz() {}
+
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+)]
+fn metrics() {}
+
+#[utoipa::path(
+    get, path = "/ack/{token}", tag = "recipients",
+    description = "The page of a notification's personal link: one Acknowledge button. Showing it acknowledges nothing.",
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, content_type = "text/html", body = String),
+        (status = 404, description = "Used, expired or unknown: one page for all", content_type = "text/html", body = String),
+    )
+)]
+fn ack_page() {}
+
+#[utoipa::path(
+    post, path = "/ack/{token}", tag = "recipients",
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, content_type = "text/html", body = String),
+        (status = 404, content_type = "text/html", body = String),
+    )
+)]
+fn ack_submit() {}
+
+#[utoipa::path(
+    post, path = "/sms/status", tag = "recipients",
+    description = "The SMS gateway's delivery reports (form fields MessageSid, MessageStatus, ErrorCode), signed with X-Twilio-Signature.",
+    params(("X-Twilio-Signature" = String, Header)),
+    responses((status = 204), (status = 401, body = Failure), (status = 422, body = Failure))
+)]
+fn sms_status() {}
+
+#[utoipa::path(
+    post, path = "/sms/inbound", tag = "recipients",
+    description = "Replies to SMS (form fields From, Body), signed with X-Twilio-Signature: OK, YES or 1 acknowledges the sender's oldest open notification. Answers TwiML.",
+    params(("X-Twilio-Signature" = String, Header)),
+    responses((status = 200, content_type = "text/xml", body = String), (status = 401, body = Failure), (status = 422, body = Failure))
+)]
+fn sms_inbound() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_description_is_openapi_3_1_with_every_call() {
+        let doc: serde_json::Value = serde_json::from_str(&document()).expect("json");
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{}",
+            doc["openapi"]
+        );
+        let paths: Vec<&str> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for call in [
+            "tickets",
+            "ticket_detail",
+            "all_residents",
+            "provider_categories",
+            "resident_contacts",
+            "create_ticket",
+            "update_status",
+            "create_comment",
+            "notifications",
+            "acknowledge",
+        ] {
+            assert!(
+                paths.contains(&format!("/api/{{token}}/{call}").as_str()),
+                "{call} missing"
+            );
+        }
+        // The schemas come from the answer types.
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "Ticket",
+            "Resident",
+            "Notification",
+            "TicketWithDetails",
+            "Failure",
+            "Authorized",
+            "TicketCreated",
+        ] {
+            assert!(schemas.get(name).is_some(), "schema {name} missing");
+        }
+        let ticket = &schemas["Ticket"]["properties"];
+        assert!(
+            ticket.get("sentsent_to_primary").is_some(),
+            "the seed's spelling"
+        );
+        assert_eq!(ticket.as_object().map(|o| o.len()), Some(17));
+    }
+}
