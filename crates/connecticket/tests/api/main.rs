@@ -23,6 +23,7 @@ mod categories;
 mod concurrency;
 mod create_comment;
 mod create_ticket;
+mod docs;
 mod idempotency;
 mod limits;
 mod notifications;
