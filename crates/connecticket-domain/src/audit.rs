@@ -63,10 +63,26 @@ pub enum Action {
     Notifications,
     /// An operator changed escalation rules or the staff they reach.
     ManageEscalation,
+    /// Someone signed in to the console (or failed to).
+    SignIn,
+    /// A console session ended: signed out, idle or too old.
+    SignOut,
+    /// A console account's password or second factor was set, or its
+    /// invitation link was used.
+    ConsoleAccount,
+    /// An administrator managed employees' console accounts.
+    ManageEmployees,
+    /// An administrator registered, revoked or rotated an application.
+    ManageApplications,
+    /// A console page that shows records (the board, a resident, the
+    /// administration pages); the use cases it calls are audited too.
+    ConsolePage,
+    /// An administrator read or exported the audit trail.
+    AuditTrail,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 27] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -87,6 +103,13 @@ impl Action {
         Action::Escalate,
         Action::Notifications,
         Action::ManageEscalation,
+        Action::SignIn,
+        Action::SignOut,
+        Action::ConsoleAccount,
+        Action::ManageEmployees,
+        Action::ManageApplications,
+        Action::ConsolePage,
+        Action::AuditTrail,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +134,13 @@ impl Action {
             Action::Escalate => "escalate",
             Action::Notifications => "notifications",
             Action::ManageEscalation => "manage_escalation",
+            Action::SignIn => "sign_in",
+            Action::SignOut => "sign_out",
+            Action::ConsoleAccount => "console_account",
+            Action::ManageEmployees => "manage_employees",
+            Action::ManageApplications => "manage_applications",
+            Action::ConsolePage => "console_page",
+            Action::AuditTrail => "audit_trail",
         }
     }
 
@@ -183,7 +213,12 @@ impl Outcome {
     pub fn of_error(error: &crate::error::DomainError) -> Outcome {
         use crate::error::DomainError;
         match error {
-            DomainError::InvalidApiCredentials | DomainError::InvalidCredentials => Outcome::Denied,
+            DomainError::InvalidApiCredentials
+            | DomainError::InvalidCredentials
+            | DomainError::InvalidSignIn
+            | DomainError::SignInRequired
+            | DomainError::Forbidden(_)
+            | DomainError::SecondFactorRequired => Outcome::Denied,
             DomainError::RateLimited { .. } => Outcome::RateLimited,
             DomainError::NotFound(_) => Outcome::NotFound,
             DomainError::Invalid(_)
@@ -207,6 +242,7 @@ pub enum RecordRef {
     Application(ApplicationId),
     Contact(ContactId),
     Notification(NotificationId),
+    Employee(EmployeeId),
 }
 
 impl fmt::Display for RecordRef {
@@ -220,6 +256,7 @@ impl fmt::Display for RecordRef {
             RecordRef::Application(id) => ("application", id.get()),
             RecordRef::Contact(id) => ("contact", id.get()),
             RecordRef::Notification(id) => ("notification", id.get()),
+            RecordRef::Employee(id) => ("employee", id.get()),
         };
         write!(f, "{kind}:{id}")
     }

@@ -115,6 +115,11 @@ pub enum Via {
         application_id: ApplicationId,
         token_id: AccessTokenId,
     },
+    /// A person signed in to the staff console.
+    Console {
+        session: crate::console::SessionId,
+        role: crate::console::ConsoleRole,
+    },
 }
 
 impl Principal {
@@ -122,6 +127,15 @@ impl Principal {
     pub fn application_id(&self) -> Option<ApplicationId> {
         match self.via {
             Via::Application { application_id, .. } => Some(application_id),
+            Via::Console { .. } => None,
+        }
+    }
+
+    /// The console role of a signed-in person; none for an application.
+    pub fn console_role(&self) -> Option<crate::console::ConsoleRole> {
+        match self.via {
+            Via::Console { role, .. } => Some(role),
+            Via::Application { .. } => None,
         }
     }
 }

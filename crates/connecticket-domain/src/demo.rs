@@ -6,11 +6,14 @@
 //! database: it is there completely or not at all, never next to real
 //! data.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{
     Action, AuditEntry, AuditRecord, ChainAnchor, Outcome, RecordRef, RequestContext,
 };
+use crate::console::{password, ConsoleAccount, ConsoleRole};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{
     ApplicationId, CategoryId, CommentId, EmployeeId, NewResident, Provider, ProviderId, Resident,
@@ -48,6 +51,36 @@ pub const SUNRISE_EMPLOYEE_ID: EmployeeId = EmployeeId(81_987_871);
 pub const SUNRISE_RESIDENT_ID: ResidentId = ResidentId(889_283_400);
 pub const SUNRISE_CATEGORY_IDS: [CategoryId; 2] = [CategoryId(40), CategoryId(41)];
 pub const SUNRISE_TICKET_ID: TicketId = TicketId(301);
+/// Example Provider's nurse, who signs in to the console as staff.
+pub const DEMO_NURSE_EMPLOYEE_ID: EmployeeId = EmployeeId(81_987_872);
+
+/// The demo's console accounts (address, employee, provider, role), all
+/// with the published `console::password::DEMO_PASSWORD`.
+pub const DEMO_CONSOLE_ACCOUNTS: [(&str, EmployeeId, ProviderId, ConsoleRole); 3] = [
+    (
+        "sample@example.org",
+        DEMO_EMPLOYEE_ID,
+        DEMO_PROVIDER_ID,
+        ConsoleRole::Administrator,
+    ),
+    (
+        "nurse@example.org",
+        DEMO_NURSE_EMPLOYEE_ID,
+        DEMO_PROVIDER_ID,
+        ConsoleRole::Staff,
+    ),
+    (
+        "sunrise@example.org",
+        SUNRISE_EMPLOYEE_ID,
+        SUNRISE_PROVIDER_ID,
+        ConsoleRole::Administrator,
+    ),
+];
+
+/// The demo password's hash, made once per process: argon2id is slow on
+/// purpose, and every demo seed needs it.
+static DEMO_PASSWORD_HASH: LazyLock<Option<String>> =
+    LazyLock::new(|| password::hash_password(password::DEMO_PASSWORD));
 
 /// What `seed` found or did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +204,7 @@ fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
         "Sunrise Nurse",
         SUNRISE_CREATED,
     );
+    demo.employee(DEMO_NURSE_EMPLOYEE_ID, DEMO_PROVIDER_ID, "Nurse", CREATED);
     for (id, provider_id, employee_id, name, key, secret, created) in [
         (
             1,
@@ -200,6 +234,25 @@ fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
             secret_hash: hasher.hash_api_secret(secret),
             created_at: at(created),
             revoked_at: None,
+        }));
+    }
+    let password_hash = DEMO_PASSWORD_HASH.clone();
+    for (email, employee_id, provider_id, role) in DEMO_CONSOLE_ACCOUNTS {
+        let created = match provider_id {
+            SUNRISE_PROVIDER_ID => at(SUNRISE_CREATED),
+            _ => at(CREATED),
+        };
+        demo.records.push(Record::ConsoleAccount(ConsoleAccount {
+            employee_id,
+            provider_id,
+            email: email.to_owned(),
+            role,
+            password_hash: password_hash.clone(),
+            totp_secret: None,
+            invite_hash: None,
+            invite_expires_at: None,
+            created_at: created,
+            updated_at: created,
         }));
     }
     demo.resident(

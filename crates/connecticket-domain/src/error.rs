@@ -84,6 +84,10 @@ pub enum Field {
     /// An escalation rule's deadlines and tiers.
     Escalation,
     Urgency,
+    /// A console account's password.
+    Password,
+    /// A second factor's one-time code.
+    Code,
 }
 
 impl Field {
@@ -119,6 +123,8 @@ impl Field {
             Field::Role => "role".to_owned(),
             Field::Escalation => "escalation".to_owned(),
             Field::Urgency => "urgency".to_owned(),
+            Field::Password => "password".to_owned(),
+            Field::Code => "code".to_owned(),
         }
     }
 }
@@ -243,6 +249,20 @@ pub enum DomainError {
     /// withdrawn before it started. Nothing was written.
     #[error("the request took longer than the server allows; nothing was written")]
     DeadlineExceeded,
+    /// The console's sign-in: a wrong address, password or code (which
+    /// one is never said).
+    #[error("Wrong email, password or code")]
+    InvalidSignIn,
+    /// A console request without a working session.
+    #[error("Please sign in")]
+    SignInRequired,
+    /// The caller is who they say, but their role does not allow this (or
+    /// a console form came without its session's CSRF token).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The provider requires a second factor the account has not set up.
+    #[error("Your provider requires a second factor: set one up first")]
+    SecondFactorRequired,
     #[error("storage failure")]
     Storage(#[source] StoreError),
 }

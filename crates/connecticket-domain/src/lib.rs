@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod command;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod model;

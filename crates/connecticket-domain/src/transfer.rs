@@ -38,6 +38,8 @@ pub enum Table {
     NotificationPolicies,
     EscalationPolicies,
     ProviderContacts,
+    ConsoleAccounts,
+    ConsoleSettings,
     Tickets,
     TicketCategories,
     Comments,
@@ -52,7 +54,7 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 21] = [
+    pub const ALL: [Table; 23] = [
         Table::Providers,
         Table::Employees,
         Table::Applications,
@@ -63,6 +65,8 @@ impl Table {
         Table::NotificationPolicies,
         Table::EscalationPolicies,
         Table::ProviderContacts,
+        Table::ConsoleAccounts,
+        Table::ConsoleSettings,
         Table::Tickets,
         Table::TicketCategories,
         Table::Comments,
@@ -89,6 +93,8 @@ impl Table {
             Table::Notifications => "notifications",
             Table::EscalationPolicies => "escalation_policies",
             Table::ProviderContacts => "provider_contacts",
+            Table::ConsoleAccounts => "console_accounts",
+            Table::ConsoleSettings => "console_settings",
             Table::Escalations => "escalations",
             Table::EscalationSteps => "escalation_steps",
             Table::Tickets => "tickets",
@@ -105,6 +111,16 @@ impl Table {
 
 fn hex<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&hex::encode(bytes))
+}
+
+pub(crate) fn hex_option<S: Serializer>(
+    bytes: &Option<Vec<u8>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(bytes) => hex(bytes, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn hex_bytes<S: Serializer>(bytes: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
@@ -221,6 +237,13 @@ pub struct StoredEscalationRule {
     pub rule: Option<EscalationRule>,
 }
 
+/// A provider's console rules as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredConsoleSetting {
+    pub provider_id: ProviderId,
+    pub require_totp: bool,
+}
+
 /// One row of one table, every column included.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Record {
@@ -241,6 +264,8 @@ pub enum Record {
     Notification(Box<Notification>),
     EscalationRule(StoredEscalationRule),
     ProviderContact(ProviderContact),
+    ConsoleAccount(crate::console::ConsoleAccount),
+    ConsoleSetting(StoredConsoleSetting),
     Escalation(Escalation),
     EscalationStep(EscalationStep),
     AuditChain(ChainAnchor),
@@ -267,6 +292,8 @@ impl Record {
             Record::Notification(_) => Table::Notifications,
             Record::EscalationRule(_) => Table::EscalationPolicies,
             Record::ProviderContact(_) => Table::ProviderContacts,
+            Record::ConsoleAccount(_) => Table::ConsoleAccounts,
+            Record::ConsoleSetting(_) => Table::ConsoleSettings,
             Record::Escalation(_) => Table::Escalations,
             Record::EscalationStep(_) => Table::EscalationSteps,
             Record::AuditChain(_) => Table::AuditChains,

@@ -66,8 +66,12 @@ impl HttpError {
     pub fn status(&self) -> StatusCode {
         match self {
             HttpError::Domain(error) => match error {
-                DomainError::InvalidApiCredentials | DomainError::InvalidCredentials => {
-                    StatusCode::UNAUTHORIZED
+                DomainError::InvalidApiCredentials
+                | DomainError::InvalidCredentials
+                | DomainError::InvalidSignIn
+                | DomainError::SignInRequired => StatusCode::UNAUTHORIZED,
+                DomainError::Forbidden(_) | DomainError::SecondFactorRequired => {
+                    StatusCode::FORBIDDEN
                 }
                 DomainError::NotFound(_) => StatusCode::NOT_FOUND,
                 DomainError::Invalid(_) | DomainError::IdempotencyKeyReused => {
@@ -101,7 +105,7 @@ impl HttpError {
         }
     }
 
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             HttpError::Domain(error) => domain_message(error),
             other => other.to_string(),

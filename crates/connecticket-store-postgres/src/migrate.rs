@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "acknowledgments",
         include_str!("../migrations/0006_acknowledgments.sql"),
     ),
+    (7, "console", include_str!("../migrations/0007_console.sql")),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

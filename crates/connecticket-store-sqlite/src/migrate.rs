@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "acknowledgments",
         include_str!("../migrations/0006_acknowledgments.sql"),
     ),
+    (7, "console", include_str!("../migrations/0007_console.sql")),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -7,6 +7,7 @@
 //! the domain's storage interface on top.
 
 mod audit_queue;
+mod console_store;
 mod engine;
 mod error;
 mod escalation_store;

@@ -22,6 +22,7 @@ use connecticket_domain::StoreError;
 
 use crate::sql::{Columns, Result};
 use crate::value::Row;
+use connecticket_domain::console::ConsoleAccount;
 
 pub(crate) fn provider(row: &dyn Row) -> Result<Provider> {
     Ok(Provider {
@@ -714,4 +715,33 @@ pub(crate) fn stored_notify_policy_columns(p: &StoredNotifyPolicy) -> Columns<'_
         .with("sms_template", &p.sms_template)
         .with("email_subject_template", &p.email_subject_template)
         .with("email_body_template", &p.email_body_template)
+}
+
+pub(crate) fn console_account(row: &dyn Row) -> Result<ConsoleAccount> {
+    Ok(ConsoleAccount {
+        employee_id: row.get("employee_id")?,
+        provider_id: row.get("provider_id")?,
+        email: row.get("email")?,
+        role: row.get("role")?,
+        password_hash: row.get("password_hash")?,
+        totp_secret: row.get("totp_secret")?,
+        invite_hash: row.get("invite_hash")?,
+        invite_expires_at: row.get("invite_expires_at")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+pub(crate) fn console_account_columns(a: &ConsoleAccount) -> Columns<'_> {
+    Columns::new()
+        .with("employee_id", a.employee_id)
+        .with("provider_id", a.provider_id)
+        .with("email", &a.email)
+        .with("role", a.role)
+        .with("password_hash", &a.password_hash)
+        .with("totp_secret", a.totp_secret.as_deref())
+        .with("invite_hash", a.invite_hash.as_deref())
+        .with("invite_expires_at", a.invite_expires_at)
+        .with("created_at", a.created_at)
+        .with("updated_at", a.updated_at)
 }

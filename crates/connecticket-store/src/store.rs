@@ -296,6 +296,20 @@ impl<E: Engine> AuditStore for SqlStore<E> {
     }
 }
 
+/// Appends a console administrator's entry for an application write, in
+/// the write's transaction.
+async fn audited(
+    tx: &mut dyn crate::engine::Executor,
+    entry: Option<AuditEntry>,
+    application: &Application,
+) -> Result<()> {
+    let Some(mut entry) = entry else {
+        return Ok(());
+    };
+    entry.touch(RecordRef::Application(application.id));
+    audit::append(tx, vec![entry]).await
+}
+
 #[async_trait]
 impl<E: Engine> OperatorStore for SqlStore<E> {
     async fn is_empty(&self) -> Result<bool> {
@@ -334,9 +348,19 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             .await
     }
 
-    async fn create_application(&self, application: NewApplication) -> Result<Application> {
+    async fn create_application(
+        &self,
+        application: NewApplication,
+        audit: Option<AuditEntry>,
+    ) -> Result<Application> {
         self.engine
-            .write(move |tx| Box::pin(operators::create_application(tx, application)))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let created = operators::create_application(tx, application).await?;
+                    audited(tx, audit, &created).await?;
+                    Ok(created)
+                })
+            })
             .await
     }
 
@@ -351,9 +375,17 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
         provider: ProviderId,
         application: ApplicationId,
         at: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> Result<Application> {
         self.engine
-            .write(move |tx| Box::pin(operators::revoke_application(tx, provider, application, at)))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let revoked =
+                        operators::revoke_application(tx, provider, application, at).await?;
+                    audited(tx, audit, &revoked).await?;
+                    Ok(revoked)
+                })
+            })
             .await
     }
 
@@ -374,16 +406,17 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
         application: ApplicationId,
         secret_hash: Vec<u8>,
         at: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> Result<Application> {
         self.engine
             .write(move |tx| {
-                Box::pin(operators::rotate_secret(
-                    tx,
-                    provider,
-                    application,
-                    secret_hash,
-                    at,
-                ))
+                Box::pin(async move {
+                    let rotated =
+                        operators::rotate_secret(tx, provider, application, secret_hash, at)
+                            .await?;
+                    audited(tx, audit, &rotated).await?;
+                    Ok(rotated)
+                })
             })
             .await
     }

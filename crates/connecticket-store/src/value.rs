@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::console::ConsoleRole;
 use connecticket_domain::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, ContactRole,
     EmployeeId, NotificationId, ProviderId, ResidentId, TicketId,
@@ -182,6 +183,7 @@ vocabulary! {
     StaffRole => StaffRole::parse, "a staff role";
     AckVia => AckVia::parse, "an acknowledgment channel";
     EscalationState => EscalationState::parse, "an escalation state";
+    ConsoleRole => ConsoleRole::parse, "a console role";
 }
 
 macro_rules! spelled {
@@ -194,7 +196,7 @@ macro_rules! spelled {
     )*};
 }
 
-spelled!(ContactRole Channel NotifyEvent DeliveryState AckVia EscalationState);
+spelled!(ContactRole Channel NotifyEvent DeliveryState AckVia EscalationState ConsoleRole);
 
 macro_rules! ids {
     ($($id:ident)*) => {$(

@@ -324,6 +324,13 @@ async fn prepare(admin: &AdminService, config: &ServerConfig) -> anyhow::Result<
                  or revoke the demo applications (connecticket app revoke) before serving real data"
             );
         }
+        if admin.demo_passwords_active().await? {
+            bail!(
+                "this database has console accounts that open with the published demo password; \
+                 run it with --demo, or set new passwords (connecticket employee set-password) \
+                 before serving real data"
+            );
+        }
         return Ok(());
     }
     let outcome = demo::seed(admin)

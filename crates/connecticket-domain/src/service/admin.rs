@@ -34,6 +34,28 @@ pub struct CreatedApplication {
     pub api_secret: String,
 }
 
+/// A new application's record and its secret (only the secret's hash is
+/// in the record).
+pub(crate) fn new_application(
+    hasher: &SecretHasher,
+    provider_id: ProviderId,
+    employee_id: EmployeeId,
+    name: &str,
+    now: DateTime<Utc>,
+) -> DomainResult<(NewApplication, String)> {
+    let api_secret = generate_api_secret();
+    let new = NewApplication {
+        id: None,
+        provider_id,
+        employee_id,
+        name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
+        api_key: generate_api_key(),
+        secret_hash: hasher.hash_api_secret(&api_secret),
+        created_at: now,
+    };
+    Ok((new, api_secret))
+}
+
 impl AdminService {
     pub fn new(store: Arc<dyn Store>, hasher: SecretHasher, clock: SharedClock) -> Self {
         AdminService {
@@ -105,19 +127,9 @@ impl AdminService {
         employee_id: EmployeeId,
         name: &str,
     ) -> DomainResult<CreatedApplication> {
-        let api_secret = generate_api_secret();
-        let application = self
-            .store
-            .create_application(NewApplication {
-                id: None,
-                provider_id,
-                employee_id,
-                name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
-                api_key: generate_api_key(),
-                secret_hash: self.hasher.hash_api_secret(&api_secret),
-                created_at: self.now(),
-            })
-            .await?;
+        let (new, api_secret) =
+            new_application(&self.hasher, provider_id, employee_id, name, self.now())?;
+        let application = self.store.create_application(new, None).await?;
         Ok(CreatedApplication {
             application,
             api_secret,
@@ -135,7 +147,7 @@ impl AdminService {
     ) -> DomainResult<Application> {
         Ok(self
             .store
-            .revoke_application(provider_id, application_id, self.now())
+            .revoke_application(provider_id, application_id, self.now(), None)
             .await?)
     }
 
@@ -154,6 +166,7 @@ impl AdminService {
                 application_id,
                 self.hasher.hash_api_secret(&api_secret),
                 self.now(),
+                None,
             )
             .await?;
         Ok(CreatedApplication {
@@ -172,6 +185,31 @@ impl AdminService {
             .store
             .revoke_tokens(provider_id, owner, self.now())
             .await?)
+    }
+
+    /// True when a demo console account still opens with the published
+    /// demo password.
+    pub async fn demo_passwords_active(&self) -> DomainResult<bool> {
+        for (email, ..) in crate::demo::DEMO_CONSOLE_ACCOUNTS {
+            let Some(holder) = self.store.console_account_by_email(email).await? else {
+                continue;
+            };
+            let Some(hash) = holder.account.password_hash else {
+                continue;
+            };
+            let opens = tokio::task::spawn_blocking(move || {
+                crate::console::password::verify_password(
+                    crate::console::password::DEMO_PASSWORD,
+                    &hash,
+                )
+            })
+            .await
+            .unwrap_or(true);
+            if opens {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// True when an unrevoked application still accepts the published demo

@@ -15,8 +15,9 @@ mod tokens;
 
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{
-    ApiCredentials, ApiSettings, Call, Connecticket, IssuedToken, ListRequest, NoticeRequest,
-    Readiness, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS,
+    ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, Invitation, IssuedToken,
+    ListRequest, NoticeRequest, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
+    StaffAcknowledgment, MAX_NOTE_CHARS,
 };
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;

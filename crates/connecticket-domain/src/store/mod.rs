@@ -15,8 +15,8 @@
 mod roles;
 
 pub use roles::{
-    AuditStore, AuthStore, EscalationStore, HealthStore, NotificationStore, OperatorStore,
-    TicketStore, TransferStore,
+    AuditStore, AuthStore, ConsoleStore, EscalationStore, HealthStore, NotificationStore,
+    OperatorStore, TicketStore, TransferStore,
 };
 
 use chrono::{DateTime, Utc};
@@ -43,6 +43,7 @@ pub trait Store:
     + NotificationStore
     + EscalationStore
     + HealthStore
+    + ConsoleStore
 {
 }
 
@@ -55,6 +56,7 @@ impl<T> Store for T where
         + NotificationStore
         + EscalationStore
         + HealthStore
+        + ConsoleStore
 {
 }
 

@@ -9,12 +9,14 @@ use super::{NotificationCounts, SchemaStatus, StoreLoad};
 use super::{RowStream, StatusUpdate, TokenOwner, WriteContext, Written};
 use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
+use crate::console::{AccountHolder, Board, BoardFilter, ConsoleAccount, NewSession};
+use crate::console::{SessionId, SessionRecord};
 use crate::error::StoreResult;
 use crate::model::ProviderContact;
 use crate::model::{
     AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CommentId,
-    Employee, NewApplication, NewCategory, NewComment, NewEmployee, NewProvider, NewResident,
-    NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
+    Employee, EmployeeId, NewApplication, NewCategory, NewComment, NewEmployee, NewProvider,
+    NewResident, NewTicket, Page, Provider, ProviderId, Resident, ResidentId, StatusChange, Ticket,
     TicketDetail, TicketId, TicketQuery,
 };
 use crate::model::{Contact, ContactId, NewContact, NotificationId};
@@ -131,8 +133,14 @@ pub trait OperatorStore: Send + Sync + 'static {
     async fn create_employee(&self, employee: NewEmployee) -> StoreResult<Employee>;
     async fn employees(&self, provider: ProviderId) -> StoreResult<Vec<Employee>>;
     /// `NotFound(Employee)` unless the employee belongs to the provider;
-    /// `Duplicate` for a taken api_key.
-    async fn create_application(&self, application: NewApplication) -> StoreResult<Application>;
+    /// `Duplicate` for a taken api_key. `audit` (a console administrator's
+    /// call; operators' are not audited) is appended in the same
+    /// transaction, naming the application, as for the two below.
+    async fn create_application(
+        &self,
+        application: NewApplication,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<Application>;
     async fn applications(&self, provider: ProviderId) -> StoreResult<Vec<Application>>;
     /// Revokes the application and every token it holds.
     async fn revoke_application(
@@ -140,6 +148,7 @@ pub trait OperatorStore: Send + Sync + 'static {
         provider: ProviderId,
         application: ApplicationId,
         at: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<Application>;
     /// Revokes every live token of an application or of an employee's
     /// applications; returns how many.
@@ -156,6 +165,7 @@ pub trait OperatorStore: Send + Sync + 'static {
         application: ApplicationId,
         secret_hash: Vec<u8>,
         at: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<Application>;
     /// Inserts all residents or none.
     async fn create_residents(
@@ -336,4 +346,87 @@ pub trait HealthStore: Send + Sync + 'static {
     /// Closes the store's connections once the server has stopped (the
     /// last call of a process; later calls fail).
     async fn close(&self);
+}
+
+/// Console accounts, sessions and the board. Writes that change who may
+/// do what carry their audit entry into their own transaction.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync + 'static {
+    /// The account with this (lower-cased) address, with its holder.
+    async fn console_account_by_email(&self, email: &str) -> StoreResult<Option<AccountHolder>>;
+    /// The account whose pending invitation has this hash, unexpired at
+    /// `now`.
+    async fn console_account_by_invite(
+        &self,
+        invite_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<AccountHolder>>;
+    /// The provider's employees with their accounts (none for an employee
+    /// who has no console account), by employee id.
+    async fn console_roster(
+        &self,
+        provider: ProviderId,
+    ) -> StoreResult<Vec<(Employee, Option<ConsoleAccount>)>>;
+    /// Creates or replaces the employee's account (`NotFound(Employee)`
+    /// unless the employee is the account's provider's; `Duplicate` for an
+    /// address another account has). `end_sessions`: the employee's open
+    /// sessions end in the same transaction (a new password, role or
+    /// reset must not leave an old browser signed in).
+    async fn save_console_account(
+        &self,
+        account: ConsoleAccount,
+        end_sessions: bool,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()>;
+    /// A new employee with an account, in one transaction.
+    async fn create_console_employee(
+        &self,
+        employee: NewEmployee,
+        account: ConsoleAccount,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<EmployeeId>;
+    /// Whether the provider asks every account for a second factor.
+    async fn set_console_totp_required(
+        &self,
+        provider: ProviderId,
+        required: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn create_console_session(
+        &self,
+        session: NewSession,
+        audit: AuditEntry,
+    ) -> StoreResult<SessionId>;
+    /// A session by its token's hash, ended or not.
+    async fn console_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// Notes a request in the session (its idle clock restarts).
+    async fn touch_console_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends a session (if still open), with `audit` in the same
+    /// transaction.
+    async fn end_console_session(
+        &self,
+        id: SessionId,
+        at: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// The provider's open tickets (neither Resolved nor Closed) that match,
+    /// most urgent first, then oldest; at most `limit`, and how many
+    /// matched in all.
+    async fn board(
+        &self,
+        provider: ProviderId,
+        filter: BoardFilter,
+        limit: u32,
+    ) -> StoreResult<Board>;
+    /// One resident of the provider.
+    async fn resident(&self, provider: ProviderId, id: ResidentId)
+        -> StoreResult<Option<Resident>>;
+    /// The provider's residents whose first or last name contains `text`
+    /// (any case), by last then first name; at most `limit`.
+    async fn search_residents(
+        &self,
+        provider: ProviderId,
+        text: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Resident>>;
 }

@@ -5,6 +5,7 @@
 pub(crate) mod acknowledgments;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod escalations;
 pub(crate) mod idempotency;

@@ -2,7 +2,7 @@
 //! for the demo seed.
 
 use connecticket_domain::store::{RowStream, STREAM_CHUNK_ROWS};
-use connecticket_domain::transfer::{Record, Table};
+use connecticket_domain::transfer::{Record, StoredConsoleSetting, Table};
 use connecticket_domain::StoreError;
 use futures::StreamExt;
 
@@ -42,6 +42,8 @@ fn id_of(record: &Record) -> Vec<Value<'static>> {
         Record::Notification(r) => r.id.get(),
         Record::NotifyPolicy(r) => r.provider_id.get(),
         Record::ProviderContact(r) => r.id.get(),
+        Record::ConsoleAccount(r) => r.employee_id.get(),
+        Record::ConsoleSetting(r) => r.provider_id.get(),
         Record::Escalation(r) => r.ticket_id.get(),
         Record::EscalationStep(r) => r.id,
         Record::EscalationRule(r) => {
@@ -96,6 +98,23 @@ fn keyset(table: Table) -> Keyset {
         Table::ProviderContacts => {
             by_id(|row| rows::provider_contact(row).map(Record::ProviderContact))
         }
+        Table::ConsoleAccounts => Keyset {
+            key: &[("employee_id", false)],
+            read: |row| rows::console_account(row).map(Record::ConsoleAccount),
+            key_of: id_of,
+            only: "TRUE",
+        },
+        Table::ConsoleSettings => Keyset {
+            key: &[("provider_id", false)],
+            read: |row| {
+                Ok(Record::ConsoleSetting(StoredConsoleSetting {
+                    provider_id: row.get("provider_id")?,
+                    require_totp: row.get("require_totp")?,
+                }))
+            },
+            key_of: id_of,
+            only: "TRUE",
+        },
         Table::Escalations => Keyset {
             key: &[("ticket_id", false)],
             read: |row| rows::escalation(row).map(Record::Escalation),
@@ -255,6 +274,10 @@ async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
         Record::Notification(r) => rows::notification_columns(r),
         Record::EscalationRule(r) => rows::escalation_rule_columns(r),
         Record::ProviderContact(r) => rows::provider_contact_columns(r),
+        Record::ConsoleAccount(r) => rows::console_account_columns(r),
+        Record::ConsoleSetting(r) => Columns::new()
+            .with("provider_id", r.provider_id)
+            .with("require_totp", r.require_totp),
         Record::Escalation(r) => rows::escalation_columns(r),
         Record::EscalationStep(r) => rows::escalation_step_columns(r),
         Record::AuditEntry(r) => rows::audit_record_columns(r)?,

@@ -113,10 +113,13 @@ impl Connecticket {
             Err(error) => return record(&self.store, entry, Err(error)).await,
         };
         let entry = entry_for(context, action, &principal, now);
-        let Via::Application { application_id, .. } = principal.via;
-        let spent = self
-            .budgets
-            .spend(application_id, &self.settings.throttle, now);
+        let spent = match principal.via {
+            Via::Application { application_id, .. } => {
+                self.budgets
+                    .spend(application_id, &self.settings.throttle, now)
+            }
+            Via::Console { .. } => Ok(()),
+        };
         if let Err(retry_after_secs) = spent {
             let refused = Err(DomainError::RateLimited { retry_after_secs });
             return record(&self.store, entry, refused).await;

@@ -6,6 +6,9 @@
 mod acknowledgments;
 mod auth;
 mod call;
+mod console_admin;
+mod console_pages;
+mod console_session;
 mod gateway;
 mod readiness;
 mod reads;
@@ -18,6 +21,9 @@ use chrono::{DateTime, Duration, Utc};
 pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub(super) use call::record;
 pub use call::Call;
+pub use console_admin::{Invitation, RosterEntry};
+pub use console_pages::ResidentPage;
+pub use console_session::{ConsoleCall, SignedIn};
 pub use readiness::Readiness;
 
 use super::throttle::{ThrottleSettings, TokenBudgets};

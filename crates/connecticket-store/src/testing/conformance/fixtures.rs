@@ -82,15 +82,18 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
         .await
         .expect("employee");
     let application = store
-        .create_application(NewApplication {
-            id: None,
-            provider_id: provider.id,
-            employee_id: employee.id,
-            name: format!("{name} tablet"),
-            api_key: format!("key-{name}"),
-            secret_hash: vec![1, 2, 3],
-            created_at: t0(),
-        })
+        .create_application(
+            NewApplication {
+                id: None,
+                provider_id: provider.id,
+                employee_id: employee.id,
+                name: format!("{name} tablet"),
+                api_key: format!("key-{name}"),
+                secret_hash: vec![1, 2, 3],
+                created_at: t0(),
+            },
+            None,
+        )
         .await
         .expect("application");
     let residents = store

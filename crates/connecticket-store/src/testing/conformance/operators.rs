@@ -97,30 +97,36 @@ pub async fn applications_need_an_employee_of_their_provider(fixture: Fixture) {
     let a = tenant(store, "a").await;
     let b = tenant(store, "b").await;
     let foreign = store
-        .create_application(NewApplication {
-            id: None,
-            provider_id: a.provider.id,
-            employee_id: b.employee.id,
-            name: "x".to_owned(),
-            api_key: "key-x".to_owned(),
-            secret_hash: vec![9],
-            created_at: t0(),
-        })
+        .create_application(
+            NewApplication {
+                id: None,
+                provider_id: a.provider.id,
+                employee_id: b.employee.id,
+                name: "x".to_owned(),
+                api_key: "key-x".to_owned(),
+                secret_hash: vec![9],
+                created_at: t0(),
+            },
+            None,
+        )
         .await;
     assert!(
         matches!(foreign, Err(StoreError::NotFound(Entity::Employee))),
         "{foreign:?}"
     );
     let missing = store
-        .create_application(NewApplication {
-            id: None,
-            provider_id: a.provider.id,
-            employee_id: EmployeeId(77_777),
-            name: "y".to_owned(),
-            api_key: "key-y".to_owned(),
-            secret_hash: vec![9],
-            created_at: t0(),
-        })
+        .create_application(
+            NewApplication {
+                id: None,
+                provider_id: a.provider.id,
+                employee_id: EmployeeId(77_777),
+                name: "y".to_owned(),
+                api_key: "key-y".to_owned(),
+                secret_hash: vec![9],
+                created_at: t0(),
+            },
+            None,
+        )
         .await;
     // A missing employee is NotFound, never mistaken for a duplicate.
     assert!(
@@ -137,15 +143,18 @@ pub async fn a_taken_api_key_is_a_duplicate(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
     let again = store
-        .create_application(NewApplication {
-            id: None,
-            provider_id: a.provider.id,
-            employee_id: a.employee.id,
-            name: "copy".to_owned(),
-            api_key: a.application.api_key.clone(),
-            secret_hash: vec![9],
-            created_at: t0(),
-        })
+        .create_application(
+            NewApplication {
+                id: None,
+                provider_id: a.provider.id,
+                employee_id: a.employee.id,
+                name: "copy".to_owned(),
+                api_key: a.application.api_key.clone(),
+                secret_hash: vec![9],
+                created_at: t0(),
+            },
+            None,
+        )
         .await;
     assert!(
         matches!(
@@ -248,14 +257,14 @@ pub async fn revoking_an_application_revokes_its_tokens(fixture: Fixture) {
     let b = tenant(store, "b").await;
     super::auth::token(store, &a, b"t1").await;
     let foreign = store
-        .revoke_application(b.provider.id, a.application.id, t0())
+        .revoke_application(b.provider.id, a.application.id, t0(), None)
         .await;
     assert!(
         matches!(foreign, Err(StoreError::NotFound(Entity::Application))),
         "{foreign:?}"
     );
     let revoked = store
-        .revoke_application(a.provider.id, a.application.id, t0())
+        .revoke_application(a.provider.id, a.application.id, t0(), None)
         .await
         .expect("revoke");
     assert_eq!(revoked.revoked_at, Some(t0()));
@@ -315,7 +324,7 @@ pub async fn rotating_a_secret_replaces_it_and_revokes_tokens(fixture: Fixture) 
     let a = tenant(store, "a").await;
     super::auth::token(store, &a, b"t1").await;
     store
-        .rotate_secret(a.provider.id, a.application.id, vec![7, 7], t0())
+        .rotate_secret(a.provider.id, a.application.id, vec![7, 7], t0(), None)
         .await
         .expect("rotate");
     let found = store
@@ -333,7 +342,7 @@ pub async fn rotating_a_secret_replaces_it_and_revokes_tokens(fixture: Fixture) 
             .revoked
     );
     let missing = store
-        .rotate_secret(a.provider.id, ApplicationId(9_999), vec![1], t0())
+        .rotate_secret(a.provider.id, ApplicationId(9_999), vec![1], t0(), None)
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(Entity::Application))),

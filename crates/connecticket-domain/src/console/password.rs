@@ -1,0 +1,98 @@
+//! Passwords: the rules a new one must meet, and argon2id hashing.
+//!
+//! argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's
+//! recommended minimum). Hashing takes tens of milliseconds of CPU by
+//! design, so callers run it on a blocking thread. The PHC string keeps
+//! its parameters, so raising them later still verifies older hashes.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::error::Problem;
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The demo accounts' password, published in the README: `serve` refuses
+/// a database where it still opens an account, outside demo mode.
+pub const DEMO_PASSWORD: &str = "connecticket-demo";
+
+/// Length is what makes a password strong (NIST SP 800-63B); composition
+/// rules are not imposed.
+pub fn check_policy(password: &str) -> Result<(), Problem> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(Problem::Rule(format!(
+            "must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(Problem::TooLong {
+            max_chars: MAX_PASSWORD_CHARS,
+        });
+    }
+    if password.trim().is_empty() || password.chars().any(char::is_control) {
+        return Err(Problem::Rule(
+            "must not be blank or hold control characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The argon2id PHC string of a password; `None` only if the hasher
+/// fails, which its fixed parameters never make it do.
+pub fn hash_password(password: &str) -> Option<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .ok()
+        .map(|hash| hash.to_string())
+}
+
+/// Whether `password` matches a stored hash (constant time inside
+/// argon2). A malformed stored hash matches nothing.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of nothing anyone knows: verified against when an address has
+/// no account, so that the answer takes as long as for a real one and
+/// timing does not tell which addresses exist.
+static DECOY: LazyLock<Option<String>> = LazyLock::new(|| hash_password("decoy, never a password"));
+
+pub fn verify_decoy(password: &str) {
+    if let Some(decoy) = DECOY.as_deref() {
+        let _ = verify_password(password, decoy);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+        assert!(!verify_password("anything", "not a phc string"));
+        assert_ne!(hash, hash_password("correct horse battery").expect("hash"));
+    }
+
+    #[test]
+    fn the_policy_asks_for_length() {
+        assert!(check_policy("short").is_err());
+        assert!(check_policy("            ").is_err());
+        assert!(check_policy("twelve chars").is_ok());
+        assert!(check_policy(&"x".repeat(300)).is_err());
+    }
+}

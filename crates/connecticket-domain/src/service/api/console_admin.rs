@@ -1,0 +1,435 @@
+//! What a provider's administrators do in the console: employees' accounts
+//! and the applications that use the API. Every call is refused to staff,
+//! scoped to the administrator's provider, and audited under their name in
+//! the write's own transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::call::{Call, Recorded};
+use super::Connecticket;
+use crate::audit::{AuditEntry, RecordRef, RequestContext};
+use crate::auth::{generate_api_secret, Principal};
+use crate::console::{
+    normalize_email, password, totp, AccountHolder, ConsoleAccount, ConsoleRole, INVITE_LIFETIME,
+};
+use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
+use crate::model::{Application, ApplicationId, Employee, EmployeeId, NewEmployee};
+use crate::service::admin::new_application;
+use crate::service::CreatedApplication;
+use crate::validate::{required_text, MAX_SHORT_TEXT};
+
+/// A one-time link's token (shown once: only its hash is kept) for an
+/// employee to set a password.
+pub struct Invitation {
+    pub employee_id: EmployeeId,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invitation")
+            .field("employee_id", &self.employee_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An employee as the administration page lists them.
+pub type RosterEntry = (Employee, Option<ConsoleAccount>);
+
+pub(crate) fn require_administrator(principal: &Principal) -> DomainResult<()> {
+    match principal.console_role() {
+        Some(ConsoleRole::Administrator) => Ok(()),
+        _ => Err(DomainError::Forbidden("This page is for administrators")),
+    }
+}
+
+/// The keyed hash an invitation token is stored as.
+pub(crate) fn invite_hash(hasher: &crate::auth::SecretHasher, token: &str) -> Vec<u8> {
+    hasher.hash("console_invite", token)
+}
+
+/// A fresh invitation for `account`: its password and second factor are
+/// cleared, so only the link's holder can set them again.
+pub(crate) fn invite(
+    hasher: &crate::auth::SecretHasher,
+    account: &mut ConsoleAccount,
+    now: DateTime<Utc>,
+) -> Invitation {
+    let token = generate_api_secret();
+    account.invite_hash = Some(invite_hash(hasher, &token));
+    account.invite_expires_at = Some(now + INVITE_LIFETIME);
+    account.password_hash = None;
+    account.totp_secret = None;
+    account.updated_at = now;
+    Invitation {
+        employee_id: account.employee_id,
+        token,
+        expires_at: now + INVITE_LIFETIME,
+    }
+}
+
+fn email_field(text: &str) -> DomainResult<String> {
+    normalize_email(text).ok_or_else(|| {
+        DomainError::invalid(
+            Field::Email,
+            Problem::Rule("must be an email address".to_owned()),
+        )
+    })
+}
+
+impl Connecticket {
+    /// The provider's employees and their console accounts.
+    pub async fn roster(&self, call: Call) -> DomainResult<Vec<RosterEntry>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            require_administrator(principal)?;
+            let roster = self.store.console_roster(principal.provider.id).await?;
+            for (employee, _) in &roster {
+                entry.touch(RecordRef::Employee(employee.id));
+            }
+            Ok(roster)
+        })
+        .await
+    }
+
+    /// A new employee with a console account and an invitation to set a
+    /// password.
+    pub async fn invite_employee(
+        &self,
+        call: Call,
+        name: &str,
+        email: &str,
+        role: ConsoleRole,
+    ) -> DomainResult<Invitation> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            let now = self.now();
+            let name = required_text(Field::Name, name, MAX_SHORT_TEXT)?;
+            let email = email_field(email)?;
+            let mut account = ConsoleAccount {
+                employee_id: EmployeeId(0),
+                provider_id: principal.provider.id,
+                email: email.clone(),
+                role,
+                password_hash: None,
+                totp_secret: None,
+                invite_hash: None,
+                invite_expires_at: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let mut invitation = invite(&self.hasher, &mut account, now);
+            let employee = NewEmployee {
+                id: None,
+                provider_id: principal.provider.id,
+                name,
+                email: Some(email),
+                created_at: now,
+            };
+            invitation.employee_id = self
+                .store
+                .create_console_employee(employee, account, Some(entry.clone()))
+                .await?;
+            Ok(invitation)
+        })
+        .await
+    }
+
+    /// A new invitation for an employee: their password and second factor
+    /// are cleared and their sessions end. An employee without an account
+    /// gets one (`email` required then), as staff unless `role` says.
+    pub async fn reset_console_account(
+        &self,
+        call: Call,
+        employee: EmployeeId,
+        email: Option<&str>,
+        role: Option<ConsoleRole>,
+    ) -> DomainResult<Invitation> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Employee(employee));
+            let now = self.now();
+            let mut account = self.account_of(principal, employee, email, now).await?;
+            if let Some(role) = role {
+                account.role = role;
+            }
+            let invitation = invite(&self.hasher, &mut account, now);
+            self.store
+                .save_console_account(account, true, Some(entry.clone()))
+                .await?;
+            Ok(invitation)
+        })
+        .await
+    }
+
+    /// Changes an employee's role; their sessions end, so the new role
+    /// holds from their next sign-in. An administrator cannot change their
+    /// own role (a provider is never left without one by accident).
+    pub async fn set_console_role(
+        &self,
+        call: Call,
+        employee: EmployeeId,
+        role: ConsoleRole,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Employee(employee));
+            if employee == principal.employee_id {
+                return Err(DomainError::invalid(
+                    Field::Role,
+                    Problem::Rule("cannot be changed on your own account".to_owned()),
+                ));
+            }
+            let now = self.now();
+            let mut account = self.account_of(principal, employee, None, now).await?;
+            account.role = role;
+            account.updated_at = now;
+            self.store
+                .save_console_account(account, true, Some(entry.clone()))
+                .await
+                .map_err(DomainError::from)
+        })
+        .await
+    }
+
+    /// Whether every account of the provider must use a second factor.
+    pub async fn require_second_factor(&self, call: Call, required: bool) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.records.insert(format!("require_totp:{required}"));
+            self.store
+                .set_console_totp_required(principal.provider.id, required, entry.clone())
+                .await
+                .map_err(DomainError::from)
+        })
+        .await
+    }
+
+    /// The employee's account, or a new one (with `email`) for an employee
+    /// of the provider who has none.
+    async fn account_of(
+        &self,
+        principal: &Principal,
+        employee: EmployeeId,
+        email: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> DomainResult<ConsoleAccount> {
+        let roster = self.store.console_roster(principal.provider.id).await?;
+        let Some((found, account)) = roster.into_iter().find(|(e, _)| e.id == employee) else {
+            return Err(DomainError::NotFound(Entity::Employee));
+        };
+        if let Some(account) = account {
+            return Ok(account);
+        }
+        let email = match email.or(found.email.as_deref()) {
+            Some(email) => email_field(email)?,
+            None => return Err(DomainError::invalid(Field::Email, Problem::Required)),
+        };
+        Ok(ConsoleAccount {
+            employee_id: employee,
+            provider_id: principal.provider.id,
+            email,
+            role: ConsoleRole::Staff,
+            password_hash: None,
+            totp_secret: None,
+            invite_hash: None,
+            invite_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    pub async fn console_applications(&self, call: Call) -> DomainResult<Vec<Application>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            require_administrator(principal)?;
+            let applications = self.store.applications(principal.provider.id).await?;
+            for application in &applications {
+                entry.touch(RecordRef::Application(application.id));
+            }
+            Ok(applications)
+        })
+        .await
+    }
+
+    /// Registers an application acting as the administrator; its secret
+    /// is in the answer and nowhere else.
+    pub async fn register_application(
+        &self,
+        call: Call,
+        name: &str,
+    ) -> DomainResult<CreatedApplication> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            let (new, api_secret) = new_application(
+                &self.hasher,
+                principal.provider.id,
+                principal.employee_id,
+                name,
+                self.now(),
+            )?;
+            let application = self
+                .store
+                .create_application(new, Some(entry.clone()))
+                .await?;
+            Ok(CreatedApplication {
+                application,
+                api_secret,
+            })
+        })
+        .await
+    }
+
+    /// Revokes an application and every token it holds.
+    pub async fn revoke_console_application(
+        &self,
+        call: Call,
+        id: ApplicationId,
+    ) -> DomainResult<Application> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Application(id));
+            Ok(self
+                .store
+                .revoke_application(principal.provider.id, id, self.now(), Some(entry.clone()))
+                .await?)
+        })
+        .await
+    }
+
+    /// A new secret (shown once); the old one and its tokens stop working.
+    pub async fn rotate_console_application(
+        &self,
+        call: Call,
+        id: ApplicationId,
+    ) -> DomainResult<CreatedApplication> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Application(id));
+            let api_secret = generate_api_secret();
+            let application = self
+                .store
+                .rotate_secret(
+                    principal.provider.id,
+                    id,
+                    self.hasher.hash_api_secret(&api_secret),
+                    self.now(),
+                    Some(entry.clone()),
+                )
+                .await?;
+            Ok(CreatedApplication {
+                application,
+                api_secret,
+            })
+        })
+        .await
+    }
+
+    /// The account an invitation link names, if it still works. Audited:
+    /// the link is a credential.
+    pub async fn invitation(
+        &self,
+        context: &RequestContext,
+        token: &str,
+    ) -> DomainResult<Option<AccountHolder>> {
+        let now = self.now();
+        let mut entry = AuditEntry::new(
+            context,
+            crate::audit::Action::ConsoleAccount,
+            crate::audit::Outcome::Success,
+            now,
+        );
+        let holder = self
+            .store
+            .console_account_by_invite(&invite_hash(&self.hasher, token), now)
+            .await?;
+        let result = match &holder {
+            Some(holder) => {
+                entry.provider_id = Some(holder.provider.id);
+                entry.employee_id = Some(holder.account.employee_id);
+                Ok(holder.clone())
+            }
+            None => Err(DomainError::NotFound(Entity::Employee)),
+        };
+        match super::record(&self.store, entry, result).await {
+            Ok(holder) => Ok(Some(holder)),
+            Err(DomainError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Sets the password of the account an invitation link names; the
+    /// link then stops working and the account's sessions end.
+    pub async fn accept_invitation(
+        &self,
+        context: &RequestContext,
+        token: &str,
+        new_password: &str,
+    ) -> DomainResult<AccountHolder> {
+        let Some(mut holder) = self.invitation(context, token).await? else {
+            return Err(DomainError::NotFound(Entity::Employee));
+        };
+        password::check_policy(new_password)
+            .map_err(|problem| DomainError::invalid(Field::Password, problem))?;
+        let attempt = new_password.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash_password(&attempt))
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| {
+                DomainError::Storage(crate::error::StoreError::Unavailable(
+                    "the password could not be hashed".to_owned(),
+                ))
+            })?;
+        let now = self.now();
+        let mut entry = AuditEntry::new(
+            context,
+            crate::audit::Action::ConsoleAccount,
+            crate::audit::Outcome::Success,
+            now,
+        );
+        entry.provider_id = Some(holder.provider.id);
+        entry.employee_id = Some(holder.account.employee_id);
+        entry.records.insert("password:set".to_owned());
+        holder.account.password_hash = Some(hash);
+        holder.account.invite_hash = None;
+        holder.account.invite_expires_at = None;
+        holder.account.updated_at = now;
+        self.store
+            .save_console_account(holder.account.clone(), true, Some(entry))
+            .await?;
+        Ok(holder)
+    }
+
+    /// Enrols the signed-in person's authenticator: `secret_text` is the
+    /// base32 secret their page showed, `code` what the app shows now.
+    pub async fn enrol_second_factor(
+        &self,
+        call: Call,
+        holder: &AccountHolder,
+        secret_text: &str,
+        code: &str,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |_, entry| {
+            let secret = totp::secret_from_text(secret_text).ok_or_else(|| {
+                DomainError::invalid(Field::Code, Problem::Rule("secret is malformed".to_owned()))
+            })?;
+            let now = self.now();
+            if !totp::verify(&secret, code, now) {
+                return Err(DomainError::invalid(
+                    Field::Code,
+                    Problem::Rule("does not match the authenticator; try the next one".to_owned()),
+                ));
+            }
+            let mut account = holder.account.clone();
+            account.totp_secret = Some(secret);
+            account.updated_at = now;
+            entry.records.insert("totp:enrolled".to_owned());
+            self.store
+                .save_console_account(account, false, Some(entry.clone()))
+                .await
+                .map_err(DomainError::from)
+        })
+        .await
+    }
+}

@@ -1,0 +1,282 @@
+//! The console's sign-in, sessions and sign-out.
+//!
+//! A session is a random token in an `HttpOnly` cookie; the store keeps
+//! its keyed hash, so a stolen database opens no session. Every request
+//! finds the session in the database (no cache: a sign-out on one
+//! instance ends it on all at once) and restarts its idle clock. The
+//! CSRF token of a session is derived from its token under the server's
+//! key, so it needs no storage and changes with every sign-in.
+
+use chrono::{DateTime, Utc};
+
+use super::call::{record, Call, Recorded};
+use super::{entry_for, Connecticket};
+use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
+use crate::auth::{constant_time_eq, Principal, Via};
+use crate::console::{
+    normalize_email, password, totp, AccountHolder, NewSession, SessionEnd, SessionId,
+};
+use crate::error::{DomainError, DomainResult};
+use crate::service::throttle::{failure_scopes, window};
+
+/// Tokens longer than this cannot be ours; refuse them without hashing.
+const MAX_SESSION_TOKEN: usize = 128;
+
+/// A new session: its token goes into the cookie, once.
+pub struct SignedIn {
+    pub token: String,
+    pub holder: AccountHolder,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("employee", &self.holder.account.employee_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A console request whose session checked out: who is signed in, the
+/// session's CSRF token (for the forms the page renders and to check the
+/// one a form brings back), and the calls its page makes. A page may show
+/// what several use cases read; each is its own audited call.
+pub struct ConsoleCall {
+    pub holder: AccountHolder,
+    pub session: SessionId,
+    principal: Principal,
+    context: RequestContext,
+    store: std::sync::Arc<dyn crate::store::Store>,
+    at: DateTime<Utc>,
+    csrf: String,
+}
+
+impl ConsoleCall {
+    /// A call of one use case on this request's behalf.
+    pub fn call(&self, action: Action) -> Call {
+        let entry = entry_for(&self.context, action, &self.principal, self.at);
+        Call::new(
+            self.principal.clone(),
+            entry,
+            self.context.deadline,
+            std::sync::Arc::clone(&self.store),
+        )
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// Refuses what the page would do, recording it under `action` (a form
+    /// without its CSRF token, input no use case would take).
+    pub async fn refuse(&self, action: Action, error: DomainError) -> DomainError {
+        let entry = entry_for(&self.context, action, &self.principal, self.at);
+        match record::<()>(&self.store, entry, Err(error)).await {
+            Err(error) => error,
+            Ok(()) => DomainError::Forbidden("refused"),
+        }
+    }
+
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+
+    /// Whether a form brought this session's CSRF token (constant time).
+    pub fn csrf_matches(&self, presented: Option<&str>) -> bool {
+        presented.is_some_and(|token| constant_time_eq(token.as_bytes(), self.csrf.as_bytes()))
+    }
+}
+
+/// Runs a CPU-heavy password check off the async threads.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| {
+        DomainError::Storage(crate::error::StoreError::Unavailable(
+            "a password check did not finish".to_owned(),
+        ))
+    })
+}
+
+impl Connecticket {
+    fn session_hash(&self, token: &str) -> Vec<u8> {
+        self.hasher.hash("console_session", token)
+    }
+
+    fn csrf_for(&self, token: &str) -> String {
+        hex::encode(&self.hasher.hash("console_csrf", token)[..20])
+    }
+
+    /// Checks an address, password and (for an account that has one, or
+    /// whose provider requires one) second-factor code, and opens a
+    /// session. Failures are throttled per client address and per
+    /// (address, account) like `authorize`, and every attempt is audited.
+    pub async fn sign_in(
+        &self,
+        context: &RequestContext,
+        email: &str,
+        password_text: &str,
+        code: Option<&str>,
+    ) -> DomainResult<SignedIn> {
+        let now = self.now();
+        let mut entry = AuditEntry::new(context, Action::SignIn, Outcome::Success, now);
+        let result = self
+            .try_sign_in(context, email, password_text, code, now, &mut entry)
+            .await;
+        match result {
+            // The session's row and its entry were written together.
+            Ok(signed_in) => Ok(signed_in),
+            Err(error) => record(&self.store, entry, Err(error)).await,
+        }
+    }
+
+    async fn try_sign_in(
+        &self,
+        context: &RequestContext,
+        email: &str,
+        password_text: &str,
+        code: Option<&str>,
+        now: DateTime<Utc>,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<SignedIn> {
+        let settings = &self.settings.throttle;
+        let (window_start, retry_after_secs) = window(now, settings.window_secs);
+        let address = context
+            .client_addr
+            .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
+        let email = normalize_email(email).unwrap_or_default();
+        let scopes = failure_scopes(Some(&format!("console:{email}")), &address);
+        let failures = self.store.auth_failures(&scopes, window_start).await?;
+        let limits = [
+            settings.failures_per_address,
+            settings.failures_per_key_and_address,
+        ];
+        if failures
+            .iter()
+            .zip(limits)
+            .any(|(count, limit)| *count >= limit)
+        {
+            return Err(DomainError::RateLimited { retry_after_secs });
+        }
+        let holder = match email.is_empty() {
+            true => None,
+            false => self.store.console_account_by_email(&email).await?,
+        };
+        let stored_hash = holder
+            .as_ref()
+            .and_then(|holder| holder.account.password_hash.clone());
+        let attempt = password_text.to_owned();
+        let password_ok = blocking(move || match stored_hash {
+            Some(hash) => password::verify_password(&attempt, &hash),
+            None => {
+                password::verify_decoy(&attempt);
+                false
+            }
+        })
+        .await?;
+        if let Some(holder) = &holder {
+            entry.provider_id = Some(holder.provider.id);
+            entry.employee_id = Some(holder.account.employee_id);
+        }
+        let second_factor_ok = match holder.as_ref().and_then(|h| h.account.totp_secret.as_ref()) {
+            Some(secret) => code.is_some_and(|code| totp::verify(secret, code, now)),
+            None => true,
+        };
+        let Some(holder) = holder.filter(|_| password_ok && second_factor_ok) else {
+            self.store
+                .record_auth_failure(scopes.to_vec(), window_start)
+                .await?;
+            return Err(DomainError::InvalidSignIn);
+        };
+        let token = crate::auth::generate_api_secret();
+        let session = NewSession {
+            token_hash: self.session_hash(&token),
+            employee_id: holder.account.employee_id,
+            provider_id: holder.provider.id,
+            at: now,
+        };
+        entry.touch(RecordRef::Employee(holder.account.employee_id));
+        self.store
+            .create_console_session(session, entry.clone())
+            .await?;
+        Ok(SignedIn { token, holder })
+    }
+
+    /// Finds the session a console request's cookie names, for `action`.
+    /// A missing, ended, idle (15 minutes) or too old (12 hours) session
+    /// is `SignInRequired`; the first request that finds one past its
+    /// limit ends it and audits why. `active`: a person made this request,
+    /// so the idle clock restarts (a page refreshing itself is not one).
+    pub async fn console_call(
+        &self,
+        context: &RequestContext,
+        action: Action,
+        token: Option<&str>,
+        active: bool,
+    ) -> DomainResult<ConsoleCall> {
+        let now = self.now();
+        let mut entry = AuditEntry::new(context, action, Outcome::Denied, now);
+        let found = match token.filter(|t| !t.is_empty() && t.len() <= MAX_SESSION_TOKEN) {
+            Some(token) => self
+                .store
+                .console_session(&self.session_hash(token))
+                .await?
+                .map(|session| (token, session)),
+            None => None,
+        };
+        let Some((token, session)) = found else {
+            return record(&self.store, entry, Err(DomainError::SignInRequired)).await;
+        };
+        let holder = session.holder.clone();
+        entry.provider_id = Some(holder.provider.id);
+        entry.employee_id = Some(holder.account.employee_id);
+        if let Some(end) = session.ended(now) {
+            if end != SessionEnd::SignedOut {
+                let mut ended = AuditEntry::new(context, Action::SignOut, Outcome::Success, now);
+                ended.provider_id = entry.provider_id;
+                ended.employee_id = entry.employee_id;
+                ended.records.insert(format!("reason:{}", end.as_str()));
+                self.store
+                    .end_console_session(session.id, now, ended)
+                    .await?;
+            }
+            return record(&self.store, entry, Err(DomainError::SignInRequired)).await;
+        }
+        if active {
+            self.store.touch_console_session(session.id, now).await?;
+        }
+        let principal = Principal {
+            provider: holder.provider.clone(),
+            employee_id: holder.account.employee_id,
+            via: Via::Console {
+                session: session.id,
+                role: holder.account.role,
+            },
+        };
+        let needs_enrolment = holder.provider_requires_totp && !holder.account.has_second_factor();
+        if needs_enrolment && action != Action::ConsoleAccount && action != Action::SignOut {
+            return record(&self.store, entry, Err(DomainError::SecondFactorRequired)).await;
+        }
+        Ok(ConsoleCall {
+            holder,
+            session: session.id,
+            principal,
+            context: context.clone(),
+            store: self.store.clone(),
+            at: now,
+            csrf: self.csrf_for(token),
+        })
+    }
+
+    /// Ends the call's session (everywhere: it is the database's row).
+    pub async fn sign_out(&self, call: Call) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            let Via::Console { session, .. } = principal.via else {
+                return Err(DomainError::Forbidden("only a console session signs out"));
+            };
+            entry.records.insert("reason:signed_out".to_owned());
+            self.store
+                .end_console_session(session, self.now(), entry.clone())
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+}
