@@ -7,6 +7,7 @@
 //! into the `{"status": false, "message": …}` envelope in exactly one place.
 
 pub mod access_log;
+mod console;
 pub mod docs;
 pub mod envelope;
 pub mod error;

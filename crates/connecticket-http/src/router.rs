@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(operations::metrics))
         .route("/openapi.json", get(operations::openapi))
         .route("/docs", get(crate::docs::page))
+        .merge(crate::console::router())
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))

@@ -59,6 +59,9 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Renders `/metrics`; none: the route answers 404.
     pub metrics: Option<Arc<dyn MetricsSource>>,
+    /// Console cookies are marked `Secure` (the server is reached over
+    /// TLS, its own or a proxy's).
+    pub secure_cookies: bool,
 }
 
 /// The Prometheus text of this process's metrics (the binary installs the
@@ -77,7 +80,13 @@ impl AppState {
             in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
             public_url: None,
             metrics: None,
+            secure_cookies: false,
         }
+    }
+
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     pub fn with_metrics(mut self, metrics: Arc<dyn MetricsSource>) -> Self {

@@ -200,7 +200,14 @@ pub async fn start(
         api = api.with_gateway(Arc::new(signature));
     }
     let mut state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
-        .with_public_url(config.public_url.clone());
+        .with_public_url(config.public_url.clone())
+        .with_secure_cookies(
+            config.tls.is_some()
+                || config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|url| url.starts_with("https://")),
+        );
     if let Some(metrics) = crate::metrics::ServerMetrics::install(Arc::clone(&store)) {
         state = state.with_metrics(metrics);
     }

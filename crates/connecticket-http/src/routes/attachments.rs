@@ -42,7 +42,7 @@ pub(crate) async fn download(
 
 /// `attachment; filename="<ascii fallback>"; filename*=UTF-8''<exact>`, with
 /// anything that could break out of the header or a path removed.
-fn content_disposition(file_name: &str) -> HeaderValue {
+pub(crate) fn content_disposition(file_name: &str) -> HeaderValue {
     let base = file_name
         .rsplit(['/', '\\'])
         .next()

@@ -89,4 +89,16 @@ impl Connecticket {
         })
         .await
     }
+
+    /// One resident (a page that names the resident a ticket is about).
+    pub async fn resident(&self, call: Call, id: ResidentId) -> DomainResult<Resident> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            entry.touch(RecordRef::Resident(id));
+            self.store
+                .resident(principal.provider.id, id)
+                .await?
+                .ok_or(DomainError::NotFound(Entity::Resident))
+        })
+        .await
+    }
 }

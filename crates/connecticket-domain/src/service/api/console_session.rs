@@ -66,13 +66,13 @@ impl ConsoleCall {
         &self.principal
     }
 
-    /// Refuses what the page would do, recording it under `action` (a form
-    /// without its CSRF token, input no use case would take).
-    pub async fn refuse(&self, action: Action, error: DomainError) -> DomainError {
-        let entry = entry_for(&self.context, action, &self.principal, self.at);
-        match record::<()>(&self.store, entry, Err(error)).await {
-            Err(error) => error,
-            Ok(()) => DomainError::Forbidden("refused"),
+    /// Records that the surface refused what the page would do, under
+    /// `action` (a form without its CSRF token, a malformed body).
+    pub async fn refuse(&self, action: Action, outcome: Outcome) {
+        let mut entry = entry_for(&self.context, action, &self.principal, self.at);
+        entry.outcome = outcome;
+        if let Err(error) = self.store.append_audit(entry).await {
+            tracing::error!(%error, "could not record a refused console request");
         }
     }
 

@@ -1,0 +1,96 @@
+//! The staff console: server-rendered pages under `/console` for nurses,
+//! coordinators and administrators.
+//!
+//! Every page calls the same use cases as the API (with the same tenancy
+//! and audit trail) under the signed-in employee's identity. Pages are
+//! askama templates; htmx (vendored, `assets`) only enhances: the board
+//! refreshes itself and its filters apply as they change, while every
+//! action is a plain form that works without JavaScript. Every answer
+//! carries a strict Content-Security-Policy (no inline script or style)
+//! and `no-store`; URLs carry record ids, never patient data.
+
+mod admin;
+mod assets;
+mod board;
+mod render;
+mod residents;
+mod session;
+mod sign_in;
+mod tickets;
+
+use axum::http::{header, HeaderValue};
+use axum::response::Redirect;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+
+/// Scripts, styles and images from this server only; no inline script or
+/// style, no frames, forms posted here only.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub(crate) fn router() -> Router<AppState> {
+    let pages: [(&str, MethodRouter<AppState>); 25] = [
+        ("", get(board::show)),
+        ("/", get(|| async { Redirect::to("/console") })),
+        ("/sign-in", get(sign_in::form).post(sign_in::submit)),
+        ("/sign-out", post(sign_in::sign_out)),
+        (
+            "/invite/{token}",
+            get(sign_in::invitation).post(sign_in::accept),
+        ),
+        ("/account", get(sign_in::account)),
+        ("/account/second-factor", post(sign_in::enrol)),
+        ("/tickets/new", get(tickets::new_form).post(tickets::create)),
+        ("/tickets/{id}", get(tickets::show)),
+        ("/tickets/{id}/comments", post(tickets::comment)),
+        ("/tickets/{id}/status", post(tickets::change_status)),
+        (
+            "/notifications/{id}/acknowledge",
+            post(tickets::acknowledge),
+        ),
+        ("/attachments/{id}", get(tickets::attachment)),
+        ("/residents", get(residents::list)),
+        ("/residents/{id}", get(residents::show)),
+        ("/admin", get(admin::overview)),
+        (
+            "/admin/employees",
+            get(admin::employees).post(admin::invite),
+        ),
+        ("/admin/employees/{id}/role", post(admin::set_role)),
+        ("/admin/employees/{id}/reset", post(admin::reset)),
+        ("/admin/second-factor", post(admin::second_factor)),
+        (
+            "/admin/applications",
+            get(admin::applications).post(admin::register),
+        ),
+        ("/admin/applications/{id}/revoke", post(admin::revoke)),
+        ("/admin/applications/{id}/rotate", post(admin::rotate)),
+        ("/assets/{file}", get(assets::serve)),
+        // Anything else under /console is the console's own 404 page.
+        (
+            "/{*rest}",
+            axum::routing::any(|| async { render::not_found() }),
+        ),
+    ];
+    pages
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(&format!("/console{path}"), route)
+        })
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+}

@@ -1,0 +1,181 @@
+//! Turning pages and failures into answers: every console answer is HTML
+//! (or a redirect), and every failure is rendered here, once, from the
+//! same `HttpError` the API's envelope uses.
+
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use connecticket_domain::console::ConsoleRole;
+use connecticket_domain::service::ConsoleCall;
+use connecticket_domain::DomainError;
+
+use crate::error::HttpError;
+
+/// What the layout shows around every page: who is signed in, the
+/// session's CSRF token for the sign-out form, and where we are.
+pub(crate) struct Chrome {
+    pub signed_in: bool,
+    pub name: String,
+    pub provider: String,
+    pub administrator: bool,
+    pub csrf: String,
+    /// Which navigation entry is current ("board", "new", "residents",
+    /// "admin", "account").
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub(crate) fn of(console: &ConsoleCall, section: &'static str) -> Self {
+        Chrome {
+            signed_in: true,
+            name: console.holder.employee_name.clone(),
+            provider: console.holder.provider.name.clone(),
+            administrator: console.holder.account.role == ConsoleRole::Administrator,
+            csrf: console.csrf_token().to_owned(),
+            section,
+        }
+    }
+
+    pub(crate) fn signed_out() -> Self {
+        Chrome {
+            signed_in: false,
+            name: String::new(),
+            provider: String::new(),
+            administrator: false,
+            csrf: String::new(),
+            section: "",
+        }
+    }
+
+    /// `aria-current` for a navigation entry.
+    pub(crate) fn current(&self, section: &str) -> &'static str {
+        if self.section == section {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// A rendered page with this status.
+pub(crate) fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(error) => {
+            HttpError::Internal(format!("a console page did not render: {error}")).into_response()
+        }
+    }
+}
+
+/// After a form: see the result at `to` (POST, then redirect, then GET).
+pub(crate) fn see_other(to: &str) -> Response {
+    let location =
+        HeaderValue::from_str(to).unwrap_or_else(|_| HeaderValue::from_static("/console"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// A time as the provider's staff read it, in the provider's zone.
+pub(crate) fn local(at: DateTime<Utc>, zone: Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%b %-d, %Y %H:%M %Z")
+        .to_string()
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// Why a console request did not get its page.
+#[derive(Debug)]
+pub(crate) enum ConsoleError {
+    /// Anything the API would refuse, rendered as a page.
+    Refused(HttpError),
+    /// No working session: to the sign-in page.
+    SignIn,
+    /// The provider requires a second factor first: to the account page.
+    Enrol,
+}
+
+impl From<HttpError> for ConsoleError {
+    fn from(error: HttpError) -> Self {
+        match error {
+            HttpError::Domain(error) => ConsoleError::from(error),
+            other => ConsoleError::Refused(other),
+        }
+    }
+}
+
+impl From<DomainError> for ConsoleError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::SignInRequired => ConsoleError::SignIn,
+            DomainError::SecondFactorRequired => ConsoleError::Enrol,
+            other => ConsoleError::Refused(HttpError::Domain(other)),
+        }
+    }
+}
+
+pub(crate) fn not_found() -> Response {
+    ConsoleError::Refused(HttpError::NotFound).into_response()
+}
+
+fn title_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "Please sign in",
+        403 => "Not allowed",
+        404 => "Not found",
+        408 => "Took too long",
+        409 => "Already exists",
+        413 => "Too large",
+        422 => "Please check the form",
+        429 => "Too many attempts",
+        _ => "Something went wrong",
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        match self {
+            ConsoleError::SignIn => see_other("/console/sign-in"),
+            ConsoleError::Enrol => see_other("/console/account"),
+            ConsoleError::Refused(error) => {
+                let status = error.status();
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    // The envelope's 500 carries the cause for the access
+                    // log; the person sees only that it failed.
+                    return error.into_response();
+                }
+                let mut response = html(
+                    status,
+                    &ErrorPage {
+                        chrome: Chrome::signed_out(),
+                        status: status.as_u16(),
+                        title: title_of(status),
+                        message: error.message(),
+                    },
+                );
+                if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = error {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, retry_after_secs.into());
+                }
+                response
+            }
+        }
+    }
+}

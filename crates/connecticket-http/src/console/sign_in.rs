@@ -1,0 +1,311 @@
+//! Signing in and out, invitation links, and the signed-in person's own
+//! account (the second factor).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use connecticket_domain::audit::Action;
+use connecticket_domain::auth::{constant_time_eq, generate_api_secret};
+use connecticket_domain::console::totp;
+use connecticket_domain::DomainError;
+
+use super::render::{html, see_other, Chrome, ConsoleError};
+use super::session::{cookie, set_cookie, ConsoleRequest, SESSION_COOKIE, SIGN_IN_COOKIE};
+use crate::extract::within;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    csrf: String,
+    email: String,
+    message: Option<String>,
+    signed_out: bool,
+}
+
+/// The sign-in form with a fresh double-submit token.
+fn sign_in_page(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    message: Option<String>,
+    signed_out: bool,
+) -> Response {
+    let csrf = generate_api_secret();
+    let mut response = html(
+        status,
+        &SignInPage {
+            chrome: Chrome::signed_out(),
+            csrf: csrf.clone(),
+            email: email.to_owned(),
+            message,
+            signed_out,
+        },
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SIGN_IN_COOKIE, Some(&csrf)),
+    );
+    response
+}
+
+pub(crate) async fn form(State(state): State<AppState>, request: ConsoleRequest) -> Response {
+    let signed_out = request.parts.uri.query() == Some("signed-out");
+    sign_in_page(&state, StatusCode::OK, "", None, signed_out)
+}
+
+pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleRequest) -> Response {
+    let expected = cookie(&request.parts.headers, SIGN_IN_COOKIE);
+    let context = request.context();
+    let params = match request.anonymous_form(&state).await {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let email = params.get("email").unwrap_or_default().to_owned();
+    let same_form = match (expected.as_deref(), params.get("csrf")) {
+        (Some(expected), Some(presented)) => {
+            constant_time_eq(expected.as_bytes(), presented.as_bytes())
+        }
+        _ => false,
+    };
+    if !same_form {
+        let message =
+            "This form is out of date or came from elsewhere; please try again".to_owned();
+        return sign_in_page(&state, StatusCode::FORBIDDEN, &email, Some(message), false);
+    }
+    let attempt = state.api.sign_in(
+        &context,
+        &email,
+        params.get("password").unwrap_or_default(),
+        params.non_blank("code"),
+    );
+    let signed_in = match within(&context, &state, attempt).await {
+        Ok(Ok(signed_in)) => signed_in,
+        Ok(Err(error)) => {
+            let status = crate::error::HttpError::from(error);
+            let message = status.message();
+            return sign_in_page(&state, status.status(), &email, Some(message), false);
+        }
+        Err(error) => return ConsoleError::from(error).into_response(),
+    };
+    let mut response = see_other("/console");
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, Some(&signed_in.token)),
+    );
+    headers.append(header::SET_COOKIE, set_cookie(&state, SIGN_IN_COOKIE, None));
+    response
+}
+
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::SignOut).await?;
+    state
+        .api
+        .sign_out(signed.console.call(Action::SignOut))
+        .await?;
+    let mut response = see_other("/console/sign-in?signed-out");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, None));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "console/invite.html")]
+struct InvitePage {
+    chrome: Chrome,
+    token: String,
+    csrf: String,
+    name: String,
+    email: String,
+    provider: String,
+    message: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/invite_done.html")]
+struct InviteDone {
+    chrome: Chrome,
+}
+
+fn invite_page(
+    state: &AppState,
+    status: StatusCode,
+    token: &str,
+    holder: &connecticket_domain::console::AccountHolder,
+    message: Option<String>,
+) -> Response {
+    let csrf = generate_api_secret();
+    let mut response = html(
+        status,
+        &InvitePage {
+            chrome: Chrome::signed_out(),
+            token: token.to_owned(),
+            csrf: csrf.clone(),
+            name: holder.employee_name.clone(),
+            email: holder.account.email.clone(),
+            provider: holder.provider.name.clone(),
+            message,
+        },
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SIGN_IN_COOKIE, Some(&csrf)),
+    );
+    response
+}
+
+/// `GET /console/invite/{token}`: the form to set a password, if the link
+/// still works (a used, expired or unknown link is one 404).
+pub(crate) async fn invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let context = request.context();
+    let found = state.api.invitation(&context, &token).await?;
+    let holder = found.ok_or(DomainError::NotFound(connecticket_domain::Entity::Employee))?;
+    Ok(invite_page(&state, StatusCode::OK, &token, &holder, None))
+}
+
+pub(crate) async fn accept(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let expected = cookie(&request.parts.headers, SIGN_IN_COOKIE);
+    let context = request.context();
+    let params = request.anonymous_form(&state).await?;
+    let same_form = match (expected.as_deref(), params.get("csrf")) {
+        (Some(expected), Some(presented)) => {
+            constant_time_eq(expected.as_bytes(), presented.as_bytes())
+        }
+        _ => false,
+    };
+    if !same_form {
+        return Err(DomainError::Forbidden(
+            "This form is out of date or came from elsewhere; reload the page and try again",
+        )
+        .into());
+    }
+    let password = params.get("password").unwrap_or_default();
+    match state
+        .api
+        .accept_invitation(&context, &token, password)
+        .await
+    {
+        Ok(_) => {
+            let mut response = html(
+                StatusCode::OK,
+                &InviteDone {
+                    chrome: Chrome::signed_out(),
+                },
+            );
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, set_cookie(&state, SIGN_IN_COOKIE, None));
+            Ok(response)
+        }
+        Err(DomainError::Invalid(invalid)) => {
+            let holder = state
+                .api
+                .invitation(&context, &token)
+                .await?
+                .ok_or(DomainError::NotFound(connecticket_domain::Entity::Employee))?;
+            let message = crate::error::HttpError::from(DomainError::Invalid(invalid)).message();
+            Ok(invite_page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &token,
+                &holder,
+                Some(message),
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    name: String,
+    email: String,
+    role: &'static str,
+    enrolled: bool,
+    required: bool,
+    secret: String,
+    uri: String,
+    message: Option<String>,
+}
+
+fn account_page(
+    console: &connecticket_domain::service::ConsoleCall,
+    status: StatusCode,
+    secret: Option<&str>,
+    message: Option<String>,
+) -> Response {
+    let holder = &console.holder;
+    let fresh = totp::generate_secret();
+    let secret = secret.and_then(totp::secret_from_text).unwrap_or(fresh);
+    html(
+        status,
+        &AccountPage {
+            chrome: Chrome::of(console, "account"),
+            name: holder.employee_name.clone(),
+            email: holder.account.email.clone(),
+            role: holder.account.role.title(),
+            enrolled: holder.account.has_second_factor(),
+            required: holder.provider_requires_totp,
+            secret: totp::secret_text(&secret),
+            uri: totp::provisioning_uri(&secret, &holder.provider.name, &holder.account.email),
+            message,
+        },
+    )
+}
+
+/// `GET /console/account`. Reads nothing but the session's own account.
+pub(crate) async fn account(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::ConsoleAccount).await?;
+    Ok(account_page(&signed.console, StatusCode::OK, None, None))
+}
+
+pub(crate) async fn enrol(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ConsoleAccount).await?;
+    let secret = signed.params.get("secret").unwrap_or_default().to_owned();
+    let code = signed.params.get("code").unwrap_or_default().to_owned();
+    let enrolled = state
+        .api
+        .enrol_second_factor(
+            signed.console.call(Action::ConsoleAccount),
+            &signed.console.holder,
+            &secret,
+            &code,
+        )
+        .await;
+    match enrolled {
+        Ok(()) => Ok(see_other("/console/account")),
+        Err(DomainError::Invalid(invalid)) => {
+            let message = crate::error::HttpError::from(DomainError::Invalid(invalid)).message();
+            Ok(account_page(
+                &signed.console,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&secret),
+                Some(message),
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
