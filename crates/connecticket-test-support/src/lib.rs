@@ -13,10 +13,12 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod console;
 mod locks;
 pub mod raw;
 mod receivers;
 
+pub use console::{field_value, Console, Page, DEMO_PASSWORD};
 pub use locks::{hold_write_lock, WriteLock};
 pub use receivers::{transports, Mail, MailCatcher, Sms, SmsReceiver};
 

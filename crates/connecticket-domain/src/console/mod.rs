@@ -15,6 +15,7 @@ pub mod totp;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::auth::{generate_api_secret, SecretHasher};
 use crate::model::{EmployeeId, Provider, ProviderId};
 
 /// A session ends after this long without a request.
@@ -210,6 +211,48 @@ impl BoardCard {
 pub struct Board {
     pub cards: Vec<BoardCard>,
     pub total: u64,
+}
+
+/// A one-time link's token (shown once: only its hash is kept) for an
+/// employee to set a password.
+pub struct Invitation {
+    pub employee_id: EmployeeId,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invitation")
+            .field("employee_id", &self.employee_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The keyed hash an invitation token is stored as.
+pub fn invite_hash(hasher: &SecretHasher, token: &str) -> Vec<u8> {
+    hasher.hash("console_invite", token)
+}
+
+/// A fresh invitation for `account`: its password and second factor are
+/// cleared, so only the link's holder can set them again.
+pub fn invite(
+    hasher: &SecretHasher,
+    account: &mut ConsoleAccount,
+    now: DateTime<Utc>,
+) -> Invitation {
+    let token = generate_api_secret();
+    account.invite_hash = Some(invite_hash(hasher, &token));
+    account.invite_expires_at = Some(now + INVITE_LIFETIME);
+    account.password_hash = None;
+    account.totp_secret = None;
+    account.updated_at = now;
+    Invitation {
+        employee_id: account.employee_id,
+        token,
+        expires_at: now + INVITE_LIFETIME,
+    }
 }
 
 /// Lower-cases and trims an address; `None` unless it looks like one.

@@ -7,16 +7,18 @@ mod admin;
 mod api;
 mod audit_admin;
 mod audited;
+mod console_operator;
 mod escalation_admin;
 mod notify_admin;
 mod resident_input;
 pub mod throttle;
 mod tokens;
 
+pub use crate::console::Invitation;
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{
-    ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, Invitation, IssuedToken,
-    ListRequest, NoticeRequest, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
+    ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
+    NoticeRequest, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
     StaffAcknowledgment, MAX_NOTE_CHARS,
 };
 pub use audit_admin::AuditFilter;

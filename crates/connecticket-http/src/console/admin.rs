@@ -32,7 +32,7 @@ pub(crate) async fn overview(
     let signed = request.page(&state, Action::ConsolePage).await?;
     state
         .api
-        .roster(signed.console.call(Action::ManageEmployees))
+        .roster(signed.console.call(Action::ConsolePage))
         .await?;
     Ok(html(
         StatusCode::OK,
@@ -66,10 +66,7 @@ async fn employees_page(
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, ConsoleError> {
-    let roster = state
-        .api
-        .roster(console.call(Action::ManageEmployees))
-        .await?;
+    let roster = state.api.roster(console.call(Action::ConsolePage)).await?;
     let zone = console.holder.provider.zone();
     let employees = roster
         .iter()
@@ -322,7 +319,7 @@ async fn applications_page(
     let zone = console.holder.provider.zone();
     let applications = state
         .api
-        .console_applications(console.call(Action::ManageApplications))
+        .console_applications(console.call(Action::ConsolePage))
         .await?
         .iter()
         .map(|a| ApplicationRow {

@@ -81,7 +81,8 @@ pub(crate) fn router() -> Router<AppState> {
             router.route(&format!("/console{path}"), route)
         })
         .route("/", get(|| async { Redirect::to("/console") }))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A handler may set a stricter one (an attachment is sandboxed).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))

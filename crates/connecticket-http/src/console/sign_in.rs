@@ -84,9 +84,18 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
     let signed_in = match within(&context, &state, attempt).await {
         Ok(Ok(signed_in)) => signed_in,
         Ok(Err(error)) => {
-            let status = crate::error::HttpError::from(error);
-            let message = status.message();
-            return sign_in_page(&state, status.status(), &email, Some(message), false);
+            let retry_after = match &error {
+                DomainError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            };
+            let error = crate::error::HttpError::from(error);
+            let mut page =
+                sign_in_page(&state, error.status(), &email, Some(error.message()), false);
+            if let Some(seconds) = retry_after {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.into());
+            }
+            return page;
         }
         Err(error) => return ConsoleError::from(error).into_response(),
     };

@@ -21,6 +21,7 @@ mod authorize;
 mod bad_input;
 mod categories;
 mod concurrency;
+mod console;
 mod create_comment;
 mod create_ticket;
 mod docs;

@@ -10,30 +10,14 @@ use super::Connecticket;
 use crate::audit::{AuditEntry, RecordRef, RequestContext};
 use crate::auth::{generate_api_secret, Principal};
 use crate::console::{
-    normalize_email, password, totp, AccountHolder, ConsoleAccount, ConsoleRole, INVITE_LIFETIME,
+    invite, invite_hash, normalize_email, password, totp, AccountHolder, ConsoleAccount,
+    ConsoleRole, Invitation,
 };
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{Application, ApplicationId, Employee, EmployeeId, NewEmployee};
 use crate::service::admin::new_application;
 use crate::service::CreatedApplication;
 use crate::validate::{required_text, MAX_SHORT_TEXT};
-
-/// A one-time link's token (shown once: only its hash is kept) for an
-/// employee to set a password.
-pub struct Invitation {
-    pub employee_id: EmployeeId,
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for Invitation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Invitation")
-            .field("employee_id", &self.employee_id)
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
 
 /// An employee as the administration page lists them.
 pub type RosterEntry = (Employee, Option<ConsoleAccount>);
@@ -42,31 +26,6 @@ pub(crate) fn require_administrator(principal: &Principal) -> DomainResult<()> {
     match principal.console_role() {
         Some(ConsoleRole::Administrator) => Ok(()),
         _ => Err(DomainError::Forbidden("This page is for administrators")),
-    }
-}
-
-/// The keyed hash an invitation token is stored as.
-pub(crate) fn invite_hash(hasher: &crate::auth::SecretHasher, token: &str) -> Vec<u8> {
-    hasher.hash("console_invite", token)
-}
-
-/// A fresh invitation for `account`: its password and second factor are
-/// cleared, so only the link's holder can set them again.
-pub(crate) fn invite(
-    hasher: &crate::auth::SecretHasher,
-    account: &mut ConsoleAccount,
-    now: DateTime<Utc>,
-) -> Invitation {
-    let token = generate_api_secret();
-    account.invite_hash = Some(invite_hash(hasher, &token));
-    account.invite_expires_at = Some(now + INVITE_LIFETIME);
-    account.password_hash = None;
-    account.totp_secret = None;
-    account.updated_at = now;
-    Invitation {
-        employee_id: account.employee_id,
-        token,
-        expires_at: now + INVITE_LIFETIME,
     }
 }
 

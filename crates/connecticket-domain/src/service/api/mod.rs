@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub(super) use call::record;
 pub use call::Call;
-pub use console_admin::{Invitation, RosterEntry};
+pub use console_admin::RosterEntry;
 pub use console_pages::ResidentPage;
 pub use console_session::{ConsoleCall, SignedIn};
 pub use readiness::Readiness;

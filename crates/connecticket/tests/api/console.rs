@@ -1,0 +1,544 @@
+//! The staff console over HTTP, without a browser, on both backends:
+//! sessions (cookie attributes, idle and absolute logoff, sign-out on
+//! every instance, throttled failures, the second factor), CSRF, roles,
+//! tenancy, and every console action seen through the API and the audit
+//! trail.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::clock::{Clock, ManualClock};
+use connecticket_domain::console::totp;
+use connecticket_domain::demo::{
+    DEMO_EMPLOYEE_ID, DEMO_NURSE_EMPLOYEE_ID, DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS,
+};
+use connecticket_domain::service::throttle::ThrottleSettings;
+use reqwest::StatusCode;
+
+use crate::support::{
+    audit_entries, eventually, field_value, send, Console, TestApp, TestOptions, DEMO_PASSWORD,
+};
+
+const ADMIN: &str = "sample@example.org";
+const NURSE: &str = "nurse@example.org";
+const SUNRISE: &str = "sunrise@example.org";
+
+fn clocked(clock: &Arc<ManualClock>) -> TestOptions {
+    TestOptions {
+        clock: Arc::clone(clock) as _,
+        ..TestOptions::default()
+    }
+}
+
+fn has(records: &[String], record: impl AsRef<str>) -> bool {
+    records.iter().any(|r| r == record.as_ref())
+}
+
+/// The `/console/...` path a redirect's location names.
+fn path_of(location: &str) -> &str {
+    location
+        .find("/console")
+        .map_or(location, |at| &location[at..])
+}
+
+/// The value shown after `label` on a "shown once" page.
+fn shown(body: &str, label: &str) -> String {
+    let marker = format!("<dt>{label}</dt><dd><span class=\"secret\">");
+    let start = body.find(&marker).expect(label) + marker.len();
+    let end = body[start..].find('<').expect("end") + start;
+    body[start..end].to_owned()
+}
+
+backend_tests! {
+    /// Signing in sets a session cookie no script can read and no other
+    /// site sends; pages carry the security headers; signing out ends the
+    /// session, on every instance.
+    async fn sign_in_and_out() {
+        let app = TestApp::demo().await;
+        let other = app.another_instance(TestOptions::default()).await;
+        let anonymous = Console::of(&app);
+        let page = anonymous.get("/console").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location(), Some("/console/sign-in"));
+        let root = anonymous.get("/").await;
+        assert_eq!(root.location(), Some("/console"));
+
+        let mut wrong = Console::of(&app);
+        let refused = wrong.sign_in(NURSE, "not the password", None).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.alert().as_deref(), Some("Wrong email, password or code"));
+        assert!(wrong.session.is_none());
+        let unknown = wrong.sign_in("nobody@example.org", DEMO_PASSWORD, None).await;
+        assert_eq!(unknown.alert().as_deref(), Some("Wrong email, password or code"));
+
+        let mut nurse = Console::of(&app);
+        let signed_in = nurse.sign_in(NURSE, DEMO_PASSWORD, None).await;
+        assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+        let cookie = signed_in.set_cookie("ct_session").expect("a session cookie");
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+
+        let board = nurse.get("/console").await;
+        assert_eq!(board.status, StatusCode::OK);
+        let csp = board.header("content-security-policy").expect("CSP");
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(board.header("cache-control"), Some("no-store"));
+        assert!(board.body.contains("Weight gain of 2 kg this week"));
+
+        // The same session works on another instance of the same database,
+        let elsewhere = nurse.at(&other.base);
+        assert_eq!(elsewhere.get("/console").await.status, StatusCode::OK);
+        // and signing out on one ends it on both.
+        let out = nurse.submit("/console", "/console/sign-out", &[]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(out.set_cookie("ct_session").expect("cleared").contains("Max-Age=0"));
+        assert_eq!(nurse.get("/console").await.status, StatusCode::SEE_OTHER);
+        assert_eq!(elsewhere.get("/console").await.status, StatusCode::SEE_OTHER);
+
+        // Refusals are recorded without holding up their answers.
+        let entries = eventually("both failed sign-ins audited", || async {
+            let entries = audit_entries(&app).await;
+            let denied = entries
+                .iter()
+                .filter(|e| e.action == Action::SignIn && e.outcome == Outcome::Denied)
+                .count();
+            (denied == 2).then_some(entries)
+        })
+        .await;
+        let sign_ins: Vec<_> = entries.iter().filter(|e| e.action == Action::SignIn).collect();
+        assert!(sign_ins.iter().any(|e| e.outcome == Outcome::Success
+            && e.employee_id == Some(DEMO_NURSE_EMPLOYEE_ID.get())));
+        assert!(entries.iter().any(|e| e.action == Action::SignOut
+            && e.employee_id == Some(DEMO_NURSE_EMPLOYEE_ID.get())
+            && has(&e.records, "reason:signed_out")));
+    }
+
+    /// 15 idle minutes end a session; the board refreshing itself does not
+    /// count as activity; 12 hours end it however busy.
+    async fn idle_and_absolute_logoff() {
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(clocked(&clock)).await;
+        let nurse = Console::demo(&app, NURSE).await;
+        clock.advance(Duration::minutes(10));
+        let refresh = [("x-console-refresh", "1")];
+        assert_eq!(nurse.get_with("/console", &refresh).await.status, StatusCode::OK);
+        clock.advance(Duration::minutes(6));
+        let page = nurse.get("/console").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "16 minutes without a person's request");
+        assert_eq!(page.location(), Some("/console/sign-in"));
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::SignOut
+            && has(&e.records, "reason:idle")));
+
+        let busy = Console::demo(&app, NURSE).await;
+        for _ in 0..(12 * 6 - 1) {
+            clock.advance(Duration::minutes(10));
+            assert_eq!(busy.get("/console/residents").await.status, StatusCode::OK);
+        }
+        clock.advance(Duration::minutes(10));
+        assert_eq!(busy.get("/console/residents").await.status, StatusCode::SEE_OTHER);
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::SignOut
+            && has(&e.records, "reason:too_old")));
+    }
+
+    /// A form without this session's CSRF token is refused and changes
+    /// nothing.
+    async fn forms_need_their_csrf_token() {
+        let app = TestApp::demo().await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let ticket = "/console/tickets/201";
+        let before = app.example().await.detail(201).await.body;
+        let missing = nurse.post("/console/tickets/201/comments", &[("comment", "forged")]).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN);
+        let theirs = admin.get(ticket).await.csrf().expect("admin's token");
+        let foreign = nurse
+            .post("/console/tickets/201/status", &[("status", "Closed"), ("csrf", &theirs)])
+            .await;
+        assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+        assert!(foreign.alert().expect("said why").contains("reload the page"));
+        let after = app.example().await.detail(201).await.body;
+        assert_eq!(before["ticket_with_details"]["ticket"]["ticket_status"], after["ticket_with_details"]["ticket"]["ticket_status"]);
+        assert_eq!(before["ticket_with_details"]["general_comments"], after["ticket_with_details"]["general_comments"]);
+        let denied = audit_entries(&app)
+            .await
+            .into_iter()
+            .filter(|e| e.outcome == Outcome::Denied
+                && e.employee_id == Some(DEMO_NURSE_EMPLOYEE_ID.get())
+                && matches!(e.action, Action::CreateComment | Action::UpdateStatus))
+            .count();
+        assert_eq!(denied, 2);
+    }
+
+    /// Staff work tickets but every administration page and form refuses
+    /// them, whatever they send.
+    async fn staff_are_refused_administration() {
+        let app = TestApp::demo().await;
+        let nurse = Console::demo(&app, NURSE).await;
+        for path in ["/console/admin", "/console/admin/employees", "/console/admin/applications"] {
+            let page = nurse.get(path).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+            assert_eq!(page.alert().as_deref(), Some("This page is for administrators"));
+        }
+        let applications = app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps").len();
+        let csrf = nurse.get("/console").await.csrf().expect("token");
+        let register = nurse
+            .post("/console/admin/applications", &[("name", "sneaky"), ("csrf", &csrf)])
+            .await;
+        assert_eq!(register.status, StatusCode::FORBIDDEN);
+        let invite = nurse
+            .post(
+                "/console/admin/employees",
+                &[("name", "Mallory"), ("email", "m@example.org"), ("role", "administrator"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(invite.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps").len(), applications);
+        assert!(!nurse.get("/console").await.body.contains("/console/admin"), "no link to it either");
+    }
+
+    /// Another provider's ticket, resident and attachment answer exactly
+    /// like ids that exist nowhere.
+    async fn another_providers_records_are_missing() {
+        let app = TestApp::demo().await;
+        let example = app.example().await;
+        let id = example
+            .create_ticket(&[
+                ("title", "Bruise on the left arm"),
+                ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+            ])
+            .await;
+        let form = reqwest::multipart::Form::new()
+            .text("title", "With a photo")
+            .text("resident_id", DEMO_RESIDENT_IDS[0].to_string())
+            .part("attachment", reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("scan.pdf").mime_str("application/pdf").expect("mime"));
+        let created = send(example.post("create_ticket").multipart(form)).await;
+        let with_file = created.body["ticket_id"].as_i64().expect("id");
+        let detail = example.detail(with_file).await;
+        let attachment = detail.body["ticket_with_details"]["ticket_attachments"][0]["id"].as_i64().expect("attachment");
+        let sunrise = Console::demo(&app, SUNRISE).await;
+        let missing = sunrise.get("/console/tickets/999999999").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        for (theirs, nowhere) in [
+            (format!("/console/tickets/{id}"), "/console/tickets/999999999".to_owned()),
+            (format!("/console/residents/{}", DEMO_RESIDENT_IDS[0]), "/console/residents/999999999".to_owned()),
+            (format!("/console/attachments/{attachment}"), "/console/attachments/999999999".to_owned()),
+        ] {
+            let foreign = sunrise.get(&theirs).await;
+            let absent = sunrise.get(&nowhere).await;
+            assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{theirs}");
+            assert_eq!(foreign.body, absent.body, "{theirs} answers like a missing id");
+        }
+        let board = sunrise.get("/console").await;
+        assert!(!board.body.contains("Bruise on the left arm"));
+        // The owner's staff do see and download them.
+        let nurse = Console::demo(&app, NURSE).await;
+        let file = nurse.get(&format!("/console/attachments/{attachment}")).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.body, "%PDF-1.4");
+        assert!(file.header("content-disposition").expect("disposition").starts_with("attachment"));
+        assert!(file.header("content-security-policy").expect("csp").contains("sandbox"));
+    }
+
+    /// A ticket raised, commented and moved in the console is the API's
+    /// ticket; each step is audited under the nurse, through no application.
+    async fn a_ticket_worked_in_the_console() {
+        let app = TestApp::demo().await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let new = nurse.get("/console/tickets/new").await;
+        assert_eq!(new.status, StatusCode::OK);
+        for rating in ["Issue", "Potential Issue", "No Issue"] {
+            assert!(new.body.contains(&format!("name=\"category_19\" value=\"{rating}\"")), "radio groups");
+        }
+        let csrf = new.csrf().expect("token");
+        // The API's rules: a title is required; the form keeps what was typed.
+        let refused = nurse
+            .post_multipart(
+                "/console/tickets/new",
+                reqwest::multipart::Form::new()
+                    .text("csrf", csrf.clone())
+                    .text("title", "")
+                    .text("resident_id", DEMO_RESIDENT_IDS[1].to_string())
+                    .text("general_comments", "kept when refused"),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.alert().as_deref(), Some("title/regarding required"));
+        assert!(refused.body.contains("kept when refused"));
+        let created = nurse
+            .post_multipart(
+                "/console/tickets/new",
+                reqwest::multipart::Form::new()
+                    .text("csrf", csrf)
+                    .text("title", "Fell in the bathroom")
+                    .text("resident_id", DEMO_RESIDENT_IDS[1].to_string())
+                    .text("urgency_status", "4")
+                    .text("category_19", "Issue")
+                    .text("category_comments_19", "Bruised hip")
+                    .text("category_22", "")
+                    // An empty file input, as a browser sends it.
+                    .part("attachment", reqwest::multipart::Part::bytes(Vec::new()).file_name("").mime_str("application/octet-stream").expect("mime")),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let location = created.location().expect("to the ticket").to_owned();
+        let id: i64 = location.rsplit('/').next().expect("id").parse().expect("an id");
+
+        let comment = nurse.submit(&location, &format!("/console/tickets/{id}/comments"), &[("comment", "Family informed by phone")]).await;
+        assert_eq!(comment.status, StatusCode::SEE_OTHER);
+        let status = nurse.submit(&location, &format!("/console/tickets/{id}/status"), &[("status", "In Progress")]).await;
+        assert_eq!(status.status, StatusCode::SEE_OTHER);
+        let page = nurse.get(&location).await;
+        assert!(page.body.contains("Family informed by phone") && page.body.contains("<dd>In Progress</dd>"));
+
+        let api = app.example().await.detail(id).await.body;
+        let details = &api["ticket_with_details"];
+        assert_eq!(details["ticket"]["title"], "Fell in the bathroom");
+        assert_eq!(details["ticket"]["ticket_status"], "In Progress");
+        assert_eq!(details["ticket"]["urgency_status_id"], 4);
+        assert_eq!(details["general_comments"][0]["title"], "Family informed by phone");
+        assert!(details["ticket_attachments"].as_array().expect("attachments").is_empty());
+
+        let entries = audit_entries(&app).await;
+        for action in [Action::CreateTicket, Action::CreateComment, Action::UpdateStatus] {
+            let entry = entries
+                .iter()
+                .find(|e| e.action == action && e.outcome == Outcome::Success && has(&e.records, format!("ticket:{id}")))
+                .unwrap_or_else(|| panic!("{action:?} audited"));
+            assert_eq!(entry.employee_id, Some(DEMO_NURSE_EMPLOYEE_ID.get()));
+            assert_eq!(entry.application_id, None);
+        }
+        assert!(entries.iter().any(|e| e.action == Action::TicketDetail
+            && e.employee_id == Some(DEMO_NURSE_EMPLOYEE_ID.get())
+            && has(&e.records, format!("ticket:{id}"))));
+    }
+
+    /// An urgent ticket's notifications wait for an answer: the board says
+    /// so, and a nurse records the family's answer on their behalf.
+    async fn acknowledging_on_someones_behalf() {
+        let app = TestApp::demo().await;
+        let id = app
+            .example()
+            .await
+            .create_ticket(&[
+                ("title", "Unresponsive after lunch"),
+                ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+                ("urgency_status", "Exception"),
+                ("email", "1"),
+                ("sent_to_family", "1"),
+            ])
+            .await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let board = nurse.get("/console?needs_ack=1").await;
+        assert!(board.body.contains("Unresponsive after lunch") && board.body.contains("Awaiting acknowledgment"));
+        assert!(!board.body.contains("Weight gain of 2 kg"), "the filter keeps only tickets awaiting an answer");
+        let page = nurse.get(&format!("/console/tickets/{id}")).await;
+        let start = page.body.find("/console/notifications/").expect("an acknowledge form");
+        let rest = &page.body[start + "/console/notifications/".len()..];
+        let notification: i64 = rest[..rest.find('/').expect("id")].parse().expect("id");
+        let empty = nurse
+            .submit(&format!("/console/tickets/{id}"), &format!("/console/notifications/{notification}/acknowledge"), &[("ticket_id", &id.to_string()), ("note", " ")])
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(empty.alert().as_deref(), Some("note required"));
+        let done = nurse
+            .submit(&format!("/console/tickets/{id}"), &format!("/console/notifications/{notification}/acknowledge"), &[("ticket_id", &id.to_string()), ("note", "Daughter called back")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let api = app.example().await.detail(id).await.body;
+        let notice = api["ticket_with_details"]["notifications"]
+            .as_array()
+            .expect("notifications")
+            .iter()
+            .find(|n| n["id"] == notification)
+            .expect("the notification")
+            .clone();
+        assert_eq!(notice["acknowledged_via"], "staff");
+        assert_eq!(notice["acknowledged_by"], DEMO_NURSE_EMPLOYEE_ID.get());
+        let board = nurse.get("/console?needs_ack=1").await;
+        assert!(!board.body.contains("Unresponsive after lunch"), "answered: no longer waiting");
+    }
+
+    /// An administrator registers an application whose credentials work
+    /// against the API at once, sees the secret once, rotates and revokes it.
+    async fn applications_from_the_console() {
+        let app = TestApp::demo().await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let registered = admin
+            .submit("/console/admin/applications", "/console/admin/applications", &[("name", "Ward tablet")])
+            .await;
+        assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+        let api_key = shown(&registered.body, "api_key");
+        let api_secret = shown(&registered.body, "api_secret");
+        let session = app.login(&api_key, &api_secret).await;
+        let listed = send(session.get("tickets?page=1&per_page=5")).await;
+        assert_eq!(listed.status, StatusCode::OK);
+        let list = admin.get("/console/admin/applications").await;
+        assert!(list.body.contains(&api_key) && !list.body.contains(&api_secret), "the secret is shown once");
+
+        let apps = app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps");
+        let tablet = apps.iter().find(|a| a.api_key == api_key).expect("registered");
+        assert_eq!(tablet.employee_id, DEMO_EMPLOYEE_ID, "acts as the administrator who registered it");
+        let rotated = admin
+            .submit("/console/admin/applications", &format!("/console/admin/applications/{}/rotate", tablet.id), &[])
+            .await;
+        let new_secret = shown(&rotated.body, "api_secret");
+        let old = send(app.http.post(app.url("/api/authorize")).header("api_key", &api_key).header("api_secret", &api_secret)).await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        app.login(&api_key, &new_secret).await;
+        let revoked = admin
+            .submit("/console/admin/applications", &format!("/console/admin/applications/{}/revoke", tablet.id), &[])
+            .await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        let after = send(app.http.post(app.url("/api/authorize")).header("api_key", &api_key).header("api_secret", &new_secret)).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+        let entries = audit_entries(&app).await;
+        let managed = entries
+            .iter()
+            .filter(|e| e.action == Action::ManageApplications
+                && e.outcome == Outcome::Success
+                && has(&e.records, format!("application:{}", tablet.id)))
+            .count();
+        assert_eq!(managed, 3, "registered, rotated, revoked");
+    }
+
+    /// An invitation link sets a password once; the new staff member signs
+    /// in with it; a role change ends their sessions.
+    async fn inviting_an_employee() {
+        let app = TestApp::demo().await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let invited = admin
+            .submit("/console/admin/employees", "/console/admin/employees", &[("name", "Rosa Diaz"), ("email", "Rosa@Example.org"), ("role", "staff")])
+            .await;
+        assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+        let link = shown(&invited.body, "Link");
+        let path = path_of(&link).to_owned();
+        let visitor = Console::of(&app);
+        let short = visitor.accept_invitation(&path, "too short").await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(short.alert().as_deref(), Some("password must be at least 12 characters"));
+        let set = visitor.accept_invitation(&path, "a long and memorable phrase").await;
+        assert_eq!(set.status, StatusCode::OK);
+        assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND, "the link works once");
+        let mut rosa = Console::of(&app);
+        let signed_in = rosa.sign_in("rosa@example.org", "a long and memorable phrase", None).await;
+        assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+        assert_eq!(rosa.get("/console").await.status, StatusCode::OK);
+
+        let roster = admin.get("/console/admin/employees").await;
+        let rosa_id = app
+            .admin
+            .employees(DEMO_PROVIDER_ID)
+            .await
+            .expect("employees")
+            .into_iter()
+            .find(|e| e.name == "Rosa Diaz")
+            .expect("created")
+            .id;
+        assert!(roster.body.contains("Rosa Diaz"));
+        let promoted = admin
+            .submit("/console/admin/employees", &format!("/console/admin/employees/{rosa_id}/role"), &[("role", "administrator")])
+            .await;
+        assert_eq!(promoted.status, StatusCode::SEE_OTHER);
+        assert_eq!(rosa.get("/console").await.status, StatusCode::SEE_OTHER, "a new role starts with a new sign-in");
+        let own = admin
+            .submit("/console/admin/employees", &format!("/console/admin/employees/{}/role", DEMO_EMPLOYEE_ID), &[("role", "staff")])
+            .await;
+        assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let taken = admin
+            .submit("/console/admin/employees", "/console/admin/employees", &[("name", "Copy"), ("email", NURSE)])
+            .await;
+        assert_eq!(taken.status, StatusCode::CONFLICT);
+    }
+
+    /// Failed sign-ins are throttled per address like authorize.
+    async fn sign_in_failures_are_throttled() {
+        let app = TestApp::spawn(TestOptions {
+            throttle: ThrottleSettings {
+                failures_per_key_and_address: 3,
+                ..ThrottleSettings::default()
+            },
+            ..TestOptions::default()
+        })
+        .await;
+        let mut guesser = Console::of(&app);
+        for _ in 0..3 {
+            let page = guesser.sign_in(NURSE, "guess", None).await;
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        }
+        let page = guesser.sign_in(NURSE, DEMO_PASSWORD, None).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+        assert!(page.header("retry-after").is_some());
+        eventually("the throttled attempt audited", || async {
+            let entries = audit_entries(&app).await;
+            entries
+                .iter()
+                .any(|e| e.action == Action::SignIn && e.outcome == Outcome::RateLimited)
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// A provider that requires a second factor sends each account to set
+    /// one up first; then sign-in asks for its code.
+    async fn a_required_second_factor() {
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(clocked(&clock)).await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let set = admin.submit("/console/admin/employees", "/console/admin/second-factor", &[("require_totp", "1")]).await;
+        assert_eq!(set.status, StatusCode::SEE_OTHER);
+        let nurse = Console::demo(&app, NURSE).await;
+        let board = nurse.get("/console").await;
+        assert_eq!(board.location(), Some("/console/account"));
+        let account = nurse.get("/console/account").await;
+        let secret_text = field_value(&account.body, "secret").expect("a secret to enrol");
+        let secret = totp::secret_from_text(&secret_text).expect("base32");
+        let wrong = nurse.submit("/console/account", "/console/account/second-factor", &[("secret", &secret_text), ("code", "000000")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let code = totp::code_at(&secret, clock.now()).expect("code");
+        let enrolled = nurse.submit("/console/account", "/console/account/second-factor", &[("secret", &secret_text), ("code", &code)]).await;
+        assert_eq!(enrolled.status, StatusCode::SEE_OTHER);
+        assert_eq!(nurse.get("/console").await.status, StatusCode::OK);
+
+        let mut again = Console::of(&app);
+        let without = again.sign_in(NURSE, DEMO_PASSWORD, None).await;
+        assert_eq!(without.status, StatusCode::UNAUTHORIZED);
+        clock.advance(Duration::seconds(60));
+        let code = totp::code_at(&secret, clock.now()).expect("code");
+        let with = again.sign_in(NURSE, DEMO_PASSWORD, Some(&code)).await;
+        assert_eq!(with.status, StatusCode::SEE_OTHER);
+    }
+
+    /// The board says what to do next when nothing is open, and every page
+    /// a signed-in person can open renders.
+    async fn every_page_renders() {
+        let app = TestApp::demo().await;
+        let sunrise = Console::demo(&app, SUNRISE).await;
+        let status = sunrise.submit("/console/tickets/301", "/console/tickets/301/status", &[("status", "Resolved")]).await;
+        assert_eq!(status.status, StatusCode::SEE_OTHER);
+        let board = sunrise.get("/console").await;
+        assert!(board.body.contains("No open tickets.") && board.body.contains("raise a ticket"), "{}", board.body);
+        let admin = Console::demo(&app, ADMIN).await;
+        for path in [
+            "/console", "/console?urgency=3&category=19", "/console/tickets/new", "/console/tickets/201",
+            "/console/residents", "/console/residents?q=doc", &format!("/console/residents/{}", DEMO_RESIDENT_IDS[0]),
+            "/console/admin", "/console/admin/employees", "/console/admin/applications", "/console/account",
+        ] {
+            let page = admin.get(path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert!(page.body.starts_with("<!doctype html>") && page.body.contains("<main"), "{path}");
+        }
+        let search = admin.get("/console/residents?q=DOC").await;
+        assert!(search.body.contains("Test Doctor") && !search.body.contains("Test Case"), "search ignores case");
+        let odd = admin.get("/console/residents?q=%25_").await;
+        assert!(odd.body.contains("No resident"), "LIKE wildcards are searched for literally");
+        for bad in ["/console/tickets/abc", "/console/tickets/-1", "/console/residents/99999999999999999999", "/console/nothing-here"] {
+            assert_eq!(admin.get(bad).await.status, StatusCode::NOT_FOUND, "{bad}");
+        }
+    }
+}
