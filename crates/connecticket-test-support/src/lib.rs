@@ -13,6 +13,7 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod browser;
 mod console;
 mod locks;
 pub mod raw;

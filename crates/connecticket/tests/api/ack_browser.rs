@@ -3,88 +3,14 @@
 //! page's form acknowledges with the keyboard alone; with it on, the page
 //! has loaded nothing from anywhere else.
 
-use std::process::{Child, Command, Stdio};
-
 use connecticket_domain::demo::DEMO_RESIDENT_IDS;
 use connecticket_domain::notify::AckVia;
 use connecticket_domain::store::NotificationFilter;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::json;
 
+use crate::support::browser::{browser, driver};
 use crate::support::{eventually, transports, MailCatcher, TestApp, TestOptions};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts chromedriver on a free port, or says why not. CI sets
-/// `CONNECTICKET_TEST_BROWSER_REQUIRED=1`, so there a missing browser fails.
-async fn driver() -> Option<Driver> {
-    let present =
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
-    if !present {
-        assert!(
-            std::env::var("CONNECTICKET_TEST_BROWSER_REQUIRED").is_err(),
-            "chromium and chromium-driver are required (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = Driver { child, url };
-    let http = reqwest::Client::new();
-    eventually("chromedriver to be ready", || async {
-        let status = http
-            .get(format!("{}/status", driver.url))
-            .send()
-            .await
-            .ok()?;
-        let body: serde_json::Value = status.json().await.ok()?;
-        (body["value"]["ready"] == true).then_some(())
-    })
-    .await;
-    Some(driver)
-}
-
-async fn browser(driver: &Driver, javascript: bool) -> Client {
-    let mut options = json!({
-        "binary": CHROMIUM,
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-    });
-    if !javascript {
-        options["prefs"] = json!({"profile.managed_default_content_settings.javascript": 2});
-    }
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".to_owned(), json!("chrome"));
-    capabilities.insert("goog:chromeOptions".to_owned(), options);
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
-}
 
 fn token_in(body: &str) -> String {
     let start = body.find("/ack/").expect("a link") + 5;

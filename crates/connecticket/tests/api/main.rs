@@ -22,6 +22,7 @@ mod bad_input;
 mod categories;
 mod concurrency;
 mod console;
+mod console_browser;
 mod create_comment;
 mod create_ticket;
 mod docs;

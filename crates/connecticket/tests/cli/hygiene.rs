@@ -95,14 +95,52 @@ backend_tests! {
         assert!(!refused.status.success());
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert!(stderr.contains("accepts the published demo credentials"), "{stderr}");
-        // Once the demo applications are revoked it serves.
+        // Once the demo applications are revoked, the console's demo
+        // passwords still stop it.
         for provider in ["72136196", "72136197"] {
             let apps = ok(&database.url, &["app", "list", "--provider", provider]);
             let id = apps.lines().nth(1).expect("row").split('\t').next().expect("id").to_owned();
             ok(&database.url, &["app", "revoke", "--provider", provider, "--id", &id]);
         }
+        let refused = Command::new(binary())
+            .args(["--database", &database.url, "serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .env("CONNECTICKET_HASH_KEY", crate::support::TEST_HASH_KEY)
+            .output()
+            .expect("run");
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("open with the published demo password"), "{stderr}");
+        // A password too short is refused by name; then each account gets
+        // its own, and it serves.
+        let short = set_password(&database.url, "sample@example.org", "short");
+        assert!(!short.status.success());
+        assert!(String::from_utf8_lossy(&short.stderr).contains("password must be at least 12 characters"));
+        for email in ["sample@example.org", "nurse@example.org", "sunrise@example.org"] {
+            let set = set_password(&database.url, email, "a new and private phrase");
+            assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+        }
         let server = ServerProcess::start(&database.url, &[]);
         assert_eq!(send(http.get(format!("{}/health", server.base))).await.status, StatusCode::OK);
+        let mut console = crate::support::Console::new(&server.base);
+        let old = console.sign_in("nurse@example.org", crate::support::DEMO_PASSWORD, None).await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        let new = console.sign_in("nurse@example.org", "a new and private phrase", None).await;
+        assert_eq!(new.status, StatusCode::SEE_OTHER);
+
+        // The operator invites a provider's first administrator: the printed
+        // link sets a password that signs in with the administrator's role.
+        let employee = ok(&database.url, &["employee", "create", "--provider", "72136196", "--name", "Dana", "--email", "dana@example.org"]);
+        let employee = employee.split_whitespace().nth(2).expect("id").to_owned();
+        let link = ok(&database.url, &["employee", "invite", "--provider", "72136196", "--employee", &employee, "--role", "administrator", "--public-url", "https://care.example.org/"]);
+        let link = link.trim();
+        assert!(link.starts_with("https://care.example.org/console/invite/"), "{link}");
+        let path = &link["https://care.example.org".len()..];
+        let visitor = crate::support::Console::new(&server.base);
+        assert_eq!(visitor.accept_invitation(path, "dana's own long password").await.status, StatusCode::OK);
+        let mut dana = crate::support::Console::new(&server.base);
+        assert_eq!(dana.sign_in("dana@example.org", "dana's own long password", None).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(dana.get("/console/admin/employees").await.status, StatusCode::OK);
     }
 
     async fn serve_refuses_the_published_hash_key_outside_demo_mode() {
@@ -144,4 +182,28 @@ backend_tests! {
         let _ = demo.kill();
         let _ = demo.wait();
     }
+}
+
+/// `employee set-password` with the password on standard input.
+fn set_password(database_url: &str, email: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .args([
+            "--database",
+            database_url,
+            "employee",
+            "set-password",
+            "--email",
+            email,
+        ])
+        .env("CONNECTICKET_HASH_KEY", crate::support::TEST_HASH_KEY)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{password}").expect("write the password");
+    }
+    child.wait_with_output().expect("finish")
 }
