@@ -362,6 +362,43 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+impl AuditRecord {
+    /// The columns of a CSV export, in order.
+    pub const CSV_HEADER: [&'static str; 12] = [
+        "id",
+        "at",
+        "request_id",
+        "client_addr",
+        "provider_id",
+        "application_id",
+        "employee_id",
+        "action",
+        "outcome",
+        "records",
+        "prev_hash",
+        "hash",
+    ];
+
+    /// The entry as one CSV row (times in UTC; records space-separated).
+    pub fn csv_fields(&self) -> [String; 12] {
+        let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+        [
+            self.id.to_string(),
+            crate::time::format_timestamp(self.at, chrono_tz::UTC),
+            self.request_id.clone(),
+            self.client_addr.clone().unwrap_or_default(),
+            optional(self.provider_id),
+            optional(self.application_id),
+            optional(self.employee_id),
+            self.action.as_str().to_owned(),
+            self.outcome.as_str().to_owned(),
+            self.records.join(" "),
+            self.prev_hash.clone(),
+            self.hash.clone(),
+        ]
+    }
+}
+
 /// The fields a hash covers, in a fixed order. (`id` here is the entry's
 /// place in its chain: entries written before chains were per writer keep
 /// verifying, as their chain place equals their old id.)

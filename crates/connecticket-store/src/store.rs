@@ -541,10 +541,12 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
     async fn retry_notification(
         &self,
         id: NotificationId,
+        provider: Option<ProviderId>,
         now: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> Result<Notification> {
         self.engine
-            .write(move |tx| Box::pin(notifications::retry(tx, id, now)))
+            .write(move |tx| Box::pin(notifications::retry(tx, id, provider, now, audit)))
             .await
     }
 

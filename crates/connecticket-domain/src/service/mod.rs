@@ -19,7 +19,7 @@ pub use admin::{AdminService, CreatedApplication};
 pub use api::{
     ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
     NoticeRequest, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
-    StaffAcknowledgment, MAX_NOTE_CHARS,
+    StaffAcknowledgment, AUDIT_PAGE_LIMIT, MAX_NOTE_CHARS, QUEUE_PAGE_LIMIT,
 };
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;

@@ -92,7 +92,10 @@ impl AdminService {
     }
 
     pub async fn retry_notification(&self, id: NotificationId) -> DomainResult<Notification> {
-        Ok(self.store.retry_notification(id, self.now()).await?)
+        Ok(self
+            .store
+            .retry_notification(id, None, self.now(), None)
+            .await?)
     }
 }
 

@@ -247,11 +247,14 @@ pub trait NotificationStore: Send + Sync + 'static {
     async fn hold_notifications(&self, channel: Channel, reason: String) -> StoreResult<u64>;
     async fn notifications(&self, filter: NotificationFilter) -> StoreResult<Vec<Notification>>;
     /// Makes a failed or pending notification due now, with a fresh count
-    /// of attempts.
+    /// of attempts. `provider`: only one of this provider's (another's is
+    /// `NotFound`); `audit` is appended in the same transaction.
     async fn retry_notification(
         &self,
         id: NotificationId,
+        provider: Option<ProviderId>,
         now: DateTime<Utc>,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<Notification>;
     /// Applies a gateway's report to the SMS notification it sent as
     /// `external_id`, and appends `audit` (naming the notification, or

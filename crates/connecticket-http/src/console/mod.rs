@@ -12,6 +12,7 @@
 mod admin;
 mod assets;
 mod board;
+mod manage;
 mod render;
 mod residents;
 mod session;
@@ -32,7 +33,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub(crate) fn router() -> Router<AppState> {
-    let pages: [(&str, MethodRouter<AppState>); 25] = [
+    let pages: [(&str, MethodRouter<AppState>); 33] = [
         ("", get(board::show)),
         ("/", get(|| async { Redirect::to("/console") })),
         ("/sign-in", get(sign_in::form).post(sign_in::submit)),
@@ -68,6 +69,23 @@ pub(crate) fn router() -> Router<AppState> {
         ),
         ("/admin/applications/{id}/revoke", post(admin::revoke)),
         ("/admin/applications/{id}/rotate", post(admin::rotate)),
+        ("/admin/audit", get(manage::audit)),
+        ("/admin/audit.csv", get(manage::audit_csv)),
+        ("/admin/notifications", get(manage::notifications)),
+        ("/admin/notifications/{id}/retry", post(manage::retry)),
+        (
+            "/admin/escalation",
+            get(manage::escalation).post(manage::set_escalation),
+        ),
+        (
+            "/admin/categories",
+            get(manage::categories).post(manage::add_category),
+        ),
+        ("/residents/{id}/contacts", post(manage::add_contact)),
+        (
+            "/residents/{id}/contacts/{contact}/remove",
+            post(manage::remove_contact),
+        ),
         ("/assets/{file}", get(assets::serve)),
         // Anything else under /console is the console's own 404 page.
         (

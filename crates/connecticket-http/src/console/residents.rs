@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::ResidentId;
+use connecticket_domain::service::ConsoleCall;
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::{DomainError, Entity};
 
@@ -62,6 +63,7 @@ pub(crate) async fn list(
 }
 
 pub(crate) struct ContactRow {
+    pub id: i64,
     pub name: String,
     pub role: String,
     pub email: String,
@@ -87,6 +89,7 @@ struct ResidentPage {
     facts: Vec<(&'static str, String)>,
     contacts: Vec<ContactRow>,
     tickets: Vec<TicketRow>,
+    message: Option<String>,
 }
 
 pub(crate) async fn show(
@@ -100,7 +103,17 @@ pub(crate) async fn show(
         .ok()
         .filter(|id| *id > 0)
         .ok_or(DomainError::NotFound(Entity::Resident))?;
-    let console = &signed.console;
+    render(&state, &signed.console, id, StatusCode::OK, None).await
+}
+
+/// A resident's page; `message` is a refused contact form's reason.
+pub(crate) async fn render(
+    state: &AppState,
+    console: &ConsoleCall,
+    id: i64,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<Response, ConsoleError> {
     let found = state
         .api
         .resident_page(console.call(Action::ConsolePage), ResidentId(id))
@@ -157,6 +170,7 @@ pub(crate) async fn show(
             .contacts
             .iter()
             .map(|c| ContactRow {
+                id: c.id.get(),
                 name: c.name.clone(),
                 role: c.role.as_str().replace('_', " "),
                 email: c.email.clone().unwrap_or_default(),
@@ -176,6 +190,7 @@ pub(crate) async fn show(
                 opened: local(t.created_at, zone),
             })
             .collect(),
+        message,
     };
-    Ok(html(StatusCode::OK, &page))
+    Ok(html(status, &page))
 }

@@ -13,7 +13,7 @@ use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 use connecticket_domain::{Entity, StoreError};
 
-use super::audit;
+use super::{audit, require_owned};
 use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Result};
@@ -330,8 +330,20 @@ pub(crate) async fn of_ticket(
 pub(crate) async fn retry(
     tx: &mut dyn Executor,
     id: NotificationId,
+    provider: Option<ProviderId>,
     now: DateTime<Utc>,
+    audit_entry: Option<AuditEntry>,
 ) -> Result<Notification> {
+    if let Some(provider) = provider {
+        require_owned(
+            tx,
+            "notifications",
+            id.get(),
+            provider,
+            Entity::Notification,
+        )
+        .await?;
+    }
     execute(
         tx,
         "UPDATE notifications
@@ -341,14 +353,20 @@ pub(crate) async fn retry(
         &[id.into(), now.into()],
     )
     .await?;
-    fetch_optional(
+    let notification = fetch_optional(
         tx,
         "SELECT * FROM notifications WHERE id = $1",
         &[id.into()],
         rows::notification,
     )
     .await?
-    .ok_or(StoreError::NotFound(Entity::Notification))
+    .ok_or(StoreError::NotFound(Entity::Notification))?;
+    if let Some(mut entry) = audit_entry {
+        entry.touch(RecordRef::Notification(notification.id));
+        entry.touch(RecordRef::Ticket(notification.ticket_id));
+        super::audit::append(tx, vec![entry]).await?;
+    }
+    Ok(notification)
 }
 
 /// A gateway's report about the SMS it accepted as `external_id`.

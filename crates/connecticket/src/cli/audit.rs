@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use connecticket_domain::audit::AuditRecord;
 use connecticket_domain::service::AuditFilter;
-use connecticket_domain::time::{format_timestamp, parse_timestamp};
+use connecticket_domain::time::parse_timestamp;
 use futures::TryStreamExt;
 
 use super::AdminContext;
@@ -58,39 +58,6 @@ pub(super) fn time(name: &str, text: Option<String>) -> anyhow::Result<Option<Da
     .transpose()
 }
 
-const CSV_HEADER: [&str; 12] = [
-    "id",
-    "at",
-    "request_id",
-    "client_addr",
-    "provider_id",
-    "application_id",
-    "employee_id",
-    "action",
-    "outcome",
-    "records",
-    "prev_hash",
-    "hash",
-];
-
-fn csv_row(record: &AuditRecord) -> [String; 12] {
-    let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
-    [
-        record.id.to_string(),
-        format_timestamp(record.at, chrono_tz::UTC),
-        record.request_id.clone(),
-        record.client_addr.clone().unwrap_or_default(),
-        optional(record.provider_id),
-        optional(record.application_id),
-        optional(record.employee_id),
-        record.action.as_str().to_owned(),
-        record.outcome.as_str().to_owned(),
-        record.records.join(" "),
-        record.prev_hash.clone(),
-        record.hash.clone(),
-    ]
-}
-
 pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow::Result<()> {
     match command {
         AuditCommand::Export {
@@ -129,11 +96,11 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                 ExportFormat::Csv => {
                     let progress = super::progress::counter("audit entries exported");
                     let mut csv = csv::Writer::from_writer(out);
-                    csv.write_record(CSV_HEADER)?;
+                    csv.write_record(AuditRecord::CSV_HEADER)?;
                     let mut entries = context.admin.export_audit(filter);
                     while let Some(chunk) = entries.try_next().await? {
                         for record in &chunk {
-                            csv.write_record(csv_row(record))?;
+                            csv.write_record(record.csv_fields())?;
                         }
                         progress.inc(chunk.len() as u64);
                     }

@@ -541,4 +541,83 @@ backend_tests! {
             assert_eq!(admin.get(bad).await.status, StatusCode::NOT_FOUND, "{bad}");
         }
     }
+
+    /// Escalation rules, contacts, categories, the audit trail and the
+    /// notification queue, managed by an administrator with the same
+    /// checks as the commands; refused to staff and to other providers.
+    async fn administration_of_the_provider() {
+        let app = TestApp::demo().await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let nurse = Console::demo(&app, NURSE).await;
+        for path in ["/console/admin/audit", "/console/admin/audit.csv", "/console/admin/notifications", "/console/admin/escalation", "/console/admin/categories"] {
+            assert_eq!(nurse.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+            assert_eq!(admin.get(path).await.status, StatusCode::OK, "{path}");
+        }
+
+        // Escalation: the same rules as `escalation set`.
+        let set = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "4"), ("ack_within", "30m"), ("renotify_after", ""), ("then", "on_call_nurse")]).await;
+        assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+        let policy = app.admin.escalation_policy(DEMO_PROVIDER_ID).await.expect("policy");
+        assert_eq!(policy.rules[&4].ack_within, Duration::minutes(30));
+        let bad = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "4"), ("ack_within", "soon")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.alert().expect("why").contains("must be a duration"), "{:?}", bad.alert());
+        let off = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "3"), ("ack_within", "off")]).await;
+        assert_eq!(off.status, StatusCode::SEE_OTHER);
+
+        // Contacts, on the resident's page.
+        let resident = DEMO_RESIDENT_IDS[1];
+        let page = format!("/console/residents/{resident}");
+        let added = admin.submit(&page, &format!("{page}/contacts"), &[("name", "Ann Olsen"), ("role", "family"), ("email", "ann@example.org"), ("email_consent", "1")]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let refused = admin.submit(&page, &format!("{page}/contacts"), &[("name", "No Address"), ("role", "family"), ("sms_consent", "1")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.alert().as_deref(), Some("contact needs an email address or a phone number"));
+        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        let ann = contacts.iter().find(|c| c.name == "Ann Olsen").expect("added");
+        assert!(ann.email_consent && !ann.sms_consent);
+        assert!(!contacts.iter().any(|c| c.name == "No Address"));
+        let staff_add = nurse.submit(&page, &format!("{page}/contacts"), &[("name", "X"), ("role", "family"), ("email", "x@example.org")]).await;
+        assert_eq!(staff_add.status, StatusCode::FORBIDDEN);
+        let removed = admin.submit(&page, &format!("{page}/contacts/{}/remove", ann.id), &[]).await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        assert!(!contacts.iter().any(|c| c.name == "Ann Olsen"));
+
+        // Categories.
+        let category = admin.submit("/console/admin/categories", "/console/admin/categories", &[("name", "Falls")]).await;
+        assert_eq!(category.status, StatusCode::SEE_OTHER);
+        let blank = admin.submit("/console/admin/categories", "/console/admin/categories", &[("name", "  ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let names: Vec<String> = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().map(|c| c.name).collect();
+        assert!(names.contains(&"Falls".to_owned()));
+
+        // The notification queue: retry one of ours; another provider's
+        // answers like a missing one.
+        let ticket = app.example().await.create_ticket(&[("title", "Needs a call"), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()), ("email", "1"), ("sent_to_family", "1")]).await;
+        let queue = admin.get("/console/admin/notifications?state=pending").await;
+        assert!(queue.body.contains(&format!("/console/tickets/{ticket}")));
+        let start = queue.body.find("/console/admin/notifications/").expect("a retry form") + "/console/admin/notifications/".len();
+        let id: i64 = queue.body[start..start + queue.body[start..].find('/').expect("id")].parse().expect("id");
+        let retried = admin.submit("/console/admin/notifications", &format!("/console/admin/notifications/{id}/retry"), &[]).await;
+        assert_eq!(retried.status, StatusCode::SEE_OTHER);
+        let sunrise = Console::demo(&app, SUNRISE).await;
+        let foreign = sunrise.submit("/console/admin/notifications", &format!("/console/admin/notifications/{id}/retry"), &[]).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+        // The audit trail: this provider's entries only, and all of them
+        // in the export.
+        let export = admin.get(&format!("/console/admin/audit.csv?ticket={ticket}")).await;
+        assert_eq!(export.header("content-type"), Some("text/csv; charset=utf-8"));
+        let mut lines = export.body.lines();
+        assert_eq!(lines.next(), Some("id,at,request_id,client_addr,provider_id,application_id,employee_id,action,outcome,records,prev_hash,hash"));
+        let rows: Vec<&str> = lines.collect();
+        assert!(rows.iter().any(|r| r.contains(",create_ticket,success,")), "{rows:?}");
+        assert!(rows.iter().all(|r| r.split(',').nth(4) == Some(&DEMO_PROVIDER_ID.get().to_string()[..])), "{rows:?}");
+        let theirs = sunrise.get(&format!("/console/admin/audit.csv?ticket={ticket}")).await;
+        assert_eq!(theirs.body.lines().count(), 1, "another provider sees none of it: {}", theirs.body);
+        let page = admin.get("/console/admin/audit?since=2000-01-01").await;
+        assert!(page.body.contains("sign_in") && page.body.contains("manage_escalation"));
+        assert_eq!(admin.get("/console/admin/audit?since=yesterday").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }

@@ -287,6 +287,15 @@ async fn a_shift_in_the_console() {
     submit(&nurse, "nav a[href='/console/admin']").await;
     submit(&nurse, "main a[href='/console/admin/employees']").await;
     inspect(&nurse, "employees").await;
+    for (page, name) in [
+        ("/console/admin/escalation", "escalation"),
+        ("/console/admin/notifications", "notifications"),
+        ("/console/admin/categories", "categories"),
+        ("/console/admin/audit", "audit"),
+    ] {
+        nurse.goto(&app.url(page)).await.expect(page);
+        inspect(&nurse, name).await;
+    }
     sign_out(&nurse).await;
 
     // Provider B's administrator cannot open provider A's records by URL.

@@ -7,6 +7,7 @@ mod acknowledgments;
 mod auth;
 mod call;
 mod console_admin;
+mod console_manage;
 mod console_pages;
 mod console_session;
 mod gateway;
@@ -22,6 +23,7 @@ pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, M
 pub(super) use call::record;
 pub use call::Call;
 pub use console_admin::RosterEntry;
+pub use console_manage::{AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT};
 pub use console_pages::ResidentPage;
 pub use console_session::{ConsoleCall, SignedIn};
 pub use readiness::Readiness;

@@ -1,0 +1,558 @@
+//! Administration beyond accounts: the audit trail (with CSV export), the
+//! notification queue (with retry), escalation rules, residents' contacts
+//! and categories. The use cases refuse staff; these handlers only turn
+//! forms into their input and their answers into pages.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, TimeZone};
+use connecticket_domain::audit::{Action, AuditRecord};
+use connecticket_domain::model::{ContactId, NotificationId};
+use connecticket_domain::notify::NoticeFilter;
+use connecticket_domain::service::{AuditFilter, ConsoleCall, ContactInput, EscalationInput};
+use connecticket_domain::workflow::UrgencyStatus;
+use connecticket_domain::{DomainError, Entity};
+use futures::StreamExt;
+
+use super::board::Choice;
+use super::render::{html, local, see_other, Chrome, ConsoleError};
+use super::session::ConsoleRequest;
+use crate::error::HttpError;
+use crate::state::AppState;
+use crate::wire::RequestParams;
+
+fn id_in_path(text: &str, entity: Entity) -> Result<i64, ConsoleError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ConsoleError::from(DomainError::NotFound(entity)))
+}
+
+/// A refused form shown on its page; anything else as an error page.
+fn refusal_message(error: DomainError) -> Result<(StatusCode, String), ConsoleError> {
+    match error {
+        DomainError::Invalid(_) | DomainError::Duplicate { .. } | DomainError::NotFound(_) => {
+            let error = HttpError::from(error);
+            Ok((error.status(), error.message()))
+        }
+        other => Err(other.into()),
+    }
+}
+
+// ---- the audit trail ----
+
+pub(crate) struct AuditRow {
+    pub at: String,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub who: String,
+    pub records: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    rows: Vec<AuditRow>,
+    resident: String,
+    ticket: String,
+    since: String,
+    until: String,
+    query: String,
+    limit: usize,
+}
+
+/// The day a `YYYY-MM-DD` field names, as the start of that day in the
+/// provider's zone.
+fn day(
+    params: &RequestParams,
+    name: &str,
+    zone: chrono_tz::Tz,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, HttpError> {
+    let Some(text) = params.non_blank(name) else {
+        return Ok(None);
+    };
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        HttpError::InvalidParameter(format!("{name} must be a date like 2026-11-01"))
+    })?;
+    let start = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(zone
+        .from_local_datetime(&start)
+        .earliest()
+        .map(|at| at.with_timezone(&chrono::Utc)))
+}
+
+fn number(params: &RequestParams, name: &str) -> Result<Option<i64>, HttpError> {
+    params
+        .non_blank(name)
+        .map(|text| {
+            text.trim()
+                .parse()
+                .map_err(|_| HttpError::InvalidParameter(format!("{name} must be a number")))
+        })
+        .transpose()
+}
+
+fn audit_filter(params: &RequestParams, console: &ConsoleCall) -> Result<AuditFilter, HttpError> {
+    let zone = console.holder.provider.zone();
+    Ok(AuditFilter {
+        provider_id: None,
+        application_id: None,
+        resident_id: number(params, "resident")?,
+        ticket_id: number(params, "ticket")?,
+        since: day(params, "since", zone)?,
+        // The whole `until` day is included.
+        until: day(params, "until", zone)?.map(|at| at + chrono::Duration::days(1)),
+    })
+}
+
+fn who(record: &AuditRecord) -> String {
+    match (record.employee_id, record.application_id) {
+        (Some(employee), Some(application)) => {
+            format!("employee {employee} via application {application}")
+        }
+        (Some(employee), None) => format!("employee {employee}"),
+        (None, Some(application)) => format!("application {application}"),
+        (None, None) => "operator or system".to_owned(),
+    }
+}
+
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::AuditTrail).await?;
+    let console = &signed.console;
+    let params = &signed.params;
+    let filter = match audit_filter(params, console) {
+        Ok(filter) => filter,
+        Err(error) => {
+            console.refuse(Action::AuditTrail, error.outcome()).await;
+            return Err(error.into());
+        }
+    };
+    let zone = console.holder.provider.zone();
+    let records = state
+        .api
+        .provider_audit(console.call(Action::AuditTrail), filter)
+        .await?;
+    let text = |name: &str| params.get(name).unwrap_or_default().to_owned();
+    let query = ["resident", "ticket", "since", "until"]
+        .iter()
+        .filter_map(|name| {
+            params.non_blank(name).map(|v| {
+                format!(
+                    "{name}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let page = AuditPage {
+        chrome: Chrome::of(console, "admin"),
+        rows: records
+            .iter()
+            .map(|r| AuditRow {
+                at: local(r.at, zone),
+                action: r.action.as_str(),
+                outcome: r.outcome.as_str(),
+                who: who(r),
+                records: r.records.join(" "),
+            })
+            .collect(),
+        resident: text("resident"),
+        ticket: text("ticket"),
+        since: text("since"),
+        until: text("until"),
+        query,
+        limit: connecticket_domain::service::AUDIT_PAGE_LIMIT,
+    };
+    Ok(html(StatusCode::OK, &page))
+}
+
+/// `GET /console/admin/audit.csv`: every matching entry, streamed.
+pub(crate) async fn audit_csv(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::AuditTrail).await?;
+    let console = &signed.console;
+    let filter = match audit_filter(&signed.params, console) {
+        Ok(filter) => filter,
+        Err(error) => {
+            console.refuse(Action::AuditTrail, error.outcome()).await;
+            return Err(error.into());
+        }
+    };
+    let rows = state
+        .api
+        .export_provider_audit(console.call(Action::AuditTrail), filter)
+        .await?;
+    let header = csv_bytes(std::iter::once(AuditRecord::CSV_HEADER.map(str::to_owned)));
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(
+        rows.map(|chunk| {
+            chunk
+                .map(|records| csv_bytes(records.iter().map(AuditRecord::csv_fields)))
+                .map_err(std::io::Error::other)
+        }),
+    );
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"audit.csv\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn csv_bytes(rows: impl Iterator<Item = [String; 12]>) -> bytes::Bytes {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(row);
+    }
+    bytes::Bytes::from(writer.into_inner().unwrap_or_default())
+}
+
+// ---- the notification queue ----
+
+pub(crate) struct QueueRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub event: &'static str,
+    pub to: String,
+    pub status: &'static str,
+    pub attempts: i64,
+    pub queued: String,
+    pub acknowledged: bool,
+    pub retryable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_notifications.html")]
+struct QueuePage {
+    chrome: Chrome,
+    rows: Vec<QueueRow>,
+    states: Vec<Choice>,
+}
+
+pub(crate) async fn notifications(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::Notifications).await?;
+    let console = &signed.console;
+    let chosen = signed
+        .params
+        .non_blank("state")
+        .unwrap_or_default()
+        .to_owned();
+    let filter = NoticeFilter::parse(&chosen);
+    let zone = console.holder.provider.zone();
+    let found = state
+        .api
+        .notification_queue(console.call(Action::Notifications), filter)
+        .await?;
+    let rows = found
+        .iter()
+        .map(|n| QueueRow {
+            id: n.id.get(),
+            ticket_id: n.ticket_id.get(),
+            event: n.event.as_str(),
+            to: format!(
+                "{} by {}",
+                n.role.as_str().replace('_', " "),
+                n.channel.as_str()
+            ),
+            status: n.status.as_str(),
+            attempts: n.attempts,
+            queued: local(n.created_at, zone),
+            acknowledged: n.acknowledged_at.is_some(),
+            retryable: n.status != connecticket_domain::notify::DeliveryState::Delivered,
+        })
+        .collect();
+    let states = [
+        "",
+        "pending",
+        "delivered",
+        "failed",
+        "unacknowledged",
+        "overdue",
+    ]
+    .iter()
+    .map(|s| Choice {
+        value: (*s).to_owned(),
+        label: if s.is_empty() {
+            "All".to_owned()
+        } else {
+            (*s).to_owned()
+        },
+        selected: chosen == *s,
+    })
+    .collect();
+    Ok(html(
+        StatusCode::OK,
+        &QueuePage {
+            chrome: Chrome::of(console, "admin"),
+            rows,
+            states,
+        },
+    ))
+}
+
+pub(crate) async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::Notifications).await?;
+    let id = NotificationId(id_in_path(&id, Entity::Notification)?);
+    state
+        .api
+        .retry_console_notification(signed.console.call(Action::Notifications), id)
+        .await?;
+    Ok(see_other("/console/admin/notifications"))
+}
+
+// ---- escalation ----
+
+pub(crate) struct RuleRow {
+    pub urgency_id: i64,
+    pub urgency: &'static str,
+    pub ack_within: String,
+    pub renotify_after: String,
+    pub tiers: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_escalation.html")]
+struct EscalationPage {
+    chrome: Chrome,
+    rules: Vec<RuleRow>,
+    message: Option<String>,
+}
+
+fn spelled(duration: chrono::Duration) -> String {
+    let seconds = duration.num_seconds();
+    match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+async fn escalation_page(
+    state: &AppState,
+    console: &ConsoleCall,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<Response, ConsoleError> {
+    let policy = state
+        .api
+        .console_escalation_policy(console.call(Action::ConsolePage))
+        .await?;
+    let rules = UrgencyStatus::ALL
+        .iter()
+        .rev()
+        .map(|urgency| match policy.rules.get(&urgency.id) {
+            Some(rule) => RuleRow {
+                urgency_id: urgency.id,
+                urgency: urgency.name,
+                ack_within: spelled(rule.ack_within),
+                renotify_after: spelled(rule.renotify_after),
+                tiers: rule
+                    .tiers
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            },
+            None => RuleRow {
+                urgency_id: urgency.id,
+                urgency: urgency.name,
+                ack_within: "off".to_owned(),
+                renotify_after: String::new(),
+                tiers: String::new(),
+            },
+        })
+        .collect();
+    Ok(html(
+        status,
+        &EscalationPage {
+            chrome: Chrome::of(console, "admin"),
+            rules,
+            message,
+        },
+    ))
+}
+
+pub(crate) async fn escalation(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::ConsolePage).await?;
+    escalation_page(&state, &signed.console, StatusCode::OK, None).await
+}
+
+pub(crate) async fn set_escalation(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageEscalation).await?;
+    let params = &signed.params;
+    let input = EscalationInput {
+        urgency: params.get("urgency").unwrap_or_default().to_owned(),
+        ack_within: params.non_blank("ack_within").map(str::to_owned),
+        renotify_after: params.non_blank("renotify_after").map(str::to_owned),
+        then: params
+            .get("then")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let console = &signed.console;
+    match state
+        .api
+        .set_console_escalation(console.call(Action::ManageEscalation), input)
+        .await
+    {
+        Ok(()) => Ok(see_other("/console/admin/escalation")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            escalation_page(&state, console, status, Some(message)).await
+        }
+    }
+}
+
+// ---- contacts ----
+
+fn flag(params: &RequestParams, name: &str) -> bool {
+    params.get(name).is_some_and(|v| v == "1")
+}
+
+pub(crate) async fn add_contact(
+    State(state): State<AppState>,
+    Path(resident): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageContacts).await?;
+    let resident = id_in_path(&resident, Entity::Resident)?;
+    let params = &signed.params;
+    let input = ContactInput {
+        resident_id: resident,
+        role: params.get("role").unwrap_or_default().to_owned(),
+        name: params.get("name").unwrap_or_default().to_owned(),
+        email: params.non_blank("email").map(str::to_owned),
+        phone: params.non_blank("phone").map(str::to_owned),
+        email_consent: flag(params, "email_consent"),
+        sms_consent: flag(params, "sms_consent"),
+    };
+    let console = &signed.console;
+    match state
+        .api
+        .add_console_contact(console.call(Action::ManageContacts), input)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/console/residents/{resident}#contacts"
+        ))),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            super::residents::render(&state, console, resident, status, Some(message)).await
+        }
+    }
+}
+
+pub(crate) async fn remove_contact(
+    State(state): State<AppState>,
+    Path((resident, contact)): Path<(String, String)>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageContacts).await?;
+    let resident = id_in_path(&resident, Entity::Resident)?;
+    let contact = ContactId(id_in_path(&contact, Entity::Contact)?);
+    state
+        .api
+        .remove_console_contact(signed.console.call(Action::ManageContacts), contact)
+        .await?;
+    Ok(see_other(&format!(
+        "/console/residents/{resident}#contacts"
+    )))
+}
+
+// ---- categories ----
+
+#[derive(Template)]
+#[template(path = "console/admin_categories.html")]
+struct CategoriesPage {
+    chrome: Chrome,
+    categories: Vec<(i64, String)>,
+    message: Option<String>,
+}
+
+async fn categories_page(
+    state: &AppState,
+    console: &ConsoleCall,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<Response, ConsoleError> {
+    let categories = state
+        .api
+        .console_categories(console.call(Action::ProviderCategories))
+        .await?
+        .into_iter()
+        .map(|c| (c.id.get(), c.name))
+        .collect();
+    Ok(html(
+        status,
+        &CategoriesPage {
+            chrome: Chrome::of(console, "admin"),
+            categories,
+            message,
+        },
+    ))
+}
+
+pub(crate) async fn categories(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::ProviderCategories).await?;
+    categories_page(&state, &signed.console, StatusCode::OK, None).await
+}
+
+pub(crate) async fn add_category(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ConsolePage).await?;
+    let console = &signed.console;
+    let name = signed.params.get("name").unwrap_or_default();
+    match state
+        .api
+        .add_console_category(console.call(Action::ConsolePage), name)
+        .await
+    {
+        Ok(_) => Ok(see_other("/console/admin/categories")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            categories_page(&state, console, status, Some(message)).await
+        }
+    }
+}
