@@ -79,10 +79,12 @@ pub enum Action {
     ConsolePage,
     /// An administrator read or exported the audit trail.
     AuditTrail,
+    /// An administrator changed the provider's notification templates.
+    NotifyPolicy,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -110,6 +112,7 @@ impl Action {
         Action::ManageApplications,
         Action::ConsolePage,
         Action::AuditTrail,
+        Action::NotifyPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +144,7 @@ impl Action {
             Action::ManageApplications => "manage_applications",
             Action::ConsolePage => "console_page",
             Action::AuditTrail => "audit_trail",
+            Action::NotifyPolicy => "notify_policy",
         }
     }
 

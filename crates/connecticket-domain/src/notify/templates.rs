@@ -6,6 +6,19 @@
 
 use crate::error::{DomainError, DomainResult, Field, Problem};
 
+/// The sample a preview fills placeholders with: no one's real data.
+pub const PREVIEW_RESIDENT: &str = "Jane D.";
+
+/// Checks each part that is set, as saving would.
+pub fn check_all(templates: Templates) -> DomainResult<Templates> {
+    let check = |part, text: Option<String>| text.map(|t| check(part, &t)).transpose();
+    Ok(Templates {
+        sms: check(Part::Sms, templates.sms)?,
+        email_subject: check(Part::EmailSubject, templates.email_subject)?,
+        email_body: check(Part::EmailBody, templates.email_body)?,
+    })
+}
+
 /// Every placeholder a template may use.
 pub const PLACEHOLDERS: [&str; 3] = ["resident", "provider", "callback"];
 

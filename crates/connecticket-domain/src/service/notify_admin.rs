@@ -8,7 +8,7 @@ use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{
     Contact, ContactId, ContactRole, NewContact, NotificationId, ProviderId, ResidentId,
 };
-use crate::notify::templates::{self, Part, Templates};
+use crate::notify::templates;
 use crate::notify::{Notification, NotifyPolicy};
 use crate::store::NotificationFilter;
 use crate::validate::{e164_phone, email_address, required_text, MAX_SHORT_TEXT};
@@ -70,15 +70,9 @@ impl AdminService {
         provider: ProviderId,
         policy: NotifyPolicy,
     ) -> DomainResult<()> {
-        let check =
-            |part, text: Option<String>| text.map(|t| templates::check(part, &t)).transpose();
         let policy = NotifyPolicy {
             callback_phone: policy.callback_phone.map(|p| e164_phone(&p)).transpose()?,
-            templates: Templates {
-                sms: check(Part::Sms, policy.templates.sms)?,
-                email_subject: check(Part::EmailSubject, policy.templates.email_subject)?,
-                email_body: check(Part::EmailBody, policy.templates.email_body)?,
-            },
+            templates: templates::check_all(policy.templates)?,
             ..policy
         };
         Ok(self.store.set_notify_policy(provider, policy).await?)

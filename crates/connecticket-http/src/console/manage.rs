@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::model::{ContactId, NotificationId};
+use connecticket_domain::notify::templates::{self, Templates};
 use connecticket_domain::notify::NoticeFilter;
 use connecticket_domain::service::{AuditFilter, ConsoleCall, ContactInput, EscalationInput};
 use connecticket_domain::workflow::UrgencyStatus;
@@ -553,6 +554,119 @@ pub(crate) async fn add_category(
         Err(error) => {
             let (status, message) = refusal_message(error)?;
             categories_page(&state, console, status, Some(message)).await
+        }
+    }
+}
+
+// ---- notification templates ----
+
+#[derive(Template)]
+#[template(path = "console/admin_templates.html")]
+struct TemplatesPage {
+    chrome: Chrome,
+    sms: String,
+    email_subject: String,
+    email_body: String,
+    preview: Vec<(&'static str, String)>,
+    message: Option<String>,
+    saved: bool,
+}
+
+/// What each part would read for the sample resident; a part left empty
+/// keeps the default wording.
+fn preview(
+    templates: &Templates,
+    provider: &str,
+    callback: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let callback = callback.unwrap_or(provider);
+    let fill = |part: &Option<String>| match part {
+        Some(text) => templates::fill(text, templates::PREVIEW_RESIDENT, provider, callback),
+        None => "(the default wording)".to_owned(),
+    };
+    vec![
+        ("SMS", fill(&templates.sms)),
+        ("Email subject", fill(&templates.email_subject)),
+        ("Email body", fill(&templates.email_body)),
+    ]
+}
+
+fn templates_of(params: &RequestParams) -> Templates {
+    let part = |name: &str| params.non_blank(name).map(str::to_owned);
+    Templates {
+        sms: part("sms"),
+        email_subject: part("email_subject"),
+        email_body: part("email_body"),
+    }
+}
+
+async fn templates_page(
+    state: &AppState,
+    console: &ConsoleCall,
+    shown: Option<Templates>,
+    status: StatusCode,
+    message: Option<String>,
+    saved: bool,
+) -> Result<Response, ConsoleError> {
+    let policy = state
+        .api
+        .console_notify_policy(console.call(Action::ConsolePage))
+        .await?;
+    let templates = shown.unwrap_or(policy.templates);
+    let provider = console.holder.provider.name.clone();
+    let text = |part: &Option<String>| part.clone().unwrap_or_default();
+    Ok(html(
+        status,
+        &TemplatesPage {
+            chrome: Chrome::of(console, "admin"),
+            sms: text(&templates.sms),
+            email_subject: text(&templates.email_subject),
+            email_body: text(&templates.email_body),
+            preview: preview(&templates, &provider, policy.callback_phone.as_deref()),
+            message,
+            saved,
+        },
+    ))
+}
+
+pub(crate) async fn templates(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.page(&state, Action::ConsolePage).await?;
+    let saved = signed.params.get("saved").is_some();
+    templates_page(&state, &signed.console, None, StatusCode::OK, None, saved).await
+}
+
+/// Saves the templates, or (`preview`) shows what they would read without
+/// saving; either way each part is checked as saving checks it.
+pub(crate) async fn set_templates(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::NotifyPolicy).await?;
+    let console = &signed.console;
+    let sent = templates_of(&signed.params);
+    if signed.params.get("preview").is_some() {
+        return match templates::check_all(sent.clone()) {
+            Ok(checked) => {
+                templates_page(&state, console, Some(checked), StatusCode::OK, None, false).await
+            }
+            Err(error) => {
+                let (status, message) = refusal_message(error)?;
+                templates_page(&state, console, Some(sent), status, Some(message), false).await
+            }
+        };
+    }
+    match state
+        .api
+        .set_console_templates(console.call(Action::NotifyPolicy), sent.clone())
+        .await
+    {
+        Ok(()) => Ok(see_other("/console/admin/templates?saved")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            templates_page(&state, console, Some(sent), status, Some(message), false).await
         }
     }
 }

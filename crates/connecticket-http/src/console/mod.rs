@@ -33,7 +33,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub(crate) fn router() -> Router<AppState> {
-    let pages: [(&str, MethodRouter<AppState>); 33] = [
+    let pages: Vec<(&str, MethodRouter<AppState>)> = vec![
         ("", get(board::show)),
         ("/", get(|| async { Redirect::to("/console") })),
         ("/sign-in", get(sign_in::form).post(sign_in::submit)),
@@ -80,6 +80,10 @@ pub(crate) fn router() -> Router<AppState> {
         (
             "/admin/categories",
             get(manage::categories).post(manage::add_category),
+        ),
+        (
+            "/admin/templates",
+            get(manage::templates).post(manage::set_templates),
         ),
         ("/residents/{id}/contacts", post(manage::add_contact)),
         (

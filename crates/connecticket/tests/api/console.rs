@@ -592,6 +592,20 @@ backend_tests! {
         let names: Vec<String> = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().map(|c| c.name).collect();
         assert!(names.contains(&"Falls".to_owned()));
 
+        // Templates: a preview fills a sample, never a resident's data; an
+        // unknown placeholder is refused; saving keeps what was checked.
+        let sms = "{provider}: news about {resident}. Call {callback}.";
+        let preview = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", sms), ("preview", "1")]).await;
+        assert_eq!(preview.status, StatusCode::OK);
+        assert!(preview.body.contains("Example Provider: news about Jane D.. Call Example Provider."), "{}", preview.body);
+        assert!(app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy").templates.sms.is_none(), "a preview saves nothing");
+        let unknown = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", "{diagnosis} for {resident}")]).await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let saved = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", sms)]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy").templates.sms.as_deref(), Some(sms));
+        assert_eq!(nurse.get("/console/admin/templates").await.status, StatusCode::FORBIDDEN);
+
         // The notification queue: retry one of ours; another provider's
         // answers like a missing one.
         let ticket = app.example().await.create_ticket(&[("title", "Needs a call"), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()), ("email", "1"), ("sent_to_family", "1")]).await;
@@ -617,7 +631,7 @@ backend_tests! {
         let theirs = sunrise.get(&format!("/console/admin/audit.csv?ticket={ticket}")).await;
         assert_eq!(theirs.body.lines().count(), 1, "another provider sees none of it: {}", theirs.body);
         let page = admin.get("/console/admin/audit?since=2000-01-01").await;
-        assert!(page.body.contains("sign_in") && page.body.contains("manage_escalation"));
+        assert!(page.body.contains("sign_in") && page.body.contains("manage_escalation") && page.body.contains("notify_policy"));
         assert_eq!(admin.get("/console/admin/audit?since=yesterday").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

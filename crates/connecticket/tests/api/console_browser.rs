@@ -291,6 +291,7 @@ async fn a_shift_in_the_console() {
         ("/console/admin/escalation", "escalation"),
         ("/console/admin/notifications", "notifications"),
         ("/console/admin/categories", "categories"),
+        ("/console/admin/templates", "templates"),
         ("/console/admin/audit", "audit"),
     ] {
         nurse.goto(&app.url(page)).await.expect(page);

@@ -12,7 +12,8 @@ use super::Connecticket;
 use crate::audit::{AuditRecord, RecordRef};
 use crate::error::{DomainError, DomainResult};
 use crate::model::{Category, Contact, ContactId, NewCategory, NotificationId, Page};
-use crate::notify::{EscalationPolicy, NoticeFilter, NoticeSummary};
+use crate::notify::templates::Templates;
+use crate::notify::{EscalationPolicy, NoticeFilter, NoticeSummary, NotifyPolicy};
 use crate::service::audit_admin::AuditFilter;
 use crate::service::{contact_from_input, escalation_from_input, ContactInput, EscalationInput};
 use crate::store::{NoticeQuery, RowStream};
@@ -196,6 +197,43 @@ impl Connecticket {
                 entry.touch(RecordRef::Category(category.id));
             }
             Ok(categories)
+        })
+        .await
+    }
+
+    /// The provider's notification policy (its templates and callback
+    /// number), for the templates page.
+    pub async fn console_notify_policy(&self, call: Call) -> DomainResult<NotifyPolicy> {
+        self.run(call, Recorded::Afterwards, async |principal, _| {
+            require_administrator(principal)?;
+            Ok(self.store.notify_policy(principal.provider.id).await?)
+        })
+        .await
+    }
+
+    /// Replaces the provider's templates (each part checked as `set-policy`
+    /// checks it; an unset part keeps the default wording). Recorded once
+    /// saved (the policy write carries no entry of its own).
+    pub async fn set_console_templates(
+        &self,
+        call: Call,
+        templates: Templates,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            require_administrator(principal)?;
+            let templates = crate::notify::templates::check_all(templates)?;
+            let policy = self.store.notify_policy(principal.provider.id).await?;
+            entry.records.insert("templates:set".to_owned());
+            Ok(self
+                .store
+                .set_notify_policy(
+                    principal.provider.id,
+                    NotifyPolicy {
+                        templates,
+                        ..policy
+                    },
+                )
+                .await?)
         })
         .await
     }
