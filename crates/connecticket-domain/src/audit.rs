@@ -81,10 +81,12 @@ pub enum Action {
     AuditTrail,
     /// An administrator changed the provider's notification templates.
     NotifyPolicy,
+    /// Files were added to an existing ticket.
+    AttachFiles,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -113,6 +115,7 @@ impl Action {
         Action::ConsolePage,
         Action::AuditTrail,
         Action::NotifyPolicy,
+        Action::AttachFiles,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +148,7 @@ impl Action {
             Action::ConsolePage => "console_page",
             Action::AuditTrail => "audit_trail",
             Action::NotifyPolicy => "notify_policy",
+            Action::AttachFiles => "attach_files",
         }
     }
 

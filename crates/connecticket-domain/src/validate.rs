@@ -119,7 +119,7 @@ pub fn new_ticket(
     let attachments = command
         .attachments
         .into_iter()
-        .map(attachment)
+        .map(new_attachment)
         .collect::<DomainResult<_>>()?;
     Ok(NewTicket {
         id: None,
@@ -152,7 +152,9 @@ pub fn new_ticket(
     })
 }
 
-fn attachment(upload: Upload) -> DomainResult<NewAttachment> {
+/// A file as the store keeps it: a name and a type (defaults when blank),
+/// each within bounds.
+pub fn new_attachment(upload: Upload) -> DomainResult<NewAttachment> {
     let file_name = match upload.file_name.trim() {
         "" => DEFAULT_FILE_NAME.to_owned(),
         name => name.to_owned(),

@@ -250,6 +250,31 @@ impl<E: Engine> TicketStore for SqlStore<E> {
             .map(|written| written.map(CommentId))
     }
 
+    async fn add_attachments(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+        attachments: Vec<connecticket_domain::model::NewAttachment>,
+        at: DateTime<Utc>,
+        context: WriteContext,
+    ) -> Result<Written<TicketId>> {
+        let created = |id| RecordRef::Ticket(TicketId(id));
+        self.engine
+            .write_by(context.deadline, move |tx| {
+                Box::pin(once(tx, context, created, move |tx| {
+                    Box::pin(ticket_writes::add_attachments(
+                        tx,
+                        provider,
+                        ticket,
+                        attachments,
+                        at,
+                    ))
+                }))
+            })
+            .await
+            .map(|written| written.map(TicketId))
+    }
+
     async fn update_status(
         &self,
         provider: ProviderId,

@@ -91,6 +91,16 @@ pub trait TicketStore: Send + Sync + 'static {
         comment: NewComment,
         context: WriteContext,
     ) -> StoreResult<Written<CommentId>>;
+    /// Adds files to a ticket and moves its `updated_at` (never
+    /// backwards); answers the ticket's id.
+    async fn add_attachments(
+        &self,
+        provider: ProviderId,
+        ticket: TicketId,
+        attachments: Vec<crate::model::NewAttachment>,
+        at: DateTime<Utc>,
+        context: WriteContext,
+    ) -> StoreResult<Written<TicketId>>;
     /// Moves a ticket to a status and records the change; setting the
     /// status it already has changes and records nothing.
     async fn update_status(

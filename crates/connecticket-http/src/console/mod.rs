@@ -48,6 +48,7 @@ pub(crate) fn router() -> Router<AppState> {
         ("/tickets/{id}", get(tickets::show)),
         ("/tickets/{id}/comments", post(tickets::comment)),
         ("/tickets/{id}/status", post(tickets::change_status)),
+        ("/tickets/{id}/attachments", post(tickets::attach)),
         (
             "/notifications/{id}/acknowledge",
             post(tickets::acknowledge),

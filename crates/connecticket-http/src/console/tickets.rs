@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use connecticket_domain::audit::Action;
-use connecticket_domain::command::{AddComment, ChangeStatus};
+use connecticket_domain::command::{AddComment, ChangeStatus, Upload};
 use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, TicketDetail, TicketId,
 };
@@ -300,6 +300,38 @@ pub(crate) async fn change_status(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/console/tickets/{id}"))),
+        Err(error) => refused_on_page(&state, console, id, error).await,
+    }
+}
+
+/// Adds the chosen files to the ticket.
+pub(crate) async fn attach(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::AttachFiles).await?;
+    let id = TicketId(path_id(&id, Entity::Ticket)?);
+    let uploads = signed
+        .params
+        .files
+        .into_iter()
+        // A file input left empty still sends a part with no name and no
+        // bytes: it is no file.
+        .filter(|file| !(file.file_name.is_empty() && file.data.is_empty()))
+        .map(|file| Upload {
+            file_name: file.file_name,
+            content_type: file.content_type,
+            data: file.data,
+        })
+        .collect();
+    let console = &signed.console;
+    match state
+        .api
+        .attach_files(console.call(Action::AttachFiles), id, uploads)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/console/tickets/{id}#attachments"))),
         Err(error) => refused_on_page(&state, console, id, error).await,
     }
 }

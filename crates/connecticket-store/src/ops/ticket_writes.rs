@@ -245,6 +245,37 @@ pub(crate) async fn create_comment(
     })
 }
 
+/// Adds files to an existing ticket.
+pub(crate) async fn add_attachments(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket_id: TicketId,
+    attachments: Vec<connecticket_domain::model::NewAttachment>,
+    at: DateTime<Utc>,
+) -> Result<Done> {
+    let resident_id = lock_ticket(tx, provider, ticket_id).await?.resident_id;
+    let mut touched = vec![RecordRef::Resident(resident_id)];
+    for attachment in attachments {
+        let stored = StoredAttachment {
+            id: AttachmentId(0),
+            ticket_id,
+            file_name: attachment.file_name,
+            content_type: attachment.content_type,
+            file_size: attachment.data.len() as i64,
+            data: attachment.data,
+            created_at: at,
+        };
+        let columns = rows::attachment_columns(&stored).without("id");
+        let id = insert_returning_id(tx, "attachments", columns).await?;
+        touched.push(RecordRef::Attachment(AttachmentId(id)));
+    }
+    touch_ticket(tx, ticket_id, at).await?;
+    Ok(Done {
+        id: ticket_id.get(),
+        touched,
+    })
+}
+
 /// Moves the ticket to a new status; setting the status it already has
 /// changes nothing and records nothing.
 pub(crate) async fn update_status(

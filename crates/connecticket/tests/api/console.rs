@@ -295,6 +295,26 @@ backend_tests! {
         assert_eq!(status.status, StatusCode::SEE_OTHER);
         let page = nurse.get(&location).await;
         assert!(page.body.contains("Family informed by phone") && page.body.contains("<dd>In Progress</dd>"));
+        // Files added later, as a browser sends them; none chosen is refused.
+        let csrf = page.csrf().expect("token");
+        let file = |name: &str, bytes: &[u8]| {
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()).mime_str("image/png").expect("mime")
+        };
+        let uploaded = nurse
+            .post_multipart(
+                &format!("/console/tickets/{id}/attachments"),
+                reqwest::multipart::Form::new().text("csrf", csrf.clone()).part("attachment", file("bruise.png", b"\x89PNG one")).part("attachment", file("hip.png", b"\x89PNG two")),
+            )
+            .await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+        let nothing = nurse
+            .post_multipart(
+                &format!("/console/tickets/{id}/attachments"),
+                reqwest::multipart::Form::new().text("csrf", csrf).part("attachment", file("", b"")),
+            )
+            .await;
+        assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(nothing.alert().as_deref(), Some("attachments required"));
 
         let api = app.example().await.detail(id).await.body;
         let details = &api["ticket_with_details"];
@@ -302,10 +322,11 @@ backend_tests! {
         assert_eq!(details["ticket"]["ticket_status"], "In Progress");
         assert_eq!(details["ticket"]["urgency_status_id"], 4);
         assert_eq!(details["general_comments"][0]["title"], "Family informed by phone");
-        assert!(details["ticket_attachments"].as_array().expect("attachments").is_empty());
+        let files: Vec<&str> = details["ticket_attachments"].as_array().expect("attachments").iter().map(|a| a["file_name"].as_str().expect("name")).collect();
+        assert_eq!(files, ["bruise.png", "hip.png"], "the empty file input at creation added nothing");
 
         let entries = audit_entries(&app).await;
-        for action in [Action::CreateTicket, Action::CreateComment, Action::UpdateStatus] {
+        for action in [Action::CreateTicket, Action::CreateComment, Action::UpdateStatus, Action::AttachFiles] {
             let entry = entries
                 .iter()
                 .find(|e| e.action == action && e.outcome == Outcome::Success && has(&e.records, format!("ticket:{id}")))

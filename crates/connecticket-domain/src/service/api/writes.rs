@@ -84,6 +84,47 @@ impl Connecticket {
     }
 }
 
+/// The most files one request may add to a ticket.
+pub const MAX_FILES_PER_REQUEST: usize = 20;
+
+impl Connecticket {
+    /// Adds files to a ticket (each checked as `create_ticket` checks its
+    /// attachments); at least one.
+    pub async fn attach_files(
+        &self,
+        call: Call,
+        ticket: TicketId,
+        uploads: Vec<crate::command::Upload>,
+    ) -> DomainResult<Written<TicketId>> {
+        let deadline = call.deadline();
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            let now = self.now();
+            entry.touch(RecordRef::Ticket(ticket));
+            if uploads.is_empty() {
+                return Err(DomainError::invalid(Field::Attachments, Problem::Required));
+            }
+            if uploads.len() > MAX_FILES_PER_REQUEST {
+                return Err(DomainError::invalid(
+                    Field::Attachments,
+                    Problem::TooMany {
+                        max: MAX_FILES_PER_REQUEST,
+                    },
+                ));
+            }
+            let files = uploads
+                .into_iter()
+                .map(crate::validate::new_attachment)
+                .collect::<DomainResult<Vec<_>>>()?;
+            let write = write_context(principal, None, now, entry, deadline)?;
+            Ok(self
+                .store
+                .add_attachments(principal.provider.id, ticket, files, now, write)
+                .await?)
+        })
+        .await
+    }
+}
+
 /// The write's `Idempotency-Key` claim and the audit entry it records.
 /// Keys belong to an application; a call made by no application (an
 /// operator) has none to claim.
