@@ -111,6 +111,45 @@ pub fn escalation_from_input(
     ))
 }
 
+/// Checks a staff contact: a staff role, a name, and an address.
+pub fn staff_contact_from_input(
+    input: StaffContactInput,
+    provider: ProviderId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> DomainResult<ProviderContact> {
+    let role = StaffRole::parse(&input.role).ok_or_else(|| {
+        invalid(
+            Field::Role,
+            format!(
+                "a staff role is 2 to 40 lowercase letters, digits and _, and not a \
+                 resident contact role; not {:?}",
+                input.role
+            ),
+        )
+    })?;
+    let name = required_text(Field::Name, &input.name, MAX_SHORT_TEXT)?;
+    let present = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
+    let email = present(input.email)
+        .map(|e| email_address(&e))
+        .transpose()?;
+    let phone = present(input.phone).map(|p| e164_phone(&p)).transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(invalid(
+            Field::Contact,
+            "needs an email address or a phone number".to_owned(),
+        ));
+    }
+    Ok(ProviderContact {
+        id: ContactId(0),
+        provider_id: provider,
+        role,
+        name,
+        email,
+        phone,
+        created_at: at,
+    })
+}
+
 impl AdminService {
     pub async fn escalation_policy(&self, provider: ProviderId) -> DomainResult<EscalationPolicy> {
         self.provider(provider).await?;
@@ -137,38 +176,8 @@ impl AdminService {
         provider: ProviderId,
         input: StaffContactInput,
     ) -> DomainResult<ProviderContact> {
-        let role = StaffRole::parse(&input.role).ok_or_else(|| {
-            invalid(
-                Field::Role,
-                format!(
-                    "a staff role is 2 to 40 lowercase letters, digits and _, and not a \
-                     resident contact role; not {:?}",
-                    input.role
-                ),
-            )
-        })?;
-        let name = required_text(Field::Name, &input.name, MAX_SHORT_TEXT)?;
-        let present = |text: Option<String>| text.filter(|t| !t.trim().is_empty());
-        let email = present(input.email)
-            .map(|e| email_address(&e))
-            .transpose()?;
-        let phone = present(input.phone).map(|p| e164_phone(&p)).transpose()?;
-        if email.is_none() && phone.is_none() {
-            return Err(invalid(
-                Field::Contact,
-                "needs an email address or a phone number".to_owned(),
-            ));
-        }
         self.provider(provider).await?;
-        let contact = ProviderContact {
-            id: ContactId(0),
-            provider_id: provider,
-            role,
-            name,
-            email,
-            phone,
-            created_at: self.now(),
-        };
+        let contact = staff_contact_from_input(input, provider, self.now())?;
         let audit = self.operator_entry(Action::ManageEscalation, provider);
         Ok(self.store.create_provider_contact(contact, audit).await?)
     }

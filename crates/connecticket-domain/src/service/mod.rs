@@ -24,7 +24,8 @@ pub use api::{
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;
 pub use escalation_admin::{
-    escalation_from_input, EscalationInput, StaffContactInput, TicketStory,
+    escalation_from_input, staff_contact_from_input, EscalationInput, StaffContactInput,
+    TicketStory,
 };
 pub use notify_admin::{contact_from_input, ContactInput};
 pub use resident_input::{csv_fields, is_csv_field, resident_from_fields, RESIDENT_FIELDS};

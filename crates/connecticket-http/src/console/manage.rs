@@ -13,7 +13,9 @@ use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::model::{ContactId, NotificationId};
 use connecticket_domain::notify::templates::{self, Templates};
 use connecticket_domain::notify::NoticeFilter;
-use connecticket_domain::service::{AuditFilter, ConsoleCall, ContactInput, EscalationInput};
+use connecticket_domain::service::{
+    AuditFilter, ConsoleCall, ContactInput, EscalationInput, StaffContactInput,
+};
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::{DomainError, Entity};
 use futures::StreamExt;
@@ -337,11 +339,19 @@ pub(crate) struct RuleRow {
     pub tiers: String,
 }
 
+pub(crate) struct StaffRow {
+    pub id: i64,
+    pub role: String,
+    pub name: String,
+    pub reach: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/admin_escalation.html")]
 struct EscalationPage {
     chrome: Chrome,
     rules: Vec<RuleRow>,
+    staff: Vec<StaffRow>,
     message: Option<String>,
 }
 
@@ -390,11 +400,28 @@ async fn escalation_page(
             },
         })
         .collect();
+    let staff = state
+        .api
+        .console_staff_contacts(console.call(Action::ConsolePage))
+        .await?
+        .into_iter()
+        .map(|c| StaffRow {
+            id: c.id.get(),
+            role: c.role.as_str().to_owned(),
+            name: c.name,
+            reach: [c.email, c.phone]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
     Ok(html(
         status,
         &EscalationPage {
             chrome: Chrome::of(console, "admin"),
             rules,
+            staff,
             message,
         },
     ))
@@ -439,6 +466,46 @@ pub(crate) async fn set_escalation(
             escalation_page(&state, console, status, Some(message)).await
         }
     }
+}
+
+pub(crate) async fn add_staff(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageEscalation).await?;
+    let params = &signed.params;
+    let input = StaffContactInput {
+        role: params.get("role").unwrap_or_default().to_owned(),
+        name: params.get("name").unwrap_or_default().to_owned(),
+        email: params.non_blank("email").map(str::to_owned),
+        phone: params.non_blank("phone").map(str::to_owned),
+    };
+    let console = &signed.console;
+    match state
+        .api
+        .add_console_staff_contact(console.call(Action::ManageEscalation), input)
+        .await
+    {
+        Ok(_) => Ok(see_other("/console/admin/escalation#staff")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            escalation_page(&state, console, status, Some(message)).await
+        }
+    }
+}
+
+pub(crate) async fn remove_staff(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageEscalation).await?;
+    let id = ContactId(id_in_path(&id, Entity::Contact)?);
+    state
+        .api
+        .remove_console_staff_contact(signed.console.call(Action::ManageEscalation), id)
+        .await?;
+    Ok(see_other("/console/admin/escalation#staff"))
 }
 
 // ---- contacts ----

@@ -78,6 +78,11 @@ pub(crate) fn router() -> Router<AppState> {
             "/admin/escalation",
             get(manage::escalation).post(manage::set_escalation),
         ),
+        ("/admin/escalation/staff", post(manage::add_staff)),
+        (
+            "/admin/escalation/staff/{id}/remove",
+            post(manage::remove_staff),
+        ),
         (
             "/admin/categories",
             get(manage::categories).post(manage::add_category),

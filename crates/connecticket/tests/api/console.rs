@@ -585,6 +585,19 @@ backend_tests! {
         assert!(bad.alert().expect("why").contains("must be a duration"), "{:?}", bad.alert());
         let off = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "3"), ("ack_within", "off")]).await;
         assert_eq!(off.status, StatusCode::SEE_OTHER);
+        // The staff its tiers reach.
+        let staffed = admin.submit("/console/admin/escalation", "/console/admin/escalation/staff", &[("role", "on_call_nurse"), ("name", "Pat Lee"), ("phone", "+15555550199")]).await;
+        assert_eq!(staffed.status, StatusCode::SEE_OTHER, "{}", staffed.body);
+        let unnamed = admin.submit("/console/admin/escalation", "/console/admin/escalation/staff", &[("role", "family"), ("name", "Not staff"), ("phone", "+15555550198")]).await;
+        assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY, "a resident's role is no staff role");
+        let staff = app.admin.staff_contacts(DEMO_PROVIDER_ID).await.expect("staff");
+        let pat = staff.iter().find(|c| c.name == "Pat Lee").expect("added");
+        let sunrise_admin = Console::demo(&app, SUNRISE).await;
+        let foreign = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        let removed = admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert!(!app.admin.staff_contacts(DEMO_PROVIDER_ID).await.expect("staff").iter().any(|c| c.name == "Pat Lee"));
 
         // Contacts, on the resident's page.
         let resident = DEMO_RESIDENT_IDS[1];

@@ -11,11 +11,16 @@ use super::console_admin::require_administrator;
 use super::Connecticket;
 use crate::audit::{AuditRecord, RecordRef};
 use crate::error::{DomainError, DomainResult};
-use crate::model::{Category, Contact, ContactId, NewCategory, NotificationId, Page};
+use crate::model::{
+    Category, Contact, ContactId, NewCategory, NotificationId, Page, ProviderContact,
+};
 use crate::notify::templates::Templates;
 use crate::notify::{EscalationPolicy, NoticeFilter, NoticeSummary, NotifyPolicy};
 use crate::service::audit_admin::AuditFilter;
-use crate::service::{contact_from_input, escalation_from_input, ContactInput, EscalationInput};
+use crate::service::{
+    contact_from_input, escalation_from_input, staff_contact_from_input, ContactInput,
+    EscalationInput, StaffContactInput,
+};
 use crate::store::{NoticeQuery, RowStream};
 use crate::validate::{required_text, MAX_SHORT_TEXT};
 
@@ -153,6 +158,53 @@ impl Connecticket {
                 .set_escalation_rule(principal.provider.id, urgency.id, rule, entry.clone())
                 .await
                 .map_err(DomainError::from)
+        })
+        .await
+    }
+
+    /// The provider's own staff that escalations reach, by role.
+    pub async fn console_staff_contacts(&self, call: Call) -> DomainResult<Vec<ProviderContact>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            require_administrator(principal)?;
+            let contacts = self.store.provider_contacts(principal.provider.id).await?;
+            for contact in &contacts {
+                entry.touch(RecordRef::Contact(contact.id));
+            }
+            Ok(contacts)
+        })
+        .await
+    }
+
+    /// Adds a member of staff an escalation tier reaches (the same checks
+    /// as `escalation contact-add`).
+    pub async fn add_console_staff_contact(
+        &self,
+        call: Call,
+        input: StaffContactInput,
+    ) -> DomainResult<ProviderContact> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            let contact = staff_contact_from_input(input, principal.provider.id, self.now())?;
+            Ok(self
+                .store
+                .create_provider_contact(contact, entry.clone())
+                .await?)
+        })
+        .await
+    }
+
+    pub async fn remove_console_staff_contact(
+        &self,
+        call: Call,
+        id: ContactId,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Contact(id));
+            Ok(self
+                .store
+                .delete_provider_contact(principal.provider.id, id, entry.clone())
+                .await?)
         })
         .await
     }
