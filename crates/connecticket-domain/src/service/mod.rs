@@ -18,7 +18,7 @@ pub use crate::console::Invitation;
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{
     ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
-    NoticeRequest, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
+    NoticeRequest, NotifyRules, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
     StaffAcknowledgment, AUDIT_PAGE_LIMIT, MAX_NOTE_CHARS, QUEUE_PAGE_LIMIT,
 };
 pub use audit_admin::AuditFilter;

@@ -10,11 +10,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use connecticket_domain::audit::{Action, AuditRecord};
-use connecticket_domain::model::{ContactId, NotificationId};
+use connecticket_domain::model::{ContactId, ContactRole, NotificationId};
 use connecticket_domain::notify::templates::{self, Templates};
 use connecticket_domain::notify::NoticeFilter;
 use connecticket_domain::service::{
-    AuditFilter, ConsoleCall, ContactInput, EscalationInput, StaffContactInput,
+    AuditFilter, ConsoleCall, ContactInput, EscalationInput, NotifyRules, StaffContactInput,
 };
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::{DomainError, Entity};
@@ -627,10 +627,20 @@ pub(crate) async fn add_category(
 
 // ---- notification templates ----
 
+pub(crate) struct RoleChoice {
+    pub value: &'static str,
+    pub label: String,
+    pub on_created: bool,
+    pub on_status_change: bool,
+}
+
 #[derive(Template)]
 #[template(path = "console/admin_templates.html")]
 struct TemplatesPage {
     chrome: Chrome,
+    roles: Vec<RoleChoice>,
+    quiet_hours: String,
+    callback_phone: String,
     sms: String,
     email_subject: String,
     email_body: String,
@@ -682,10 +692,22 @@ async fn templates_page(
     let templates = shown.unwrap_or(policy.templates);
     let provider = console.holder.provider.name.clone();
     let text = |part: &Option<String>| part.clone().unwrap_or_default();
+    let roles = ContactRole::ALL
+        .iter()
+        .map(|role| RoleChoice {
+            value: role.as_str(),
+            label: role.as_str().replace('_', " "),
+            on_created: policy.on_created.contains(role),
+            on_status_change: policy.on_status_change.contains(role),
+        })
+        .collect();
     Ok(html(
         status,
         &TemplatesPage {
             chrome: Chrome::of(console, "admin"),
+            roles,
+            quiet_hours: policy.quiet_hours.render(),
+            callback_phone: policy.callback_phone.clone().unwrap_or_default(),
             sms: text(&templates.sms),
             email_subject: text(&templates.email_subject),
             email_body: text(&templates.email_body),
@@ -734,6 +756,40 @@ pub(crate) async fn set_templates(
         Err(error) => {
             let (status, message) = refusal_message(error)?;
             templates_page(&state, console, Some(sent), status, Some(message), false).await
+        }
+    }
+}
+
+/// Who is told of a new ticket and of a status change, quiet hours and
+/// the callback number.
+pub(crate) async fn set_notify_rules(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::NotifyPolicy).await?;
+    let params = &signed.params;
+    let chosen = |event: &str| {
+        ContactRole::ALL
+            .into_iter()
+            .filter(|role| flag(params, &format!("{event}_{}", role.as_str())))
+            .collect()
+    };
+    let rules = NotifyRules {
+        on_created: chosen("created"),
+        on_status_change: chosen("status"),
+        quiet_hours: params.get("quiet_hours").unwrap_or_default().to_owned(),
+        callback_phone: params.non_blank("callback_phone").map(str::to_owned),
+    };
+    let console = &signed.console;
+    match state
+        .api
+        .set_console_notify_rules(console.call(Action::NotifyPolicy), rules)
+        .await
+    {
+        Ok(()) => Ok(see_other("/console/admin/templates?saved")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            templates_page(&state, console, None, status, Some(message), false).await
         }
     }
 }

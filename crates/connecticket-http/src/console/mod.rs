@@ -91,6 +91,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/admin/templates",
             get(manage::templates).post(manage::set_templates),
         ),
+        ("/admin/notify-rules", post(manage::set_notify_rules)),
         ("/residents/{id}/contacts", post(manage::add_contact)),
         (
             "/residents/{id}/contacts/{contact}/remove",

@@ -639,6 +639,19 @@ backend_tests! {
         assert_eq!(saved.status, StatusCode::SEE_OTHER);
         assert_eq!(app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy").templates.sms.as_deref(), Some(sms));
         assert_eq!(nurse.get("/console/admin/templates").await.status, StatusCode::FORBIDDEN);
+        // Who is told: only the family of new tickets now, nobody of status
+        // changes, quieter evenings; the templates stay.
+        let rules = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created_family", "1"), ("quiet_hours", "20:00-07:30"), ("callback_phone", "+15555550100")]).await;
+        assert_eq!(rules.status, StatusCode::SEE_OTHER, "{}", rules.body);
+        let policy = app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy");
+        assert_eq!(policy.on_created.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["family"]);
+        assert!(policy.on_status_change.is_empty());
+        assert_eq!(policy.quiet_hours.render(), "20:00-07:30");
+        assert_eq!(policy.callback_phone.as_deref(), Some("+15555550100"));
+        assert_eq!(policy.templates.sms.as_deref(), Some(sms));
+        let bad = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("quiet_hours", "evenings")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.alert().as_deref(), Some("quiet hours must be two times like 21:00-08:00"));
 
         // The notification queue: retry one of ours; another provider's
         // answers like a missing one.

@@ -11,11 +11,12 @@ use super::console_admin::require_administrator;
 use super::Connecticket;
 use crate::audit::{AuditRecord, RecordRef};
 use crate::error::{DomainError, DomainResult};
+use crate::model::ContactRole;
 use crate::model::{
     Category, Contact, ContactId, NewCategory, NotificationId, Page, ProviderContact,
 };
 use crate::notify::templates::Templates;
-use crate::notify::{EscalationPolicy, NoticeFilter, NoticeSummary, NotifyPolicy};
+use crate::notify::{EscalationPolicy, NoticeFilter, NoticeSummary, NotifyPolicy, QuietHours};
 use crate::service::audit_admin::AuditFilter;
 use crate::service::{
     contact_from_input, escalation_from_input, staff_contact_from_input, ContactInput,
@@ -23,6 +24,16 @@ use crate::service::{
 };
 use crate::store::{NoticeQuery, RowStream};
 use crate::validate::{required_text, MAX_SHORT_TEXT};
+
+/// Who is told of what, as an administrator sets it.
+#[derive(Debug, Clone)]
+pub struct NotifyRules {
+    pub on_created: Vec<ContactRole>,
+    pub on_status_change: Vec<ContactRole>,
+    /// `21:00-08:00`, in the provider's zone.
+    pub quiet_hours: String,
+    pub callback_phone: Option<String>,
+}
 
 /// The most entries the audit page shows (the newest); the export has all.
 pub const AUDIT_PAGE_LIMIT: usize = 500;
@@ -285,6 +296,43 @@ impl Connecticket {
                         ..policy
                     },
                 )
+                .await?)
+        })
+        .await
+    }
+
+    /// Sets who is told of what, the quiet hours and the callback number
+    /// (the provider's templates are kept). Recorded once saved.
+    pub async fn set_console_notify_rules(
+        &self,
+        call: Call,
+        rules: NotifyRules,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            require_administrator(principal)?;
+            let quiet_hours = QuietHours::parse(&rules.quiet_hours).ok_or_else(|| {
+                DomainError::invalid(
+                    crate::error::Field::QuietHours,
+                    crate::error::Problem::Rule("must be two times like 21:00-08:00".to_owned()),
+                )
+            })?;
+            let callback_phone = rules
+                .callback_phone
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| crate::validate::e164_phone(&p))
+                .transpose()?;
+            let policy = self.store.notify_policy(principal.provider.id).await?;
+            entry.records.insert("rules:set".to_owned());
+            let policy = NotifyPolicy {
+                on_created: rules.on_created,
+                on_status_change: rules.on_status_change,
+                quiet_hours,
+                callback_phone,
+                ..policy
+            };
+            Ok(self
+                .store
+                .set_notify_policy(principal.provider.id, policy)
                 .await?)
         })
         .await

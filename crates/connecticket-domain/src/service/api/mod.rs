@@ -23,7 +23,7 @@ pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, M
 pub(super) use call::record;
 pub use call::Call;
 pub use console_admin::RosterEntry;
-pub use console_manage::{AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT};
+pub use console_manage::{NotifyRules, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT};
 pub use console_pages::ResidentPage;
 pub use console_session::{ConsoleCall, SignedIn};
 pub use readiness::Readiness;
