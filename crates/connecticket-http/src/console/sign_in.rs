@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use connecticket_domain::audit::Action;
 use connecticket_domain::auth::{constant_time_eq, generate_api_secret};
@@ -53,7 +53,15 @@ fn sign_in_page(
 
 pub(crate) async fn form(State(state): State<AppState>, request: ConsoleRequest) -> Response {
     let signed_out = request.parts.uri.query() == Some("signed-out");
-    sign_in_page(&state, StatusCode::OK, "", None, signed_out)
+    let mut page = sign_in_page(&state, StatusCode::OK, "", None, signed_out);
+    // A page refreshing part of itself (htmx) whose session ended was
+    // redirected here: the whole window goes to the sign-in form instead
+    // of a fragment of it.
+    if request.parts.headers.contains_key("hx-request") {
+        page.headers_mut()
+            .insert("hx-redirect", HeaderValue::from_static("/console/sign-in"));
+    }
+    page
 }
 
 pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleRequest) -> Response {

@@ -133,6 +133,10 @@ backend_tests! {
         let entries = audit_entries(&app).await;
         assert!(entries.iter().any(|e| e.action == Action::SignOut
             && has(&e.records, "reason:idle")));
+        // The board's self-refresh, redirected to the sign-in form, tells
+        // htmx to take the whole window there.
+        let followed = nurse.get_with("/console/sign-in", &[("hx-request", "true")]).await;
+        assert_eq!(followed.header("hx-redirect"), Some("/console/sign-in"));
 
         let busy = Console::demo(&app, NURSE).await;
         for _ in 0..(12 * 6 - 1) {

@@ -344,6 +344,36 @@ async fn the_console_works_without_javascript() {
     let app = TestApp::demo().await;
     let plain = browser(&driver, false).await;
     sign_in(&plain, &app, "nurse@example.org").await;
+    // From the keyboard: the first Tab reaches "Skip to content", then the
+    // navigation, in order.
+    const TAB: &str = "\u{E004}";
+    let body = plain.find(Locator::Css("body")).await.expect("body");
+    body.send_keys(TAB).await.expect("Tab");
+    let focused = plain.active_element().await.expect("focus");
+    assert_eq!(focused.text().await.expect("text"), "Skip to content");
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        plain
+            .active_element()
+            .await
+            .expect("focus")
+            .send_keys(TAB)
+            .await
+            .expect("Tab");
+        order.push(
+            plain
+                .active_element()
+                .await
+                .expect("focus")
+                .text()
+                .await
+                .expect("text"),
+        );
+    }
+    assert_eq!(
+        order,
+        ["Connecticket", "Board", "New ticket", "Residents", "Nurse"]
+    );
     submit(&plain, "nav a[href='/console/tickets/new']").await;
     fill(&plain, "#title", "Missed the evening medication").await;
     plain
