@@ -287,6 +287,28 @@ async fn a_shift_in_the_console() {
     submit(&nurse, "nav a[href='/console/admin']").await;
     submit(&nurse, "main a[href='/console/admin/employees']").await;
     inspect(&nurse, "employees").await;
+    // An invitation: its link shown once, then the form that sets a
+    // password, then the confirmation.
+    fill(&nurse, "#name", "Rosa Diaz").await;
+    fill(&nurse, "#email", "rosa@example.org").await;
+    submit(&nurse, "form[action='/console/admin/employees'] button").await;
+    inspect(&nurse, "invitation").await;
+    let link = nurse
+        .find(Locator::Css("dd .secret"))
+        .await
+        .expect("the link")
+        .text()
+        .await
+        .expect("text");
+    let invitee = browser(&driver, true).await;
+    invitee.goto(&link).await.expect("the invitation");
+    assert_eq!(heading(&invitee).await, "Set your password");
+    inspect(&invitee, "set-password").await;
+    fill(&invitee, "#password", "a long and memorable phrase").await;
+    submit(&invitee, "main form button").await;
+    assert_eq!(heading(&invitee).await, "Password set");
+    inspect(&invitee, "password-set").await;
+    invitee.close().await.expect("close");
     for (page, name) in [
         ("/console/admin/escalation", "escalation"),
         ("/console/admin/notifications", "notifications"),
