@@ -512,6 +512,18 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
             .await
     }
 
+    async fn update_contact(
+        &self,
+        provider: ProviderId,
+        contact: ContactId,
+        new: NewContact,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.engine
+            .write(move |tx| Box::pin(contacts::update_contact(tx, provider, contact, new, audit)))
+            .await
+    }
+
     async fn notify_policy(&self, provider: ProviderId) -> Result<NotifyPolicy> {
         self.engine
             .read(move |tx| Box::pin(contacts::notify_policy(tx, provider)))

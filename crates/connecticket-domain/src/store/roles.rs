@@ -224,6 +224,16 @@ pub trait NotificationStore: Send + Sync + 'static {
         contact: ContactId,
         audit: AuditEntry,
     ) -> StoreResult<()>;
+    /// Replaces a contact's role, name, addresses and consents
+    /// (`NotFound(Contact)` unless it is the provider's and the same
+    /// resident's); its past notifications keep what they were sent to.
+    async fn update_contact(
+        &self,
+        provider: ProviderId,
+        contact: ContactId,
+        new: NewContact,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
     /// The provider's policy, or the default when none was set.
     async fn notify_policy(&self, provider: ProviderId) -> StoreResult<NotifyPolicy>;
     async fn set_notify_policy(

@@ -514,15 +514,8 @@ fn flag(params: &RequestParams, name: &str) -> bool {
     params.get(name).is_some_and(|v| v == "1")
 }
 
-pub(crate) async fn add_contact(
-    State(state): State<AppState>,
-    Path(resident): Path<String>,
-    request: ConsoleRequest,
-) -> Result<Response, ConsoleError> {
-    let signed = request.form(&state, Action::ManageContacts).await?;
-    let resident = id_in_path(&resident, Entity::Resident)?;
-    let params = &signed.params;
-    let input = ContactInput {
+fn contact_input(params: &RequestParams, resident: i64) -> ContactInput {
+    ContactInput {
         resident_id: resident,
         role: params.get("role").unwrap_or_default().to_owned(),
         name: params.get("name").unwrap_or_default().to_owned(),
@@ -530,7 +523,17 @@ pub(crate) async fn add_contact(
         phone: params.non_blank("phone").map(str::to_owned),
         email_consent: flag(params, "email_consent"),
         sms_consent: flag(params, "sms_consent"),
-    };
+    }
+}
+
+pub(crate) async fn add_contact(
+    State(state): State<AppState>,
+    Path(resident): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageContacts).await?;
+    let resident = id_in_path(&resident, Entity::Resident)?;
+    let input = contact_input(&signed.params, resident);
     let console = &signed.console;
     match state
         .api
@@ -538,6 +541,31 @@ pub(crate) async fn add_contact(
         .await
     {
         Ok(_) => Ok(see_other(&format!(
+            "/console/residents/{resident}#contacts"
+        ))),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            super::residents::render(&state, console, resident, status, Some(message)).await
+        }
+    }
+}
+
+pub(crate) async fn update_contact(
+    State(state): State<AppState>,
+    Path((resident, contact)): Path<(String, String)>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageContacts).await?;
+    let resident = id_in_path(&resident, Entity::Resident)?;
+    let contact = ContactId(id_in_path(&contact, Entity::Contact)?);
+    let input = contact_input(&signed.params, resident);
+    let console = &signed.console;
+    match state
+        .api
+        .update_console_contact(console.call(Action::ManageContacts), contact, input)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!(
             "/console/residents/{resident}#contacts"
         ))),
         Err(error) => {

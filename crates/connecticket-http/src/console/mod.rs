@@ -94,6 +94,10 @@ pub(crate) fn router() -> Router<AppState> {
         ("/admin/notify-rules", post(manage::set_notify_rules)),
         ("/residents/{id}/contacts", post(manage::add_contact)),
         (
+            "/residents/{id}/contacts/{contact}",
+            post(manage::update_contact),
+        ),
+        (
             "/residents/{id}/contacts/{contact}/remove",
             post(manage::remove_contact),
         ),

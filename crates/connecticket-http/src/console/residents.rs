@@ -65,6 +65,7 @@ pub(crate) async fn list(
 pub(crate) struct ContactRow {
     pub id: i64,
     pub name: String,
+    pub role_value: &'static str,
     pub role: String,
     pub email: String,
     pub phone: String,
@@ -172,6 +173,7 @@ pub(crate) async fn render(
             .map(|c| ContactRow {
                 id: c.id.get(),
                 name: c.name.clone(),
+                role_value: c.role.as_str(),
                 role: c.role.as_str().replace('_', " "),
                 email: c.email.clone().unwrap_or_default(),
                 phone: c.phone.clone().unwrap_or_default(),

@@ -107,6 +107,42 @@ pub(crate) async fn delete_contact(
     audit::append(tx, vec![entry]).await
 }
 
+/// Replaces a contact's role, name, addresses and consents; it stays the
+/// same resident's.
+pub(crate) async fn update_contact(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    contact: ContactId,
+    new: NewContact,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    let changed = execute(
+        tx,
+        "UPDATE contacts SET role = $3, name = $4, email = $5, phone = $6,
+             email_consent = $7, sms_consent = $8
+         WHERE id = $1 AND provider_id = $2 AND resident_id = $9",
+        &[
+            contact.into(),
+            provider.into(),
+            new.role.into(),
+            (&new.name).into(),
+            (&new.email).into(),
+            (&new.phone).into(),
+            new.email_consent.into(),
+            new.sms_consent.into(),
+            new.resident_id.into(),
+        ],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(Entity::Contact));
+    }
+    let mut entry = audit_entry;
+    entry.touch(RecordRef::Contact(contact));
+    entry.touch(RecordRef::Resident(new.resident_id));
+    audit::append(tx, vec![entry]).await
+}
+
 pub(crate) async fn notify_policy(
     tx: &mut dyn Executor,
     provider: ProviderId,

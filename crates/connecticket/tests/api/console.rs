@@ -615,6 +615,19 @@ backend_tests! {
         let ann = contacts.iter().find(|c| c.name == "Ann Olsen").expect("added");
         assert!(ann.email_consent && !ann.sms_consent);
         assert!(!contacts.iter().any(|c| c.name == "No Address"));
+        // Corrected: an SMS number added and consented to, by the same
+        // checks; another provider's administrator cannot touch it.
+        let edited = admin.submit(&page, &format!("{page}/contacts/{}", ann.id), &[("name", "Ann Olsen"), ("role", "family"), ("email", "ann@example.org"), ("phone", "+15555550123"), ("email_consent", "1"), ("sms_consent", "1")]).await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+        let emptied = admin.submit(&page, &format!("{page}/contacts/{}", ann.id), &[("name", "Ann Olsen"), ("role", "family")]).await;
+        assert_eq!(emptied.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let sunrise_edit = Console::demo(&app, SUNRISE).await;
+        let theirs = sunrise_edit.submit("/console", &format!("{page}/contacts/{}", ann.id), &[("name", "Mallory"), ("role", "family"), ("email", "m@example.org")]).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        let ann = contacts.iter().find(|c| c.name == "Ann Olsen").expect("still there");
+        assert_eq!(ann.phone.as_deref(), Some("+15555550123"));
+        assert!(ann.email_consent && ann.sms_consent);
         let staff_add = nurse.submit(&page, &format!("{page}/contacts"), &[("name", "X"), ("role", "family"), ("email", "x@example.org")]).await;
         assert_eq!(staff_add.status, StatusCode::FORBIDDEN);
         let removed = admin.submit(&page, &format!("{page}/contacts/{}/remove", ann.id), &[]).await;

@@ -239,6 +239,26 @@ impl Connecticket {
         .await
     }
 
+    /// Corrects a contact's role, name, addresses or consents (the same
+    /// checks as adding one).
+    pub async fn update_console_contact(
+        &self,
+        call: Call,
+        id: ContactId,
+        input: ContactInput,
+    ) -> DomainResult<()> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Contact(id));
+            let contact = contact_from_input(input, self.now())?;
+            Ok(self
+                .store
+                .update_contact(principal.provider.id, id, contact, entry.clone())
+                .await?)
+        })
+        .await
+    }
+
     pub async fn remove_console_contact(&self, call: Call, id: ContactId) -> DomainResult<()> {
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             require_administrator(principal)?;
