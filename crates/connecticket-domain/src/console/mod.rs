@@ -255,6 +255,41 @@ pub fn invite(
     }
 }
 
+/// A sign-in address as a form gives it, normalized, or the field's error.
+pub fn email_field(text: &str) -> crate::error::DomainResult<String> {
+    normalize_email(text).ok_or_else(|| {
+        crate::error::DomainError::invalid(
+            crate::error::Field::Email,
+            crate::error::Problem::Rule("must be an email address".to_owned()),
+        )
+    })
+}
+
+impl ConsoleAccount {
+    /// A new account without a password (its holder sets one through an
+    /// invitation).
+    pub fn new(
+        employee_id: EmployeeId,
+        provider_id: ProviderId,
+        email: String,
+        role: ConsoleRole,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ConsoleAccount {
+            employee_id,
+            provider_id,
+            email,
+            role,
+            password_hash: None,
+            totp_secret: None,
+            invite_hash: None,
+            invite_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Lower-cases and trims an address; `None` unless it looks like one.
 pub fn normalize_email(text: &str) -> Option<String> {
     let email = text.trim().to_lowercase();

@@ -6,18 +6,9 @@
 
 use super::admin::AdminService;
 use crate::audit::{Action, RecordRef};
-use crate::console::{invite, normalize_email, password, ConsoleAccount, ConsoleRole, Invitation};
+use crate::console::{email_field, invite, password, ConsoleAccount, ConsoleRole, Invitation};
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{EmployeeId, ProviderId};
-
-fn email_field(text: &str) -> DomainResult<String> {
-    normalize_email(text).ok_or_else(|| {
-        DomainError::invalid(
-            Field::Email,
-            Problem::Rule("must be an email address".to_owned()),
-        )
-    })
-}
 
 impl AdminService {
     /// Gives an employee a console account (or a fresh invitation to the
@@ -46,18 +37,13 @@ impl AdminService {
                 let email = email
                     .or(found.email.as_deref())
                     .ok_or_else(|| DomainError::invalid(Field::Email, Problem::Required))?;
-                ConsoleAccount {
-                    employee_id: employee,
-                    provider_id: provider,
-                    email: email_field(email)?,
-                    role: ConsoleRole::Staff,
-                    password_hash: None,
-                    totp_secret: None,
-                    invite_hash: None,
-                    invite_expires_at: None,
-                    created_at: now,
-                    updated_at: now,
-                }
+                ConsoleAccount::new(
+                    employee,
+                    provider,
+                    email_field(email)?,
+                    ConsoleRole::Staff,
+                    now,
+                )
             }
         };
         if let Some(role) = role {

@@ -12,7 +12,7 @@ use connecticket_domain::model::{ApplicationId, EmployeeId};
 use connecticket_domain::service::{ConsoleCall, CreatedApplication, Invitation};
 use connecticket_domain::{DomainError, Entity};
 
-use super::render::{html, local, see_other, Chrome, ConsoleError};
+use super::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::{ConsoleRequest, Signed};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -213,14 +213,6 @@ pub(crate) async fn invite(
     }
 }
 
-fn employee_id(text: &str) -> Result<EmployeeId, ConsoleError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(EmployeeId)
-        .ok_or(ConsoleError::from(DomainError::NotFound(Entity::Employee)))
-}
-
 pub(crate) async fn set_role(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -228,7 +220,7 @@ pub(crate) async fn set_role(
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageEmployees).await?;
     let console = &signed.console;
-    let employee = employee_id(&id)?;
+    let employee = EmployeeId(path_id(&id, Entity::Employee)?);
     let Some(role) = role_param(&signed) else {
         console
             .refuse(Action::ManageEmployees, Outcome::Invalid)
@@ -263,7 +255,7 @@ pub(crate) async fn reset(
     let host = host(&request);
     let signed = request.form(&state, Action::ManageEmployees).await?;
     let console = &signed.console;
-    let employee = employee_id(&id)?;
+    let employee = EmployeeId(path_id(&id, Entity::Employee)?);
     let email = signed.params.non_blank("email");
     let role = role_param(&signed);
     match state
@@ -393,23 +385,13 @@ pub(crate) async fn register(
     }
 }
 
-fn application_id(text: &str) -> Result<ApplicationId, ConsoleError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(ApplicationId)
-        .ok_or(ConsoleError::from(DomainError::NotFound(
-            Entity::Application,
-        )))
-}
-
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageApplications).await?;
-    let id = application_id(&id)?;
+    let id = ApplicationId(path_id(&id, Entity::Application)?);
     state
         .api
         .revoke_console_application(signed.console.call(Action::ManageApplications), id)
@@ -423,7 +405,7 @@ pub(crate) async fn rotate(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageApplications).await?;
-    let id = application_id(&id)?;
+    let id = ApplicationId(path_id(&id, Entity::Application)?);
     let created = state
         .api
         .rotate_console_application(signed.console.call(Action::ManageApplications), id)

@@ -10,7 +10,7 @@ use connecticket_domain::console::{BoardCard, BoardFilter};
 use connecticket_domain::model::{CategoryId, ResidentId};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 
-use super::render::{html, local, Chrome, ConsoleError};
+use super::render::{html, listed_name, local, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::state::AppState;
 use crate::wire::RequestParams;
@@ -161,10 +161,7 @@ pub(crate) async fn show(
             .iter()
             .map(|r| Choice {
                 value: r.id.to_string(),
-                label: match &r.last_name {
-                    Some(last) => format!("{last}, {}", r.first_name),
-                    None => r.first_name.clone(),
-                },
+                label: listed_name(r),
                 selected: filter.resident == Some(r.id),
             })
             .collect(),

@@ -21,18 +21,11 @@ use connecticket_domain::{DomainError, Entity};
 use futures::StreamExt;
 
 use super::board::Choice;
-use super::render::{html, local, see_other, Chrome, ConsoleError};
+use super::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::wire::RequestParams;
-
-fn id_in_path(text: &str, entity: Entity) -> Result<i64, ConsoleError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(ConsoleError::from(DomainError::NotFound(entity)))
-}
 
 /// A refused form shown on its page; anything else as an error page.
 fn refusal_message(error: DomainError) -> Result<(StatusCode, String), ConsoleError> {
@@ -321,7 +314,7 @@ pub(crate) async fn retry(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::Notifications).await?;
-    let id = NotificationId(id_in_path(&id, Entity::Notification)?);
+    let id = NotificationId(path_id(&id, Entity::Notification)?);
     state
         .api
         .retry_console_notification(signed.console.call(Action::Notifications), id)
@@ -500,7 +493,7 @@ pub(crate) async fn remove_staff(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageEscalation).await?;
-    let id = ContactId(id_in_path(&id, Entity::Contact)?);
+    let id = ContactId(path_id(&id, Entity::Contact)?);
     state
         .api
         .remove_console_staff_contact(signed.console.call(Action::ManageEscalation), id)
@@ -532,7 +525,7 @@ pub(crate) async fn add_contact(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageContacts).await?;
-    let resident = id_in_path(&resident, Entity::Resident)?;
+    let resident = path_id(&resident, Entity::Resident)?;
     let input = contact_input(&signed.params, resident);
     let console = &signed.console;
     match state
@@ -556,8 +549,8 @@ pub(crate) async fn update_contact(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageContacts).await?;
-    let resident = id_in_path(&resident, Entity::Resident)?;
-    let contact = ContactId(id_in_path(&contact, Entity::Contact)?);
+    let resident = path_id(&resident, Entity::Resident)?;
+    let contact = ContactId(path_id(&contact, Entity::Contact)?);
     let input = contact_input(&signed.params, resident);
     let console = &signed.console;
     match state
@@ -581,8 +574,8 @@ pub(crate) async fn remove_contact(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ManageContacts).await?;
-    let resident = id_in_path(&resident, Entity::Resident)?;
-    let contact = ContactId(id_in_path(&contact, Entity::Contact)?);
+    let resident = path_id(&resident, Entity::Resident)?;
+    let contact = ContactId(path_id(&contact, Entity::Contact)?);
     state
         .api
         .remove_console_contact(signed.console.call(Action::ManageContacts), contact)

@@ -84,6 +84,26 @@ pub(crate) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
+/// A record id from the path: anything but a positive number names no
+/// record, and answers exactly like an id that exists nowhere.
+pub(crate) fn path_id(
+    text: &str,
+    entity: connecticket_domain::Entity,
+) -> Result<i64, ConsoleError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ConsoleError::from(DomainError::NotFound(entity)))
+}
+
+/// A resident as lists sort them: "Last, First".
+pub(crate) fn listed_name(resident: &connecticket_domain::model::Resident) -> String {
+    match &resident.last_name {
+        Some(last) => format!("{last}, {}", resident.first_name),
+        None => resident.first_name.clone(),
+    }
+}
+
 /// A time as the provider's staff read it, in the provider's zone.
 pub(crate) fn local(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone)

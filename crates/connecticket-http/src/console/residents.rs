@@ -9,9 +9,9 @@ use connecticket_domain::audit::Action;
 use connecticket_domain::model::ResidentId;
 use connecticket_domain::service::ConsoleCall;
 use connecticket_domain::workflow::UrgencyStatus;
-use connecticket_domain::{DomainError, Entity};
+use connecticket_domain::Entity;
 
-use super::render::{html, local, Chrome, ConsoleError};
+use super::render::{html, listed_name, local, path_id, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::state::AppState;
 
@@ -47,10 +47,7 @@ pub(crate) async fn list(
             .iter()
             .map(|r| ResidentRow {
                 id: r.id.get(),
-                name: match &r.last_name {
-                    Some(last) => format!("{last}, {}", r.first_name),
-                    None => r.first_name.clone(),
-                },
+                name: listed_name(r),
                 location: r.location.clone().unwrap_or_default(),
                 dob: r
                     .dob
@@ -99,11 +96,7 @@ pub(crate) async fn show(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.page(&state, Action::ConsolePage).await?;
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(DomainError::NotFound(Entity::Resident))?;
+    let id = path_id(&id, Entity::Resident)?;
     render(&state, &signed.console, id, StatusCode::OK, None).await
 }
 

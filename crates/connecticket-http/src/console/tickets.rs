@@ -17,18 +17,11 @@ use connecticket_domain::workflow::{CategoryRating, TicketStatus, UrgencyStatus}
 use connecticket_domain::{DomainError, Entity};
 
 use super::board::{short_name, Choice};
-use super::render::{html, local, see_other, Chrome, ConsoleError};
+use super::render::{html, listed_name, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::wire::commands::raise_ticket;
-
-fn path_id(text: &str, entity: Entity) -> Result<i64, ConsoleError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(ConsoleError::from(DomainError::NotFound(entity)))
-}
 
 pub(crate) struct CommentView {
     pub author: String,
@@ -462,10 +455,7 @@ async fn new_ticket_page(
             .iter()
             .map(|r| Choice {
                 value: r.id.to_string(),
-                label: match &r.last_name {
-                    Some(last) => format!("{last}, {}", r.first_name),
-                    None => r.first_name.clone(),
-                },
+                label: listed_name(r),
                 selected: chosen_resident == Some(r.id.to_string().as_str()),
             })
             .collect(),

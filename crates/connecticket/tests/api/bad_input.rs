@@ -127,7 +127,8 @@ backend_tests! {
         send(session.get("no_such_call"))
             .await
             .assert_failure(StatusCode::NOT_FOUND, "Not Found");
-        send(app.http.get(app.url("/")))
+        // (`/` leads to the staff console: see `console::sign_in_and_out`.)
+        send(app.http.get(app.url("/no-such-page")))
             .await
             .assert_failure(StatusCode::NOT_FOUND, "Not Found");
         send(app.http.get(app.url("/api")))

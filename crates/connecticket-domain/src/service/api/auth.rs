@@ -32,25 +32,12 @@ impl Connecticket {
         api_secret: Option<&str>,
         entry: &mut AuditEntry,
     ) -> DomainResult<IssuedToken> {
-        let settings = &self.settings.throttle;
-        let now = self.now();
-        let (window_start, retry_after_secs) = window(now, settings.window_secs);
         let address = context
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
         let scopes = failure_scopes(api_key, &address);
-        let failures = self.store.auth_failures(&scopes, window_start).await?;
-        let limits = [
-            settings.failures_per_address,
-            settings.failures_per_key_and_address,
-        ];
-        if failures
-            .iter()
-            .zip(limits)
-            .any(|(count, limit)| *count >= limit)
-        {
-            return Err(DomainError::RateLimited { retry_after_secs });
-        }
+        let now = self.now();
+        let window_start = self.refuse_if_throttled(&scopes, now).await?;
         let application = match api_key {
             Some(key) => self.store.application_by_key(key).await?,
             None => None,
@@ -94,6 +81,31 @@ impl Connecticket {
             provider: application.provider,
             expires_at,
         })
+    }
+
+    /// Refuses (`RateLimited`) when any failure counter of `scopes` is at
+    /// its limit in the current window; else answers the window's start,
+    /// under which a failure is then counted.
+    pub(super) async fn refuse_if_throttled(
+        &self,
+        scopes: &[String; 2],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<i64> {
+        let settings = &self.settings.throttle;
+        let (window_start, retry_after_secs) = window(now, settings.window_secs);
+        let failures = self.store.auth_failures(scopes, window_start).await?;
+        let limits = [
+            settings.failures_per_address,
+            settings.failures_per_key_and_address,
+        ];
+        if failures
+            .iter()
+            .zip(limits)
+            .any(|(count, limit)| *count >= limit)
+        {
+            return Err(DomainError::RateLimited { retry_after_secs });
+        }
+        Ok(window_start)
     }
 
     /// Establishes who calls: the token must be live and belong to the

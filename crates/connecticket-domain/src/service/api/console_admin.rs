@@ -10,8 +10,8 @@ use super::Connecticket;
 use crate::audit::{AuditEntry, RecordRef, RequestContext};
 use crate::auth::{generate_api_secret, Principal};
 use crate::console::{
-    invite, invite_hash, normalize_email, password, totp, AccountHolder, ConsoleAccount,
-    ConsoleRole, Invitation,
+    email_field, invite, invite_hash, password, totp, AccountHolder, ConsoleAccount, ConsoleRole,
+    Invitation,
 };
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{Application, ApplicationId, Employee, EmployeeId, NewEmployee};
@@ -27,15 +27,6 @@ pub(crate) fn require_administrator(principal: &Principal) -> DomainResult<()> {
         Some(ConsoleRole::Administrator) => Ok(()),
         _ => Err(DomainError::Forbidden("This page is for administrators")),
     }
-}
-
-fn email_field(text: &str) -> DomainResult<String> {
-    normalize_email(text).ok_or_else(|| {
-        DomainError::invalid(
-            Field::Email,
-            Problem::Rule("must be an email address".to_owned()),
-        )
-    })
 }
 
 impl Connecticket {
@@ -66,18 +57,13 @@ impl Connecticket {
             let now = self.now();
             let name = required_text(Field::Name, name, MAX_SHORT_TEXT)?;
             let email = email_field(email)?;
-            let mut account = ConsoleAccount {
-                employee_id: EmployeeId(0),
-                provider_id: principal.provider.id,
-                email: email.clone(),
+            let mut account = ConsoleAccount::new(
+                EmployeeId(0),
+                principal.provider.id,
+                email.clone(),
                 role,
-                password_hash: None,
-                totp_secret: None,
-                invite_hash: None,
-                invite_expires_at: None,
-                created_at: now,
-                updated_at: now,
-            };
+                now,
+            );
             let mut invitation = invite(&self.hasher, &mut account, now);
             let employee = NewEmployee {
                 id: None,
@@ -185,18 +171,13 @@ impl Connecticket {
             Some(email) => email_field(email)?,
             None => return Err(DomainError::invalid(Field::Email, Problem::Required)),
         };
-        Ok(ConsoleAccount {
-            employee_id: employee,
-            provider_id: principal.provider.id,
+        Ok(ConsoleAccount::new(
+            employee,
+            principal.provider.id,
             email,
-            role: ConsoleRole::Staff,
-            password_hash: None,
-            totp_secret: None,
-            invite_hash: None,
-            invite_expires_at: None,
-            created_at: now,
-            updated_at: now,
-        })
+            ConsoleRole::Staff,
+            now,
+        ))
     }
 
     pub async fn console_applications(&self, call: Call) -> DomainResult<Vec<Application>> {

@@ -17,7 +17,7 @@ use crate::console::{
     normalize_email, password, totp, AccountHolder, NewSession, SessionEnd, SessionId,
 };
 use crate::error::{DomainError, DomainResult};
-use crate::service::throttle::{failure_scopes, window};
+use crate::service::throttle::failure_scopes;
 
 /// Tokens longer than this cannot be ours; refuse them without hashing.
 const MAX_SESSION_TOKEN: usize = 128;
@@ -136,25 +136,12 @@ impl Connecticket {
         now: DateTime<Utc>,
         entry: &mut AuditEntry,
     ) -> DomainResult<SignedIn> {
-        let settings = &self.settings.throttle;
-        let (window_start, retry_after_secs) = window(now, settings.window_secs);
         let address = context
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
         let email = normalize_email(email).unwrap_or_default();
         let scopes = failure_scopes(Some(&format!("console:{email}")), &address);
-        let failures = self.store.auth_failures(&scopes, window_start).await?;
-        let limits = [
-            settings.failures_per_address,
-            settings.failures_per_key_and_address,
-        ];
-        if failures
-            .iter()
-            .zip(limits)
-            .any(|(count, limit)| *count >= limit)
-        {
-            return Err(DomainError::RateLimited { retry_after_secs });
-        }
+        let window_start = self.refuse_if_throttled(&scopes, now).await?;
         let holder = match email.is_empty() {
             true => None,
             false => self.store.console_account_by_email(&email).await?,
