@@ -83,10 +83,12 @@ pub enum Action {
     NotifyPolicy,
     /// Files were added to an existing ticket.
     AttachFiles,
+    /// An administrator added a category.
+    ManageCategories,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Authorize,
         Action::Tickets,
         Action::TicketDetail,
@@ -116,6 +118,7 @@ impl Action {
         Action::AuditTrail,
         Action::NotifyPolicy,
         Action::AttachFiles,
+        Action::ManageCategories,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +152,7 @@ impl Action {
             Action::AuditTrail => "audit_trail",
             Action::NotifyPolicy => "notify_policy",
             Action::AttachFiles => "attach_files",
+            Action::ManageCategories => "manage_categories",
         }
     }
 

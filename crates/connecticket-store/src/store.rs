@@ -457,9 +457,22 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             .await
     }
 
-    async fn create_category(&self, category: NewCategory) -> Result<Category> {
+    async fn create_category(
+        &self,
+        category: NewCategory,
+        audit_entry: Option<AuditEntry>,
+    ) -> Result<Category> {
         self.engine
-            .write(move |tx| Box::pin(operators::create_category(tx, category)))
+            .write(move |tx| {
+                Box::pin(async move {
+                    let created = operators::create_category(tx, category).await?;
+                    if let Some(mut entry) = audit_entry {
+                        entry.touch(RecordRef::Category(created.id));
+                        audit::append(tx, vec![entry]).await?;
+                    }
+                    Ok(created)
+                })
+            })
             .await
     }
 }
@@ -530,10 +543,21 @@ impl<E: Engine> NotificationStore for SqlStore<E> {
             .await
     }
 
-    async fn set_notify_policy(&self, provider: ProviderId, policy: NotifyPolicy) -> Result<()> {
+    async fn set_notify_policy(
+        &self,
+        provider: ProviderId,
+        policy: NotifyPolicy,
+        audit_entry: Option<AuditEntry>,
+    ) -> Result<()> {
         self.engine
             .write(move |tx| {
-                Box::pin(async move { contacts::set_notify_policy(tx, provider, &policy).await })
+                Box::pin(async move {
+                    contacts::set_notify_policy(tx, provider, &policy).await?;
+                    match audit_entry {
+                        Some(entry) => audit::append(tx, vec![entry]).await,
+                        None => Ok(()),
+                    }
+                })
             })
             .await
     }

@@ -289,12 +289,15 @@ impl AdminService {
     ) -> DomainResult<Category> {
         Ok(self
             .store
-            .create_category(NewCategory {
-                id: None,
-                provider_id,
-                name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
-                created_at: self.now(),
-            })
+            .create_category(
+                NewCategory {
+                    id: None,
+                    provider_id,
+                    name: required_text(Field::Name, name, MAX_SHORT_TEXT)?,
+                    created_at: self.now(),
+                },
+                None,
+            )
             .await?)
     }
 

@@ -75,7 +75,7 @@ impl AdminService {
             templates: templates::check_all(policy.templates)?,
             ..policy
         };
-        Ok(self.store.set_notify_policy(provider, policy).await?)
+        Ok(self.store.set_notify_policy(provider, policy, None).await?)
     }
 
     pub async fn notifications(

@@ -184,7 +184,13 @@ pub trait OperatorStore: Send + Sync + 'static {
         residents: Vec<NewResident>,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<ResidentId>>;
-    async fn create_category(&self, category: NewCategory) -> StoreResult<Category>;
+    /// `audit` (a console administrator's call) is appended in the same
+    /// transaction, naming the category.
+    async fn create_category(
+        &self,
+        category: NewCategory,
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<Category>;
 }
 
 /// Whole-database copies between backends (see `transfer`).
@@ -236,10 +242,12 @@ pub trait NotificationStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The provider's policy, or the default when none was set.
     async fn notify_policy(&self, provider: ProviderId) -> StoreResult<NotifyPolicy>;
+    /// `audit` is appended in the same transaction.
     async fn set_notify_policy(
         &self,
         provider: ProviderId,
         policy: NotifyPolicy,
+        audit: Option<AuditEntry>,
     ) -> StoreResult<()>;
     /// Leases up to `limit` due, pending notifications on these channels
     /// to `owner` until `lease_until`, oldest first. A notification leased

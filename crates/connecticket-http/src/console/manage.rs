@@ -630,12 +630,12 @@ pub(crate) async fn add_category(
     State(state): State<AppState>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
-    let signed = request.form(&state, Action::ConsolePage).await?;
+    let signed = request.form(&state, Action::ManageCategories).await?;
     let console = &signed.console;
     let name = signed.params.get("name").unwrap_or_default();
     match state
         .api
-        .add_console_category(console.call(Action::ConsolePage), name)
+        .add_console_category(console.call(Action::ManageCategories), name)
         .await
     {
         Ok(_) => Ok(see_other("/console/admin/categories")),

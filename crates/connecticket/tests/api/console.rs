@@ -640,8 +640,12 @@ backend_tests! {
         assert_eq!(category.status, StatusCode::SEE_OTHER);
         let blank = admin.submit("/console/admin/categories", "/console/admin/categories", &[("name", "  ")]).await;
         assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let names: Vec<String> = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().map(|c| c.name).collect();
-        assert!(names.contains(&"Falls".to_owned()));
+        let falls = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().find(|c| c.name == "Falls").expect("added");
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::ManageCategories
+            && e.outcome == Outcome::Success
+            && e.employee_id == Some(DEMO_EMPLOYEE_ID.get())
+            && has(&e.records, format!("category:{}", falls.id))));
 
         // Templates: a preview fills a sample, never a resident's data; an
         // unknown placeholder is refused; saving keeps what was checked.
@@ -696,6 +700,9 @@ backend_tests! {
         assert_eq!(theirs.body.lines().count(), 1, "another provider sees none of it: {}", theirs.body);
         let page = admin.get("/console/admin/audit?since=2000-01-01").await;
         assert!(page.body.contains("sign_in") && page.body.contains("manage_escalation") && page.body.contains("notify_policy"));
+        let entries = audit_entries(&app).await;
+        let notify = entries.iter().filter(|e| e.action == Action::NotifyPolicy && e.outcome == Outcome::Success).count();
+        assert_eq!(notify, 2, "templates and rules, each in its write's transaction");
         assert_eq!(admin.get("/console/admin/audit?since=yesterday").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

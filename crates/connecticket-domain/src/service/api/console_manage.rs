@@ -295,14 +295,13 @@ impl Connecticket {
     }
 
     /// Replaces the provider's templates (each part checked as `set-policy`
-    /// checks it; an unset part keeps the default wording). Recorded once
-    /// saved (the policy write carries no entry of its own).
+    /// checks it; an unset part keeps the default wording).
     pub async fn set_console_templates(
         &self,
         call: Call,
         templates: Templates,
     ) -> DomainResult<()> {
-        self.run(call, Recorded::Afterwards, async |principal, entry| {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             require_administrator(principal)?;
             let templates = crate::notify::templates::check_all(templates)?;
             let policy = self.store.notify_policy(principal.provider.id).await?;
@@ -315,6 +314,7 @@ impl Connecticket {
                         templates,
                         ..policy
                     },
+                    Some(entry.clone()),
                 )
                 .await?)
         })
@@ -322,13 +322,13 @@ impl Connecticket {
     }
 
     /// Sets who is told of what, the quiet hours and the callback number
-    /// (the provider's templates are kept). Recorded once saved.
+    /// (the provider's templates are kept).
     pub async fn set_console_notify_rules(
         &self,
         call: Call,
         rules: NotifyRules,
     ) -> DomainResult<()> {
-        self.run(call, Recorded::Afterwards, async |principal, entry| {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             require_administrator(principal)?;
             let quiet_hours = QuietHours::parse(&rules.quiet_hours).ok_or_else(|| {
                 DomainError::invalid(
@@ -352,28 +352,26 @@ impl Connecticket {
             };
             Ok(self
                 .store
-                .set_notify_policy(principal.provider.id, policy)
+                .set_notify_policy(principal.provider.id, policy, Some(entry.clone()))
                 .await?)
         })
         .await
     }
 
-    /// A new category; recorded once created (the store's category write
-    /// carries no entry of its own).
+    /// A new category.
     pub async fn add_console_category(&self, call: Call, name: &str) -> DomainResult<Category> {
-        self.run(call, Recorded::Afterwards, async |principal, entry| {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             require_administrator(principal)?;
-            let category = self
+            let category = NewCategory {
+                id: None,
+                provider_id: principal.provider.id,
+                name: required_text(crate::error::Field::Name, name, MAX_SHORT_TEXT)?,
+                created_at: self.now(),
+            };
+            Ok(self
                 .store
-                .create_category(NewCategory {
-                    id: None,
-                    provider_id: principal.provider.id,
-                    name: required_text(crate::error::Field::Name, name, MAX_SHORT_TEXT)?,
-                    created_at: self.now(),
-                })
-                .await?;
-            entry.touch(RecordRef::Category(category.id));
-            Ok(category)
+                .create_category(category, Some(entry.clone()))
+                .await?)
         })
         .await
     }

@@ -107,12 +107,15 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
     let mut categories = Vec::new();
     for category in ["Falls", "Weight"] {
         let made = store
-            .create_category(NewCategory {
-                id: None,
-                provider_id: provider.id,
-                name: category.to_owned(),
-                created_at: t0(),
-            })
+            .create_category(
+                NewCategory {
+                    id: None,
+                    provider_id: provider.id,
+                    name: category.to_owned(),
+                    created_at: t0(),
+                },
+                None,
+            )
             .await
             .expect("category");
         categories.push(made.id);

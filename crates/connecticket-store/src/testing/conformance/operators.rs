@@ -236,12 +236,15 @@ pub async fn categories_are_listed_per_provider_in_id_order(fixture: Fixture) {
     let a = tenant(store, "a").await;
     let b = tenant(store, "b").await;
     let fixed = store
-        .create_category(NewCategory {
-            id: Some(CategoryId(1_000)),
-            provider_id: a.provider.id,
-            name: "Fixed".to_owned(),
-            created_at: t0(),
-        })
+        .create_category(
+            NewCategory {
+                id: Some(CategoryId(1_000)),
+                provider_id: a.provider.id,
+                name: "Fixed".to_owned(),
+                created_at: t0(),
+            },
+            None,
+        )
         .await
         .expect("fixed");
     let listed = store.categories(a.provider.id).await.expect("list");
