@@ -11,7 +11,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::error::Problem;
+use crate::error::{DomainError, DomainResult, Field, Problem, StoreError};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -61,6 +61,38 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
             .is_ok(),
         Err(_) => false,
     }
+}
+
+fn unavailable(what: &str) -> DomainError {
+    DomainError::Storage(StoreError::Unavailable(format!("{what} did not finish")))
+}
+
+/// Checks a new password against the policy, then hashes it on a
+/// blocking thread (argon2id takes tens of milliseconds of CPU).
+pub async fn hash_new(password: &str) -> DomainResult<String> {
+    check_policy(password).map_err(|problem| DomainError::invalid(Field::Password, problem))?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| unavailable("hashing a password"))
+}
+
+/// Verifies a password on a blocking thread; against the decoy when the
+/// account has no password (or there is no account), so that either
+/// takes as long.
+pub async fn verify_off_thread(password: &str, stored: Option<String>) -> DomainResult<bool> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_decoy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|_| unavailable("checking a password"))
 }
 
 /// A hash of nothing anyone knows: verified against when an address has

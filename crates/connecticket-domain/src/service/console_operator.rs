@@ -63,21 +63,10 @@ impl AdminService {
     /// end, a pending invitation stops working).
     pub async fn set_console_password(&self, email: &str, new_password: &str) -> DomainResult<()> {
         let email = email_field(email)?;
-        password::check_policy(new_password)
-            .map_err(|problem| DomainError::invalid(Field::Password, problem))?;
         let Some(holder) = self.store.console_account_by_email(&email).await? else {
             return Err(DomainError::NotFound(Entity::Employee));
         };
-        let attempt = new_password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash_password(&attempt))
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| {
-                DomainError::Storage(crate::error::StoreError::Unavailable(
-                    "the password could not be hashed".to_owned(),
-                ))
-            })?;
+        let hash = password::hash_new(new_password).await?;
         let mut account = holder.account;
         account.password_hash = Some(hash);
         account.invite_hash = None;

@@ -309,18 +309,7 @@ impl Connecticket {
         let Some(mut holder) = self.invitation(context, token).await? else {
             return Err(DomainError::NotFound(Entity::Employee));
         };
-        password::check_policy(new_password)
-            .map_err(|problem| DomainError::invalid(Field::Password, problem))?;
-        let attempt = new_password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash_password(&attempt))
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| {
-                DomainError::Storage(crate::error::StoreError::Unavailable(
-                    "the password could not be hashed".to_owned(),
-                ))
-            })?;
+        let hash = password::hash_new(new_password).await?;
         let now = self.now();
         let mut entry = AuditEntry::new(
             context,

@@ -86,15 +86,6 @@ impl ConsoleCall {
     }
 }
 
-/// Runs a CPU-heavy password check off the async threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|_| {
-        DomainError::Storage(crate::error::StoreError::Unavailable(
-            "a password check did not finish".to_owned(),
-        ))
-    })
-}
-
 impl Connecticket {
     fn session_hash(&self, token: &str) -> Vec<u8> {
         self.hasher.hash("console_session", token)
@@ -149,15 +140,7 @@ impl Connecticket {
         let stored_hash = holder
             .as_ref()
             .and_then(|holder| holder.account.password_hash.clone());
-        let attempt = password_text.to_owned();
-        let password_ok = blocking(move || match stored_hash {
-            Some(hash) => password::verify_password(&attempt, &hash),
-            None => {
-                password::verify_decoy(&attempt);
-                false
-            }
-        })
-        .await?;
+        let password_ok = password::verify_off_thread(password_text, stored_hash).await?;
         if let Some(holder) = &holder {
             entry.provider_id = Some(holder.provider.id);
             entry.employee_id = Some(holder.account.employee_id);
