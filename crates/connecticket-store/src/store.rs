@@ -475,6 +475,26 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             })
             .await
     }
+
+    async fn rename_category(
+        &self,
+        provider: ProviderId,
+        category: connecticket_domain::model::CategoryId,
+        name: String,
+        audit_entry: AuditEntry,
+    ) -> Result<Category> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move {
+                    let renamed = operators::rename_category(tx, provider, category, name).await?;
+                    let mut entry = audit_entry;
+                    entry.touch(RecordRef::Category(renamed.id));
+                    audit::append(tx, vec![entry]).await?;
+                    Ok(renamed)
+                })
+            })
+            .await
+    }
 }
 
 #[async_trait]

@@ -191,6 +191,15 @@ pub trait OperatorStore: Send + Sync + 'static {
         category: NewCategory,
         audit: Option<AuditEntry>,
     ) -> StoreResult<Category>;
+    /// Renames one of the provider's categories, with `audit` in the same
+    /// transaction (`NotFound(Category)` for another provider's).
+    async fn rename_category(
+        &self,
+        provider: ProviderId,
+        category: crate::model::CategoryId,
+        name: String,
+        audit: AuditEntry,
+    ) -> StoreResult<Category>;
 }
 
 /// Whole-database copies between backends (see `transfer`).

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use connecticket_domain::audit::{Action, AuditRecord};
-use connecticket_domain::model::{ContactId, ContactRole, NotificationId};
+use connecticket_domain::model::{CategoryId, ContactId, ContactRole, NotificationId};
 use connecticket_domain::notify::templates::{self, Templates};
 use connecticket_domain::notify::NoticeFilter;
 use connecticket_domain::service::{
@@ -811,6 +811,28 @@ pub(crate) async fn set_notify_rules(
         Err(error) => {
             let (status, message) = refusal_message(error)?;
             templates_page(&state, console, None, status, Some(message), false).await
+        }
+    }
+}
+
+pub(crate) async fn rename_category(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::ManageCategories).await?;
+    let id = CategoryId(path_id(&id, Entity::Category)?);
+    let console = &signed.console;
+    let name = signed.params.get("name").unwrap_or_default();
+    match state
+        .api
+        .rename_console_category(console.call(Action::ManageCategories), id, name)
+        .await
+    {
+        Ok(_) => Ok(see_other("/console/admin/categories")),
+        Err(error) => {
+            let (status, message) = refusal_message(error)?;
+            categories_page(&state, console, status, Some(message)).await
         }
     }
 }

@@ -92,6 +92,7 @@ pub(crate) fn router() -> Router<AppState> {
             get(manage::templates).post(manage::set_templates),
         ),
         ("/admin/notify-rules", post(manage::set_notify_rules)),
+        ("/admin/categories/{id}", post(manage::rename_category)),
         ("/residents/{id}/contacts", post(manage::add_contact)),
         (
             "/residents/{id}/contacts/{contact}",

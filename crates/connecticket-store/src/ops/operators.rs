@@ -300,3 +300,27 @@ pub(crate) async fn create_category(tx: &mut dyn Executor, new: NewCategory) -> 
         name: stored.name,
     })
 }
+
+/// Renames one of the provider's categories (its ratings keep pointing at
+/// it).
+pub(crate) async fn rename_category(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    id: CategoryId,
+    name: String,
+) -> Result<Category> {
+    let changed = execute(
+        tx,
+        "UPDATE categories SET name = $3 WHERE id = $1 AND provider_id = $2",
+        &[id.into(), provider.into(), (&name).into()],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(Entity::Category));
+    }
+    Ok(Category {
+        id,
+        provider_id: provider,
+        name,
+    })
+}

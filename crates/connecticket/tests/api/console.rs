@@ -646,6 +646,12 @@ backend_tests! {
             && e.outcome == Outcome::Success
             && e.employee_id == Some(DEMO_EMPLOYEE_ID.get())
             && has(&e.records, format!("category:{}", falls.id))));
+        let renamed = admin.submit("/console/admin/categories", &format!("/console/admin/categories/{}", falls.id), &[("name", "Falls and near-falls")]).await;
+        assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+        let theirs = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/categories/{}", falls.id), &[("name", "Mine now")]).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        let names: Vec<String> = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().map(|c| c.name).collect();
+        assert!(names.contains(&"Falls and near-falls".to_owned()) && !names.contains(&"Mine now".to_owned()), "{names:?}");
 
         // Templates: a preview fills a sample, never a resident's data; an
         // unknown placeholder is refused; saving keeps what was checked.

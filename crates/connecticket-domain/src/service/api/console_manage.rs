@@ -375,4 +375,23 @@ impl Connecticket {
         })
         .await
     }
+
+    /// Renames one of the provider's categories.
+    pub async fn rename_console_category(
+        &self,
+        call: Call,
+        id: crate::model::CategoryId,
+        name: &str,
+    ) -> DomainResult<Category> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            require_administrator(principal)?;
+            entry.touch(RecordRef::Category(id));
+            let name = required_text(crate::error::Field::Name, name, MAX_SHORT_TEXT)?;
+            Ok(self
+                .store
+                .rename_category(principal.provider.id, id, name, entry.clone())
+                .await?)
+        })
+        .await
+    }
 }
