@@ -321,17 +321,18 @@ impl<E: Engine> AuditStore for SqlStore<E> {
     }
 }
 
-/// Appends a console administrator's entry for an application write, in
+/// Appends a console administrator's entry for an operator-style write
+/// (none for the operator's own commands), naming the record written, in
 /// the write's transaction.
 async fn audited(
     tx: &mut dyn crate::engine::Executor,
     entry: Option<AuditEntry>,
-    application: &Application,
+    record: RecordRef,
 ) -> Result<()> {
     let Some(mut entry) = entry else {
         return Ok(());
     };
-    entry.touch(RecordRef::Application(application.id));
+    entry.touch(record);
     audit::append(tx, vec![entry]).await
 }
 
@@ -382,7 +383,7 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             .write(move |tx| {
                 Box::pin(async move {
                     let created = operators::create_application(tx, application).await?;
-                    audited(tx, audit, &created).await?;
+                    audited(tx, audit, RecordRef::Application(created.id)).await?;
                     Ok(created)
                 })
             })
@@ -407,7 +408,7 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
                 Box::pin(async move {
                     let revoked =
                         operators::revoke_application(tx, provider, application, at).await?;
-                    audited(tx, audit, &revoked).await?;
+                    audited(tx, audit, RecordRef::Application(revoked.id)).await?;
                     Ok(revoked)
                 })
             })
@@ -439,7 +440,7 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
                     let rotated =
                         operators::rotate_secret(tx, provider, application, secret_hash, at)
                             .await?;
-                    audited(tx, audit, &rotated).await?;
+                    audited(tx, audit, RecordRef::Application(rotated.id)).await?;
                     Ok(rotated)
                 })
             })
@@ -466,10 +467,7 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             .write(move |tx| {
                 Box::pin(async move {
                     let created = operators::create_category(tx, category).await?;
-                    if let Some(mut entry) = audit_entry {
-                        entry.touch(RecordRef::Category(created.id));
-                        audit::append(tx, vec![entry]).await?;
-                    }
+                    audited(tx, audit_entry, RecordRef::Category(created.id)).await?;
                     Ok(created)
                 })
             })
@@ -487,9 +485,7 @@ impl<E: Engine> OperatorStore for SqlStore<E> {
             .write(move |tx| {
                 Box::pin(async move {
                     let renamed = operators::rename_category(tx, provider, category, name).await?;
-                    let mut entry = audit_entry;
-                    entry.touch(RecordRef::Category(renamed.id));
-                    audit::append(tx, vec![entry]).await?;
+                    audited(tx, Some(audit_entry), RecordRef::Category(renamed.id)).await?;
                     Ok(renamed)
                 })
             })

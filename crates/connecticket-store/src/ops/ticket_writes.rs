@@ -92,21 +92,7 @@ pub(crate) async fn create_ticket(
     for comment in &ticket.comments {
         insert_comment(tx, ticket_id, comment).await?;
     }
-    let mut touched = Vec::new();
-    for attachment in ticket.attachments {
-        let stored = StoredAttachment {
-            id: AttachmentId(0),
-            ticket_id,
-            file_name: attachment.file_name,
-            content_type: attachment.content_type,
-            file_size: attachment.data.len() as i64,
-            data: attachment.data,
-            created_at: ticket.created_at,
-        };
-        let columns = rows::attachment_columns(&stored).without("id");
-        let id = insert_returning_id(tx, "attachments", columns).await?;
-        touched.push(RecordRef::Attachment(AttachmentId(id)));
-    }
+    let touched = insert_attachments(tx, ticket_id, ticket.attachments, ticket.created_at).await?;
     let opened = StatusUpdate {
         ticket_id,
         status: ticket.ticket_status,
@@ -245,16 +231,14 @@ pub(crate) async fn create_comment(
     })
 }
 
-/// Adds files to an existing ticket.
-pub(crate) async fn add_attachments(
+/// Stores a ticket's files; answers the records they became.
+async fn insert_attachments(
     tx: &mut dyn Executor,
-    provider: ProviderId,
     ticket_id: TicketId,
     attachments: Vec<connecticket_domain::model::NewAttachment>,
     at: DateTime<Utc>,
-) -> Result<Done> {
-    let resident_id = lock_ticket(tx, provider, ticket_id).await?.resident_id;
-    let mut touched = vec![RecordRef::Resident(resident_id)];
+) -> Result<Vec<RecordRef>> {
+    let mut touched = Vec::with_capacity(attachments.len());
     for attachment in attachments {
         let stored = StoredAttachment {
             id: AttachmentId(0),
@@ -269,6 +253,20 @@ pub(crate) async fn add_attachments(
         let id = insert_returning_id(tx, "attachments", columns).await?;
         touched.push(RecordRef::Attachment(AttachmentId(id)));
     }
+    Ok(touched)
+}
+
+/// Adds files to an existing ticket.
+pub(crate) async fn add_attachments(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket_id: TicketId,
+    attachments: Vec<connecticket_domain::model::NewAttachment>,
+    at: DateTime<Utc>,
+) -> Result<Done> {
+    let resident_id = lock_ticket(tx, provider, ticket_id).await?.resident_id;
+    let mut touched = insert_attachments(tx, ticket_id, attachments, at).await?;
+    touched.push(RecordRef::Resident(resident_id));
     touch_ticket(tx, ticket_id, at).await?;
     Ok(Done {
         id: ticket_id.get(),
