@@ -1,6 +1,7 @@
 //! The audit trail from the operator's side: export with filters, and
 //! verification that catches tampering behind the server's back.
 
+use connecticket_domain::audit::{Action, Outcome};
 use reqwest::StatusCode;
 
 use crate::support::{
@@ -50,18 +51,21 @@ async fn app_with_history() -> TestApp {
     }
     send(sunrise.get("ticket_detail?id=202")).await;
     send(session.post("update_status?id=201&status=Closed")).await;
-    // A list's entry is written when its stream ends.
-    eventually("the lists' audit entries", || async {
+    // A list's "started" entry is durable before its first byte; its
+    // outcome follows when the stream ends. Tampering must wait for that
+    // last entry, or the server would chain it onto a deleted one.
+    eventually("the lists' closing audit entries", || async {
         let entries: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
             futures::TryStreamExt::try_collect(app.store.audit_entries())
                 .await
                 .expect("audit");
-        let actions: Vec<_> = entries
+        let ended: Vec<_> = entries
             .iter()
             .flatten()
-            .map(|e| e.action.as_str())
+            .filter(|e| e.outcome != Outcome::Started)
+            .map(|e| e.action)
             .collect();
-        (actions.contains(&"tickets") && actions.contains(&"all_residents")).then_some(())
+        (ended.contains(&Action::Tickets) && ended.contains(&Action::AllResidents)).then_some(())
     })
     .await;
     app
