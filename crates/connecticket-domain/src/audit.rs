@@ -257,9 +257,9 @@ pub enum RecordRef {
     Employee(EmployeeId),
 }
 
-impl fmt::Display for RecordRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (kind, id) = match self {
+impl RecordRef {
+    fn parts(&self) -> (&'static str, i64) {
+        match self {
             RecordRef::Ticket(id) => ("ticket", id.get()),
             RecordRef::Resident(id) => ("resident", id.get()),
             RecordRef::Category(id) => ("category", id.get()),
@@ -269,8 +269,26 @@ impl fmt::Display for RecordRef {
             RecordRef::Contact(id) => ("contact", id.get()),
             RecordRef::Notification(id) => ("notification", id.get()),
             RecordRef::Employee(id) => ("employee", id.get()),
-        };
-        write!(f, "{kind}:{id}")
+        }
+    }
+
+    /// `kind:id`, as the audit trail stores it. Written without the
+    /// formatting machinery: a list touches two records per row.
+    pub fn key(&self) -> String {
+        let (kind, id) = self.parts();
+        let mut digits = itoa::Buffer::new();
+        let id = digits.format(id);
+        let mut key = String::with_capacity(kind.len() + 1 + id.len());
+        key.push_str(kind);
+        key.push(':');
+        key.push_str(id);
+        key
+    }
+}
+
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
     }
 }
 
@@ -349,7 +367,7 @@ impl AuditEntry {
     }
 
     pub fn touch(&mut self, record: RecordRef) {
-        self.records.insert(record.to_string());
+        self.records.insert(record.key());
     }
 }
 
@@ -587,6 +605,16 @@ impl ChainCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_keys_are_kind_colon_id() {
+        use crate::model::{ResidentId, TicketId};
+        assert_eq!(RecordRef::Ticket(TicketId(4711)).key(), "ticket:4711");
+        assert_eq!(RecordRef::Resident(ResidentId(-3)).key(), "resident:-3");
+        let widest = RecordRef::Ticket(TicketId(i64::MIN));
+        assert_eq!(widest.key(), format!("ticket:{}", i64::MIN));
+        assert_eq!(widest.to_string(), widest.key());
+    }
 
     fn entry(n: u8) -> AuditEntry {
         let context = RequestContext {

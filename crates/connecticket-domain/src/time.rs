@@ -14,32 +14,54 @@ pub fn format_timestamp(at: DateTime<Utc>, zone: Tz) -> String {
         // chrono writes such years with a sign; so do we.
         return local.format(TIMESTAMP_FORMAT).to_string();
     }
-    // Every answer carries timestamps: written directly rather than by
-    // interpreting the format string each time (the same text results).
+    // Every answer carries timestamps, a list of 25 tickets fifty of them:
+    // written digit by digit, since `format!` with padding cost an eighth
+    // of a list's time (the same text results).
     let offset = local.offset().fix().local_minus_utc();
     let (sign, offset) = if offset < 0 {
         ('-', -offset)
     } else {
         ('+', offset)
     };
-    format!(
-        "{:04}/{:02}/{:02} {:02}:{:02}:{:02} {sign}{:02}{:02}",
-        local.year(),
-        local.month(),
-        local.day(),
-        local.hour(),
-        local.minute(),
-        local.second(),
-        offset / 3600,
-        offset / 60 % 60
-    )
+    let mut text = String::with_capacity(25);
+    push_padded(&mut text, local.year().unsigned_abs(), 4);
+    text.push('/');
+    push_padded(&mut text, local.month(), 2);
+    text.push('/');
+    push_padded(&mut text, local.day(), 2);
+    text.push(' ');
+    push_padded(&mut text, local.hour(), 2);
+    text.push(':');
+    push_padded(&mut text, local.minute(), 2);
+    text.push(':');
+    push_padded(&mut text, local.second(), 2);
+    text.push(' ');
+    text.push(sign);
+    let offset = offset.unsigned_abs();
+    push_padded(&mut text, offset / 3600, 2);
+    push_padded(&mut text, offset / 60 % 60, 2);
+    text
+}
+
+/// Appends `value`'s last `width` decimal digits, zero-padded.
+fn push_padded(text: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        text.push(char::from(b'0' + digit as u8));
+    }
 }
 
 pub fn format_date(date: NaiveDate) -> String {
     if !(0..=9999).contains(&date.year()) {
         return date.format(DATE_FORMAT).to_string();
     }
-    format!("{:04}/{:02}/{:02}", date.year(), date.month(), date.day())
+    let mut text = String::with_capacity(10);
+    push_padded(&mut text, date.year().unsigned_abs(), 4);
+    text.push('/');
+    push_padded(&mut text, date.month(), 2);
+    text.push('/');
+    push_padded(&mut text, date.day(), 2);
+    text
 }
 
 /// Parses a timestamp as the contract writes it; also accepts RFC 3339, which
