@@ -215,13 +215,15 @@ pub(crate) fn category_columns(c: &StoredCategory) -> Columns<'_> {
         .with("created_at", c.created_at)
 }
 
+/// Reads the columns in the table's order: the SQLite row finds each next
+/// column at once instead of searching for it.
 pub(crate) fn ticket(row: &dyn Row) -> Result<Ticket> {
     Ok(Ticket {
         id: row.get("id")?,
         provider_id: row.get("provider_id")?,
-        title: row.get("title")?,
         resident_id: row.get("resident_id")?,
         employee_id: row.get("employee_id")?,
+        title: row.get("title")?,
         urgency_status_id: row.get("urgency_status_id")?,
         ticket_status: row.get("ticket_status")?,
         ticket_type: row.get("ticket_type")?,
