@@ -17,6 +17,7 @@ mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use connecticket_domain::StoreError;
 use connecticket_store::SqlStore;
@@ -32,12 +33,17 @@ pub type SqliteStore = SqlStore<SqliteEngine>;
 pub struct SqliteOptions {
     /// Read connections kept open (reads beyond this wait their turn).
     pub read_connections: usize,
+    /// How long a commit may wait for more entries once calls are seen to
+    /// arrive together (as PostgreSQL's `commit_delay`): fewer, larger
+    /// commits, each one fsync. Zero commits at once.
+    pub commit_delay: Duration,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             read_connections: 8,
+            commit_delay: Duration::from_micros(200),
         }
     }
 }
@@ -59,9 +65,10 @@ pub async fn open(
     })
     .await
     .map_err(|e| StoreError::backend("opening the SQLite database", e))??;
+    let readers = Arc::new(readers::Readers::new(path, options.read_connections));
     let engine = SqliteEngine {
-        writer: Arc::new(writer::Writer::start(connection)?),
-        readers: Arc::new(readers::Readers::new(path, options.read_connections)),
+        writer: Arc::new(writer::Writer::start(connection, options.commit_delay)?),
+        readers,
     };
     Ok(SqlStore::new(engine))
 }

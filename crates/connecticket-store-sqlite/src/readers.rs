@@ -5,6 +5,7 @@
 //! (exports) run on the blocking pool instead.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use connecticket_domain::StoreError;
@@ -21,7 +22,7 @@ pub(crate) struct Readers {
     /// Idle connections kept for reuse; more are opened when needed.
     keep: usize,
     /// Connections reading right now.
-    busy: std::sync::atomic::AtomicUsize,
+    busy: AtomicUsize,
 }
 
 impl Readers {
@@ -30,14 +31,14 @@ impl Readers {
             path,
             idle: Mutex::new(Vec::new()),
             keep: keep.max(1),
-            busy: std::sync::atomic::AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
         }
     }
 
     /// `(reading, idle)` connections.
     pub(crate) fn counts(&self) -> (usize, usize) {
         let idle = self.idle.lock().map_or(0, |idle| idle.len());
-        (self.busy.load(std::sync::atomic::Ordering::Relaxed), idle)
+        (self.busy.load(Ordering::Relaxed), idle)
     }
 
     fn checkout(&self) -> Result<Connection> {
@@ -59,9 +60,9 @@ impl Readers {
     /// Runs `work` in a read transaction on a pooled connection, here.
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut connection = self.checkout()?;
-        self.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.busy.fetch_add(1, Ordering::Relaxed);
         let outcome = in_read_transaction(&mut connection, work);
-        self.busy.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.busy.fetch_sub(1, Ordering::Relaxed);
         self.checkin(connection);
         outcome
     }

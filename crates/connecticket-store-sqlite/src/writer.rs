@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -121,11 +121,13 @@ impl Writer {
         QUEUE_DEPTH - self.queue.capacity()
     }
 
-    pub(crate) fn start(connection: Connection) -> Result<Self> {
+    /// Starts the writer thread; a batch waits up to `commit_delay` for
+    /// company while calls arrive together.
+    pub(crate) fn start(connection: Connection, commit_delay: Duration) -> Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || write_loop(connection, jobs))
+            .spawn(move || write_loop(connection, jobs, commit_delay))
             .map_err(|e| StoreError::backend("starting the SQLite writer thread", e))?;
         Ok(Writer { queue })
     }
@@ -183,17 +185,51 @@ impl Writer {
     }
 }
 
-fn write_loop(mut connection: Connection, mut jobs: mpsc::Receiver<Queued>) {
+/// Takes what is queued. Under concurrent load (the last batch served
+/// more than one job) it then waits out the rest of `delay` and takes what
+/// arrived meanwhile, as PostgreSQL's `commit_delay` does: each commit
+/// costs an fsync and invalidates every reader's page cache, so fewer,
+/// larger commits leave more of the machine for the calls themselves. A
+/// lone caller is never kept waiting.
+fn gather(
+    first: Queued,
+    jobs: &mut mpsc::Receiver<Queued>,
+    delay: Duration,
+    concurrent: bool,
+) -> Vec<Queued> {
+    let arrived = Instant::now();
+    let mut batch = vec![first];
+    take_queued(jobs, &mut batch);
+    if concurrent && batch.len() < MAX_BATCH {
+        let rest = delay.saturating_sub(arrived.elapsed());
+        if !rest.is_zero() {
+            thread::sleep(rest);
+            take_queued(jobs, &mut batch);
+        }
+    }
+    batch
+}
+
+fn take_queued(jobs: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+fn write_loop(
+    mut connection: Connection,
+    mut jobs: mpsc::Receiver<Queued>,
+    commit_delay: Duration,
+) {
     // This writer's own audit chain, made before its first write.
     let mut chain = None;
+    let mut concurrent = false;
     while let Some(first) = jobs.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        let batch = gather(first, &mut jobs, commit_delay, concurrent);
+        concurrent = batch.len() > 1;
         let chain_id = match chain {
             Some(id) => id,
             None => match create_chain(&mut connection) {

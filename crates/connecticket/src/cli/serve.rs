@@ -121,6 +121,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_SQLITE_READERS", default_value_t = SqliteOptions::default().read_connections)]
     pub sqlite_readers: usize,
 
+    /// Microseconds a SQLite commit may wait for more calls' writes and
+    /// audit entries while calls arrive together (0: commit at once). A
+    /// lone caller never waits.
+    #[arg(long, env = "CONNECTICKET_SQLITE_COMMIT_DELAY_US", default_value_t = SqliteOptions::default().commit_delay.as_micros() as u64, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub sqlite_commit_delay_us: u64,
+
     /// Email transport: `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS), `smtps://user:pass@host:465` (implicit TLS), or
     /// `smtp://127.0.0.1:2525` (a plain local relay). Unset: no email is
@@ -315,6 +321,7 @@ pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     config.hasher()?;
     let sqlite = SqliteOptions {
         read_connections: args.sqlite_readers,
+        commit_delay: Duration::from_micros(args.sqlite_commit_delay_us),
     };
     let store = database::open(&cli.database, cli.store_options(sqlite)).await?;
     let listener = TcpListener::bind(args.listen)
