@@ -71,11 +71,20 @@ impl Engine for PgEngine {
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
         let pool = self.pool.clone();
-        async move {
+        // The transaction runs on a task of its own, to its end, even when
+        // its caller stops waiting: sqlx's `begin` abandoned while its
+        // BEGIN is on the wire would give the connection back to the pool
+        // inside a transaction nothing ends (sqlx#4393), and the next
+        // caller would read from a stale snapshot.
+        let read = tokio::spawn(async move {
             let mut tx = pool.begin_with(READ_ONLY).await.map_err(failed)?;
             let value = job(&mut PgExecutor::new(&mut tx)).await?;
             tx.commit().await.map_err(failed)?;
             Ok(value)
+        });
+        async move {
+            read.await
+                .map_err(|error| StoreError::backend("a read on PostgreSQL", error))?
         }
     }
 

@@ -1,0 +1,175 @@
+//! A read abandoned part-way (its client went away, or its deadline
+//! passed) must not hand its pooled connection to the next caller inside
+//! a transaction that nothing will end: that caller's single-statement
+//! reads would see a stale snapshot, and the server would hold back vacuum
+//! meanwhile. (sqlx's `begin` is not cancel-safe on PostgreSQL:
+//! sqlx#4393.)
+//!
+//! To abandon a read exactly while its `BEGIN` is on the wire, the store
+//! talks to PostgreSQL through a proxy that holds back the server's answer
+//! to a `BEGIN` until told to let it through.
+
+// Test code fails loudly: a failed expectation is a failed test.
+#![allow(clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use connecticket_domain::model::{ProviderId, TicketId};
+use connecticket_domain::store::TicketStore;
+use connecticket_store::testing::TestDatabase;
+use connecticket_store_postgres::PostgresOptions;
+use sqlx::{Connection, PgConnection, Row};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+
+/// Forwards connections to PostgreSQL; once armed, after a client sends a
+/// `BEGIN` the server's bytes wait until `release` is set.
+struct Proxy {
+    port: u16,
+    armed: watch::Sender<bool>,
+    begin_seen: Arc<Notify>,
+    release: watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(server: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let begin_seen = Arc::new(Notify::new());
+        let (release, released) = watch::channel(false);
+        let (armed, is_armed) = watch::channel(false);
+        let server = server.to_owned();
+        let seen = Arc::clone(&begin_seen);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let upstream = TcpStream::connect(&server).await.expect("connect upstream");
+                tokio::spawn(forward(
+                    client,
+                    upstream,
+                    is_armed.clone(),
+                    Arc::clone(&seen),
+                    released.clone(),
+                ));
+            }
+        });
+        Proxy {
+            port,
+            armed,
+            begin_seen,
+            release,
+        }
+    }
+}
+
+async fn forward(
+    client: TcpStream,
+    upstream: TcpStream,
+    armed: watch::Receiver<bool>,
+    begin_seen: Arc<Notify>,
+    mut released: watch::Receiver<bool>,
+) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = upstream.into_split();
+    let (holding_tx, mut holding) = watch::channel(false);
+    let to_server = async move {
+        let mut buffer = vec![0; 64 * 1024];
+        while let Ok(read) = client_read.read(&mut buffer).await {
+            if read == 0 {
+                break;
+            }
+            let bytes = &buffer[..read];
+            if *armed.borrow() && bytes.windows(5).any(|window| window == b"BEGIN") {
+                let _ = holding_tx.send(true);
+                begin_seen.notify_one();
+            }
+            if server_write.write_all(bytes).await.is_err() {
+                break;
+            }
+        }
+    };
+    let to_client = async move {
+        let mut buffer = vec![0; 64 * 1024];
+        while let Ok(read) = server_read.read(&mut buffer).await {
+            if read == 0 {
+                break;
+            }
+            if *holding.borrow_and_update() {
+                let _ = released.wait_for(|released| *released).await;
+            }
+            if client_write.write_all(&buffer[..read]).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::join!(to_server, to_client);
+}
+
+/// Backends of the test database sitting idle inside a transaction.
+async fn idle_in_transaction(admin: &mut PgConnection) -> i64 {
+    sqlx::query(
+        "SELECT count(*) AS stuck FROM pg_stat_activity
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(admin)
+    .await
+    .expect("pg_stat_activity")
+    .get("stuck")
+}
+
+#[tokio::test]
+async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
+    let Some(database) = TestDatabase::postgres_unmigrated().await else {
+        return;
+    };
+    let url = url::Url::parse(&database.url).expect("url");
+    let upstream = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().unwrap_or(5432)
+    );
+    // Migrated directly; then the store under test goes through the proxy,
+    // with one connection, so that every read reuses the one given back.
+    drop(
+        connecticket_store_postgres::open(&database.url, PostgresOptions::default())
+            .await
+            .expect("migrate"),
+    );
+    let proxy = Proxy::start(&upstream).await;
+    let mut through_proxy = url.clone();
+    through_proxy.set_port(Some(proxy.port)).expect("port");
+    through_proxy.set_query(Some("sslmode=disable"));
+    let options = PostgresOptions {
+        pool_size: 1,
+        write_lanes: 1,
+        ..PostgresOptions::default()
+    };
+    let store = connecticket_store_postgres::open(through_proxy.as_str(), options)
+        .await
+        .expect("open through the proxy");
+
+    // A read whose BEGIN is on the wire is abandoned (its client left).
+    proxy.armed.send(true).expect("arm");
+    let store = Arc::new(store);
+    let reader = Arc::clone(&store);
+    let read = tokio::spawn(async move {
+        let _ = reader.ticket_detail(ProviderId(1), TicketId(1)).await;
+    });
+    tokio::time::timeout(Duration::from_secs(10), proxy.begin_seen.notified())
+        .await
+        .expect("the read sent its BEGIN");
+    read.abort();
+    let _ = read.await;
+    proxy.release.send(true).expect("release");
+    // The abandoned read has had time to finish whatever it does.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut admin = PgConnection::connect(&database.url).await.expect("connect");
+    assert_eq!(
+        idle_in_transaction(&mut admin).await,
+        0,
+        "the abandoned read left its connection inside a transaction"
+    );
+    drop(store);
+}
