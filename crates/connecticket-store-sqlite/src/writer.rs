@@ -185,33 +185,9 @@ impl Writer {
     }
 }
 
-/// Takes what is queued. Under concurrent load (the last batch served
-/// more than one job) it then waits out the rest of `delay` and takes what
-/// arrived meanwhile, as PostgreSQL's `commit_delay` does: each commit
-/// costs an fsync and invalidates every reader's page cache, so fewer,
-/// larger commits leave more of the machine for the calls themselves. A
-/// lone caller is never kept waiting.
-fn gather(
-    first: Queued,
-    jobs: &mut mpsc::Receiver<Queued>,
-    delay: Duration,
-    concurrent: bool,
-) -> Vec<Queued> {
-    let arrived = Instant::now();
-    let mut batch = vec![first];
-    take_queued(jobs, &mut batch);
-    if concurrent && batch.len() < MAX_BATCH {
-        let rest = delay.saturating_sub(arrived.elapsed());
-        if !rest.is_zero() {
-            thread::sleep(rest);
-            take_queued(jobs, &mut batch);
-        }
-    }
-    batch
-}
-
-fn take_queued(jobs: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
-    while batch.len() < MAX_BATCH {
+/// Moves queued jobs into `batch` until it holds `limit`.
+fn take_queued(jobs: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>, limit: usize) {
+    while batch.len() < limit {
         match jobs.try_recv() {
             Ok(job) => batch.push(job),
             Err(_) => break,
@@ -226,10 +202,12 @@ fn write_loop(
 ) {
     // This writer's own audit chain, made before its first write.
     let mut chain = None;
+    // Whether the last commit served several calls: then calls arrive
+    // together, and the next commit waits briefly for company.
     let mut concurrent = false;
     while let Some(first) = jobs.blocking_recv() {
-        let batch = gather(first, &mut jobs, commit_delay, concurrent);
-        concurrent = batch.len() > 1;
+        let mut batch = vec![first];
+        take_queued(&mut jobs, &mut batch, MAX_BATCH);
         let chain_id = match chain {
             Some(id) => id,
             None => match create_chain(&mut connection) {
@@ -245,7 +223,13 @@ fn write_loop(
                 }
             },
         };
-        commit_batch(&mut connection, batch, chain_id);
+        let window = if concurrent {
+            commit_delay
+        } else {
+            Duration::ZERO
+        };
+        let served = commit_batch(&mut connection, batch, &mut jobs, chain_id, window);
+        concurrent = served > 1;
     }
 }
 
@@ -267,7 +251,20 @@ fn create_chain(connection: &mut Connection) -> Result<i64> {
     created
 }
 
-fn commit_batch(connection: &mut Connection, batch: Vec<Queued>, chain: i64) {
+/// Runs `batch` in one transaction and commits it once. Jobs that arrive
+/// while the transaction has been open for less than `window` join it as
+/// they come (the writer never idles while work waits); only an empty
+/// queue makes it wait out the rest of the window, as PostgreSQL's
+/// `commit_delay` does. Every commit costs an fsync and resets each
+/// reader's page cache: fewer, larger ones leave more of the machine to
+/// the calls themselves. Answers how many jobs the commit served.
+fn commit_batch(
+    connection: &mut Connection,
+    mut batch: Vec<Queued>,
+    jobs: &mut mpsc::Receiver<Queued>,
+    chain: i64,
+    window: Duration,
+) -> usize {
     // IMMEDIATE takes the write lock up front, so a concurrent admin process
     // makes us wait (busy timeout) instead of failing half-way.
     if let Err(error) = run_cached(connection, "BEGIN IMMEDIATE") {
@@ -277,10 +274,57 @@ fn commit_batch(connection: &mut Connection, batch: Vec<Queued>, chain: i64) {
                 "cannot begin a write: {error}"
             )));
         }
-        return;
+        return 0;
     }
+    let opened = Instant::now();
+    let mut served = 0;
+    let mut deliveries = Vec::with_capacity(batch.len());
+    loop {
+        served += batch.len();
+        run_jobs(
+            connection,
+            std::mem::take(&mut batch),
+            chain,
+            &mut deliveries,
+        );
+        let left = window.saturating_sub(opened.elapsed());
+        if served >= MAX_BATCH || left.is_zero() {
+            break;
+        }
+        take_queued(jobs, &mut batch, MAX_BATCH - served);
+        if batch.is_empty() {
+            thread::sleep(left);
+            take_queued(jobs, &mut batch, MAX_BATCH - served);
+            served += batch.len();
+            run_jobs(connection, batch, chain, &mut deliveries);
+            break;
+        }
+    }
+    let commit = run_cached(connection, "COMMIT").map_err(internal);
+    if let Err(error) = &commit {
+        tracing::error!(error = %error, jobs = served, "write batch failed to commit");
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    for deliver in deliveries {
+        deliver(match &commit {
+            Ok(()) => Ok(()),
+            Err(error) => Err(StoreError::Unavailable(format!(
+                "the write batch failed to commit: {error}"
+            ))),
+        });
+    }
+    served
+}
+
+/// Runs each write in its savepoint and appends the waiting audit entries
+/// together, inside the open transaction.
+fn run_jobs(
+    connection: &mut Connection,
+    batch: Vec<Queued>,
+    chain: i64,
+    deliveries: &mut Vec<Box<dyn FnOnce(Result<()>) + Send>>,
+) {
     let mut audits = Vec::new();
-    let mut deliveries: Vec<_> = Vec::with_capacity(batch.len());
     for queued in batch {
         match queued {
             Queued::Write(job) => deliveries.push(job.run(connection, chain)),
@@ -293,18 +337,5 @@ fn commit_batch(connection: &mut Connection, batch: Vec<Queued>, chain: i64) {
             audits,
         ));
         deliveries.push(deliver);
-    }
-    let commit = run_cached(connection, "COMMIT").map_err(internal);
-    if let Err(error) = &commit {
-        tracing::error!(error = %error, jobs = deliveries.len(), "write batch failed to commit");
-        let _ = connection.execute_batch("ROLLBACK");
-    }
-    for deliver in deliveries {
-        deliver(match &commit {
-            Ok(()) => Ok(()),
-            Err(error) => Err(StoreError::Unavailable(format!(
-                "the write batch failed to commit: {error}"
-            ))),
-        });
     }
 }
