@@ -24,11 +24,7 @@ pub fn format_timestamp(at: DateTime<Utc>, zone: Tz) -> String {
         ('+', offset)
     };
     let mut text = String::with_capacity(25);
-    push_padded(&mut text, local.year().unsigned_abs(), 4);
-    text.push('/');
-    push_padded(&mut text, local.month(), 2);
-    text.push('/');
-    push_padded(&mut text, local.day(), 2);
+    push_date(&mut text, local.date_naive());
     text.push(' ');
     push_padded(&mut text, local.hour(), 2);
     text.push(':');
@@ -56,12 +52,17 @@ pub fn format_date(date: NaiveDate) -> String {
         return date.format(DATE_FORMAT).to_string();
     }
     let mut text = String::with_capacity(10);
-    push_padded(&mut text, date.year().unsigned_abs(), 4);
-    text.push('/');
-    push_padded(&mut text, date.month(), 2);
-    text.push('/');
-    push_padded(&mut text, date.day(), 2);
+    push_date(&mut text, date);
     text
+}
+
+/// Appends `1937/01/21` (for years 0 to 9999).
+fn push_date(text: &mut String, date: NaiveDate) {
+    push_padded(text, date.year().unsigned_abs(), 4);
+    text.push('/');
+    push_padded(text, date.month(), 2);
+    text.push('/');
+    push_padded(text, date.day(), 2);
 }
 
 /// Parses a timestamp as the contract writes it; also accepts RFC 3339, which
