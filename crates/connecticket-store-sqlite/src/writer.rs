@@ -293,11 +293,10 @@ fn commit_batch(
         }
         take_queued(jobs, &mut batch, MAX_BATCH - served);
         if batch.is_empty() {
+            // Nothing to run: wait out the window; whatever came meanwhile
+            // runs on the next turn, which then commits.
             thread::sleep(left);
             take_queued(jobs, &mut batch, MAX_BATCH - served);
-            served += batch.len();
-            run_jobs(connection, batch, chain, &mut deliveries);
-            break;
         }
     }
     let commit = run_cached(connection, "COMMIT").map_err(internal);
