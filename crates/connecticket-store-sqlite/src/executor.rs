@@ -59,14 +59,15 @@ pub(crate) fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result
 /// first appearance, so each is bound by its name, not its position.
 fn bind(statement: &mut Statement<'_>, args: &[Value<'_>]) -> rusqlite::Result<()> {
     for (index, value) in args.iter().enumerate() {
-        let name =
-            PLACEHOLDERS
-                .get(index)
-                .copied()
-                .ok_or(rusqlite::Error::InvalidParameterCount(
-                    index + 1,
-                    PLACEHOLDERS.len(),
-                ))?;
+        // Most statements have few parameters; a many-row insert more.
+        let spelled;
+        let name = match PLACEHOLDERS.get(index) {
+            Some(name) => *name,
+            None => {
+                spelled = format!("${}", index + 1);
+                spelled.as_str()
+            }
+        };
         let Some(at) = statement.parameter_index(name)? else {
             return Err(rusqlite::Error::InvalidParameterName(name.to_owned()));
         };
@@ -80,7 +81,7 @@ fn bind(statement: &mut Statement<'_>, args: &[Value<'_>]) -> rusqlite::Result<(
     Ok(())
 }
 
-/// The placeholder names statements use, in order.
+/// The placeholder names most statements use, in order.
 const PLACEHOLDERS: [&str; 32] = [
     "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
     "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28",

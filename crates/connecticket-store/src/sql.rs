@@ -108,6 +108,53 @@ impl<'a> Columns<'a> {
     }
 }
 
+/// Inserts rows that name the same columns, as few statements as it
+/// takes: groups of a power of two rows (at most `MAX_ROWS_PER_INSERT`),
+/// so that a handful of distinct statements serve every count and stay
+/// prepared. On PostgreSQL each statement is a round trip.
+pub(crate) async fn insert_rows(
+    tx: &mut dyn Executor,
+    table: &str,
+    rows: Vec<Columns<'_>>,
+) -> Result<()> {
+    let mut rows = rows.into_iter();
+    while let Some(first) = rows.next() {
+        let mut group = 1;
+        while group * 2 <= MAX_ROWS_PER_INSERT && group * 2 <= 1 + rows.len() {
+            group *= 2;
+        }
+        let names = first.names.clone();
+        let mut values = first.values;
+        for row in rows.by_ref().take(group - 1) {
+            if row.names != names {
+                return Err(StoreError::Corrupt(format!(
+                    "rows inserted together into {table} name different columns"
+                )));
+            }
+            values.extend(row.values);
+        }
+        let width = names.len();
+        let tuples: Vec<String> = (0..group)
+            .map(|row| {
+                let placeholders: Vec<String> = (1..=width)
+                    .map(|column| format!("${}", row * width + column))
+                    .collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            names.join(", "),
+            tuples.join(", ")
+        );
+        execute(tx, &sql, &values).await?;
+    }
+    Ok(())
+}
+
+/// The most rows one statement of `insert_rows` inserts.
+const MAX_ROWS_PER_INSERT: usize = 32;
+
 /// Inserts a row.
 pub(crate) async fn insert(tx: &mut dyn Executor, table: &str, columns: Columns<'_>) -> Result<()> {
     let sql = columns.insert_sql(table, None);

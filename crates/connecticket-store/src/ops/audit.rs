@@ -10,7 +10,7 @@ use connecticket_domain::StoreError;
 use crate::engine::{ChunkSender, Executor};
 use crate::rows;
 use crate::sql::{
-    execute, fetch_all, fetch_one, fetch_optional, insert, insert_returning_id, Result,
+    execute, fetch_all, fetch_one, fetch_optional, insert_returning_id, insert_rows, Result,
 };
 
 /// Creates a writer's chain in the caller's transaction; answers its id.
@@ -60,11 +60,17 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
     })?;
     let mut head = locked_chain(tx, chain_id).await?;
+    let mut records = Vec::with_capacity(entries.len());
     for entry in entries {
         let record = AuditRecord::chain(entry, &head);
-        insert_record(tx, &record).await?;
         head.advance(&record);
+        records.push(record);
     }
+    let rows = records
+        .iter()
+        .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
+        .collect::<Result<Vec<_>>>()?;
+    insert_rows(tx, "audit_log", rows).await?;
     execute(
         tx,
         "UPDATE audit_chains SET last_seq = $2, last_hash = $3 WHERE id = $1",
@@ -76,18 +82,6 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
     )
     .await?;
     Ok(())
-}
-
-/// Stores an entry; its `id` is kept when it has one (imports), assigned
-/// otherwise.
-pub(crate) async fn insert_record(tx: &mut dyn Executor, record: &AuditRecord) -> Result<()> {
-    let columns = rows::audit_record_columns(record)?;
-    let columns = if record.id == 0 {
-        columns.without("id")
-    } else {
-        columns
-    };
-    insert(tx, "audit_log", columns).await
 }
 
 pub(crate) async fn chains(tx: &mut dyn Executor) -> Result<Vec<ChainAnchor>> {
