@@ -9,10 +9,11 @@ use std::time::Instant;
 use connecticket_domain::store::RowStream;
 use connecticket_domain::StoreError;
 use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use crate::executor::{sql_error, PgExecutor};
 use crate::lanes::Lanes;
+use crate::read_pool::ReadPool;
 
 /// Reads see one snapshot and write nothing.
 const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -20,6 +21,7 @@ const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 pub struct PgEngine {
     pub(crate) pool: PgPool,
     pub(crate) lanes: Arc<Lanes>,
+    pub(crate) readers: Arc<ReadPool>,
 }
 
 fn failed(error: sqlx::Error) -> StoreError {
@@ -37,8 +39,8 @@ impl Engine for PgEngine {
 
     fn load(&self) -> connecticket_domain::store::StoreLoad {
         connecticket_domain::store::StoreLoad {
-            connections: u64::from(self.pool.size()),
-            idle_connections: self.pool.num_idle() as u64,
+            connections: u64::from(self.pool.size() + self.readers.open_connections()),
+            idle_connections: (self.pool.num_idle() + self.readers.idle_connections()) as u64,
             queued_writes: self.lanes.queued() as u64,
         }
     }
@@ -47,6 +49,7 @@ impl Engine for PgEngine {
         // The lanes hold their connections until told to end.
         self.lanes.close();
         self.pool.close().await;
+        self.readers.close().await;
     }
 
     fn write_by<T: Send + 'static>(
@@ -70,16 +73,25 @@ impl Engine for PgEngine {
         &self,
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
-        let pool = self.pool.clone();
-        // The transaction runs on a task of its own, to its end, even when
-        // its caller stops waiting: sqlx's `begin` abandoned while its
-        // BEGIN is on the wire would give the connection back to the pool
-        // inside a transaction nothing ends (sqlx#4393), and the next
-        // caller would read from a stale snapshot.
+        let readers = Arc::clone(&self.readers);
         let read = tokio::spawn(async move {
-            let mut tx = pool.begin_with(READ_ONLY).await.map_err(failed)?;
-            let value = job(&mut PgExecutor::new(&mut tx)).await?;
-            tx.commit().await.map_err(failed)?;
+            let mut lease = readers.lease().await?;
+            let mut tx = lease
+                .connection()?
+                .begin_with(READ_ONLY)
+                .await
+                .map_err(failed)?;
+            let outcome = job(&mut PgExecutor::new(&mut tx)).await;
+            // A connection goes back only once its transaction has ended.
+            let ended = match &outcome {
+                Ok(_) => tx.commit().await.map_err(failed),
+                Err(_) => tx.rollback().await.map_err(failed),
+            };
+            if ended.is_ok() {
+                lease.release();
+            }
+            let value = outcome?;
+            ended?;
             Ok(value)
         });
         async move {
@@ -92,21 +104,40 @@ impl Engine for PgEngine {
         &self,
         job: impl Job<T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send {
-        let pool = self.pool.clone();
+        let readers = Arc::clone(&self.readers);
         async move {
-            let mut conn = pool.acquire().await.map_err(failed)?;
-            job(&mut PgExecutor::new(&mut conn)).await
+            let mut lease = readers.lease().await?;
+            let outcome = job(&mut PgExecutor::new(lease.connection()?)).await;
+            // After an error the connection may be broken: it goes back
+            // only if it still answers. (Abandoned mid-statement, the
+            // lease is dropped and the connection closed.)
+            if outcome.is_ok() || lease.connection()?.ping().await.is_ok() {
+                lease.release();
+            }
+            outcome
         }
     }
 
     fn read_stream<T: Send + 'static>(&self, job: impl StreamJob<T>) -> RowStream<T> {
         let (sender, stream) = chunk_channel();
-        let pool = self.pool.clone();
+        let readers = Arc::clone(&self.readers);
         tokio::spawn(async move {
             let outcome = async {
-                let mut tx = pool.begin_with(READ_ONLY).await.map_err(failed)?;
-                job(&mut PgExecutor::new(&mut tx), &sender).await?;
-                tx.commit().await.map_err(failed)
+                let mut lease = readers.lease().await?;
+                let mut tx = lease
+                    .connection()?
+                    .begin_with(READ_ONLY)
+                    .await
+                    .map_err(failed)?;
+                let outcome = job(&mut PgExecutor::new(&mut tx), &sender).await;
+                let ended = match &outcome {
+                    Ok(()) => tx.commit().await.map_err(failed),
+                    Err(_) => tx.rollback().await.map_err(failed),
+                };
+                if ended.is_ok() {
+                    lease.release();
+                }
+                outcome.and(ended)
             }
             .await;
             if let Err(error) = outcome {

@@ -67,6 +67,17 @@ fn bind<'q>(
 
 struct PgRowRef<'r>(&'r PgRow);
 
+/// The column types the storage layer reads, told apart before decoding
+/// (the type's name is borrowed from the value that decoding consumes).
+enum Kind {
+    Int8,
+    Int4,
+    Int2,
+    Text,
+    Blob,
+    Bool,
+}
+
 fn decode<'r, T: Decode<'r, Postgres>>(value: PgValueRef<'r>) -> Result<T, SqlError> {
     T::decode(value).map_err(SqlError::other)
 }
@@ -77,19 +88,26 @@ impl Row for PgRowRef<'_> {
         if value.is_null() {
             return Ok(ValueRef::Null);
         }
-        let type_name = value.type_info().name().to_owned();
-        Ok(match type_name.as_str() {
-            "INT8" => ValueRef::Int(decode::<i64>(value)?),
-            "INT4" => ValueRef::Int(i64::from(decode::<i32>(value)?)),
-            "INT2" => ValueRef::Int(i64::from(decode::<i16>(value)?)),
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => ValueRef::Text(decode::<&str>(value)?),
-            "BYTEA" => ValueRef::Blob(decode::<&[u8]>(value)?),
-            "BOOL" => ValueRef::Bool(decode::<bool>(value)?),
+        let kind = match value.type_info().name() {
+            "INT8" => Kind::Int8,
+            "INT4" => Kind::Int4,
+            "INT2" => Kind::Int2,
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Kind::Text,
+            "BYTEA" => Kind::Blob,
+            "BOOL" => Kind::Bool,
             other => {
                 return Err(SqlError::other(format!(
                     "column {column} has type {other}, which the storage layer does not read"
                 )))
             }
+        };
+        Ok(match kind {
+            Kind::Int8 => ValueRef::Int(decode::<i64>(value)?),
+            Kind::Int4 => ValueRef::Int(i64::from(decode::<i32>(value)?)),
+            Kind::Int2 => ValueRef::Int(i64::from(decode::<i16>(value)?)),
+            Kind::Text => ValueRef::Text(decode::<&str>(value)?),
+            Kind::Blob => ValueRef::Blob(decode::<&[u8]>(value)?),
+            Kind::Bool => ValueRef::Bool(decode::<bool>(value)?),
         })
     }
 }

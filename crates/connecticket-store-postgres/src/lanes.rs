@@ -5,6 +5,12 @@
 //! writes share one commit, and a failing job rolls back alone. Lanes never
 //! wait on each other, nor on another instance's lanes: each appends to its
 //! own chain.
+//!
+//! The entries of calls that wrote nothing (reads, refusals) have a lane
+//! of their own. A write is a dozen round trips, so writes need several
+//! lanes to keep the database busy; an entry is a row, and spread over
+//! those lanes the entries made batches of two, each paying for its own
+//! transaction. One lane takes every entry waiting at once.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -119,40 +125,46 @@ fn is_cancelled(error: &StoreError) -> bool {
         .is_some_and(|sql| sql.kind == connecticket_store::SqlErrorKind::Cancelled)
 }
 
-/// What waits for a lane: a write, or an audit entry of a call that wrote
-/// nothing (appended with the next batch).
-enum Queued {
-    Write(Box<dyn LaneJob>),
-    Audit(AuditWaiter),
-}
-
 pub(crate) struct Lanes {
-    queue: mpsc::Sender<Queued>,
+    writes: mpsc::Sender<Box<dyn LaneJob>>,
+    audits: mpsc::Sender<AuditWaiter>,
     /// Set once the engine closes: idle lanes give their connections back
     /// and end.
     closing: watch::Sender<bool>,
 }
 
 impl Lanes {
-    /// Starts `count` lanes on connections from `pool`.
+    /// Starts `count` write lanes and the audit lane, on connections from
+    /// `pool` (one each).
     pub(crate) fn start(pool: PgPool, count: usize) -> Self {
-        let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
-        let jobs = Arc::new(Mutex::new(jobs));
+        let (writes, write_queue) = mpsc::channel(QUEUE_DEPTH);
+        let (audits, audit_queue) = mpsc::channel(QUEUE_DEPTH);
+        let write_queue = Arc::new(Mutex::new(write_queue));
         let (closing, closed) = watch::channel(false);
         for lane in 0..count.max(1) {
-            tokio::spawn(run_lane(
-                pool.clone(),
-                Arc::clone(&jobs),
-                lane,
+            let seat = Seat::new(pool.clone(), format!("PostgreSQL write lane {lane}"));
+            tokio::spawn(run_write_lane(
+                seat,
+                Arc::clone(&write_queue),
                 closed.clone(),
             ));
         }
-        Lanes { queue, closing }
+        let seat = Seat::new(pool, "PostgreSQL audit lane".to_owned());
+        tokio::spawn(run_audit_lane(
+            seat,
+            Arc::new(Mutex::new(audit_queue)),
+            closed,
+        ));
+        Lanes {
+            writes,
+            audits,
+            closing,
+        }
     }
 
     /// Writes and audit entries waiting for a lane.
     pub(crate) fn queued(&self) -> usize {
-        QUEUE_DEPTH - self.queue.capacity()
+        2 * QUEUE_DEPTH - self.writes.capacity() - self.audits.capacity()
     }
 
     /// Ends every lane once it is idle (a batch in progress commits first).
@@ -169,21 +181,20 @@ impl Lanes {
     ) -> Result<T> {
         let (reply, mut answer) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
-        let pending = Queued::Write(Box::new(Pending {
+        let pending: Box<dyn LaneJob> = Box::new(Pending {
             job,
             reply,
             state: Arc::clone(&state),
             deadline,
-        }));
-        let unavailable = |_| StoreError::Unavailable("the write lanes have stopped".to_owned());
+        });
         let dropped = |_| StoreError::Unavailable("a write lane dropped a job".to_owned());
         let Some(deadline) = deadline else {
-            self.queue.send(pending).await.map_err(unavailable)?;
+            self.writes.send(pending).await.map_err(|_| stopped())?;
             return answer.await.map_err(dropped)?;
         };
         let deadline = tokio::time::Instant::from_std(deadline);
-        match tokio::time::timeout_at(deadline, self.queue.send(pending)).await {
-            Ok(sent) => sent.map_err(unavailable)?,
+        match tokio::time::timeout_at(deadline, self.writes.send(pending)).await {
+            Ok(sent) => sent.map_err(|_| stopped())?,
             Err(_) => return Err(StoreError::Withdrawn),
         }
         tokio::select! {
@@ -197,121 +208,157 @@ impl Lanes {
             }
         }
     }
-}
 
-impl Lanes {
-    /// Queues `entry` for the next batch; resolves once it is durable.
+    /// Queues `entry` for the audit lane's next batch; resolves once it is
+    /// durable.
     pub(crate) async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
         let (waiter, answer) = AuditWaiter::new(entry);
-        self.queue
-            .send(Queued::Audit(waiter))
-            .await
-            .map_err(|_| StoreError::Unavailable("the write lanes have stopped".to_owned()))?;
+        self.audits.send(waiter).await.map_err(|_| stopped())?;
         answer.await
     }
 }
 
-/// A batch as a lane runs it: writes that were not withdrawn, and entries.
-#[derive(Default)]
-struct Batch {
-    writes: Vec<Box<dyn LaneJob>>,
-    audits: Vec<AuditWaiter>,
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the write lanes have stopped".to_owned())
 }
 
-impl Batch {
-    fn of(queued: Vec<Queued>) -> Batch {
-        let mut batch = Batch::default();
-        for item in queued {
-            match item {
-                // Withdrawn jobs were answered by their callers; the rest start.
-                Queued::Write(job) if job.start() => batch.writes.push(job),
-                Queued::Write(_) => {}
-                Queued::Audit(waiter) => batch.audits.push(waiter),
-            }
-        }
-        batch
-    }
-
-    fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.audits.is_empty()
-    }
-
-    fn abort_all(self, message: &str) {
-        tracing::error!(error = message, "a write batch could not run");
-        for job in self.writes {
-            job.abort(StoreError::Unavailable(message.to_owned()));
-        }
-        for waiter in self.audits {
-            waiter.abort(StoreError::Unavailable(message.to_owned()));
-        }
-    }
-}
-
-async fn run_lane(
+/// A lane's connection and audit chain, made when first needed and made
+/// again after a failure.
+struct Seat {
     pool: PgPool,
-    jobs: Arc<Mutex<mpsc::Receiver<Queued>>>,
-    lane: usize,
+    label: String,
+    connection: Option<PoolConnection<Postgres>>,
+    chain: Option<i64>,
+}
+
+impl Seat {
+    fn new(pool: PgPool, label: String) -> Self {
+        Seat {
+            pool,
+            label,
+            connection: None,
+            chain: None,
+        }
+    }
+
+    /// The connection and chain to run a batch on.
+    async fn take(&mut self) -> std::result::Result<(&mut PoolConnection<Postgres>, i64), String> {
+        if self.connection.is_none() {
+            let conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(|error| format!("no connection for writes: {error}"))?;
+            self.connection = Some(conn);
+        }
+        let chain = match self.chain {
+            Some(id) => id,
+            None => {
+                let created = match &mut self.connection {
+                    Some(conn) => create_chain(conn, &self.label).await,
+                    None => Err(stopped()),
+                };
+                match created {
+                    Ok(id) => *self.chain.insert(id),
+                    Err(error) => {
+                        self.connection = None;
+                        return Err(format!("cannot create the audit chain: {error}"));
+                    }
+                }
+            }
+        };
+        match &mut self.connection {
+            Some(conn) => Ok((conn, chain)),
+            None => Err("the lane lost its connection".to_owned()),
+        }
+    }
+
+    /// The connection may be broken: a fresh one serves the next batch.
+    fn drop_connection(&mut self) {
+        self.connection = None;
+    }
+}
+
+/// Waits for work and takes everything queued, up to a batch; `None` once
+/// the lanes close.
+async fn next_batch<T>(
+    queue: &Mutex<mpsc::Receiver<T>>,
+    closed: &mut watch::Receiver<bool>,
+) -> Option<Vec<T>> {
+    let mut queue = tokio::select! {
+        queue = queue.lock() => queue,
+        _ = closed.wait_for(|closed| *closed) => return None,
+    };
+    let first = tokio::select! {
+        first = queue.recv() => first,
+        _ = closed.wait_for(|closed| *closed) => None,
+    }?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+async fn run_write_lane(
+    mut seat: Seat,
+    queue: Arc<Mutex<mpsc::Receiver<Box<dyn LaneJob>>>>,
     mut closed: watch::Receiver<bool>,
 ) {
-    let mut connection: Option<PoolConnection<Postgres>> = None;
-    let mut chain: Option<i64> = None;
-    loop {
-        let batch = {
-            let mut jobs = tokio::select! {
-                jobs = jobs.lock() => jobs,
-                _ = closed.wait_for(|closed| *closed) => return,
-            };
-            let first = tokio::select! {
-                first = jobs.recv() => first,
-                _ = closed.wait_for(|closed| *closed) => None,
-            };
-            let Some(first) = first else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match jobs.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        let batch = Batch::of(batch);
-        if batch.is_empty() {
+    while let Some(batch) = next_batch(&queue, &mut closed).await {
+        // Withdrawn jobs were answered by their callers; the rest start.
+        let writes: Vec<_> = batch.into_iter().filter(|job| job.start()).collect();
+        if writes.is_empty() {
             continue;
         }
-        let conn = match &mut connection {
-            Some(conn) => conn,
-            None => match pool.acquire().await {
-                Ok(conn) => connection.insert(conn),
-                Err(error) => {
-                    batch.abort_all(&format!("no connection for writes: {error}"));
-                    continue;
+        match seat.take().await {
+            Ok((conn, chain)) => {
+                if !commit_writes(conn, writes, chain).await {
+                    seat.drop_connection();
                 }
-            },
-        };
-        let chain_id = match chain {
-            Some(id) => id,
-            None => match create_chain(conn, lane).await {
-                Ok(id) => *chain.insert(id),
-                Err(error) => {
-                    batch.abort_all(&format!("cannot create the audit chain: {error}"));
-                    connection = None;
-                    continue;
-                }
-            },
-        };
-        if !commit_batch(conn, batch, chain_id).await {
-            // The connection may be broken; a fresh one serves the next batch.
-            connection = None;
+            }
+            Err(message) => abort_writes(writes, &message),
         }
     }
 }
 
-async fn create_chain(conn: &mut PoolConnection<Postgres>, lane: usize) -> Result<i64> {
+async fn run_audit_lane(
+    mut seat: Seat,
+    queue: Arc<Mutex<mpsc::Receiver<AuditWaiter>>>,
+    mut closed: watch::Receiver<bool>,
+) {
+    while let Some(waiters) = next_batch(&queue, &mut closed).await {
+        match seat.take().await {
+            Ok((conn, chain)) => {
+                if !commit_audits(conn, waiters, chain).await {
+                    seat.drop_connection();
+                }
+            }
+            Err(message) => abort_audits(waiters, &message),
+        }
+    }
+}
+
+fn abort_writes(writes: Vec<Box<dyn LaneJob>>, message: &str) {
+    tracing::error!(error = message, "a write batch could not run");
+    for job in writes {
+        job.abort(StoreError::Unavailable(message.to_owned()));
+    }
+}
+
+fn abort_audits(waiters: Vec<AuditWaiter>, message: &str) {
+    tracing::error!(error = message, "an audit batch could not run");
+    for waiter in waiters {
+        waiter.abort(StoreError::Unavailable(message.to_owned()));
+    }
+}
+
+async fn create_chain(conn: &mut PoolConnection<Postgres>, label: &str) -> Result<i64> {
     let mut tx = conn.begin().await.map_err(|e| sql_error(e).into_store())?;
-    let label = connecticket_store::writer_label(&format!("PostgreSQL write lane {lane}"));
+    let label = connecticket_store::writer_label(label);
     let id = connecticket_store::create_audit_chain(
         &mut PgExecutor::new(&mut tx),
         &label,
@@ -333,17 +380,21 @@ fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
         .flatten()
 }
 
-/// Runs a batch in one transaction; false when the connection looks broken.
-async fn commit_batch(conn: &mut PoolConnection<Postgres>, batch: Batch, chain: i64) -> bool {
+/// Runs a batch of writes in one transaction; false when the connection
+/// looks broken.
+async fn commit_writes(
+    conn: &mut PoolConnection<Postgres>,
+    writes: Vec<Box<dyn LaneJob>>,
+    chain: i64,
+) -> bool {
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
         Err(error) => {
-            batch.abort_all(&format!("cannot begin a write batch: {error}"));
+            abort_writes(writes, &format!("cannot begin a write batch: {error}"));
             return false;
         }
     };
-    let Batch { writes, audits } = batch;
-    let mut deliveries = Vec::with_capacity(writes.len() + 1);
+    let mut deliveries = Vec::with_capacity(writes.len());
     let mut intact = true;
     {
         let mut executor = PgExecutor::writer(&mut tx, chain);
@@ -359,8 +410,7 @@ async fn commit_batch(conn: &mut PoolConnection<Postgres>, batch: Batch, chain: 
             let limit = format!("SET LOCAL statement_timeout = {millis}");
             if let Err(error) = executor.execute(&limit, &[]).await {
                 let _ = tx.rollback().await;
-                Batch { writes, audits }
-                    .abort_all(&format!("cannot bound the write batch: {error}"));
+                abort_writes(writes, &format!("cannot bound the write batch: {error}"));
                 return false;
             }
         }
@@ -378,17 +428,6 @@ async fn commit_batch(conn: &mut PoolConnection<Postgres>, batch: Batch, chain: 
                 "the write batch it was in failed".to_owned(),
             ));
         }
-        if intact && !audits.is_empty() {
-            let (deliver, still_intact) = append_waiting(&mut executor, audits).await;
-            deliveries.push(deliver);
-            intact = still_intact;
-        } else {
-            for waiter in audits {
-                waiter.abort(StoreError::Unavailable(
-                    "the write batch it was in failed".to_owned(),
-                ));
-            }
-        }
     }
     let commit = if intact {
         tx.commit().await.map_err(|e| sql_error(e).into_store())
@@ -396,6 +435,36 @@ async fn commit_batch(conn: &mut PoolConnection<Postgres>, batch: Batch, chain: 
         let _ = tx.rollback().await;
         Err(StoreError::Unavailable("the write batch failed".to_owned()))
     };
+    deliver_all(deliveries, commit)
+}
+
+/// Appends a batch of entries in one transaction; false when the
+/// connection looks broken.
+async fn commit_audits(
+    conn: &mut PoolConnection<Postgres>,
+    waiters: Vec<AuditWaiter>,
+    chain: i64,
+) -> bool {
+    let mut tx = match conn.begin().await {
+        Ok(tx) => tx,
+        Err(error) => {
+            abort_audits(waiters, &format!("cannot begin an audit batch: {error}"));
+            return false;
+        }
+    };
+    let (deliver, intact) = append_waiting(&mut PgExecutor::writer(&mut tx, chain), waiters).await;
+    let commit = if intact {
+        tx.commit().await.map_err(|e| sql_error(e).into_store())
+    } else {
+        let _ = tx.rollback().await;
+        Err(StoreError::Unavailable("the audit batch failed".to_owned()))
+    };
+    deliver_all(vec![deliver], commit)
+}
+
+/// Tells every caller of a batch how its commit went; answers whether it
+/// committed.
+fn deliver_all(deliveries: Vec<Delivery>, commit: Result<()>) -> bool {
     if let Err(error) = &commit {
         tracing::error!(%error, jobs = deliveries.len(), "a write batch failed to commit");
     }

@@ -13,12 +13,14 @@ mod engine;
 mod executor;
 mod lanes;
 mod migrate;
+mod read_pool;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use connecticket_domain::StoreError;
 use connecticket_store::SqlStore;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use engine::PgEngine;
 pub use migrate::{schema_digest, MIGRATIONS};
@@ -28,9 +30,9 @@ pub type PostgresStore = SqlStore<PgEngine>;
 
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
-    /// Connections this instance keeps at most. Several instances share the
-    /// server's `max_connections`. The write lanes hold one each; reads
-    /// share the rest.
+    /// Connections this instance keeps at most (at least 3). Several
+    /// instances share the server's `max_connections`. The write lanes and
+    /// the audit lane hold one each; reads share the rest.
     pub pool_size: u32,
     /// Write lanes: each commits a group of writes at a time on a
     /// connection and audit chain of its own.
@@ -50,22 +52,27 @@ impl Default for PostgresOptions {
 
 /// Connects, then applies pending migrations (one instance at a time).
 pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore, StoreError> {
+    let connect: PgConnectOptions = url.parse().map_err(|error| {
+        StoreError::backend("reading the PostgreSQL URL", executor::sql_error(error))
+    })?;
+    // The write lanes and the audit lane hold one connection each for as
+    // long as they run; reads keep at least half of the rest.
+    let size = options.pool_size.max(3);
+    let lanes = options.write_lanes.clamp(1, ((size - 1) / 2) as usize) as u32;
     let pool = PgPoolOptions::new()
-        .max_connections(options.pool_size.max(1))
+        .max_connections(lanes + 1)
         .acquire_timeout(options.acquire_timeout)
-        .connect(url)
+        .connect_with(connect.clone())
         .await
         .map_err(|error| {
             StoreError::backend("connecting to PostgreSQL", executor::sql_error(error))
         })?;
     migrate::apply(&pool).await?;
-    // Reads keep at least half of the pool.
-    let lanes = options
-        .write_lanes
-        .clamp(1, (options.pool_size.max(2) / 2) as usize);
+    let readers = read_pool::ReadPool::new(connect, size - lanes - 1, options.acquire_timeout);
     let engine = PgEngine {
-        lanes: std::sync::Arc::new(lanes::Lanes::start(pool.clone(), lanes)),
+        lanes: Arc::new(lanes::Lanes::start(pool.clone(), lanes as usize)),
         pool,
+        readers: Arc::new(readers),
     };
     Ok(SqlStore::new(engine))
 }

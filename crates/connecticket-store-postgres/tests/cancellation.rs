@@ -130,7 +130,8 @@ async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
         url.port().unwrap_or(5432)
     );
     // Migrated directly; then the store under test goes through the proxy,
-    // with one connection, so that every read reuses the one given back.
+    // with one connection for reads, so that every read reuses the one
+    // given back.
     drop(
         connecticket_store_postgres::open(&database.url, PostgresOptions::default())
             .await

@@ -1,0 +1,195 @@
+//! Connections for reads, lent without a round trip of their own.
+//!
+//! sqlx's pool pings a connection when it lends it and again, always, when
+//! it takes it back: two round trips around a one-statement read that
+//! needs one, and on loopback a round trip costs both processes a wakeup.
+//! This pool lends its connections as they are. One whose read ended
+//! cleanly goes back as it is; one whose read failed or was abandoned
+//! mid-statement is closed, since its state is unknown. Like PgBouncer's
+//! `server_check_delay`, only a connection that sat idle for a while is
+//! checked before it is lent again: that is when the database may have
+//! gone away (a restart) without anyone noticing.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use connecticket_domain::StoreError;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// An idle connection is checked before it is lent after this long.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+/// Idle longer than this, a connection is closed instead (as sqlx's pool).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// A connection older than this is closed when it comes back, so that
+/// the backends' memory is returned now and then (as sqlx's pool).
+const MAX_LIFETIME: Duration = Duration::from_secs(1800);
+
+struct Idle {
+    conn: PgConnection,
+    opened: Instant,
+    since: Instant,
+}
+
+pub(crate) struct ReadPool {
+    connect: PgConnectOptions,
+    idle: Mutex<Vec<Idle>>,
+    permits: Arc<Semaphore>,
+    /// Connections open, lent or idle.
+    open: AtomicU32,
+    acquire_timeout: Duration,
+}
+
+impl ReadPool {
+    /// A pool of at most `size` connections, opened as reads need them.
+    pub(crate) fn new(connect: PgConnectOptions, size: u32, acquire_timeout: Duration) -> Self {
+        ReadPool {
+            connect,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size.max(1) as usize)),
+            open: AtomicU32::new(0),
+            acquire_timeout,
+        }
+    }
+
+    pub(crate) fn open_connections(&self) -> u32 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn idle_connections(&self) -> usize {
+        self.idle_list().len()
+    }
+
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+        // The list is only pushed to and popped from: a panic elsewhere
+        // cannot leave it half-changed.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Lends a connection, waiting up to the acquire timeout for one.
+    pub(crate) async fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.acquire_timeout;
+        let permit = tokio::time::timeout_at(deadline, Arc::clone(&self.permits).acquire_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "every PostgreSQL connection for reads stayed busy for {:?}",
+                    self.acquire_timeout
+                ))
+            })?
+            .map_err(|_| StoreError::Unavailable("the PostgreSQL pool is closed".to_owned()))?;
+        loop {
+            let taken = self.idle_list().pop();
+            let Some(mut idle) = taken else { break };
+            let idle_for = idle.since.elapsed();
+            if idle_for > IDLE_TIMEOUT || idle.opened.elapsed() > MAX_LIFETIME {
+                self.retire(idle.conn);
+                continue;
+            }
+            if idle_for > CHECK_AFTER_IDLE && idle.conn.ping().await.is_err() {
+                self.retire(idle.conn);
+                continue;
+            }
+            return Ok(Lease::new(self, idle.conn, idle.opened, permit));
+        }
+        let conn = tokio::time::timeout_at(deadline, PgConnection::connect_with(&self.connect))
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "no PostgreSQL connection for reads within {:?}",
+                    self.acquire_timeout
+                ))
+            })?
+            .map_err(|error| {
+                StoreError::backend(
+                    "connecting to PostgreSQL",
+                    crate::executor::sql_error(error),
+                )
+            })?;
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Ok(Lease::new(self, conn, Instant::now(), permit))
+    }
+
+    fn give_back(&self, conn: PgConnection, opened: Instant) {
+        if self.permits.is_closed() || opened.elapsed() > MAX_LIFETIME {
+            self.retire(conn);
+            return;
+        }
+        self.idle_list().push(Idle {
+            conn,
+            opened,
+            since: Instant::now(),
+        });
+    }
+
+    /// Closes a connection politely if a runtime is there to do it, and
+    /// at least drops its socket.
+    fn retire(&self, conn: PgConnection) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = conn.close().await;
+            });
+        }
+    }
+
+    /// Lends nothing more and closes the idle connections; lent ones are
+    /// closed as they come back.
+    pub(crate) async fn close(&self) {
+        self.permits.close();
+        let idle = std::mem::take(&mut *self.idle_list());
+        for idle in idle {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            let _ = idle.conn.close().await;
+        }
+    }
+}
+
+/// A lent connection. Dropped without `release`, it is closed: a read that
+/// failed or was abandoned may have left it mid-statement or mid-transaction.
+pub(crate) struct Lease {
+    conn: Option<PgConnection>,
+    opened: Instant,
+    pool: Arc<ReadPool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Lease {
+    fn new(
+        pool: &Arc<ReadPool>,
+        conn: PgConnection,
+        opened: Instant,
+        permit: OwnedSemaphorePermit,
+    ) -> Self {
+        Lease {
+            conn: Some(conn),
+            opened,
+            pool: Arc::clone(pool),
+            _permit: permit,
+        }
+    }
+
+    pub(crate) fn connection(&mut self) -> Result<&mut PgConnection, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Unavailable("a released connection was used".to_owned()))
+    }
+
+    /// Gives the connection back for the next read: its read ended cleanly.
+    pub(crate) fn release(mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.give_back(conn, self.opened);
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool.retire(conn);
+        }
+    }
+}
