@@ -1,7 +1,9 @@
 //! Fairness: 32 clients read the unpaged list of every ticket at 64 KB/s
 //! each while 16 others read ticket details and one more keeps creating
 //! tickets. The detail clients should keep most of the throughput they
-//! have alone, and every write should still be acknowledged.
+//! have alone, and every write should still be acknowledged. A run beside
+//! the writer only tells what the writer's share of the CPU costs from
+//! what the slow readers cost.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,6 +24,9 @@ pub const BYTES_PER_SEC: u64 = 64 * 1024;
 #[derive(Debug, Clone, Serialize)]
 pub struct Fairness {
     pub detail_alone: Measured,
+    /// Beside the writer only: what the writer's share of the CPU costs,
+    /// apart from the slow readers.
+    pub detail_beside_writer: Measured,
     pub detail_beside_slow_readers: Measured,
     /// Throughput with the slow readers over throughput without.
     pub ratio: f64,
@@ -43,8 +48,8 @@ struct Background {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Measures `detail` (a wrk run, given the server) alone, then beside the
-/// slow readers and a writer.
+/// Measures `detail` (a wrk run, given the server) alone, beside the writer
+/// only, then beside the slow readers and the writer.
 pub async fn run(
     base: &str,
     session: &Session,
@@ -55,7 +60,13 @@ pub async fn run(
         let detail = Arc::clone(&detail);
         tokio::task::spawn_blocking(move || detail()).await??
     };
-    let background = Background::start(base, session).await?;
+    let writer_only = Background::start(base, session, 0).await?;
+    let beside_writer = {
+        let detail = Arc::clone(&detail);
+        tokio::task::spawn_blocking(move || detail()).await??
+    };
+    let writer_figures = writer_only.stop().await;
+    let background = Background::start(base, session, SLOW_READERS).await?;
     let beside = {
         let detail = Arc::clone(&detail);
         tokio::task::spawn_blocking(move || detail()).await??
@@ -64,17 +75,19 @@ pub async fn run(
     Ok(Fairness {
         ratio: beside.requests_per_sec / alone.requests_per_sec.max(1e-9),
         detail_alone: alone,
+        detail_beside_writer: beside_writer,
         detail_beside_slow_readers: beside,
         slow_readers: SLOW_READERS,
         slow_readers_cut: figures.0,
         slow_reader_bytes: figures.1,
-        writes_acknowledged: figures.2,
-        writes_failed: figures.3,
+        writes_acknowledged: figures.2 + writer_figures.2,
+        writes_failed: figures.3 + writer_figures.3,
     })
 }
 
 impl Background {
-    async fn start(base: &str, session: &Session) -> anyhow::Result<Background> {
+    /// Starts `readers` slow readers and the writer.
+    async fn start(base: &str, session: &Session, readers: usize) -> anyhow::Result<Background> {
         let background = Background {
             stop: Arc::new(AtomicBool::new(false)),
             bytes: Arc::new(AtomicU64::new(0)),
@@ -85,7 +98,7 @@ impl Background {
         };
         let mut background = background;
         let address = base.trim_start_matches("http://").to_owned();
-        for _ in 0..SLOW_READERS {
+        for _ in 0..readers {
             let stream = TcpStream::connect(&address)
                 .await
                 .context("connect a slow reader")?;
@@ -106,7 +119,7 @@ impl Background {
         )));
         // Every reader is receiving before the measurement starts.
         let started = Instant::now();
-        while background.bytes.load(Ordering::Relaxed) < SLOW_READERS as u64 * 16 * 1024
+        while background.bytes.load(Ordering::Relaxed) < readers as u64 * 16 * 1024
             && started.elapsed() < Duration::from_secs(30)
         {
             tokio::time::sleep(Duration::from_millis(50)).await;

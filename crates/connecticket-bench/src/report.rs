@@ -189,8 +189,9 @@ impl Runner {
         })
         .await?;
         println!(
-            "fairness: ticket_detail_rnd {:.0} req/s alone, {:.0} beside {} readers at 64 KB/s ({:.2}x); {} writes acknowledged, {} failed; {} readers cut",
+            "fairness: ticket_detail_rnd {:.0} req/s alone, {:.0} beside the writer only, {:.0} beside it and {} readers at 64 KB/s ({:.2}x); {} writes acknowledged, {} failed; {} readers cut",
             fairness.detail_alone.requests_per_sec,
+            fairness.detail_beside_writer.requests_per_sec,
             fairness.detail_beside_slow_readers.requests_per_sec,
             fairness.slow_readers,
             fairness.ratio,
