@@ -9,7 +9,7 @@ use std::time::Instant;
 use connecticket_domain::store::RowStream;
 use connecticket_domain::StoreError;
 use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgPool, Postgres, Transaction};
 
 use crate::executor::{sql_error, PgExecutor};
 use crate::lanes::Lanes;
@@ -82,17 +82,11 @@ impl Engine for PgEngine {
                 .await
                 .map_err(failed)?;
             let outcome = job(&mut PgExecutor::new(&mut tx)).await;
-            // A connection goes back only once its transaction has ended.
-            let ended = match &outcome {
-                Ok(_) => tx.commit().await.map_err(failed),
-                Err(_) => tx.rollback().await.map_err(failed),
-            };
-            if ended.is_ok() {
+            let (outcome, ended) = end_read(tx, outcome).await;
+            if ended {
                 lease.release();
             }
-            let value = outcome?;
-            ended?;
-            Ok(value)
+            outcome
         });
         async move {
             read.await
@@ -130,14 +124,11 @@ impl Engine for PgEngine {
                     .await
                     .map_err(failed)?;
                 let outcome = job(&mut PgExecutor::new(&mut tx), &sender).await;
-                let ended = match &outcome {
-                    Ok(()) => tx.commit().await.map_err(failed),
-                    Err(_) => tx.rollback().await.map_err(failed),
-                };
-                if ended.is_ok() {
+                let (outcome, ended) = end_read(tx, outcome).await;
+                if ended {
                     lease.release();
                 }
-                outcome.and(ended)
+                outcome
             }
             .await;
             if let Err(error) = outcome {
@@ -146,4 +137,20 @@ impl Engine for PgEngine {
         });
         stream
     }
+}
+
+/// Ends a read's transaction either way; answers the read's outcome and
+/// whether the transaction ended, so that its connection may go back to
+/// the pool (otherwise the lease closes it).
+async fn end_read<T>(
+    tx: Transaction<'_, Postgres>,
+    outcome: Result<T, StoreError>,
+) -> (Result<T, StoreError>, bool) {
+    let ended = match &outcome {
+        Ok(_) => tx.commit().await,
+        Err(_) => tx.rollback().await,
+    };
+    let clean = ended.is_ok();
+    let outcome = outcome.and_then(|value| ended.map(|()| value).map_err(failed));
+    (outcome, clean)
 }
