@@ -13,7 +13,7 @@ use sqlx::{Connection, PgPool, Postgres, Transaction};
 
 use crate::executor::{sql_error, PgExecutor};
 use crate::lanes::Lanes;
-use crate::read_pool::ReadPool;
+use crate::read_pool::{Lease, ReadPool};
 
 /// Reads see one snapshot and write nothing.
 const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -76,11 +76,7 @@ impl Engine for PgEngine {
         let readers = Arc::clone(&self.readers);
         let read = tokio::spawn(async move {
             let mut lease = readers.lease().await?;
-            let mut tx = lease
-                .connection()?
-                .begin_with(READ_ONLY)
-                .await
-                .map_err(failed)?;
+            let mut tx = begin_read(&mut lease).await?;
             let outcome = job(&mut PgExecutor::new(&mut tx)).await;
             let (outcome, ended) = end_read(tx, outcome).await;
             if ended {
@@ -118,11 +114,7 @@ impl Engine for PgEngine {
         tokio::spawn(async move {
             let outcome = async {
                 let mut lease = readers.lease().await?;
-                let mut tx = lease
-                    .connection()?
-                    .begin_with(READ_ONLY)
-                    .await
-                    .map_err(failed)?;
+                let mut tx = begin_read(&mut lease).await?;
                 let outcome = job(&mut PgExecutor::new(&mut tx), &sender).await;
                 let (outcome, ended) = end_read(tx, outcome).await;
                 if ended {
@@ -137,6 +129,16 @@ impl Engine for PgEngine {
         });
         stream
     }
+}
+
+/// Opens a read's transaction, one consistent snapshot, on a lent
+/// connection.
+async fn begin_read(lease: &mut Lease) -> Result<Transaction<'_, Postgres>, StoreError> {
+    lease
+        .connection()?
+        .begin_with(READ_ONLY)
+        .await
+        .map_err(failed)
 }
 
 /// Ends a read's transaction either way; answers the read's outcome and
