@@ -10,7 +10,6 @@
 //! checked before it is lent again: that is when the database may have
 //! gone away (a restart) without anyone noticing.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,9 +35,9 @@ struct Idle {
 pub(crate) struct ReadPool {
     connect: PgConnectOptions,
     idle: Mutex<Vec<Idle>>,
+    /// One per connection lent (or being opened for a read).
     permits: Arc<Semaphore>,
-    /// Connections open, lent or idle.
-    open: AtomicU32,
+    size: usize,
     acquire_timeout: Duration,
 }
 
@@ -49,13 +48,16 @@ impl ReadPool {
             connect,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(size.max(1) as usize)),
-            open: AtomicU32::new(0),
+            size: size.max(1) as usize,
             acquire_timeout,
         }
     }
 
+    /// Connections open: those lent and those idle. (Derived rather than
+    /// counted, so that a lease abandoned at any await cannot skew it.)
     pub(crate) fn open_connections(&self) -> u32 {
-        self.open.load(Ordering::Relaxed)
+        let lent = self.size.saturating_sub(self.permits.available_permits());
+        u32::try_from(lent + self.idle_connections()).unwrap_or(u32::MAX)
     }
 
     pub(crate) fn idle_connections(&self) -> usize {
@@ -70,8 +72,7 @@ impl ReadPool {
 
     /// Lends a connection, waiting up to the acquire timeout for one.
     pub(crate) async fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
-        let started = tokio::time::Instant::now();
-        let deadline = started + self.acquire_timeout;
+        let deadline = tokio::time::Instant::now() + self.acquire_timeout;
         let permit = tokio::time::timeout_at(deadline, Arc::clone(&self.permits).acquire_owned())
             .await
             .map_err(|_| {
@@ -109,7 +110,6 @@ impl ReadPool {
                     crate::executor::sql_error(error),
                 )
             })?;
-        self.open.fetch_add(1, Ordering::Relaxed);
         Ok(Lease::new(self, conn, Instant::now(), permit))
     }
 
@@ -128,7 +128,6 @@ impl ReadPool {
     /// Closes a connection politely if a runtime is there to do it, and
     /// at least drops its socket.
     fn retire(&self, conn: PgConnection) {
-        self.open.fetch_sub(1, Ordering::Relaxed);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let _ = conn.close().await;
@@ -142,7 +141,6 @@ impl ReadPool {
         self.permits.close();
         let idle = std::mem::take(&mut *self.idle_list());
         for idle in idle {
-            self.open.fetch_sub(1, Ordering::Relaxed);
             let _ = idle.conn.close().await;
         }
     }
