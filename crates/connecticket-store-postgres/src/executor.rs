@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use connecticket_domain::StoreError;
-use connecticket_store::{Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef};
+use connecticket_store::{
+    AuditChain, Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef,
+};
 use futures::TryStreamExt;
 use sqlx::error::ErrorKind;
 use sqlx::postgres::{PgArguments, PgRow, PgValueRef};
@@ -12,7 +14,7 @@ use sqlx::{Decode, PgConnection, Postgres, TypeInfo, ValueRef as _};
 
 pub(crate) struct PgExecutor<'c> {
     conn: &'c mut PgConnection,
-    audit_chain: Option<i64>,
+    audit_chain: Option<&'c mut AuditChain>,
 }
 
 impl<'c> PgExecutor<'c> {
@@ -25,7 +27,7 @@ impl<'c> PgExecutor<'c> {
     }
 
     /// For a write lane, which appends to its own chain.
-    pub(crate) fn writer(conn: &'c mut PgConnection, audit_chain: i64) -> Self {
+    pub(crate) fn writer(conn: &'c mut PgConnection, audit_chain: &'c mut AuditChain) -> Self {
         PgExecutor {
             conn,
             audit_chain: Some(audit_chain),
@@ -160,7 +162,7 @@ impl Executor for PgExecutor<'_> {
             .map_err(sql_error)
     }
 
-    fn audit_chain(&self) -> Option<i64> {
-        self.audit_chain
+    fn audit_chain(&mut self) -> Option<&mut AuditChain> {
+        self.audit_chain.as_deref_mut()
     }
 }

@@ -19,7 +19,7 @@ use std::time::Instant;
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{append_waiting, AuditWaiter, Executor, Job};
+use connecticket_store::{append_batch, AuditChain, AuditWaiter, Executor, Job};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
@@ -102,6 +102,12 @@ async fn in_savepoint<T>(tx: &mut dyn Executor, job: impl Job<T>) -> (Result<T>,
             error
         }
     });
+    if outcome.is_err() {
+        // Rolled back, perhaps after it appended to the lane's chain.
+        if let Some(chain) = tx.audit_chain() {
+            chain.forget();
+        }
+    }
     let end = if outcome.is_ok() {
         tx.execute("RELEASE SAVEPOINT job", &[]).await
     } else {
@@ -228,7 +234,7 @@ struct Seat {
     pool: PgPool,
     label: String,
     connection: Option<PoolConnection<Postgres>>,
-    chain: Option<i64>,
+    chain: Option<AuditChain>,
 }
 
 impl Seat {
@@ -242,7 +248,9 @@ impl Seat {
     }
 
     /// The connection and chain to run a batch on.
-    async fn take(&mut self) -> std::result::Result<(&mut PoolConnection<Postgres>, i64), String> {
+    async fn take(
+        &mut self,
+    ) -> std::result::Result<(&mut PoolConnection<Postgres>, &mut AuditChain), String> {
         if self.connection.is_none() {
             let conn = self
                 .pool
@@ -251,31 +259,35 @@ impl Seat {
                 .map_err(|error| format!("no connection for writes: {error}"))?;
             self.connection = Some(conn);
         }
-        let chain = match self.chain {
-            Some(id) => id,
-            None => {
+        if self.chain.is_none() {
+            {
                 let created = match &mut self.connection {
                     Some(conn) => create_chain(conn, &self.label).await,
                     None => Err(stopped()),
                 };
                 match created {
-                    Ok(id) => *self.chain.insert(id),
+                    Ok(id) => self.chain = Some(AuditChain::new(id)),
                     Err(error) => {
                         self.connection = None;
                         return Err(format!("cannot create the audit chain: {error}"));
                     }
                 }
             }
-        };
-        match &mut self.connection {
-            Some(conn) => Ok((conn, chain)),
-            None => Err("the lane lost its connection".to_owned()),
+        }
+        match (&mut self.connection, &mut self.chain) {
+            (Some(conn), Some(chain)) => Ok((conn, chain)),
+            _ => Err("the lane lost its connection".to_owned()),
         }
     }
 
     /// The connection may be broken: a fresh one serves the next batch.
+    /// Whether the last commit happened is unknown, so the chain's head is
+    /// read again.
     fn drop_connection(&mut self) {
         self.connection = None;
+        if let Some(chain) = &mut self.chain {
+            chain.forget();
+        }
     }
 }
 
@@ -385,7 +397,7 @@ fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
 async fn commit_writes(
     conn: &mut PoolConnection<Postgres>,
     writes: Vec<Box<dyn LaneJob>>,
-    chain: i64,
+    chain: &mut AuditChain,
 ) -> bool {
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
@@ -443,7 +455,7 @@ async fn commit_writes(
 async fn commit_audits(
     conn: &mut PoolConnection<Postgres>,
     waiters: Vec<AuditWaiter>,
-    chain: i64,
+    chain: &mut AuditChain,
 ) -> bool {
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
@@ -452,8 +464,8 @@ async fn commit_audits(
             return false;
         }
     };
-    let (deliver, intact) = append_waiting(&mut PgExecutor::writer(&mut tx, chain), waiters).await;
-    let commit = if intact {
+    let (deliver, appended) = append_batch(&mut PgExecutor::writer(&mut tx, chain), waiters).await;
+    let commit = if appended {
         tx.commit().await.map_err(|e| sql_error(e).into_store())
     } else {
         let _ = tx.rollback().await;

@@ -33,3 +33,24 @@ async fn store(url: String) -> Arc<dyn Store> {
 }
 
 connecticket_store::conformance_suite!(open);
+
+#[tokio::test]
+async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
+    let Some(database) = TestDatabase::postgres(PostgresTemplate {
+        digest: connecticket_store_postgres::schema_digest(),
+        migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
+    })
+    .await
+    else {
+        return;
+    };
+    // One write lane: the failed write and the next run on one chain.
+    let options = PostgresOptions {
+        write_lanes: 1,
+        ..PostgresOptions::default()
+    };
+    let store = connecticket_store_postgres::open(&database.url, options)
+        .await
+        .expect("open the PostgreSQL store");
+    connecticket_store::testing::conformance::a_write_undone_after_it_appended_leaves_its_chain_whole(&store).await;
+}

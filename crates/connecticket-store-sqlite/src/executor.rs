@@ -4,13 +4,15 @@
 
 use async_trait::async_trait;
 use connecticket_domain::StoreError;
-use connecticket_store::{Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef};
+use connecticket_store::{
+    AuditChain, Dialect, Executor, Row, SqlError, SqlErrorKind, Value, ValueRef,
+};
 use rusqlite::types::ValueRef as SqliteValue;
 use rusqlite::{ffi, Connection, Statement};
 
 pub(crate) struct SqliteExecutor<'c> {
     conn: &'c mut Connection,
-    audit_chain: Option<i64>,
+    audit_chain: Option<&'c mut AuditChain>,
 }
 
 impl<'c> SqliteExecutor<'c> {
@@ -23,7 +25,7 @@ impl<'c> SqliteExecutor<'c> {
     }
 
     /// For the writer, which appends to its own chain.
-    pub(crate) fn writer(conn: &'c mut Connection, audit_chain: i64) -> Self {
+    pub(crate) fn writer(conn: &'c mut Connection, audit_chain: &'c mut AuditChain) -> Self {
         SqliteExecutor {
             conn,
             audit_chain: Some(audit_chain),
@@ -178,8 +180,8 @@ impl Executor for SqliteExecutor<'_> {
         Ok(())
     }
 
-    fn audit_chain(&self) -> Option<i64> {
-        self.audit_chain
+    fn audit_chain(&mut self) -> Option<&mut AuditChain> {
+        self.audit_chain.as_deref_mut()
     }
 }
 

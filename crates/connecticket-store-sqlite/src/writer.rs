@@ -14,7 +14,7 @@ use crate::executor::{run_cached, sql_error, SqliteExecutor};
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{append_waiting, AuditWaiter};
+use connecticket_store::{append_waiting, AuditChain, AuditWaiter};
 use futures::executor::block_on;
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -34,7 +34,7 @@ trait Job: Send {
     fn run(
         self: Box<Self>,
         connection: &mut Connection,
-        chain: i64,
+        chain: &mut AuditChain,
     ) -> Box<dyn FnOnce(Result<()>) + Send>;
     fn abort(self: Box<Self>, error: StoreError);
 }
@@ -55,12 +55,12 @@ struct Pending<T, F> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&mut Connection, i64) -> Result<T> + Send,
+    F: FnOnce(&mut Connection, &mut AuditChain) -> Result<T> + Send,
 {
     fn run(
         self: Box<Self>,
         connection: &mut Connection,
-        chain: i64,
+        chain: &mut AuditChain,
     ) -> Box<dyn FnOnce(Result<()>) + Send> {
         let Pending { work, reply, state } = *self;
         let started = state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire);
@@ -69,6 +69,10 @@ where
             return Box::new(|_| {});
         }
         let outcome = in_savepoint(connection, |connection| work(connection, chain));
+        if outcome.is_err() {
+            // Rolled back, perhaps after it appended to the chain.
+            chain.forget();
+        }
         Box::new(move |commit| {
             // The caller may have gone away; its write stands regardless.
             let _ = reply.send(commit.and(outcome));
@@ -138,7 +142,7 @@ impl Writer {
     pub(crate) async fn write<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection, i64) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection, &mut AuditChain) -> Result<T> + Send + 'static,
     {
         let (reply, mut answer) = oneshot::channel();
         let state = Arc::new(AtomicU8::new(QUEUED));
@@ -208,10 +212,10 @@ fn write_loop(
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         take_queued(&mut jobs, &mut batch, MAX_BATCH);
-        let chain_id = match chain {
-            Some(id) => id,
+        let chain = match &mut chain {
+            Some(chain) => chain,
             None => match create_chain(&mut connection) {
-                Ok(id) => *chain.insert(id),
+                Ok(id) => chain.insert(AuditChain::new(id)),
                 Err(error) => {
                     tracing::error!(%error, "could not create the writer's audit chain");
                     for job in batch {
@@ -228,7 +232,7 @@ fn write_loop(
         } else {
             Duration::ZERO
         };
-        let served = commit_batch(&mut connection, batch, &mut jobs, chain_id, window);
+        let served = commit_batch(&mut connection, batch, &mut jobs, chain, window);
         concurrent = served > 1;
     }
 }
@@ -262,7 +266,7 @@ fn commit_batch(
     connection: &mut Connection,
     mut batch: Vec<Queued>,
     jobs: &mut mpsc::Receiver<Queued>,
-    chain: i64,
+    chain: &mut AuditChain,
     window: Duration,
 ) -> usize {
     // IMMEDIATE takes the write lock up front, so a concurrent admin process
@@ -303,6 +307,7 @@ fn commit_batch(
     if let Err(error) = &commit {
         tracing::error!(error = %error, jobs = served, "write batch failed to commit");
         let _ = connection.execute_batch("ROLLBACK");
+        chain.forget();
     }
     for deliver in deliveries {
         deliver(match &commit {
@@ -320,7 +325,7 @@ fn commit_batch(
 fn run_jobs(
     connection: &mut Connection,
     batch: Vec<Queued>,
-    chain: i64,
+    chain: &mut AuditChain,
     deliveries: &mut Vec<Box<dyn FnOnce(Result<()>) + Send>>,
 ) {
     let mut audits = Vec::new();

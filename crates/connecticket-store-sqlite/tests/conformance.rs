@@ -29,3 +29,13 @@ async fn open() -> Option<Fixture> {
 }
 
 connecticket_store::conformance_suite!(open);
+
+#[tokio::test]
+async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
+    let database = TestDatabase::sqlite();
+    let path = database.url.trim_start_matches("sqlite://").to_owned();
+    let store = connecticket_store_sqlite::open(&path, SqliteOptions::default())
+        .await
+        .expect("open the SQLite store");
+    connecticket_store::testing::conformance::a_write_undone_after_it_appended_leaves_its_chain_whole(&store).await;
+}

@@ -19,7 +19,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// An entry waiting for a writer, with its caller's answer.
 pub struct AuditWaiter {
     entry: AuditEntry,
-    reply: oneshot::Sender<Result<()>>,
+    reply: Reply,
 }
 
 impl AuditWaiter {
@@ -47,10 +47,7 @@ pub type Delivery = Box<dyn FnOnce(Result<()>) + Send>;
 /// hear of it. Answers how to tell them the commit's outcome, and whether
 /// the transaction is still usable.
 pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
-    let (entries, replies): (Vec<_>, Vec<_>) = waiters
-        .into_iter()
-        .map(|waiter| (waiter.entry, waiter.reply))
-        .unzip();
+    let (entries, replies) = split(waiters);
     let appended = match tx.execute("SAVEPOINT audit", &[]).await {
         Ok(_) => ops::audit::append(tx, entries).await,
         Err(error) => Err(error.into_store()),
@@ -65,10 +62,36 @@ pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) ->
     };
     let intact = end.is_ok();
     let appended = appended.and(end.map(|_| ()).map_err(|error| error.into_store()));
+    (delivery(appended, replies), intact)
+}
+
+/// Appends the waiters' entries in a transaction that holds nothing else
+/// (PostgreSQL's audit lane): no savepoint, two round trips fewer. If they
+/// cannot be written the caller rolls the transaction back. Answers how to
+/// tell them the commit's outcome, and whether they were appended.
+pub async fn append_batch(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
+    let (entries, replies) = split(waiters);
+    let appended = ops::audit::append(tx, entries).await;
+    let ok = appended.is_ok();
+    (delivery(appended, replies), ok)
+}
+
+type Reply = oneshot::Sender<Result<()>>;
+
+fn split(waiters: Vec<AuditWaiter>) -> (Vec<AuditEntry>, Vec<Reply>) {
+    waiters
+        .into_iter()
+        .map(|waiter| (waiter.entry, waiter.reply))
+        .unzip()
+}
+
+/// Tells each caller that its entry is durable once both the append and
+/// the commit succeeded, and otherwise why not.
+fn delivery(appended: Result<()>, replies: Vec<Reply>) -> Delivery {
     if let Err(error) = &appended {
         tracing::error!(%error, entries = replies.len(), "could not append audit entries");
     }
-    let deliver: Delivery = Box::new(move |commit: Result<()>| {
+    Box::new(move |commit: Result<()>| {
         for reply in replies {
             let outcome = match (&appended, &commit) {
                 (Ok(()), Ok(())) => Ok(()),
@@ -78,6 +101,5 @@ pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) ->
             };
             let _ = reply.send(outcome);
         }
-    });
-    (deliver, intact)
+    })
 }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
+use crate::audit_chain::AuditChain;
 use crate::error::SqlError;
 use crate::value::{Row, Value};
 use connecticket_domain::store::{RowStream, StoreLoad};
@@ -115,7 +116,7 @@ pub trait Executor: Send {
 
     /// The audit chain of the writer running this transaction; `None` in a
     /// read.
-    fn audit_chain(&self) -> Option<i64>;
+    fn audit_chain(&mut self) -> Option<&mut AuditChain>;
 }
 
 /// A unit of work in one transaction.

@@ -6,6 +6,7 @@
 //! transactions ([`Engine`]) and its migrations; [`SqlStore`] implements
 //! the domain's storage interface on top.
 
+mod audit_chain;
 mod audit_queue;
 mod console_store;
 mod engine;
@@ -21,7 +22,8 @@ mod value;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use audit_queue::{append_waiting, AuditWaiter, Delivery};
+pub use audit_chain::AuditChain;
+pub use audit_queue::{append_batch, append_waiting, AuditWaiter, Delivery};
 pub use engine::{chunk_channel, ChunkSender, Dialect, Engine, Executor, Job, StreamJob};
 
 /// Creates a writer's own audit chain in the caller's transaction and

@@ -48,18 +48,25 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
 }
 
 /// Chains `entries` onto the writer's own chain, inside the caller's
-/// transaction. The chain's row is locked, but only its writer ever takes
-/// that lock.
+/// transaction. Only its writer ever appends to the chain; the head it
+/// kept from its last append saves reading the anchor row again, and the
+/// anchor's update checks that the chain is still where the writer left
+/// it.
 pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<()> {
     // Nothing to chain: the anchor row is neither locked nor rewritten.
     if entries.is_empty() {
         return Ok(());
     }
     metrics::counter!("connecticket_audit_entries_total").increment(entries.len() as u64);
-    let chain_id = tx.audit_chain().ok_or_else(|| {
+    let chain = tx.audit_chain().ok_or_else(|| {
         StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
     })?;
-    let mut head = locked_chain(tx, chain_id).await?;
+    let chain_id = chain.id();
+    let mut head = match chain.take_head() {
+        Some(head) => head,
+        None => locked_chain(tx, chain_id).await?,
+    };
+    let expected_seq = head.last_seq;
     let mut records = Vec::with_capacity(entries.len());
     for entry in entries {
         let record = AuditRecord::chain(entry, &head);
@@ -71,16 +78,25 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
         .collect::<Result<Vec<_>>>()?;
     insert_rows(tx, "audit_log", rows).await?;
-    execute(
+    let moved = execute(
         tx,
-        "UPDATE audit_chains SET last_seq = $2, last_hash = $3 WHERE id = $1",
+        "UPDATE audit_chains SET last_seq = $2, last_hash = $3 WHERE id = $1 AND last_seq = $4",
         &[
             chain_id.into(),
             head.last_seq.into(),
             (&head.last_hash).into(),
+            expected_seq.into(),
         ],
     )
     .await?;
+    if moved != 1 {
+        return Err(StoreError::Corrupt(format!(
+            "audit chain {chain_id} is not where its writer left it"
+        )));
+    }
+    if let Some(chain) = tx.audit_chain() {
+        chain.keep(head);
+    }
     Ok(())
 }
 

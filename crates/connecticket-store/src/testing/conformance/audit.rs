@@ -1,9 +1,13 @@
 //! The hash-chained audit trail: one chain per writer, verified together.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use connecticket_domain::audit::{Action, AuditRecord, ChainCheck, Outcome};
-use connecticket_domain::store::Store;
+use connecticket_domain::store::{Store, TicketStore};
+use connecticket_domain::{Entity, StoreError};
+
+use crate::{append_waiting, AuditWaiter, Engine, SqlStore};
 
 use super::fixtures::{collect, entry, keyed, later, t0, tenant, ticket, write, Fixture};
 
@@ -217,4 +221,50 @@ pub async fn a_chain_altered_behind_the_store_fails_to_verify(fixture: Fixture) 
             altered + 1
         ))
     );
+}
+
+/// A writer keeps its chain's head between transactions. A write that
+/// appended to the chain and then failed is undone, entry and all: the
+/// writer's next entries must follow the last committed one, not the
+/// undone one. Needs the engine itself, to run a job that fails after it
+/// appended; on PostgreSQL open the store with one write lane, so that
+/// both writes run on the same chain.
+pub async fn a_write_undone_after_it_appended_leaves_its_chain_whole<E: Engine>(
+    store: &SqlStore<E>,
+) {
+    let a = tenant(store, "a").await;
+    store
+        .create_ticket(
+            a.provider.id,
+            ticket(&a, "before"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("a first write sets the head");
+    let (waiter, _never_durable) = AuditWaiter::new(entry(&a, Action::CreateTicket));
+    let appended = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&appended);
+    let undone = store
+        .engine()
+        .write(move |tx| {
+            Box::pin(async move {
+                let (_, intact) = append_waiting(tx, vec![waiter]).await;
+                seen.store(intact, Ordering::SeqCst);
+                Err::<(), _>(StoreError::NotFound(Entity::Ticket))
+            })
+        })
+        .await;
+    assert!(undone.is_err(), "the job failed: {undone:?}");
+    assert!(appended.load(Ordering::SeqCst), "it had appended its entry");
+    store
+        .create_ticket(
+            a.provider.id,
+            ticket(&a, "after"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("the next write appends after the last committed entry");
+    let records = entries(store).await;
+    assert_eq!(records.len(), 2, "the undone entry is gone: {records:?}");
+    assert_eq!(verify(store).await, Ok(2));
 }
