@@ -28,23 +28,23 @@ pub(crate) async fn create_ticket(
     provider: ProviderId,
     ticket: NewTicket,
 ) -> Result<Done> {
-    require_owned(
+    // The resident and every category it may be rated in, in one
+    // statement: on PostgreSQL each statement is a round trip. No row: the
+    // resident is not the provider's; one row without a category: the
+    // provider has none.
+    let rows = fetch_all(
         tx,
-        "residents",
-        ticket.resident_id.get(),
-        provider,
-        Entity::Resident,
+        "SELECT c.id AS category_id FROM residents r
+         LEFT JOIN categories c ON c.provider_id = r.provider_id
+         WHERE r.id = $1 AND r.provider_id = $2",
+        &[ticket.resident_id.into(), provider.into()],
+        |row| row.get::<Option<i64>>("category_id"),
     )
     .await?;
-    // One statement for every category the ticket names: a provider has
-    // a handful, and on PostgreSQL each statement is a round trip.
-    let owned = fetch_all(
-        tx,
-        "SELECT id FROM categories WHERE provider_id = $1",
-        &[provider.into()],
-        |row| row.get::<i64>("id"),
-    )
-    .await?;
+    if rows.is_empty() {
+        return Err(StoreError::NotFound(Entity::Resident));
+    }
+    let owned: Vec<i64> = rows.into_iter().flatten().collect();
     let mut named = ticket
         .ratings
         .iter()
