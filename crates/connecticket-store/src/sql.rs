@@ -94,18 +94,52 @@ impl<'a> Columns<'a> {
     }
 
     fn insert_sql(&self, table: &str, returning: Option<&str>) -> String {
-        let placeholders: Vec<String> = (1..=self.names.len()).map(|n| format!("${n}")).collect();
-        let mut sql = format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
-            self.names.join(", "),
-            placeholders.join(", ")
-        );
+        let mut sql = insert_head(table, &self.names);
+        push_tuple(&mut sql, 1, self.names.len());
         if let Some(column) = returning {
             sql.push_str(" RETURNING ");
             sql.push_str(column);
         }
         sql
     }
+}
+
+/// `INSERT INTO table (a, b, …) VALUES `.
+fn insert_head(table: &str, names: &[&str]) -> String {
+    let mut sql = String::with_capacity(64 + 16 * names.len());
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" (");
+    sql.push_str(&names.join(", "));
+    sql.push_str(") VALUES ");
+    sql
+}
+
+/// `($first, …)` for `width` parameters.
+fn push_tuple(sql: &mut String, first: usize, width: usize) {
+    sql.push('(');
+    push_placeholders(sql, first, width);
+    sql.push(')');
+}
+
+/// `$first, $first+1, …` for `count` parameters, written without
+/// `format!`: a write builds its statements' text each time, one
+/// placeholder per column.
+fn push_placeholders(sql: &mut String, first: usize, count: usize) {
+    for n in first..first + count {
+        if n > first {
+            sql.push_str(", ");
+        }
+        sql.push('$');
+        push_number(sql, n);
+    }
+}
+
+fn push_number(sql: &mut String, n: usize) {
+    if n >= 10 {
+        push_number(sql, n / 10);
+    }
+    sql.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Inserts rows that name the same columns, as few statements as it
@@ -134,19 +168,13 @@ pub(crate) async fn insert_rows(
             values.extend(row.values);
         }
         let width = names.len();
-        let tuples: Vec<String> = (0..group)
-            .map(|row| {
-                let placeholders: Vec<String> = (1..=width)
-                    .map(|column| format!("${}", row * width + column))
-                    .collect();
-                format!("({})", placeholders.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES {}",
-            names.join(", "),
-            tuples.join(", ")
-        );
+        let mut sql = insert_head(table, &names);
+        for row in 0..group {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            push_tuple(&mut sql, 1 + row * width, width);
+        }
         execute(tx, &sql, &values).await?;
     }
     Ok(())
@@ -205,10 +233,9 @@ pub(crate) fn is_unique_violation(error: &StoreError) -> bool {
 
 /// `$first, $first+1, …` for `count` parameters.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut sql = String::with_capacity(5 * count);
+    push_placeholders(&mut sql, first, count);
+    sql
 }
 
 #[cfg(test)]
@@ -227,5 +254,19 @@ mod tests {
         );
         assert_eq!(columns.values.len(), 1);
         assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(placeholders(9, 3), "$9, $10, $11");
+        assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn rows_inserted_together_number_their_placeholders_across_tuples() {
+        let mut sql = insert_head("ticket_categories", &["ticket_id", "status"]);
+        push_tuple(&mut sql, 1, 2);
+        sql.push_str(", ");
+        push_tuple(&mut sql, 3, 2);
+        assert_eq!(
+            sql,
+            "INSERT INTO ticket_categories (ticket_id, status) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }
