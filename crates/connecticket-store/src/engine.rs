@@ -24,6 +24,12 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Whether a `WITH` clause may hold an `UPDATE` (PostgreSQL's
+    /// data-modifying CTEs), so that two changes cost one statement.
+    pub fn modifies_in_with(self) -> bool {
+        matches!(self, Dialect::Postgres)
+    }
+
     /// The larger of two values (`MAX` is an aggregate in PostgreSQL).
     pub fn greatest(self) -> &'static str {
         match self {

@@ -149,35 +149,72 @@ fn push_number(sql: &mut String, n: usize) {
 pub(crate) async fn insert_rows(
     tx: &mut dyn Executor,
     table: &str,
-    rows: Vec<Columns<'_>>,
+    mut rows: Vec<Columns<'_>>,
 ) -> Result<()> {
-    let mut rows = rows.into_iter();
-    while let Some(first) = rows.next() {
-        let mut group = 1;
-        while group * 2 <= MAX_ROWS_PER_INSERT && group * 2 <= 1 + rows.len() {
-            group *= 2;
-        }
-        let names = first.names.clone();
+    while !rows.is_empty() {
+        let rest = rows.split_off(group_size(rows.len()));
+        let group = RowGroup::of(table, rows)?;
+        execute(tx, &group.insert_sql(table, 1), &group.values).await?;
+        rows = rest;
+    }
+    Ok(())
+}
+
+/// How many of `count` rows the next statement of a grouped insert takes.
+pub(crate) fn group_size(count: usize) -> usize {
+    let mut group = 1;
+    while group * 2 <= MAX_ROWS_PER_INSERT && group * 2 <= count {
+        group *= 2;
+    }
+    group.min(count)
+}
+
+/// Rows naming the same columns, their values in one list for one
+/// statement.
+pub(crate) struct RowGroup<'a> {
+    names: Vec<&'static str>,
+    rows: usize,
+    pub(crate) values: Vec<Value<'a>>,
+}
+
+impl<'a> RowGroup<'a> {
+    pub(crate) fn of(table: &str, rows: Vec<Columns<'a>>) -> Result<Self> {
+        let count = rows.len();
+        let mut rows = rows.into_iter();
+        let Some(first) = rows.next() else {
+            return Err(StoreError::Corrupt(format!(
+                "an insert into {table} without rows"
+            )));
+        };
         let mut values = first.values;
-        for row in rows.by_ref().take(group - 1) {
-            if row.names != names {
+        for row in rows {
+            if row.names != first.names {
                 return Err(StoreError::Corrupt(format!(
                     "rows inserted together into {table} name different columns"
                 )));
             }
             values.extend(row.values);
         }
-        let width = names.len();
-        let mut sql = insert_head(table, &names);
-        for row in 0..group {
+        Ok(RowGroup {
+            names: first.names,
+            rows: count,
+            values,
+        })
+    }
+
+    /// `INSERT INTO table (…) VALUES (…), (…)`, numbering its placeholders
+    /// from `first` (a statement may bind others before them).
+    pub(crate) fn insert_sql(&self, table: &str, first: usize) -> String {
+        let width = self.names.len();
+        let mut sql = insert_head(table, &self.names);
+        for row in 0..self.rows {
             if row > 0 {
                 sql.push_str(", ");
             }
-            push_tuple(&mut sql, 1 + row * width, width);
+            push_tuple(&mut sql, first + row * width, width);
         }
-        execute(tx, &sql, &values).await?;
+        sql
     }
-    Ok(())
 }
 
 /// The most rows one statement of `insert_rows` inserts.

@@ -10,8 +10,10 @@ use connecticket_domain::StoreError;
 use crate::engine::{ChunkSender, Executor};
 use crate::rows;
 use crate::sql::{
-    execute, fetch_all, fetch_one, fetch_optional, insert_returning_id, insert_rows, Result,
+    execute, fetch_all, fetch_one, fetch_optional, group_size, insert_returning_id, insert_rows,
+    Result, RowGroup,
 };
+use crate::value::Value;
 
 /// Creates a writer's chain in the caller's transaction; answers its id.
 pub(crate) async fn create_chain(
@@ -47,6 +49,11 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
         .ok_or_else(|| StoreError::Corrupt(format!("audit chain {chain_id} is missing")))
 }
 
+/// Moves a chain's anchor to its new head, provided that it still stands
+/// where its writer left it.
+const MOVE_ANCHOR: &str =
+    "UPDATE audit_chains SET last_seq = $1, last_hash = $2 WHERE id = $3 AND last_seq = $4";
+
 /// Chains `entries` onto the writer's own chain, inside the caller's
 /// transaction. Only its writer ever appends to the chain; the head it
 /// kept from its last append saves reading the anchor row again, and the
@@ -73,22 +80,34 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         head.advance(&record);
         records.push(record);
     }
-    let rows = records
+    let mut rows = records
         .iter()
         .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
         .collect::<Result<Vec<_>>>()?;
-    insert_rows(tx, "audit_log", rows).await?;
-    let moved = execute(
-        tx,
-        "UPDATE audit_chains SET last_seq = $2, last_hash = $3 WHERE id = $1 AND last_seq = $4",
-        &[
-            chain_id.into(),
-            head.last_seq.into(),
-            (&head.last_hash).into(),
-            expected_seq.into(),
-        ],
-    )
-    .await?;
+    let anchor: [Value<'_>; 4] = [
+        head.last_seq.into(),
+        (&head.last_hash).into(),
+        chain_id.into(),
+        expected_seq.into(),
+    ];
+    let moved = if tx.dialect().modifies_in_with() {
+        // One round trip: the anchor moves in the statement that inserts
+        // the first group of entries.
+        let rest = rows.split_off(group_size(rows.len()));
+        let group = RowGroup::of("audit_log", rows)?;
+        let sql = format!(
+            "WITH moved AS ({MOVE_ANCHOR} RETURNING id) {} RETURNING (SELECT COUNT(*) FROM moved) AS moved",
+            group.insert_sql("audit_log", anchor.len() + 1)
+        );
+        let mut args = anchor.to_vec();
+        args.extend(group.values);
+        let moved = fetch_all(tx, &sql, &args, |row| row.get::<i64>("moved")).await?;
+        insert_rows(tx, "audit_log", rest).await?;
+        moved.first().copied().unwrap_or(0)
+    } else {
+        insert_rows(tx, "audit_log", rows).await?;
+        execute(tx, MOVE_ANCHOR, &anchor).await? as i64
+    };
     if moved != 1 {
         return Err(StoreError::Corrupt(format!(
             "audit chain {chain_id} is not where its writer left it"

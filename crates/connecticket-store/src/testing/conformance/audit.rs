@@ -140,6 +140,25 @@ pub async fn concurrent_appends_never_fork_a_chain(fixture: Fixture) {
     assert_eq!(verify(store.as_ref()).await, Ok(40));
 }
 
+/// More entries arrive at once than one statement inserts: a batch spans
+/// several statements and still chains in order.
+pub async fn a_burst_of_entries_chains_across_statements(fixture: Fixture) {
+    let store = fixture.store.clone();
+    let a = Arc::new(tenant(store.as_ref(), "a").await);
+    let tasks: Vec<_> = (0..150)
+        .map(|_| {
+            let store = store.clone();
+            let a = Arc::clone(&a);
+            tokio::spawn(async move { store.append_audit(entry(&a, Action::Tickets)).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("append");
+    }
+    assert_eq!(entries(store.as_ref()).await.len(), 150);
+    assert_eq!(verify(store.as_ref()).await, Ok(150));
+}
+
 pub async fn two_writers_on_one_database_append_to_chains_of_their_own(fixture: Fixture) {
     let first = fixture.store.clone();
     let second = fixture.reopen().await;

@@ -70,6 +70,7 @@ macro_rules! conformance_suite {
             appended_entries_chain_and_verify
             a_write_records_its_entry_and_a_failed_write_none
             concurrent_appends_never_fork_a_chain
+            a_burst_of_entries_chains_across_statements
             two_writers_on_one_database_append_to_chains_of_their_own
             pruning_keeps_every_chain_verifiable
             a_chain_altered_behind_the_store_fails_to_verify
