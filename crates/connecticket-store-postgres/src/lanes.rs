@@ -260,17 +260,15 @@ impl Seat {
             self.connection = Some(conn);
         }
         if self.chain.is_none() {
-            {
-                let created = match &mut self.connection {
-                    Some(conn) => create_chain(conn, &self.label).await,
-                    None => Err(stopped()),
-                };
-                match created {
-                    Ok(id) => self.chain = Some(AuditChain::new(id)),
-                    Err(error) => {
-                        self.connection = None;
-                        return Err(format!("cannot create the audit chain: {error}"));
-                    }
+            let created = match &mut self.connection {
+                Some(conn) => create_chain(conn, &self.label).await,
+                None => Err(stopped()),
+            };
+            match created {
+                Ok(id) => self.chain = Some(AuditChain::new(id)),
+                Err(error) => {
+                    self.connection = None;
+                    return Err(format!("cannot create the audit chain: {error}"));
                 }
             }
         }

@@ -297,13 +297,19 @@ mod tests {
 
     #[test]
     fn rows_inserted_together_number_their_placeholders_across_tuples() {
-        let mut sql = insert_head("ticket_categories", &["ticket_id", "status"]);
-        push_tuple(&mut sql, 1, 2);
-        sql.push_str(", ");
-        push_tuple(&mut sql, 3, 2);
+        let row = |ticket: i64| Columns::new().with("ticket_id", ticket).with("status", "x");
+        let group = RowGroup::of("ticket_categories", vec![row(1), row(2)]).expect("one shape");
         assert_eq!(
-            sql,
-            "INSERT INTO ticket_categories (ticket_id, status) VALUES ($1, $2), ($3, $4)"
+            group.insert_sql("ticket_categories", 5),
+            "INSERT INTO ticket_categories (ticket_id, status) VALUES ($5, $6), ($7, $8)"
+        );
+        assert_eq!(group.values.len(), 4);
+        let mixed = vec![row(1), Columns::new().with("ticket_id", 2i64)];
+        assert!(RowGroup::of("ticket_categories", mixed).is_err());
+        assert_eq!(
+            [1, 2, 3, 5, 40].map(group_size),
+            [1, 2, 2, 4, 32],
+            "powers of two, at most MAX_ROWS_PER_INSERT"
         );
     }
 }
