@@ -11,12 +11,17 @@ use connecticket_store::testing::conformance::Fixture;
 use connecticket_store::testing::{PostgresTemplate, TestDatabase};
 use connecticket_store_postgres::PostgresOptions;
 
-async fn open() -> Option<Fixture> {
-    let database = TestDatabase::postgres(PostgresTemplate {
+/// A fresh, migrated database; `None` when PostgreSQL is not there.
+async fn database() -> Option<TestDatabase> {
+    TestDatabase::postgres(PostgresTemplate {
         digest: connecticket_store_postgres::schema_digest(),
         migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
     })
-    .await?;
+    .await
+}
+
+async fn open() -> Option<Fixture> {
+    let database = database().await?;
     let opened = store(database.url.clone()).await;
     Some(Fixture::new(
         opened,
@@ -36,12 +41,7 @@ connecticket_store::conformance_suite!(open);
 
 #[tokio::test]
 async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
-    let Some(database) = TestDatabase::postgres(PostgresTemplate {
-        digest: connecticket_store_postgres::schema_digest(),
-        migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
-    })
-    .await
-    else {
+    let Some(database) = database().await else {
         return;
     };
     // One write lane: the failed write and the next run on one chain.
