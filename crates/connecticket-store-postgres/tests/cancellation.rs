@@ -155,7 +155,8 @@ async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
     let store = Arc::new(store);
     let reader = Arc::clone(&store);
     let read = tokio::spawn(async move {
-        let _ = reader.ticket_detail(ProviderId(1), TicketId(1)).await;
+        // A ticket's history is read in a transaction.
+        let _ = reader.status_history(ProviderId(1), TicketId(1)).await;
     });
     tokio::time::timeout(Duration::from_secs(10), proxy.begin_seen.notified())
         .await

@@ -27,7 +27,8 @@ use crate::engine::Engine;
 use crate::ops::idempotency::once;
 use crate::ops::ticket_reads::Window;
 use crate::ops::{
-    audit, auth, contacts, notifications, operators, ticket_reads, ticket_writes, transfer,
+    audit, auth, contacts, notifications, operators, ticket_detail, ticket_reads, ticket_writes,
+    transfer,
 };
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -190,9 +191,29 @@ impl<E: Engine> TicketStore for SqlStore<E> {
         provider: ProviderId,
         ticket: TicketId,
     ) -> Result<Option<TicketDetail>> {
-        self.engine
-            .read(move |tx| Box::pin(ticket_reads::ticket_detail(tx, provider, ticket)))
-            .await
+        if !ticket_detail::in_one_statement(self.engine.dialect()) {
+            return self
+                .engine
+                .read(move |tx| Box::pin(ticket_detail::ticket_detail(tx, provider, ticket)))
+                .await;
+        }
+        // Most tickets notify no one, and their detail is one statement.
+        // One that notifies is read again in a transaction, so that its
+        // notifications agree with the rest.
+        let detail = self
+            .engine
+            .read_statement(move |tx| {
+                Box::pin(ticket_detail::without_notifications(tx, provider, ticket))
+            })
+            .await?;
+        match detail {
+            Some(detail) if ticket_detail::notifies(&detail.ticket) => {
+                self.engine
+                    .read(move |tx| Box::pin(ticket_detail::ticket_detail(tx, provider, ticket)))
+                    .await
+            }
+            other => Ok(other),
+        }
     }
 
     async fn attachment(

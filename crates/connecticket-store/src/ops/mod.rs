@@ -11,6 +11,7 @@ pub(crate) mod escalations;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;
 pub(crate) mod operators;
+pub(crate) mod ticket_detail;
 pub(crate) mod ticket_reads;
 pub(crate) mod ticket_writes;
 pub(crate) mod transfer;

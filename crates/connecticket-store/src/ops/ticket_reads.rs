@@ -1,18 +1,15 @@
 //! The reads about tickets and residents. Every query is scoped by the
 //! caller's provider.
 
-use std::collections::BTreeMap;
-
 use connecticket_domain::model::{
-    Attachment, AttachmentId, AttachmentMeta, Category, Comment, Page, ProviderId, Resident,
-    StatusChange, Ticket, TicketCategory, TicketDetail, TicketId, TicketQuery, MAX_DETAIL_COMMENTS,
+    Attachment, AttachmentId, AttachmentMeta, Category, Page, ProviderId, Resident, StatusChange,
+    Ticket, TicketId, TicketQuery,
 };
 
 use crate::engine::Executor;
 use crate::rows;
-use crate::sql::{fetch_all, fetch_one, fetch_optional, Result};
+use crate::sql::{fetch_all, fetch_optional, Result};
 use crate::value::{Row, Value};
-use connecticket_domain::notify::NoticeSummary;
 
 /// A list's filters as SQL and arguments; `$1` is always the provider.
 struct Filter<'a> {
@@ -131,126 +128,6 @@ pub(crate) async fn categories(
         rows::category,
     )
     .await
-}
-
-/// The ticket with its ratings, comments and attachments; the caller's
-/// read transaction makes the parts agree with each other.
-pub(crate) async fn ticket_detail(
-    tx: &mut dyn Executor,
-    provider: ProviderId,
-    ticket_id: TicketId,
-) -> Result<Option<TicketDetail>> {
-    let ticket = fetch_optional(
-        tx,
-        "SELECT * FROM tickets WHERE id = $1 AND provider_id = $2",
-        &[ticket_id.into(), provider.into()],
-        rows::ticket,
-    )
-    .await?;
-    let Some(ticket) = ticket else {
-        return Ok(None);
-    };
-    let mut categories: BTreeMap<_, TicketCategory> = BTreeMap::new();
-    let ratings = fetch_all(
-        tx,
-        "SELECT tc.category_id, c.name, tc.status FROM ticket_categories tc
-         JOIN categories c ON c.id = tc.category_id
-         WHERE tc.ticket_id = $1",
-        &[ticket_id.into()],
-        |row| {
-            Ok(TicketCategory {
-                category_id: row.get("category_id")?,
-                name: row.get("name")?,
-                rating: row.get("status")?,
-                comments: Vec::new(),
-            })
-        },
-    )
-    .await?;
-    for rating in ratings {
-        categories.insert(rating.category_id, rating);
-    }
-    // The newest comments, at most MAX_DETAIL_COMMENTS of them, so that no
-    // ticket's answer grows without bound. Only a ticket with that many
-    // needs counting. (A window count in the same query saves PostgreSQL
-    // a round trip but costs SQLite more than the query itself.)
-    let mut comments = fetch_all(
-        tx,
-        "SELECT cm.id, cm.category_id, e.name AS author_name, cm.body, cm.created_at,
-                c.name AS category_name
-         FROM comments cm
-         JOIN employees e ON e.id = cm.employee_id
-         LEFT JOIN categories c ON c.id = cm.category_id
-         WHERE cm.ticket_id = $1 ORDER BY cm.id DESC LIMIT $2",
-        &[ticket_id.into(), (MAX_DETAIL_COMMENTS as i64).into()],
-        |row| {
-            let comment = Comment {
-                id: row.get("id")?,
-                category_id: row.get("category_id")?,
-                author_name: row.get("author_name")?,
-                body: row.get("body")?,
-                created_at: row.get("created_at")?,
-            };
-            Ok((comment, row.get::<Option<String>>("category_name")?))
-        },
-    )
-    .await?;
-    let total: u64 = if comments.len() < MAX_DETAIL_COMMENTS {
-        comments.len() as u64
-    } else {
-        fetch_one(
-            tx,
-            "SELECT COUNT(*) AS total FROM comments WHERE ticket_id = $1",
-            &[ticket_id.into()],
-            |row| row.get("total"),
-        )
-        .await?
-    };
-    comments.reverse();
-    let comments_omitted = total.saturating_sub(comments.len() as u64);
-    let mut general_comments = Vec::new();
-    for (comment, category_name) in comments {
-        match comment.category_id {
-            Some(category_id) => categories
-                .entry(category_id)
-                .or_insert_with(|| TicketCategory {
-                    category_id,
-                    name: category_name.unwrap_or_default(),
-                    rating: None,
-                    comments: Vec::new(),
-                })
-                .comments
-                .push(comment),
-            None => general_comments.push(comment),
-        }
-    }
-    let attachments = fetch_all(
-        tx,
-        "SELECT id, file_name, content_type, file_size FROM attachments
-         WHERE ticket_id = $1 ORDER BY id",
-        &[ticket_id.into()],
-        attachment_meta,
-    )
-    .await?;
-    // Only a ticket that asked for email or SMS can have notifications.
-    let notifies = ticket.email == Some(true) || ticket.sms == Some(true);
-    let notifications = if notifies {
-        super::notifications::of_ticket(tx, provider, ticket_id)
-            .await?
-            .iter()
-            .map(NoticeSummary::from)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Some(TicketDetail {
-        ticket,
-        categories: categories.into_values().collect(),
-        general_comments,
-        attachments,
-        comments_omitted,
-        notifications,
-    }))
 }
 
 fn attachment_meta(row: &dyn Row) -> Result<AttachmentMeta> {

@@ -47,6 +47,7 @@ macro_rules! conformance_suite {
             authorize_failures_are_counted_per_scope_and_window
             an_application_keeps_its_newest_live_tokens_only
             a_detail_embeds_the_newest_comments_and_counts_the_rest
+            a_ticket_that_notifies_no_one_is_read_whole
             a_ticket_is_stored_whole
             a_ticket_about_another_providers_resident_or_category_is_refused
             fixed_ticket_ids_are_kept_and_generated_ones_continue_above

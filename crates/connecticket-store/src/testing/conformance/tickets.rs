@@ -411,3 +411,106 @@ pub async fn a_detail_embeds_the_newest_comments_and_counts_the_rest(fixture: Fi
         "oldest first"
     );
 }
+
+/// A ticket that notifies no one is read in one statement: every part
+/// must come back whole and in order, and a bare ticket with none.
+pub async fn a_ticket_that_notifies_no_one_is_read_whole(fixture: Fixture) {
+    use bytes::Bytes;
+    use connecticket_domain::model::NewAttachment;
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let (falls, weight) = (a.categories[0], a.categories[1]);
+    let mut new = ticket(&a, "quiet");
+    new.sms = None;
+    new.ratings = vec![
+        Rating {
+            category_id: weight,
+            rating: CategoryRating::PotentialIssue,
+        },
+        Rating {
+            category_id: falls,
+            rating: CategoryRating::NoIssue,
+        },
+    ];
+    new.comments = vec![
+        comment(&a, Some(weight), "gained 2 kg"),
+        comment(&a, None, "seen by the doctor"),
+        comment(&a, Some(weight), "diet changed"),
+    ];
+    new.attachments = ["scale.png", "chart.pdf"]
+        .into_iter()
+        .map(|name| NewAttachment {
+            file_name: name.to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            data: Bytes::from_static(b"abc"),
+        })
+        .collect();
+    let id = store
+        .create_ticket(a.provider.id, new, write(&a, Action::CreateTicket))
+        .await
+        .expect("create")
+        .into_inner();
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(detail.ticket.title, "quiet");
+    assert_eq!((detail.ticket.sms, detail.ticket.email), (None, None));
+    let categories: Vec<_> = detail
+        .categories
+        .iter()
+        .map(|c| {
+            let bodies: Vec<_> = c.comments.iter().map(|m| m.body.as_str()).collect();
+            (c.category_id, c.name.as_str(), c.rating, bodies)
+        })
+        .collect();
+    assert_eq!(
+        categories,
+        vec![
+            (falls, "Falls", Some(CategoryRating::NoIssue), vec![]),
+            (
+                weight,
+                "Weight",
+                Some(CategoryRating::PotentialIssue),
+                vec!["gained 2 kg", "diet changed"]
+            ),
+        ]
+    );
+    assert_eq!(detail.general_comments.len(), 1);
+    assert_eq!(detail.general_comments[0].body, "seen by the doctor");
+    assert_eq!(detail.general_comments[0].author_name, "a nurse");
+    assert_eq!(detail.general_comments[0].created_at, t0());
+    let files: Vec<_> = detail
+        .attachments
+        .iter()
+        .map(|f| (f.file_name.as_str(), f.file_size))
+        .collect();
+    assert_eq!(files, vec![("scale.png", 3), ("chart.pdf", 3)]);
+    assert!(detail.attachments[0].id < detail.attachments[1].id);
+    assert_eq!(detail.comments_omitted, 0);
+    assert!(detail.notifications.is_empty());
+    assert!(store
+        .ticket_detail(b.provider.id, id)
+        .await
+        .expect("read")
+        .is_none());
+
+    let mut bare = ticket(&a, "bare");
+    bare.sms = None;
+    let bare = store
+        .create_ticket(a.provider.id, bare, write(&a, Action::CreateTicket))
+        .await
+        .expect("create")
+        .into_inner();
+    let detail = store
+        .ticket_detail(a.provider.id, bare)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(detail.ticket.id, bare);
+    assert!(detail.categories.is_empty() && detail.general_comments.is_empty());
+    assert!(detail.attachments.is_empty());
+    assert_eq!(detail.comments_omitted, 0);
+}
