@@ -19,7 +19,9 @@ use std::time::Instant;
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{append_batch, AuditChain, AuditWaiter, Executor, Job};
+use connecticket_store::{
+    append_batch, appends_in_one_statement, AuditChain, AuditWaiter, Dialect, Executor, Job,
+};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
@@ -397,7 +399,23 @@ async fn commit_writes(
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
 ) -> bool {
-    let mut tx = match conn.begin().await {
+    // A started write still ends by its caller's deadline: a statement
+    // waiting on a lock past the latest deadline in the batch is cancelled
+    // (and its job answered as withdrawn). Jobs without a deadline leave
+    // the time unbounded. The bound travels with `BEGIN`, in the same
+    // round trip (a simple query may hold several statements).
+    let begin = match latest_deadline(&writes) {
+        Some(latest) => {
+            let millis = latest
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .max(1);
+            conn.begin_with(format!("BEGIN; SET LOCAL statement_timeout = {millis}"))
+                .await
+        }
+        None => conn.begin().await,
+    };
+    let mut tx = match begin {
         Ok(tx) => tx,
         Err(error) => {
             abort_writes(writes, &format!("cannot begin a write batch: {error}"));
@@ -408,22 +426,6 @@ async fn commit_writes(
     let mut intact = true;
     {
         let mut executor = PgExecutor::writer(&mut tx, chain);
-        // A started write still ends by its caller's deadline: a statement
-        // waiting on a lock past the latest deadline in the batch is
-        // cancelled (and its job answered as withdrawn). Jobs without a
-        // deadline leave the time unbounded.
-        if let Some(latest) = latest_deadline(&writes) {
-            let millis = latest
-                .saturating_duration_since(Instant::now())
-                .as_millis()
-                .max(1);
-            let limit = format!("SET LOCAL statement_timeout = {millis}");
-            if let Err(error) = executor.execute(&limit, &[]).await {
-                let _ = tx.rollback().await;
-                abort_writes(writes, &format!("cannot bound the write batch: {error}"));
-                return false;
-            }
-        }
         let mut jobs = writes.into_iter();
         for job in jobs.by_ref() {
             let (deliver, still_intact) = job.run(&mut executor).await;
@@ -448,13 +450,20 @@ async fn commit_writes(
     deliver_all(deliveries, commit)
 }
 
-/// Appends a batch of entries in one transaction; false when the
-/// connection looks broken.
+/// Appends a batch of entries in one transaction, or in one statement when
+/// they fit; false when the connection looks broken.
 async fn commit_audits(
     conn: &mut PoolConnection<Postgres>,
     waiters: Vec<AuditWaiter>,
     chain: &mut AuditChain,
 ) -> bool {
+    if appends_in_one_statement(Dialect::Postgres, waiters.len()) {
+        // The statement commits by itself; its entries are written only
+        // with the anchor's move, so nothing is half done if it fails.
+        let (deliver, appended) = append_batch(&mut PgExecutor::writer(conn, chain), waiters).await;
+        deliver(Ok(()));
+        return appended;
+    }
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
         Err(error) => {

@@ -54,3 +54,15 @@ async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
         .expect("open the PostgreSQL store");
     connecticket_store::testing::conformance::a_write_undone_after_it_appended_leaves_its_chain_whole(&store).await;
 }
+
+#[tokio::test]
+async fn an_append_onto_a_moved_anchor_writes_nothing() {
+    let Some(database) = database().await else {
+        return;
+    };
+    let store = connecticket_store_postgres::open(&database.url, PostgresOptions::default())
+        .await
+        .expect("open the PostgreSQL store");
+    connecticket_store::testing::conformance::an_append_onto_a_moved_anchor_writes_nothing(&store)
+        .await;
+}

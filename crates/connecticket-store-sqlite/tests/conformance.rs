@@ -39,3 +39,14 @@ async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
         .expect("open the SQLite store");
     connecticket_store::testing::conformance::a_write_undone_after_it_appended_leaves_its_chain_whole(&store).await;
 }
+
+#[tokio::test]
+async fn an_append_onto_a_moved_anchor_writes_nothing() {
+    let database = TestDatabase::sqlite();
+    let path = database.url.trim_start_matches("sqlite://").to_owned();
+    let store = connecticket_store_sqlite::open(&path, SqliteOptions::default())
+        .await
+        .expect("open the SQLite store");
+    connecticket_store::testing::conformance::an_append_onto_a_moved_anchor_writes_nothing(&store)
+        .await;
+}

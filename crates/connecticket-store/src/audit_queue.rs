@@ -69,6 +69,10 @@ pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) ->
 /// (PostgreSQL's audit lane): no savepoint, two round trips fewer. If they
 /// cannot be written the caller rolls the transaction back. Answers how to
 /// tell them the commit's outcome, and whether they were appended.
+///
+/// When [`appends_in_one_statement`] says so, `tx` may be a connection
+/// outside any transaction: the statement commits by itself, and the
+/// caller tells the waiters with `Ok(())`.
 pub async fn append_batch(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
     let (entries, replies) = split(waiters);
     let appended = ops::audit::append(tx, entries).await;
@@ -102,4 +106,10 @@ fn delivery(appended: Result<()>, replies: Vec<Reply>) -> Delivery {
             let _ = reply.send(outcome);
         }
     })
+}
+
+/// Whether `count` entries append in one statement that is whole by itself
+/// (PostgreSQL: the anchor moves in it, and the entries only with it).
+pub fn appends_in_one_statement(dialect: crate::Dialect, count: usize) -> bool {
+    ops::audit::appends_in_one_statement(dialect, count)
 }

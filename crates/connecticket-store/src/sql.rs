@@ -205,15 +205,32 @@ impl<'a> RowGroup<'a> {
     /// `INSERT INTO table (…) VALUES (…), (…)`, numbering its placeholders
     /// from `first` (a statement may bind others before them).
     pub(crate) fn insert_sql(&self, table: &str, first: usize) -> String {
-        let width = self.names.len();
         let mut sql = insert_head(table, &self.names);
+        self.push_tuples(&mut sql, first);
+        sql
+    }
+
+    /// The same insert, of the rows only if `condition` holds when the
+    /// statement runs: `INSERT INTO table (…) SELECT * FROM (VALUES (…))
+    /// AS new_rows WHERE condition`.
+    pub(crate) fn insert_where_sql(&self, table: &str, first: usize, condition: &str) -> String {
+        let mut sql = insert_head(table, &self.names);
+        sql.truncate(sql.len() - "VALUES ".len());
+        sql.push_str("SELECT * FROM (VALUES ");
+        self.push_tuples(&mut sql, first);
+        sql.push_str(") AS new_rows WHERE ");
+        sql.push_str(condition);
+        sql
+    }
+
+    fn push_tuples(&self, sql: &mut String, first: usize) {
+        let width = self.names.len();
         for row in 0..self.rows {
             if row > 0 {
                 sql.push_str(", ");
             }
-            push_tuple(&mut sql, first + row * width, width);
+            push_tuple(sql, first + row * width, width);
         }
-        sql
     }
 }
 
@@ -304,6 +321,11 @@ mod tests {
             "INSERT INTO ticket_categories (ticket_id, status) VALUES ($5, $6), ($7, $8)"
         );
         assert_eq!(group.values.len(), 4);
+        assert_eq!(
+            group.insert_where_sql("ticket_categories", 3, "EXISTS (SELECT 1 FROM moved)"),
+            "INSERT INTO ticket_categories (ticket_id, status) SELECT * FROM \
+             (VALUES ($3, $4), ($5, $6)) AS new_rows WHERE EXISTS (SELECT 1 FROM moved)"
+        );
         let mixed = vec![row(1), Columns::new().with("ticket_id", 2i64)];
         assert!(RowGroup::of("ticket_categories", mixed).is_err());
         assert_eq!(

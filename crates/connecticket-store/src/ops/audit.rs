@@ -7,7 +7,7 @@ use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 use connecticket_domain::StoreError;
 
-use crate::engine::{ChunkSender, Executor};
+use crate::engine::{ChunkSender, Dialect, Executor};
 use crate::rows;
 use crate::sql::{
     execute, fetch_all, fetch_one, fetch_optional, group_size, insert_returning_id, insert_rows,
@@ -54,11 +54,18 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
 const MOVE_ANCHOR: &str =
     "UPDATE audit_chains SET last_seq = $1, last_hash = $2 WHERE id = $3 AND last_seq = $4";
 
+/// Whether `count` entries append in one statement, which on PostgreSQL
+/// moves the anchor too and so is whole by itself: the audit lane then
+/// runs it without a transaction around it (one round trip, not three).
+pub(crate) fn appends_in_one_statement(dialect: Dialect, count: usize) -> bool {
+    dialect.modifies_in_with() && group_size(count) == count
+}
+
 /// Chains `entries` onto the writer's own chain, inside the caller's
-/// transaction. Only its writer ever appends to the chain; the head it
-/// kept from its last append saves reading the anchor row again, and the
-/// anchor's update checks that the chain is still where the writer left
-/// it.
+/// transaction (or none, see [`appends_in_one_statement`]). Only its
+/// writer ever appends to the chain; the head it kept from its last append
+/// saves reading the anchor row again, and the anchor's update checks that
+/// the chain is still where the writer left it.
 pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<()> {
     // Nothing to chain: the anchor row is neither locked nor rewritten.
     if entries.is_empty() {
@@ -92,12 +99,13 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
     ];
     let moved = if tx.dialect().modifies_in_with() {
         // One round trip: the anchor moves in the statement that inserts
-        // the first group of entries.
+        // the first group of entries, and the entries are inserted only if
+        // it moved.
         let rest = rows.split_off(group_size(rows.len()));
         let group = RowGroup::of("audit_log", rows)?;
         let sql = format!(
             "WITH moved AS ({MOVE_ANCHOR} RETURNING id) {} RETURNING (SELECT COUNT(*) FROM moved) AS moved",
-            group.insert_sql("audit_log", anchor.len() + 1)
+            group.insert_where_sql("audit_log", anchor.len() + 1, "EXISTS (SELECT 1 FROM moved)")
         );
         let mut args = anchor.to_vec();
         args.extend(group.values);

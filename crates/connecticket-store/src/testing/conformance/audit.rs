@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use connecticket_domain::audit::{Action, AuditRecord, ChainCheck, Outcome};
-use connecticket_domain::store::{Store, TicketStore};
+use connecticket_domain::store::{AuditStore, Store, TicketStore};
 use connecticket_domain::{Entity, StoreError};
 
 use crate::{append_waiting, AuditWaiter, Engine, SqlStore};
@@ -286,4 +286,37 @@ pub async fn a_write_undone_after_it_appended_leaves_its_chain_whole<E: Engine>(
     let records = entries(store).await;
     assert_eq!(records.len(), 2, "the undone entry is gone: {records:?}");
     assert_eq!(verify(store).await, Ok(2));
+}
+
+/// An append whose chain is no longer where its writer left it writes
+/// nothing, entries included: on PostgreSQL the audit lane appends in one
+/// statement without a transaction, so the statement itself must refuse.
+/// Needs the engine, to move the anchors behind the writers' backs.
+pub async fn an_append_onto_a_moved_anchor_writes_nothing<E: Engine>(store: &SqlStore<E>) {
+    let a = tenant(store, "a").await;
+    store
+        .append_audit(entry(&a, Action::Tickets))
+        .await
+        .expect("a first entry sets the head");
+    let before = entries(store).await.len();
+    store
+        .engine()
+        .write(|tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "UPDATE audit_chains SET last_seq = last_seq + 100 WHERE last_seq > 0",
+                    &[],
+                )
+                .await
+                .map_err(|error| error.into_store())
+            })
+        })
+        .await
+        .expect("the anchors moved");
+    let refused = store.append_audit(entry(&a, Action::Tickets)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(ref message)) if message.contains("not where its writer left it")),
+        "{refused:?}"
+    );
+    assert_eq!(entries(store).await.len(), before, "nothing was written");
 }
