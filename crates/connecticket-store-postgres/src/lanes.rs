@@ -24,7 +24,7 @@ use connecticket_store::{
 };
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
 use crate::executor::{sql_error, PgExecutor};
@@ -48,8 +48,9 @@ trait LaneJob: Send {
     fn start(&self) -> bool;
     /// When its caller stops waiting, if ever.
     fn deadline(&self) -> Option<Instant>;
-    /// Runs the job in a savepoint; answers how to tell its caller once the
-    /// commit's outcome is known, and whether the transaction is still good.
+    /// Runs the job inside the savepoint the lane set for it; answers how
+    /// to tell its caller once the commit's outcome is known, and whether
+    /// the job succeeded (if not, the lane rolls back to the savepoint).
     fn run<'t>(self: Box<Self>, tx: &'t mut dyn Executor) -> BoxFuture<'t, (Delivery, bool)>;
     fn abort(self: Box<Self>, error: StoreError);
 }
@@ -75,12 +76,13 @@ impl<T: Send + 'static, J: Job<T>> LaneJob for Pending<T, J> {
     fn run<'t>(self: Box<Self>, tx: &'t mut dyn Executor) -> BoxFuture<'t, (Delivery, bool)> {
         Box::pin(async move {
             let Pending { job, reply, .. } = *self;
-            let (outcome, intact) = in_savepoint(tx, job).await;
+            let outcome = run_job(tx, job).await;
+            let succeeded = outcome.is_ok();
             let deliver: Delivery = Box::new(move |commit| {
                 // The caller may have gone away; its write stands regardless.
                 let _ = reply.send(commit.and(outcome));
             });
-            (deliver, intact)
+            (deliver, succeeded)
         })
     }
 
@@ -89,12 +91,9 @@ impl<T: Send + 'static, J: Job<T>> LaneJob for Pending<T, J> {
     }
 }
 
-/// Runs one job so that its failure undoes only its own writes; answers
-/// whether the transaction can go on.
-async fn in_savepoint<T>(tx: &mut dyn Executor, job: impl Job<T>) -> (Result<T>, bool) {
-    if let Err(error) = tx.execute("SAVEPOINT job", &[]).await {
-        return (Err(error.into_store()), false);
-    }
+/// Runs one job. If it fails, the lane undoes its writes (rolls back to
+/// its savepoint), perhaps after it appended to the lane's chain.
+async fn run_job<T>(tx: &mut dyn Executor, job: impl Job<T>) -> Result<T> {
     // A statement cancelled because the batch's time ran out rolls back
     // with the savepoint: the write was withdrawn, never written.
     let outcome = job(tx).await.map_err(|error| {
@@ -105,23 +104,11 @@ async fn in_savepoint<T>(tx: &mut dyn Executor, job: impl Job<T>) -> (Result<T>,
         }
     });
     if outcome.is_err() {
-        // Rolled back, perhaps after it appended to the lane's chain.
         if let Some(chain) = tx.audit_chain() {
             chain.forget();
         }
     }
-    let end = if outcome.is_ok() {
-        tx.execute("RELEASE SAVEPOINT job", &[]).await
-    } else {
-        match tx.execute("ROLLBACK TO SAVEPOINT job", &[]).await {
-            Ok(_) => tx.execute("RELEASE SAVEPOINT job", &[]).await,
-            Err(error) => Err(error),
-        }
-    };
-    match end {
-        Ok(_) => (outcome, true),
-        Err(error) => (outcome.and(Err(error.into_store())), false),
-    }
+    outcome
 }
 
 fn is_cancelled(error: &StoreError) -> bool {
@@ -402,20 +389,20 @@ async fn commit_writes(
     // A started write still ends by its caller's deadline: a statement
     // waiting on a lock past the latest deadline in the batch is cancelled
     // (and its job answered as withdrawn). Jobs without a deadline leave
-    // the time unbounded. The bound travels with `BEGIN`, in the same
-    // round trip (a simple query may hold several statements).
+    // the time unbounded. The bound and the first job's savepoint travel
+    // with `BEGIN`, in the same round trip (a simple query may hold several
+    // statements).
     let begin = match latest_deadline(&writes) {
         Some(latest) => {
             let millis = latest
                 .saturating_duration_since(Instant::now())
                 .as_millis()
                 .max(1);
-            conn.begin_with(format!("BEGIN; SET LOCAL statement_timeout = {millis}"))
-                .await
+            format!("BEGIN; SET LOCAL statement_timeout = {millis}; SAVEPOINT job")
         }
-        None => conn.begin().await,
+        None => "BEGIN; SAVEPOINT job".to_owned(),
     };
-    let mut tx = match begin {
+    let mut tx = match conn.begin_with(begin).await {
         Ok(tx) => tx,
         Err(error) => {
             abort_writes(writes, &format!("cannot begin a write batch: {error}"));
@@ -424,22 +411,31 @@ async fn commit_writes(
     };
     let mut deliveries = Vec::with_capacity(writes.len());
     let mut intact = true;
-    {
-        let mut executor = PgExecutor::writer(&mut tx, chain);
-        let mut jobs = writes.into_iter();
-        for job in jobs.by_ref() {
-            let (deliver, still_intact) = job.run(&mut executor).await;
-            deliveries.push(deliver);
-            if !still_intact {
-                intact = false;
-                break;
-            }
+    let mut jobs = writes.into_iter().peekable();
+    while let Some(job) = jobs.next() {
+        let (deliver, succeeded) = job.run(&mut PgExecutor::writer(&mut tx, chain)).await;
+        deliveries.push(deliver);
+        // Each job runs in a savepoint, so that its failure undoes only its
+        // own writes. Between two jobs one round trip ends one savepoint
+        // and sets the next; a rolled-back savepoint stays set. The last
+        // job's ends with the commit.
+        let step = match (succeeded, jobs.peek().is_some()) {
+            (true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
+            (true, false) => continue,
+            (false, _) => "ROLLBACK TO SAVEPOINT job",
+        };
+        // A query without arguments goes as a simple query, which may hold
+        // several statements.
+        let conn: &mut PgConnection = &mut tx;
+        if sqlx::Executor::execute(conn, step).await.is_err() {
+            intact = false;
+            break;
         }
-        for job in jobs {
-            job.abort(StoreError::Unavailable(
-                "the write batch it was in failed".to_owned(),
-            ));
-        }
+    }
+    for job in jobs {
+        job.abort(StoreError::Unavailable(
+            "the write batch it was in failed".to_owned(),
+        ));
     }
     let commit = if intact {
         tx.commit().await.map_err(|e| sql_error(e).into_store())

@@ -66,3 +66,19 @@ async fn an_append_onto_a_moved_anchor_writes_nothing() {
     connecticket_store::testing::conformance::an_append_onto_a_moved_anchor_writes_nothing(&store)
         .await;
 }
+
+#[tokio::test]
+async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch() {
+    let Some(database) = database().await else {
+        return;
+    };
+    // One write lane: the jobs queue up for the same batch.
+    let options = PostgresOptions {
+        write_lanes: 1,
+        ..PostgresOptions::default()
+    };
+    let store = connecticket_store_postgres::open(&database.url, options)
+        .await
+        .expect("open the PostgreSQL store");
+    connecticket_store::testing::conformance::a_failed_job_undoes_only_its_own_writes_in_a_shared_batch(&store).await;
+}

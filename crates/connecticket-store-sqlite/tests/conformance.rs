@@ -50,3 +50,13 @@ async fn an_append_onto_a_moved_anchor_writes_nothing() {
     connecticket_store::testing::conformance::an_append_onto_a_moved_anchor_writes_nothing(&store)
         .await;
 }
+
+#[tokio::test]
+async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch() {
+    let database = TestDatabase::sqlite();
+    let path = database.url.trim_start_matches("sqlite://").to_owned();
+    let store = connecticket_store_sqlite::open(&path, SqliteOptions::default())
+        .await
+        .expect("open the SQLite store");
+    connecticket_store::testing::conformance::a_failed_job_undoes_only_its_own_writes_in_a_shared_batch(&store).await;
+}

@@ -320,3 +320,54 @@ pub async fn an_append_onto_a_moved_anchor_writes_nothing<E: Engine>(store: &Sql
     );
     assert_eq!(entries(store).await.len(), before, "nothing was written");
 }
+
+/// Writes that share a batch each keep or lose only their own work: a job
+/// that wrote a row and appended an entry, then failed, leaves neither,
+/// while the jobs around it keep both, and the chain runs on unbroken.
+/// Needs the engine itself; on PostgreSQL open the store with one write
+/// lane, so that the jobs queue up for the same one.
+pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine>(
+    store: &SqlStore<E>,
+) {
+    let a = tenant(store, "a").await;
+    let provider = a.provider.id;
+    let before = entries(store).await.len();
+    let fails = |n: usize| n % 3 == 1;
+    let jobs = (0..9).map(|n| {
+        let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
+        store.engine().write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO categories (provider_id, name, created_at) VALUES ($1, $2, 0)",
+                    &[provider.into(), format!("batch {n}").as_str().into()],
+                )
+                .await
+                .map_err(|error| error.into_store())?;
+                append_waiting(tx, vec![waiter]).await;
+                if fails(n) {
+                    return Err(StoreError::NotFound(Entity::Category));
+                }
+                Ok(n)
+            })
+        })
+    });
+    let outcomes = futures::future::join_all(jobs).await;
+    for (n, outcome) in outcomes.iter().enumerate() {
+        assert_eq!(outcome.is_err(), fails(n), "job {n}: {outcome:?}");
+    }
+    let kept: Vec<String> = store
+        .categories(provider)
+        .await
+        .expect("categories")
+        .into_iter()
+        .map(|category| category.name)
+        .filter(|name| name.starts_with("batch"))
+        .collect();
+    let expected: Vec<String> = (0..9)
+        .filter(|&n| !fails(n))
+        .map(|n| format!("batch {n}"))
+        .collect();
+    assert_eq!(kept, expected);
+    assert_eq!(entries(store).await.len(), before + expected.len());
+    assert!(verify(store).await.is_ok(), "{:?}", verify(store).await);
+}
