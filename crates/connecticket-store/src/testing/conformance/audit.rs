@@ -343,7 +343,10 @@ pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine
                 )
                 .await
                 .map_err(|error| error.into_store())?;
-                append_waiting(tx, vec![waiter]).await;
+                let (_, appended) = append_waiting(tx, vec![waiter]).await;
+                if !appended {
+                    return Err(StoreError::Unavailable(format!("job {n} could not append")));
+                }
                 if fails(n) {
                     return Err(StoreError::NotFound(Entity::Category));
                 }
