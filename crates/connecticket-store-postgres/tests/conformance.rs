@@ -9,7 +9,7 @@ use std::sync::Arc;
 use connecticket_domain::store::Store;
 use connecticket_store::testing::conformance::Fixture;
 use connecticket_store::testing::{PostgresTemplate, TestDatabase};
-use connecticket_store_postgres::PostgresOptions;
+use connecticket_store_postgres::{PostgresOptions, PostgresStore};
 
 /// A fresh, migrated database; `None` when PostgreSQL is not there.
 async fn database() -> Option<TestDatabase> {
@@ -39,12 +39,9 @@ async fn store(url: String) -> Arc<dyn Store> {
 
 connecticket_store::conformance_suite!(open);
 
-#[tokio::test]
-async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
-    let Some(database) = database().await else {
-        return;
-    };
-    // One write lane: the failed write and the next run on one chain.
+/// A store with one write lane, for the engine-level cases.
+async fn open_one_lane() -> Option<(TestDatabase, PostgresStore)> {
+    let database = database().await?;
     let options = PostgresOptions {
         write_lanes: 1,
         ..PostgresOptions::default()
@@ -52,33 +49,7 @@ async fn a_write_undone_after_it_appended_leaves_its_chain_whole() {
     let store = connecticket_store_postgres::open(&database.url, options)
         .await
         .expect("open the PostgreSQL store");
-    connecticket_store::testing::conformance::a_write_undone_after_it_appended_leaves_its_chain_whole(&store).await;
+    Some((database, store))
 }
 
-#[tokio::test]
-async fn an_append_onto_a_moved_anchor_writes_nothing() {
-    let Some(database) = database().await else {
-        return;
-    };
-    let store = connecticket_store_postgres::open(&database.url, PostgresOptions::default())
-        .await
-        .expect("open the PostgreSQL store");
-    connecticket_store::testing::conformance::an_append_onto_a_moved_anchor_writes_nothing(&store)
-        .await;
-}
-
-#[tokio::test]
-async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch() {
-    let Some(database) = database().await else {
-        return;
-    };
-    // One write lane: the jobs queue up for the same batch.
-    let options = PostgresOptions {
-        write_lanes: 1,
-        ..PostgresOptions::default()
-    };
-    let store = connecticket_store_postgres::open(&database.url, options)
-        .await
-        .expect("open the PostgreSQL store");
-    connecticket_store::testing::conformance::a_failed_job_undoes_only_its_own_writes_in_a_shared_batch(&store).await;
-}
+connecticket_store::engine_conformance_suite!(open_one_lane);

@@ -99,3 +99,26 @@ macro_rules! conformance_suite {
         }
     )*};
 }
+
+/// The engine-level cases: they need the engine itself (`SqlStore<E>`), to
+/// run jobs the storage interface never would. `$open` answers the store
+/// and what keeps its database alive, or `None` to skip; on PostgreSQL it
+/// opens one write lane, so that jobs queue up for the same batch and
+/// chain.
+#[macro_export]
+macro_rules! engine_conformance_suite {
+    ($open:path) => {
+        $crate::engine_conformance_suite!(@each $open;
+            a_write_undone_after_it_appended_leaves_its_chain_whole
+            an_append_onto_a_moved_anchor_writes_nothing
+            a_failed_job_undoes_only_its_own_writes_in_a_shared_batch
+        );
+    };
+    (@each $open:path; $($case:ident)*) => {$(
+        #[tokio::test]
+        async fn $case() {
+            let Some((_database, store)) = $open().await else { return };
+            $crate::testing::conformance::$case(&store).await;
+        }
+    )*};
+}

@@ -1,7 +1,9 @@
 //! Ticket writes and reads, within one provider.
 
 use connecticket_domain::audit::Action;
-use connecticket_domain::model::{AttachmentId, CategoryId, Rating, ResidentId, TicketId};
+use connecticket_domain::model::{
+    AttachmentId, CategoryId, NewTicket, Rating, ResidentId, TicketDetail, TicketId,
+};
 use connecticket_domain::store::StatusUpdate;
 use connecticket_domain::workflow::{CategoryRating, TicketStatus};
 use connecticket_domain::{Entity, StoreError};
@@ -21,6 +23,20 @@ async fn raise(store: &dyn Store, tenant: &Tenant, title: &str) -> TicketId {
         .await
         .expect("create")
         .into_inner()
+}
+
+/// Creates `new` and reads its detail back.
+async fn create_and_read(store: &dyn Store, tenant: &Tenant, new: NewTicket) -> TicketDetail {
+    let id = store
+        .create_ticket(tenant.provider.id, new, write(tenant, Action::CreateTicket))
+        .await
+        .expect("create")
+        .into_inner();
+    store
+        .ticket_detail(tenant.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found")
 }
 
 fn status(tenant: &Tenant, ticket_id: TicketId, to: TicketStatus, at: i64) -> StatusUpdate {
@@ -446,16 +462,8 @@ pub async fn a_ticket_that_notifies_no_one_is_read_whole(fixture: Fixture) {
             data: Bytes::from_static(b"abc"),
         })
         .collect();
-    let id = store
-        .create_ticket(a.provider.id, new, write(&a, Action::CreateTicket))
-        .await
-        .expect("create")
-        .into_inner();
-    let detail = store
-        .ticket_detail(a.provider.id, id)
-        .await
-        .expect("read")
-        .expect("found");
+    let detail = create_and_read(store, &a, new).await;
+    let id = detail.ticket.id;
     assert_eq!(detail.ticket.title, "quiet");
     assert_eq!((detail.ticket.sms, detail.ticket.email), (None, None));
     let categories: Vec<_> = detail
@@ -499,17 +507,8 @@ pub async fn a_ticket_that_notifies_no_one_is_read_whole(fixture: Fixture) {
 
     let mut bare = ticket(&a, "bare");
     bare.sms = None;
-    let bare = store
-        .create_ticket(a.provider.id, bare, write(&a, Action::CreateTicket))
-        .await
-        .expect("create")
-        .into_inner();
-    let detail = store
-        .ticket_detail(a.provider.id, bare)
-        .await
-        .expect("read")
-        .expect("found");
-    assert_eq!(detail.ticket.id, bare);
+    let detail = create_and_read(store, &a, bare).await;
+    assert_eq!(detail.ticket.title, "bare");
     assert!(detail.categories.is_empty() && detail.general_comments.is_empty());
     assert!(detail.attachments.is_empty());
     assert_eq!(detail.comments_omitted, 0);
