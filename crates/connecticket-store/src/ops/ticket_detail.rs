@@ -25,24 +25,29 @@ use crate::value::Row;
 /// The ticket, if the provider owns it.
 const TICKET: &str = "SELECT * FROM tickets t WHERE t.id = $1 AND t.provider_id = $2";
 
-/// The parts, each a query of `$1` (the ticket) with the same named
+/// The parts, each by its code and a query of `$1` (the ticket) with the same named
 /// columns, each used as its part needs. (Typed `NULL`s where PostgreSQL would
 /// otherwise take a bare `NULL` for text: it resolves a `UNION`'s column
 /// types pairwise, and a subquery's on its own.)
-static PARTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+static PARTS: LazyLock<[(i64, String); 4]> = LazyLock::new(|| {
     [
-        format!(
-            "SELECT {RATING} AS part, tc.category_id AS part_id,
+        (
+            RATING,
+            format!(
+                "SELECT {RATING} AS part, tc.category_id AS part_id,
                     CAST(NULL AS BIGINT) AS part_category, c.name AS part_name,
                     tc.status AS part_text, CAST(NULL AS TEXT) AS part_category_name,
                     CAST(NULL AS BIGINT) AS part_at, CAST(NULL AS BIGINT) AS part_number
              FROM ticket_categories tc JOIN categories c ON c.id = tc.category_id
              WHERE tc.ticket_id = $1"
+            ),
         ),
         // The newest comments, at most MAX_DETAIL_COMMENTS of them, so
         // that no ticket's answer grows without bound.
-        format!(
-            "SELECT * FROM (
+        (
+            COMMENT,
+            format!(
+                "SELECT * FROM (
                  SELECT {COMMENT} AS part, cm.id AS part_id, cm.category_id AS part_category,
                         e.name AS part_name, cm.body AS part_text,
                         c.name AS part_category_name, cm.created_at AS part_at,
@@ -52,18 +57,25 @@ static PARTS: LazyLock<[String; 4]> = LazyLock::new(|| {
                  LEFT JOIN categories c ON c.id = cm.category_id
                  WHERE cm.ticket_id = $1 ORDER BY cm.id DESC LIMIT {MAX_DETAIL_COMMENTS}
              ) newest_comments"
+            ),
         ),
-        format!(
-            "SELECT {COMMENT_COUNT} AS part, NULL AS part_id, NULL AS part_category,
+        (
+            COMMENT_COUNT,
+            format!(
+                "SELECT {COMMENT_COUNT} AS part, NULL AS part_id, NULL AS part_category,
                     NULL AS part_name, NULL AS part_text, NULL AS part_category_name,
                     NULL AS part_at, COUNT(*) AS part_number
              FROM comments WHERE ticket_id = $1"
+            ),
         ),
-        format!(
-            "SELECT {ATTACHMENT} AS part, a.id AS part_id, NULL AS part_category,
+        (
+            ATTACHMENT,
+            format!(
+                "SELECT {ATTACHMENT} AS part, a.id AS part_id, NULL AS part_category,
                     a.file_name AS part_name, a.content_type AS part_text,
                     NULL AS part_category_name, NULL AS part_at, a.file_size AS part_number
              FROM attachments a WHERE a.ticket_id = $1"
+            ),
         ),
     ]
 });
@@ -74,12 +86,14 @@ static DETAIL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT t.*, p.* FROM tickets t LEFT JOIN ({}) p ON TRUE
          WHERE t.id = $1 AND t.provider_id = $2",
-        PARTS.join(" UNION ALL ")
+        PARTS
+            .iter()
+            .map(|(_, sql)| sql.as_str())
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
     )
 });
 
-/// The parts in the order of [`PARTS`].
-const PART_ORDER: [i64; 4] = [RATING, COMMENT, COMMENT_COUNT, ATTACHMENT];
 const RATING: i64 = 1;
 const COMMENT: i64 = 2;
 const COMMENT_COUNT: i64 = 3;
@@ -116,9 +130,9 @@ pub(crate) async fn without_notifications(
         // Only once the provider's ownership is known: the parts are
         // found by the ticket alone.
         if parts.ticket.is_some() {
-            for (part, sql) in PART_ORDER.into_iter().zip(PARTS.iter()) {
+            for (part, sql) in PARTS.iter() {
                 // Only a ticket with that many comments needs counting.
-                if part == COMMENT_COUNT && parts.comments.len() < MAX_DETAIL_COMMENTS {
+                if *part == COMMENT_COUNT && parts.comments.len() < MAX_DETAIL_COMMENTS {
                     continue;
                 }
                 tx.query(sql, &[ticket_id.into()], &mut |row| parts.add(row))
