@@ -313,6 +313,7 @@ async fn run_write_lane(
         if writes.is_empty() {
             continue;
         }
+        connecticket_store::record_batch("write_lane", writes.len());
         match seat.take().await {
             Ok((conn, chain)) => {
                 if !commit_writes(conn, writes, chain).await {
@@ -330,6 +331,7 @@ async fn run_audit_lane(
     mut closed: watch::Receiver<bool>,
 ) {
     while let Some(waiters) = next_batch(&queue, &mut closed).await {
+        connecticket_store::record_batch("audit_lane", waiters.len());
         match seat.take().await {
             Ok((conn, chain)) => {
                 if !commit_audits(conn, waiters, chain).await {

@@ -303,6 +303,7 @@ fn commit_batch(
             take_queued(jobs, &mut batch, MAX_BATCH - served);
         }
     }
+    connecticket_store::record_batch("sqlite", served);
     let commit = run_cached(connection, "COMMIT").map_err(internal);
     if let Err(error) = &commit {
         tracing::error!(error = %error, jobs = served, "write batch failed to commit");

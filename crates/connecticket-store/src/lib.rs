@@ -46,6 +46,15 @@ pub fn writer_label(writer: &str) -> String {
         .unwrap_or_else(|_| "unknown host".to_owned());
     format!("{host} pid {} {writer}", std::process::id())
 }
+
+/// Records how many calls one write batch served, under its writer's fixed
+/// name (`sqlite`, `write_lane`, `audit_lane`): every batch costs a commit,
+/// so this is what group commit yields, and what `--sqlite-commit-delay-us`
+/// tunes.
+pub fn record_batch(writer: &'static str, calls: usize) {
+    metrics::histogram!("connecticket_db_batch_calls", "writer" => writer).record(calls as f64);
+}
+
 pub use error::{SqlError, SqlErrorKind};
 pub use store::SqlStore;
 pub use value::{FromValue, Row, Value, ValueRef, ISO_DATE};

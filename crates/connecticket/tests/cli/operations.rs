@@ -88,6 +88,22 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
     assert_eq!(series(&metrics, "connecticket_escalations_open", &[]), Some(1.0));
     assert!(series(&metrics, "connecticket_db_connections", &["state=\"busy\""]).is_some());
     assert!(series(&metrics, "connecticket_db_queued_writes", &[]).is_some());
+    // Every batch's size is counted under its writer, in buckets up to the
+    // largest batch; the reads' entries and the writes are all in them.
+    let writers: &[&str] = match Backend::current() {
+        Backend::Sqlite => &["writer=\"sqlite\""],
+        Backend::Postgres => &["writer=\"write_lane\"", "writer=\"audit_lane\""],
+    };
+    let mut calls_in_batches = 0.0;
+    for writer in writers {
+        let batches = series(&metrics, "connecticket_db_batch_calls_count", &[writer]);
+        assert!(batches.is_some_and(|n| n >= 1.0), "no batch of {writer}: {metrics}");
+        let largest = series(&metrics, "connecticket_db_batch_calls_bucket", &[writer, "le=\"256\""]);
+        assert_eq!(largest, batches, "{writer}");
+        calls_in_batches += series(&metrics, "connecticket_db_batch_calls_sum", &[writer]).unwrap_or(0.0);
+    }
+    // The ticket, and the entries of three details and of one refusal.
+    assert!(calls_in_batches >= 5.0, "{calls_in_batches} calls in batches");
     // Labels are templates: no token, id or address anywhere.
     assert!(!metrics.contains(&session.token), "a token in the metrics");
     assert!(!metrics.contains("@example.org"));
