@@ -19,9 +19,7 @@ use std::time::Instant;
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{
-    append_batch, appends_in_one_statement, AuditChain, AuditWaiter, Dialect, Executor, Job,
-};
+use connecticket_store::{append_batch, AuditChain, AuditWaiter, Executor, Job};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
@@ -448,35 +446,17 @@ async fn commit_writes(
     deliver_all(deliveries, commit)
 }
 
-/// Appends a batch of entries in one transaction, or in one statement when
-/// they fit; false when the connection looks broken.
+/// Appends a batch of entries in one statement, which commits by itself;
+/// false when the connection looks broken. The entries are written only
+/// with the anchor's move, so nothing is half done if it fails.
 async fn commit_audits(
     conn: &mut PoolConnection<Postgres>,
     waiters: Vec<AuditWaiter>,
     chain: &mut AuditChain,
 ) -> bool {
-    if appends_in_one_statement(Dialect::Postgres, waiters.len()) {
-        // The statement commits by itself; its entries are written only
-        // with the anchor's move, so nothing is half done if it fails.
-        let (deliver, appended) = append_batch(&mut PgExecutor::writer(conn, chain), waiters).await;
-        deliver(Ok(()));
-        return appended;
-    }
-    let mut tx = match conn.begin().await {
-        Ok(tx) => tx,
-        Err(error) => {
-            abort_audits(waiters, &format!("cannot begin an audit batch: {error}"));
-            return false;
-        }
-    };
-    let (deliver, appended) = append_batch(&mut PgExecutor::writer(&mut tx, chain), waiters).await;
-    let commit = if appended {
-        tx.commit().await.map_err(|e| sql_error(e).into_store())
-    } else {
-        let _ = tx.rollback().await;
-        Err(StoreError::Unavailable("the audit batch failed".to_owned()))
-    };
-    deliver_all(vec![deliver], commit)
+    let (deliver, appended) = append_batch(&mut PgExecutor::writer(conn, chain), waiters).await;
+    deliver(Ok(()));
+    appended
 }
 
 /// Tells every caller of a batch how its commit went; answers whether it

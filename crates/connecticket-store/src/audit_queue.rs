@@ -65,14 +65,11 @@ pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) ->
     (delivery(appended, replies), intact)
 }
 
-/// Appends the waiters' entries in a transaction that holds nothing else
-/// (PostgreSQL's audit lane): no savepoint, two round trips fewer. If they
-/// cannot be written the caller rolls the transaction back. Answers how to
-/// tell them the commit's outcome, and whether they were appended.
-///
-/// When [`appends_in_one_statement`] says so, `tx` may be a connection
-/// outside any transaction: the statement commits by itself, and the
-/// caller tells the waiters with `Ok(())`.
+/// Appends the waiters' entries outside any transaction (PostgreSQL's
+/// audit lane): there the append is one statement that moves the chain's
+/// anchor and inserts the entries only with it, so it commits whole by
+/// itself, and the caller tells the waiters with `Ok(())`. Answers how to
+/// tell them, and whether the entries were appended.
 pub async fn append_batch(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
     let (entries, replies) = split(waiters);
     let appended = ops::audit::append(tx, entries).await;
@@ -106,10 +103,4 @@ fn delivery(appended: Result<()>, replies: Vec<Reply>) -> Delivery {
             let _ = reply.send(outcome);
         }
     })
-}
-
-/// Whether `count` entries append in one statement that is whole by itself
-/// (PostgreSQL: the anchor moves in it, and the entries only with it).
-pub fn appends_in_one_statement(dialect: crate::Dialect, count: usize) -> bool {
-    ops::audit::appends_in_one_statement(dialect, count)
 }

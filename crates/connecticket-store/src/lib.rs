@@ -23,9 +23,7 @@ mod value;
 pub mod testing;
 
 pub use audit_chain::AuditChain;
-pub use audit_queue::{
-    append_batch, append_waiting, appends_in_one_statement, AuditWaiter, Delivery,
-};
+pub use audit_queue::{append_batch, append_waiting, AuditWaiter, Delivery};
 pub use engine::{chunk_channel, ChunkSender, Dialect, Engine, Executor, Job, StreamJob};
 
 /// Creates a writer's own audit chain in the caller's transaction and

@@ -210,17 +210,63 @@ impl<'a> RowGroup<'a> {
         sql
     }
 
-    /// The same insert, of the rows only if `condition` holds when the
-    /// statement runs: `INSERT INTO table (…) SELECT * FROM (VALUES (…))
-    /// AS new_rows WHERE condition`.
-    pub(crate) fn insert_where_sql(&self, table: &str, first: usize, condition: &str) -> String {
-        let mut sql = insert_head(table, &self.names);
-        sql.truncate(sql.len() - "VALUES ".len());
-        sql.push_str("SELECT * FROM (VALUES ");
-        self.push_tuples(&mut sql, first);
-        sql.push_str(") AS new_rows WHERE ");
+    /// An insert of rows that arrive as one JSON parameter, `$param` (see
+    /// [`RowGroup::json`]), and only if `condition` holds when the
+    /// statement runs (PostgreSQL). Its text does not depend on how many
+    /// rows there are, so one prepared statement serves every count.
+    pub(crate) fn insert_json_where_sql(
+        &self,
+        table: &str,
+        param: usize,
+        condition: &str,
+    ) -> Result<String> {
+        let names = self.names.join(", ");
+        let mut sql = format!(
+            "INSERT INTO {table} ({names}) SELECT {names} FROM json_to_recordset(CAST(${param} AS JSON)) AS new_rows ("
+        );
+        for (n, (name, value)) in self.names.iter().zip(&self.values).enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(name);
+            sql.push(' ');
+            sql.push_str(match value {
+                Value::Int(_) => "BIGINT",
+                Value::Text(_) => "TEXT",
+                Value::Bool(_) => "BOOLEAN",
+                Value::Blob(_) => return Err(blob_in_json(table)),
+            });
+        }
+        sql.push_str(") WHERE ");
         sql.push_str(condition);
-        sql
+        Ok(sql)
+    }
+
+    /// The rows as a JSON array of objects keyed by column, for
+    /// [`RowGroup::insert_json_where_sql`].
+    pub(crate) fn json(&self, table: &str) -> Result<String> {
+        let width = self.names.len();
+        let rows = self
+            .values
+            .chunks(width)
+            .map(|row| {
+                self.names
+                    .iter()
+                    .zip(row)
+                    .map(|(name, value)| {
+                        let value = match value {
+                            Value::Int(v) => serde_json::Value::from(*v),
+                            Value::Text(v) => serde_json::Value::from(v.as_deref()),
+                            Value::Bool(v) => serde_json::Value::from(*v),
+                            Value::Blob(_) => return Err(blob_in_json(table)),
+                        };
+                        Ok(((*name).to_owned(), value))
+                    })
+                    .collect::<Result<serde_json::Map<_, _>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        serde_json::to_string(&rows)
+            .map_err(|error| StoreError::Corrupt(format!("rows for {table} as JSON: {error}")))
     }
 
     fn push_tuples(&self, sql: &mut String, first: usize) {
@@ -232,6 +278,13 @@ impl<'a> RowGroup<'a> {
             push_tuple(sql, first + row * width, width);
         }
     }
+}
+
+/// Bytes have no JSON form that PostgreSQL reads back as `BYTEA`.
+fn blob_in_json(table: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "a row for {table} holds bytes, which JSON cannot carry"
+    ))
 }
 
 /// The most rows one statement of `insert_rows` inserts.
@@ -313,6 +366,41 @@ mod tests {
     }
 
     #[test]
+    fn rows_sent_as_json_keep_their_types_and_nulls() {
+        let row = |seq: i64, client: Option<&'static str>| {
+            Columns::new()
+                .with("seq", seq)
+                .with("client_addr", client)
+                .with("ok", true)
+        };
+        let group =
+            RowGroup::of("audit_log", vec![row(1, Some("a\"b")), row(2, None)]).expect("one shape");
+        assert_eq!(
+            group
+                .insert_json_where_sql("audit_log", 5, "EXISTS (SELECT 1 FROM moved)")
+                .expect("no bytes"),
+            "INSERT INTO audit_log (seq, client_addr, ok) SELECT seq, client_addr, ok \
+             FROM json_to_recordset(CAST($5 AS JSON)) AS new_rows \
+             (seq BIGINT, client_addr TEXT, ok BOOLEAN) WHERE EXISTS (SELECT 1 FROM moved)"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&group.json("audit_log").expect("no bytes")).expect("JSON");
+        assert_eq!(
+            json,
+            serde_json::json!([
+                { "seq": 1, "client_addr": "a\"b", "ok": true },
+                { "seq": 2, "client_addr": null, "ok": true },
+            ])
+        );
+        let bytes = RowGroup::of("attachments", vec![Columns::new().with("data", &b"x"[..])])
+            .expect("one row");
+        assert!(bytes.json("attachments").is_err());
+        assert!(bytes
+            .insert_json_where_sql("attachments", 1, "TRUE")
+            .is_err());
+    }
+
+    #[test]
     fn rows_inserted_together_number_their_placeholders_across_tuples() {
         let row = |ticket: i64| Columns::new().with("ticket_id", ticket).with("status", "x");
         let group = RowGroup::of("ticket_categories", vec![row(1), row(2)]).expect("one shape");
@@ -321,11 +409,6 @@ mod tests {
             "INSERT INTO ticket_categories (ticket_id, status) VALUES ($5, $6), ($7, $8)"
         );
         assert_eq!(group.values.len(), 4);
-        assert_eq!(
-            group.insert_where_sql("ticket_categories", 3, "EXISTS (SELECT 1 FROM moved)"),
-            "INSERT INTO ticket_categories (ticket_id, status) SELECT * FROM \
-             (VALUES ($3, $4), ($5, $6)) AS new_rows WHERE EXISTS (SELECT 1 FROM moved)"
-        );
         let mixed = vec![row(1), Columns::new().with("ticket_id", 2i64)];
         assert!(RowGroup::of("ticket_categories", mixed).is_err());
         assert_eq!(

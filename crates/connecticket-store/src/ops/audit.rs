@@ -7,11 +7,11 @@ use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor};
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 use connecticket_domain::StoreError;
 
-use crate::engine::{ChunkSender, Dialect, Executor};
+use crate::engine::{ChunkSender, Executor};
 use crate::rows;
 use crate::sql::{
-    execute, fetch_all, fetch_one, fetch_optional, group_size, insert_returning_id, insert_rows,
-    Result, RowGroup,
+    execute, fetch_all, fetch_one, fetch_optional, insert_returning_id, insert_rows, Result,
+    RowGroup,
 };
 use crate::value::Value;
 
@@ -54,15 +54,9 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
 const MOVE_ANCHOR: &str =
     "UPDATE audit_chains SET last_seq = $1, last_hash = $2 WHERE id = $3 AND last_seq = $4";
 
-/// Whether `count` entries append in one statement, which on PostgreSQL
-/// moves the anchor too and so is whole by itself: the audit lane then
-/// runs it without a transaction around it (one round trip, not three).
-pub(crate) fn appends_in_one_statement(dialect: Dialect, count: usize) -> bool {
-    dialect.modifies_in_with() && group_size(count) == count
-}
-
 /// Chains `entries` onto the writer's own chain, inside the caller's
-/// transaction (or none, see [`appends_in_one_statement`]). Only its
+/// transaction. On PostgreSQL the append is one statement, whole by itself,
+/// whatever the count: the audit lane runs it without a transaction. Only its
 /// writer ever appends to the chain; the head it kept from its last append
 /// saves reading the anchor row again, and the anchor's update checks that
 /// the chain is still where the writer left it.
@@ -87,7 +81,7 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         head.advance(&record);
         records.push(record);
     }
-    let mut rows = records
+    let rows = records
         .iter()
         .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
         .collect::<Result<Vec<_>>>()?;
@@ -98,19 +92,22 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         expected_seq.into(),
     ];
     let moved = if tx.dialect().modifies_in_with() {
-        // One round trip: the anchor moves in the statement that inserts
-        // the first group of entries, and the entries are inserted only if
-        // it moved.
-        let rest = rows.split_off(group_size(rows.len()));
+        // One round trip, one prepared statement, whatever the count: the
+        // entries travel as one JSON parameter, the anchor moves in the
+        // statement that inserts them, and they are inserted only if it
+        // moved.
         let group = RowGroup::of("audit_log", rows)?;
         let sql = format!(
             "WITH moved AS ({MOVE_ANCHOR} RETURNING id) {} RETURNING (SELECT COUNT(*) FROM moved) AS moved",
-            group.insert_where_sql("audit_log", anchor.len() + 1, "EXISTS (SELECT 1 FROM moved)")
+            group.insert_json_where_sql(
+                "audit_log",
+                anchor.len() + 1,
+                "EXISTS (SELECT 1 FROM moved)"
+            )?
         );
         let mut args = anchor.to_vec();
-        args.extend(group.values);
+        args.push(group.json("audit_log")?.into());
         let moved = fetch_all(tx, &sql, &args, |row| row.get::<i64>("moved")).await?;
-        insert_rows(tx, "audit_log", rest).await?;
         moved.first().copied().unwrap_or(0)
     } else {
         insert_rows(tx, "audit_log", rows).await?;
