@@ -344,7 +344,9 @@ fn print_line(name: &str, measured: &Measured, ratio: Option<(&str, f64)>) {
     );
 }
 
-/// The targets, from the figures measured.
+/// The targets, from the figures measured. Their ratios carry a
+/// third decimal, so that one just short of its target (1.298x against
+/// 1.3x) does not print as if it met it.
 fn targets(report: &Report) -> Vec<Target> {
     let mut targets = Vec::new();
     let call = |backend: &str, name: &str| {
@@ -359,7 +361,7 @@ fn targets(report: &Report) -> Vec<Target> {
         if let Some(ratio) = figures.as_ref().and_then(|f| f.ratio_to_floor) {
             targets.push(Target {
                 target: format!("SQLite {label} >= {at_least}x the floor"),
-                measured: format!("{ratio:.2}x"),
+                measured: format!("{ratio:.3}x"),
                 met: ratio >= at_least,
             });
         }
@@ -383,7 +385,7 @@ fn targets(report: &Report) -> Vec<Target> {
                 let ratio = pg.measured.requests_per_sec / lite.measured.requests_per_sec.max(1e-9);
                 targets.push(Target {
                     target: format!("PostgreSQL {} >= 0.5x SQLite", pg.call),
-                    measured: format!("{ratio:.2}x"),
+                    measured: format!("{ratio:.3}x"),
                     met: ratio >= 0.5,
                 });
             }
@@ -392,7 +394,7 @@ fn targets(report: &Report) -> Vec<Target> {
     if let Some(scale_out) = &report.scale_out {
         targets.push(Target {
             target: "two PostgreSQL instances: combined create_ticket >= one instance".to_owned(),
-            measured: format!("{:.2}x", scale_out.ratio),
+            measured: format!("{:.3}x", scale_out.ratio),
             met: scale_out.ratio >= 1.0,
         });
         targets.push(Target {
@@ -408,7 +410,7 @@ fn targets(report: &Report) -> Vec<Target> {
         targets.push(Target {
             target: format!("{backend}: ticket_detail beside 32 slow readers >= 0.8x alone, every write acknowledged"),
             measured: format!(
-                "{:.2}x, {} writes acknowledged, {} failed, {} readers cut",
+                "{:.3}x, {} writes acknowledged, {} failed, {} readers cut",
                 fairness.ratio, fairness.writes_acknowledged, fairness.writes_failed, fairness.slow_readers_cut
             ),
             met: fairness.ratio >= 0.8
