@@ -1,7 +1,8 @@
 -- The statement one ticket_detail sends PostgreSQL (DETAIL in
 -- crates/connecticket-store/src/ops/ticket_detail.rs, as logged with
 -- log_statement = 'all'). The read's audit entry, which the audit lane
--- appends in batches, is left out: this is the read alone.
+-- appends in batches, is left out: this is the read alone. A unit test in
+-- ticket_detail.rs fails if the two drift apart.
 \set id random(1, :tickets)
 SELECT t.*, p.* FROM tickets t LEFT JOIN (
     SELECT 1 AS part, tc.category_id AS part_id,

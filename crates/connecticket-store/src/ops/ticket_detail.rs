@@ -249,3 +249,37 @@ impl Parts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DETAIL;
+
+    /// `bench/postgres-ceiling/ticket_detail.sql` measures PostgreSQL on
+    /// this statement; a change here that it did not follow would measure
+    /// something the server no longer sends.
+    #[test]
+    fn the_ceiling_benchmark_sends_the_detail_statement() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../bench/postgres-ceiling/ticket_detail.sql"
+        );
+        let script = std::fs::read_to_string(path).expect("the ceiling's detail script");
+        let words = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let sent = words(
+            &script
+                .lines()
+                .filter(|line| !line.starts_with("--") && !line.starts_with('\\'))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace(":id", "$1")
+                .replace("t.provider_id = 1", "t.provider_id = $2"),
+        );
+        // pgbench reads SQL as written, so the script may break lines and
+        // parentheses where the server's text does not.
+        let unbroken = |sql: &str| sql.replace("( ", "(").replace(" )", ")");
+        assert_eq!(
+            unbroken(sent.trim_end_matches(';')),
+            unbroken(&words(&DETAIL))
+        );
+    }
+}
