@@ -38,6 +38,10 @@ pub struct PostgresOptions {
     /// connection and audit chain of its own.
     pub write_lanes: usize,
     pub acquire_timeout: Duration,
+    /// A read connection that sat idle longer than this is checked before
+    /// it is lent (PgBouncer's `server_check_delay`): that is when the
+    /// database may have gone away without anyone noticing.
+    pub check_idle_after: Duration,
 }
 
 impl Default for PostgresOptions {
@@ -46,6 +50,7 @@ impl Default for PostgresOptions {
             pool_size: 10,
             write_lanes: 4,
             acquire_timeout: Duration::from_secs(10),
+            check_idle_after: Duration::from_secs(1),
         }
     }
 }
@@ -68,7 +73,12 @@ pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore, 
             StoreError::backend("connecting to PostgreSQL", executor::sql_error(error))
         })?;
     migrate::apply(&pool).await?;
-    let readers = read_pool::ReadPool::new(connect, size - lanes - 1, options.acquire_timeout);
+    let readers = read_pool::ReadPool::new(
+        connect,
+        size - lanes - 1,
+        options.acquire_timeout,
+        options.check_idle_after,
+    );
     let engine = PgEngine {
         lanes: Arc::new(lanes::Lanes::start(pool.clone(), lanes as usize)),
         pool,

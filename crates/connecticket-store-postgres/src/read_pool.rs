@@ -18,8 +18,6 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// An idle connection is checked before it is lent after this long.
-const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Idle longer than this, a connection is closed instead (as sqlx's pool).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// A connection older than this is closed when it comes back, so that
@@ -39,17 +37,25 @@ pub(crate) struct ReadPool {
     permits: Arc<Semaphore>,
     size: usize,
     acquire_timeout: Duration,
+    /// An idle connection is checked before it is lent after this long.
+    check_after_idle: Duration,
 }
 
 impl ReadPool {
     /// A pool of at most `size` connections, opened as reads need them.
-    pub(crate) fn new(connect: PgConnectOptions, size: u32, acquire_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        connect: PgConnectOptions,
+        size: u32,
+        acquire_timeout: Duration,
+        check_after_idle: Duration,
+    ) -> Self {
         ReadPool {
             connect,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(size.max(1) as usize)),
             size: size.max(1) as usize,
             acquire_timeout,
+            check_after_idle,
         }
     }
 
@@ -90,7 +96,7 @@ impl ReadPool {
                 self.retire(idle.conn);
                 continue;
             }
-            if idle_for > CHECK_AFTER_IDLE && idle.conn.ping().await.is_err() {
+            if idle_for >= self.check_after_idle && idle.conn.ping().await.is_err() {
                 self.retire(idle.conn);
                 continue;
             }

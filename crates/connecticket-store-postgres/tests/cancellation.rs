@@ -17,19 +17,21 @@ use std::time::Duration;
 
 use connecticket_domain::model::{ProviderId, TicketId};
 use connecticket_domain::store::TicketStore;
-use connecticket_store::testing::TestDatabase;
+use connecticket_store::testing::{eventually, TestDatabase};
 use connecticket_store_postgres::PostgresOptions;
 use sqlx::{Connection, PgConnection, Row};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Mutex};
 
 /// Forwards connections to PostgreSQL; once armed, after a client sends a
 /// `BEGIN` the server's bytes wait until `release` is set.
 struct Proxy {
     port: u16,
     armed: watch::Sender<bool>,
-    begin_seen: Arc<Notify>,
+    /// The local port of the upstream connection that carried each `BEGIN`
+    /// while armed: the backend's `client_port` in `pg_stat_activity`.
+    begins: Mutex<mpsc::UnboundedReceiver<u16>>,
     release: watch::Sender<bool>,
 }
 
@@ -37,11 +39,10 @@ impl Proxy {
     async fn start(server: &str) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let begin_seen = Arc::new(Notify::new());
+        let (begin_seen, begins) = mpsc::unbounded_channel();
         let (release, released) = watch::channel(false);
         let (armed, is_armed) = watch::channel(false);
         let server = server.to_owned();
-        let seen = Arc::clone(&begin_seen);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let upstream = TcpStream::connect(&server).await.expect("connect upstream");
@@ -49,7 +50,7 @@ impl Proxy {
                     client,
                     upstream,
                     is_armed.clone(),
-                    Arc::clone(&seen),
+                    begin_seen.clone(),
                     released.clone(),
                 ));
             }
@@ -57,7 +58,7 @@ impl Proxy {
         Proxy {
             port,
             armed,
-            begin_seen,
+            begins: Mutex::new(begins),
             release,
         }
     }
@@ -67,9 +68,10 @@ async fn forward(
     client: TcpStream,
     upstream: TcpStream,
     armed: watch::Receiver<bool>,
-    begin_seen: Arc<Notify>,
+    begin_seen: mpsc::UnboundedSender<u16>,
     mut released: watch::Receiver<bool>,
 ) {
+    let upstream_port = upstream.local_addr().expect("upstream addr").port();
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = upstream.into_split();
     let (holding_tx, mut holding) = watch::channel(false);
@@ -80,12 +82,15 @@ async fn forward(
                 break;
             }
             let bytes = &buffer[..read];
-            if *armed.borrow() && bytes.windows(5).any(|window| window == b"BEGIN") {
+            let begin = *armed.borrow() && bytes.windows(5).any(|window| window == b"BEGIN");
+            if begin {
                 let _ = holding_tx.send(true);
-                begin_seen.notify_one();
             }
             if server_write.write_all(bytes).await.is_err() {
                 break;
+            }
+            if begin {
+                let _ = begin_seen.send(upstream_port);
             }
         }
     };
@@ -106,16 +111,18 @@ async fn forward(
     tokio::join!(to_server, to_client);
 }
 
-/// Backends of the test database sitting idle inside a transaction.
-async fn idle_in_transaction(admin: &mut PgConnection) -> i64 {
+/// The state of the backend whose client is on `port` (none once it ended).
+async fn backend_state(url: &str, port: u16) -> Option<String> {
+    let mut admin = PgConnection::connect(url).await.expect("connect");
     sqlx::query(
-        "SELECT count(*) AS stuck FROM pg_stat_activity
-         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        "SELECT state FROM pg_stat_activity
+         WHERE datname = current_database() AND client_port = $1",
     )
-    .fetch_one(admin)
+    .bind(i32::from(port))
+    .fetch_optional(&mut admin)
     .await
     .expect("pg_stat_activity")
-    .get("stuck")
+    .map(|row| row.get::<Option<String>, _>("state").unwrap_or_default())
 }
 
 #[tokio::test]
@@ -158,20 +165,31 @@ async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
         // A ticket's history is read in a transaction.
         let _ = reader.status_history(ProviderId(1), TicketId(1)).await;
     });
-    tokio::time::timeout(Duration::from_secs(10), proxy.begin_seen.notified())
-        .await
-        .expect("the read sent its BEGIN");
+    let port = tokio::time::timeout(Duration::from_secs(10), async {
+        proxy.begins.lock().await.recv().await
+    })
+    .await
+    .expect("the read sent its BEGIN")
+    .expect("the proxy runs");
+    // The database began the transaction; its answer is held back.
+    eventually("the read's transaction to begin", || async {
+        let state = backend_state(&database.url, port).await;
+        (state.as_deref() == Some("idle in transaction")).then_some(())
+    })
+    .await;
     read.abort();
     let _ = read.await;
     proxy.release.send(true).expect("release");
-    // The abandoned read has had time to finish whatever it does.
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let mut admin = PgConnection::connect(&database.url).await.expect("connect");
-    assert_eq!(
-        idle_in_transaction(&mut admin).await,
-        0,
-        "the abandoned read left its connection inside a transaction"
-    );
+    // Whatever the abandoned read's connection does now, it must end that
+    // transaction: by closing (the backend goes away) or by rolling back.
+    // Left in it, the backend stays "idle in transaction" and this fails.
+    eventually("the abandoned read's transaction to end", || async {
+        match backend_state(&database.url, port).await.as_deref() {
+            None | Some("idle") => Some(()),
+            Some(_) => None,
+        }
+    })
+    .await;
     drop(store);
 }

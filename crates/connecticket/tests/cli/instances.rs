@@ -233,6 +233,10 @@ async fn lock_waits(connection: &mut sqlx::PgConnection) -> Vec<String> {
     .expect("pg_locks")
 }
 
+/// How long 640 writes through two instances may take before the test
+/// gives up on them (they take a few seconds).
+const LOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_write_and_audit_without_waiting_on_a_shared_lock() {
     use sqlx::Connection;
@@ -264,9 +268,13 @@ async fn two_instances_write_and_audit_without_waiting_on_a_shared_lock() {
         .await
         .expect("connect");
     let (mut samples, mut waits) = (0, Vec::new());
+    let deadline = tokio::time::Instant::now() + LOAD_DEADLINE;
     let finished = loop {
         tokio::select! {
             finished = &mut load => break finished,
+            () = tokio::time::sleep_until(deadline) => {
+                panic!("the writers did not finish within {LOAD_DEADLINE:?} ({samples} samples taken)")
+            }
             sampled = lock_waits(&mut sampler) => {
                 samples += 1;
                 waits.extend(sampled);
