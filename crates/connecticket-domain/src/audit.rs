@@ -26,138 +26,93 @@ use crate::model::{
 /// per-writer chains wrote (its later anchor keeps it).
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Which call an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Authorize,
-    Tickets,
-    TicketDetail,
-    AllResidents,
-    ProviderCategories,
-    UpdateStatus,
-    CreateTicket,
-    CreateComment,
-    Attachment,
+/// Defines `Action` with its stored names, and `Action::ALL`, from one
+/// list: a new action cannot be left out of `ALL` (and so out of the
+/// documentation test that compares `ALL` with docs/SECURITY.md).
+macro_rules! actions {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// Which call an entry records.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        pub enum Action {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Authorize => "authorize",
+    Tickets => "tickets",
+    TicketDetail => "ticket_detail",
+    AllResidents => "all_residents",
+    ProviderCategories => "provider_categories",
+    UpdateStatus => "update_status",
+    CreateTicket => "create_ticket",
+    CreateComment => "create_comment",
+    Attachment => "attachment",
     /// An operator created or imported residents.
-    CreateResidents,
+    CreateResidents => "create_residents",
     /// The dispatcher tried to deliver a notification (records name the
     /// notification, its ticket and resident; never the address or text).
-    DeliverNotification,
+    DeliverNotification => "deliver_notification",
     /// An operator managed a resident's contacts.
-    ManageContacts,
+    ManageContacts => "manage_contacts",
     /// The API's read of a resident's contacts.
-    ResidentContacts,
+    ResidentContacts => "resident_contacts",
     /// An SMS gateway reported a message's status (signed, or refused).
-    SmsStatus,
+    SmsStatus => "sms_status",
     /// Someone acknowledged a notification: by its link's form, by SMS
     /// reply, or an employee on the recipient's behalf.
-    Acknowledge,
+    Acknowledge => "acknowledge",
     /// An acknowledgment link's page was shown (or its token refused).
-    AcknowledgmentPage,
+    AcknowledgmentPage => "acknowledgment_page",
     /// An SMS reply arrived through the gateway (signed, or refused).
-    SmsReply,
+    SmsReply => "sms_reply",
     /// An escalation took its next level.
-    Escalate,
+    Escalate => "escalate",
     /// The API's list of notifications.
-    Notifications,
+    Notifications => "notifications",
     /// An operator changed escalation rules or the staff they reach.
-    ManageEscalation,
+    ManageEscalation => "manage_escalation",
     /// Someone signed in to the console (or failed to).
-    SignIn,
+    SignIn => "sign_in",
     /// A console session ended: signed out, idle or too old.
-    SignOut,
+    SignOut => "sign_out",
     /// A console account's password or second factor was set, or its
     /// invitation link was used.
-    ConsoleAccount,
+    ConsoleAccount => "console_account",
     /// An administrator managed employees' console accounts.
-    ManageEmployees,
+    ManageEmployees => "manage_employees",
     /// An administrator registered, revoked or rotated an application.
-    ManageApplications,
+    ManageApplications => "manage_applications",
     /// A console page that shows records (the board, a resident, the
     /// administration pages); the use cases it calls are audited too.
-    ConsolePage,
+    ConsolePage => "console_page",
     /// An administrator read or exported the audit trail.
-    AuditTrail,
+    AuditTrail => "audit_trail",
     /// An administrator changed the provider's notification templates.
-    NotifyPolicy,
+    NotifyPolicy => "notify_policy",
     /// Files were added to an existing ticket.
-    AttachFiles,
+    AttachFiles => "attach_files",
     /// An administrator added a category.
-    ManageCategories,
+    ManageCategories => "manage_categories",
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
-        Action::Authorize,
-        Action::Tickets,
-        Action::TicketDetail,
-        Action::AllResidents,
-        Action::ProviderCategories,
-        Action::UpdateStatus,
-        Action::CreateTicket,
-        Action::CreateComment,
-        Action::Attachment,
-        Action::CreateResidents,
-        Action::DeliverNotification,
-        Action::ManageContacts,
-        Action::ResidentContacts,
-        Action::SmsStatus,
-        Action::Acknowledge,
-        Action::AcknowledgmentPage,
-        Action::SmsReply,
-        Action::Escalate,
-        Action::Notifications,
-        Action::ManageEscalation,
-        Action::SignIn,
-        Action::SignOut,
-        Action::ConsoleAccount,
-        Action::ManageEmployees,
-        Action::ManageApplications,
-        Action::ConsolePage,
-        Action::AuditTrail,
-        Action::NotifyPolicy,
-        Action::AttachFiles,
-        Action::ManageCategories,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Authorize => "authorize",
-            Action::Tickets => "tickets",
-            Action::TicketDetail => "ticket_detail",
-            Action::AllResidents => "all_residents",
-            Action::ProviderCategories => "provider_categories",
-            Action::UpdateStatus => "update_status",
-            Action::CreateTicket => "create_ticket",
-            Action::CreateComment => "create_comment",
-            Action::Attachment => "attachment",
-            Action::CreateResidents => "create_residents",
-            Action::DeliverNotification => "deliver_notification",
-            Action::ManageContacts => "manage_contacts",
-            Action::ResidentContacts => "resident_contacts",
-            Action::SmsStatus => "sms_status",
-            Action::Acknowledge => "acknowledge",
-            Action::AcknowledgmentPage => "acknowledgment_page",
-            Action::SmsReply => "sms_reply",
-            Action::Escalate => "escalate",
-            Action::Notifications => "notifications",
-            Action::ManageEscalation => "manage_escalation",
-            Action::SignIn => "sign_in",
-            Action::SignOut => "sign_out",
-            Action::ConsoleAccount => "console_account",
-            Action::ManageEmployees => "manage_employees",
-            Action::ManageApplications => "manage_applications",
-            Action::ConsolePage => "console_page",
-            Action::AuditTrail => "audit_trail",
-            Action::NotifyPolicy => "notify_policy",
-            Action::AttachFiles => "attach_files",
-            Action::ManageCategories => "manage_categories",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<Action> {
-        Self::ALL.into_iter().find(|action| action.as_str() == text)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|action| action.as_str() == text)
     }
 }
 
@@ -605,6 +560,38 @@ impl ChainCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/SECURITY.md lists every audit action an operator may meet in
+    /// an export, and nothing else.
+    #[test]
+    fn security_md_lists_every_audit_action() {
+        let security = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/SECURITY.md"
+        ));
+        let section = security
+            .split("### Audit actions")
+            .nth(1)
+            .and_then(|rest| rest.split("\n#").next())
+            .unwrap_or_default();
+        let documented: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|cell| cell.split('`').next())
+            .collect();
+        let defined: BTreeSet<&str> = Action::ALL.iter().map(|action| action.as_str()).collect();
+        assert_eq!(
+            documented, defined,
+            "docs/SECURITY.md's audit actions differ from the code's"
+        );
+        for action in Action::ALL {
+            assert_eq!(
+                serde_json::to_value(action).ok(),
+                Some(serde_json::Value::from(action.as_str())),
+                "{action:?} is exported under its stored name"
+            );
+        }
+    }
 
     #[test]
     fn record_keys_are_kind_colon_id() {
