@@ -32,6 +32,20 @@ pub enum HttpError {
     /// The request's deadline passed while its body was still arriving.
     #[error("the request took longer than {0} seconds")]
     Timeout(u64),
+    /// The body stopped arriving for longer than the pause allowed.
+    #[error("the request body stopped arriving for {0} seconds")]
+    BodyStalled(u64),
+    /// The request itself is malformed (its head, not its parameters).
+    #[error("{0}")]
+    MalformedRequest(&'static str),
+    /// The client's own share of the server (its address's, its
+    /// provider's) is in use: 429, retry shortly.
+    #[error("{0}")]
+    TooManyInFlight(&'static str),
+    /// The server's capacity for this kind of request is in use: 503,
+    /// retry shortly.
+    #[error("{0}")]
+    Overloaded(&'static str),
     /// A fault of ours; the detail goes to the log only.
     #[error("{0}")]
     Internal(String),
@@ -89,7 +103,10 @@ impl HttpError {
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            HttpError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            HttpError::Timeout(_) | HttpError::BodyStalled(_) => StatusCode::REQUEST_TIMEOUT,
+            HttpError::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::TooManyInFlight(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,7 +116,8 @@ impl HttpError {
         match self {
             HttpError::Domain(error) => Outcome::of_error(error),
             HttpError::NotFound => Outcome::NotFound,
-            HttpError::Timeout(_) => Outcome::TimedOut,
+            HttpError::Timeout(_) | HttpError::BodyStalled(_) => Outcome::TimedOut,
+            HttpError::TooManyInFlight(_) | HttpError::Overloaded(_) => Outcome::RateLimited,
             HttpError::Internal(_) => Outcome::Error,
             _ => Outcome::Invalid,
         }
@@ -133,8 +151,16 @@ impl IntoResponse for HttpError {
             return response;
         }
         let mut response = failure(status, &self.message());
-        if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = self {
-            metrics::counter!("connecticket_throttled_requests_total", "reason" => "rate_limit")
+        let throttled = match self {
+            HttpError::Domain(DomainError::RateLimited { retry_after_secs }) => {
+                Some(("rate_limit", retry_after_secs))
+            }
+            HttpError::TooManyInFlight(_) => Some(("in_flight", 1)),
+            HttpError::Overloaded(_) => Some(("concurrency", 1)),
+            _ => None,
+        };
+        if let Some((reason, retry_after_secs)) = throttled {
+            metrics::counter!("connecticket_throttled_requests_total", "reason" => reason)
                 .increment(1);
             response
                 .headers_mut()

@@ -7,6 +7,8 @@ use connecticket_domain::Connecticket;
 use ipnet::IpNet;
 use tokio::sync::Semaphore;
 
+use crate::guard::Budgets;
+
 /// Limits on what clients may send and take.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -20,8 +22,22 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Longest a request may take until its answer starts (408 beyond).
     pub request_timeout: Duration,
-    /// Most requests handled at once (503 beyond).
+    /// Most requests handled at once (503 beyond). Health checks are not
+    /// counted: they never wait behind anyone.
     pub max_concurrent_requests: usize,
+    /// Most of them without credentials (authorize, sign-in, links, the
+    /// SMS gateway's callbacks) at once (503 beyond).
+    pub max_concurrent_anonymous: usize,
+    /// Most from one client address (an IPv6 /64) at once (429 beyond).
+    pub max_concurrent_per_address: usize,
+    /// Most of one provider's, once authenticated, at once (429 beyond).
+    pub max_concurrent_per_provider: usize,
+    /// A request body that stops arriving for this long is cut off (408);
+    /// the whole body must also arrive within the request's deadline.
+    pub body_idle_timeout: Duration,
+    /// Request bodies held in memory at once, all requests together, past
+    /// the first 64 KiB of each (503 beyond, while the budget is spent).
+    pub max_buffered_body_bytes: usize,
     /// Most parameters (query and body together) one request may carry.
     pub max_params: usize,
     /// Largest total size of a request's parameter names and values.
@@ -40,6 +56,11 @@ impl Default for Limits {
             max_header_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(60),
             max_concurrent_requests: 512,
+            max_concurrent_anonymous: 128,
+            max_concurrent_per_address: 128,
+            max_concurrent_per_provider: 128,
+            body_idle_timeout: Duration::from_secs(10),
+            max_buffered_body_bytes: 128 * 1024 * 1024,
             max_params: 1_000,
             max_param_bytes: 4 * 1024 * 1024,
             max_authorize_bytes: 16 * 1024,
@@ -53,7 +74,9 @@ pub struct AppState {
     pub limits: Limits,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
-    pub(crate) in_flight: Arc<Semaphore>,
+    pub(crate) budgets: Arc<Budgets>,
+    /// Request bodies in memory, in KiB (see `Limits::max_buffered_body_bytes`).
+    pub(crate) body_bytes: Arc<Semaphore>,
     /// Where clients reach this server (`CONNECTICKET_PUBLIC_URL`): the
     /// address gateways sign their callbacks for.
     pub public_url: Option<Arc<str>>,
@@ -77,7 +100,10 @@ impl AppState {
             api,
             limits,
             trusted_proxies: Arc::new(trusted_proxies),
-            in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
+            budgets: Arc::new(Budgets::new(&limits)),
+            body_bytes: Arc::new(Semaphore::new(
+                (limits.max_buffered_body_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS),
+            )),
             public_url: None,
             metrics: None,
             secure_cookies: false,

@@ -104,6 +104,19 @@ impl Console {
         Console::new(&app.base)
     }
 
+    /// The same console client, its connections made from `local` (a
+    /// loopback address of its own, to be another client to the server).
+    pub fn from_address(self, local: std::net::IpAddr) -> Self {
+        Console {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(local)
+                .build()
+                .expect("a client"),
+            ..self
+        }
+    }
+
     /// Signs in as the demo account with this address.
     pub async fn demo(app: &TestApp, email: &str) -> Self {
         let mut console = Console::of(app);

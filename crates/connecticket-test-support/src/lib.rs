@@ -363,6 +363,18 @@ pub struct Session {
 }
 
 impl Session {
+    /// The same session, its requests sent from `local` (a loopback
+    /// address of its own, to be another client to the server).
+    pub fn from_address(&self, local: std::net::IpAddr) -> Session {
+        Session {
+            http: reqwest::Client::builder()
+                .local_address(local)
+                .build()
+                .expect("a client"),
+            ..self.clone()
+        }
+    }
+
     pub fn url(&self, call: &str) -> String {
         format!("{}/api/{}/{call}", self.base, self.token)
     }

@@ -41,6 +41,23 @@ pub fn address(base: &str) -> String {
         .to_owned()
 }
 
+/// A connection to the server at `base` made from the address `local`
+/// (any 127.x.y.z on loopback): a client the server tells apart from others.
+pub async fn connect_from(base: &str, local: std::net::IpAddr) -> TcpStream {
+    let socket = match local {
+        std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .expect("socket");
+    socket
+        .bind(std::net::SocketAddr::new(local, 0))
+        .expect("bind");
+    let server = address(base)
+        .parse()
+        .expect("the server's socket address");
+    socket.connect(server).await.expect("connect")
+}
+
 /// Sends `head` and then `body` (ignoring a server that stops reading), and
 /// reads the first answer; gives up after `wait`.
 pub async fn exchange(base: &str, head: &str, body: &[u8], wait: Duration) -> RawAnswer {

@@ -366,8 +366,9 @@ fn serve_options(config: &ServerConfig) -> anyhow::Result<ServeOptions> {
         header_read_timeout: config.header_read_timeout,
         send_timeout: config.send_timeout,
         // Heads between the configured limit and this are answered 431 in
-        // the envelope; only beyond it does hyper cut the connection.
-        max_head_bytes: (config.limits.max_header_bytes * 4).max(256 * 1024),
+        // the envelope; only beyond it does hyper answer (without the
+        // envelope) and close. Each open connection may buffer this much.
+        max_head_bytes: (config.limits.max_header_bytes * 2).max(16 * 1024),
         shutdown_grace: config.shutdown_grace,
     })
 }

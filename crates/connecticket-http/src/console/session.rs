@@ -93,6 +93,13 @@ impl ConsoleRequest {
                 .console_call(&context, action, token.as_deref(), active),
         )
         .await??;
+        // The employee's provider: the request counts against its share.
+        if let Err(busy) =
+            crate::guard::claim_provider(parts, found.principal().provider.id, state)
+        {
+            found.refuse(action, busy.outcome()).await;
+            return Err(busy.into());
+        }
         Ok(found)
     }
 
@@ -129,7 +136,7 @@ impl ConsoleRequest {
                 return Err(error.into());
             }
         };
-        if !console.csrf_matches(params.get("csrf")) {
+        if !console.csrf_matches(params.from_body("csrf")) {
             console.refuse(action, Outcome::Denied).await;
             return Err(DomainError::Forbidden(
                 "This form is out of date or came from elsewhere; reload the page and try again",

@@ -72,7 +72,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         Err(error) => return error.into_response(),
     };
     let email = params.get("email").unwrap_or_default().to_owned();
-    let same_form = match (expected.as_deref(), params.get("csrf")) {
+    let same_form = match (expected.as_deref(), params.from_body("csrf")) {
         (Some(expected), Some(presented)) => {
             constant_time_eq(expected.as_bytes(), presented.as_bytes())
         }
@@ -199,7 +199,7 @@ pub(crate) async fn accept(
     let expected = cookie(&request.parts.headers, SIGN_IN_COOKIE);
     let context = request.context();
     let params = request.anonymous_form(&state).await?;
-    let same_form = match (expected.as_deref(), params.get("csrf")) {
+    let same_form = match (expected.as_deref(), params.from_body("csrf")) {
         (Some(expected), Some(presented)) => {
             constant_time_eq(expected.as_bytes(), presented.as_bytes())
         }

@@ -98,6 +98,13 @@ impl ApiRequest {
                 return Err(refused.into());
             }
         };
+        // Now that the call is known to be its provider's, it counts
+        // against that provider's share of the server.
+        if let Err(busy) = crate::guard::claim_provider(&parts, call.principal().provider.id, state)
+        {
+            state.api.reject(call, busy.outcome()).await;
+            return Err(busy);
+        }
         let parsed = async {
             let read = read_params(&parts, body, state.limits, state.limits.max_request_bytes);
             let params = within(&context, state, read).await??;

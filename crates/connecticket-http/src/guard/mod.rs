@@ -1,29 +1,40 @@
 //! Limits every request must pass before routing does any work, each
-//! breach answered in the contract's envelope: oversized headers (431), a
-//! body declared larger than the limit (413, before any of it is read, so
-//! no `100 Continue` invites it), too many requests in flight (503). Sets
-//! the request's deadline (408 beyond it, never for a write that started).
-//! Says `Connection: close` whenever a body was left unread, so that a
-//! keep-alive client is never cut off without warning. Holds the request's
-//! concurrency permit until the last byte of its answer is sent (or the
-//! connection is cut), so a streamed list counts for as long as it streams.
-//! Also establishes the client's address, believing `X-Forwarded-For` only
-//! from trusted proxies.
+//! breach answered in the contract's envelope: a head without `Host` or
+//! with bare line feeds (400), oversized headers (431), a body declared
+//! larger than the limit (413, before any of it is read, so no
+//! `100 Continue` invites it), too many requests in flight (503 in all or
+//! without credentials, 429 from one address or, once authenticated, of
+//! one provider; health checks never wait). Sets the request's deadline
+//! (408 beyond it, never for a write that started) and holds its body to
+//! a pace and to the memory budget for bodies. Says `Connection: close`
+//! whenever a body was left unread, so that a keep-alive client is never
+//! cut off without warning. Keeps what the request took until the last
+//! byte of its answer is sent (or the connection is cut), so a streamed
+//! list counts for as long as it streams. Also establishes the client's
+//! address, believing `X-Forwarded-For` only from trusted proxies.
 
 mod bodies;
+mod budgets;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Version};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use connecticket_domain::model::ProviderId;
 use ipnet::IpNet;
 
-use self::bodies::{BodyRead, Holding, Tracked};
+use self::bodies::{Holding, Pace, Tracked};
+pub use self::bodies::{BodyStop, RequestHold};
+pub(crate) use self::budgets::{Budgets, RouteClass};
 use crate::envelope::failure;
+use crate::error::HttpError;
+use crate::server::StrictFraming;
 use crate::state::AppState;
 
 /// The client's address, as far as it can be trusted.
@@ -67,6 +78,11 @@ fn header_bytes(headers: &HeaderMap) -> usize {
 
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let limits = state.limits;
+    if let Some(refused) = malformed_head(&request) {
+        let mut response = refused.into_response();
+        close_connection(&mut response);
+        return response;
+    }
     if header_bytes(request.headers()) > limits.max_header_bytes {
         return failure(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -80,8 +96,8 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    if let Some(peer) = peer {
-        let addr = client_addr(peer, request.headers(), &state.trusted_proxies);
+    let addr = peer.map(|peer| client_addr(peer, request.headers(), &state.trusted_proxies));
+    if let Some(addr) = addr {
         request.extensions_mut().insert(ClientAddr(addr));
     }
     let declared = declared_body(request.headers());
@@ -99,29 +115,85 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         close_connection(&mut response);
         return response;
     }
-    let Ok(permit) = state.in_flight.clone().try_acquire_owned() else {
-        metrics::counter!("connecticket_throttled_requests_total", "reason" => "concurrency")
-            .increment(1);
-        let mut response = failure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is at its limit of concurrent requests; retry shortly",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
+    let class = RouteClass::of(request.uri().path());
+    let held = match state.budgets.admit(class, addr) {
+        Ok(held) => held,
+        Err(refused) => {
+            let mut response = refused.into_response();
+            if declared.any {
+                close_connection(&mut response);
+            }
+            return response;
+        }
     };
-    request
-        .extensions_mut()
-        .insert(Deadline(Instant::now() + limits.request_timeout));
+    let deadline = Instant::now() + limits.request_timeout;
+    request.extensions_mut().insert(Deadline(deadline));
+    let hold = Arc::new(RequestHold::default());
+    request.extensions_mut().insert(Arc::clone(&hold));
     let (parts, body) = request.into_parts();
-    let read = BodyRead::default();
-    let body = Body::new(Tracked::new(body, read.clone(), declared.length));
+    let pace = Pace {
+        idle: limits.body_idle_timeout,
+        deadline: tokio::time::Instant::from_std(deadline),
+        budget: Arc::clone(&state.body_bytes),
+    };
+    let body = Body::new(Tracked::new(body, Arc::clone(&hold), declared.length, pace));
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    if declared.any && !read.finished() {
+    if declared.any && !hold.finished() {
         close_connection(&mut response);
     }
-    response.map(|body| Body::new(Holding::new(body, permit)))
+    response.map(|body| Body::new(Holding::new(body, (held, hold))))
+}
+
+/// Refuses a head hyper accepted but a strict reader must not: an HTTP/1.1
+/// request without `Host`, or one on a connection whose heads ended lines
+/// with a bare line feed (where a proxy in front may read them otherwise,
+/// the way requests are smuggled).
+fn malformed_head(request: &Request) -> Option<HttpError> {
+    let lax = request
+        .extensions()
+        .get::<StrictFraming>()
+        .is_some_and(|framing| framing.violated());
+    if lax {
+        return Some(HttpError::MalformedRequest(
+            "request lines must end with CR LF",
+        ));
+    }
+    let needs_host = request.version() == Version::HTTP_11;
+    if needs_host && !request.headers().contains_key(header::HOST) {
+        return Some(HttpError::MalformedRequest(
+            "an HTTP/1.1 request must carry a Host header",
+        ));
+    }
+    None
+}
+
+/// Takes a slot of `provider`'s share of the server for this request, now
+/// that it is known to be the provider's; 429 when the provider already
+/// has its share in flight. The slot is held until the answer is sent.
+pub(crate) fn claim_provider(parts: &Parts, provider: ProviderId, state: &AppState) -> Result<(), HttpError> {
+    let Some(hold) = parts.extensions.get::<Arc<RequestHold>>() else {
+        return Ok(());
+    };
+    let slot = state.budgets.provider_slot(provider)?;
+    hold.keep_provider_slot(slot);
+    Ok(())
+}
+
+/// What a failed body read means for the client: the reason the guard
+/// stopped it, if it did; otherwise `fallback`.
+pub(crate) fn body_failure(parts: &Parts, limits: &crate::state::Limits, fallback: HttpError) -> HttpError {
+    match parts
+        .extensions
+        .get::<Arc<RequestHold>>()
+        .and_then(|hold| hold.stop())
+    {
+        Some(BodyStop::Stalled) => HttpError::BodyStalled(limits.body_idle_timeout.as_secs().max(1)),
+        Some(BodyStop::Deadline) => HttpError::Timeout(limits.request_timeout.as_secs()),
+        Some(BodyStop::Busy) => HttpError::Overloaded(
+            "the server is at its limit of request bodies in memory; retry shortly",
+        ),
+        None => fallback,
+    }
 }
 
 fn close_connection(response: &mut Response) {

@@ -3,9 +3,8 @@
 //! reports) and `POST /sms/inbound` (replies, which may acknowledge).
 
 use askama::Template;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use connecticket_domain::notify::GatewayCallback;
 use connecticket_domain::service::SmsReplyOutcome;
@@ -18,31 +17,34 @@ use crate::state::AppState;
 const MAX_CALLBACK_BYTES: usize = 16 * 1024;
 
 /// Reads a webhook: its form fields and what the gateway signed (the
-/// public address it was given, with the path and query it called).
-async fn callback(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    body: Body,
-) -> Result<GatewayCallback, HttpError> {
+/// public address it was given, with the path and query it called). Its
+/// body is held to the same pace as any other (see the guard).
+async fn callback(state: &AppState, request: Request) -> Result<GatewayCallback, HttpError> {
+    let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_CALLBACK_BYTES)
         .await
         .map_err(|_| {
-            HttpError::PayloadTooLarge(format!(
-                "a gateway callback is at most {MAX_CALLBACK_BYTES} bytes"
-            ))
+            crate::guard::body_failure(
+                &parts,
+                &state.limits,
+                HttpError::PayloadTooLarge(format!(
+                    "a gateway callback is at most {MAX_CALLBACK_BYTES} bytes"
+                )),
+            )
         })?;
     let params: Vec<(String, String)> = url::form_urlencoded::parse(&bytes)
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
     let public = state.public_url.as_deref().unwrap_or_default();
+    let uri = &parts.uri;
     let path = uri
         .path_and_query()
         .map_or_else(|| uri.path(), |p| p.as_str());
     Ok(GatewayCallback {
         url: format!("{}{path}", public.trim_end_matches('/')),
         params,
-        signature: headers
+        signature: parts
+            .headers
             .get("x-twilio-signature")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
@@ -52,11 +54,9 @@ async fn callback(
 pub(crate) async fn status(
     State(state): State<AppState>,
     Context(context): Context,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    request: Request,
 ) -> Result<Response, HttpError> {
-    let callback = callback(&state, &headers, &uri, body).await?;
+    let callback = callback(&state, request).await?;
     state.api.sms_status(&context, callback).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -73,11 +73,9 @@ struct Reply<'a> {
 pub(crate) async fn inbound(
     State(state): State<AppState>,
     Context(context): Context,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    request: Request,
 ) -> Result<Response, HttpError> {
-    let callback = callback(&state, &headers, &uri, body).await?;
+    let callback = callback(&state, request).await?;
     let text = match state.api.sms_reply(&context, callback).await? {
         SmsReplyOutcome::Acknowledged(view) => format!(
             "Thank you. You confirmed the update about {} from {} sent {}.",

@@ -10,6 +10,7 @@
 //! gives its request's resources back. Shutdown stops accepting, then lets
 //! in-flight requests finish.
 
+mod framing;
 mod tls;
 
 use std::future::Future;
@@ -28,7 +29,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_io_timeout::TimeoutStream;
 use tower::ServiceExt;
 
+pub use framing::StrictFraming;
 pub use tls::{ReloadingTls, TlsError, TlsFiles};
+
+use framing::FramingWatch;
 
 use crate::router::router;
 use crate::state::AppState;
@@ -36,6 +40,9 @@ use crate::state::AppState;
 /// hyper refuses heads with more headers than this on its own (without the
 /// envelope); it is set far above what the byte limit lets through anyway.
 const MAX_HEADER_COUNT: usize = 1000;
+
+/// The smallest connection buffer hyper accepts.
+const MIN_BUFFER_BYTES: usize = 8192;
 
 /// How connections are served.
 #[derive(Clone)]
@@ -48,9 +55,11 @@ pub struct ServeOptions {
     /// Time a write to a client's socket may wait for the client to read
     /// before the connection is cut.
     pub send_timeout: Duration,
-    /// Hard cap on buffered request-head bytes; heads beyond it are cut off
-    /// by hyper itself (the configurable, enveloped limit is lower: see
-    /// `Limits::max_header_bytes`).
+    /// Hard cap on a request head, and on what a connection buffers: heads
+    /// beyond it are answered 431 by hyper itself and the connection
+    /// closed (the configurable, enveloped limit is lower: see
+    /// `Limits::max_header_bytes`). Every open connection may hold this
+    /// much, so it bounds what unfinished heads can cost.
     pub max_head_bytes: usize,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
@@ -62,7 +71,7 @@ impl Default for ServeOptions {
             tls: None,
             header_read_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
-            max_head_bytes: 256 * 1024,
+            max_head_bytes: 32 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -101,10 +110,12 @@ pub async fn serve(
 ) -> std::io::Result<ShutdownReport> {
     let open = Arc::new(AtomicUsize::new(0));
     let app = router(state);
+    let head_bytes = options.max_head_bytes.max(MIN_BUFFER_BYTES);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
-        .max_buf_size(options.max_head_bytes.max(8192))
+        .max_buf_size(head_bytes)
+        .max_header_size(head_bytes)
         .max_headers(MAX_HEADER_COUNT)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
@@ -126,9 +137,12 @@ pub async fn serve(
         let mut stream = TimeoutStream::new(stream);
         stream.set_write_timeout(Some(options.send_timeout));
         let stream = Box::pin(stream);
+        let framing = StrictFraming::default();
+        let watched = framing.clone();
         let service = TowerToHyperService::new(app.clone().map_request(
             move |mut request: hyper::Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(watched.clone());
                 request
             },
         ));
@@ -141,6 +155,7 @@ pub async fn serve(
             let _counted = counted;
             let outcome = match tls {
                 None => {
+                    let stream = FramingWatch::new(stream, framing, head_bytes);
                     watcher
                         .watch(http.serve_connection(TokioIo::new(stream), service))
                         .await
@@ -150,6 +165,7 @@ pub async fn serve(
                     else {
                         return;
                     };
+                    let stream = FramingWatch::new(stream, framing, head_bytes);
                     watcher
                         .watch(http.serve_connection(TokioIo::new(stream), service))
                         .await

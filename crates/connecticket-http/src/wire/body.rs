@@ -5,7 +5,6 @@ use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use bytes::Bytes;
-use futures::TryStreamExt;
 use http_body_util::{BodyExt, Limited};
 
 use super::params::{FilePart, ParamLimits, RequestParams};
@@ -16,7 +15,9 @@ use connecticket_domain::text::printable;
 
 /// Reads a request's parameters: the query string, then a body of at most
 /// `max_body` bytes in whichever encoding its content type names. A body
-/// declared larger is refused before a byte of it is read.
+/// declared larger is refused before a byte of it is read; parameters are
+/// counted as the body streams in, so a body with too many of them is
+/// refused when the first one too many arrives, not after all of it.
 pub(crate) async fn read_params(
     parts: &Parts,
     body: Body,
@@ -27,7 +28,19 @@ pub(crate) async fn read_params(
         max_request_bytes: max_body,
         ..limits
     };
-    if declared_length(parts).is_some_and(|length| length > max_body as u64) {
+    read_params_within(parts, body, limits)
+        .await
+        // A body the guard stopped (too slow, or over the memory budget)
+        // is answered for that reason, whatever the parser made of it.
+        .map_err(|error| crate::guard::body_failure(parts, &limits, error))
+}
+
+async fn read_params_within(
+    parts: &Parts,
+    body: Body,
+    limits: Limits,
+) -> Result<RequestParams, HttpError> {
+    if declared_length(parts).is_some_and(|length| length > limits.max_request_bytes as u64) {
         return Err(too_large(limits));
     }
     let mut params = RequestParams::with_limits(ParamLimits {
@@ -44,6 +57,26 @@ pub(crate) async fn read_params(
         .and_then(|value| value.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let mut body = Limited::new(body, limits.max_request_bytes);
+    match read_body_params(&mut body, &content_type, limits, &mut params).await {
+        Ok(()) => Ok(params),
+        Err(error) => {
+            // Refused part-way: the rest of a body within the limit is
+            // read and dropped (at its pace, within the request's deadline)
+            // so that the client, still sending, gets this answer rather
+            // than a reset connection.
+            while let Some(Ok(_)) = body.frame().await {}
+            Err(error)
+        }
+    }
+}
+
+async fn read_body_params(
+    body: &mut Limited<Body>,
+    content_type: &str,
+    limits: Limits,
+    params: &mut RequestParams,
+) -> Result<(), HttpError> {
     let essence = content_type
         .split(';')
         .next()
@@ -51,31 +84,75 @@ pub(crate) async fn read_params(
         .trim()
         .to_ascii_lowercase();
     match essence.as_str() {
-        "multipart/form-data" => {
-            // Read whole (within the limit) before parsing, so that a part
-            // refused half-way never leaves the rest of the body unread.
-            let bytes = read_body(body, limits).await?;
-            let body = Body::from(bytes);
-            read_multipart(body, &content_type, limits, &mut params).await?;
-        }
+        "multipart/form-data" => read_multipart_from(body, content_type, limits, params).await,
         "application/json" => {
-            let bytes = read_body(body, limits).await?;
-            if !bytes.is_empty() {
-                read_json(&bytes, &mut params)?;
+            // JSON is parsed whole, so its body is held to what its
+            // parameters may add up to (with room for the quoting).
+            let most = limits
+                .max_request_bytes
+                .min(limits.max_param_bytes.saturating_mul(2) + 64 * 1024);
+            let bytes = read_whole(body, most, limits).await?;
+            if bytes.is_empty() {
+                return Ok(());
             }
+            read_json(&bytes, params)
         }
-        "" | "application/x-www-form-urlencoded" => {
-            let bytes = read_body(body, limits).await?;
-            urlencoded::parse_into(&bytes, &mut params)?;
+        "" | "application/x-www-form-urlencoded" => read_urlencoded(body, limits, params).await,
+        _ => match read_whole(body, limits.max_request_bytes, limits).await?.is_empty() {
+            true => Ok(()),
+            false => Err(HttpError::UnsupportedMediaType),
+        },
+    }
+}
+
+/// Parses a form body as it arrives: each complete `name=value` pair is
+/// counted and kept at once; only the pair still arriving is buffered.
+async fn read_urlencoded(
+    body: &mut Limited<Body>,
+    limits: Limits,
+    params: &mut RequestParams,
+) -> Result<(), HttpError> {
+    // One pair, percent-encoded, is at most three times the bytes it
+    // decodes to; the decoded parameters are bounded by max_param_bytes.
+    let longest_pair = limits.max_param_bytes.saturating_mul(3).max(1024);
+    let mut pending: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| body_read_error(error, limits))?;
+        let Ok(data) = frame.into_data() else { continue };
+        pending.extend_from_slice(&data);
+        if let Some(end) = pending.iter().rposition(|&b| b == b'&') {
+            urlencoded::parse_into(&pending[..end], params)?;
+            pending.drain(..=end);
         }
-        _ => {
-            let bytes = read_body(body, limits).await?;
-            if !bytes.is_empty() {
-                return Err(HttpError::UnsupportedMediaType);
+        if pending.len() > longest_pair {
+            return Err(HttpError::PayloadTooLarge(format!(
+                "the parameters are larger than the limit of {} bytes in total",
+                limits.max_param_bytes
+            )));
+        }
+    }
+    urlencoded::parse_into(&pending, params)
+}
+
+/// The whole body, refused once it passes `most` bytes.
+async fn read_whole(
+    body: &mut Limited<Body>,
+    most: usize,
+    limits: Limits,
+) -> Result<Vec<u8>, HttpError> {
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| body_read_error(error, limits))?;
+        if let Ok(data) = frame.into_data() {
+            bytes.extend_from_slice(&data);
+            if bytes.len() > most {
+                return Err(HttpError::PayloadTooLarge(format!(
+                    "request body is larger than the limit of {most} bytes"
+                )));
             }
         }
     }
-    Ok(params)
+    Ok(bytes)
 }
 
 /// The body's length as the client declared it.
@@ -97,13 +174,11 @@ fn too_large(limits: Limits) -> HttpError {
     ))
 }
 
-async fn read_body(body: Body, limits: Limits) -> Result<Bytes, HttpError> {
-    match Limited::new(body, limits.max_request_bytes).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large(limits)),
-        Err(error) => Err(HttpError::MalformedBody(format!(
-            "could not read the request body: {error}"
-        ))),
+fn body_read_error(error: Box<dyn std::error::Error + Send + Sync>, limits: Limits) -> HttpError {
+    if error.is::<http_body_util::LengthLimitError>() {
+        too_large(limits)
+    } else {
+        HttpError::MalformedBody(format!("could not read the request body: {error}"))
     }
 }
 
@@ -250,8 +325,21 @@ mod json {
     }
 }
 
+#[cfg(test)]
 pub(super) async fn read_multipart(
     body: Body,
+    content_type: &str,
+    limits: Limits,
+    params: &mut RequestParams,
+) -> Result<(), HttpError> {
+    let mut body = Limited::new(body, limits.max_request_bytes);
+    read_multipart_from(&mut body, content_type, limits, params).await
+}
+
+/// Reads a multipart body part by part as it arrives: text parts are
+/// counted as parameters, file parts held to the per-file limit.
+async fn read_multipart_from(
+    body: &mut Limited<Body>,
     content_type: &str,
     limits: Limits,
     params: &mut RequestParams,
@@ -263,7 +351,17 @@ pub(super) async fn read_multipart(
     // the per-file limit, checked as they stream in (read_part).
     let constraints = multer::Constraints::new()
         .size_limit(multer::SizeLimit::new().whole_stream(limits.max_request_bytes as u64));
-    let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+    let stream = futures::stream::unfold(body, |body| async move {
+        loop {
+            match body.frame().await? {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => return Some((Ok::<Bytes, std::io::Error>(data), body)),
+                    Err(_) => continue,
+                },
+                Err(error) => return Some((Err(std::io::Error::other(error)), body)),
+            }
+        }
+    });
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     loop {
         let field = match multipart.next_field().await {

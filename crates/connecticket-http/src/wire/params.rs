@@ -48,6 +48,8 @@ pub struct RequestParams {
     bytes: usize,
     /// The names the current source (the query, or the body) has given.
     this_source: HashSet<String>,
+    /// Whether the current source is the body (after the query string).
+    in_body: bool,
 }
 
 impl RequestParams {
@@ -62,6 +64,7 @@ impl RequestParams {
     /// values replace the earlier source's.
     pub fn begin_source(&mut self) {
         self.this_source.clear();
+        self.in_body = true;
     }
 
     /// Counts one more parameter (or file part) against the limits.
@@ -110,6 +113,16 @@ impl RequestParams {
 
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
+    }
+
+    /// The value only if the body gave it: a secret such as a CSRF token
+    /// must never be taken from the query string, which lands in logs,
+    /// histories and `Referer` headers.
+    pub fn from_body(&self, name: &str) -> Option<&str> {
+        match self.in_body && self.this_source.contains(name) {
+            true => self.get(name),
+            false => None,
+        }
     }
 
     /// The value, or `None` when absent or only whitespace.

@@ -113,6 +113,32 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
     pub max_concurrent_requests: usize,
 
+    /// Most requests without credentials (authorize, sign-in, links, the
+    /// SMS gateway's callbacks, the docs) handled at once (503 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_ANONYMOUS", default_value_t = Limits::default().max_concurrent_anonymous)]
+    pub max_concurrent_anonymous: usize,
+
+    /// Most requests from one client address (an IPv6 /64) at once (429
+    /// beyond). Behind a proxy, set --trusted-proxy, or every client
+    /// shares the proxy's address.
+    #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_PER_ADDRESS", default_value_t = Limits::default().max_concurrent_per_address)]
+    pub max_concurrent_per_address: usize,
+
+    /// Most requests of one provider at once, counted once authenticated
+    /// (429 beyond).
+    #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_PER_PROVIDER", default_value_t = Limits::default().max_concurrent_per_provider)]
+    pub max_concurrent_per_provider: usize,
+
+    /// Seconds a request body may stop arriving before it is cut off (408);
+    /// the whole body must also arrive within --request-timeout-secs.
+    #[arg(long, env = "CONNECTICKET_BODY_TIMEOUT_SECS", default_value_t = Limits::default().body_idle_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+
+    /// Request bodies held in memory at once, all requests together,
+    /// beyond the first 64 KiB of each (503 while it is spent).
+    #[arg(long, env = "CONNECTICKET_MAX_BUFFERED_BODY_BYTES", default_value_t = Limits::default().max_buffered_body_bytes)]
+    pub max_buffered_body_bytes: usize,
+
     /// Days audit entries are kept (0: forever).
     #[arg(long, env = "CONNECTICKET_AUDIT_RETENTION_DAYS", default_value_t = 0)]
     pub audit_retention_days: u32,
@@ -245,6 +271,11 @@ impl ServeArgs {
                 max_header_bytes: self.max_header_bytes,
                 request_timeout: Duration::from_secs(self.request_timeout_secs),
                 max_concurrent_requests: self.max_concurrent_requests,
+                max_concurrent_anonymous: self.max_concurrent_anonymous,
+                max_concurrent_per_address: self.max_concurrent_per_address,
+                max_concurrent_per_provider: self.max_concurrent_per_provider,
+                body_idle_timeout: Duration::from_secs(self.body_timeout_secs),
+                max_buffered_body_bytes: self.max_buffered_body_bytes,
                 max_params: self.max_params,
                 max_param_bytes: self.max_param_bytes,
                 ..Limits::default()

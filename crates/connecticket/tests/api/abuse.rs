@@ -305,7 +305,7 @@ backend_tests! {
         for (request, status) in [
             ("GET /health?\u{1}=x HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(), 400),
             ("GET /he alth HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(), 400),
-            (format!("GET /health?{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024)), 414),
+            (format!("GET /health?{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024)), 431),
         ] {
             let answer = exchange(&app.base, &request, b"", PROMPTLY).await;
             assert_eq!(answer.status(), status, "{request:.40}: {answer:?}");

@@ -19,6 +19,7 @@ mod attachments;
 mod audit;
 mod authorize;
 mod bad_input;
+mod budgets;
 mod categories;
 mod concurrency;
 mod console;
