@@ -38,7 +38,10 @@ fn the_docs_state_the_conformance_case_counts() {
     let interface = cases("conformance_suite");
     let engine = cases("engine_conformance_suite");
     assert!(interface > 0 && engine > 0, "no cases found in the suite");
-    for (name, text) in [("README.md", README), ("docs/ARCHITECTURE.md", ARCHITECTURE)] {
+    for (name, text) in [
+        ("README.md", README),
+        ("docs/ARCHITECTURE.md", ARCHITECTURE),
+    ] {
         assert_eq!(
             stated(text, "cases over the storage interface"),
             vec![interface],

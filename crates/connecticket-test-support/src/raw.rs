@@ -52,9 +52,7 @@ pub async fn connect_from(base: &str, local: std::net::IpAddr) -> TcpStream {
     socket
         .bind(std::net::SocketAddr::new(local, 0))
         .expect("bind");
-    let server = address(base)
-        .parse()
-        .expect("the server's socket address");
+    let server = address(base).parse().expect("the server's socket address");
     socket.connect(server).await.expect("connect")
 }
 

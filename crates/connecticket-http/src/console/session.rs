@@ -94,8 +94,7 @@ impl ConsoleRequest {
         )
         .await??;
         // The employee's provider: the request counts against its share.
-        if let Err(busy) =
-            crate::guard::claim_provider(parts, found.principal().provider.id, state)
+        if let Err(busy) = crate::guard::claim_provider(parts, found.principal().provider.id, state)
         {
             found.refuse(action, busy.outcome()).await;
             return Err(busy.into());

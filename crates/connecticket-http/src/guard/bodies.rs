@@ -77,10 +77,7 @@ impl RequestHold {
     }
 
     pub(crate) fn keep_provider_slot(&self, slot: KeyedPermit<ProviderId>) {
-        *self
-            .provider
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(slot);
+        *self.provider.lock().unwrap_or_else(PoisonError::into_inner) = Some(slot);
     }
 
     /// Adds `bytes` to what was read; answers the total.
@@ -117,7 +114,12 @@ pub(super) struct Tracked {
 }
 
 impl Tracked {
-    pub(super) fn new(inner: Body, hold: Arc<RequestHold>, declared: Option<u64>, pace: Pace) -> Self {
+    pub(super) fn new(
+        inner: Body,
+        hold: Arc<RequestHold>,
+        declared: Option<u64>,
+        pace: Pace,
+    ) -> Self {
         let first = (Instant::now() + pace.idle).min(pace.deadline);
         Tracked {
             inner,
@@ -250,7 +252,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_body_that_stops_arriving_is_cut_off_after_the_idle_time() {
-        let (sender, receiver) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+        let (sender, receiver) =
+            futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
         let body = Body::from_stream(receiver);
         let hold = Arc::new(RequestHold::default());
         let tracked = Tracked::new(
@@ -292,9 +295,20 @@ mod tests {
             .collect()
             .await
             .expect("within the budget");
-        assert_eq!(body.to_bytes().len(), (FREE_BODY_BYTES as usize) + 50 * 1024);
-        assert_eq!(shared.available_permits(), 50, "held until the request ends");
+        assert_eq!(
+            body.to_bytes().len(),
+            (FREE_BODY_BYTES as usize) + 50 * 1024
+        );
+        assert_eq!(
+            shared.available_permits(),
+            50,
+            "held until the request ends"
+        );
         drop(hold);
-        assert_eq!(shared.available_permits(), 100, "given back with the request");
+        assert_eq!(
+            shared.available_permits(),
+            100,
+            "given back with the request"
+        );
     }
 }

@@ -159,13 +159,11 @@ impl Budgets {
             return Ok(None);
         }
         let address = match addr {
-            Some(addr) => Some(
-                self.per_address
-                    .try_take(address_key(addr))
-                    .ok_or(HttpError::TooManyInFlight(
-                        "too many requests from your address are in flight; retry shortly",
-                    ))?,
-            ),
+            Some(addr) => Some(self.per_address.try_take(address_key(addr)).ok_or(
+                HttpError::TooManyInFlight(
+                    "too many requests from your address are in flight; retry shortly",
+                ),
+            )?),
             None => None,
         };
         let class = match class {
@@ -175,7 +173,9 @@ impl Budgets {
             _ => None,
         };
         let all = Arc::clone(&self.all).try_acquire_owned().map_err(|_| {
-            HttpError::Overloaded("the server is at its limit of concurrent requests; retry shortly")
+            HttpError::Overloaded(
+                "the server is at its limit of concurrent requests; retry shortly",
+            )
         })?;
         Ok(Some(Held {
             _all: all,
@@ -243,6 +243,9 @@ mod tests {
         assert_eq!(address_key(one), address_key(other));
         assert_ne!(address_key(one), address_key(elsewhere));
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("ip");
-        assert_eq!(address_key(mapped), "10.0.0.1".parse::<IpAddr>().expect("ip"));
+        assert_eq!(
+            address_key(mapped),
+            "10.0.0.1".parse::<IpAddr>().expect("ip")
+        );
     }
 }

@@ -29,8 +29,8 @@ use axum::response::{IntoResponse, Response};
 use connecticket_domain::model::ProviderId;
 use ipnet::IpNet;
 
-use self::bodies::{Holding, Pace, Tracked};
 pub use self::bodies::{BodyStop, RequestHold};
+use self::bodies::{Holding, Pace, Tracked};
 pub(crate) use self::budgets::{Budgets, RouteClass};
 use crate::envelope::failure;
 use crate::error::HttpError;
@@ -170,7 +170,11 @@ fn malformed_head(request: &Request) -> Option<HttpError> {
 /// Takes a slot of `provider`'s share of the server for this request, now
 /// that it is known to be the provider's; 429 when the provider already
 /// has its share in flight. The slot is held until the answer is sent.
-pub(crate) fn claim_provider(parts: &Parts, provider: ProviderId, state: &AppState) -> Result<(), HttpError> {
+pub(crate) fn claim_provider(
+    parts: &Parts,
+    provider: ProviderId,
+    state: &AppState,
+) -> Result<(), HttpError> {
     let Some(hold) = parts.extensions.get::<Arc<RequestHold>>() else {
         return Ok(());
     };
@@ -181,13 +185,19 @@ pub(crate) fn claim_provider(parts: &Parts, provider: ProviderId, state: &AppSta
 
 /// What a failed body read means for the client: the reason the guard
 /// stopped it, if it did; otherwise `fallback`.
-pub(crate) fn body_failure(parts: &Parts, limits: &crate::state::Limits, fallback: HttpError) -> HttpError {
+pub(crate) fn body_failure(
+    parts: &Parts,
+    limits: &crate::state::Limits,
+    fallback: HttpError,
+) -> HttpError {
     match parts
         .extensions
         .get::<Arc<RequestHold>>()
         .and_then(|hold| hold.stop())
     {
-        Some(BodyStop::Stalled) => HttpError::BodyStalled(limits.body_idle_timeout.as_secs().max(1)),
+        Some(BodyStop::Stalled) => {
+            HttpError::BodyStalled(limits.body_idle_timeout.as_secs().max(1))
+        }
         Some(BodyStop::Deadline) => HttpError::Timeout(limits.request_timeout.as_secs()),
         Some(BodyStop::Busy) => HttpError::Overloaded(
             "the server is at its limit of request bodies in memory; retry shortly",

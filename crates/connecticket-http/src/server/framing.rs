@@ -275,7 +275,9 @@ mod tests {
     /// Fed one byte at a time, as a slow client sends them.
     fn strict_bytewise(stream: &[u8]) -> bool {
         let mut scanner = Scanner::new(8192);
-        stream.iter().all(|byte| scanner.feed(std::slice::from_ref(byte)))
+        stream
+            .iter()
+            .all(|byte| scanner.feed(std::slice::from_ref(byte)))
     }
 
     #[test]
@@ -302,7 +304,8 @@ mod tests {
 
     #[test]
     fn a_bare_lf_in_chunked_framing_is_caught() {
-        let stream = b"POST /y HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n";
+        let stream =
+            b"POST /y HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n";
         assert!(!strict(stream));
     }
 }

@@ -28,11 +28,7 @@ pub(crate) async fn read_params(
         max_request_bytes: max_body,
         ..limits
     };
-    read_params_within(parts, body, limits)
-        .await
-        // A body the guard stopped (too slow, or over the memory budget)
-        // is answered for that reason, whatever the parser made of it.
-        .map_err(|error| crate::guard::body_failure(parts, &limits, error))
+    read_params_within(parts, body, limits).await
 }
 
 async fn read_params_within(
@@ -61,6 +57,10 @@ async fn read_params_within(
     match read_body_params(&mut body, &content_type, limits, &mut params).await {
         Ok(()) => Ok(params),
         Err(error) => {
+            // A body the guard stopped (too slow, or over the memory
+            // budget) is answered for that reason, whatever the parser
+            // made of it.
+            let error = crate::guard::body_failure(parts, &limits, error);
             // Refused part-way: the rest of a body within the limit is
             // read and dropped (at its pace, within the request's deadline)
             // so that the client, still sending, gets this answer rather
@@ -98,7 +98,10 @@ async fn read_body_params(
             read_json(&bytes, params)
         }
         "" | "application/x-www-form-urlencoded" => read_urlencoded(body, limits, params).await,
-        _ => match read_whole(body, limits.max_request_bytes, limits).await?.is_empty() {
+        _ => match read_whole(body, limits.max_request_bytes, limits)
+            .await?
+            .is_empty()
+        {
             true => Ok(()),
             false => Err(HttpError::UnsupportedMediaType),
         },
@@ -118,7 +121,9 @@ async fn read_urlencoded(
     let mut pending: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|error| body_read_error(error, limits))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         pending.extend_from_slice(&data);
         if let Some(end) = pending.iter().rposition(|&b| b == b'&') {
             urlencoded::parse_into(&pending[..end], params)?;

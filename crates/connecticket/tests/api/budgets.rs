@@ -59,7 +59,11 @@ async fn another_client_is_served(app: &TestApp, session: &Session, local: IpAdd
 
 fn statuses(answers: &[RawAnswer]) -> (usize, usize, usize) {
     let count = |status| answers.iter().filter(|a| a.status() == status).count();
-    (count(408), count(429), answers.len() - count(408) - count(429))
+    (
+        count(408),
+        count(429),
+        answers.len() - count(408) - count(429),
+    )
 }
 
 backend_tests! {
@@ -214,5 +218,41 @@ backend_tests! {
         assert_eq!(answer.status(), 200, "{answer:?}");
         let answer = exchange(&app.base, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"", OWED).await;
         assert_eq!(answer.status(), 200, "{answer:?}");
+    }
+
+    async fn a_flood_of_parameters_is_refused_as_it_arrives() {
+        let app = TestApp::spawn(TestOptions {
+            limits: Limits { body_idle_timeout: Duration::from_secs(2), ..Limits::default() },
+            ..TestOptions::default()
+        })
+        .await;
+        let session = app.example().await;
+        // A 25 MB body is announced; its first 100 KB already hold far more
+        // than 1,000 parameters, and then the client pauses. The server
+        // refuses it from what it has (and, after reading what else comes
+        // within the pause, answers), instead of waiting for, and holding,
+        // all 25 MB.
+        let credentials = format!(
+            "api_key: {}\r\napi_secret: {}\r\n",
+            connecticket_domain::demo::DEMO_API_KEY,
+            connecticket_domain::demo::DEMO_API_SECRET
+        );
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: x\r\n{credentials}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            session.target("create_ticket"),
+            25 * 1000 * 1000
+        );
+        let mut flood = String::from("title=x&resident_id=501333996");
+        for n in 0..10_000 {
+            flood.push_str(&format!("&k{n}=v"));
+        }
+        let mut stream = connect_from(&app.base, ip("127.0.0.1")).await;
+        stream.write_all(head.as_bytes()).await.expect("head");
+        stream.write_all(flood.as_bytes()).await.expect("body");
+        let answer = read_answer(&mut stream, OWED).await;
+        assert_eq!(answer.status(), 422, "{answer:?}");
+        assert!(answer.body.contains("too many parameters; at most 1000 per request"), "{answer:?}");
+        assert_eq!(app.ticket_count(DEMO_PROVIDER_ID).await, 2);
     }
 }
