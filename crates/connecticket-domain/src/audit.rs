@@ -186,7 +186,7 @@ impl Outcome {
             | DomainError::SignInRequired
             | DomainError::Forbidden(_)
             | DomainError::SecondFactorRequired => Outcome::Denied,
-            DomainError::RateLimited { .. } => Outcome::RateLimited,
+            DomainError::RateLimited { .. } | DomainError::Busy(_) => Outcome::RateLimited,
             DomainError::NotFound(_) => Outcome::NotFound,
             DomainError::Invalid(_)
             | DomainError::IdempotencyKeyReused

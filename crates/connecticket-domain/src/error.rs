@@ -88,6 +88,8 @@ pub enum Field {
     Password,
     /// A second factor's one-time code.
     Code,
+    /// The code of the second factor already set up, to replace it.
+    CurrentCode,
 }
 
 impl Field {
@@ -125,6 +127,7 @@ impl Field {
             Field::Urgency => "urgency".to_owned(),
             Field::Password => "password".to_owned(),
             Field::Code => "code".to_owned(),
+            Field::CurrentCode => "current code".to_owned(),
         }
     }
 }
@@ -260,6 +263,10 @@ pub enum DomainError {
     /// a console form came without its session's CSRF token).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Too much of one kind of work is under way (password hashing, say):
+    /// refused at once rather than queued; retry shortly.
+    #[error("{0}")]
+    Busy(&'static str),
     /// The provider requires a second factor the account has not set up.
     #[error("Your provider requires a second factor: set one up first")]
     SecondFactorRequired,

@@ -92,6 +92,7 @@ impl HttpError {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                DomainError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
                 DomainError::Duplicate { .. } | DomainError::NotEmpty => StatusCode::CONFLICT,
                 DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -156,6 +157,7 @@ impl IntoResponse for HttpError {
                 Some(("rate_limit", retry_after_secs))
             }
             HttpError::TooManyInFlight(_) => Some(("in_flight", 1)),
+            HttpError::Domain(DomainError::Busy(_)) => Some(("busy", 1)),
             HttpError::Overloaded(_) => Some(("concurrency", 1)),
             _ => None,
         };

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0006_acknowledgments.sql"),
     ),
     (7, "console", include_str!("../migrations/0007_console.sql")),
+    (
+        8,
+        "abuse_resistance",
+        include_str!("../migrations/0008_abuse_resistance.sql"),
+    ),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

@@ -86,9 +86,31 @@ impl<E: Engine> ConsoleStore for SqlStore<E> {
         &self,
         session: NewSession,
         audit: AuditEntry,
-    ) -> Result<SessionId> {
+    ) -> Result<Option<SessionId>> {
         self.engine
             .write(move |tx| Box::pin(console::create_session(tx, session, audit)))
+            .await
+    }
+
+    async fn enrol_second_factor(
+        &self,
+        account: ConsoleAccount,
+        step: i64,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.engine
+            .write(move |tx| Box::pin(console::enrol_second_factor(tx, account, step, audit)))
+            .await
+    }
+
+    async fn end_sessions_of(
+        &self,
+        employee: EmployeeId,
+        at: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> Result<u64> {
+        self.engine
+            .write(move |tx| Box::pin(console::end_sessions_of(tx, employee, at, audit)))
             .await
     }
 

@@ -143,10 +143,18 @@ impl<E: Engine> AuthStore for SqlStore<E> {
             .await
     }
 
-    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> Result<()> {
+    async fn claim_auth_attempt(&self, scopes: Vec<String>, window_start: i64) -> Result<Vec<u64>> {
         self.engine
             .write(move |tx| {
-                Box::pin(async move { auth::record_auth_failure(tx, &scopes, window_start).await })
+                Box::pin(async move { auth::claim_auth_attempt(tx, &scopes, window_start).await })
+            })
+            .await
+    }
+
+    async fn forgive_auth_attempt(&self, scopes: Vec<String>, window_start: i64) -> Result<()> {
+        self.engine
+            .write(move |tx| {
+                Box::pin(async move { auth::forgive_auth_attempt(tx, &scopes, window_start).await })
             })
             .await
     }

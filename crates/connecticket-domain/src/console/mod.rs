@@ -160,6 +160,8 @@ pub struct NewSession {
     pub employee_id: EmployeeId,
     pub provider_id: ProviderId,
     pub at: DateTime<Utc>,
+    /// The step of the second-factor code signed in with, if any.
+    pub totp_step: Option<i64>,
 }
 
 /// Which open tickets the board shows.

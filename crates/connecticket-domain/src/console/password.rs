@@ -5,7 +5,10 @@
 //! design, so callers run it on a blocking thread. The PHC string keeps
 //! its parameters, so raising them later still verifies older hashes.
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -67,32 +70,85 @@ fn unavailable(what: &str) -> DomainError {
     DomainError::Storage(StoreError::Unavailable(format!("{what} did not finish")))
 }
 
-/// Checks a new password against the policy, then hashes it on a
-/// blocking thread (argon2id takes tens of milliseconds of CPU).
-pub async fn hash_new(password: &str) -> DomainResult<String> {
-    check_policy(password).map_err(|problem| DomainError::invalid(Field::Password, problem))?;
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Admits a few argon2id computations at a time, with a bounded queue
+/// behind them. Each takes 19 MiB and tens of milliseconds of a core, so
+/// a burst of sign-ins (anyone can send them) costs at most `running`
+/// times that, and beyond the queue is refused at once (`Busy`) instead of
+/// buying memory and threads.
+pub struct HashingGate {
+    running: Arc<Semaphore>,
+    queued: AtomicUsize,
+    max_queued: usize,
+}
+
+impl HashingGate {
+    pub fn new(running: usize, max_queued: usize) -> Self {
+        HashingGate {
+            running: Arc::new(Semaphore::new(running.max(1))),
+            queued: AtomicUsize::new(0),
+            max_queued,
+        }
+    }
+
+    /// One hash per core (at most four), and 16 waiting per hash.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let running = cores.clamp(1, 4);
+        HashingGate::new(running, running * 16)
+    }
+
+    async fn admit(&self) -> DomainResult<OwnedSemaphorePermit> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(DomainError::Busy(
+                "too many sign-ins are being checked at once; retry in a moment",
+            ));
+        }
+        let permit = Arc::clone(&self.running).acquire_owned().await;
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        permit.map_err(|_| unavailable("waiting to check a password"))
+    }
+
+    /// Checks a new password against the policy, then hashes it on a
+    /// blocking thread.
+    pub async fn hash_new(&self, password: &str) -> DomainResult<String> {
+        check_policy(password).map_err(|problem| DomainError::invalid(Field::Password, problem))?;
+        let permit = self.admit().await?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_password(&password)
+        })
         .await
         .ok()
         .flatten()
         .ok_or_else(|| unavailable("hashing a password"))
-}
+    }
 
-/// Verifies a password on a blocking thread; against the decoy when the
-/// account has no password (or there is no account), so that either
-/// takes as long.
-pub async fn verify_off_thread(password: &str, stored: Option<String>) -> DomainResult<bool> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            verify_decoy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(|_| unavailable("checking a password"))
+    /// Verifies a password on a blocking thread; against the decoy when
+    /// the account has no password (or there is no account), so that
+    /// either takes as long.
+    pub async fn verify(&self, password: &str, stored: Option<String>) -> DomainResult<bool> {
+        let permit = self.admit().await?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match stored {
+                Some(hash) => verify_password(&password, &hash),
+                None => {
+                    verify_decoy(&password);
+                    false
+                }
+            }
+        })
+        .await
+        .map_err(|_| unavailable("checking a password"))
+    }
+
+    #[cfg(test)]
+    fn running_now(&self, of: usize) -> usize {
+        of - self.running.available_permits()
+    }
 }
 
 /// A hash of nothing anyone knows: verified against when an address has
@@ -126,5 +182,35 @@ mod tests {
         assert!(check_policy("            ").is_err());
         assert!(check_policy("twelve chars").is_ok());
         assert!(check_policy(&"x".repeat(300)).is_err());
+    }
+
+    #[tokio::test]
+    async fn the_gate_runs_a_few_hashes_and_refuses_beyond_its_queue() {
+        let gate = Arc::new(HashingGate::new(1, 2));
+        let stored = hash_password("correct horse battery");
+        let attempts: Vec<_> = (0..12)
+            .map(|_| {
+                let gate = Arc::clone(&gate);
+                let stored = stored.clone();
+                tokio::spawn(async move { gate.verify("wrong guess", stored).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task") {
+                Ok(matched) => assert!(!matched),
+                Err(DomainError::Busy(_)) => refused += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        assert!(
+            refused > 0,
+            "twelve at once, one running and two waiting: some are refused"
+        );
+        assert_eq!(gate.running_now(1), 0, "every permit is given back");
+        assert!(gate
+            .verify("correct horse battery", stored)
+            .await
+            .expect("after the burst"));
     }
 }

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use totp_rs::{Algorithm, Secret, TOTP};
 
+/// Seconds per code (RFC 6238's default, what authenticator apps use).
+const STEP_SECS: u64 = 30;
+
 /// 160 bits, the size RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 
@@ -16,17 +19,39 @@ pub fn generate_secret() -> Vec<u8> {
 }
 
 fn totp(secret: &[u8]) -> Option<TOTP> {
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret.to_vec()).ok()
+    TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, secret.to_vec()).ok()
 }
 
 fn epoch_secs(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp()).unwrap_or(0)
 }
 
+/// The time step (30-second period since the epoch) whose code `code` is:
+/// the one at `at` or one either side. A code is good once: whoever
+/// checks it keeps the step and refuses that step and earlier ones after.
+pub fn step_of(secret: &[u8], code: &str, at: DateTime<Utc>) -> Option<i64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let totp = totp(secret)?;
+    let now = epoch_secs(at);
+    let step = i64::try_from(now / STEP_SECS).ok()?;
+    // Every candidate is computed and compared, so that the time taken
+    // does not tell which step matched.
+    let mut matched = None;
+    for drift in [-1i64, 0, 1] {
+        let Ok(at) = u64::try_from(now as i64 + drift * STEP_SECS as i64) else {
+            continue;
+        };
+        let expected = totp.generate(at);
+        if crate::auth::constant_time_eq(expected.as_bytes(), code.as_bytes()) {
+            matched = Some(step + drift);
+        }
+    }
+    matched
+}
+
 /// Whether `code` is the secret's code at `at` (or one step either side).
 pub fn verify(secret: &[u8], code: &str, at: DateTime<Utc>) -> bool {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    totp(secret).is_some_and(|totp| totp.check(&code, epoch_secs(at)))
+    step_of(secret, code, at).is_some()
 }
 
 /// The code at `at`: what an authenticator app shows (tests and the
@@ -90,6 +115,23 @@ mod tests {
         assert!(!verify(secret, "287083", at));
         let much_later = at + chrono::Duration::seconds(120);
         assert!(!verify(secret, "287082", much_later));
+    }
+
+    #[test]
+    fn a_code_names_its_step_within_one_step_of_drift() {
+        let secret = b"12345678901234567890";
+        let at = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(95); // step 3
+        let code = |seconds: i64| {
+            code_at(
+                secret,
+                DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(seconds),
+            )
+            .expect("code")
+        };
+        assert_eq!(step_of(secret, &code(95), at), Some(3));
+        assert_eq!(step_of(secret, &code(65), at), Some(2));
+        assert_eq!(step_of(secret, &code(125), at), Some(4));
+        assert_eq!(step_of(secret, &code(35), at), None);
     }
 
     #[test]

@@ -66,7 +66,10 @@ impl AdminService {
         let Some(holder) = self.store.console_account_by_email(&email).await? else {
             return Err(DomainError::NotFound(Entity::Employee));
         };
-        let hash = password::hash_new(new_password).await?;
+        // One operator command hashes one password.
+        let hash = password::HashingGate::new(1, 1)
+            .hash_new(new_password)
+            .await?;
         let mut account = holder.account;
         account.password_hash = Some(hash);
         account.invite_hash = None;

@@ -18,8 +18,9 @@ pub use crate::console::Invitation;
 pub use admin::{AdminService, CreatedApplication};
 pub use api::{
     ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
-    NoticeRequest, NotifyRules, Readiness, ResidentPage, RosterEntry, SignedIn, SmsReplyOutcome,
-    StaffAcknowledgment, AUDIT_PAGE_LIMIT, MAX_NOTE_CHARS, QUEUE_PAGE_LIMIT,
+    NoticeRequest, NotifyRules, Readiness, ResidentPage, RosterEntry, SecondFactorEnrolment,
+    SignedIn, SmsReplyOutcome, StaffAcknowledgment, AUDIT_PAGE_LIMIT, MAX_NOTE_CHARS,
+    QUEUE_PAGE_LIMIT,
 };
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;

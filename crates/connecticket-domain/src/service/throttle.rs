@@ -1,14 +1,19 @@
-//! Abuse resistance: throttling failed `authorize` attempts, and a request
-//! budget per application (not per token: minting tokens buys nothing).
+//! Abuse resistance: throttling failed `authorize` and sign-in attempts,
+//! and a request budget per application (not per token: minting tokens
+//! buys nothing).
 //!
-//! Failed attempts are counted in the database (so every instance sees the
-//! same counts) per client address, and per (api_key, client address). An
-//! attacker who knows an application's public api_key can exhaust only the
-//! budgets of the addresses it attacks from, never the application's own.
-//! Request budgets are counted in memory, per instance.
+//! Attempts are counted in the database (so every instance sees the same
+//! counts) per client address, and per (api_key or account, client
+//! address); a console account also across all addresses, since a
+//! password or a six-digit code must not fall to a crowd of addresses.
+//! An attempt is counted before it is checked, in one statement, so that
+//! concurrent attempts each see the ones before them; one that succeeds is
+//! taken back. An attacker who knows an application's public api_key can
+//! exhaust only the budgets of the addresses it attacks from, never the
+//! application's own. Request budgets are counted in memory, per instance.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -21,8 +26,13 @@ pub struct ThrottleSettings {
     pub window_secs: i64,
     /// Failed authorize attempts allowed per client address per window.
     pub failures_per_address: u64,
-    /// Failed authorize attempts allowed per (api_key, address) per window.
+    /// Failed authorize attempts allowed per (api_key, address) per window,
+    /// and failed sign-ins per (account, address).
     pub failures_per_key_and_address: u64,
+    /// Failed sign-ins allowed per console account per window, from all
+    /// addresses together; beyond, the account is refused (the right
+    /// password too) until the window ends.
+    pub failures_per_account: u64,
     /// Requests one application may make per budget window, whatever
     /// tokens it uses (0: no limit).
     pub token_requests: u64,
@@ -35,6 +45,7 @@ impl Default for ThrottleSettings {
             window_secs: 900,
             failures_per_address: 50,
             failures_per_key_and_address: 10,
+            failures_per_account: 20,
             token_requests: 6_000,
             token_window_secs: 60,
         }
@@ -52,12 +63,121 @@ pub(crate) fn window(now: DateTime<Utc>, length: i64) -> (i64, u64) {
     )
 }
 
-/// The counters a failed attempt from `address` with `api_key` touches:
-/// `[per address, per (key, address)]`. Keys are hashed so that whatever a
-/// client sends stays short.
-pub(crate) fn failure_scopes(api_key: Option<&str>, address: &str) -> [String; 2] {
-    let key = hex::encode(&Sha256::digest(api_key.unwrap_or("").as_bytes())[..12]);
-    [format!("addr:{address}"), format!("key:{key}@{address}")]
+/// The counters one attempt draws on, each with its limit per window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttemptScopes {
+    pub names: Vec<String>,
+    pub limits: Vec<u64>,
+}
+
+/// Keys are hashed so that whatever a client sends stays short.
+fn short_hash(text: &str) -> String {
+    hex::encode(&Sha256::digest(text.as_bytes())[..12])
+}
+
+/// An `authorize` from `address` with `api_key`: per address, and per
+/// (key, address).
+pub(crate) fn authorize_scopes(
+    api_key: Option<&str>,
+    address: &str,
+    settings: &ThrottleSettings,
+) -> AttemptScopes {
+    let key = short_hash(api_key.unwrap_or(""));
+    AttemptScopes {
+        names: vec![format!("addr:{address}"), format!("key:{key}@{address}")],
+        limits: vec![
+            settings.failures_per_address,
+            settings.failures_per_key_and_address,
+        ],
+    }
+}
+
+/// A console sign-in from `address` as `email`: per address (shared with
+/// `authorize`), per (account, address), and per account.
+pub(crate) fn sign_in_scopes(
+    email: &str,
+    address: &str,
+    settings: &ThrottleSettings,
+) -> AttemptScopes {
+    let account = short_hash(&format!("console:{email}"));
+    AttemptScopes {
+        names: vec![
+            format!("addr:{address}"),
+            format!("key:{account}@{address}"),
+            format!("account:{account}"),
+        ],
+        limits: vec![
+            settings.failures_per_address,
+            settings.failures_per_key_and_address,
+            settings.failures_per_account,
+        ],
+    }
+}
+
+/// Serialises the attempts of one narrow scope (an api_key or account from
+/// an address, an account) within this instance. An attempt is counted
+/// before it is checked, so attempts in flight together would see each
+/// other's counts: 32 workers of one partner authorizing at once would be
+/// refused as if they had failed. Taking turns per narrow scope keeps the
+/// count of what is in flight at one (per instance), while the per-address
+/// counter, limited far higher, is shared without waiting.
+#[derive(Default)]
+pub(crate) struct AttemptLocks {
+    held: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn of one attempt; the next attempt of its scopes goes when it
+/// is dropped.
+pub(crate) struct AttemptTurn<'a> {
+    locks: &'a AttemptLocks,
+    guards: Vec<(String, tokio::sync::OwnedMutexGuard<()>)>,
+}
+
+impl AttemptLocks {
+    /// Waits for the turn of `scopes`' narrow scopes (all but the
+    /// per-address one), taken in one order so that two attempts never
+    /// wait on each other.
+    pub(crate) async fn turn(&self, scopes: &AttemptScopes) -> AttemptTurn<'_> {
+        let mut names: Vec<&String> = scopes
+            .names
+            .iter()
+            .filter(|name| !name.starts_with("addr:"))
+            .collect();
+        names.sort();
+        names.dedup();
+        let mut guards = Vec::with_capacity(names.len());
+        for name in names {
+            let lock = {
+                let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+                Arc::clone(held.entry(name.clone()).or_default())
+            };
+            guards.push((name.clone(), lock.lock_owned().await));
+        }
+        AttemptTurn {
+            locks: self,
+            guards,
+        }
+    }
+}
+
+impl Drop for AttemptTurn<'_> {
+    fn drop(&mut self) {
+        let mut held = self
+            .locks
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (name, guard) in self.guards.drain(..) {
+            drop(guard);
+            // Forgotten once no one holds or waits for it.
+            if held
+                .get(&name)
+                .is_some_and(|lock| Arc::strong_count(lock) == 1)
+            {
+                held.remove(&name);
+            }
+        }
+    }
 }
 
 /// Per-application request counts for the current window, in memory.
@@ -134,10 +254,23 @@ mod tests {
     }
 
     #[test]
-    fn scopes_separate_addresses_and_keys() {
-        let [address, pair] = failure_scopes(Some("k"), "10.0.0.1");
-        assert_eq!(address, "addr:10.0.0.1");
-        assert!(pair.ends_with("@10.0.0.1"));
-        assert_ne!(pair, failure_scopes(Some("other"), "10.0.0.1")[1]);
+    fn scopes_separate_addresses_keys_and_accounts() {
+        let settings = ThrottleSettings::default();
+        let scopes = authorize_scopes(Some("k"), "10.0.0.1", &settings);
+        assert_eq!(scopes.names[0], "addr:10.0.0.1");
+        assert!(scopes.names[1].ends_with("@10.0.0.1"));
+        assert_ne!(
+            scopes.names[1],
+            authorize_scopes(Some("other"), "10.0.0.1", &settings).names[1]
+        );
+        let here = sign_in_scopes("a@example.org", "10.0.0.1", &settings);
+        let there = sign_in_scopes("a@example.org", "10.0.0.2", &settings);
+        assert_eq!(here.names[0], scopes.names[0], "the address is shared");
+        assert_ne!(here.names[1], there.names[1]);
+        assert_eq!(
+            here.names[2], there.names[2],
+            "the account is one, wherever from"
+        );
+        assert_eq!(here.limits, vec![50, 10, 20]);
     }
 }

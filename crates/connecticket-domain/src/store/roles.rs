@@ -46,8 +46,17 @@ pub trait AuthStore: Send + Sync + 'static {
     /// The failure counts of each scope in the window starting at
     /// `window_start` (seconds since the epoch), in the order given.
     async fn auth_failures(&self, scopes: &[String], window_start: i64) -> StoreResult<Vec<u64>>;
-    /// Counts one failure in each scope, and forgets older windows.
-    async fn record_auth_failure(&self, scopes: Vec<String>, window_start: i64) -> StoreResult<()>;
+    /// Counts one attempt in each scope and answers the counts with it, in
+    /// the order given, atomically (concurrent attempts each see the ones
+    /// before them); forgets older windows.
+    async fn claim_auth_attempt(
+        &self,
+        scopes: Vec<String>,
+        window_start: i64,
+    ) -> StoreResult<Vec<u64>>;
+    /// Takes back one attempt in each scope (it succeeded: no failure).
+    async fn forgive_auth_attempt(&self, scopes: Vec<String>, window_start: i64)
+        -> StoreResult<()>;
 }
 
 /// Tickets and the records they are about, always within one provider.
@@ -432,11 +441,29 @@ pub trait ConsoleStore: Send + Sync + 'static {
         required: bool,
         audit: AuditEntry,
     ) -> StoreResult<()>;
+    /// Opens a session; with a second-factor code's step, only if that
+    /// step is later than the account's last (a code is good once): else
+    /// nothing is written and the answer is `None`.
     async fn create_console_session(
         &self,
         session: NewSession,
         audit: AuditEntry,
-    ) -> StoreResult<SessionId>;
+    ) -> StoreResult<Option<SessionId>>;
+    /// Saves the account with its new second factor; `step`, its
+    /// enrolment code's, becomes the last one used.
+    async fn enrol_second_factor(
+        &self,
+        account: ConsoleAccount,
+        step: i64,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Ends every open session of the employee; answers how many.
+    async fn end_sessions_of(
+        &self,
+        employee: EmployeeId,
+        at: DateTime<Utc>,
+        audit: AuditEntry,
+    ) -> StoreResult<u64>;
     /// A session by its token's hash, ended or not.
     async fn console_session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
     /// Notes a request in the session (its idle clock restarts).

@@ -38,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         ("/", get(|| async { Redirect::to("/console") })),
         ("/sign-in", get(sign_in::form).post(sign_in::submit)),
         ("/sign-out", post(sign_in::sign_out)),
+        ("/sign-out-everywhere", post(sign_in::sign_out_everywhere)),
         (
             "/invite/{token}",
             get(sign_in::invitation).post(sign_in::accept),

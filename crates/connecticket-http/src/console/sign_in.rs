@@ -6,8 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use connecticket_domain::audit::Action;
-use connecticket_domain::auth::{constant_time_eq, generate_api_secret};
+use connecticket_domain::auth::constant_time_eq;
 use connecticket_domain::console::totp;
+use connecticket_domain::service::SecondFactorEnrolment;
 use connecticket_domain::DomainError;
 
 use super::render::{html, see_other, Chrome, ConsoleError};
@@ -25,7 +26,8 @@ struct SignInPage {
     signed_out: bool,
 }
 
-/// The sign-in form with a fresh double-submit token.
+/// The sign-in form with a fresh token this server issued (double
+/// submitted: cookie and field).
 fn sign_in_page(
     state: &AppState,
     status: StatusCode,
@@ -33,7 +35,7 @@ fn sign_in_page(
     message: Option<String>,
     signed_out: bool,
 ) -> Response {
-    let csrf = generate_api_secret();
+    let csrf = state.api.issue_form_token();
     let mut response = html(
         status,
         &SignInPage {
@@ -49,6 +51,18 @@ fn sign_in_page(
         set_cookie(state, SIGN_IN_COOKIE, Some(&csrf)),
     );
     response
+}
+
+/// Whether a form without a session came back with the token this server
+/// issued it, in both its cookie and its field.
+fn same_form(state: &AppState, cookie: Option<&str>, params: &crate::wire::RequestParams) -> bool {
+    match (cookie, params.from_body("csrf")) {
+        (Some(cookie), Some(field)) => {
+            constant_time_eq(cookie.as_bytes(), field.as_bytes())
+                && state.api.form_token_valid(field)
+        }
+        _ => false,
+    }
 }
 
 pub(crate) async fn form(State(state): State<AppState>, request: ConsoleRequest) -> Response {
@@ -72,13 +86,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         Err(error) => return error.into_response(),
     };
     let email = params.get("email").unwrap_or_default().to_owned();
-    let same_form = match (expected.as_deref(), params.from_body("csrf")) {
-        (Some(expected), Some(presented)) => {
-            constant_time_eq(expected.as_bytes(), presented.as_bytes())
-        }
-        _ => false,
-    };
-    if !same_form {
+    if !same_form(&state, expected.as_deref(), &params) {
         let message =
             "This form is out of date or came from elsewhere; please try again".to_owned();
         return sign_in_page(&state, StatusCode::FORBIDDEN, &email, Some(message), false);
@@ -133,6 +141,23 @@ pub(crate) async fn sign_out(
     Ok(response)
 }
 
+/// `POST /console/sign-out-everywhere`: every session of this person ends.
+pub(crate) async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let signed = request.form(&state, Action::SignOut).await?;
+    state
+        .api
+        .sign_out_everywhere(signed.console.call(Action::SignOut))
+        .await?;
+    let mut response = see_other("/console/sign-in?signed-out");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, None));
+    Ok(response)
+}
+
 #[derive(Template)]
 #[template(path = "console/invite.html")]
 struct InvitePage {
@@ -158,7 +183,7 @@ fn invite_page(
     holder: &connecticket_domain::console::AccountHolder,
     message: Option<String>,
 ) -> Response {
-    let csrf = generate_api_secret();
+    let csrf = state.api.issue_form_token();
     let mut response = html(
         status,
         &InvitePage {
@@ -199,13 +224,7 @@ pub(crate) async fn accept(
     let expected = cookie(&request.parts.headers, SIGN_IN_COOKIE);
     let context = request.context();
     let params = request.anonymous_form(&state).await?;
-    let same_form = match (expected.as_deref(), params.from_body("csrf")) {
-        (Some(expected), Some(presented)) => {
-            constant_time_eq(expected.as_bytes(), presented.as_bytes())
-        }
-        _ => false,
-    };
-    if !same_form {
+    if !same_form(&state, expected.as_deref(), &params) {
         return Err(DomainError::Forbidden(
             "This form is out of date or came from elsewhere; reload the page and try again",
         )
@@ -258,19 +277,31 @@ struct AccountPage {
     enrolled: bool,
     required: bool,
     secret: String,
+    /// The secret, signed for this session: what the form sends back.
+    offer: String,
     uri: String,
     message: Option<String>,
 }
 
+/// The account page, offering a new second-factor secret: a fresh one, or
+/// again the one the person was setting up (`offer`, when it is genuine).
 fn account_page(
+    state: &AppState,
     console: &connecticket_domain::service::ConsoleCall,
     status: StatusCode,
-    secret: Option<&str>,
+    offered: Option<&str>,
     message: Option<String>,
 ) -> Response {
     let holder = &console.holder;
-    let fresh = totp::generate_secret();
-    let secret = secret.and_then(totp::secret_from_text).unwrap_or(fresh);
+    let secret = offered
+        .and_then(|offer| offer.rsplit_once('.'))
+        .and_then(|(text, _)| totp::secret_from_text(text))
+        .filter(|secret| {
+            let (_, offer) = state.api.totp_offer(console, secret);
+            offered == Some(offer.as_str())
+        })
+        .unwrap_or_else(totp::generate_secret);
+    let (text, offer) = state.api.totp_offer(console, &secret);
     html(
         status,
         &AccountPage {
@@ -280,7 +311,8 @@ fn account_page(
             role: holder.account.role.title(),
             enrolled: holder.account.has_second_factor(),
             required: holder.provider_requires_totp,
-            secret: totp::secret_text(&secret),
+            secret: text,
+            offer,
             uri: totp::provisioning_uri(&secret, &holder.provider.name, &holder.account.email),
             message,
         },
@@ -293,23 +325,34 @@ pub(crate) async fn account(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.page(&state, Action::ConsoleAccount).await?;
-    Ok(account_page(&signed.console, StatusCode::OK, None, None))
+    Ok(account_page(
+        &state,
+        &signed.console,
+        StatusCode::OK,
+        None,
+        None,
+    ))
 }
 
+/// `POST /console/account/second-factor`: sets up, or replaces, the
+/// person's second factor (the password, and a current code to replace).
 pub(crate) async fn enrol(
     State(state): State<AppState>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let signed = request.form(&state, Action::ConsoleAccount).await?;
-    let secret = signed.params.get("secret").unwrap_or_default().to_owned();
-    let code = signed.params.get("code").unwrap_or_default().to_owned();
+    let params = &signed.params;
+    let offer = params.from_body("offer").unwrap_or_default().to_owned();
     let enrolled = state
         .api
         .enrol_second_factor(
-            signed.console.call(Action::ConsoleAccount),
-            &signed.console.holder,
-            &secret,
-            &code,
+            &signed.console,
+            SecondFactorEnrolment {
+                offer: &offer,
+                code: params.from_body("code").unwrap_or_default(),
+                password: params.from_body("password").unwrap_or_default(),
+                current_code: params.from_body("current_code"),
+            },
         )
         .await;
     match enrolled {
@@ -317,9 +360,10 @@ pub(crate) async fn enrol(
         Err(DomainError::Invalid(invalid)) => {
             let message = crate::error::HttpError::from(DomainError::Invalid(invalid)).message();
             Ok(account_page(
+                &state,
                 &signed.console,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&secret),
+                Some(&offer),
                 Some(message),
             ))
         }

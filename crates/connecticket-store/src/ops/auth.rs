@@ -123,25 +123,66 @@ pub(crate) async fn auth_failures(
     Ok(counts)
 }
 
-pub(crate) async fn record_auth_failure(
+/// Counts one attempt in each scope's window and answers the counts with
+/// it, in the order given: one statement, so that concurrent attempts each
+/// see the ones before them (an attempt is counted before it is checked,
+/// and forgiven only once it succeeded). Older windows are forgotten.
+pub(crate) async fn claim_auth_attempt(
     tx: &mut dyn Executor,
     scopes: &[String],
     window_start: i64,
-) -> Result<()> {
+) -> Result<Vec<u64>> {
     execute(
         tx,
         "DELETE FROM auth_failures WHERE window_start < $1",
         &[window_start.into()],
     )
     .await?;
-    for scope in scopes {
-        execute(
-            tx,
-            "INSERT INTO auth_failures (scope, window_start, failures) VALUES ($1, $2, 1)
-             ON CONFLICT (scope, window_start) DO UPDATE SET failures = auth_failures.failures + 1",
-            &[scope.into(), window_start.into()],
-        )
-        .await?;
+    if scopes.is_empty() {
+        return Ok(Vec::new());
     }
+    let rows = (0..scopes.len())
+        .map(|n| format!("(${}, $1, 1)", n + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO auth_failures (scope, window_start, failures) VALUES {rows}
+         ON CONFLICT (scope, window_start) DO UPDATE SET failures = auth_failures.failures + 1
+         RETURNING scope, failures"
+    );
+    let mut args: Vec<crate::value::Value<'_>> = vec![window_start.into()];
+    args.extend(scopes.iter().map(|scope| scope.as_str().into()));
+    let counted = fetch_all(tx, &sql, &args, |row| {
+        Ok((row.get::<String>("scope")?, row.get::<u64>("failures")?))
+    })
+    .await?;
+    Ok(scopes
+        .iter()
+        .map(|scope| {
+            counted
+                .iter()
+                .find(|(counted, _)| counted == scope)
+                .map_or(0, |(_, count)| *count)
+        })
+        .collect())
+}
+
+/// Takes back an attempt that succeeded: it was no failure.
+pub(crate) async fn forgive_auth_attempt(
+    tx: &mut dyn Executor,
+    scopes: &[String],
+    window_start: i64,
+) -> Result<()> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE auth_failures SET failures = failures - 1
+         WHERE window_start = $1 AND failures > 0 AND scope IN ({})",
+        crate::sql::placeholders(2, scopes.len())
+    );
+    let mut args: Vec<crate::value::Value<'_>> = vec![window_start.into()];
+    args.extend(scopes.iter().map(|scope| scope.as_str().into()));
+    execute(tx, &sql, &args).await?;
     Ok(())
 }

@@ -171,11 +171,19 @@ pub(crate) async fn set_totp_required(
     audit::append(tx, vec![audit_entry]).await
 }
 
+/// Opens a session. A sign-in with a second-factor code claims the code's
+/// step first: a step at or before the account's last is refused (the
+/// code was used), and then nothing is written (`None`).
 pub(crate) async fn create_session(
     tx: &mut dyn Executor,
     session: NewSession,
     audit_entry: AuditEntry,
-) -> Result<SessionId> {
+) -> Result<Option<SessionId>> {
+    if let Some(step) = session.totp_step {
+        if !claim_totp_step(tx, session.employee_id, step).await? {
+            return Ok(None);
+        }
+    }
     let id = fetch_one(
         tx,
         "INSERT INTO console_sessions (token_hash, employee_id, provider_id, created_at, last_seen_at)
@@ -190,7 +198,58 @@ pub(crate) async fn create_session(
     )
     .await?;
     audit::append(tx, vec![audit_entry]).await?;
-    Ok(SessionId(id))
+    Ok(Some(SessionId(id)))
+}
+
+/// Keeps `step` as the employee's last second-factor step if it is later
+/// than the one kept; false when it is not (the code was used already).
+async fn claim_totp_step(tx: &mut dyn Executor, employee: EmployeeId, step: i64) -> Result<bool> {
+    let claimed = execute(
+        tx,
+        "INSERT INTO totp_steps (employee_id, last_step) VALUES ($1, $2)
+         ON CONFLICT (employee_id) DO UPDATE SET last_step = excluded.last_step
+         WHERE totp_steps.last_step < excluded.last_step",
+        &[employee.into(), step.into()],
+    )
+    .await?;
+    Ok(claimed == 1)
+}
+
+/// Saves the account with its new second factor, whose enrolment code's
+/// step becomes the last one used (it cannot then sign in).
+pub(crate) async fn enrol_second_factor(
+    tx: &mut dyn Executor,
+    account: ConsoleAccount,
+    step: i64,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    let employee = account.employee_id;
+    save_account(tx, account, false, None).await?;
+    execute(
+        tx,
+        "INSERT INTO totp_steps (employee_id, last_step) VALUES ($1, $2)
+         ON CONFLICT (employee_id) DO UPDATE SET last_step = excluded.last_step",
+        &[employee.into(), step.into()],
+    )
+    .await?;
+    audit::append(tx, vec![audit_entry]).await
+}
+
+/// Ends every open session of the employee (signing out everywhere).
+pub(crate) async fn end_sessions_of(
+    tx: &mut dyn Executor,
+    employee: EmployeeId,
+    at: DateTime<Utc>,
+    audit_entry: AuditEntry,
+) -> Result<u64> {
+    let ended = execute(
+        tx,
+        "UPDATE console_sessions SET ended_at = $1 WHERE employee_id = $2 AND ended_at IS NULL",
+        &[at.into(), employee.into()],
+    )
+    .await?;
+    audit::append(tx, vec![audit_entry]).await?;
+    Ok(ended)
 }
 
 pub(crate) async fn session(

@@ -74,6 +74,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_AUTH_FAILURES_PER_KEY", default_value_t = ThrottleSettings::default().failures_per_key_and_address)]
     pub auth_failures_per_key: u64,
 
+    /// Failed console sign-ins allowed per account per window, from every
+    /// address together; beyond, the account is refused until the window
+    /// ends (the right password too).
+    #[arg(long, env = "CONNECTICKET_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = ThrottleSettings::default().failures_per_account)]
+    pub sign_in_failures_per_account: u64,
+
     /// Length of the failed-authorize counting window, in seconds.
     #[arg(long, env = "CONNECTICKET_AUTH_FAILURE_WINDOW_SECS", default_value_t = ThrottleSettings::default().window_secs, value_parser = clap::value_parser!(i64).range(1..))]
     pub auth_failure_window_secs: i64,
@@ -260,6 +266,7 @@ impl ServeArgs {
                     window_secs: self.auth_failure_window_secs,
                     failures_per_address: self.auth_failures_per_address,
                     failures_per_key_and_address: self.auth_failures_per_key,
+                    failures_per_account: self.sign_in_failures_per_account,
                     token_requests: self.token_requests_per_minute,
                     token_window_secs: 60,
                 },

@@ -520,13 +520,11 @@ backend_tests! {
         let nurse = Console::demo(&app, NURSE).await;
         let board = nurse.get("/console").await;
         assert_eq!(board.location(), Some("/console/account"));
-        let account = nurse.get("/console/account").await;
-        let secret_text = field_value(&account.body, "secret").expect("a secret to enrol");
-        let secret = totp::secret_from_text(&secret_text).expect("base32");
-        let wrong = nurse.submit("/console/account", "/console/account/second-factor", &[("secret", &secret_text), ("code", "000000")]).await;
+        let (offer, secret) = offered_secret(&nurse).await;
+        let wrong = nurse.submit("/console/account", "/console/account/second-factor", &[("offer", &offer), ("code", "000000"), ("password", DEMO_PASSWORD)]).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
         let code = totp::code_at(&secret, clock.now()).expect("code");
-        let enrolled = nurse.submit("/console/account", "/console/account/second-factor", &[("secret", &secret_text), ("code", &code)]).await;
+        let enrolled = nurse.submit("/console/account", "/console/account/second-factor", &[("offer", &offer), ("code", &code), ("password", DEMO_PASSWORD)]).await;
         assert_eq!(enrolled.status, StatusCode::SEE_OTHER);
         assert_eq!(nurse.get("/console").await.status, StatusCode::OK);
 
@@ -537,6 +535,81 @@ backend_tests! {
         let code = totp::code_at(&secret, clock.now()).expect("code");
         let with = again.sign_in(NURSE, DEMO_PASSWORD, Some(&code)).await;
         assert_eq!(with.status, StatusCode::SEE_OTHER);
+    }
+
+    /// A one-time code is good once: the same code again, from another
+    /// device, within its 30 seconds, opens nothing.
+    async fn a_second_factor_code_signs_in_once() {
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(clocked(&clock)).await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let secret = enrol(&nurse, &clock, None).await;
+        clock.advance(Duration::seconds(60));
+        let code = totp::code_at(&secret, clock.now()).expect("code");
+        let mut first = Console::of(&app);
+        assert_eq!(first.sign_in(NURSE, DEMO_PASSWORD, Some(&code)).await.status, StatusCode::SEE_OTHER);
+        let mut second = Console::of(&app).from_address("127.0.0.2".parse().expect("ip"));
+        let replay = second.sign_in(NURSE, DEMO_PASSWORD, Some(&code)).await;
+        assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "{}", replay.body);
+        // An older code of the same account is no good either; the next is.
+        clock.advance(Duration::seconds(30));
+        let next = totp::code_at(&secret, clock.now()).expect("code");
+        assert_eq!(second.sign_in(NURSE, DEMO_PASSWORD, Some(&next)).await.status, StatusCode::SEE_OTHER);
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::SignIn && e.outcome == Outcome::Denied && e.records.iter().any(|r| r == "reason:code_reused")), "the replay is audited as such");
+    }
+
+    /// Someone holding a signed-in session cannot swap the second factor
+    /// for one of their own: replacing it takes the password and a current
+    /// code, and only a secret this server offered to this session.
+    async fn a_second_factor_is_replaced_only_with_the_password_and_a_current_code() {
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(clocked(&clock)).await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let old = enrol(&nurse, &clock, None).await;
+        clock.advance(Duration::seconds(60));
+        let (offer, new) = offered_secret(&nurse).await;
+        let new_code = totp::code_at(&new, clock.now()).expect("code");
+        let old_code = totp::code_at(&old, clock.now()).expect("code");
+        for (fields, refused) in [
+            (vec![("offer", offer.as_str()), ("code", new_code.as_str())], "without the password or a current code"),
+            (vec![("offer", offer.as_str()), ("code", new_code.as_str()), ("password", DEMO_PASSWORD)], "without a current code"),
+            (vec![("offer", offer.as_str()), ("code", new_code.as_str()), ("current_code", old_code.as_str()), ("password", "not the password")], "with a wrong password"),
+        ] {
+            let page = nurse.submit("/console/account", "/console/account/second-factor", &fields).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "replaced {refused}");
+        }
+        // A secret of the client's own choosing, whatever it signs it with.
+        let chosen = totp::secret_text(&[7u8; 20]);
+        let forged = format!("{chosen}.00000000000000000000000000000000");
+        let chosen_code = totp::code_at(&[7u8; 20], clock.now()).expect("code");
+        let page = nurse.submit("/console/account", "/console/account/second-factor", &[("offer", forged.as_str()), ("code", chosen_code.as_str()), ("current_code", old_code.as_str()), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "a client-chosen secret was enrolled");
+        // With both, it is replaced, and the old authenticator stops working.
+        let page = nurse.submit("/console/account", "/console/account/second-factor", &[("offer", offer.as_str()), ("code", new_code.as_str()), ("current_code", old_code.as_str()), ("password", DEMO_PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        clock.advance(Duration::seconds(60));
+        let mut later = Console::of(&app);
+        let with_old = totp::code_at(&old, clock.now()).expect("code");
+        assert_eq!(later.sign_in(NURSE, DEMO_PASSWORD, Some(&with_old)).await.status, StatusCode::UNAUTHORIZED);
+        let with_new = totp::code_at(&new, clock.now()).expect("code");
+        assert_eq!(later.sign_in(NURSE, DEMO_PASSWORD, Some(&with_new)).await.status, StatusCode::SEE_OTHER);
+    }
+
+    /// Signing out everywhere ends every session of the person, on every
+    /// device; other people's sessions go on.
+    async fn signing_out_everywhere_ends_every_session_of_the_person() {
+        let app = TestApp::demo().await;
+        let tablet = Console::demo(&app, NURSE).await;
+        let desk = Console::demo(&app, NURSE).await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let page = tablet.submit("/console/account", "/console/sign-out-everywhere", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location(), Some("/console/sign-in?signed-out"));
+        for console in [&tablet, &desk] {
+            assert_eq!(console.get("/console").await.location(), Some("/console/sign-in"));
+        }
+        assert_eq!(admin.get("/console").await.status, StatusCode::OK);
     }
 
     /// The board says what to do next when nothing is open, and every page
@@ -711,4 +784,37 @@ backend_tests! {
         assert_eq!(notify, 2, "templates and rules, each in its write's transaction");
         assert_eq!(admin.get("/console/admin/audit?since=yesterday").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
+}
+
+/// The secret the account page offers: its signed form field, and the
+/// secret itself (what an authenticator app is given).
+async fn offered_secret(console: &Console) -> (String, Vec<u8>) {
+    let account = console.get("/console/account").await;
+    let offer = field_value(&account.body, "offer").expect("a secret to enrol");
+    let text = offer.rsplit_once('.').expect("signed").0.to_owned();
+    (offer, totp::secret_from_text(&text).expect("base32"))
+}
+
+/// Sets up a second factor for the signed-in account; answers its secret.
+async fn enrol(console: &Console, clock: &ManualClock, current: Option<&[u8]>) -> Vec<u8> {
+    let (offer, secret) = offered_secret(console).await;
+    let code = totp::code_at(&secret, clock.now()).expect("code");
+    let current = current.map(|old| totp::code_at(old, clock.now()).expect("code"));
+    let mut fields = vec![
+        ("offer", offer.as_str()),
+        ("code", code.as_str()),
+        ("password", DEMO_PASSWORD),
+    ];
+    if let Some(current) = &current {
+        fields.push(("current_code", current.as_str()));
+    }
+    let page = console
+        .submit(
+            "/console/account",
+            "/console/account/second-factor",
+            &fields,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    secret
 }

@@ -32,6 +32,7 @@ mod limits;
 mod notifications;
 mod openapi;
 mod residents;
+mod sign_in_abuse;
 mod slow_clients;
 mod tenancy;
 mod throttling;

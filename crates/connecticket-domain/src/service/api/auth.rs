@@ -6,7 +6,7 @@ use super::{entry_for, ApiCredentials, Connecticket, IssuedToken, MAX_TOKEN_LENG
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::auth::{constant_time_eq, generate_access_token, NewAccessToken, Principal, Via};
 use crate::error::{DomainError, DomainResult};
-use crate::service::throttle::{failure_scopes, window};
+use crate::service::throttle::{authorize_scopes, window, AttemptScopes, AttemptTurn};
 
 impl Connecticket {
     /// Checks an application's key and secret and issues an access token.
@@ -35,9 +35,9 @@ impl Connecticket {
         let address = context
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
-        let scopes = failure_scopes(api_key, &address);
+        let scopes = authorize_scopes(api_key, &address, &self.settings.throttle);
         let now = self.now();
-        let window_start = self.refuse_if_throttled(&scopes, now).await?;
+        let attempt = self.claim_attempt(scopes, now).await?;
         let application = match api_key {
             Some(key) => self.store.application_by_key(key).await?,
             None => None,
@@ -56,11 +56,10 @@ impl Connecticket {
             _ => false,
         };
         let Some(application) = application.filter(|_| verified) else {
-            self.store
-                .record_auth_failure(scopes.to_vec(), window_start)
-                .await?;
+            // The attempt was counted before it was checked.
             return Err(DomainError::InvalidApiCredentials);
         };
+        attempt.forgive(&self.store).await?;
         entry.employee_id = Some(application.employee_id);
         entry.touch(RecordRef::Application(application.application_id));
         let token = generate_access_token();
@@ -83,29 +82,39 @@ impl Connecticket {
         })
     }
 
-    /// Refuses (`RateLimited`) when any failure counter of `scopes` is at
-    /// its limit in the current window; else answers the window's start,
-    /// under which a failure is then counted.
-    pub(super) async fn refuse_if_throttled(
-        &self,
-        scopes: &[String; 2],
+    /// Counts an attempt in each of `scopes` before it is checked, and
+    /// refuses it (`RateLimited`) when any is then over its limit in the
+    /// current window. Counting first, in one statement, holds a burst of
+    /// concurrent attempts to the limit too; the attempts of one narrow
+    /// scope take turns in this instance (the answer holds the turn), so
+    /// that concurrent good attempts do not see each other as failures.
+    /// A successful attempt is then forgiven (`Claimed::forgive`).
+    pub(super) async fn claim_attempt<'a>(
+        &'a self,
+        scopes: AttemptScopes,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> DomainResult<i64> {
-        let settings = &self.settings.throttle;
-        let (window_start, retry_after_secs) = window(now, settings.window_secs);
-        let failures = self.store.auth_failures(scopes, window_start).await?;
-        let limits = [
-            settings.failures_per_address,
-            settings.failures_per_key_and_address,
-        ];
-        if failures
+    ) -> DomainResult<Claimed<'a>> {
+        let turn = self.attempt_locks.turn(&scopes).await;
+        let (window_start, retry_after_secs) = window(now, self.settings.throttle.window_secs);
+        let counts = self
+            .store
+            .claim_auth_attempt(scopes.names.clone(), window_start)
+            .await?;
+        let over = counts
             .iter()
-            .zip(limits)
-            .any(|(count, limit)| *count >= limit)
-        {
+            .zip(&scopes.limits)
+            .any(|(count, limit)| count > limit);
+        let claimed = Claimed {
+            scopes,
+            window_start,
+            _turn: turn,
+        };
+        if over {
+            // Refused unchecked: only failures count.
+            claimed.forgive(&self.store).await?;
             return Err(DomainError::RateLimited { retry_after_secs });
         }
-        Ok(window_start)
+        Ok(claimed)
     }
 
     /// Establishes who calls: the token must be live and belong to the
@@ -193,5 +202,25 @@ impl Connecticket {
                 token_id: record.token_id,
             },
         })
+    }
+}
+
+/// An attempt counted against its scopes, holding its turn.
+pub(super) struct Claimed<'a> {
+    scopes: AttemptScopes,
+    window_start: i64,
+    _turn: AttemptTurn<'a>,
+}
+
+impl Claimed<'_> {
+    /// Takes the attempt back: it succeeded (or was never checked), and
+    /// only failures count.
+    pub(super) async fn forgive(
+        self,
+        store: &std::sync::Arc<dyn crate::store::Store>,
+    ) -> DomainResult<()> {
+        Ok(store
+            .forgive_auth_attempt(self.scopes.names, self.window_start)
+            .await?)
     }
 }

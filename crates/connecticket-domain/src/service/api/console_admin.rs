@@ -6,12 +6,12 @@
 use chrono::{DateTime, Utc};
 
 use super::call::{Call, Recorded};
+use super::console_session::ConsoleCall;
 use super::Connecticket;
 use crate::audit::{AuditEntry, RecordRef, RequestContext};
 use crate::auth::{generate_api_secret, Principal};
 use crate::console::{
-    email_field, invite, invite_hash, password, totp, AccountHolder, ConsoleAccount, ConsoleRole,
-    Invitation,
+    email_field, invite, invite_hash, totp, AccountHolder, ConsoleAccount, ConsoleRole, Invitation,
 };
 use crate::error::{DomainError, DomainResult, Entity, Field, Problem};
 use crate::model::{Application, ApplicationId, Employee, EmployeeId, NewEmployee};
@@ -309,7 +309,7 @@ impl Connecticket {
         let Some(mut holder) = self.invitation(context, token).await? else {
             return Err(DomainError::NotFound(Entity::Employee));
         };
-        let hash = password::hash_new(new_password).await?;
+        let hash = self.passwords.hash_new(new_password).await?;
         let now = self.now();
         let mut entry = AuditEntry::new(
             context,
@@ -332,33 +332,112 @@ impl Connecticket {
 
     /// Enrols the signed-in person's authenticator: `secret_text` is the
     /// base32 secret their page showed, `code` what the app shows now.
+    /// A new second-factor secret offered to this session's page: the
+    /// secret as people type it, and a field the form sends back, signed
+    /// for this session, so that no other secret can be enrolled.
+    pub fn totp_offer(&self, console: &ConsoleCall, secret: &[u8]) -> (String, String) {
+        let text = totp::secret_text(secret);
+        let mac = hex::encode(
+            &self
+                .hasher
+                .hash("totp_offer", &format!("{}.{text}", console.session.0))[..16],
+        );
+        (text.clone(), format!("{text}.{mac}"))
+    }
+
+    fn secret_of_offer(&self, console: &ConsoleCall, offer: &str) -> Option<Vec<u8>> {
+        let (text, mac) = offer.rsplit_once('.')?;
+        let expected = hex::encode(
+            &self
+                .hasher
+                .hash("totp_offer", &format!("{}.{text}", console.session.0))[..16],
+        );
+        crate::auth::constant_time_eq(expected.as_bytes(), mac.as_bytes())
+            .then(|| totp::secret_from_text(text))
+            .flatten()
+    }
+
+    /// Sets up (or replaces) the signed-in person's second factor: the
+    /// secret this server offered, a code from it, and the password;
+    /// replacing one also takes a current code of the old. The new code's
+    /// step counts as used.
     pub async fn enrol_second_factor(
         &self,
-        call: Call,
-        holder: &AccountHolder,
-        secret_text: &str,
-        code: &str,
+        console: &ConsoleCall,
+        enrolment: SecondFactorEnrolment<'_>,
     ) -> DomainResult<()> {
-        self.run(call, Recorded::ByTheWrite, async |_, entry| {
-            let secret = totp::secret_from_text(secret_text).ok_or_else(|| {
-                DomainError::invalid(Field::Code, Problem::Rule("secret is malformed".to_owned()))
-            })?;
-            let now = self.now();
-            if !totp::verify(&secret, code, now) {
-                return Err(DomainError::invalid(
-                    Field::Code,
-                    Problem::Rule("does not match the authenticator; try the next one".to_owned()),
-                ));
-            }
-            let mut account = holder.account.clone();
-            account.totp_secret = Some(secret);
-            account.updated_at = now;
-            entry.records.insert("totp:enrolled".to_owned());
-            self.store
-                .save_console_account(account, false, Some(entry.clone()))
-                .await
-                .map_err(DomainError::from)
-        })
+        let holder = &console.holder;
+        self.run(
+            console.call(crate::audit::Action::ConsoleAccount),
+            Recorded::ByTheWrite,
+            async |_, entry| {
+                let secret = self
+                    .secret_of_offer(console, enrolment.offer)
+                    .ok_or_else(|| {
+                        DomainError::invalid(
+                            Field::Code,
+                            Problem::Rule(
+                                "belongs to an older page; use the code of the secret shown now"
+                                    .to_owned(),
+                            ),
+                        )
+                    })?;
+                let stored = holder.account.password_hash.clone();
+                if !self.passwords.verify(enrolment.password, stored).await? {
+                    return Err(DomainError::invalid(
+                        Field::Password,
+                        Problem::Rule("is not your current password".to_owned()),
+                    ));
+                }
+                let now = self.now();
+                if let Some(old) = &holder.account.totp_secret {
+                    let current = enrolment.current_code.unwrap_or_default();
+                    if totp::step_of(old, current, now).is_none() {
+                        return Err(DomainError::invalid(
+                            Field::CurrentCode,
+                            Problem::Rule(
+                                "does not match the authenticator you use now".to_owned(),
+                            ),
+                        ));
+                    }
+                }
+                let step = totp::step_of(&secret, enrolment.code, now).ok_or_else(|| {
+                    DomainError::invalid(
+                        Field::Code,
+                        Problem::Rule(
+                            "does not match the authenticator; try the next one".to_owned(),
+                        ),
+                    )
+                })?;
+                let replaced = holder.account.totp_secret.is_some();
+                let mut account = holder.account.clone();
+                account.totp_secret = Some(secret);
+                account.updated_at = now;
+                entry.records.insert(
+                    match replaced {
+                        true => "totp:replaced",
+                        false => "totp:enrolled",
+                    }
+                    .to_owned(),
+                );
+                self.store
+                    .enrol_second_factor(account, step, entry.clone())
+                    .await
+                    .map_err(DomainError::from)
+            },
+        )
         .await
     }
+}
+
+/// What a person sends to set up or replace their second factor.
+pub struct SecondFactorEnrolment<'a> {
+    /// The signed secret the page was offered (`totp_offer`).
+    pub offer: &'a str,
+    /// A code of the new secret.
+    pub code: &'a str,
+    /// The account's password.
+    pub password: &'a str,
+    /// A code of the second factor already set up, when replacing it.
+    pub current_code: Option<&'a str>,
 }

@@ -13,14 +13,16 @@ use super::call::{record, Call, Recorded};
 use super::{entry_for, Connecticket};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::auth::{constant_time_eq, Principal, Via};
-use crate::console::{
-    normalize_email, password, totp, AccountHolder, NewSession, SessionEnd, SessionId,
-};
+use crate::console::{normalize_email, totp, AccountHolder, NewSession, SessionEnd, SessionId};
 use crate::error::{DomainError, DomainResult};
-use crate::service::throttle::failure_scopes;
+use crate::service::throttle::sign_in_scopes;
 
 /// Tokens longer than this cannot be ours; refuse them without hashing.
 const MAX_SESSION_TOKEN: usize = 128;
+
+/// How long a sign-in or invitation form's token is good for: a form may
+/// sit open on a ward tablet for a while, but not for days.
+const FORM_TOKEN_SECS: i64 = 2 * 60 * 60;
 
 /// A new session: its token goes into the cookie, once.
 pub struct SignedIn {
@@ -95,10 +97,41 @@ impl Connecticket {
         hex::encode(&self.hasher.hash("console_csrf", token)[..20])
     }
 
+    /// A token for a form shown before anyone signed in (sign-in,
+    /// invitation): issued by this server, under its key, and good for
+    /// two hours. The form brings it back in a cookie and a field; only a
+    /// token this server issued is accepted, so no one can post the form
+    /// without having fetched it.
+    pub fn issue_form_token(&self) -> String {
+        let nonce = crate::auth::generate_api_secret();
+        let issued = self.now().timestamp();
+        let body = format!("{nonce}.{issued}");
+        let mac = hex::encode(&self.hasher.hash("console_form", &body)[..16]);
+        format!("{body}.{mac}")
+    }
+
+    /// Whether this server issued `token` in the last two hours.
+    pub fn form_token_valid(&self, token: &str) -> bool {
+        let Some((body, mac)) = token.rsplit_once('.') else {
+            return false;
+        };
+        let Some(issued) = body
+            .split_once('.')
+            .and_then(|(_, issued)| issued.parse::<i64>().ok())
+        else {
+            return false;
+        };
+        let expected = hex::encode(&self.hasher.hash("console_form", body)[..16]);
+        let age = self.now().timestamp() - issued;
+        constant_time_eq(expected.as_bytes(), mac.as_bytes())
+            && (0..=FORM_TOKEN_SECS).contains(&age)
+    }
+
     /// Checks an address, password and (for an account that has one, or
     /// whose provider requires one) second-factor code, and opens a
-    /// session. Failures are throttled per client address and per
-    /// (address, account) like `authorize`, and every attempt is audited.
+    /// session. Attempts are throttled per client address, per (address,
+    /// account) and per account, counted before the password is checked;
+    /// a code is good once; every attempt is audited.
     pub async fn sign_in(
         &self,
         context: &RequestContext,
@@ -131,8 +164,8 @@ impl Connecticket {
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
         let email = normalize_email(email).unwrap_or_default();
-        let scopes = failure_scopes(Some(&format!("console:{email}")), &address);
-        let window_start = self.refuse_if_throttled(&scopes, now).await?;
+        let scopes = sign_in_scopes(&email, &address, &self.settings.throttle);
+        let attempt = self.claim_attempt(scopes, now).await?;
         let holder = match email.is_empty() {
             true => None,
             false => self.store.console_account_by_email(&email).await?,
@@ -140,19 +173,25 @@ impl Connecticket {
         let stored_hash = holder
             .as_ref()
             .and_then(|holder| holder.account.password_hash.clone());
-        let password_ok = password::verify_off_thread(password_text, stored_hash).await?;
+        let password_ok = match self.passwords.verify(password_text, stored_hash).await {
+            Ok(matched) => matched,
+            Err(busy) => {
+                // Never checked: not a failure of this account.
+                attempt.forgive(&self.store).await?;
+                return Err(busy);
+            }
+        };
         if let Some(holder) = &holder {
             entry.provider_id = Some(holder.provider.id);
             entry.employee_id = Some(holder.account.employee_id);
         }
-        let second_factor_ok = match holder.as_ref().and_then(|h| h.account.totp_secret.as_ref()) {
-            Some(secret) => code.is_some_and(|code| totp::verify(secret, code, now)),
-            None => true,
-        };
+        let totp_step = holder
+            .as_ref()
+            .and_then(|h| h.account.totp_secret.as_ref())
+            .map(|secret| code.and_then(|code| totp::step_of(secret, code, now)));
+        let second_factor_ok = !matches!(totp_step, Some(None));
         let Some(holder) = holder.filter(|_| password_ok && second_factor_ok) else {
-            self.store
-                .record_auth_failure(scopes.to_vec(), window_start)
-                .await?;
+            // The attempt was counted before it was checked.
             return Err(DomainError::InvalidSignIn);
         };
         let token = crate::auth::generate_api_secret();
@@ -161,11 +200,19 @@ impl Connecticket {
             employee_id: holder.account.employee_id,
             provider_id: holder.provider.id,
             at: now,
+            totp_step: totp_step.flatten(),
         };
         entry.touch(RecordRef::Employee(holder.account.employee_id));
-        self.store
+        let created = self
+            .store
             .create_console_session(session, entry.clone())
             .await?;
+        if created.is_none() {
+            // The code was right, but used already: a replay.
+            entry.records.insert("reason:code_reused".to_owned());
+            return Err(DomainError::InvalidSignIn);
+        }
+        attempt.forgive(&self.store).await?;
         Ok(SignedIn { token, holder })
     }
 
@@ -233,6 +280,24 @@ impl Connecticket {
             at: now,
             csrf: self.csrf_for(token),
         })
+    }
+
+    /// Ends every session of the call's employee, on every device: for a
+    /// lost tablet, or a password someone may have seen.
+    pub async fn sign_out_everywhere(&self, call: Call) -> DomainResult<u64> {
+        self.run(call, Recorded::ByTheWrite, async |principal, entry| {
+            if !matches!(principal.via, Via::Console { .. }) {
+                return Err(DomainError::Forbidden("only a console session signs out"));
+            }
+            entry
+                .records
+                .insert("reason:signed_out_everywhere".to_owned());
+            Ok(self
+                .store
+                .end_sessions_of(principal.employee_id, self.now(), entry.clone())
+                .await?)
+        })
+        .await
     }
 
     /// Ends the call's session (everywhere: it is the database's row).

@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use acknowledgments::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub(super) use call::record;
 pub use call::Call;
-pub use console_admin::RosterEntry;
+pub use console_admin::{RosterEntry, SecondFactorEnrolment};
 pub use console_manage::{NotifyRules, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT};
 pub use console_pages::ResidentPage;
 pub use console_session::{ConsoleCall, SignedIn};
@@ -72,6 +72,10 @@ pub struct Connecticket {
     gateway: Option<Arc<dyn crate::notify::GatewaySignature>>,
     /// What the notification transports last did.
     transports: Option<Arc<crate::notify::TransportHealth>>,
+    /// Password hashing, a few at a time (anyone can ask for one).
+    passwords: crate::console::password::HashingGate,
+    /// Turns of sign-in and authorize attempts per narrow scope.
+    attempt_locks: super::throttle::AttemptLocks,
 }
 
 /// What a partner application presents: its token (from the path) and its
@@ -133,6 +137,8 @@ impl Connecticket {
             clock,
             gateway: None,
             transports: None,
+            passwords: crate::console::password::HashingGate::for_this_machine(),
+            attempt_locks: super::throttle::AttemptLocks::default(),
         }
     }
 

@@ -68,14 +68,16 @@ pub async fn a_token_is_found_by_its_hash_with_its_application(fixture: Fixture)
 pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let scopes = vec!["addr:1".to_owned(), "key:k@1".to_owned()];
-    store
-        .record_auth_failure(scopes.clone(), 900)
+    let claimed = store
+        .claim_auth_attempt(scopes.clone(), 900)
         .await
-        .expect("record");
-    store
-        .record_auth_failure(vec!["addr:1".to_owned()], 900)
+        .expect("claim");
+    assert_eq!(claimed, vec![1, 1], "each scope's count with this attempt");
+    let claimed = store
+        .claim_auth_attempt(vec!["addr:1".to_owned()], 900)
         .await
-        .expect("record");
+        .expect("claim");
+    assert_eq!(claimed, vec![2]);
     let counts = store.auth_failures(&scopes, 900).await.expect("count");
     assert_eq!(counts, vec![2, 1]);
     assert_eq!(
@@ -85,15 +87,58 @@ pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixtur
             .expect("other window"),
         vec![0, 0]
     );
-    // Recording in a later window forgets the older ones.
+    // A success is taken back; a count never goes below zero.
     store
-        .record_auth_failure(vec!["addr:2".to_owned()], 1_800)
+        .forgive_auth_attempt(scopes.clone(), 900)
         .await
-        .expect("record");
+        .expect("forgive");
+    store
+        .forgive_auth_attempt(scopes.clone(), 900)
+        .await
+        .expect("forgive");
+    assert_eq!(
+        store.auth_failures(&scopes, 900).await.expect("count"),
+        vec![0, 0]
+    );
+    // Counting in a later window forgets the older ones.
+    store
+        .claim_auth_attempt(vec!["addr:1".to_owned()], 900)
+        .await
+        .expect("claim");
+    store
+        .claim_auth_attempt(vec!["addr:2".to_owned()], 1_800)
+        .await
+        .expect("claim");
     assert_eq!(
         store.auth_failures(&scopes, 900).await.expect("forgotten"),
         vec![0, 0]
     );
+}
+
+/// Attempts are counted before they are checked, atomically: a burst of
+/// concurrent attempts each sees a count of its own, so a limit holds
+/// however many arrive at once.
+pub async fn concurrent_attempts_each_see_the_ones_before(fixture: Fixture) {
+    let store = fixture.store;
+    let claims: Vec<_> = (0..24)
+        .map(|_| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .claim_auth_attempt(vec!["addr:burst".to_owned(), "account:a".to_owned()], 900)
+                    .await
+                    .expect("claim")
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for claim in claims {
+        let counts = claim.await.expect("task");
+        assert_eq!(counts[0], counts[1], "both scopes counted together");
+        seen.push(counts[0]);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=24).collect::<Vec<u64>>());
 }
 
 pub async fn an_application_keeps_its_newest_live_tokens_only(fixture: Fixture) {

@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
             an_application_is_found_by_key_with_its_provider
             a_token_is_found_by_its_hash_with_its_application
             authorize_failures_are_counted_per_scope_and_window
+            concurrent_attempts_each_see_the_ones_before
             an_application_keeps_its_newest_live_tokens_only
             a_detail_embeds_the_newest_comments_and_counts_the_rest
             a_ticket_that_notifies_no_one_is_read_whole

@@ -44,7 +44,7 @@ async fn populate(store: &dyn Store) {
         .await
         .expect("audit");
     store
-        .record_auth_failure(vec!["addr:x".to_owned()], 0)
+        .claim_auth_attempt(vec!["addr:x".to_owned()], 0)
         .await
         .expect("failure");
 }
