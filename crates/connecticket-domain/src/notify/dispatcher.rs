@@ -30,8 +30,13 @@ pub struct DispatcherOptions {
     /// (each delay then scaled by a random 50 to 100 %).
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
-    /// Claimed per round.
+    /// Claimed per round at most; a round claims about one second's worth
+    /// of its transport's rate, so that news more urgent than what a round
+    /// holds waits a second at most.
     pub batch: u32,
+    /// Sends in flight at once per transport (their starts still spaced by
+    /// the rate): a slow relay or gateway round trip does not cap the rate.
+    pub concurrency: usize,
     /// How often notifications of a channel without a transport are told
     /// why they wait.
     pub hold_interval: StdDuration,
@@ -46,7 +51,8 @@ impl Default for DispatcherOptions {
             max_attempts: 10,
             backoff_base: Duration::seconds(10),
             backoff_cap: Duration::minutes(30),
-            batch: 16,
+            batch: 64,
+            concurrency: 8,
             hold_interval: StdDuration::from_secs(30),
         }
     }
@@ -58,7 +64,18 @@ fn uuid_like() -> String {
     hex::encode(bytes)
 }
 
+/// Tries of recording one attempt before its round gives up on it.
+const RECORD_TRIES: u64 = 3;
+
+/// Locks the records of attempts are striped over, by ticket.
+const RECORD_STRIPES: usize = 16;
+
 pub struct Dispatcher {
+    /// Records of one ticket's attempts are made one at a time: each sets
+    /// its ticket's `sent_to_*`, and two write batches that each hold one
+    /// ticket and wait for another would deadlock (PostgreSQL breaks that
+    /// only after a second, by failing one).
+    recording: [tokio::sync::Mutex<()>; RECORD_STRIPES],
     store: Arc<dyn Store>,
     clock: SharedClock,
     transports: Vec<Arc<dyn Transport>>,
@@ -77,6 +94,7 @@ impl Dispatcher {
         health: Arc<TransportHealth>,
     ) -> Self {
         Dispatcher {
+            recording: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             store,
             clock,
             transports,
@@ -132,7 +150,10 @@ impl Dispatcher {
         }
     }
 
-    /// Claims a batch and sends it; answers how many were claimed.
+    /// Claims a batch and sends it; answers how many were claimed. The
+    /// store hands out the most urgent first, taking turns between
+    /// providers, so that one provider's burst cannot hold back another's
+    /// emergency for longer than a round.
     pub async fn round(
         &self,
         transport: &dyn Transport,
@@ -140,6 +161,7 @@ impl Dispatcher {
         next_send: &mut tokio::time::Instant,
     ) -> crate::error::StoreResult<usize> {
         let now = self.clock.now();
+        let batch = round_batch(transport.max_per_second(), self.options.batch);
         let claimed = self
             .store
             .claim_notifications(
@@ -147,7 +169,7 @@ impl Dispatcher {
                 self.options.owner.clone(),
                 now,
                 now + self.options.lease,
-                self.options.batch,
+                batch,
             )
             .await?;
         let count = claimed.len();
@@ -157,25 +179,51 @@ impl Dispatcher {
         // while another instance sends the same notification.
         let claimed_at = tokio::time::Instant::now();
         let half_lease = self.options.lease.to_std().unwrap_or_default() / 2;
-        for mut item in claimed {
+        // A send that failed to be recorded is kept as an error, but the
+        // others in flight go on to be recorded: dropping them half-way
+        // would send them again once their lease ran out.
+        let mut failed = Ok(());
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        for item in claimed {
+            while in_flight.len() >= self.options.concurrency.max(1) {
+                if let Some(Err(error)) = futures::StreamExt::next(&mut in_flight).await {
+                    failed = Err(error);
+                }
+            }
             tokio::time::sleep_until(*next_send).await;
+            // Checked last, just before the send starts: whatever waited
+            // before it, a send never starts in the second half of a lease.
             if claimed_at.elapsed() >= half_lease {
                 break;
             }
             *next_send = tokio::time::Instant::now() + interval;
-            let token = self.ack_token(&item);
-            item.ack_link = token.as_deref().and_then(|t| self.links.link(t));
-            let result = transport.send(&render(&item)).await;
-            let ack_link = token.map(|token| {
-                let expires = item
-                    .notification
-                    .ack_expires_at
-                    .unwrap_or_else(|| self.clock.now() + self.links.lifetime);
-                (self.links.token_hash(&token), expires)
-            });
-            self.record(&item, result, ack_link).await?;
+            in_flight.push(self.send(transport, item));
         }
-        Ok(count)
+        while let Some(sent) = futures::StreamExt::next(&mut in_flight).await {
+            if let Err(error) = sent {
+                failed = Err(error);
+            }
+        }
+        failed.map(|()| count)
+    }
+
+    /// Sends one claimed notification and records the attempt.
+    async fn send(
+        &self,
+        transport: &dyn Transport,
+        mut item: Claimed,
+    ) -> crate::error::StoreResult<()> {
+        let token = self.ack_token(&item);
+        item.ack_link = token.as_deref().and_then(|t| self.links.link(t));
+        let result = transport.send(&render(&item)).await;
+        let ack_link = token.map(|token| {
+            let expires = item
+                .notification
+                .ack_expires_at
+                .unwrap_or_else(|| self.clock.now() + self.links.lifetime);
+            (self.links.token_hash(&token), expires)
+        });
+        self.record(&item, result, ack_link).await
     }
 
     /// The acknowledgment token of a notification that needs an answer.
@@ -261,7 +309,27 @@ impl Dispatcher {
             result,
             ack_link,
         };
-        if !self.store.record_attempt(attempt, audit).await? {
+        // A message went out: its record is worth a few tries (two sends
+        // recorded at once may meet on their ticket and one be told to try
+        // again), since a record lost means a message sent twice.
+        let stripe = n.ticket_id.get().rem_euclid(RECORD_STRIPES as i64) as usize;
+        let _turn = self.recording[stripe].lock().await;
+        let mut tries = 0;
+        let recorded = loop {
+            match self
+                .store
+                .record_attempt(attempt.clone(), audit.clone())
+                .await
+            {
+                Err(error) if tries < RECORD_TRIES => {
+                    tries += 1;
+                    tracing::warn!(%error, notification = n.id.get(), tries, "recording an attempt failed; trying again");
+                    tokio::time::sleep(StdDuration::from_millis(20 * tries)).await;
+                }
+                other => break other?,
+            }
+        };
+        if !recorded {
             tracing::warn!(
                 notification = n.id.get(),
                 "lease lost before the attempt was recorded"
@@ -291,5 +359,29 @@ pub fn sent_field(role: &RecipientRole) -> Option<&'static str> {
             Some("sent_to_healthcare_pro")
         }
         RecipientRole::Staff(_) => None,
+    }
+}
+
+/// How many to claim in a round: about a second's worth at `per_second`,
+/// at least one, at most `most`.
+fn round_batch(per_second: f64, most: u32) -> u32 {
+    let second = per_second.ceil();
+    if second.is_finite() && second >= 1.0 {
+        (second.min(f64::from(most)) as u32).max(1)
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_batch;
+
+    #[test]
+    fn a_round_claims_about_a_second_of_the_rate() {
+        assert_eq!(round_batch(10.0, 64), 10);
+        assert_eq!(round_batch(400.0, 64), 64);
+        assert_eq!(round_batch(0.5, 64), 1);
+        assert_eq!(round_batch(f64::NAN, 64), 1);
     }
 }

@@ -119,16 +119,38 @@ pub(crate) async fn claim(
     }
     let mut args: Vec<Value<'_>> = vec![now.into(), i64::from(limit).into()];
     args.extend(channels.iter().map(|c| Value::from(*c)));
+    // The most urgent first (Exception, High, …); within an urgency, the
+    // providers take turns (each one's oldest, then each one's next), so
+    // that one provider's burst never queues another's news behind it.
     let sql = format!(
-        "SELECT id FROM notifications
-         WHERE state = 'pending' AND next_attempt_at <= $1
-           AND (lease_until IS NULL OR lease_until <= $1)
-           AND channel IN ({})
-         ORDER BY next_attempt_at, id LIMIT $2{}",
+        "SELECT id FROM (
+            SELECT id, urgency_status_id, next_attempt_at,
+                   ROW_NUMBER() OVER (PARTITION BY provider_id, urgency_status_id
+                       ORDER BY next_attempt_at, id) AS turn
+            FROM notifications
+            WHERE state = 'pending' AND next_attempt_at <= $1
+              AND (lease_until IS NULL OR lease_until <= $1)
+              AND channel IN ({})
+         ) due
+         ORDER BY urgency_status_id DESC, turn, next_attempt_at, id LIMIT $2",
         placeholders(3, channels.len()),
-        tx.dialect().for_update_skip_locked()
     );
-    let ids: Vec<i64> = fetch_all(tx, &sql, &args, |row| row.get("id")).await?;
+    let mut ids: Vec<i64> = fetch_all(tx, &sql, &args, |row| row.get("id")).await?;
+    let lock = tx.dialect().for_update_skip_locked();
+    if !ids.is_empty() && !lock.is_empty() {
+        // Another instance may be claiming the same ones: lock what is
+        // still free, skipping what it holds, in the order chosen above.
+        let mut args: Vec<Value<'_>> = vec![now.into()];
+        args.extend(ids.iter().map(|id| Value::from(*id)));
+        let sql = format!(
+            "SELECT id FROM notifications
+             WHERE id IN ({}) AND state = 'pending'
+               AND (lease_until IS NULL OR lease_until <= $1){lock}",
+            placeholders(2, ids.len())
+        );
+        let locked: Vec<i64> = fetch_all(tx, &sql, &args, |row| row.get("id")).await?;
+        ids.retain(|id| locked.contains(id));
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -154,10 +176,10 @@ pub(crate) async fn claim(
          JOIN providers p ON p.id = n.provider_id
          JOIN residents r ON r.id = n.resident_id
          LEFT JOIN notification_policies pol ON pol.provider_id = n.provider_id
-         WHERE n.id IN ({}) ORDER BY n.id",
+         WHERE n.id IN ({})",
         placeholders(1, ids.len())
     );
-    fetch_all(tx, &sql, &args, |row| {
+    let mut claimed = fetch_all(tx, &sql, &args, |row| {
         let zone: String = row.get("provider_zone")?;
         Ok(Claimed {
             notification: rows::notification(row)?,
@@ -174,7 +196,9 @@ pub(crate) async fn claim(
             ack_link: None,
         })
     })
-    .await
+    .await?;
+    claimed.sort_by_key(|item| ids.iter().position(|id| *id == item.notification.id.get()));
+    Ok(claimed)
 }
 
 /// Records an attempt if `attempt.owner` still holds the lease; the audit

@@ -409,4 +409,79 @@ backend_tests! {
         // The body keeps the default wording, with the callback number.
         assert!(mails[0].body().contains("Please call Example Provider at +15555550142."), "{}", mails[0].body());
     }
+
+    /// One provider's burst does not hold back another's news of the same
+    /// urgency: the providers take turns (and the most urgent go first:
+    /// the store's conformance suite shows that).
+    async fn one_providers_burst_does_not_hold_back_anothers_emergency() {
+        let mail = MailCatcher::start().await;
+        let mut notify = transports(Some(&mail), None);
+        if let Some(smtp) = notify.smtp.as_mut() {
+            // Slow enough that the burst is still queued when the emergency comes.
+            smtp.max_per_second = 40.0;
+        }
+        let app = app_with(notify).await;
+        let example = app.example().await;
+        let burst: Vec<_> = (0..40)
+            .map(|n| {
+                let session = example.clone();
+                tokio::spawn(async move {
+                    let reply = send(session.post("create_ticket").form(&[
+                        ("title", format!("burst {n}").as_str()),
+                        ("resident_id", &DEMO_RESIDENT_IDS[n % 2].to_string()),
+                        // High goes at once, whatever the hour (no quiet hours).
+                        ("urgency_status", "High"),
+                        ("email", "1"),
+                    ]))
+                    .await;
+                    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+                })
+            })
+            .collect();
+        for ticket in burst {
+            ticket.await.expect("ticket");
+        }
+        let queued = queue(&app).await.len();
+        assert!(queued >= 80, "the burst queued {queued} messages");
+        let received_before = mail.mails().len();
+        assert!(received_before < queued / 2, "the burst went out too fast to test: {received_before} of {queued}");
+        app.admin
+            .create_contact(
+                connecticket_domain::demo::SUNRISE_PROVIDER_ID,
+                connecticket_domain::service::ContactInput {
+                    resident_id: connecticket_domain::demo::SUNRISE_RESIDENT_ID.get(),
+                    role: "family".to_owned(),
+                    name: "Family at Sunrise".to_owned(),
+                    email: Some("family@sunrise.example".to_owned()),
+                    phone: None,
+                    email_consent: true,
+                    sms_consent: false,
+                },
+            )
+            .await
+            .expect("a contact at the other provider");
+        let sunrise = app.sunrise().await;
+        let reply = send(sunrise.post("create_ticket").form(&[
+            ("title", "Fall"),
+            ("resident_id", &connecticket_domain::demo::SUNRISE_RESIDENT_ID.to_string()),
+            // As urgent as the burst: the providers take turns.
+            ("urgency_status", "High"),
+            ("email", "1"),
+        ]))
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let arrived_at = eventually("the other provider's emergency email", || async {
+            mail.mails()
+                .iter()
+                .position(|m| m.to.iter().any(|to| to == "family@sunrise.example"))
+        })
+        .await;
+        // It went out with the round after the one under way (about one
+        // second of the rate), not after the whole burst.
+        assert!(
+            arrived_at < received_before + 2 * 40 + 8,
+            "the emergency was message {arrived_at}, {received_before} had arrived when it was raised, of a burst of {queued}"
+        );
+        assert!(arrived_at < queued, "it waited for the whole burst");
+    }
 }

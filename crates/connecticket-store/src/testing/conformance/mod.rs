@@ -9,6 +9,7 @@ mod auth;
 mod fixtures;
 mod idempotency;
 mod lists;
+mod notifications;
 mod operators;
 mod tickets;
 mod transfer;
@@ -19,6 +20,7 @@ pub use audit::*;
 pub use auth::*;
 pub use idempotency::*;
 pub use lists::*;
+pub use notifications::*;
 pub use operators::*;
 pub use tickets::*;
 pub use transfer::*;
@@ -76,6 +78,7 @@ macro_rules! conformance_suite {
             two_writers_on_one_database_append_to_chains_of_their_own
             pruning_keeps_every_chain_verifiable
             a_chain_altered_behind_the_store_fails_to_verify
+            claims_are_most_urgent_first_and_providers_take_turns
         );
         $crate::conformance_suite!(@two $open;
             an_export_imports_into_an_empty_store_unchanged

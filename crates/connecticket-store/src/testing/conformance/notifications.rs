@@ -1,0 +1,104 @@
+//! The outbox: what a claim hands out, in which order.
+
+use connecticket_domain::audit::Action;
+use connecticket_domain::model::{ContactRole, NewContact, TicketId};
+use connecticket_domain::notify::Channel;
+use connecticket_domain::workflow::UrgencyStatus;
+
+use super::fixtures::{entry, t0, tenant, ticket, write, Fixture, Tenant};
+
+/// Gives the tenant's first resident a contact who takes email.
+async fn emailed_contact(store: &dyn connecticket_domain::store::Store, tenant: &Tenant) {
+    store
+        .create_contact(
+            tenant.provider.id,
+            NewContact {
+                id: None,
+                resident_id: tenant.residents[0],
+                role: ContactRole::Family,
+                name: "Ann Olsen".to_owned(),
+                email: Some(format!("ann@{}.example", tenant.provider.id)),
+                phone: None,
+                email_consent: true,
+                sms_consent: false,
+                created_at: t0(),
+            },
+            entry(tenant, Action::ManageContacts),
+        )
+        .await
+        .expect("contact");
+}
+
+/// A ticket of `urgency` that emails the resident's family.
+async fn emailing_ticket(
+    store: &dyn connecticket_domain::store::Store,
+    tenant: &Tenant,
+    urgency: UrgencyStatus,
+    title: &str,
+) -> TicketId {
+    let mut new = ticket(tenant, title);
+    new.urgency = urgency;
+    new.email = Some(true);
+    new.sms = None;
+    new.sent_to_family = Some(true);
+    store
+        .create_ticket(tenant.provider.id, new, write(tenant, Action::CreateTicket))
+        .await
+        .expect("ticket")
+        .into_inner()
+}
+
+/// Claims hand out the most urgent first, and within an urgency the
+/// providers take turns: one provider's burst never queues another's news
+/// behind all of it.
+pub async fn claims_are_most_urgent_first_and_providers_take_turns(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let busy = tenant(store, "Busy").await;
+    let quiet = tenant(store, "Quiet").await;
+    emailed_contact(store, &busy).await;
+    emailed_contact(store, &quiet).await;
+    let mut busy_tickets = Vec::new();
+    for n in 0..5 {
+        busy_tickets.push(
+            emailing_ticket(store, &busy, UrgencyStatus::DEFAULT, &format!("burst {n}")).await,
+        );
+    }
+    let quiet_normal = emailing_ticket(store, &quiet, UrgencyStatus::DEFAULT, "quiet").await;
+    let quiet_exception = emailing_ticket(store, &quiet, UrgencyStatus::EXCEPTION, "fall").await;
+    let now = t0() + chrono::Duration::hours(1);
+    let claimed = store
+        .claim_notifications(
+            vec![Channel::Email],
+            "owner".to_owned(),
+            now,
+            now + chrono::Duration::minutes(2),
+            4,
+        )
+        .await
+        .expect("claim");
+    let order: Vec<TicketId> = claimed.iter().map(|c| c.notification.ticket_id).collect();
+    assert_eq!(
+        order,
+        vec![
+            quiet_exception,
+            busy_tickets[0],
+            quiet_normal,
+            busy_tickets[1]
+        ],
+        "the Exception first, then each provider's oldest in turn"
+    );
+    // The rest go to the next claim, still in order; the claimed ones are
+    // leased and handed to no one else.
+    let rest = store
+        .claim_notifications(
+            vec![Channel::Email],
+            "another".to_owned(),
+            now,
+            now + chrono::Duration::minutes(2),
+            10,
+        )
+        .await
+        .expect("claim");
+    let order: Vec<TicketId> = rest.iter().map(|c| c.notification.ticket_id).collect();
+    assert_eq!(order, busy_tickets[2..].to_vec());
+}
