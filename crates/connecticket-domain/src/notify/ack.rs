@@ -137,6 +137,8 @@ pub enum AckRefusal {
     Unknown,
     Expired,
     Used,
+    /// The same gateway message (its MessageSid) was handled already.
+    Repeated,
 }
 
 /// An SMS reply's words that acknowledge.

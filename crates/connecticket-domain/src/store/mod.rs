@@ -184,7 +184,12 @@ pub enum AckBy {
     /// The holder of the link whose token has this hash.
     Link { token_hash: Vec<u8> },
     /// The sender of an SMS reply: the oldest open notification to it.
-    SmsReply { phone: String },
+    /// `message_sid`, the gateway's id of the reply: a reply is acted on
+    /// once, whether replayed or retried by the gateway.
+    SmsReply {
+        phone: String,
+        message_sid: Option<String>,
+    },
     /// An employee of the notification's provider.
     Staff {
         provider: crate::model::ProviderId,

@@ -64,7 +64,8 @@ pub(crate) async fn status(
 #[derive(Template)]
 #[template(path = "sms_reply.xml", escape = "html")]
 struct Reply<'a> {
-    text: &'a str,
+    /// None: the gateway sends nothing back.
+    text: Option<&'a str>,
 }
 
 /// A reply: "OK", "YES" or "1" acknowledges the sender's oldest open
@@ -77,18 +78,24 @@ pub(crate) async fn inbound(
 ) -> Result<Response, HttpError> {
     let callback = callback(&state, request).await?;
     let text = match state.api.sms_reply(&context, callback).await? {
-        SmsReplyOutcome::Acknowledged(view) => format!(
+        SmsReplyOutcome::Acknowledged(view) => Some(format!(
             "Thank you. You confirmed the update about {} from {} sent {}.",
             view.resident, view.provider_name, view.sent_at
-        ),
+        )),
         SmsReplyOutcome::NothingOpen => {
-            "Thank you. No update is waiting for your confirmation.".to_owned()
+            Some("Thank you. No update is waiting for your confirmation.".to_owned())
         }
-        SmsReplyOutcome::NotUnderstood => "Reply OK to confirm an update you received.".to_owned(),
+        SmsReplyOutcome::NotUnderstood => {
+            Some("Reply OK to confirm an update you received.".to_owned())
+        }
+        // Answered the first time it came: nothing is sent again.
+        SmsReplyOutcome::Repeated => None,
     };
-    let xml = Reply { text: &text }
-        .render()
-        .map_err(|_| HttpError::Internal("the SMS reply did not render".to_owned()))?;
+    let xml = Reply {
+        text: text.as_deref(),
+    }
+    .render()
+    .map_err(|_| HttpError::Internal("the SMS reply did not render".to_owned()))?;
     let mut response = (StatusCode::OK, xml).into_response();
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,

@@ -86,7 +86,7 @@ async fn find(
     let lock = tx.dialect().for_update_of("n");
     match by {
         AckBy::Link { token_hash } => ack_target(tx, token_hash, now, true).await,
-        AckBy::SmsReply { phone } => {
+        AckBy::SmsReply { phone, .. } => {
             // The oldest notification to this number whose ticket still
             // waits for an answer and whose link has not expired.
             let sql = format!(
@@ -127,7 +127,18 @@ pub(crate) async fn acknowledge(
     now: DateTime<Utc>,
     audit_entry: AuditEntry,
 ) -> Result<std::result::Result<AckTarget, AckRefusal>> {
-    // A refusal changes nothing and appends nothing: the caller records it.
+    // A gateway's message is acted on once, whatever comes of it.
+    if let AckBy::SmsReply {
+        message_sid: Some(sid),
+        ..
+    } = &by
+    {
+        if !super::notifications::first_callback(tx, "reply", sid, now).await? {
+            return Ok(Err(AckRefusal::Repeated));
+        }
+    }
+    // A refusal changes nothing else and appends nothing: the caller
+    // records it.
     let mut found = match find(tx, &by, now).await? {
         Ok(found) => found,
         Err(refused) => return Ok(Err(refused)),

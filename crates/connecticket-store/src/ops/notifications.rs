@@ -394,6 +394,35 @@ pub(crate) async fn retry(
 }
 
 /// A gateway's report about the SMS it accepted as `external_id`.
+/// Notes a gateway callback (`kind`, the gateway's MessageSid) as handled;
+/// false when it was already: a replay or the gateway's own retry, which
+/// must change nothing. Callbacks older than a week (longer than any
+/// gateway retries) are forgotten.
+pub(crate) async fn first_callback(
+    tx: &mut dyn Executor,
+    kind: &str,
+    message_sid: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    execute(
+        tx,
+        "DELETE FROM gateway_callbacks WHERE received_at < $1",
+        &[(now - chrono::Duration::days(7)).into()],
+    )
+    .await?;
+    let inserted = execute(
+        tx,
+        "INSERT INTO gateway_callbacks (kind, message_sid, received_at) VALUES ($1, $2, $3)
+         ON CONFLICT (kind, message_sid) DO NOTHING",
+        &[kind.into(), message_sid.into(), now.into()],
+    )
+    .await?;
+    Ok(inserted == 1)
+}
+
+/// Applies a gateway's status report, once per (status, message), and
+/// only forward: a message reported delivered stays delivered, whatever
+/// report comes after.
 pub(crate) async fn gateway_status(
     tx: &mut dyn Executor,
     external_id: &str,
@@ -425,6 +454,15 @@ pub(crate) async fn gateway_status(
     entry.touch(RecordRef::Notification(id));
     entry.touch(RecordRef::Ticket(ticket));
     entry.touch(RecordRef::Resident(resident));
+    let kind = match reported {
+        ReportedStatus::Delivered => "status:delivered",
+        ReportedStatus::Undelivered(_) => "status:undelivered",
+        ReportedStatus::InTransit => "status:in_transit",
+    };
+    if !first_callback(tx, kind, external_id, at).await? {
+        entry.outcome = connecticket_domain::audit::Outcome::Replayed;
+        return audit::append(tx, vec![entry]).await;
+    }
     match reported {
         ReportedStatus::Delivered => {
             execute(
@@ -435,12 +473,14 @@ pub(crate) async fn gateway_status(
             .await?;
         }
         ReportedStatus::Undelivered(reason) => {
+            // Never after the handset's delivery was reported.
             execute(
                 tx,
                 "UPDATE notifications SET state = 'failed', last_error = $2,
                      lease_owner = NULL, lease_until = NULL
-                 WHERE id = $1",
-                &[id.into(), reason.into()],
+                 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM gateway_callbacks
+                     WHERE kind = 'status:delivered' AND message_sid = $3)",
+                &[id.into(), reason.into(), external_id.into()],
             )
             .await?;
         }

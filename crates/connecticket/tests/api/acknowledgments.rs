@@ -395,6 +395,47 @@ backend_tests! {
         let outcomes: Vec<_> = entries.iter().filter(|e| e.action == Action::SmsReply).map(|e| e.outcome).collect();
         assert_eq!(outcomes, vec![Outcome::Denied, Outcome::Denied, Outcome::Invalid, Outcome::Success, Outcome::Success, Outcome::NotFound]);
     }
+
+    /// One reply acknowledges one notification, however often the gateway
+    /// (or anyone replaying its signed request) sends it again.
+    async fn a_replayed_sms_reply_acknowledges_once() {
+        let sms = SmsReceiver::start().await;
+        let app = app(None, Some(&sms), None).await;
+        let session = app.example().await;
+        let older = raise(&session, "Exception", false, true).await;
+        let newer = raise(&session, "Exception", false, true).await;
+        eventually("six delivered SMS", || async {
+            let all = queue(&app).await;
+            (all.len() == 6 && all.iter().all(|n| n.state == connecticket_domain::notify::DeliveryState::Delivered)).then_some(())
+        })
+        .await;
+        let physician = queue(&app).await.into_iter().find(|n| n.role.as_str() == "primary_physician").expect("physician").address;
+        let url = format!("{PUBLIC_URL}/sms/inbound");
+        let signer = connecticket_notify::TwilioSignature::new("secret");
+        let params = vec![
+            ("MessageSid".to_owned(), "SM0000000000000000000000000000reply".to_owned()),
+            ("From".to_owned(), physician.clone()),
+            ("Body".to_owned(), "OK".to_owned()),
+            ("To".to_owned(), "+15555550199".to_owned()),
+        ];
+        let signature = signer.sign(&url, &params);
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let answer = app.http.post(app.url("/sms/inbound")).header("X-Twilio-Signature", &signature).form(&params).send().await.expect("POST");
+            assert_eq!(answer.status(), StatusCode::OK);
+            answers.push(answer.text().await.expect("xml"));
+        }
+        assert!(answers[0].contains("You confirmed the update"), "{}", answers[0]);
+        for repeated in &answers[1..] {
+            assert!(repeated.contains("<Response></Response>"), "a repeat sends nothing back: {repeated}");
+        }
+        let acknowledged: Vec<i64> = queue(&app).await.into_iter().filter(|n| n.acknowledgment.is_some()).map(|n| n.ticket_id.get()).collect();
+        assert_eq!(acknowledged, vec![older], "only the oldest, once");
+        assert!(!acknowledged.contains(&newer));
+        let entries = crate::support::audit_entries(&app).await;
+        let outcomes: Vec<_> = entries.iter().filter(|e| e.action == Action::SmsReply).map(|e| e.outcome).collect();
+        assert_eq!(outcomes, vec![Outcome::Success, Outcome::Replayed, Outcome::Replayed]);
+    }
 }
 
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<chrono::Utc> {

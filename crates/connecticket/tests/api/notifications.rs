@@ -375,6 +375,48 @@ backend_tests! {
         );
     }
 
+    /// A report is acted on once, and only forward: a replayed or retried
+    /// report changes nothing, and a message reported delivered is never
+    /// turned back into a failure.
+    async fn gateway_reports_count_once_and_never_undo_a_delivery() {
+        let sms = SmsReceiver::start().await;
+        let app = TestApp::spawn(TestOptions {
+            notifications: transports(None, Some(&sms)),
+            public_url: Some("https://care.example.org".to_owned()),
+            ..TestOptions::default()
+        })
+        .await;
+        let session = app.example().await;
+        raise(&session, false, true).await;
+        let sent = eventually("three SMS delivered", || async {
+            let all = queue(&app).await;
+            (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
+        })
+        .await;
+        let sid = sent[0].external_id.clone().expect("the gateway's sid");
+        let url = "https://care.example.org/sms/status";
+        let signer = connecticket_notify::TwilioSignature::new("secret");
+        let report = |status: &str| {
+            let params = vec![
+                ("MessageSid".to_owned(), sid.clone()),
+                ("MessageStatus".to_owned(), status.to_owned()),
+                ("ErrorCode".to_owned(), "30003".to_owned()),
+            ];
+            let signature = signer.sign(url, &params);
+            send(app.http.post(format!("{}/sms/status", app.base)).header("X-Twilio-Signature", signature).form(&params))
+        };
+        assert_eq!(report("delivered").await.status, StatusCode::NO_CONTENT);
+        assert_eq!(report("delivered").await.status, StatusCode::NO_CONTENT, "a retry is answered");
+        assert_eq!(report("failed").await.status, StatusCode::NO_CONTENT);
+        let after = queue(&app).await;
+        let message = after.iter().find(|n| n.id == sent[0].id).expect("notification");
+        assert_eq!(message.state, DeliveryState::Delivered, "a delivered message was turned into a failure");
+        assert_eq!(message.last_error, None);
+        use connecticket_domain::audit::Outcome;
+        let outcomes: Vec<_> = audit_of(&app, Action::SmsStatus).await.into_iter().map(|e| e.outcome).collect();
+        assert_eq!(outcomes, vec![Outcome::Success, Outcome::Replayed, Outcome::Success]);
+    }
+
     async fn a_providers_own_wording_is_used_and_checked_when_saved() {
         let mail = MailCatcher::start().await;
         let sms = SmsReceiver::start().await;

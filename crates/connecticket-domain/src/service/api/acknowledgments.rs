@@ -40,6 +40,9 @@ pub enum SmsReplyOutcome {
     NothingOpen,
     /// The reply was not one of the words that acknowledge.
     NotUnderstood,
+    /// The gateway sent this reply before (a replay, or its own retry):
+    /// it was answered then, and changes nothing now.
+    Repeated,
 }
 
 fn view(target: &AckTarget) -> AckView {
@@ -156,6 +159,7 @@ impl Connecticket {
         entry.outcome = Outcome::Success;
         let by = AckBy::SmsReply {
             phone: from.trim().to_owned(),
+            message_sid: callback.param("MessageSid").map(str::to_owned),
         };
         Ok(
             match self
@@ -164,6 +168,12 @@ impl Connecticket {
                 .await?
             {
                 Ok(target) => SmsReplyOutcome::Acknowledged(view(&target)),
+                Err(AckRefusal::Repeated) => {
+                    // Answered the first time; this one changes nothing.
+                    entry.outcome = Outcome::Replayed;
+                    self.store.append_audit(entry).await?;
+                    SmsReplyOutcome::Repeated
+                }
                 Err(refused) => {
                     self.record_refusal(entry, refused).await?;
                     SmsReplyOutcome::NothingOpen
