@@ -32,7 +32,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 macro_rules! actions {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// Which call an entry records.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         pub enum Action {
             $($(#[$doc])* #[serde(rename = $name)] $variant,)*
         }
@@ -117,7 +117,7 @@ impl Action {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,

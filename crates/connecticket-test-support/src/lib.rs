@@ -202,6 +202,8 @@ impl Default for TestOptions {
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
+    /// The server's use cases (to write the counts of refusals now).
+    pub api: Arc<connecticket_domain::Connecticket>,
     pub store: Arc<dyn Store>,
     pub admin: AdminService,
     pub database_url: String,
@@ -275,6 +277,8 @@ impl TestApp {
             clock: Arc::clone(&options.clock),
             notifications: options.notifications,
             public_url: options.public_url,
+            // Written when a test reads the audit trail (`audit_entries`).
+            refusal_audit_interval: std::time::Duration::from_secs(3600),
         };
         let admin = config.admin(&store).expect("admin");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -288,6 +292,7 @@ impl TestApp {
             server.scheme(),
             server.local_addr().expect("address")
         );
+        let api = server.api();
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = stopped.await;
@@ -296,6 +301,7 @@ impl TestApp {
             base,
             http: reqwest::Client::new(),
             admin,
+            api,
             store,
             database_url,
             _database: None,
@@ -681,7 +687,13 @@ pub fn operator_write(
 }
 
 /// Every audit entry of an app's database, in the order written.
+/// The whole audit trail, after the counts of refusals so far (which the
+/// server writes once a minute) are written.
 pub async fn audit_entries(app: &TestApp) -> Vec<connecticket_domain::audit::AuditRecord> {
+    app.api
+        .flush_refusals()
+        .await
+        .expect("the counts of refusals");
     let chunks: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
         futures::TryStreamExt::try_collect(app.store.audit_entries())
             .await

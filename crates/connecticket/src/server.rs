@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub audit_retention: Option<chrono::Duration>,
     /// How often retention runs.
     pub audit_prune_interval: Duration,
+    /// How often the counts of refused requests nobody could be named for
+    /// are written to the audit trail, one entry per source and action.
+    pub refusal_audit_interval: Duration,
     /// How often the certificate files are checked for changes.
     pub tls_check_interval: Duration,
     /// How long a shutdown waits for in-flight requests and streams.
@@ -126,6 +129,7 @@ impl Default for ServerConfig {
             send_timeout: ServeOptions::default().send_timeout,
             audit_retention: None,
             audit_prune_interval: Duration::from_secs(3600),
+            refusal_audit_interval: Duration::from_secs(60),
             tls_check_interval: Duration::from_secs(30),
             shutdown_grace: ServeOptions::default().shutdown_grace,
             demo: false,
@@ -224,6 +228,11 @@ pub async fn start(
 }
 
 impl Server {
+    /// The use cases this server serves.
+    pub fn api(&self) -> Arc<Connecticket> {
+        Arc::clone(&self.state.api)
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
@@ -257,6 +266,11 @@ impl Server {
                 Arc::clone(&self.config.clock),
             ));
         }
+        background.spawn(write_refusals(
+            Arc::clone(&self.state.api),
+            self.config.refusal_audit_interval,
+        ));
+        let api = Arc::clone(&self.state.api);
         let links = AckLinks::new(
             self.config.hasher()?,
             self.config.public_url.clone(),
@@ -292,6 +306,9 @@ impl Server {
         // instance sends them now rather than after the lease, and close
         // the database.
         background.abort_all();
+        if let Err(error) = api.flush_refusals().await {
+            tracing::warn!(%error, "could not write the last counts of refused requests");
+        }
         dispatcher.abort();
         escalator.abort();
         let _ = dispatcher.await;
@@ -417,6 +434,19 @@ async fn prune_audit(
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "pruned the audit trail"),
             Err(error) => tracing::error!(%error, "could not prune the audit trail"),
+        }
+    }
+}
+
+/// Writes the counts of refused requests nobody could be named for, one
+/// audit entry per source and action, at every interval.
+async fn write_refusals(api: Arc<Connecticket>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(error) = api.flush_refusals().await {
+            tracing::error!(%error, "could not write the counts of refused requests");
         }
     }
 }

@@ -10,6 +10,7 @@ mod audited;
 mod console_operator;
 mod escalation_admin;
 mod notify_admin;
+mod refusals;
 mod resident_input;
 pub mod throttle;
 mod tokens;

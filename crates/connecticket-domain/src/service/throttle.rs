@@ -33,6 +33,10 @@ pub struct ThrottleSettings {
     /// addresses together; beyond, the account is refused (the right
     /// password too) until the window ends.
     pub failures_per_account: u64,
+    /// Refused requests nobody could be named for (bogus tokens, guessed
+    /// links, console pages without a session, unsigned gateway calls) one
+    /// address may make in a minute before it is answered 429 (0: no limit).
+    pub anonymous_refusals_per_minute: u64,
     /// Requests one application may make per budget window, whatever
     /// tokens it uses (0: no limit).
     pub token_requests: u64,
@@ -46,6 +50,7 @@ impl Default for ThrottleSettings {
             failures_per_address: 50,
             failures_per_key_and_address: 10,
             failures_per_account: 20,
+            anonymous_refusals_per_minute: 120,
             token_requests: 6_000,
             token_window_secs: 60,
         }

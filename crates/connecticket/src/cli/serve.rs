@@ -80,6 +80,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = ThrottleSettings::default().failures_per_account)]
     pub sign_in_failures_per_account: u64,
 
+    /// Refused requests nobody could be named for (bogus tokens, guessed
+    /// links, console pages without a session, unsigned gateway calls)
+    /// one address may make per minute before it is answered 429 (0: no
+    /// limit). They are audited as one entry per address and minute.
+    #[arg(long, env = "CONNECTICKET_ANONYMOUS_REFUSALS_PER_MINUTE", default_value_t = ThrottleSettings::default().anonymous_refusals_per_minute)]
+    pub anonymous_refusals_per_minute: u64,
+
     /// Length of the failed-authorize counting window, in seconds.
     #[arg(long, env = "CONNECTICKET_AUTH_FAILURE_WINDOW_SECS", default_value_t = ThrottleSettings::default().window_secs, value_parser = clap::value_parser!(i64).range(1..))]
     pub auth_failure_window_secs: i64,
@@ -267,6 +274,7 @@ impl ServeArgs {
                     failures_per_address: self.auth_failures_per_address,
                     failures_per_key_and_address: self.auth_failures_per_key,
                     failures_per_account: self.sign_in_failures_per_account,
+                    anonymous_refusals_per_minute: self.anonymous_refusals_per_minute,
                     token_requests: self.token_requests_per_minute,
                     token_window_secs: 60,
                 },

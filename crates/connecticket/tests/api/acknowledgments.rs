@@ -173,8 +173,12 @@ backend_tests! {
         // Every view and acknowledgment is in the audit trail.
         let entries = crate::support::audit_entries(&app).await;
         let of = |action| entries.iter().filter(|e| e.action == action).map(|e| e.outcome).collect::<Vec<_>>();
-        assert_eq!(of(Action::AcknowledgmentPage), vec![Outcome::Success, Outcome::Success, Outcome::NotFound, Outcome::NotFound]);
+        // The refusals (a used link, twice shown; an unknown one) name
+        // nobody: each kind is one entry counting them.
+        assert_eq!(of(Action::AcknowledgmentPage), vec![Outcome::Success, Outcome::Success, Outcome::NotFound]);
         assert_eq!(of(Action::Acknowledge), vec![Outcome::Success, Outcome::NotFound]);
+        let refused = entries.iter().find(|e| e.action == Action::AcknowledgmentPage && e.outcome == Outcome::NotFound).expect("refusals");
+        assert!(refused.records.iter().any(|r| r == "refusals:2"), "{refused:?}");
     }
 
     async fn an_expired_or_foreign_token_is_refused_like_an_unknown_one() {
@@ -393,7 +397,11 @@ backend_tests! {
 
         let entries = crate::support::audit_entries(&app).await;
         let outcomes: Vec<_> = entries.iter().filter(|e| e.action == Action::SmsReply).map(|e| e.outcome).collect();
-        assert_eq!(outcomes, vec![Outcome::Denied, Outcome::Denied, Outcome::Invalid, Outcome::Success, Outcome::Success, Outcome::NotFound]);
+        // The unsigned and forged replies, and the one that found nothing
+        // open, named nobody: counted, one entry for each kind.
+        assert_eq!(outcomes, vec![Outcome::Invalid, Outcome::Success, Outcome::Success, Outcome::Denied, Outcome::NotFound]);
+        let denied = entries.iter().find(|e| e.action == Action::SmsReply && e.outcome == Outcome::Denied).expect("denied");
+        assert!(denied.records.iter().any(|r| r == "refusals:2"), "{denied:?}");
     }
 
     /// One reply acknowledges one notification, however often the gateway

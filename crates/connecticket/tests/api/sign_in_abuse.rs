@@ -231,3 +231,52 @@ backend_tests! {
         assert_eq!(console.sign_in(NURSE, DEMO_PASSWORD, None).await.status, StatusCode::SEE_OTHER);
     }
 }
+
+/// Refusals of requests nobody could be named for: one audit entry per
+/// source, action and outcome for each minute, counting them; and a source
+/// that keeps guessing is answered 429 before anything is looked up.
+mod anonymous_refusals {
+    use connecticket_domain::audit::{Action, Outcome};
+    use connecticket_domain::service::throttle::ThrottleSettings;
+    use reqwest::StatusCode;
+
+    use crate::support::{audit_entries, send, TestApp, TestOptions};
+
+    backend_tests! {
+        async fn guesses_are_counted_not_written_one_by_one_and_a_guesser_is_stopped() {
+            let app = TestApp::spawn(TestOptions {
+                throttle: ThrottleSettings {
+                    anonymous_refusals_per_minute: 20,
+                    ..ThrottleSettings::default()
+                },
+                ..TestOptions::default()
+            })
+            .await;
+            let session = app.example().await;
+            let before = audit_entries(&app).await.len();
+            let mut statuses = Vec::new();
+            for n in 0..30 {
+                let guess = format!("{n:0>43}");
+                statuses.push(send(app.http.get(app.url(&format!("/ack/{guess}")))).await.status);
+            }
+            assert!(statuses[..20].iter().all(|s| *s == StatusCode::NOT_FOUND), "{statuses:?}");
+            assert!(statuses[20..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+            let throttled = send(app.http.get(app.url(&format!("/ack/{}", "x".repeat(43))))).await;
+            let retry_after: u64 = throttled.header("retry-after").expect("Retry-After").parse().expect("seconds");
+            assert!((1..=60).contains(&retry_after));
+            // Another source is not held up.
+            let other = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().expect("ip")).build().expect("client");
+            assert_eq!(send(other.get(app.url(&format!("/ack/{}", "y".repeat(43))))).await.status, StatusCode::NOT_FOUND);
+            let entries = audit_entries(&app).await;
+            let pages: Vec<_> = entries[before..].iter().filter(|e| e.action == Action::AcknowledgmentPage).collect();
+            let summary: Vec<_> = pages.iter().map(|e| (e.client_addr.clone().unwrap_or_default(), e.outcome, e.records.iter().find(|r| r.starts_with("refusals:")).cloned().unwrap_or_default())).collect();
+            assert_eq!(summary, vec![
+                ("127.0.0.1".to_owned(), Outcome::NotFound, "refusals:20".to_owned()),
+                ("127.0.0.1".to_owned(), Outcome::RateLimited, "refusals:11".to_owned()),
+                ("127.0.0.2".to_owned(), Outcome::NotFound, "refusals:1".to_owned()),
+            ]);
+            // The API's own callers are unaffected... from where they call.
+            assert_eq!(session.from_address("127.0.0.3".parse().expect("ip")).detail(202).await.status, StatusCode::OK);
+        }
+    }
+}

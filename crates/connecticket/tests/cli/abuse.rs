@@ -88,7 +88,9 @@ backend_tests! {
         }
         for attacker in attackers {
             let status = attacker.await.expect("attacker");
-            assert!(status == 413 || status == 0, "an attack was answered {status}");
+            // Refused on its size, or (a form, read as it streams) at its
+            // first parameter too many; or cut off.
+            assert!(matches!(status, 413 | 422 | 0), "an attack was answered {status}");
         }
         let peak = peak_rss(server.child.id());
         println!("peak RSS of the server under 16 concurrent 25 MB unauthenticated bodies: {} MB", peak / (1024 * 1024));

@@ -82,6 +82,7 @@ impl Connecticket {
         context: &RequestContext,
         token: &str,
     ) -> DomainResult<Result<AckView, AckRefusal>> {
+        self.refuse_a_guesser(context, Action::AcknowledgmentPage)?;
         let mut entry = AuditEntry::new(
             context,
             Action::AcknowledgmentPage,
@@ -115,11 +116,12 @@ impl Connecticket {
         context: &RequestContext,
         token: &str,
     ) -> DomainResult<Result<AckView, AckRefusal>> {
+        self.refuse_a_guesser(context, Action::Acknowledge)?;
         let entry = AuditEntry::new(context, Action::Acknowledge, Outcome::Success, self.now());
         let Some(token_hash) = self.ack_token_hash(token) else {
             let mut entry = entry;
             entry.outcome = Outcome::NotFound;
-            self.store.append_audit(entry).await?;
+            self.audit_refusal(entry);
             return Ok(Err(AckRefusal::Unknown));
         };
         let done = self
@@ -138,10 +140,10 @@ impl Connecticket {
         context: &RequestContext,
         callback: GatewayCallback,
     ) -> DomainResult<SmsReplyOutcome> {
+        self.refuse_a_guesser(context, Action::SmsReply)?;
         let mut entry = AuditEntry::new(context, Action::SmsReply, Outcome::Denied, self.now());
         if !self.gateway_signed(&callback) {
-            self.store.append_audit(entry).await?;
-            return Err(DomainError::InvalidCredentials);
+            return self.refuse(entry, DomainError::InvalidCredentials);
         }
         let (Some(from), Some(body)) = (callback.param("From"), callback.param("Body")) else {
             entry.outcome = Outcome::Invalid;
@@ -187,7 +189,8 @@ impl Connecticket {
         entry
             .records
             .insert(format!("refused:{refused:?}").to_lowercase());
-        Ok(self.store.append_audit(entry).await?)
+        self.audit_refusal(entry);
+        Ok(())
     }
 
     /// `GET notifications`: the provider's notifications, without

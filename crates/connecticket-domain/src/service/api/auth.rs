@@ -128,10 +128,11 @@ impl Connecticket {
         credentials: ApiCredentials<'_>,
     ) -> DomainResult<Call> {
         let now = self.now();
+        self.refuse_a_guesser(context, action)?;
         let mut entry = AuditEntry::new(context, action, Outcome::Denied, now);
         let principal = match self.try_authenticate(credentials, &mut entry).await {
             Ok(principal) => principal,
-            Err(error) => return record(&self.store, entry, Err(error)).await,
+            Err(error) => return self.refuse(entry, error),
         };
         let entry = entry_for(context, action, &principal, now);
         let spent = match principal.via {

@@ -273,6 +273,7 @@ impl Connecticket {
         token: &str,
     ) -> DomainResult<Option<AccountHolder>> {
         let now = self.now();
+        self.refuse_a_guesser(context, crate::audit::Action::ConsoleAccount)?;
         let mut entry = AuditEntry::new(
             context,
             crate::audit::Action::ConsoleAccount,
@@ -283,19 +284,18 @@ impl Connecticket {
             .store
             .console_account_by_invite(&invite_hash(&self.hasher, token), now)
             .await?;
-        let result = match &holder {
-            Some(holder) => {
-                entry.provider_id = Some(holder.provider.id);
-                entry.employee_id = Some(holder.account.employee_id);
-                Ok(holder.clone())
-            }
-            None => Err(DomainError::NotFound(Entity::Employee)),
+        let Some(holder) = holder else {
+            // A guessed or spent link: counted with the other refusals.
+            return match self.refuse::<()>(entry, DomainError::NotFound(Entity::Employee)) {
+                Err(DomainError::NotFound(_)) => Ok(None),
+                other => other.map(|()| None),
+            };
         };
-        match super::record(&self.store, entry, result).await {
-            Ok(holder) => Ok(Some(holder)),
-            Err(DomainError::NotFound(_)) => Ok(None),
-            Err(error) => Err(error),
-        }
+        entry.provider_id = Some(holder.provider.id);
+        entry.employee_id = Some(holder.account.employee_id);
+        super::record(&self.store, entry, Ok(holder))
+            .await
+            .map(Some)
     }
 
     /// Sets the password of the account an invitation link names; the

@@ -229,6 +229,7 @@ impl Connecticket {
         active: bool,
     ) -> DomainResult<ConsoleCall> {
         let now = self.now();
+        self.refuse_a_guesser(context, action)?;
         let mut entry = AuditEntry::new(context, action, Outcome::Denied, now);
         let found = match token.filter(|t| !t.is_empty() && t.len() <= MAX_SESSION_TOKEN) {
             Some(token) => self
@@ -239,7 +240,7 @@ impl Connecticket {
             None => None,
         };
         let Some((token, session)) = found else {
-            return record(&self.store, entry, Err(DomainError::SignInRequired)).await;
+            return self.refuse(entry, DomainError::SignInRequired);
         };
         let holder = session.holder.clone();
         entry.provider_id = Some(holder.provider.id);

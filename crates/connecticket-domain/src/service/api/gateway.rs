@@ -33,10 +33,10 @@ impl Connecticket {
         context: &RequestContext,
         callback: GatewayCallback,
     ) -> DomainResult<()> {
+        self.refuse_a_guesser(context, Action::SmsStatus)?;
         let mut entry = AuditEntry::new(context, Action::SmsStatus, Outcome::Denied, self.now());
         if !self.gateway_signed(&callback) {
-            self.store.append_audit(entry).await?;
-            return Err(DomainError::InvalidCredentials);
+            return self.refuse(entry, DomainError::InvalidCredentials);
         }
         let (Some(sid), Some(status)) = (
             callback.param("MessageSid"),

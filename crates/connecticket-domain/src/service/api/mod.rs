@@ -76,6 +76,9 @@ pub struct Connecticket {
     passwords: crate::console::password::HashingGate,
     /// Turns of sign-in and authorize attempts per narrow scope.
     attempt_locks: super::throttle::AttemptLocks,
+    /// Refusals of requests nobody could be named for, audited in
+    /// aggregate.
+    refusals: super::refusals::RefusalLog,
 }
 
 /// What a partner application presents: its token (from the path) and its
@@ -139,7 +142,69 @@ impl Connecticket {
             transports: None,
             passwords: crate::console::password::HashingGate::for_this_machine(),
             attempt_locks: super::throttle::AttemptLocks::default(),
+            refusals: super::refusals::RefusalLog::new(
+                settings.throttle.anonymous_refusals_per_minute,
+            ),
         }
+    }
+
+    /// Audits a refusal: one of someone nobody could name is counted into
+    /// the next aggregate entry (`flush_refusals`); any other is appended
+    /// as it is, without holding up the answer.
+    pub(super) fn audit_refusal(&self, entry: AuditEntry) {
+        if super::refusals::is_anonymous_refusal(&entry) {
+            self.refusals.note(&entry);
+            return;
+        }
+        let store = Arc::clone(&self.store);
+        tokio::spawn(async move {
+            if let Err(error) = store.append_audit(entry).await {
+                tracing::error!(%error, "could not record a refused call's audit entry");
+            }
+        });
+    }
+
+    /// Audits `entry` as refused with `error`, and answers the error.
+    pub(super) fn refuse<T>(
+        &self,
+        mut entry: AuditEntry,
+        error: crate::error::DomainError,
+    ) -> crate::error::DomainResult<T> {
+        entry.outcome = Outcome::of_error(&error);
+        self.audit_refusal(entry);
+        Err(error)
+    }
+
+    /// Refuses at once (429) a source refused more than its share of times
+    /// this minute, before anything is looked up for it; the refusal is
+    /// counted under `action`.
+    pub(super) fn refuse_a_guesser(
+        &self,
+        context: &RequestContext,
+        action: Action,
+    ) -> crate::error::DomainResult<()> {
+        match self.refusals.check(context.client_addr, self.now()) {
+            Ok(()) => Ok(()),
+            Err(retry_after_secs) => {
+                let entry = AuditEntry::new(context, action, Outcome::RateLimited, self.now());
+                self.refuse(
+                    entry,
+                    crate::error::DomainError::RateLimited { retry_after_secs },
+                )
+            }
+        }
+    }
+
+    /// Writes the aggregate entries of the refusals counted since the last
+    /// time; answers how many entries. The server calls it every minute
+    /// and when it stops.
+    pub async fn flush_refusals(&self) -> crate::error::StoreResult<usize> {
+        let entries = self.refusals.drain();
+        let count = entries.len();
+        for entry in entries {
+            self.store.append_audit(entry).await?;
+        }
+        Ok(count)
     }
 
     fn now(&self) -> DateTime<Utc> {
