@@ -367,17 +367,19 @@ impl AuditRecord {
     /// The entry as one CSV row (times in UTC; records space-separated).
     pub fn csv_fields(&self) -> [String; 12] {
         let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
+        let safe = |text: &str| crate::text::spreadsheet_cell(text).into_owned();
         [
             self.id.to_string(),
             crate::time::format_timestamp(self.at, chrono_tz::UTC),
-            self.request_id.clone(),
-            self.client_addr.clone().unwrap_or_default(),
+            // A client chooses its request id: never a formula.
+            safe(&self.request_id),
+            safe(&self.client_addr.clone().unwrap_or_default()),
             optional(self.provider_id),
             optional(self.application_id),
             optional(self.employee_id),
             self.action.as_str().to_owned(),
             self.outcome.as_str().to_owned(),
-            self.records.join(" "),
+            safe(&self.records.join(" ")),
             self.prev_hash.clone(),
             self.hash.clone(),
         ]

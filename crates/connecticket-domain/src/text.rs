@@ -24,9 +24,35 @@ pub fn printable(name: &str) -> String {
     name.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
+/// A cell of a CSV file people open in a spreadsheet: one that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is a formula there, so it
+/// gets a leading `'` (OWASP's rule for CSV injection). A plain number,
+/// such as `-3`, is left as it is: a spreadsheet reads it as a number.
+pub fn spreadsheet_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_defused() {
+        assert_eq!(spreadsheet_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_cell("-rf"), "'-rf");
+        assert_eq!(spreadsheet_cell("+1+1"), "'+1+1");
+        assert_eq!(spreadsheet_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_cell("\tx"), "'\tx");
+        assert_eq!(spreadsheet_cell("\rx"), "'\rx");
+        assert_eq!(spreadsheet_cell("-3"), "-3");
+        assert_eq!(spreadsheet_cell("ticket:-3"), "ticket:-3");
+        assert_eq!(spreadsheet_cell("Olsen"), "Olsen");
+    }
 
     #[test]
     fn booleans_accept_the_documented_spellings() {

@@ -21,6 +21,6 @@ pub mod server;
 pub mod state;
 pub mod wire;
 
-pub use router::router;
-pub use server::{serve, ReloadingTls, ServeOptions, ShutdownReport, TlsFiles};
-pub use state::{AppState, Limits, MetricsSource};
+pub use router::{operations_router, router};
+pub use server::{serve, serve_app, ReloadingTls, ServeOptions, ShutdownReport, TlsFiles};
+pub use state::{AppState, Limits, MetricsSource, Operations};

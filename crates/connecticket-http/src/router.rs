@@ -82,3 +82,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(access_log::log_request))
 }
+
+/// What the operators' own listener (`--metrics-listen`) serves: liveness,
+/// readiness in full and the metrics, and nothing of the API.
+pub fn operations_router(state: AppState) -> Router {
+    let operations = crate::state::Operations {
+        private_listener: true,
+        ..state.operations.clone()
+    };
+    let state = state.with_operations(operations);
+    Router::new()
+        .route("/healthz", get(operations::alive))
+        .route("/readyz", get(operations::ready))
+        .route("/metrics", get(operations::metrics))
+        .fallback(|| async { HttpError::NotFound })
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}

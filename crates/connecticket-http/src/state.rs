@@ -85,6 +85,53 @@ pub struct AppState {
     /// Console cookies are marked `Secure` (the server is reached over
     /// TLS, its own or a proxy's).
     pub secure_cookies: bool,
+    /// A demo server: its pages may show the published demo credentials.
+    pub demo: bool,
+    /// Who sees `/metrics` and the detail of `/readyz` here.
+    pub operations: Operations,
+}
+
+/// Who may see what operators watch (`/metrics`, the detail of
+/// `/readyz`): counts of escalations and when messages last went out are
+/// nobody else's business.
+#[derive(Clone, Default)]
+pub struct Operations {
+    /// This is the operators' own listener (`--metrics-listen`): all of it
+    /// is shown.
+    pub private_listener: bool,
+    /// SHA-256 of the token (`--metrics-token`) a request shows as
+    /// `Authorization: Bearer …` to see it on the public listener.
+    pub token_hash: Option<Arc<[u8]>>,
+}
+
+impl Operations {
+    pub fn with_token(token: Option<&str>) -> Self {
+        use sha2::Digest;
+        Operations {
+            private_listener: false,
+            token_hash: token
+                .map(|token| Arc::from(sha2::Sha256::digest(token.as_bytes()).as_slice())),
+        }
+    }
+
+    /// Whether a request with these headers may see the operators' view.
+    pub fn allows(&self, headers: &axum::http::HeaderMap) -> bool {
+        use sha2::Digest;
+        if self.private_listener {
+            return true;
+        }
+        let (Some(expected), Some(presented)) = (
+            self.token_hash.as_ref(),
+            headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer ")),
+        ) else {
+            return false;
+        };
+        let presented = sha2::Sha256::digest(presented.trim().as_bytes());
+        connecticket_domain::auth::constant_time_eq(expected, presented.as_slice())
+    }
 }
 
 /// The Prometheus text of this process's metrics (the binary installs the
@@ -107,7 +154,19 @@ impl AppState {
             public_url: None,
             metrics: None,
             secure_cookies: false,
+            demo: false,
+            operations: Operations::default(),
         }
+    }
+
+    pub fn with_operations(mut self, operations: Operations) -> Self {
+        self.operations = operations;
+        self
+    }
+
+    pub fn with_demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
     }
 
     pub fn with_secure_cookies(mut self, secure: bool) -> Self {

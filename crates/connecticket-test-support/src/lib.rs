@@ -166,6 +166,11 @@ pub struct TestOptions {
     /// Transports (a `MailCatcher`'s or `SmsReceiver`'s URL) and retries.
     pub notifications: connecticket::server::NotifyConfig,
     pub public_url: Option<String>,
+    /// Serve `/metrics` and the detail of `/readyz` on a listener of their
+    /// own (`TestApp::metrics_base`), as `--metrics-listen` does.
+    pub metrics_listener: bool,
+    /// As `--metrics-token`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -194,6 +199,8 @@ impl Default for TestOptions {
                 ..Default::default()
             },
             public_url: None,
+            metrics_listener: false,
+            metrics_token: None,
         }
     }
 }
@@ -204,6 +211,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The server's use cases (to write the counts of refusals now).
     pub api: Arc<connecticket_domain::Connecticket>,
+    /// The operators' own listener, when `TestOptions::metrics_listener`.
+    pub metrics_base: Option<String>,
     pub store: Arc<dyn Store>,
     pub admin: AdminService,
     pub database_url: String,
@@ -279,6 +288,10 @@ impl TestApp {
             public_url: options.public_url,
             // Written when a test reads the audit trail (`audit_entries`).
             refusal_audit_interval: std::time::Duration::from_secs(3600),
+            metrics_listen: options
+                .metrics_listener
+                .then(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            metrics_token: options.metrics_token,
         };
         let admin = config.admin(&store).expect("admin");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -293,6 +306,9 @@ impl TestApp {
             server.local_addr().expect("address")
         );
         let api = server.api();
+        let metrics_base = server
+            .metrics_addr()
+            .map(|address| format!("http://{address}"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = stopped.await;
@@ -302,6 +318,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             admin,
             api,
+            metrics_base,
             store,
             database_url,
             _database: None,

@@ -57,6 +57,11 @@ pub struct ServerConfig {
     /// Where clients and gateways reach this server, e.g.
     /// `https://care.example.org` (gateways sign callbacks for it).
     pub public_url: Option<String>,
+    /// The operators' own listener: `/metrics` and `/readyz` in full.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A token that shows `/metrics` and the detail of `/readyz` on the
+    /// public listener too (`Authorization: Bearer …`).
+    pub metrics_token: Option<String>,
 }
 
 /// The notification transports and how the dispatcher retries. With no
@@ -110,6 +115,11 @@ impl std::fmt::Debug for ServerConfig {
             .field("send_timeout", &self.send_timeout)
             .field("audit_retention", &self.audit_retention)
             .field("demo", &self.demo)
+            .field("metrics_listen", &self.metrics_listen)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             // Transport URLs carry passwords: only whether each is set.
             .field("smtp", &self.notifications.smtp.is_some())
             .field("sms", &self.notifications.sms.is_some())
@@ -136,6 +146,8 @@ impl Default for ServerConfig {
             clock: connecticket_domain::clock::system(),
             notifications: NotifyConfig::default(),
             public_url: None,
+            metrics_listen: None,
+            metrics_token: None,
         }
     }
 }
@@ -164,6 +176,8 @@ impl ServerConfig {
 /// A server ready to serve: its database prepared, its certificate loaded.
 pub struct Server {
     listener: TcpListener,
+    /// The operators' own listener, if configured.
+    metrics_listener: Option<TcpListener>,
     store: Arc<dyn Store>,
     transports: Vec<Arc<dyn Transport>>,
     transport_health: Arc<TransportHealth>,
@@ -203,8 +217,20 @@ pub async fn start(
     {
         api = api.with_gateway(Arc::new(signature));
     }
+    let metrics_listener = match config.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?,
+        ),
+        None => None,
+    };
     let mut state = AppState::new(Arc::new(api), config.limits, config.trusted_proxies.clone())
         .with_public_url(config.public_url.clone())
+        .with_demo(config.demo)
+        .with_operations(connecticket_http::Operations::with_token(
+            config.metrics_token.as_deref(),
+        ))
         .with_secure_cookies(
             config.tls.is_some()
                 || config
@@ -217,6 +243,7 @@ pub async fn start(
     }
     Ok(Server {
         listener,
+        metrics_listener,
         store,
         transports,
         transport_health,
@@ -235,6 +262,13 @@ impl Server {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where the operators' own listener listens, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn scheme(&self) -> &'static str {
@@ -298,6 +332,30 @@ impl Server {
             "http"
         };
         tracing::info!(%address, scheme, "listening");
+        // Both listeners stop together, on the one shutdown signal.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        if let Some(metrics) = self.metrics_listener {
+            let address = metrics.local_addr()?;
+            tracing::info!(%address, "listening for metrics and readiness");
+            let mut stopping = stopping.clone();
+            let app = connecticket_http::operations_router(self.state.clone());
+            background.spawn(async move {
+                let options = ServeOptions::default();
+                let stopped = async move {
+                    let _ = stopping.wait_for(|stop| *stop).await;
+                };
+                if let Err(error) =
+                    connecticket_http::serve_app(metrics, app, options, stopped).await
+                {
+                    tracing::error!(%error, "the metrics listener stopped with an error");
+                }
+            });
+        }
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        drop(stopping);
         let served = connecticket_http::serve(self.listener, self.state, self.options, shutdown)
             .await
             .context("the server stopped with an error");

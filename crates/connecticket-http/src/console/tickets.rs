@@ -364,6 +364,23 @@ pub(crate) async fn acknowledge(
     }
 }
 
+/// Whether a file of this type is shown in the browser (`?view`): images
+/// a browser draws and PDFs, by the media type alone (its parameters, such
+/// as a charset, change nothing). Anything else, SVG included (a document
+/// that can carry script), downloads.
+pub(crate) fn shown_inline(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf"
+    )
+}
+
 /// `GET /console/attachments/{id}`: a download, or with `?view` the file
 /// shown in the browser when it is an image or a PDF. Whatever the file
 /// holds, it runs no script here (sandboxed, its type never sniffed).
@@ -379,9 +396,7 @@ pub(crate) async fn attachment(
         .api
         .attachment(signed.console.call(Action::Attachment), id)
         .await?;
-    let content_type = attachment.meta.content_type.to_ascii_lowercase();
-    let viewable = content_type.starts_with("image/") && content_type != "image/svg+xml"
-        || content_type == "application/pdf";
+    let viewable = shown_inline(&attachment.meta.content_type);
     let disposition = crate::routes::attachments::content_disposition(&attachment.meta.file_name);
     let disposition = if view && viewable {
         HeaderValue::from_static("inline")
@@ -571,5 +586,22 @@ pub(crate) async fn create(
             new_ticket_page(&state, console, &kept, error.status(), Some(message)).await
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_inline;
+
+    #[test]
+    fn only_drawn_images_and_pdfs_are_shown_inline_whatever_their_parameters() {
+        assert!(shown_inline("image/png"));
+        assert!(shown_inline("Image/JPEG; name=x.jpg"));
+        assert!(shown_inline("application/pdf"));
+        assert!(!shown_inline("image/svg+xml"));
+        assert!(!shown_inline("image/svg+xml; charset=utf-8"));
+        assert!(!shown_inline("IMAGE/SVG+XML ;charset=utf-8"));
+        assert!(!shown_inline("text/html"));
+        assert!(!shown_inline(""));
     }
 }

@@ -49,8 +49,9 @@ struct Shown {
 #[template(path = "docs.html")]
 struct DocsPage {
     calls: Vec<Shown>,
-    api_key: &'static str,
-    api_secret: &'static str,
+    /// The published demo credentials, shown only by a demo server: a
+    /// real deployment's page tells its reader to use their own.
+    demo: Option<(&'static str, &'static str)>,
 }
 
 fn pretty(answer: &str) -> String {
@@ -59,7 +60,7 @@ fn pretty(answer: &str) -> String {
         .unwrap_or_else(|_| answer.to_owned())
 }
 
-static PAGE: LazyLock<Result<String, String>> = LazyLock::new(|| {
+fn render(demo: bool) -> Result<String, String> {
     let calls = EXAMPLES
         .iter()
         .map(|example| Shown {
@@ -72,16 +73,24 @@ static PAGE: LazyLock<Result<String, String>> = LazyLock::new(|| {
         .collect();
     DocsPage {
         calls,
-        api_key: connecticket_domain::demo::DEMO_API_KEY,
-        api_secret: connecticket_domain::demo::DEMO_API_SECRET,
+        demo: demo.then_some((
+            connecticket_domain::demo::DEMO_API_KEY,
+            connecticket_domain::demo::DEMO_API_SECRET,
+        )),
     }
     .render()
     .map_err(|error| error.to_string())
-});
+}
+
+static DEMO_PAGE: LazyLock<Result<String, String>> = LazyLock::new(|| render(true));
+static PAGE: LazyLock<Result<String, String>> = LazyLock::new(|| render(false));
 
 /// `GET /docs`
-pub(crate) async fn page() -> Response {
-    match &*PAGE {
+pub(crate) async fn page(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+) -> Response {
+    let page = if state.demo { &*DEMO_PAGE } else { &*PAGE };
+    match page {
         Ok(html) => {
             let mut response = (StatusCode::OK, html.clone()).into_response();
             let headers = response.headers_mut();

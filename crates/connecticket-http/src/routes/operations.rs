@@ -1,8 +1,10 @@
-//! For operators and load balancers: liveness, readiness and metrics.
-//! None of them touches patient data or needs credentials.
+//! For operators and load balancers: liveness, readiness and metrics. None
+//! of them touches patient data. Liveness and whether the instance is
+//! ready are anyone's; the metrics and the detail of readiness are the
+//! operators' (their own listener, or a token).
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
@@ -17,9 +19,18 @@ pub(crate) async fn alive() -> Response {
 }
 
 /// `/readyz`: 200 once the database answers and its migrations are
-/// current, 503 before; either way with the transports' state.
-pub(crate) async fn ready(State(state): State<AppState>) -> Response {
+/// current, 503 before; to operators, with the database's and the
+/// transports' state.
+pub(crate) async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let readiness = state.api.readiness().await;
+    let (status, word) = if readiness.is_ready() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    if !state.operations.allows(&headers) {
+        return envelope::json(status, &json!({"status": word}));
+    }
     let database = match &readiness.database {
         Ok(schema) => json!({
             "ok": schema.current == schema.expected,
@@ -35,19 +46,21 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
             serde_json::to_value(transport).unwrap_or(Value::Null),
         );
     }
-    let (status, word) = if readiness.is_ready() {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-    };
     envelope::json(
         status,
         &json!({"status": word, "database": database, "transports": transports}),
     )
 }
 
-/// `/metrics`, in Prometheus' text format.
-pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, HttpError> {
+/// `/metrics`, in Prometheus' text format, for operators only: anyone else
+/// finds nothing here.
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    if !state.operations.allows(&headers) {
+        return Err(HttpError::NotFound);
+    }
     let source = state.metrics.as_ref().ok_or(HttpError::NotFound)?;
     let mut response = source.render().await.into_response();
     response.headers_mut().insert(

@@ -108,8 +108,18 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<ShutdownReport> {
+    serve_app(listener, router(state), options, shutdown).await
+}
+
+/// Serves `app` (the API's router, or the operators' own) on `listener`
+/// until `shutdown` resolves.
+pub async fn serve_app(
+    listener: TcpListener,
+    app: axum::Router,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<ShutdownReport> {
     let open = Arc::new(AtomicUsize::new(0));
-    let app = router(state);
     let head_bytes = options.max_head_bytes.max(MIN_BUFFER_BYTES);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())

@@ -171,9 +171,10 @@ fn settings_of(
         .collect()
 }
 
-/// Secrets never print: the hash key at all, passwords in URLs.
+/// Secrets never print: the hash key and the metrics token at all,
+/// passwords in URLs.
 fn mask(id: &str, value: &str) -> String {
-    if id == "hash_key" {
+    if id == "hash_key" || id == "metrics_token" {
         return "***".to_owned();
     }
     if value.contains("://") {

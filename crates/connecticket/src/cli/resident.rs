@@ -126,12 +126,13 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
             let mut chunks = context.admin.residents(provider).await?;
             while let Some(chunk) = chunks.next().await {
                 for r in chunk? {
+                    let cell = connecticket_domain::text::spreadsheet_cell;
                     out.write_record([
                         r.id.to_string().as_str(),
-                        &r.first_name,
-                        r.last_name.as_deref().unwrap_or(""),
-                        r.location.as_deref().unwrap_or(""),
-                        &r.state,
+                        &cell(&r.first_name),
+                        &cell(r.last_name.as_deref().unwrap_or("")),
+                        &cell(r.location.as_deref().unwrap_or("")),
+                        &cell(&r.state),
                     ])?;
                 }
             }

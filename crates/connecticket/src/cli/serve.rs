@@ -218,6 +218,19 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// An address of the operators' own (e.g. `127.0.0.1:9100`) that
+    /// serves `/metrics` and `/readyz` in full. The public listener shows
+    /// neither the metrics nor the detail of readiness to anyone without
+    /// `--metrics-token`.
+    #[arg(long, env = "CONNECTICKET_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
+    /// A token that shows `/metrics` and the detail of `/readyz` on the
+    /// public listener to a request with `Authorization: Bearer TOKEN`
+    /// (for a scraper that cannot reach `--metrics-listen`). Never printed.
+    #[arg(long, env = "CONNECTICKET_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Seconds a claimed notification stays with this instance; if the
     /// instance dies, another (or this one restarted) sends it after that.
     /// Each send may take at most half of it (and at most 30 s).
@@ -304,6 +317,8 @@ impl ServeArgs {
             demo: self.demo,
             notifications: self.notify_config()?,
             public_url: self.public_url.clone(),
+            metrics_listen: self.metrics_listen,
+            metrics_token: self.metrics_token.clone(),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             ..ServerConfig::default()
         })

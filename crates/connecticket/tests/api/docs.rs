@@ -200,3 +200,35 @@ async fn the_docs_page_is_self_contained_and_shows_every_call() {
     );
     assert!(text.contains("requests.post("), "the Python example");
 }
+
+/// The published demo credentials are on a demo server's page only: a real
+/// deployment's page never suggests them.
+#[tokio::test]
+async fn the_demo_credentials_are_shown_by_a_demo_server_only() {
+    use crate::support::{TestApp, TestOptions};
+    use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
+    let demo = TestApp::spawn(TestOptions::default()).await;
+    let page = reqwest::get(demo.url("/docs"))
+        .await
+        .expect("docs")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(DEMO_API_KEY) && page.contains(DEMO_API_SECRET));
+    let real = TestApp::spawn(TestOptions {
+        demo: false,
+        ..TestOptions::default()
+    })
+    .await;
+    let page = reqwest::get(real.url("/docs"))
+        .await
+        .expect("docs")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        !page.contains(DEMO_API_KEY) && !page.contains(DEMO_API_SECRET),
+        "{page}"
+    );
+    assert!(page.contains("your application's own credentials"));
+}

@@ -31,6 +31,7 @@ mod idempotency;
 mod limits;
 mod notifications;
 mod openapi;
+mod operations;
 mod residents;
 mod sign_in_abuse;
 mod slow_clients;

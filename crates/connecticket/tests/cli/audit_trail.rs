@@ -101,6 +101,28 @@ backend_tests! {
         assert_eq!(out, "");
     }
 
+    async fn a_csv_export_carries_no_formula_a_client_chose() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        // The request ids a client may choose are letters, digits and
+        // `-_.`: one that starts with `-` reads as a formula.
+        for request_id in ["-exec", "-1-1", "-5"] {
+            let reply = send(session.get("provider_categories").header("x-request-id", request_id)).await;
+            assert_eq!(reply.status, StatusCode::OK);
+        }
+        let (ok, out, err) = admin(&app.database_url, &["audit", "export", "--format", "csv"]);
+        assert!(ok, "{err}");
+        let cells: Vec<String> = csv::Reader::from_reader(out.as_bytes())
+            .records()
+            .map(|row| row.expect("a CSV row")[2].to_owned())
+            .collect();
+        for expected in ["'-exec", "'-1-1", "-5"] {
+            assert!(cells.iter().any(|cell| cell == expected), "{expected} not in {cells:?}");
+        }
+        let formulas: Vec<_> = cells.iter().filter(|cell| cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err()).collect();
+        assert!(formulas.is_empty(), "{formulas:?}");
+    }
+
     async fn verification_catches_every_kind_of_tampering() {
         let app = app_with_history().await;
         let (ok, out) = verify(&app);

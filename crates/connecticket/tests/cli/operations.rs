@@ -31,15 +31,22 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
     let server = ServerProcess::start(
         &db,
         &["--demo", "--smtp-url", &mail.url, "--smtp-max-per-second", "1000",
-          "--escalation-poll-ms", "50", "--token-requests-per-minute", "12"],
+          "--escalation-poll-ms", "50", "--token-requests-per-minute", "12",
+          "--metrics-token", "scraper-token"],
     );
     let http = reqwest::Client::new();
     let base = server.base.clone();
+    let operator = |path: &str| http.get(format!("{base}{path}")).bearer_auth("scraper-token");
 
     let alive = send(http.get(format!("{base}/healthz"))).await;
     assert_eq!((alive.status, alive.body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    // Anyone learns whether the instance is ready, and nothing more.
     let ready = send(http.get(format!("{base}/readyz"))).await;
     assert_eq!(ready.status, StatusCode::OK, "{:?}", ready.body);
+    assert_eq!(ready.body, serde_json::json!({"status": "ready"}));
+    assert_eq!(send(http.get(format!("{base}/metrics"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(http.get(format!("{base}/metrics")).bearer_auth("guess")).await.status, StatusCode::NOT_FOUND);
+    let ready = send(operator("/readyz")).await;
     assert_eq!(ready.body["status"], "ready");
     assert_eq!(ready.body["database"]["ok"], true);
     assert_eq!(ready.body["database"]["schema_version"], ready.body["database"]["expected_schema_version"]);
@@ -71,7 +78,7 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
 
     // Deliveries, the reminder after a second, and its delivery.
     let metrics = eventually("the reminder's deliveries to be counted", || async {
-        let text = http.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
+        let text = operator("/metrics").send().await.ok()?.text().await.ok()?;
         let delivered = series(&text, "connecticket_notification_attempts_total", &["channel=\"email\"", "outcome=\"delivered\""])?;
         (delivered >= 6.0 && series(&text, "connecticket_escalation_levels_total", &["kind=\"renotify\""]) == Some(1.0)).then_some(text)
     })
@@ -113,7 +120,7 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
         assert!(!route.chars().any(|c| c.is_ascii_digit()), "an id in a route label: {route}");
     }
 
-    let ready = send(http.get(format!("{base}/readyz"))).await;
+    let ready = send(operator("/readyz")).await;
     assert!(ready.body["transports"]["email"]["last_delivered_at"].is_string(), "{:?}", ready.body);
     drop(server);
 }
