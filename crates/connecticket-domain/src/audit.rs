@@ -191,6 +191,7 @@ impl Outcome {
             DomainError::Invalid(_)
             | DomainError::IdempotencyKeyReused
             | DomainError::Duplicate { .. }
+            | DomainError::Conflict(_)
             | DomainError::NotEmpty => Outcome::Invalid,
             DomainError::DeadlineExceeded => Outcome::TimedOut,
             DomainError::Storage(_) => Outcome::Error,

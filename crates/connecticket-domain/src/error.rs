@@ -263,6 +263,10 @@ pub enum DomainError {
     /// a console form came without its session's CSRF token).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The record is not in a state that allows this (a notification
+    /// acknowledged already): 409, since the request itself is sound.
+    #[error("{0}")]
+    Conflict(String),
     /// Too much of one kind of work is under way (password hashing, say):
     /// refused at once rather than queued; retry shortly.
     #[error("{0}")]

@@ -93,7 +93,9 @@ impl HttpError {
                 }
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 DomainError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-                DomainError::Duplicate { .. } | DomainError::NotEmpty => StatusCode::CONFLICT,
+                DomainError::Duplicate { .. }
+                | DomainError::NotEmpty
+                | DomainError::Conflict(_) => StatusCode::CONFLICT,
                 DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },

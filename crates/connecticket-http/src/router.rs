@@ -20,7 +20,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/api/authorize",
-            get(authorize::authorize).post(authorize::authorize),
+            // GET because the published reference spells it so; HEAD, which
+            // axum would answer with it, must never issue a token.
+            get(authorize::authorize)
+                .post(authorize::authorize)
+                .head(|| async { HttpError::MethodNotAllowed }),
         )
         .route("/api/{token}/tickets", get(tickets::list))
         .route("/api/{token}/ticket_detail", get(tickets::detail))

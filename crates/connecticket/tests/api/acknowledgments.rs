@@ -275,7 +275,7 @@ backend_tests! {
         assert_eq!(done.body["notification"]["acknowledged_via"], "staff");
         assert_eq!(done.body["notification"]["acknowledged_by"], employee);
         let again = send(session.post("acknowledge").form(&[("notification_id", id.as_str()), ("note", "twice")])).await;
-        again.assert_failure(StatusCode::UNPROCESSABLE_ENTITY, "notification_id is acknowledged already");
+        again.assert_failure(StatusCode::CONFLICT, "notification_id is acknowledged already");
 
         // Answered: nothing more goes out, and nothing is open.
         clock.advance(Duration::minutes(10));

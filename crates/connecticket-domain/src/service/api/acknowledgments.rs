@@ -264,9 +264,8 @@ impl Connecticket {
                 .await?
             {
                 Ok(target) => Ok(NoticeSummary::from(&target.notification)),
-                Err(_) => Err(DomainError::invalid(
-                    Field::NotificationId,
-                    Problem::Rule("is acknowledged already".to_owned()),
+                Err(_) => Err(DomainError::Conflict(
+                    "notification_id is acknowledged already".to_owned(),
                 )),
             }
         })

@@ -5,6 +5,8 @@
 //! other so that a reader sees the whole API at once.
 #![allow(dead_code)] // the functions only carry the path attributes
 
+mod constraints;
+
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -30,8 +32,8 @@ const TIMESTAMP: &str = "a timestamp like `2016/02/12 03:00:34 -0800`";
         license(name = "AGPL-3.0-only")
     ),
     paths(
-        authorize, tickets, ticket_detail, all_residents, provider_categories,
-        resident_contacts, create_ticket, update_status, create_comment, attachment,
+        authorize, authorize_by_get, tickets, ticket_detail, all_residents, provider_categories,
+        resident_contacts, create_ticket, create_ticket_by_get, update_status, create_comment, attachment,
         notifications, acknowledge, healthz, readyz, metrics, ack_page, ack_submit,
         sms_status, sms_inbound
     ),
@@ -65,11 +67,12 @@ impl Modify for Credentials {
     }
 }
 
-/// The JSON text of the description.
+/// The JSON text of the description, with every constraint the server
+/// enforces on a parameter (`constraints`).
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    constraints::apply(&mut doc);
+    serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned())
 }
 
 #[utoipa::path(
@@ -86,6 +89,21 @@ pub fn document() -> String {
     )
 )]
 fn authorize() {}
+
+#[utoipa::path(
+    get, path = "/api/authorize", tag = "authentication",
+    description = "`authorize` as the published reference spells it: the same as `POST`.",
+    params(
+        ("api_key" = String, Header, description = "The application's public key"),
+        ("api_secret" = String, Header, description = "The application's secret"),
+    ),
+    responses(
+        (status = 200, description = "Authorized", body = Authorized),
+        (status = 401, description = "Wrong key or secret", body = Failure),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure),
+    )
+)]
+fn authorize_by_get() {}
 
 #[utoipa::path(
     get, path = "/api/{token}/tickets", tag = "tickets",
@@ -170,6 +188,30 @@ fn resident_contacts() {}
 fn create_ticket() {}
 
 #[utoipa::path(
+    get, path = "/api/{token}/create_ticket", tag = "tickets",
+    description = "Raises a ticket. Ratings go in `category_<id>` (Issue, No Issue, Potential Issue) with comments in `category_comments_<id>`; files in `attachments[]` parts of a multipart body. `create_ticket` as the published reference spells it: the same as `POST`, without files.",
+    params(
+        ("token" = String, Path),
+        ("title" = String, Query, description = "Also accepted as `regarding`"),
+        ("resident_id" = i64, Query),
+        ("urgency_status" = Option<String>, Query, description = "A name or id: No Issue (1), Low (2), Normal (3), High (4), Exception (5)"),
+        ("ticket_type" = Option<String>, Query),
+        ("start_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("end_date" = Option<String>, Query, description = "YYYY-MM-DD"),
+        ("email" = Option<bool>, Query, description = "Notify contacts by email"),
+        ("sms" = Option<bool>, Query, description = "Notify contacts by SMS"),
+        ("general_comments" = Option<String>, Query),
+        ("Idempotency-Key" = Option<String>, Header),
+    ),
+    responses(
+        (status = 200, body = TicketCreated), (status = 401, body = Failure),
+        (status = 404, body = Failure), (status = 413, body = Failure), (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn create_ticket_by_get() {}
+
+#[utoipa::path(
     post, path = "/api/{token}/update_status", tag = "tickets",
     params(("token" = String, Path), ("id" = i64, Query), ("status" = String, Query, description = "New, Open, In Progress, Resolved, Closed or Reopen"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = Done), (status = 401, body = Failure), (status = 404, body = Failure), (status = 422, body = Failure)),
@@ -216,7 +258,8 @@ fn notifications() {}
     responses(
         (status = 200, body = Acknowledged), (status = 401, body = Failure),
         (status = 404, description = "Invalid Notification ID", body = Failure),
-        (status = 422, description = "No note, or acknowledged already", body = Failure),
+        (status = 409, description = "Acknowledged already", body = Failure),
+        (status = 422, description = "No note", body = Failure),
     ),
     security(("api_key" = [], "api_secret" = []))
 )]
@@ -227,14 +270,18 @@ fn healthz() {}
 
 #[utoipa::path(
     get, path = "/readyz", tag = "operations",
-    description = "`ready` once the database answers with the newest schema; always with each transport's state.",
+    description = "`ready` once the database answers with the newest schema; to operators (see `/metrics`), with the database's and each transport's state.",
     responses((status = 200, body = Object), (status = 503, body = Object))
 )]
 fn readyz() {}
 
 #[utoipa::path(
     get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
+    description = "For operators: with `Authorization: Bearer` and the `--metrics-token`, or on the `--metrics-listen` address; anyone else finds nothing here.",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 404, description = "Not for this caller", body = Failure),
+    )
 )]
 fn metrics() {}
 
