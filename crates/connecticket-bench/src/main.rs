@@ -8,6 +8,7 @@
 //! two instances on one PostgreSQL database, and the unpaged list of a
 //! million tickets. `bench/run` is the one command.
 
+mod attacks;
 mod big_list;
 mod calls;
 mod database;
@@ -74,6 +75,12 @@ pub struct Args {
     #[arg(long)]
     calls_only: bool,
 
+    /// Run the attacks of docs/SECURITY.md instead (`bench/attacks`): each
+    /// against a demo server with production limits while a second client
+    /// calls, then the dispatcher's fairness and rate.
+    #[arg(long)]
+    attacks: bool,
+
     /// Only these calls (by name; all by default).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -90,6 +97,14 @@ pub struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.attacks {
+        std::fs::create_dir_all(&args.work_dir)?;
+        let attacks = attacks::run(&args.work_dir).await?;
+        let out = args.work_dir.join("attacks.json");
+        std::fs::write(&out, serde_json::to_vec_pretty(&attacks)?)?;
+        println!("# figures written to {}", out.display());
+        return Ok(());
+    }
     let report = report::Runner::new(args)?.run().await?;
     report.print_targets();
     Ok(())

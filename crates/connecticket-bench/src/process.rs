@@ -26,6 +26,8 @@ pub fn connecticket_binary() -> anyhow::Result<PathBuf> {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The database it serves.
+    pub database: String,
 }
 
 impl Server {
@@ -33,10 +35,25 @@ impl Server {
     /// budget lifted: the benchmark is one application calling as fast as
     /// it can, which in production the budgets would (rightly) slow down.
     pub fn start(database: &str, extra: &[&str]) -> anyhow::Result<Server> {
+        let lifted = [
+            "--token-requests-per-minute",
+            "0",
+            "--max-concurrent-requests",
+            "4096",
+            "--max-concurrent-per-address",
+            "4096",
+            "--max-concurrent-per-provider",
+            "4096",
+        ];
+        let args: Vec<&str> = lifted.iter().chain(extra).copied().collect();
+        Self::start_as_deployed(database, &args)
+    }
+
+    /// Serves `database` on an ephemeral port with the limits of a real
+    /// deployment (what attacks are measured against).
+    pub fn start_as_deployed(database: &str, extra: &[&str]) -> anyhow::Result<Server> {
         let mut child = Command::new(connecticket_binary()?)
             .args(["--database", database, "serve", "--listen", "127.0.0.1:0"])
-            .args(["--token-requests-per-minute", "0"])
-            .args(["--max-concurrent-requests", "4096"])
             .args(extra)
             .env("CONNECTICKET_HASH_KEY", BENCH_HASH_KEY)
             .env("RUST_LOG", "warn")
@@ -53,6 +70,7 @@ impl Server {
         };
         Ok(Server {
             base: base.to_owned(),
+            database: database.to_owned(),
             child,
         })
     }

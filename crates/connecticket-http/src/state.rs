@@ -30,6 +30,10 @@ pub struct Limits {
     pub max_concurrent_anonymous: usize,
     /// Most from one client address (an IPv6 /64) at once (429 beyond).
     pub max_concurrent_per_address: usize,
+    /// Most without credentials from one address at once (429 beyond):
+    /// far below `max_concurrent_anonymous`, so one address cannot hold
+    /// it all (and keep others from signing in).
+    pub max_concurrent_anonymous_per_address: usize,
     /// Most of one provider's, once authenticated, at once (429 beyond).
     pub max_concurrent_per_provider: usize,
     /// A request body that stops arriving for this long is cut off (408);
@@ -58,6 +62,7 @@ impl Default for Limits {
             max_concurrent_requests: 512,
             max_concurrent_anonymous: 128,
             max_concurrent_per_address: 128,
+            max_concurrent_anonymous_per_address: 32,
             max_concurrent_per_provider: 128,
             body_idle_timeout: Duration::from_secs(10),
             max_buffered_body_bytes: 128 * 1024 * 1024,

@@ -21,6 +21,9 @@ pub struct SmtpConfig {
     pub sender: String,
     pub max_per_second: f64,
     pub timeout: Duration,
+    /// Connections kept open to the relay at most (the dispatcher's sends
+    /// in flight).
+    pub connections: u32,
 }
 
 pub struct SmtpTransport {
@@ -33,9 +36,13 @@ pub struct SmtpTransport {
 
 impl SmtpTransport {
     pub fn new(config: &SmtpConfig) -> Result<Self, TransportError> {
+        // Connections are kept and reused (a new one per message costs a
+        // handshake, and TLS): as many as the dispatcher has sends in flight.
+        let pool = lettre::transport::smtp::PoolConfig::new().max_size(config.connections.max(1));
         let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.url)
             .map_err(|error| TransportError::SmtpUrl(error.to_string()))?
             .timeout(Some(config.timeout))
+            .pool_config(pool)
             .build();
         let sender: Mailbox =
             config

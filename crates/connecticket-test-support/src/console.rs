@@ -63,6 +63,9 @@ pub struct Console {
     pub base: String,
     http: reqwest::Client,
     pub session: Option<String>,
+    /// The device cookie a sign-in set: this browser is one the account
+    /// signed in on.
+    pub device: Option<String>,
 }
 
 fn client() -> reqwest::Client {
@@ -88,6 +91,7 @@ impl Console {
             base: base.to_owned(),
             http: client(),
             session: None,
+            device: None,
         }
     }
 
@@ -129,6 +133,9 @@ impl Console {
         let mut cookies = Vec::new();
         if let Some(session) = &self.session {
             cookies.push(format!("ct_session={session}"));
+        }
+        if let Some(device) = &self.device {
+            cookies.push(format!("ct_device={device}"));
         }
         if let Some((name, value)) = extra {
             cookies.push(format!("{name}={value}"));
@@ -211,6 +218,9 @@ impl Console {
         let page = Self::answer(request.send().await.expect("sign in")).await;
         if let Some(set) = page.set_cookie("ct_session") {
             self.session = Some(cookie_value(&set));
+        }
+        if let Some(set) = page.set_cookie("ct_device") {
+            self.device = Some(cookie_value(&set));
         }
         page
     }

@@ -319,6 +319,7 @@ pub fn transports(
             sender: "Example Provider <care@example.org>".to_owned(),
             max_per_second: 1000.0,
             timeout: Duration::from_secs(10),
+            connections: 16,
         }),
         sms: sms.map(|sms| connecticket_notify::SmsGatewayConfig {
             url: sms.url.clone(),

@@ -72,29 +72,37 @@ fn unavailable(what: &str) -> DomainError {
 
 /// Admits a few argon2id computations at a time, with a bounded queue
 /// behind them. Each takes 19 MiB and tens of milliseconds of a core, so
-/// a burst of sign-ins (anyone can send them) costs at most `running`
+/// a burst of sign-ins (anyone can send them) costs at most that many
 /// times that, and beyond the queue is refused at once (`Busy`) instead of
-/// buying memory and threads.
+/// buying memory and threads. A sign-in from a device the account signed
+/// in on before has a lane of its own, so a crowd of strangers cannot
+/// keep a nurse out of her own tablet.
 pub struct HashingGate {
+    ordinary: Lane,
+    trusted: Lane,
+}
+
+/// Which lane a hash waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashLane {
+    Ordinary,
+    /// The account signed in on this device before (its device cookie).
+    KnownDevice,
+}
+
+struct Lane {
     running: Arc<Semaphore>,
     queued: AtomicUsize,
     max_queued: usize,
 }
 
-impl HashingGate {
-    pub fn new(running: usize, max_queued: usize) -> Self {
-        HashingGate {
+impl Lane {
+    fn new(running: usize, max_queued: usize) -> Self {
+        Lane {
             running: Arc::new(Semaphore::new(running.max(1))),
             queued: AtomicUsize::new(0),
             max_queued,
         }
-    }
-
-    /// One hash per core (at most four), and 16 waiting per hash.
-    pub fn for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let running = cores.clamp(1, 4);
-        HashingGate::new(running, running * 16)
     }
 
     async fn admit(&self) -> DomainResult<OwnedSemaphorePermit> {
@@ -108,12 +116,30 @@ impl HashingGate {
         self.queued.fetch_sub(1, Ordering::AcqRel);
         permit.map_err(|_| unavailable("waiting to check a password"))
     }
+}
+
+impl HashingGate {
+    /// `running` hashes at once in the ordinary lane, `max_queued` waiting;
+    /// one more at once for known devices.
+    pub fn new(running: usize, max_queued: usize) -> Self {
+        HashingGate {
+            ordinary: Lane::new(running, max_queued),
+            trusted: Lane::new(1, max_queued),
+        }
+    }
+
+    /// One hash per core (at most four), and 16 waiting per hash.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let running = cores.clamp(1, 4);
+        HashingGate::new(running, running * 16)
+    }
 
     /// Checks a new password against the policy, then hashes it on a
     /// blocking thread.
     pub async fn hash_new(&self, password: &str) -> DomainResult<String> {
         check_policy(password).map_err(|problem| DomainError::invalid(Field::Password, problem))?;
-        let permit = self.admit().await?;
+        let permit = self.ordinary.admit().await?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -125,11 +151,19 @@ impl HashingGate {
         .ok_or_else(|| unavailable("hashing a password"))
     }
 
-    /// Verifies a password on a blocking thread; against the decoy when
-    /// the account has no password (or there is no account), so that
-    /// either takes as long.
-    pub async fn verify(&self, password: &str, stored: Option<String>) -> DomainResult<bool> {
-        let permit = self.admit().await?;
+    /// Verifies a password on a blocking thread, in `lane`; against the
+    /// decoy when the account has no password (or there is no account),
+    /// so that either takes as long.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<String>,
+        lane: HashLane,
+    ) -> DomainResult<bool> {
+        let permit = match lane {
+            HashLane::Ordinary => self.ordinary.admit().await?,
+            HashLane::KnownDevice => self.trusted.admit().await?,
+        };
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -147,7 +181,7 @@ impl HashingGate {
 
     #[cfg(test)]
     fn running_now(&self, of: usize) -> usize {
-        of - self.running.available_permits()
+        of - self.ordinary.running.available_permits()
     }
 }
 
@@ -192,7 +226,9 @@ mod tests {
             .map(|_| {
                 let gate = Arc::clone(&gate);
                 let stored = stored.clone();
-                tokio::spawn(async move { gate.verify("wrong guess", stored).await })
+                tokio::spawn(
+                    async move { gate.verify("wrong guess", stored, HashLane::Ordinary).await },
+                )
             })
             .collect();
         let mut refused = 0;
@@ -209,8 +245,12 @@ mod tests {
         );
         assert_eq!(gate.running_now(1), 0, "every permit is given back");
         assert!(gate
-            .verify("correct horse battery", stored)
+            .verify("correct horse battery", stored.clone(), HashLane::Ordinary)
             .await
             .expect("after the burst"));
+        assert!(gate
+            .verify("correct horse battery", stored, HashLane::KnownDevice)
+            .await
+            .expect("the known device's lane"));
     }
 }

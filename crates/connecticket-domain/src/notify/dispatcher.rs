@@ -52,7 +52,7 @@ impl Default for DispatcherOptions {
             backoff_base: Duration::seconds(10),
             backoff_cap: Duration::minutes(30),
             batch: 64,
-            concurrency: 8,
+            concurrency: 16,
             hold_interval: StdDuration::from_secs(30),
         }
     }

@@ -20,8 +20,8 @@ pub use admin::{AdminService, CreatedApplication};
 pub use api::{
     ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
     NoticeRequest, NotifyRules, Readiness, ResidentPage, RosterEntry, SecondFactorEnrolment,
-    SignedIn, SmsReplyOutcome, StaffAcknowledgment, AUDIT_PAGE_LIMIT, MAX_NOTE_CHARS,
-    QUEUE_PAGE_LIMIT,
+    SignInAttempt, SignedIn, SmsReplyOutcome, StaffAcknowledgment, AUDIT_PAGE_LIMIT,
+    DEVICE_COOKIE_SECS, MAX_NOTE_CHARS, QUEUE_PAGE_LIMIT,
 };
 pub use audit_admin::AuditFilter;
 pub use audited::MAX_LISTED_RECORDS;

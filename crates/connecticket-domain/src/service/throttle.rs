@@ -98,25 +98,31 @@ pub(crate) fn authorize_scopes(
 }
 
 /// A console sign-in from `address` as `email`: per address (shared with
-/// `authorize`), per (account, address), and per account.
+/// `authorize`), per (account, address), and per account, unless the
+/// attempt comes from a device the account signed in on before: strangers'
+/// failures then cannot lock its owner out (OWASP's device cookies).
 pub(crate) fn sign_in_scopes(
     email: &str,
     address: &str,
+    known_device: bool,
     settings: &ThrottleSettings,
 ) -> AttemptScopes {
     let account = short_hash(&format!("console:{email}"));
-    AttemptScopes {
+    let mut scopes = AttemptScopes {
         names: vec![
             format!("addr:{address}"),
             format!("key:{account}@{address}"),
-            format!("account:{account}"),
         ],
         limits: vec![
             settings.failures_per_address,
             settings.failures_per_key_and_address,
-            settings.failures_per_account,
         ],
+    };
+    if !known_device {
+        scopes.names.push(format!("account:{account}"));
+        scopes.limits.push(settings.failures_per_account);
     }
+    scopes
 }
 
 /// Serialises the attempts of one narrow scope (an api_key or account from
@@ -268,8 +274,8 @@ mod tests {
             scopes.names[1],
             authorize_scopes(Some("other"), "10.0.0.1", &settings).names[1]
         );
-        let here = sign_in_scopes("a@example.org", "10.0.0.1", &settings);
-        let there = sign_in_scopes("a@example.org", "10.0.0.2", &settings);
+        let here = sign_in_scopes("a@example.org", "10.0.0.1", false, &settings);
+        let there = sign_in_scopes("a@example.org", "10.0.0.2", false, &settings);
         assert_eq!(here.names[0], scopes.names[0], "the address is shared");
         assert_ne!(here.names[1], there.names[1]);
         assert_eq!(
@@ -277,5 +283,11 @@ mod tests {
             "the account is one, wherever from"
         );
         assert_eq!(here.limits, vec![50, 10, 20]);
+        let known = sign_in_scopes("a@example.org", "10.0.0.1", true, &settings);
+        assert_eq!(
+            known.names,
+            here.names[..2].to_vec(),
+            "no account-wide lock for a known device"
+        );
     }
 }

@@ -32,6 +32,11 @@ use crate::state::AppState;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The device cookie a request carries (see `session::DEVICE_COOKIE`).
+pub(crate) fn device_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    session::cookie(headers, session::DEVICE_COOKIE)
+}
+
 pub(crate) fn router() -> Router<AppState> {
     let pages: Vec<(&str, MethodRouter<AppState>)> = vec![
         ("", get(board::show)),

@@ -25,6 +25,10 @@ pub(crate) const SESSION_COOKIE: &str = "ct_session";
 /// The sign-in form's own CSRF token (double-submitted: cookie and field),
 /// since no session exists yet to derive one from.
 pub(crate) const SIGN_IN_COOKIE: &str = "ct_sign_in";
+/// Marks a browser as one an account signed in on (OWASP's device
+/// cookie): its sign-ins wait in a lane of their own, and are not locked
+/// out by strangers' failures on the account.
+pub(crate) const DEVICE_COOKIE: &str = "ct_device";
 /// Sent by the board's self-refresh: not a person's request, so the
 /// session's idle clock keeps running.
 const REFRESH_HEADER: &str = "x-console-refresh";
@@ -39,6 +43,21 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim().to_owned())
+}
+
+/// A `Set-Cookie` value for a console cookie that outlives the browser
+/// session: `max_age` seconds.
+pub(crate) fn lasting_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let text = format!(
+        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("ct=; Max-Age=0"))
 }
 
 /// A `Set-Cookie` value for a console cookie (`None`: delete it).

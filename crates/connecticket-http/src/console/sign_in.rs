@@ -8,11 +8,14 @@ use axum::response::{IntoResponse, Response};
 use connecticket_domain::audit::Action;
 use connecticket_domain::auth::constant_time_eq;
 use connecticket_domain::console::totp;
-use connecticket_domain::service::SecondFactorEnrolment;
+use connecticket_domain::service::{SecondFactorEnrolment, SignInAttempt, DEVICE_COOKIE_SECS};
 use connecticket_domain::DomainError;
 
 use super::render::{html, see_other, Chrome, ConsoleError};
-use super::session::{cookie, set_cookie, ConsoleRequest, SESSION_COOKIE, SIGN_IN_COOKIE};
+use super::session::{
+    cookie, lasting_cookie, set_cookie, ConsoleRequest, DEVICE_COOKIE, SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+};
 use crate::extract::within;
 use crate::state::AppState;
 
@@ -80,6 +83,7 @@ pub(crate) async fn form(State(state): State<AppState>, request: ConsoleRequest)
 
 pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleRequest) -> Response {
     let expected = cookie(&request.parts.headers, SIGN_IN_COOKIE);
+    let request_headers = request.parts.headers.clone();
     let context = request.context();
     let params = match request.anonymous_form(&state).await {
         Ok(params) => params,
@@ -91,11 +95,15 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
             "This form is out of date or came from elsewhere; please try again".to_owned();
         return sign_in_page(&state, StatusCode::FORBIDDEN, &email, Some(message), false);
     }
+    let device = cookie(&request_headers, DEVICE_COOKIE);
     let attempt = state.api.sign_in(
         &context,
-        &email,
-        params.get("password").unwrap_or_default(),
-        params.non_blank("code"),
+        SignInAttempt {
+            email: &email,
+            password: params.get("password").unwrap_or_default(),
+            code: params.non_blank("code"),
+            device: device.as_deref(),
+        },
     );
     let signed_in = match within(&context, &state, attempt).await {
         Ok(Ok(signed_in)) => signed_in,
@@ -122,6 +130,12 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         set_cookie(&state, SESSION_COOKIE, Some(&signed_in.token)),
     );
     headers.append(header::SET_COOKIE, set_cookie(&state, SIGN_IN_COOKIE, None));
+    // This browser is now one the account signed in on: its next sign-in
+    // has a lane of its own, and strangers' failures do not lock it out.
+    headers.append(
+        header::SET_COOKIE,
+        lasting_cookie(&state, DEVICE_COOKIE, &signed_in.device, DEVICE_COOKIE_SECS),
+    );
     response
 }
 

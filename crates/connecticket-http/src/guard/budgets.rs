@@ -127,6 +127,9 @@ pub(crate) struct Budgets {
     all: Arc<Semaphore>,
     anonymous: Arc<Semaphore>,
     per_address: Arc<KeyedBudget<IpAddr>>,
+    /// Requests without credentials per address: far below the share of
+    /// all of them, so that no one address holds that share.
+    anonymous_per_address: Arc<KeyedBudget<IpAddr>>,
     per_provider: Arc<KeyedBudget<ProviderId>>,
 }
 
@@ -136,6 +139,7 @@ pub(crate) struct Held {
     _all: OwnedSemaphorePermit,
     _class: Option<OwnedSemaphorePermit>,
     _address: Option<KeyedPermit<IpAddr>>,
+    _anonymous_address: Option<KeyedPermit<IpAddr>>,
 }
 
 impl Budgets {
@@ -144,6 +148,7 @@ impl Budgets {
             all: Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1))),
             anonymous: Arc::new(Semaphore::new(limits.max_concurrent_anonymous.max(1))),
             per_address: KeyedBudget::new(limits.max_concurrent_per_address),
+            anonymous_per_address: KeyedBudget::new(limits.max_concurrent_anonymous_per_address),
             per_provider: KeyedBudget::new(limits.max_concurrent_per_provider),
         }
     }
@@ -166,6 +171,16 @@ impl Budgets {
             )?),
             None => None,
         };
+        let anonymous_address = match (class, addr) {
+            (RouteClass::Anonymous, Some(addr)) => Some(
+                self.anonymous_per_address
+                    .try_take(address_key(addr))
+                    .ok_or(HttpError::TooManyInFlight(
+                        "too many requests from your address are in flight; retry shortly",
+                    ))?,
+            ),
+            _ => None,
+        };
         let class = match class {
             RouteClass::Anonymous => Some(Arc::clone(&self.anonymous).try_acquire_owned().map_err(
                 |_| HttpError::Overloaded("the server is at its limit of requests without credentials; retry shortly"),
@@ -181,6 +196,7 @@ impl Budgets {
             _all: all,
             _class: class,
             _address: address,
+            _anonymous_address: anonymous_address,
         }))
     }
 

@@ -115,7 +115,12 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         close_connection(&mut response);
         return response;
     }
-    let class = RouteClass::of(request.uri().path());
+    let class = match RouteClass::of(request.uri().path()) {
+        // A browser an account signed in on before is no stranger to the
+        // sign-in form: a crowd without credentials does not keep it out.
+        RouteClass::Anonymous if known_device(&state, &request) => RouteClass::Authenticated,
+        class => class,
+    };
     let held = match state.budgets.admit(class, addr) {
         Ok(held) => held,
         Err(refused) => {
@@ -142,6 +147,14 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         close_connection(&mut response);
     }
     response.map(|body| Body::new(Holding::new(body, (held, hold))))
+}
+
+/// Whether a sign-in request comes from a browser with a device cookie
+/// this server issued.
+fn known_device(state: &AppState, request: &Request) -> bool {
+    request.uri().path() == "/console/sign-in"
+        && crate::console::device_cookie(request.headers())
+            .is_some_and(|cookie| state.api.device_cookie_valid(&cookie))
 }
 
 /// Refuses a head hyper accepted but a strict reader must not: an HTTP/1.1

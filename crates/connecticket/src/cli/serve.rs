@@ -137,6 +137,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_PER_ADDRESS", default_value_t = Limits::default().max_concurrent_per_address)]
     pub max_concurrent_per_address: usize,
 
+    /// Most requests without credentials from one address at once (429
+    /// beyond): far below --max-concurrent-anonymous, so that one address
+    /// cannot hold that share, and keep others from signing in.
+    #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_ANONYMOUS_PER_ADDRESS", default_value_t = Limits::default().max_concurrent_anonymous_per_address)]
+    pub max_concurrent_anonymous_per_address: usize,
+
     /// Most requests of one provider at once, counted once authenticated
     /// (429 beyond).
     #[arg(long, env = "CONNECTICKET_MAX_CONCURRENT_PER_PROVIDER", default_value_t = Limits::default().max_concurrent_per_provider)]
@@ -301,6 +307,7 @@ impl ServeArgs {
                 max_concurrent_requests: self.max_concurrent_requests,
                 max_concurrent_anonymous: self.max_concurrent_anonymous,
                 max_concurrent_per_address: self.max_concurrent_per_address,
+                max_concurrent_anonymous_per_address: self.max_concurrent_anonymous_per_address,
                 max_concurrent_per_provider: self.max_concurrent_per_provider,
                 body_idle_timeout: Duration::from_secs(self.body_timeout_secs),
                 max_buffered_body_bytes: self.max_buffered_body_bytes,
@@ -346,6 +353,7 @@ impl ServeArgs {
                         sender: self.smtp_from.clone(),
                         max_per_second: rate(self.smtp_max_per_second, "--smtp-max-per-second")?,
                         timeout,
+                        connections: DispatcherOptions::default().concurrency as u32,
                     })
                 })
                 .transpose()?,

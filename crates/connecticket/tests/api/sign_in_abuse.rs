@@ -59,6 +59,29 @@ async fn sign_in_from(app: &TestApp, from: &str, email: &str, password: &str) ->
         .status()
 }
 
+/// Posts the sign-in form from `from` with a device cookie.
+async fn sign_in_with_device(
+    app: &TestApp,
+    from: &str,
+    device: &str,
+    email: &str,
+    password: &str,
+) -> StatusCode {
+    let token = form_token(app).await;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url("/console/sign-in"))
+        .header("x-forwarded-for", from)
+        .header("cookie", format!("ct_sign_in={token}; ct_device={device}"))
+        .form(&[("email", email), ("password", password), ("csrf", &token)])
+        .send()
+        .await
+        .expect("answered")
+        .status()
+}
+
 /// Statuses of `attempts` run all at once.
 async fn at_once<F>(attempts: Vec<F>) -> Vec<StatusCode>
 where
@@ -184,6 +207,10 @@ backend_tests! {
 
     async fn an_account_is_limited_across_addresses() {
         let app = TestApp::spawn(behind_a_proxy(ThrottleSettings::default())).await;
+        // The nurse's tablet signed in before the attack.
+        let mut tablet = Console::of(&app);
+        assert_eq!(tablet.sign_in(NURSE, DEMO_PASSWORD, None).await.status, StatusCode::SEE_OTHER);
+        let device = tablet.device.clone().expect("a device cookie");
         // Twenty failures from ten addresses, two each: far below each
         // address's own limits...
         for n in 0..20 {
@@ -193,6 +220,11 @@ backend_tests! {
         // ...but the account has had its twenty: the right password from an
         // eleventh address waits too.
         assert_eq!(sign_in_from(&app, "198.51.100.77", NURSE, DEMO_PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+        // Except on a device the nurse signed in on before: strangers'
+        // failures do not lock her out of her own tablet.
+        assert_eq!(sign_in_with_device(&app, "198.51.100.78", &device, NURSE, DEMO_PASSWORD).await, StatusCode::SEE_OTHER);
+        // A device cookie of another account, or a forged one, is no help.
+        assert_eq!(sign_in_with_device(&app, "198.51.100.78", "0.0.0", NURSE, DEMO_PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
         // Another account is not held up.
         assert_eq!(sign_in_from(&app, "198.51.100.77", "sample@example.org", DEMO_PASSWORD).await, StatusCode::SEE_OTHER);
     }

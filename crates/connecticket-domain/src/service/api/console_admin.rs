@@ -383,7 +383,12 @@ impl Connecticket {
                         )
                     })?;
                 let stored = holder.account.password_hash.clone();
-                if !self.passwords.verify(enrolment.password, stored).await? {
+                let lane = crate::console::password::HashLane::KnownDevice;
+                if !self
+                    .passwords
+                    .verify(enrolment.password, stored, lane)
+                    .await?
+                {
                     return Err(DomainError::invalid(
                         Field::Password,
                         Problem::Rule("is not your current password".to_owned()),

@@ -13,6 +13,7 @@ use super::call::{record, Call, Recorded};
 use super::{entry_for, Connecticket};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::auth::{constant_time_eq, Principal, Via};
+use crate::console::password::HashLane;
 use crate::console::{normalize_email, totp, AccountHolder, NewSession, SessionEnd, SessionId};
 use crate::error::{DomainError, DomainResult};
 use crate::service::throttle::sign_in_scopes;
@@ -24,10 +25,15 @@ const MAX_SESSION_TOKEN: usize = 128;
 /// sit open on a ward tablet for a while, but not for days.
 const FORM_TOKEN_SECS: i64 = 2 * 60 * 60;
 
-/// A new session: its token goes into the cookie, once.
+/// How long a device stays known to an account after a sign-in on it.
+pub const DEVICE_COOKIE_SECS: i64 = 180 * 24 * 60 * 60;
+
+/// A new session: its token goes into the cookie, once; and the device
+/// cookie that marks this browser as one the account signed in on.
 pub struct SignedIn {
     pub token: String,
     pub holder: AccountHolder,
+    pub device: String,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -36,6 +42,16 @@ impl std::fmt::Debug for SignedIn {
             .field("employee", &self.holder.account.employee_id)
             .finish_non_exhaustive()
     }
+}
+
+/// What a person sends to sign in, and the device cookie their browser
+/// carries, if any.
+#[derive(Clone, Copy)]
+pub struct SignInAttempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+    pub device: Option<&'a str>,
 }
 
 /// A console request whose session checked out: who is signed in, the
@@ -127,6 +143,43 @@ impl Connecticket {
             && (0..=FORM_TOKEN_SECS).contains(&age)
     }
 
+    /// The device cookie for a browser `email` just signed in on: the
+    /// address's keyed hash and the time, signed under the server's key.
+    fn device_cookie(&self, email: &str) -> String {
+        let account = hex::encode(&self.hasher.hash("console_device_account", email)[..16]);
+        let body = format!("{account}.{}", self.now().timestamp());
+        let mac = hex::encode(&self.hasher.hash("console_device", &body)[..16]);
+        format!("{body}.{mac}")
+    }
+
+    /// Whether `cookie` is a device cookie this server issued in the last
+    /// 180 days, to whichever account.
+    pub fn device_cookie_valid(&self, cookie: &str) -> bool {
+        let Some((body, mac)) = cookie.rsplit_once('.') else {
+            return false;
+        };
+        let Some((_, issued)) = body.split_once('.') else {
+            return false;
+        };
+        let expected = hex::encode(&self.hasher.hash("console_device", body)[..16]);
+        let age = issued
+            .parse::<i64>()
+            .map(|issued| self.now().timestamp() - issued);
+        constant_time_eq(expected.as_bytes(), mac.as_bytes())
+            && age.is_ok_and(|age| (0..=DEVICE_COOKIE_SECS).contains(&age))
+    }
+
+    /// Whether `cookie` says this browser signed in as `email` within the
+    /// last 180 days.
+    fn known_device(&self, cookie: Option<&str>, email: &str) -> bool {
+        let Some(cookie) = cookie.filter(|cookie| self.device_cookie_valid(cookie)) else {
+            return false;
+        };
+        let account = cookie.split('.').next().unwrap_or_default();
+        let ours = hex::encode(&self.hasher.hash("console_device_account", email)[..16]);
+        constant_time_eq(ours.as_bytes(), account.as_bytes())
+    }
+
     /// Checks an address, password and (for an account that has one, or
     /// whose provider requires one) second-factor code, and opens a
     /// session. Attempts are throttled per client address, per (address,
@@ -135,15 +188,11 @@ impl Connecticket {
     pub async fn sign_in(
         &self,
         context: &RequestContext,
-        email: &str,
-        password_text: &str,
-        code: Option<&str>,
+        attempt: SignInAttempt<'_>,
     ) -> DomainResult<SignedIn> {
         let now = self.now();
         let mut entry = AuditEntry::new(context, Action::SignIn, Outcome::Success, now);
-        let result = self
-            .try_sign_in(context, email, password_text, code, now, &mut entry)
-            .await;
+        let result = self.try_sign_in(context, attempt, now, &mut entry).await;
         match result {
             // The session's row and its entry were written together.
             Ok(signed_in) => Ok(signed_in),
@@ -154,18 +203,26 @@ impl Connecticket {
     async fn try_sign_in(
         &self,
         context: &RequestContext,
-        email: &str,
-        password_text: &str,
-        code: Option<&str>,
+        attempt: SignInAttempt<'_>,
         now: DateTime<Utc>,
         entry: &mut AuditEntry,
     ) -> DomainResult<SignedIn> {
+        let SignInAttempt {
+            email,
+            password: password_text,
+            code,
+            device,
+        } = attempt;
         let address = context
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
         let email = normalize_email(email).unwrap_or_default();
-        let scopes = sign_in_scopes(&email, &address, &self.settings.throttle);
-        let attempt = self.claim_attempt(scopes, now).await?;
+        let known_device = self.known_device(device, &email);
+        if known_device {
+            entry.records.insert("device:known".to_owned());
+        }
+        let scopes = sign_in_scopes(&email, &address, known_device, &self.settings.throttle);
+        let claimed = self.claim_attempt(scopes, now).await?;
         let holder = match email.is_empty() {
             true => None,
             false => self.store.console_account_by_email(&email).await?,
@@ -173,11 +230,19 @@ impl Connecticket {
         let stored_hash = holder
             .as_ref()
             .and_then(|holder| holder.account.password_hash.clone());
-        let password_ok = match self.passwords.verify(password_text, stored_hash).await {
+        let lane = match known_device {
+            true => HashLane::KnownDevice,
+            false => HashLane::Ordinary,
+        };
+        let password_ok = match self
+            .passwords
+            .verify(password_text, stored_hash, lane)
+            .await
+        {
             Ok(matched) => matched,
             Err(busy) => {
                 // Never checked: not a failure of this account.
-                attempt.forgive(&self.store).await?;
+                claimed.forgive(&self.store).await?;
                 return Err(busy);
             }
         };
@@ -212,8 +277,13 @@ impl Connecticket {
             entry.records.insert("reason:code_reused".to_owned());
             return Err(DomainError::InvalidSignIn);
         }
-        attempt.forgive(&self.store).await?;
-        Ok(SignedIn { token, holder })
+        claimed.forgive(&self.store).await?;
+        let device = self.device_cookie(&email);
+        Ok(SignedIn {
+            token,
+            holder,
+            device,
+        })
     }
 
     /// Finds the session a console request's cookie names, for `action`.

@@ -25,7 +25,7 @@ pub use call::Call;
 pub use console_admin::{RosterEntry, SecondFactorEnrolment};
 pub use console_manage::{NotifyRules, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT};
 pub use console_pages::ResidentPage;
-pub use console_session::{ConsoleCall, SignedIn};
+pub use console_session::{ConsoleCall, SignInAttempt, SignedIn, DEVICE_COOKIE_SECS};
 pub use readiness::Readiness;
 
 use super::throttle::{ThrottleSettings, TokenBudgets};
