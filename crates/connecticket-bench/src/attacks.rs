@@ -40,6 +40,8 @@ pub struct Scenario {
     pub attack: String,
     /// The second client's calls during the attack.
     pub calls: Vec<CallFigures>,
+    /// Before the attack (the demo's data loaded).
+    pub rss_before_mib: f64,
     pub peak_rss_mib: f64,
     pub rss_after_mib: f64,
     /// Connections the attackers opened.
@@ -98,9 +100,10 @@ pub async fn run(work_dir: &Path) -> anyhow::Result<Attacks> {
 
 fn print_scenario(scenario: &Scenario) {
     println!(
-        "{}: peak RSS {:.0} MiB (after: {:.0} MiB), {} attacker connections",
+        "{}: peak RSS {:.0} MiB (before: {:.0} MiB, after: {:.0} MiB), {} attacker connections",
         scenario.attack,
         scenario.peak_rss_mib,
+        scenario.rss_before_mib,
         scenario.rss_after_mib,
         scenario.attacker_connections
     );
@@ -179,8 +182,9 @@ async fn scenario(work_dir: &Path, attack: Attack) -> anyhow::Result<Scenario> {
         many_residents(&server, work_dir)?;
     }
     let victim = Victim::start(&base).await?;
-    let attacker = Attacker::start(&base, attack).await?;
     let memory = server.memory();
+    let rss_before_mib = memory.current_mib().unwrap_or(0.0);
+    let attacker = Attacker::start(&base, attack).await?;
     // Let the attack take hold before the peak and the second client count.
     tokio::time::sleep(Duration::from_secs(2)).await;
     memory.reset();
@@ -191,6 +195,7 @@ async fn scenario(work_dir: &Path, attack: Attack) -> anyhow::Result<Scenario> {
     Ok(Scenario {
         attack: attack.name(),
         calls,
+        rss_before_mib,
         peak_rss_mib,
         rss_after_mib: memory.current_mib().unwrap_or(0.0),
         attacker_connections,

@@ -48,6 +48,9 @@ where
             render(row, &mut out).map_err(std::io::Error::other)?;
             wrote_any = true;
         }
+        // A chunk may wait in the socket's queue as long as its client
+        // dawdles: it holds only what it needs, not the room reserved.
+        out.shrink_to_fit();
         Ok(Bytes::from(out))
     };
     let first = encode(first);
