@@ -139,6 +139,7 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
     response
 }
 
+/// `POST /console/sign-out`: this session ends.
 pub(crate) async fn sign_out(
     State(state): State<AppState>,
     request: ConsoleRequest,
@@ -148,11 +149,7 @@ pub(crate) async fn sign_out(
         .api
         .sign_out(signed.console.call(Action::SignOut))
         .await?;
-    let mut response = see_other("/console/sign-in?signed-out");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, None));
-    Ok(response)
+    Ok(signed_out(&state))
 }
 
 /// `POST /console/sign-out-everywhere`: every session of this person ends.
@@ -165,11 +162,16 @@ pub(crate) async fn sign_out_everywhere(
         .api
         .sign_out_everywhere(signed.console.call(Action::SignOut))
         .await?;
+    Ok(signed_out(&state))
+}
+
+/// To the sign-in page, the session cookie gone.
+fn signed_out(state: &AppState) -> Response {
     let mut response = see_other("/console/sign-in?signed-out");
     response
         .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, None));
-    Ok(response)
+        .append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, None));
+    response
 }
 
 #[derive(Template)]

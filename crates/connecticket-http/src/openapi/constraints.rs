@@ -128,14 +128,22 @@ pub(super) fn apply(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
-        for operation in item.values_mut() {
+        for (method, operation) in item.iter_mut() {
             let Some(operation) = operation.as_object_mut() else {
                 continue;
             };
+            // One description serves a call by two methods (`GET` as the
+            // published reference spells it): each gets an id of its own.
+            if let Some(Value::String(id)) = operation.get_mut("operationId") {
+                if !operation_ids.insert(id.clone()) {
+                    id.push_str(&format!("_by_{method}"));
+                }
+            }
             if let Some(parameters) = operation
                 .get_mut("parameters")
                 .and_then(Value::as_array_mut)

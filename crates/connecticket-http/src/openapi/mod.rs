@@ -32,8 +32,8 @@ const TIMESTAMP: &str = "a timestamp like `2016/02/12 03:00:34 -0800`";
         license(name = "AGPL-3.0-only")
     ),
     paths(
-        authorize, authorize_by_get, tickets, ticket_detail, all_residents, provider_categories,
-        resident_contacts, create_ticket, create_ticket_by_get, update_status, create_comment, attachment,
+        authorize, tickets, ticket_detail, all_residents, provider_categories,
+        resident_contacts, create_ticket, update_status, create_comment, attachment,
         notifications, acknowledge, healthz, readyz, metrics, ack_page, ack_submit,
         sms_status, sms_inbound
     ),
@@ -76,8 +76,8 @@ pub fn document() -> String {
 }
 
 #[utoipa::path(
-    post, path = "/api/authorize", tag = "authentication",
-    description = "Exchanges the application's `api_key`/`api_secret` (headers; `api-key`/`api-secret` also accepted) for an access token. `GET` is accepted too.",
+    method(post, get), path = "/api/authorize", tag = "authentication",
+    description = "Exchanges the application's `api_key`/`api_secret` (headers; `api-key`/`api-secret` also accepted) for an access token. `GET` as the published reference spells it.",
     params(
         ("api_key" = String, Header, description = "The application's public key"),
         ("api_secret" = String, Header, description = "The application's secret"),
@@ -89,21 +89,6 @@ pub fn document() -> String {
     )
 )]
 fn authorize() {}
-
-#[utoipa::path(
-    get, path = "/api/authorize", tag = "authentication",
-    description = "`authorize` as the published reference spells it: the same as `POST`.",
-    params(
-        ("api_key" = String, Header, description = "The application's public key"),
-        ("api_secret" = String, Header, description = "The application's secret"),
-    ),
-    responses(
-        (status = 200, description = "Authorized", body = Authorized),
-        (status = 401, description = "Wrong key or secret", body = Failure),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = Failure),
-    )
-)]
-fn authorize_by_get() {}
 
 #[utoipa::path(
     get, path = "/api/{token}/tickets", tag = "tickets",
@@ -164,8 +149,8 @@ fn provider_categories() {}
 fn resident_contacts() {}
 
 #[utoipa::path(
-    post, path = "/api/{token}/create_ticket", tag = "tickets",
-    description = "Raises a ticket. Ratings go in `category_<id>` (Issue, No Issue, Potential Issue) with comments in `category_comments_<id>`; files in `attachments[]` parts of a multipart body. An `Idempotency-Key` header makes retries safe. `GET` is accepted too.",
+    method(post, get), path = "/api/{token}/create_ticket", tag = "tickets",
+    description = "Raises a ticket. Ratings go in `category_<id>` (Issue, No Issue, Potential Issue) with comments in `category_comments_<id>`; files in `attachments[]` parts of a multipart body. An `Idempotency-Key` header makes retries safe. `GET`, as the published reference spells it, takes no files.",
     params(
         ("token" = String, Path),
         ("title" = String, Query, description = "Also accepted as `regarding`"),
@@ -186,30 +171,6 @@ fn resident_contacts() {}
     security(("api_key" = [], "api_secret" = []))
 )]
 fn create_ticket() {}
-
-#[utoipa::path(
-    get, path = "/api/{token}/create_ticket", tag = "tickets",
-    description = "Raises a ticket. Ratings go in `category_<id>` (Issue, No Issue, Potential Issue) with comments in `category_comments_<id>`; files in `attachments[]` parts of a multipart body. `create_ticket` as the published reference spells it: the same as `POST`, without files.",
-    params(
-        ("token" = String, Path),
-        ("title" = String, Query, description = "Also accepted as `regarding`"),
-        ("resident_id" = i64, Query),
-        ("urgency_status" = Option<String>, Query, description = "A name or id: No Issue (1), Low (2), Normal (3), High (4), Exception (5)"),
-        ("ticket_type" = Option<String>, Query),
-        ("start_date" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("end_date" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("email" = Option<bool>, Query, description = "Notify contacts by email"),
-        ("sms" = Option<bool>, Query, description = "Notify contacts by SMS"),
-        ("general_comments" = Option<String>, Query),
-        ("Idempotency-Key" = Option<String>, Header),
-    ),
-    responses(
-        (status = 200, body = TicketCreated), (status = 401, body = Failure),
-        (status = 404, body = Failure), (status = 413, body = Failure), (status = 422, body = Failure),
-    ),
-    security(("api_key" = [], "api_secret" = []))
-)]
-fn create_ticket_by_get() {}
 
 #[utoipa::path(
     post, path = "/api/{token}/update_status", tag = "tickets",

@@ -37,6 +37,15 @@ async fn stalled_body(app: &TestApp, local: IpAddr, path: &str, extra: &str) -> 
     stream
 }
 
+/// The demo application's credentials, as header lines.
+fn credentials() -> String {
+    format!(
+        "api_key: {}\r\napi_secret: {}\r\n",
+        connecticket_domain::demo::DEMO_API_KEY,
+        connecticket_domain::demo::DEMO_API_SECRET
+    )
+}
+
 /// Everything another client does, each expected to succeed.
 async fn another_client_is_served(app: &TestApp, session: &Session, local: IpAddr) {
     let session = session.from_address(local);
@@ -105,11 +114,7 @@ backend_tests! {
         })
         .await;
         let session = app.example().await;
-        let credentials = format!(
-            "api_key: {}\r\napi_secret: {}\r\n",
-            connecticket_domain::demo::DEMO_API_KEY,
-            connecticket_domain::demo::DEMO_API_SECRET
-        );
+        let credentials = credentials();
         for (path, extra) in [
             ("/api/authorize".to_owned(), credentials.clone()),
             (session.target("create_ticket"), credentials.clone()),
@@ -232,11 +237,7 @@ backend_tests! {
         // refuses it from what it has (and, after reading what else comes
         // within the pause, answers), instead of waiting for, and holding,
         // all 25 MB.
-        let credentials = format!(
-            "api_key: {}\r\napi_secret: {}\r\n",
-            connecticket_domain::demo::DEMO_API_KEY,
-            connecticket_domain::demo::DEMO_API_SECRET
-        );
+        let credentials = credentials();
         let head = format!(
             "POST {} HTTP/1.1\r\nHost: x\r\n{credentials}\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",

@@ -40,6 +40,27 @@ async fn raise(session: &crate::support::Session, email: bool, sms: bool) -> i64
     reply.body["ticket_id"].as_i64().expect("ticket id")
 }
 
+/// A server whose gateway signs its callbacks for care.example.org, and
+/// the three SMS of one ticket it sent.
+async fn three_sms_sent(
+    sms: &SmsReceiver,
+) -> (TestApp, Vec<connecticket_domain::notify::Notification>) {
+    let app = TestApp::spawn(TestOptions {
+        notifications: transports(None, Some(sms)),
+        public_url: Some("https://care.example.org".to_owned()),
+        ..TestOptions::default()
+    })
+    .await;
+    let session = app.example().await;
+    raise(&session, false, true).await;
+    let sent = eventually("three SMS delivered", || async {
+        let all = queue(&app).await;
+        (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
+    })
+    .await;
+    (app, sent)
+}
+
 /// Every notification, newest first.
 async fn queue(app: &TestApp) -> Vec<connecticket_domain::notify::Notification> {
     app.admin
@@ -288,19 +309,7 @@ backend_tests! {
 
     async fn signed_gateway_reports_are_recorded_and_unsigned_ones_refused_and_audited() {
         let sms = SmsReceiver::start().await;
-        let app = TestApp::spawn(TestOptions {
-            notifications: transports(None, Some(&sms)),
-            public_url: Some("https://care.example.org".to_owned()),
-            ..TestOptions::default()
-        })
-        .await;
-        let session = app.example().await;
-        raise(&session, false, true).await;
-        let sent = eventually("three SMS delivered", || async {
-            let all = queue(&app).await;
-            (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
-        })
-        .await;
+        let (app, sent) = three_sms_sent(&sms).await;
         let sid = |n: usize| sent[n].external_id.clone().expect("the gateway's sid");
         let report = |sid: String, status: &str| {
             vec![
@@ -374,19 +383,7 @@ backend_tests! {
     /// turned back into a failure.
     async fn gateway_reports_count_once_and_never_undo_a_delivery() {
         let sms = SmsReceiver::start().await;
-        let app = TestApp::spawn(TestOptions {
-            notifications: transports(None, Some(&sms)),
-            public_url: Some("https://care.example.org".to_owned()),
-            ..TestOptions::default()
-        })
-        .await;
-        let session = app.example().await;
-        raise(&session, false, true).await;
-        let sent = eventually("three SMS delivered", || async {
-            let all = queue(&app).await;
-            (all.len() == 3 && all.iter().all(|n| n.state == DeliveryState::Delivered)).then_some(all)
-        })
-        .await;
+        let (app, sent) = three_sms_sent(&sms).await;
         let sid = sent[0].external_id.clone().expect("the gateway's sid");
         let url = "https://care.example.org/sms/status";
         let signer = connecticket_notify::TwilioSignature::new("secret");

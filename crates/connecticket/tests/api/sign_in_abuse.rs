@@ -43,20 +43,7 @@ async fn form_token(app: &TestApp) -> String {
 
 /// Posts the sign-in form from `from`, with a token fetched first.
 async fn sign_in_from(app: &TestApp, from: &str, email: &str, password: &str) -> StatusCode {
-    let token = form_token(app).await;
-    // Redirects are seen, not followed: a sign-in answers 303.
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(app.url("/console/sign-in"))
-        .header("x-forwarded-for", from)
-        .header("cookie", format!("ct_sign_in={token}"))
-        .form(&[("email", email), ("password", password), ("csrf", &token)])
-        .send()
-        .await
-        .expect("answered")
-        .status()
+    sign_in_as(app, from, None, email, password).await
 }
 
 /// Posts the sign-in form from `from` with a device cookie.
@@ -67,14 +54,29 @@ async fn sign_in_with_device(
     email: &str,
     password: &str,
 ) -> StatusCode {
+    sign_in_as(app, from, Some(device), email, password).await
+}
+
+async fn sign_in_as(
+    app: &TestApp,
+    from: &str,
+    device: Option<&str>,
+    email: &str,
+    password: &str,
+) -> StatusCode {
     let token = form_token(app).await;
+    let mut cookies = format!("ct_sign_in={token}");
+    if let Some(device) = device {
+        cookies.push_str(&format!("; ct_device={device}"));
+    }
+    // Redirects are seen, not followed: a sign-in answers 303.
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
         .post(app.url("/console/sign-in"))
         .header("x-forwarded-for", from)
-        .header("cookie", format!("ct_sign_in={token}; ct_device={device}"))
+        .header("cookie", cookies)
         .form(&[("email", email), ("password", password), ("csrf", &token)])
         .send()
         .await
