@@ -99,12 +99,35 @@ actions! {
     ConsolePage => "console_page",
     /// An administrator read or exported the audit trail.
     AuditTrail => "audit_trail",
-    /// An administrator changed the provider's notification templates.
+    /// An administrator changed the provider's notification policy: who
+    /// is told of what, quiet hours, the callback number, the wording.
     NotifyPolicy => "notify_policy",
     /// Files were added to an existing ticket.
     AttachFiles => "attach_files",
-    /// An administrator added a category.
+    /// An administrator added or renamed a category.
     ManageCategories => "manage_categories",
+    /// An operator created a provider.
+    ManageProviders => "manage_providers",
+    /// An operator listed the providers.
+    Providers => "providers",
+    /// An administrator listed the employees and their console accounts.
+    Employees => "employees",
+    /// An administrator listed the applications.
+    Applications => "applications",
+    /// An administrator read the provider's notification policy,
+    /// escalation rules or the staff they reach.
+    ProviderSettings => "provider_settings",
+    /// An administrator listed the notification queue.
+    NotificationQueue => "notification_queue",
+    /// An administrator made a notification due again.
+    ManageNotifications => "manage_notifications",
+    /// An administrator read who was told about each ticket and who
+    /// answered.
+    NotificationReport => "notification_report",
+    /// An operator removed audit entries older than the retention period.
+    PruneAudit => "prune_audit",
+    /// An operator copied the whole database: moved it or backed it up.
+    ManageDatabase => "manage_database",
 }
 
 impl Action {
@@ -253,17 +276,22 @@ impl fmt::Display for RecordRef {
 pub struct RequestContext {
     pub request_id: String,
     pub client_addr: Option<IpAddr>,
+    /// Who asked, where no id names them: an operator at the command line
+    /// (`user@host`, and the name a script gave).
+    pub actor: Option<String>,
     /// When the surface stops waiting: reads give up, and a write not yet
     /// started is withdrawn (one that started runs to its true outcome).
     pub deadline: Option<std::time::Instant>,
 }
 
 impl RequestContext {
-    /// An operator at the command line.
-    pub fn operator() -> Self {
+    /// An operator at the command line, named `actor`; `request_id`
+    /// ties together the entries of one command.
+    pub fn operator(request_id: String, actor: String) -> Self {
         RequestContext {
-            request_id: "operator".to_owned(),
+            request_id,
             client_addr: None,
+            actor: Some(actor),
             deadline: None,
         }
     }
@@ -273,6 +301,7 @@ impl RequestContext {
         RequestContext {
             request_id: "escalator".to_owned(),
             client_addr: None,
+            actor: None,
             deadline: None,
         }
     }
@@ -282,6 +311,7 @@ impl RequestContext {
         RequestContext {
             request_id: "dispatcher".to_owned(),
             client_addr: None,
+            actor: None,
             deadline: None,
         }
     }
@@ -296,6 +326,8 @@ pub struct AuditEntry {
     pub provider_id: Option<ProviderId>,
     pub application_id: Option<ApplicationId>,
     pub employee_id: Option<EmployeeId>,
+    /// Who asked, where no id names them (see [`RequestContext::actor`]).
+    pub actor: Option<String>,
     pub action: Action,
     pub outcome: Outcome,
     /// `kind:id` of every record touched, each once, in sorted order.
@@ -316,6 +348,7 @@ impl AuditEntry {
             provider_id: None,
             application_id: None,
             employee_id: None,
+            actor: context.actor.clone(),
             action,
             outcome,
             records: BTreeSet::new(),
@@ -341,6 +374,7 @@ pub struct AuditRecord {
     pub provider_id: Option<i64>,
     pub application_id: Option<i64>,
     pub employee_id: Option<i64>,
+    pub actor: Option<String>,
     pub action: Action,
     pub outcome: Outcome,
     pub records: Vec<String>,
@@ -350,7 +384,7 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// The columns of a CSV export, in order.
-    pub const CSV_HEADER: [&'static str; 12] = [
+    pub const CSV_HEADER: [&'static str; 13] = [
         "id",
         "at",
         "request_id",
@@ -363,10 +397,12 @@ impl AuditRecord {
         "records",
         "prev_hash",
         "hash",
+        // Added last, so that existing readers' columns stay where they were.
+        "actor",
     ];
 
     /// The entry as one CSV row (times in UTC; records space-separated).
-    pub fn csv_fields(&self) -> [String; 12] {
+    pub fn csv_fields(&self) -> [String; 13] {
         let optional = |value: Option<i64>| value.map(|v| v.to_string()).unwrap_or_default();
         let safe = |text: &str| crate::text::spreadsheet_cell(text).into_owned();
         [
@@ -383,6 +419,8 @@ impl AuditRecord {
             safe(&self.records.join(" ")),
             self.prev_hash.clone(),
             self.hash.clone(),
+            // An operator's script names itself: never a formula either.
+            safe(self.actor.as_deref().unwrap_or_default()),
         ]
     }
 }
@@ -402,6 +440,10 @@ struct Hashed<'a> {
     action: &'a str,
     outcome: &'a str,
     records: &'a [String],
+    /// Left out when unset, so that entries written before actors were
+    /// recorded keep verifying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
 }
 
 impl AuditRecord {
@@ -417,6 +459,7 @@ impl AuditRecord {
             provider_id: entry.provider_id.map(ProviderId::get),
             application_id: entry.application_id.map(ApplicationId::get),
             employee_id: entry.employee_id.map(EmployeeId::get),
+            actor: entry.actor,
             action: entry.action,
             outcome: entry.outcome,
             records: entry.records.into_iter().collect(),
@@ -440,6 +483,7 @@ impl AuditRecord {
             action: self.action.as_str(),
             outcome: self.outcome.as_str(),
             records: &self.records,
+            actor: self.actor.as_deref(),
         };
         let mut digest = Sha256::new();
         digest.update(self.prev_hash.as_bytes());

@@ -19,7 +19,7 @@ use crate::model::{
     ApplicationId, CategoryId, CommentId, EmployeeId, NewResident, Provider, ProviderId, Resident,
     ResidentId, Ticket, TicketId,
 };
-use crate::service::AdminService;
+use crate::service::{Connecticket, Operator};
 use crate::time::parse_timestamp;
 use crate::transfer::{
     Record, StoredApplication, StoredCategory, StoredComment, StoredRating, StoredStatusChange,
@@ -91,27 +91,44 @@ pub enum DemoSeed {
 
 /// Seeds the demo into an empty database; accepts a database that already
 /// holds it; refuses any other.
-pub async fn seed(admin: &AdminService) -> DomainResult<DemoSeed> {
-    let records = records(admin)?;
-    match admin.import(records).await {
+pub async fn seed(service: &Connecticket) -> DomainResult<DemoSeed> {
+    let records = records(service)?;
+    match service.import_records(records).await {
         Ok(_) => {
-            add_contacts(admin).await?;
-            add_escalation(admin).await?;
+            add_contacts(service).await?;
+            add_escalation(service).await?;
             Ok(DemoSeed::Seeded)
         }
-        Err(DomainError::NotEmpty) => match admin.provider(DEMO_PROVIDER_ID).await {
-            Ok(provider) if provider.name == DEMO_PROVIDER_NAME => Ok(DemoSeed::AlreadyPresent),
+        Err(DomainError::NotEmpty) => match service.stored_provider(DEMO_PROVIDER_ID).await {
+            Ok(Some(provider)) if provider.name == DEMO_PROVIDER_NAME => {
+                Ok(DemoSeed::AlreadyPresent)
+            }
             _ => Err(DomainError::NotEmpty),
         },
         Err(error) => Err(error),
     }
 }
 
+/// The seed's own operator: every entry of its writes names it.
+fn seeder() -> Operator {
+    Operator::this_server("demo-seed")
+}
+
+/// A call of the seed's operator for the demo provider.
+async fn demo_call(
+    service: &Connecticket,
+    action: Action,
+) -> DomainResult<crate::service::AdminCall> {
+    service
+        .within(service.operate(&seeder(), action), DEMO_PROVIDER_ID)
+        .await
+}
+
 /// Each demo resident's family member, primary physician and healthcare
 /// professional, at `example.org` addresses and 555 numbers, so that a
 /// local mail catcher shows notifications at once. (Added after the
 /// import by the instance whose import won.)
-async fn add_contacts(admin: &AdminService) -> DomainResult<()> {
+async fn add_contacts(service: &Connecticket) -> DomainResult<()> {
     let people = [
         ("family", "Family of"),
         ("primary_physician", "Physician of"),
@@ -128,7 +145,8 @@ async fn add_contacts(admin: &AdminService) -> DomainResult<()> {
                 email_consent: true,
                 sms_consent: true,
             };
-            admin.create_contact(DEMO_PROVIDER_ID, input).await?;
+            let call = demo_call(service, Action::ManageContacts).await?;
+            service.add_contact(call, input).await?;
         }
     }
     Ok(())
@@ -136,7 +154,7 @@ async fn add_contacts(admin: &AdminService) -> DomainResult<()> {
 
 /// Two-minute deadlines for Exception and High, so that a demo shows a
 /// reminder and each tier within minutes; and the staff of both tiers.
-async fn add_escalation(admin: &AdminService) -> DomainResult<()> {
+async fn add_escalation(service: &Connecticket) -> DomainResult<()> {
     for urgency in ["Exception", "High"] {
         let input = crate::service::EscalationInput {
             urgency: urgency.to_owned(),
@@ -147,7 +165,8 @@ async fn add_escalation(admin: &AdminService) -> DomainResult<()> {
                 .map(|t| (*t).to_owned())
                 .collect(),
         };
-        admin.set_escalation(DEMO_PROVIDER_ID, input).await?;
+        let call = demo_call(service, Action::ManageEscalation).await?;
+        service.set_escalation(call, input).await?;
     }
     let staff = [
         ("on_call_nurse", "On-call nurse", "oncall", "+15555550190"),
@@ -165,7 +184,8 @@ async fn add_escalation(admin: &AdminService) -> DomainResult<()> {
             email: Some(format!("{mailbox}@example.org")),
             phone: Some(phone.to_owned()),
         };
-        admin.add_staff_contact(DEMO_PROVIDER_ID, input).await?;
+        let call = demo_call(service, Action::ManageEscalation).await?;
+        service.add_staff_contact(call, input).await?;
     }
     Ok(())
 }
@@ -182,8 +202,8 @@ const CREATED: &str = "2016/02/07 02:57:51 -0800";
 const SUNRISE_CREATED: &str = "2016/03/01 08:00:00 -0500";
 
 /// Every record of the demo, in the order an import takes them.
-fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
-    let hasher = admin.hasher();
+fn records(service: &Connecticket) -> DomainResult<Vec<Record>> {
+    let hasher = service.hasher();
     let mut demo = Demo::default();
     demo.provider(
         DEMO_PROVIDER_ID,
@@ -321,7 +341,7 @@ fn records(admin: &AdminService) -> DomainResult<Vec<Record>> {
     };
     // Written by the operator, and audited as such, in the order the
     // records were made.
-    let mut audit = OperatorAudit::new(admin.now());
+    let mut audit = OperatorAudit::new(service.now());
     for ticket in [&weight, &example] {
         demo.ticket(ticket);
         audit.record(
@@ -378,7 +398,7 @@ impl OperatorAudit {
     }
 
     fn record(&mut self, action: Action, provider: ProviderId, touched: &[RecordRef]) {
-        let context = RequestContext::operator();
+        let context = RequestContext::operator("demo-seed".to_owned(), seeder().actor().to_owned());
         let mut entry = AuditEntry::new(&context, action, Outcome::Success, self.chain.created_at);
         entry.provider_id = Some(provider);
         for record in touched {

@@ -90,6 +90,16 @@ pub enum Field {
     Code,
     /// The code of the second factor already set up, to replace it.
     CurrentCode,
+    /// The provider an administration call is for.
+    Provider,
+    /// The employee an application acts as.
+    Employee,
+    /// The name an operator's script gives itself.
+    Actor,
+    /// How long a notification may wait for an answer.
+    AckWithin,
+    /// How long until an unanswered notification is sent again.
+    RenotifyAfter,
 }
 
 impl Field {
@@ -128,6 +138,11 @@ impl Field {
             Field::Password => "password".to_owned(),
             Field::Code => "code".to_owned(),
             Field::CurrentCode => "current code".to_owned(),
+            Field::Provider => "provider".to_owned(),
+            Field::Employee => "employee".to_owned(),
+            Field::Actor => "actor".to_owned(),
+            Field::AckWithin => "acknowledge within".to_owned(),
+            Field::RenotifyAfter => "renotify after".to_owned(),
         }
     }
 }

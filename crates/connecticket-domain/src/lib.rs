@@ -29,4 +29,4 @@ pub mod validate;
 pub mod workflow;
 
 pub use error::{DomainError, Entity, Field, Problem, StoreError};
-pub use service::{AdminService, Connecticket};
+pub use service::Connecticket;

@@ -12,14 +12,15 @@
 //! those lanes the entries made batches of two, each paying for its own
 //! transaction. One lane takes every entry waiting at once.
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{append_batch, AuditChain, AuditWaiter, Executor, Job};
+use connecticket_store::{
+    append_batch, queue_and_wait, AuditChain, AuditWaiter, Executor, Job, WriteTurn,
+};
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgConnection, PgPool, Postgres};
@@ -31,12 +32,6 @@ use crate::executor::{sql_error, PgExecutor};
 const QUEUE_DEPTH: usize = 1024;
 /// The most jobs that share one transaction.
 const MAX_BATCH: usize = 128;
-
-/// Where a queued job stands; see SQLite's writer: a caller whose deadline
-/// passes withdraws a job that has not started, and waits for one that has.
-const QUEUED: u8 = 0;
-const STARTED: u8 = 1;
-const WITHDRAWN: u8 = 2;
 
 type Result<T> = std::result::Result<T, StoreError>;
 type Delivery = Box<dyn FnOnce(Result<()>) + Send>;
@@ -56,15 +51,14 @@ trait LaneJob: Send {
 struct Pending<T, J> {
     job: J,
     reply: oneshot::Sender<Result<T>>,
-    state: Arc<AtomicU8>,
+    /// Whether its caller withdrew it (see `queue_and_wait`).
+    turn: WriteTurn,
     deadline: Option<Instant>,
 }
 
 impl<T: Send + 'static, J: Job<T>> LaneJob for Pending<T, J> {
     fn start(&self) -> bool {
-        self.state
-            .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.turn.start()
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -172,34 +166,17 @@ impl Lanes {
         deadline: Option<Instant>,
         job: impl Job<T>,
     ) -> Result<T> {
-        let (reply, mut answer) = oneshot::channel();
-        let state = Arc::new(AtomicU8::new(QUEUED));
+        let (reply, answer) = oneshot::channel();
+        let turn = WriteTurn::new();
         let pending: Box<dyn LaneJob> = Box::new(Pending {
             job,
             reply,
-            state: Arc::clone(&state),
+            turn: turn.clone(),
             deadline,
         });
-        let dropped = |_| StoreError::Unavailable("a write lane dropped a job".to_owned());
-        let Some(deadline) = deadline else {
-            self.writes.send(pending).await.map_err(|_| stopped())?;
-            return answer.await.map_err(dropped)?;
-        };
-        let deadline = tokio::time::Instant::from_std(deadline);
-        match tokio::time::timeout_at(deadline, self.writes.send(pending)).await {
-            Ok(sent) => sent.map_err(|_| stopped())?,
-            Err(_) => return Err(StoreError::Withdrawn),
-        }
-        tokio::select! {
-            outcome = &mut answer => outcome.map_err(dropped)?,
-            () = tokio::time::sleep_until(deadline) => {
-                let withdrawn = state.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
-                match withdrawn {
-                    Ok(_) => Err(StoreError::Withdrawn),
-                    Err(_) => answer.await.map_err(dropped)?,
-                }
-            }
-        }
+        let queue = async { self.writes.send(pending).await.map_err(|_| stopped()) };
+        let gone = "a write lane dropped a job";
+        queue_and_wait(deadline, &turn, queue, answer, gone).await
     }
 
     /// Queues `entry` for the audit lane's next batch; resolves once it is

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "abuse_resistance",
         include_str!("../migrations/0008_abuse_resistance.sql"),
     ),
+    (
+        9,
+        "one_administration",
+        include_str!("../migrations/0009_one_administration.sql"),
+    ),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

@@ -5,7 +5,7 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used)]
 
-use connecticket_domain::store::{AuditStore, TransferStore};
+use connecticket_domain::store::{AuthStore, TransferStore};
 use connecticket_store::testing::TestDatabase;
 use connecticket_store_postgres::PostgresOptions;
 use sqlx::{Connection, PgConnection, Row};
@@ -31,7 +31,10 @@ async fn an_import_never_moves_a_sequence_below_an_id_another_instance_took() {
         .await
         .expect("open");
     // A first write: the lane makes its audit chain (the table's largest id).
-    store.prune_audit(chrono::Utc::now()).await.expect("prune");
+    store
+        .claim_auth_attempt(vec!["first-write".to_owned()], 0)
+        .await
+        .expect("write");
     // Another instance takes the next chain id and has not committed yet.
     let mut other = PgConnection::connect(&database.url).await.expect("connect");
     let taken = next_chain_id(&mut other).await;

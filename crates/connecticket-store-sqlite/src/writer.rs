@@ -2,8 +2,6 @@
 //! commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,7 +12,7 @@ use crate::executor::{run_cached, sql_error, SqliteExecutor};
 use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::clock::{Clock, SystemClock};
 use connecticket_domain::StoreError;
-use connecticket_store::{append_waiting, AuditChain, AuditWaiter};
+use connecticket_store::{append_waiting, queue_and_wait, AuditChain, AuditWaiter, WriteTurn};
 use futures::executor::block_on;
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -39,17 +37,11 @@ trait Job: Send {
     fn abort(self: Box<Self>, error: StoreError);
 }
 
-/// Where a queued job stands. A caller whose deadline passes may withdraw
-/// a job that has not started; once the writer has started it, the caller
-/// waits for its true outcome. Whoever moves first wins.
-const QUEUED: u8 = 0;
-const STARTED: u8 = 1;
-const WITHDRAWN: u8 = 2;
-
 struct Pending<T, F> {
     work: F,
     reply: oneshot::Sender<Result<T>>,
-    state: Arc<AtomicU8>,
+    /// Whether its caller withdrew it (see `queue_and_wait`).
+    turn: WriteTurn,
 }
 
 impl<T, F> Job for Pending<T, F>
@@ -62,9 +54,8 @@ where
         connection: &mut Connection,
         chain: &mut AuditChain,
     ) -> Box<dyn FnOnce(Result<()>) + Send> {
-        let Pending { work, reply, state } = *self;
-        let started = state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire);
-        if started.is_err() {
+        let Pending { work, reply, turn } = *self;
+        if !turn.start() {
             // Withdrawn: its caller has answered already; it never runs.
             return Box::new(|_| {});
         }
@@ -144,36 +135,21 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut Connection, &mut AuditChain) -> Result<T> + Send + 'static,
     {
-        let (reply, mut answer) = oneshot::channel();
-        let state = Arc::new(AtomicU8::new(QUEUED));
+        let (reply, answer) = oneshot::channel();
+        let turn = WriteTurn::new();
         let job = Queued::Write(Box::new(Pending {
             work,
             reply,
-            state: Arc::clone(&state),
+            turn: turn.clone(),
         }));
-        let unavailable = |_| StoreError::Unavailable("the SQLite writer has stopped".to_owned());
-        let dropped = |_| StoreError::Unavailable("the SQLite writer dropped a job".to_owned());
-        let Some(deadline) = deadline else {
-            self.queue.send(job).await.map_err(unavailable)?;
-            return answer.await.map_err(dropped)?;
+        let queue = async {
+            self.queue
+                .send(job)
+                .await
+                .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))
         };
-        let deadline = tokio::time::Instant::from_std(deadline);
-        match tokio::time::timeout_at(deadline, self.queue.send(job)).await {
-            Ok(sent) => sent.map_err(unavailable)?,
-            // Never queued, never run.
-            Err(_) => return Err(StoreError::Withdrawn),
-        }
-        tokio::select! {
-            outcome = &mut answer => outcome.map_err(dropped)?,
-            () = tokio::time::sleep_until(deadline) => {
-                let withdrawn = state.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire);
-                match withdrawn {
-                    Ok(_) => Err(StoreError::Withdrawn),
-                    // Started already: its outcome is the answer.
-                    Err(_) => answer.await.map_err(dropped)?,
-                }
-            }
-        }
+        let gone = "the SQLite writer dropped a job";
+        queue_and_wait(deadline, &turn, queue, answer, gone).await
     }
 }
 

@@ -4,16 +4,23 @@
 //! the engines ([`Dialect`]: locking, `GREATEST`, collation, identity
 //! sequences) is spelled twice. An engine crate supplies connections and
 //! transactions ([`Engine`]) and its migrations; [`SqlStore`] implements
-//! the domain's storage interface on top.
+//! the domain's storage interface on top: each operation is declared once,
+//! with the statement that does it, in the domain's `store::roles`, and
+//! `roles` here asks for those implementations (`custom` holds the few
+//! written by hand).
+
+// The domain's role declarations implement themselves here, naming this
+// crate by its own name.
+extern crate self as connecticket_store;
 
 mod audit_chain;
 mod audit_queue;
-mod console_store;
+mod custom;
 mod engine;
 mod error;
-mod escalation_store;
-mod health_store;
 mod ops;
+mod queued_write;
+mod roles;
 mod rows;
 mod sql;
 mod store;
@@ -25,6 +32,7 @@ pub mod testing;
 pub use audit_chain::AuditChain;
 pub use audit_queue::{append_batch, append_waiting, AuditWaiter, Delivery};
 pub use engine::{chunk_channel, ChunkSender, Dialect, Engine, Executor, Job, StreamJob};
+pub use queued_write::{queue_and_wait, WriteTurn};
 
 /// Creates a writer's own audit chain in the caller's transaction and
 /// answers its id; engines call it before a writer's first write.

@@ -384,6 +384,7 @@ pub(crate) fn audit_record(row: &dyn Row) -> Result<AuditRecord> {
         provider_id: row.get("provider_id")?,
         application_id: row.get("application_id")?,
         employee_id: row.get("employee_id")?,
+        actor: row.get("actor")?,
         action: row.get("action")?,
         outcome: row.get("outcome")?,
         records: serde_json::from_str(&records)
@@ -406,6 +407,7 @@ pub(crate) fn audit_record_columns(r: &AuditRecord) -> Result<Columns<'_>> {
         .with("provider_id", r.provider_id)
         .with("application_id", r.application_id)
         .with("employee_id", r.employee_id)
+        .with("actor", &r.actor)
         .with("action", r.action.as_str())
         .with("outcome", r.outcome.as_str())
         .with("records", records)

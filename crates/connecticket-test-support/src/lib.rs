@@ -16,7 +16,10 @@
 pub mod browser;
 mod console;
 mod locks;
+mod operator;
 pub mod raw;
+
+pub use operator::{operator_write, TestOperator, TEST_OPERATOR};
 mod receivers;
 
 pub use console::{field_value, Console, Page, DEMO_PASSWORD};
@@ -138,7 +141,6 @@ use connecticket_domain::model::ProviderId;
 use connecticket_domain::service::throttle::ThrottleSettings;
 use connecticket_domain::service::ApiSettings;
 use connecticket_domain::store::Store;
-use connecticket_domain::AdminService;
 use connecticket_http::Limits;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -214,7 +216,8 @@ pub struct TestApp {
     /// The operators' own listener, when `TestOptions::metrics_listener`.
     pub metrics_base: Option<String>,
     pub store: Arc<dyn Store>,
-    pub admin: AdminService,
+    /// The operator tests act as, on this server's use cases.
+    pub admin: TestOperator,
     pub database_url: String,
     _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -293,7 +296,6 @@ impl TestApp {
                 .then(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
             metrics_token: options.metrics_token,
         };
-        let admin = config.admin(&store).expect("admin");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -306,6 +308,7 @@ impl TestApp {
             server.local_addr().expect("address")
         );
         let api = server.api();
+        let admin = TestOperator::of(Arc::clone(&api));
         let metrics_base = server
             .metrics_addr()
             .map(|address| format!("http://{address}"));
@@ -684,23 +687,6 @@ pub async fn demo_session(http: &reqwest::Client, base: &str) -> Session {
 /// A SQLite URL for a file in `dir`.
 pub fn sqlite_path(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("connecticket.db").display())
-}
-
-/// A write's context as an operator makes it (no application, no key).
-pub fn operator_write(
-    action: connecticket_domain::audit::Action,
-) -> connecticket_domain::store::WriteContext {
-    use connecticket_domain::audit::{AuditEntry, Outcome, RequestContext};
-    connecticket_domain::store::WriteContext {
-        idempotency: None,
-        audit: AuditEntry::new(
-            &RequestContext::operator(),
-            action,
-            Outcome::Success,
-            chrono::Utc::now(),
-        ),
-        deadline: None,
-    }
 }
 
 /// Every audit entry of an app's database, in the order written.

@@ -29,6 +29,17 @@ pub enum DatabaseUrl {
     Postgres(String),
 }
 
+impl DatabaseUrl {
+    /// The engine, for records that must not carry the address (it may
+    /// hold a password).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -109,6 +120,55 @@ pub async fn open(url: &str, options: StoreOptions) -> anyhow::Result<Arc<dyn St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The migration files in an engine crate's `migrations` folder, as
+    /// `(version, name)` from `0009_one_administration.sql`.
+    fn files_of(engine: &str) -> Vec<(i64, String)> {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(format!("connecticket-store-{engine}"))
+            .join("migrations");
+        let mut files: Vec<(i64, String)> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|error| panic!("{}: {error}", folder.display()))
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter_map(|file| {
+                let stem = file.strip_suffix(".sql")?;
+                let (version, name) = stem.split_once('_')?;
+                Some((version.parse().ok()?, name.to_owned()))
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Both engines take the same steps: a migration added to one and not
+    /// the other, or named differently, or left out of its engine's list,
+    /// fails here before it fails a deployment.
+    #[test]
+    fn both_engines_migrate_in_the_same_steps() {
+        let listed = |migrations: &[(i64, &str, &str)]| -> Vec<(i64, String)> {
+            migrations
+                .iter()
+                .map(|(version, name, _)| (*version, (*name).to_owned()))
+                .collect()
+        };
+        let sqlite = listed(connecticket_store_sqlite::MIGRATIONS);
+        let postgres = listed(connecticket_store_postgres::MIGRATIONS);
+        assert_eq!(sqlite, postgres, "the engines' migration lists differ");
+        assert_eq!(
+            sqlite,
+            files_of("sqlite"),
+            "SQLite's list and its files differ"
+        );
+        assert_eq!(
+            postgres,
+            files_of("postgres"),
+            "PostgreSQL's list and its files differ"
+        );
+        let versions: Vec<i64> = sqlite.iter().map(|(version, _)| *version).collect();
+        let consecutive: Vec<i64> = (1..=sqlite.len() as i64).collect();
+        assert_eq!(versions, consecutive, "versions must count up from 1");
+    }
 
     #[test]
     fn the_scheme_picks_the_backend() {

@@ -27,6 +27,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(connecticket::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Its reader had all it wanted (`| head`): nothing went wrong.
+        Err(error) if connecticket::cli::reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use connecticket_domain::audit::Action;
 use connecticket_domain::auth::{SecretHasher, DEMO_HASH_KEY};
 use connecticket_domain::clock::SharedClock;
 use connecticket_domain::demo::{self, DemoSeed};
 use connecticket_domain::service::ApiSettings;
+use connecticket_domain::service::Operator;
 use connecticket_domain::store::Store;
-use connecticket_domain::{AdminService, Connecticket};
+use connecticket_domain::Connecticket;
 use connecticket_http::{AppState, Limits, ReloadingTls, ServeOptions, TlsFiles};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
@@ -163,14 +165,6 @@ impl ServerConfig {
             (None, false) => bail!(HASH_KEY_REQUIRED),
         }
     }
-
-    pub fn admin(&self, store: &Arc<dyn Store>) -> anyhow::Result<AdminService> {
-        Ok(AdminService::new(
-            Arc::clone(store),
-            self.hasher()?,
-            Arc::clone(&self.clock),
-        ))
-    }
 }
 
 /// A server ready to serve: its database prepared, its certificate loaded.
@@ -183,7 +177,6 @@ pub struct Server {
     transport_health: Arc<TransportHealth>,
     state: AppState,
     options: ServeOptions,
-    admin: AdminService,
     config: ServerConfig,
 }
 
@@ -194,8 +187,6 @@ pub async fn start(
     store: Arc<dyn Store>,
     config: ServerConfig,
 ) -> anyhow::Result<Server> {
-    let admin = config.admin(&store)?;
-    prepare(&admin, &config).await?;
     let options = serve_options(&config)?;
     let transports = config.notifications.transports()?;
     let channels: Vec<_> = transports.iter().map(|t| t.channel()).collect();
@@ -217,6 +208,7 @@ pub async fn start(
     {
         api = api.with_gateway(Arc::new(signature));
     }
+    prepare(&api, &config).await?;
     let metrics_listener = match config.metrics_listen {
         Some(address) => Some(
             TcpListener::bind(address)
@@ -249,7 +241,6 @@ pub async fn start(
         transport_health,
         state,
         options,
-        admin,
         config,
     })
 }
@@ -294,7 +285,7 @@ impl Server {
         }
         if let Some(retention) = self.config.audit_retention {
             background.spawn(prune_audit(
-                self.admin,
+                Arc::clone(&self.state.api),
                 retention,
                 self.config.audit_prune_interval,
                 Arc::clone(&self.config.clock),
@@ -398,15 +389,15 @@ impl Server {
 /// Seeds the demo data when asked, and says loudly that this is a demo;
 /// without `--demo`, refuses a database that still accepts the published
 /// demo credentials.
-async fn prepare(admin: &AdminService, config: &ServerConfig) -> anyhow::Result<()> {
+async fn prepare(service: &Connecticket, config: &ServerConfig) -> anyhow::Result<()> {
     if !config.demo {
-        if admin.demo_credentials_active().await? {
+        if service.demo_credentials_active().await? {
             bail!(
                 "this database accepts the published demo credentials; run it with --demo, \
                  or revoke the demo applications (connecticket app revoke) before serving real data"
             );
         }
-        if admin.demo_passwords_active().await? {
+        if service.demo_passwords_active().await? {
             bail!(
                 "this database has console accounts that open with the published demo password; \
                  run it with --demo, or set new passwords (connecticket employee set-password) \
@@ -415,7 +406,7 @@ async fn prepare(admin: &AdminService, config: &ServerConfig) -> anyhow::Result<
         }
         return Ok(());
     }
-    let outcome = demo::seed(admin)
+    let outcome = demo::seed(service)
         .await
         .context("cannot seed the demo data")?;
     tracing::warn!(
@@ -478,17 +469,20 @@ async fn reload_certificates(tls: Arc<ReloadingTls>, every: Duration) {
     }
 }
 
-/// Applies the audit retention now and then at every interval.
+/// Applies the audit retention now and then at every interval, audited as
+/// the server's own operator.
 async fn prune_audit(
-    admin: AdminService,
+    service: Arc<Connecticket>,
     retention: chrono::Duration,
     every: Duration,
     clock: SharedClock,
 ) {
+    let retainer = Operator::this_server("audit-retention");
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match admin.prune_audit(clock.now() - retention).await {
+        let call = service.operate(&retainer, Action::PruneAudit);
+        match service.prune_audit(call, clock.now() - retention).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "pruned the audit trail"),
             Err(error) => tracing::error!(%error, "could not prune the audit trail"),

@@ -1,33 +1,44 @@
-//! Use cases. `Connecticket` serves every surface that works for a provider
-//! (the published API now; the console and others next); `AdminService`
-//! serves the operator's subcommands. Both validate input, then make
-//! exactly one store call per write.
+//! Use cases, by capability. [`Connecticket`] is the one service every
+//! surface holds (the HTTP API, the console, the SMS gateway's callbacks
+//! and the operator's command line); each capability adds its use cases to
+//! it in a module of its own:
+//!
+//! - `tickets`: tickets, comments, attachments and status changes;
+//! - `residents`: residents as staff find and read them;
+//! - `notifications`: who was told, acknowledgments, the gateway;
+//! - `console_sessions`: signing in to the console, sessions, accounts;
+//! - `administration`: what administrators and operators manage;
+//! - `access`: applications' tokens, throttles and request budgets;
+//! - `audit`: the skeleton every call runs in, and how it is recorded.
+//!
+//! Every use case validates its input, then makes one store call per
+//! write, and leaves one audit entry.
 
-mod admin;
-mod api;
-mod audit_admin;
-mod audited;
-mod console_operator;
-mod escalation_admin;
-mod notify_admin;
-mod refusals;
-mod resident_input;
-pub mod throttle;
-mod tokens;
+mod access;
+mod administration;
+mod audit;
+mod connecticket;
+mod console_sessions;
+mod notifications;
+mod published_credentials;
+mod readiness;
+mod residents;
+mod tickets;
 
 pub use crate::console::Invitation;
-pub use admin::{AdminService, CreatedApplication};
-pub use api::{
-    ApiCredentials, ApiSettings, Call, Connecticket, ConsoleCall, IssuedToken, ListRequest,
-    NoticeRequest, NotifyRules, Readiness, ResidentPage, RosterEntry, SecondFactorEnrolment,
-    SignInAttempt, SignedIn, SmsReplyOutcome, StaffAcknowledgment, AUDIT_PAGE_LIMIT,
-    DEVICE_COOKIE_SECS, MAX_NOTE_CHARS, QUEUE_PAGE_LIMIT,
+pub use access::{throttle, ThrottleSettings, IDEMPOTENCY_WINDOW_HOURS};
+pub use administration::{
+    contact_from_input, escalation_from_input, resident_from_fields, staff_contact_from_input,
+    AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter, ContactInput,
+    CreatedApplication, EscalationInput, NewEmployeeRequest, Operator, OperatorCall, PolicyChange,
+    RosterEntry, Scope, StaffContactInput, TicketStory, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT,
+    RESIDENT_FIELDS,
 };
-pub use audit_admin::AuditFilter;
-pub use audited::MAX_LISTED_RECORDS;
-pub use escalation_admin::{
-    escalation_from_input, staff_contact_from_input, EscalationInput, StaffContactInput,
-    TicketStory,
+pub use audit::{Call, MAX_LISTED_RECORDS};
+pub use connecticket::{ApiCredentials, ApiSettings, Connecticket, IssuedToken, ListRequest};
+pub use console_sessions::{
+    ConsoleCall, SecondFactorEnrolment, SignInAttempt, SignedIn, DEVICE_COOKIE_SECS,
 };
-pub use notify_admin::{contact_from_input, ContactInput};
-pub use resident_input::{csv_fields, is_csv_field, resident_from_fields, RESIDENT_FIELDS};
+pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
+pub use readiness::Readiness;
+pub use residents::ResidentPage;

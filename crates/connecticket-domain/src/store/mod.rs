@@ -12,7 +12,9 @@
 //! Only the domain's use cases hold a store: no surface (HTTP, console,
 //! CLI) reaches it directly, so none can skip tenancy or the audit trail.
 
+mod declare;
 mod roles;
+pub mod types;
 
 pub use roles::{
     AuditStore, AuthStore, ConsoleStore, EscalationStore, HealthStore, NotificationStore,
@@ -29,6 +31,9 @@ use crate::workflow::TicketStatus;
 
 /// A list answer: chunks of rows, read lazily while the client receives them.
 pub type RowStream<T> = BoxStream<'static, StoreResult<Vec<T>>>;
+
+/// What a store operation answers: one transaction's outcome, once durable.
+pub type StoreFuture<'a, T> = futures::future::BoxFuture<'a, StoreResult<T>>;
 
 /// How many rows a backend reads per chunk of a [`RowStream`].
 pub const STREAM_CHUNK_ROWS: usize = 500;

@@ -12,7 +12,7 @@
 mod admin;
 mod assets;
 mod board;
-mod manage;
+mod form;
 mod render;
 mod residents;
 mod session;
@@ -38,7 +38,7 @@ pub(crate) fn device_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
 }
 
 pub(crate) fn router() -> Router<AppState> {
-    let pages: Vec<(&str, MethodRouter<AppState>)> = vec![
+    let mut pages: Vec<(&str, MethodRouter<AppState>)> = vec![
         ("", get(board::show)),
         ("/", get(|| async { Redirect::to("/console") })),
         ("/sign-in", get(sign_in::form).post(sign_in::submit)),
@@ -62,52 +62,6 @@ pub(crate) fn router() -> Router<AppState> {
         ("/attachments/{id}", get(tickets::attachment)),
         ("/residents", get(residents::list)),
         ("/residents/{id}", get(residents::show)),
-        ("/admin", get(admin::overview)),
-        (
-            "/admin/employees",
-            get(admin::employees).post(admin::invite),
-        ),
-        ("/admin/employees/{id}/role", post(admin::set_role)),
-        ("/admin/employees/{id}/reset", post(admin::reset)),
-        ("/admin/second-factor", post(admin::second_factor)),
-        (
-            "/admin/applications",
-            get(admin::applications).post(admin::register),
-        ),
-        ("/admin/applications/{id}/revoke", post(admin::revoke)),
-        ("/admin/applications/{id}/rotate", post(admin::rotate)),
-        ("/admin/audit", get(manage::audit)),
-        ("/admin/audit.csv", get(manage::audit_csv)),
-        ("/admin/notifications", get(manage::notifications)),
-        ("/admin/notifications/{id}/retry", post(manage::retry)),
-        (
-            "/admin/escalation",
-            get(manage::escalation).post(manage::set_escalation),
-        ),
-        ("/admin/escalation/staff", post(manage::add_staff)),
-        (
-            "/admin/escalation/staff/{id}/remove",
-            post(manage::remove_staff),
-        ),
-        (
-            "/admin/categories",
-            get(manage::categories).post(manage::add_category),
-        ),
-        (
-            "/admin/templates",
-            get(manage::templates).post(manage::set_templates),
-        ),
-        ("/admin/notify-rules", post(manage::set_notify_rules)),
-        ("/admin/categories/{id}", post(manage::rename_category)),
-        ("/residents/{id}/contacts", post(manage::add_contact)),
-        (
-            "/residents/{id}/contacts/{contact}",
-            post(manage::update_contact),
-        ),
-        (
-            "/residents/{id}/contacts/{contact}/remove",
-            post(manage::remove_contact),
-        ),
         ("/assets/{file}", get(assets::serve)),
         // Anything else under /console is the console's own 404 page.
         (
@@ -115,6 +69,7 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::any(|| async { render::not_found() }),
         ),
     ];
+    pages.extend(admin::routes());
     pages
         .into_iter()
         .fold(Router::new(), |router, (path, route)| {

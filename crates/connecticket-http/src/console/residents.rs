@@ -11,6 +11,8 @@ use connecticket_domain::service::ConsoleCall;
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::Entity;
 
+use super::admin::{shown, Refused};
+use super::form::Kept;
 use super::render::{html, listed_name, local, path_id, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::state::AppState;
@@ -88,6 +90,7 @@ struct ResidentPage {
     contacts: Vec<ContactRow>,
     tickets: Vec<TicketRow>,
     message: Option<String>,
+    kept: Kept,
 }
 
 pub(crate) async fn show(
@@ -97,17 +100,17 @@ pub(crate) async fn show(
 ) -> Result<Response, ConsoleError> {
     let signed = request.page(&state, Action::ConsolePage).await?;
     let id = path_id(&id, Entity::Resident)?;
-    render(&state, &signed.console, id, StatusCode::OK, None).await
+    render(&state, &signed.console, id, None).await
 }
 
-/// A resident's page; `message` is a refused contact form's reason.
+/// A resident's page, with a refused contact form's reason and values.
 pub(crate) async fn render(
     state: &AppState,
     console: &ConsoleCall,
     id: i64,
-    status: StatusCode,
-    message: Option<String>,
+    refused: Option<Refused>,
 ) -> Result<Response, ConsoleError> {
+    let (status, message, kept) = shown(refused);
     let found = state
         .api
         .resident_page(console.call(Action::ConsolePage), ResidentId(id))
@@ -186,6 +189,7 @@ pub(crate) async fn render(
             })
             .collect(),
         message,
+        kept,
     };
     Ok(html(status, &page))
 }

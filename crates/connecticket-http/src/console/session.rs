@@ -16,10 +16,11 @@ use connecticket_domain::audit::{Action, Outcome, RequestContext};
 use connecticket_domain::service::ConsoleCall;
 use connecticket_domain::DomainError;
 
+use super::form::Form;
 use super::render::ConsoleError;
 use crate::extract::{request_context, within};
 use crate::state::AppState;
-use crate::wire::{read_params, RequestParams};
+use crate::wire::{read_form_fields, read_params, RequestParams};
 
 pub(crate) const SESSION_COOKIE: &str = "ct_session";
 /// The sign-in form's own CSRF token (double-submitted: cookie and field),
@@ -162,6 +163,56 @@ impl ConsoleRequest {
             .into());
         }
         Ok(Signed { console, params })
+    }
+
+    /// A page, read as the console reads forms (`form::Form`).
+    pub(crate) async fn console_page(
+        self,
+        state: &AppState,
+        action: Action,
+    ) -> Result<(ConsoleCall, Form), ConsoleError> {
+        let console = Self::session(&self.parts, state, action).await?;
+        let fields = read_form_fields(&self.parts, Body::empty(), state.limits, 0).await;
+        match fields {
+            Ok(fields) => Ok((console, Form::new(fields))),
+            Err(error) => {
+                console.refuse(action, error.outcome()).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// A form, read as the console reads forms: the session checked
+    /// first (a stranger's body is never read), then the body, then its
+    /// CSRF token.
+    pub(crate) async fn console_form(
+        self,
+        state: &AppState,
+        action: Action,
+    ) -> Result<(ConsoleCall, Form), ConsoleError> {
+        let console = Self::session(&self.parts, state, action).await?;
+        let context = self.context();
+        let read = read_form_fields(
+            &self.parts,
+            self.body,
+            state.limits,
+            state.limits.max_request_bytes,
+        );
+        let form = match within(&context, state, read).await? {
+            Ok(fields) => Form::new(fields),
+            Err(error) => {
+                console.refuse(action, error.outcome()).await;
+                return Err(error.into());
+            }
+        };
+        if !console.csrf_matches(form.field("csrf")) {
+            console.refuse(action, Outcome::Denied).await;
+            return Err(DomainError::Forbidden(
+                "This form is out of date or came from elsewhere; reload the page and try again",
+            )
+            .into());
+        }
+        Ok((console, form))
     }
 
     /// The request's form without a session (sign-in, invitations).

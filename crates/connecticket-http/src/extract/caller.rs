@@ -55,6 +55,7 @@ pub struct Context(pub RequestContext);
 
 pub(crate) fn request_context(parts: &Parts) -> RequestContext {
     RequestContext {
+        actor: None,
         deadline: parts
             .extensions
             .get::<Deadline>()

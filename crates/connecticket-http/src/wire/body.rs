@@ -139,6 +139,105 @@ async fn read_urlencoded(
     urlencoded::parse_into(&pending, params)
 }
 
+/// A form's fields as sent, in order, from the query string and from an
+/// urlencoded body, names repeating as they may (a group of checkboxes):
+/// the console's forms, read with the same limits and guard as any body.
+#[derive(Debug, Default)]
+pub(crate) struct FormFields {
+    pub query: Vec<(String, String)>,
+    pub body: Vec<(String, String)>,
+}
+
+/// Reads a console form (or, with an empty body, a page's query).
+pub(crate) async fn read_form_fields(
+    parts: &Parts,
+    body: Body,
+    limits: Limits,
+    max_body: usize,
+) -> Result<FormFields, HttpError> {
+    let limits = Limits {
+        max_request_bytes: max_body,
+        ..limits
+    };
+    if declared_length(parts).is_some_and(|length| length > max_body as u64) {
+        return Err(too_large(limits));
+    }
+    // The same counting as the API's parameters: no form costs more than
+    // its bytes.
+    let mut counted = RequestParams::with_limits(ParamLimits {
+        max_params: limits.max_params,
+        max_bytes: limits.max_param_bytes,
+    });
+    let mut fields = FormFields::default();
+    if let Some(query) = parts.uri.query() {
+        urlencoded::for_each_pair(query.as_bytes(), |name, value| {
+            counted.count(name.len() + value.len())?;
+            fields.query.push((name, value));
+            Ok(())
+        })?;
+    }
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let mut body = Limited::new(body, max_body);
+    let read = match essence.to_ascii_lowercase().as_str() {
+        "" | "application/x-www-form-urlencoded" => {
+            read_urlencoded_fields(&mut body, limits, &mut counted, &mut fields.body).await
+        }
+        _ => Err(HttpError::UnsupportedMediaType),
+    };
+    match read {
+        Ok(()) => Ok(fields),
+        Err(error) => {
+            let error = crate::guard::body_failure(parts, &limits, error);
+            while let Some(Ok(_)) = body.frame().await {}
+            Err(error)
+        }
+    }
+}
+
+async fn read_urlencoded_fields(
+    body: &mut Limited<Body>,
+    limits: Limits,
+    counted: &mut RequestParams,
+    fields: &mut Vec<(String, String)>,
+) -> Result<(), HttpError> {
+    let longest_pair = limits.max_param_bytes.saturating_mul(3).max(1024);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut keep = |name: String, value: String| {
+        counted.count(name.len() + value.len())?;
+        if name.contains('\0') || value.contains('\0') {
+            return Err(HttpError::InvalidParameter(format!(
+                "{} must not contain NUL characters",
+                printable(&name)
+            )));
+        }
+        fields.push((name, value));
+        Ok(())
+    };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| body_read_error(error, limits))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        pending.extend_from_slice(&data);
+        if let Some(end) = pending.iter().rposition(|&b| b == b'&') {
+            urlencoded::for_each_pair(&pending[..end], &mut keep)?;
+            pending.drain(..=end);
+        }
+        if pending.len() > longest_pair {
+            return Err(HttpError::PayloadTooLarge(format!(
+                "the parameters are larger than the limit of {} bytes in total",
+                limits.max_param_bytes
+            )));
+        }
+    }
+    urlencoded::for_each_pair(&pending, keep)
+}
+
 /// The whole body, refused once it passes `most` bytes.
 async fn read_whole(
     body: &mut Limited<Body>,

@@ -10,7 +10,7 @@ mod params;
 mod properties;
 mod urlencoded;
 
-pub(crate) use body::{declared_length, read_params};
+pub(crate) use body::{declared_length, read_form_fields, read_params, FormFields};
 pub(crate) mod answers;
 pub(crate) use json::{NoticeJson, ResidentJson, TicketJson, TicketWithDetails};
 pub use params::{FilePart, RequestParams};

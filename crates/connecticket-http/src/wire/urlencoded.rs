@@ -17,6 +17,14 @@ fn decode(raw: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn parse_into(input: &[u8], params: &mut RequestParams) -> Result<(), HttpError> {
+    for_each_pair(input, |name, value| params.insert(&name, value))
+}
+
+/// Hands each decoded `name=value` pair to `each`, in order.
+pub(crate) fn for_each_pair(
+    input: &[u8],
+    mut each: impl FnMut(String, String) -> Result<(), HttpError>,
+) -> Result<(), HttpError> {
     for pair in input.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
         let mut halves = pair.splitn(2, |&b| b == b'=');
         let name = decode(halves.next().unwrap_or_default());
@@ -30,7 +38,7 @@ pub(crate) fn parse_into(input: &[u8], params: &mut RequestParams) -> Result<(),
         let value = String::from_utf8(value).map_err(|_| {
             HttpError::InvalidParameter(format!("{} is not valid UTF-8", printable(&name)))
         })?;
-        params.insert(&name, value)?;
+        each(name, value)?;
     }
     Ok(())
 }

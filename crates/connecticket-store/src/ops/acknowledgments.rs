@@ -50,6 +50,15 @@ fn refusal(found: &Option<AckTarget>, now: DateTime<Utc>) -> Option<AckRefusal> 
 
 /// The notification of a link's token, if it may still be acknowledged;
 /// `lock` for the change that will.
+/// The notification an acknowledgment link points to, for its page.
+pub(crate) async fn link_target(
+    tx: &mut dyn Executor,
+    token_hash: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<AckTarget, AckRefusal>> {
+    ack_target(tx, &token_hash, now, false).await
+}
+
 pub(crate) async fn ack_target(
     tx: &mut dyn Executor,
     token_hash: &[u8],
@@ -183,9 +192,10 @@ pub(crate) async fn acknowledge(
 
 pub(crate) async fn notices(
     tx: &mut dyn Executor,
-    query: &NoticeQuery,
+    query: NoticeQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<connecticket_domain::notify::Notification>> {
+    let query = &query;
     let mut args: Vec<Value<'_>> = vec![query.provider.into()];
     let mut conditions = vec!["n.provider_id = $1".to_owned()];
     if let Some(ticket) = query.ticket {

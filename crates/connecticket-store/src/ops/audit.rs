@@ -3,7 +3,7 @@
 //! first write and appends only to it, so writers never wait on each other.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor};
+use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor, RecordRef};
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 use connecticket_domain::StoreError;
 
@@ -53,6 +53,19 @@ async fn locked_chain(tx: &mut dyn Executor, chain_id: i64) -> Result<ChainAncho
 /// where its writer left it.
 const MOVE_ANCHOR: &str =
     "UPDATE audit_chains SET last_seq = $1, last_hash = $2 WHERE id = $3 AND last_seq = $4";
+
+/// Appends the entry of the write this transaction makes, naming the
+/// records it wrote.
+pub(crate) async fn record(
+    tx: &mut dyn Executor,
+    mut entry: AuditEntry,
+    touched: impl IntoIterator<Item = RecordRef>,
+) -> Result<()> {
+    for record in touched {
+        entry.touch(record);
+    }
+    append(tx, vec![entry]).await
+}
 
 /// Chains `entries` onto the writer's own chain, inside the caller's
 /// transaction. On PostgreSQL the append is one statement, whole by itself,
@@ -190,8 +203,14 @@ pub(crate) async fn chain_entries(
 }
 
 /// Removes every chain's entries older than `before` and moves each
-/// chain's pruning point to the last one removed.
-pub(crate) async fn prune(tx: &mut dyn Executor, before: i64) -> Result<u64> {
+/// chain's pruning point to the last one removed; then appends `audit`,
+/// naming how many went.
+pub(crate) async fn prune(
+    tx: &mut dyn Executor,
+    before: DateTime<Utc>,
+    audit: AuditEntry,
+) -> Result<u64> {
+    let before = connecticket_domain::time::to_epoch(before);
     let mut removed = 0;
     for chain in chains(tx).await? {
         let chain = locked_chain(tx, chain.chain_id).await?;
@@ -218,6 +237,13 @@ pub(crate) async fn prune(tx: &mut dyn Executor, before: i64) -> Result<u64> {
             &[chain.chain_id.into(), seq.into(), (&hash).into()],
         )
         .await?;
+    }
+    // A pruning that removed nothing changed nothing: no entry (retention
+    // runs every hour on every instance).
+    if removed > 0 {
+        let mut entry = audit;
+        entry.records.insert(format!("pruned:{removed}"));
+        append(tx, vec![entry]).await?;
     }
     Ok(removed)
 }

@@ -28,8 +28,9 @@ fn credentials(row: &dyn Row) -> Result<ApplicationCredentials> {
 
 pub(crate) async fn application_by_key(
     tx: &mut dyn Executor,
-    api_key: &str,
+    api_key: String,
 ) -> Result<Option<ApplicationCredentials>> {
+    let api_key = api_key.as_str();
     let sql = format!(
         "SELECT {CREDENTIALS} FROM applications a JOIN providers p ON p.id = a.provider_id
          WHERE a.api_key = $1"
@@ -39,9 +40,10 @@ pub(crate) async fn application_by_key(
 
 pub(crate) async fn insert_access_token(
     tx: &mut dyn Executor,
-    token: &NewAccessToken,
+    token: NewAccessToken,
     keep_live: u32,
 ) -> Result<AccessTokenId> {
+    let token = &token;
     // Authorizations of one application take turns on its row, so their
     // revocations of its oldest tokens never cross each other.
     let lock = format!(
@@ -82,8 +84,9 @@ pub(crate) async fn insert_access_token(
 
 pub(crate) async fn access_token(
     tx: &mut dyn Executor,
-    token_hash: &[u8],
+    token_hash: Vec<u8>,
 ) -> Result<Option<TokenRecord>> {
+    let token_hash = token_hash.as_slice();
     let sql = format!(
         "SELECT t.id AS token_id, t.expires_at, t.revoked_at AS token_revoked_at, {CREDENTIALS}
          FROM access_tokens t
@@ -106,9 +109,10 @@ pub(crate) async fn access_token(
 
 pub(crate) async fn auth_failures(
     tx: &mut dyn Executor,
-    scopes: &[String],
+    scopes: Vec<String>,
     window_start: i64,
 ) -> Result<Vec<u64>> {
+    let scopes = scopes.as_slice();
     let mut counts = Vec::with_capacity(scopes.len());
     for scope in scopes {
         let found = fetch_all(
@@ -129,9 +133,10 @@ pub(crate) async fn auth_failures(
 /// and forgiven only once it succeeded). Older windows are forgotten.
 pub(crate) async fn claim_auth_attempt(
     tx: &mut dyn Executor,
-    scopes: &[String],
+    scopes: Vec<String>,
     window_start: i64,
 ) -> Result<Vec<u64>> {
+    let scopes = scopes.as_slice();
     execute(
         tx,
         "DELETE FROM auth_failures WHERE window_start < $1",
@@ -170,9 +175,10 @@ pub(crate) async fn claim_auth_attempt(
 /// Takes back an attempt that succeeded: it was no failure.
 pub(crate) async fn forgive_auth_attempt(
     tx: &mut dyn Executor,
-    scopes: &[String],
+    scopes: Vec<String>,
     window_start: i64,
 ) -> Result<()> {
+    let scopes = scopes.as_slice();
     if scopes.is_empty() {
         return Ok(());
     }

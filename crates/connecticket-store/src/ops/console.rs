@@ -1,7 +1,7 @@
 //! The console's accounts, sessions and board.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::AuditEntry;
+use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::console::{
     AccountHolder, Board, BoardCard, BoardEscalation, BoardFilter, ConsoleAccount, NewSession,
     SessionId, SessionRecord,
@@ -47,17 +47,19 @@ fn holder(row: &dyn Row) -> Result<AccountHolder> {
 
 pub(crate) async fn account_by_email(
     tx: &mut dyn Executor,
-    email: &str,
+    email: String,
 ) -> Result<Option<AccountHolder>> {
+    let email = email.as_str();
     let sql = format!("{HOLDER} WHERE a.email = $1");
     fetch_optional(tx, &sql, &[email.into()], holder).await
 }
 
 pub(crate) async fn account_by_invite(
     tx: &mut dyn Executor,
-    invite_hash: &[u8],
+    invite_hash: Vec<u8>,
     now: DateTime<Utc>,
 ) -> Result<Option<AccountHolder>> {
+    let invite_hash = invite_hash.as_slice();
     let sql = format!("{HOLDER} WHERE a.invite_hash = $1 AND a.invite_expires_at > $2");
     fetch_optional(tx, &sql, &[invite_hash.into(), now.into()], holder).await
 }
@@ -90,7 +92,7 @@ pub(crate) async fn save_account(
     tx: &mut dyn Executor,
     account: ConsoleAccount,
     end_sessions: bool,
-    audit_entry: Option<AuditEntry>,
+    audit_entry: AuditEntry,
 ) -> Result<()> {
     require_owned(
         tx,
@@ -115,10 +117,8 @@ pub(crate) async fn save_account(
         )
         .await?;
     }
-    if let Some(entry) = audit_entry {
-        audit::append(tx, vec![entry]).await?;
-    }
-    Ok(())
+    let employee = RecordRef::Employee(account.employee_id);
+    audit::record(tx, audit_entry, [employee]).await
 }
 
 async fn insert_account(tx: &mut dyn Executor, account: &ConsoleAccount) -> Result<()> {
@@ -142,16 +142,12 @@ pub(crate) async fn create_employee(
     tx: &mut dyn Executor,
     employee: NewEmployee,
     mut account: ConsoleAccount,
-    audit_entry: Option<AuditEntry>,
+    audit_entry: AuditEntry,
 ) -> Result<EmployeeId> {
-    let created = operators::create_employee(tx, employee).await?;
+    let created = operators::create_employee(tx, employee, audit_entry).await?;
     account.employee_id = created.id;
     account.provider_id = created.provider_id;
     insert_account(tx, &account).await?;
-    if let Some(mut entry) = audit_entry {
-        entry.touch(connecticket_domain::audit::RecordRef::Employee(created.id));
-        audit::append(tx, vec![entry]).await?;
-    }
     Ok(created.id)
 }
 
@@ -224,7 +220,7 @@ pub(crate) async fn enrol_second_factor(
     audit_entry: AuditEntry,
 ) -> Result<()> {
     let employee = account.employee_id;
-    save_account(tx, account, false, None).await?;
+    save_account(tx, account, false, audit_entry).await?;
     execute(
         tx,
         "INSERT INTO totp_steps (employee_id, last_step) VALUES ($1, $2)
@@ -232,7 +228,7 @@ pub(crate) async fn enrol_second_factor(
         &[employee.into(), step.into()],
     )
     .await?;
-    audit::append(tx, vec![audit_entry]).await
+    Ok(())
 }
 
 /// Ends every open session of the employee (signing out everywhere).
@@ -254,8 +250,9 @@ pub(crate) async fn end_sessions_of(
 
 pub(crate) async fn session(
     tx: &mut dyn Executor,
-    token_hash: &[u8],
+    token_hash: Vec<u8>,
 ) -> Result<Option<SessionRecord>> {
+    let token_hash = token_hash.as_slice();
     let sql = "SELECT s.id AS session_id, s.created_at AS session_created_at,
             s.last_seen_at, s.ended_at, s.employee_id
         FROM console_sessions s WHERE s.token_hash = $1";
@@ -411,9 +408,10 @@ pub(crate) async fn resident(
 pub(crate) async fn search_residents(
     tx: &mut dyn Executor,
     provider: ProviderId,
-    text: &str,
+    text: String,
     limit: u32,
 ) -> Result<Vec<Resident>> {
+    let text = text.as_str();
     let escaped: String = text
         .trim()
         .to_lowercase()

@@ -160,7 +160,8 @@ pub(crate) async fn notify_policy(
 pub(crate) async fn set_notify_policy(
     tx: &mut dyn Executor,
     provider: ProviderId,
-    policy: &NotifyPolicy,
+    policy: NotifyPolicy,
+    audit_entry: AuditEntry,
 ) -> Result<()> {
     require_owned_provider(tx, provider).await?;
     execute(
@@ -185,7 +186,7 @@ pub(crate) async fn set_notify_policy(
         rows::stored_notify_policy_columns(&stored),
     )
     .await?;
-    Ok(())
+    audit::append(tx, vec![audit_entry]).await
 }
 
 async fn require_owned_provider(tx: &mut dyn Executor, provider: ProviderId) -> Result<()> {

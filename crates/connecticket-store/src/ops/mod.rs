@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod escalations;
+pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;
 pub(crate) mod operators;

@@ -108,12 +108,13 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
 /// Leases due notifications to `owner`.
 pub(crate) async fn claim(
     tx: &mut dyn Executor,
-    channels: &[Channel],
-    owner: &str,
+    channels: Vec<Channel>,
+    owner: String,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Claimed>> {
+    let (channels, owner) = (channels.as_slice(), owner.as_str());
     if channels.is_empty() {
         return Ok(Vec::new());
     }
@@ -286,7 +287,8 @@ pub(crate) async fn record_attempt(
     Ok(true)
 }
 
-pub(crate) async fn release_claims(tx: &mut dyn Executor, owner: &str) -> Result<u64> {
+pub(crate) async fn release_claims(tx: &mut dyn Executor, owner: String) -> Result<u64> {
+    let owner = owner.as_str();
     execute(
         tx,
         "UPDATE notifications SET lease_owner = NULL, lease_until = NULL
@@ -296,7 +298,8 @@ pub(crate) async fn release_claims(tx: &mut dyn Executor, owner: &str) -> Result
     .await
 }
 
-pub(crate) async fn hold(tx: &mut dyn Executor, channel: Channel, reason: &str) -> Result<u64> {
+pub(crate) async fn hold(tx: &mut dyn Executor, channel: Channel, reason: String) -> Result<u64> {
+    let reason = reason.as_str();
     execute(
         tx,
         "UPDATE notifications SET last_error = $2
@@ -308,8 +311,9 @@ pub(crate) async fn hold(tx: &mut dyn Executor, channel: Channel, reason: &str) 
 
 pub(crate) async fn list(
     tx: &mut dyn Executor,
-    filter: &NotificationFilter,
+    filter: NotificationFilter,
 ) -> Result<Vec<Notification>> {
+    let filter = &filter;
     let mut conditions = Vec::new();
     let mut args: Vec<Value<'_>> = Vec::new();
     if let Some(provider) = filter.provider {
@@ -356,7 +360,7 @@ pub(crate) async fn retry(
     id: NotificationId,
     provider: Option<ProviderId>,
     now: DateTime<Utc>,
-    audit_entry: Option<AuditEntry>,
+    audit_entry: AuditEntry,
 ) -> Result<Notification> {
     if let Some(provider) = provider {
         require_owned(
@@ -385,11 +389,11 @@ pub(crate) async fn retry(
     )
     .await?
     .ok_or(StoreError::NotFound(Entity::Notification))?;
-    if let Some(mut entry) = audit_entry {
-        entry.touch(RecordRef::Notification(notification.id));
-        entry.touch(RecordRef::Ticket(notification.ticket_id));
-        super::audit::append(tx, vec![entry]).await?;
-    }
+    let mut entry = audit_entry;
+    entry.provider_id = Some(notification.provider_id);
+    entry.touch(RecordRef::Notification(notification.id));
+    entry.touch(RecordRef::Ticket(notification.ticket_id));
+    super::audit::append(tx, vec![entry]).await?;
     Ok(notification)
 }
 
@@ -425,11 +429,12 @@ pub(crate) async fn first_callback(
 /// report comes after.
 pub(crate) async fn gateway_status(
     tx: &mut dyn Executor,
-    external_id: &str,
-    reported: &ReportedStatus,
+    external_id: String,
+    reported: ReportedStatus,
     at: DateTime<Utc>,
     audit_entry: AuditEntry,
 ) -> Result<()> {
+    let (external_id, reported) = (external_id.as_str(), &reported);
     let mut entry = audit_entry;
     let found = fetch_optional(
         tx,

@@ -1,7 +1,9 @@
-//! What operators manage: providers, employees, applications, residents,
-//! categories.
+//! What administrators and operators manage: providers, employees,
+//! applications, residents, categories. Every write appends its audit
+//! entry in its own transaction.
 
 use chrono::{DateTime, Utc};
+use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::model::{
     Application, ApplicationId, Category, CategoryId, Contact, ContactId, Employee, EmployeeId,
     NewApplication, NewCategory, NewEmployee, NewProvider, NewResident, Provider, ProviderId,
@@ -11,7 +13,7 @@ use connecticket_domain::store::TokenOwner;
 use connecticket_domain::transfer::{StoredApplication, StoredCategory};
 use connecticket_domain::{Entity, StoreError};
 
-use super::require_owned;
+use super::{audit, require_owned};
 use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{
@@ -47,7 +49,11 @@ fn duplicate(entity: Entity, key: &'static str) -> StoreError {
     StoreError::Duplicate { entity, key }
 }
 
-pub(crate) async fn create_provider(tx: &mut dyn Executor, new: NewProvider) -> Result<Provider> {
+pub(crate) async fn create_provider(
+    tx: &mut dyn Executor,
+    new: NewProvider,
+    audit_entry: AuditEntry,
+) -> Result<Provider> {
     let mut provider = Provider {
         id: new.id.unwrap_or(ProviderId(0)),
         name: new.name,
@@ -58,6 +64,9 @@ pub(crate) async fn create_provider(tx: &mut dyn Executor, new: NewProvider) -> 
     let taken = duplicate(Entity::Provider, "id");
     provider.id =
         ProviderId(insert_record(tx, "providers", columns, new.id.is_some(), taken).await?);
+    let mut entry = audit_entry;
+    entry.provider_id = Some(provider.id);
+    audit::record(tx, entry, []).await?;
     Ok(provider)
 }
 
@@ -89,7 +98,11 @@ async fn require_provider(tx: &mut dyn Executor, id: ProviderId) -> Result<()> {
     }
 }
 
-pub(crate) async fn create_employee(tx: &mut dyn Executor, new: NewEmployee) -> Result<Employee> {
+pub(crate) async fn create_employee(
+    tx: &mut dyn Executor,
+    new: NewEmployee,
+    audit_entry: AuditEntry,
+) -> Result<Employee> {
     require_provider(tx, new.provider_id).await?;
     let mut employee = Employee {
         id: new.id.unwrap_or(EmployeeId(0)),
@@ -102,6 +115,7 @@ pub(crate) async fn create_employee(tx: &mut dyn Executor, new: NewEmployee) -> 
     let taken = duplicate(Entity::Employee, "id");
     employee.id =
         EmployeeId(insert_record(tx, "employees", columns, new.id.is_some(), taken).await?);
+    audit::record(tx, audit_entry, [RecordRef::Employee(employee.id)]).await?;
     Ok(employee)
 }
 
@@ -121,6 +135,7 @@ pub(crate) async fn employees(
 pub(crate) async fn create_application(
     tx: &mut dyn Executor,
     new: NewApplication,
+    audit_entry: AuditEntry,
 ) -> Result<Application> {
     require_owned(
         tx,
@@ -144,6 +159,7 @@ pub(crate) async fn create_application(
     let columns = rows::application_columns(&stored);
     let id =
         ApplicationId(insert_record(tx, "applications", columns, new.id.is_some(), taken).await?);
+    audit::record(tx, audit_entry, [RecordRef::Application(id)]).await?;
     application(tx, new.provider_id, id)
         .await?
         .ok_or(StoreError::NotFound(Entity::Application))
@@ -181,6 +197,7 @@ pub(crate) async fn revoke_application(
     provider: ProviderId,
     id: ApplicationId,
     at: DateTime<Utc>,
+    audit_entry: AuditEntry,
 ) -> Result<Application> {
     let revoked = execute(
         tx,
@@ -198,12 +215,29 @@ pub(crate) async fn revoke_application(
         &[id.into(), at.into()],
     )
     .await?;
+    audit::record(tx, audit_entry, [RecordRef::Application(id)]).await?;
     application(tx, provider, id)
         .await?
         .ok_or(StoreError::NotFound(Entity::Application))
 }
 
 pub(crate) async fn revoke_tokens(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    owner: TokenOwner,
+    at: DateTime<Utc>,
+    audit_entry: AuditEntry,
+) -> Result<u64> {
+    let revoked = revoke_live_tokens(tx, provider, owner, at).await?;
+    let mut entry = audit_entry;
+    entry.records.insert(format!("tokens:{revoked}"));
+    audit::record(tx, entry, []).await?;
+    Ok(revoked)
+}
+
+/// Revokes every live token of an application or of an employee's
+/// applications; returns how many.
+async fn revoke_live_tokens(
     tx: &mut dyn Executor,
     provider: ProviderId,
     owner: TokenOwner,
@@ -227,6 +261,7 @@ pub(crate) async fn rotate_secret(
     id: ApplicationId,
     secret_hash: Vec<u8>,
     at: DateTime<Utc>,
+    audit_entry: AuditEntry,
 ) -> Result<Application> {
     let changed = execute(
         tx,
@@ -237,7 +272,8 @@ pub(crate) async fn rotate_secret(
     if changed == 0 {
         return Err(StoreError::NotFound(Entity::Application));
     }
-    revoke_tokens(tx, provider, TokenOwner::Application(id), at).await?;
+    revoke_live_tokens(tx, provider, TokenOwner::Application(id), at).await?;
+    audit::record(tx, audit_entry, [RecordRef::Application(id)]).await?;
     application(tx, provider, id)
         .await?
         .ok_or(StoreError::NotFound(Entity::Application))
@@ -248,6 +284,7 @@ pub(crate) async fn create_residents(
     provider: ProviderId,
     residents: Vec<NewResident>,
     at: DateTime<Utc>,
+    audit_entry: AuditEntry,
 ) -> Result<Vec<ResidentId>> {
     require_provider(tx, provider).await?;
     let mut ids = Vec::with_capacity(residents.len());
@@ -280,10 +317,16 @@ pub(crate) async fn create_residents(
         }
         ids.push(id);
     }
+    let touched = ids.iter().map(|id| RecordRef::Resident(*id));
+    audit::record(tx, audit_entry, touched).await?;
     Ok(ids)
 }
 
-pub(crate) async fn create_category(tx: &mut dyn Executor, new: NewCategory) -> Result<Category> {
+pub(crate) async fn create_category(
+    tx: &mut dyn Executor,
+    new: NewCategory,
+    audit_entry: AuditEntry,
+) -> Result<Category> {
     require_provider(tx, new.provider_id).await?;
     let stored = StoredCategory {
         id: new.id.unwrap_or(CategoryId(0)),
@@ -294,6 +337,7 @@ pub(crate) async fn create_category(tx: &mut dyn Executor, new: NewCategory) -> 
     let taken = duplicate(Entity::Category, "id");
     let columns = rows::category_columns(&stored);
     let id = CategoryId(insert_record(tx, "categories", columns, new.id.is_some(), taken).await?);
+    audit::record(tx, audit_entry, [RecordRef::Category(id)]).await?;
     Ok(Category {
         id,
         provider_id: stored.provider_id,
@@ -308,6 +352,7 @@ pub(crate) async fn rename_category(
     provider: ProviderId,
     id: CategoryId,
     name: String,
+    audit_entry: AuditEntry,
 ) -> Result<Category> {
     let changed = execute(
         tx,
@@ -318,6 +363,7 @@ pub(crate) async fn rename_category(
     if changed == 0 {
         return Err(StoreError::NotFound(Entity::Category));
     }
+    audit::record(tx, audit_entry, [RecordRef::Category(id)]).await?;
     Ok(Category {
         id,
         provider_id: provider,

@@ -1,5 +1,7 @@
 use clap::Subcommand;
+use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ApplicationId, EmployeeId};
+use connecticket_domain::service::ApplicationRequest;
 use connecticket_domain::time::format_timestamp;
 
 use super::AdminContext;
@@ -48,58 +50,73 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
             employee,
             name,
         } => {
-            let provider = context.provider(provider).await?;
-            context.warn_if_demo_key();
-            let created = context
-                .admin
-                .create_application(provider, EmployeeId(employee), &name)
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
                 .await?;
-            println!(
+            context.warn_if_demo_key();
+            let request = ApplicationRequest {
+                name: &name,
+                acting_as: Some(EmployeeId(employee)),
+            };
+            let created = context.service.create_application(call, request).await?;
+            say!(
                 "created application {} ({})",
-                created.application.id, created.application.name
+                created.application.id,
+                created.application.name
             );
-            println!("api_key: {}", created.application.api_key);
-            println!("api_secret: {}", created.api_secret);
-            println!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
+            say!("api_key: {}", created.application.api_key);
+            say!("api_secret: {}", created.api_secret);
+            say!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
         }
         ApplicationCommand::List { provider } => {
-            let provider = context.provider(provider).await?;
-            println!("id\tname\temployee_id\tapi_key\trevoked_at");
-            for app in context.admin.applications(provider).await? {
+            let call = context.for_provider(Action::Applications, provider).await?;
+            let applications = context.service.list_applications(call).await?;
+            say!("id\tname\temployee_id\tapi_key\trevoked_at");
+            for app in applications {
                 let revoked = app
                     .revoked_at
                     .map(|at| format_timestamp(at, chrono_tz::UTC))
                     .unwrap_or_default();
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}",
-                    app.id, app.name, app.employee_id, app.api_key, revoked
+                    app.id,
+                    app.name,
+                    app.employee_id,
+                    app.api_key,
+                    revoked
                 );
             }
         }
         ApplicationCommand::RotateSecret { provider, id } => {
-            let provider = context.provider(provider).await?;
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
+                .await?;
             context.warn_if_demo_key();
             let rotated = context
-                .admin
-                .rotate_secret(provider, ApplicationId(id))
+                .service
+                .rotate_secret(call, ApplicationId(id))
                 .await?;
-            println!(
+            say!(
                 "rotated the secret of application {} ({}); its tokens were revoked",
-                rotated.application.id, rotated.application.name
+                rotated.application.id,
+                rotated.application.name
             );
-            println!("api_key: {}", rotated.application.api_key);
-            println!("api_secret: {}", rotated.api_secret);
-            println!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
+            say!("api_key: {}", rotated.application.api_key);
+            say!("api_secret: {}", rotated.api_secret);
+            say!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
         }
         ApplicationCommand::Revoke { provider, id } => {
-            let provider = context.provider(provider).await?;
-            let app = context
-                .admin
-                .revoke_application(provider, ApplicationId(id))
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
                 .await?;
-            println!(
+            let app = context
+                .service
+                .revoke_application(call, ApplicationId(id))
+                .await?;
+            say!(
                 "revoked application {} ({}) and all its tokens",
-                app.id, app.name
+                app.id,
+                app.name
             );
         }
     }

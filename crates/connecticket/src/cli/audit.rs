@@ -3,7 +3,7 @@ use std::io::Write;
 use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
-use connecticket_domain::audit::AuditRecord;
+use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::service::AuditFilter;
 use connecticket_domain::time::parse_timestamp;
 use futures::TryStreamExt;
@@ -77,12 +77,16 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                 since: time("since", since)?,
                 until: time("until", until)?,
             };
+            let call = match provider {
+                Some(id) => context.for_provider(Action::AuditTrail, id).await?,
+                None => context.call(Action::AuditTrail).into(),
+            };
+            let mut entries = context.service.export_audit(call, filter).await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             match format {
                 ExportFormat::Jsonl => {
                     let progress = super::progress::counter("audit entries exported");
-                    let mut entries = context.admin.export_audit(filter);
                     while let Some(chunk) = entries.try_next().await? {
                         for record in &chunk {
                             serde_json::to_writer(&mut out, record)?;
@@ -97,7 +101,6 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                     let progress = super::progress::counter("audit entries exported");
                     let mut csv = csv::Writer::from_writer(out);
                     csv.write_record(AuditRecord::CSV_HEADER)?;
-                    let mut entries = context.admin.export_audit(filter);
                     while let Some(chunk) = entries.try_next().await? {
                         for record in &chunk {
                             csv.write_record(record.csv_fields())?;
@@ -109,14 +112,19 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                 }
             }
         }
-        AuditCommand::Verify => match context.admin.verify_audit().await? {
-            Ok(count) => println!("the audit trail is intact: {count} entries verified"),
+        AuditCommand::Verify => match context
+            .service
+            .verify_audit(context.call(Action::AuditTrail))
+            .await?
+        {
+            Ok(count) => say!("the audit trail is intact: {count} entries verified"),
             Err(broken) => bail!("the audit trail was tampered with: {broken}"),
         },
         AuditCommand::Prune { older_than_days } => {
             let cutoff = Utc::now() - chrono::Duration::days(i64::from(older_than_days));
-            let removed = context.admin.prune_audit(cutoff).await?;
-            println!("removed {removed} audit entries older than {older_than_days} days");
+            let call = context.call(Action::PruneAudit);
+            let removed = context.service.prune_audit(call, cutoff).await?;
+            say!("removed {removed} audit entries older than {older_than_days} days");
         }
     }
     Ok(())

@@ -1,4 +1,6 @@
 use clap::Subcommand;
+use connecticket_domain::audit::Action;
+use connecticket_domain::model::CategoryId;
 
 use super::AdminContext;
 
@@ -8,6 +10,15 @@ pub enum CategoryCommand {
     Create {
         #[arg(long)]
         provider: i64,
+        #[arg(long)]
+        name: String,
+    },
+    /// Rename a category (its ratings keep pointing at it).
+    Rename {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        id: i64,
         #[arg(long)]
         name: String,
     },
@@ -21,15 +32,30 @@ pub enum CategoryCommand {
 pub(super) async fn run(context: &AdminContext, command: CategoryCommand) -> anyhow::Result<()> {
     match command {
         CategoryCommand::Create { provider, name } => {
-            let provider = context.provider(provider).await?;
-            let category = context.admin.create_category(provider, &name).await?;
-            println!("created category {} ({})", category.id, category.name);
+            let call = context
+                .for_provider(Action::ManageCategories, provider)
+                .await?;
+            let category = context.service.create_category(call, &name).await?;
+            say!("created category {} ({})", category.id, category.name);
+        }
+        CategoryCommand::Rename { provider, id, name } => {
+            let call = context
+                .for_provider(Action::ManageCategories, provider)
+                .await?;
+            let category = context
+                .service
+                .rename_category(call, CategoryId(id), &name)
+                .await?;
+            say!("renamed category {} to {}", category.id, category.name);
         }
         CategoryCommand::List { provider } => {
-            let provider = context.provider(provider).await?;
-            println!("id\tname");
-            for category in context.admin.categories(provider).await? {
-                println!("{}\t{}", category.id, category.name);
+            let call = context
+                .for_provider(Action::ProviderCategories, provider)
+                .await?;
+            let categories = context.service.list_categories(call).await?;
+            say!("id\tname");
+            for category in categories {
+                say!("{}\t{}", category.id, category.name);
             }
         }
     }

@@ -1,7 +1,9 @@
 use clap::Subcommand;
 
+use connecticket_domain::audit::Action;
 use connecticket_domain::console::ConsoleRole;
 use connecticket_domain::model::EmployeeId;
+use connecticket_domain::service::NewEmployeeRequest;
 
 use super::AdminContext;
 
@@ -17,10 +19,29 @@ pub enum EmployeeCommand {
         #[arg(long)]
         email: Option<String>,
     },
-    /// List a provider's employees.
+    /// List a provider's employees, with their console accounts.
     List {
         #[arg(long)]
         provider: i64,
+    },
+    /// Change an employee's console role; their sessions end.
+    SetRole {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        employee: i64,
+        /// staff or administrator.
+        #[arg(long, value_parser = parse_role)]
+        role: ConsoleRole,
+    },
+    /// Require (or stop requiring) a second factor of every console
+    /// account of a provider.
+    SecondFactor {
+        #[arg(long)]
+        provider: i64,
+        /// required or optional.
+        #[arg(long, value_parser = ["required", "optional"])]
+        policy: String,
     },
     /// Give an employee a console account, or a fresh invitation: prints a
     /// one-time link (valid 72 hours) with which they set a password.
@@ -82,24 +103,58 @@ pub(super) async fn run(context: &AdminContext, command: EmployeeCommand) -> any
             name,
             email,
         } => {
-            let provider = context.provider(provider).await?;
-            let employee = context
-                .admin
-                .create_employee(provider, &name, email.as_deref())
+            let call = context
+                .for_provider(Action::ManageEmployees, provider)
                 .await?;
-            println!("created employee {} ({})", employee.id, employee.name);
+            let request = NewEmployeeRequest {
+                name: &name,
+                email: email.as_deref(),
+                console_role: None,
+            };
+            let (employee, _) = context.service.create_employee(call, request).await?;
+            say!("created employee {} ({})", employee.id, employee.name);
         }
         EmployeeCommand::List { provider } => {
-            let provider = context.provider(provider).await?;
-            println!("id\tname\temail");
-            for employee in context.admin.employees(provider).await? {
-                println!(
-                    "{}\t{}\t{}",
+            let call = context.for_provider(Action::Employees, provider).await?;
+            let roster = context.service.roster(call).await?;
+            say!("id\tname\temail\tconsole_role");
+            for (employee, account) in roster {
+                say!(
+                    "{}\t{}\t{}\t{}",
                     employee.id,
                     employee.name,
-                    employee.email.unwrap_or_default()
+                    employee.email.unwrap_or_default(),
+                    account.map(|a| a.role.as_str()).unwrap_or_default()
                 );
             }
+        }
+        EmployeeCommand::SetRole {
+            provider,
+            employee,
+            role,
+        } => {
+            let call = context
+                .for_provider(Action::ManageEmployees, provider)
+                .await?;
+            context
+                .service
+                .set_console_role(call, EmployeeId(employee), role)
+                .await?;
+            say!(
+                "employee {employee} is now {}; their sessions ended",
+                role.as_str()
+            );
+        }
+        EmployeeCommand::SecondFactor { provider, policy } => {
+            let call = context
+                .for_provider(Action::ManageEmployees, provider)
+                .await?;
+            let required = policy == "required";
+            context
+                .service
+                .require_second_factor(call, required)
+                .await?;
+            say!("a second factor is now {policy} for provider {provider}");
         }
         EmployeeCommand::Invite {
             provider,
@@ -108,12 +163,14 @@ pub(super) async fn run(context: &AdminContext, command: EmployeeCommand) -> any
             role,
             public_url,
         } => {
-            let provider = context.provider(provider).await?;
-            let invitation = context
-                .admin
-                .invite_to_console(provider, EmployeeId(employee), email.as_deref(), role)
+            let call = context
+                .for_provider(Action::ManageEmployees, provider)
                 .await?;
-            println!(
+            let invitation = context
+                .service
+                .invite_to_console(call, EmployeeId(employee), email.as_deref(), role)
+                .await?;
+            say!(
                 "{}/console/invite/{}",
                 public_url.trim_end_matches('/'),
                 invitation.token
@@ -125,11 +182,12 @@ pub(super) async fn run(context: &AdminContext, command: EmployeeCommand) -> any
         }
         EmployeeCommand::SetPassword { email } => {
             let password = read_password()?;
+            let call = context.call(Action::ConsoleAccount);
             context
-                .admin
-                .set_console_password(&email, &password)
+                .service
+                .set_console_password(call, &email, &password)
                 .await?;
-            println!(
+            say!(
                 "password set for {}; its sessions ended",
                 email.trim().to_lowercase()
             );

@@ -2,7 +2,8 @@
 //! answer, whom it escalates to, and the provider's staff in those roles.
 
 use clap::Subcommand;
-use connecticket_domain::model::{ContactId, ProviderId};
+use connecticket_domain::audit::Action;
+use connecticket_domain::model::ContactId;
 use connecticket_domain::notify::escalation::format_duration;
 use connecticket_domain::notify::EscalationPolicy;
 use connecticket_domain::service::{EscalationInput, StaffContactInput};
@@ -66,13 +67,13 @@ pub enum EscalationCommand {
     },
 }
 
-fn print_policy(policy: &EscalationPolicy) {
-    println!("urgency\tack_within\trenotify_after\tthen");
+fn print_policy(policy: &EscalationPolicy) -> std::io::Result<()> {
+    say!("urgency\tack_within\trenotify_after\tthen");
     for urgency in UrgencyStatus::ALL.iter().rev() {
         match policy.rule(urgency.id) {
             Some(rule) => {
                 let tiers: Vec<&str> = rule.tiers.iter().map(|t| t.as_str()).collect();
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}",
                     urgency.name,
                     format_duration(rule.ack_within),
@@ -84,9 +85,10 @@ fn print_policy(policy: &EscalationPolicy) {
                     }
                 );
             }
-            None => println!("{}\toff\t-\t-", urgency.name),
+            None => say!("{}\toff\t-\t-", urgency.name),
         }
     }
+    Ok(())
 }
 
 pub(super) async fn run(context: &AdminContext, command: EscalationCommand) -> anyhow::Result<()> {
@@ -104,19 +106,17 @@ pub(super) async fn run(context: &AdminContext, command: EscalationCommand) -> a
                 renotify_after,
                 then,
             };
-            let policy = context
-                .admin
-                .set_escalation(ProviderId(provider), input)
+            let call = context
+                .for_provider(Action::ManageEscalation, provider)
                 .await?;
-            print_policy(&policy);
+            let policy = context.service.set_escalation(call, input).await?;
+            print_policy(&policy)?;
         }
         EscalationCommand::Show { provider } => {
-            print_policy(
-                &context
-                    .admin
-                    .escalation_policy(ProviderId(provider))
-                    .await?,
-            );
+            let call = context
+                .for_provider(Action::ProviderSettings, provider)
+                .await?;
+            print_policy(&context.service.escalation_policy(call).await?)?;
         }
         EscalationCommand::ContactAdd {
             provider,
@@ -131,20 +131,24 @@ pub(super) async fn run(context: &AdminContext, command: EscalationCommand) -> a
                 email,
                 phone,
             };
-            let contact = context
-                .admin
-                .add_staff_contact(ProviderId(provider), input)
+            let call = context
+                .for_provider(Action::ManageEscalation, provider)
                 .await?;
-            println!(
+            let contact = context.service.add_staff_contact(call, input).await?;
+            say!(
                 "staff contact {} ({}) added",
                 contact.id,
                 contact.role.as_str()
             );
         }
         EscalationCommand::Contacts { provider } => {
-            println!("id\trole\tname\temail\tphone");
-            for c in context.admin.staff_contacts(ProviderId(provider)).await? {
-                println!(
+            let call = context
+                .for_provider(Action::ProviderSettings, provider)
+                .await?;
+            let contacts = context.service.list_staff_contacts(call).await?;
+            say!("id\trole\tname\temail\tphone");
+            for c in contacts {
+                say!(
                     "{}\t{}\t{}\t{}\t{}",
                     c.id,
                     c.role.as_str(),
@@ -155,11 +159,14 @@ pub(super) async fn run(context: &AdminContext, command: EscalationCommand) -> a
             }
         }
         EscalationCommand::ContactRemove { provider, id } => {
-            context
-                .admin
-                .remove_staff_contact(ProviderId(provider), ContactId(id))
+            let call = context
+                .for_provider(Action::ManageEscalation, provider)
                 .await?;
-            println!("staff contact {id} removed");
+            context
+                .service
+                .remove_staff_contact(call, ContactId(id))
+                .await?;
+            say!("staff contact {id} removed");
         }
     }
     Ok(())

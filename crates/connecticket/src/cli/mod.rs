@@ -2,6 +2,16 @@
 //! per record kind. Admin commands work on the same `--database` as the
 //! server, and may run while it serves.
 
+/// `println!` that hands a failed write back instead of panicking: a reader
+/// that stops reading (`connecticket audit export | head`) is not a crash,
+/// and `main` ends quietly on it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 mod application;
 mod audit;
 mod category;
@@ -21,9 +31,11 @@ mod token;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use connecticket_domain::audit::Action;
 use connecticket_domain::auth::{SecretHasher, DEMO_HASH_KEY};
 use connecticket_domain::model::ProviderId;
-use connecticket_domain::AdminService;
+use connecticket_domain::service::{AdminCall, Operator, OperatorCall};
+use connecticket_domain::Connecticket;
 use connecticket_store_postgres::PostgresOptions;
 use connecticket_store_sqlite::SqliteOptions;
 
@@ -73,6 +85,12 @@ pub struct Cli {
         default_value = "text"
     )]
     pub log_format: LogFormat,
+
+    /// Who runs the command, as the audit trail records it beside the
+    /// operating-system user and host (a script's name, a ticket number):
+    /// every entry of an admin command names both.
+    #[arg(long, env = "CONNECTICKET_ACTOR", global = true)]
+    pub actor: Option<String>,
 
     /// A TOML file with any of these settings under their flags' names
     /// (`listen = "0.0.0.0:3000"`); the environment and flags override it.
@@ -174,25 +192,52 @@ pub enum ConfigCommand {
     Print,
 }
 
-/// What every admin command gets: the operator's use cases.
+/// What every admin command gets: the use cases, and the operator they
+/// run for.
 pub(crate) struct AdminContext {
-    pub admin: AdminService,
+    pub service: Connecticket,
+    pub operator: Operator,
     /// Credentials made now would be hashed under the published demo key.
     pub demo_key: bool,
 }
 
+/// Whoever runs this command: the operating-system user and host, and the
+/// name `--actor` gives.
+pub(crate) fn operator(actor: Option<&str>) -> anyhow::Result<Operator> {
+    let user = whoami::fallible::username().unwrap_or_else(|_| "unknown".to_owned());
+    let host = whoami::fallible::hostname().unwrap_or_else(|_| "unknown".to_owned());
+    Operator::new(&user, &host, actor).map_err(|error| anyhow::anyhow!("--{}", flag_error(&error)))
+}
+
 impl AdminContext {
     async fn open(cli: &Cli) -> anyhow::Result<Self> {
+        let operator = operator(cli.actor.as_deref())?;
         let store =
             database::open(&cli.database, cli.store_options(SqliteOptions::default())).await?;
         Ok(AdminContext {
-            admin: AdminService::new(
+            service: Connecticket::new(
                 Arc::clone(&store),
                 cli.hasher(),
+                connecticket_domain::service::ApiSettings::default(),
                 connecticket_domain::clock::system(),
             ),
+            operator,
             demo_key: cli.hasher().is_demo_key(),
         })
+    }
+
+    /// An operator's call over the whole installation, under `action`.
+    pub(crate) fn call(&self, action: Action) -> OperatorCall {
+        self.service.operate(&self.operator, action)
+    }
+
+    /// An operator's call for the provider `--provider` names: an unknown
+    /// provider is reported (and audited) before anything else.
+    pub(crate) async fn for_provider(&self, action: Action, id: i64) -> anyhow::Result<AdminCall> {
+        Ok(self
+            .service
+            .within(self.call(action), ProviderId(id))
+            .await?)
     }
 
     /// Credentials hashed under the published key only work with a demo
@@ -204,20 +249,47 @@ impl AdminContext {
             );
         }
     }
+}
 
-    /// Resolves `--provider`, so a typo is reported before anything else.
-    pub(crate) async fn provider(&self, id: i64) -> anyhow::Result<ProviderId> {
-        Ok(self.admin.provider(ProviderId(id)).await?.id)
-    }
+/// A domain error as the command line says it: an invalid field by the flag
+/// that carries it.
+pub(crate) fn flag_error(error: &connecticket_domain::DomainError) -> String {
+    use connecticket_domain::{DomainError, Field};
+    let DomainError::Invalid(invalid) = error else {
+        return error.to_string();
+    };
+    let flag = match invalid.field {
+        Field::AckWithin => "ack-within".to_owned(),
+        Field::RenotifyAfter => "renotify-after".to_owned(),
+        Field::QuietHours => "quiet-hours".to_owned(),
+        Field::TimeZone => "time-zone".to_owned(),
+        Field::Escalation => "then".to_owned(),
+        Field::Contact => "contact (--email or --phone)".to_owned(),
+        Field::Phone => "phone".to_owned(),
+        other => other.name().replace(' ', "-"),
+    };
+    format!("{flag} {}", invalid.problem)
+}
+
+/// Whether a command failed only because its reader went away (`| head`).
+pub fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|csv| matches!(csv.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => return serve::run(&cli, args).await,
         Command::Config(ConfigCommand::Print) => {
-            println!("setting\tvalue\tsource");
+            say!("setting\tvalue\tsource");
             for setting in &cli.settings {
-                println!("{}\t{}\t{}", setting.name, setting.value, setting.source);
+                say!("{}\t{}\t{}", setting.name, setting.value, setting.source);
             }
             return Ok(());
         }
@@ -225,19 +297,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => {}
     }
     let context = AdminContext::open(&cli).await?;
-    match cli.command {
+    let ran = run_admin(&context, cli.command).await;
+    // Invalid input is said by the flag that carried it.
+    ran.map_err(
+        |error| match error.downcast::<connecticket_domain::DomainError>() {
+            Ok(invalid @ connecticket_domain::DomainError::Invalid(_)) => {
+                anyhow::anyhow!("--{}", flag_error(&invalid))
+            }
+            Ok(other) => anyhow::Error::from(other),
+            Err(other) => other,
+        },
+    )
+}
+
+async fn run_admin(context: &AdminContext, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(_) | Command::Db(_) | Command::Config(_) => Ok(()),
-        Command::Provider(command) => provider::run(&context, command).await,
-        Command::Employee(command) => employee::run(&context, command).await,
-        Command::Application(command) => application::run(&context, command).await,
-        Command::Resident(command) => resident::run(&context, command).await,
-        Command::Category(command) => category::run(&context, command).await,
-        Command::Contact(command) => contact::run(&context, command).await,
-        Command::Notifications(command) => notifications::run(&context, command).await,
-        Command::Escalation(command) => escalation::run(&context, command).await,
-        Command::Report(command) => report::run(&context, command).await,
-        Command::Token(command) => token::run(&context, command).await,
-        Command::Audit(command) => audit::run(&context, command).await,
+        Command::Provider(command) => provider::run(context, command).await,
+        Command::Employee(command) => employee::run(context, command).await,
+        Command::Application(command) => application::run(context, command).await,
+        Command::Resident(command) => resident::run(context, command).await,
+        Command::Category(command) => category::run(context, command).await,
+        Command::Contact(command) => contact::run(context, command).await,
+        Command::Notifications(command) => notifications::run(context, command).await,
+        Command::Escalation(command) => escalation::run(context, command).await,
+        Command::Report(command) => report::run(context, command).await,
+        Command::Token(command) => token::run(context, command).await,
+        Command::Audit(command) => audit::run(context, command).await,
     }
 }
 

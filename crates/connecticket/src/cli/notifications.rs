@@ -1,7 +1,9 @@
 use clap::Subcommand;
+use connecticket_domain::audit::Action;
 use connecticket_domain::model::ContactRole;
-use connecticket_domain::model::{NotificationId, ProviderId, TicketId};
-use connecticket_domain::notify::{DeliveryState, QuietHours};
+use connecticket_domain::model::{NotificationId, TicketId};
+use connecticket_domain::notify::DeliveryState;
+use connecticket_domain::service::{AdminCall, PolicyChange};
 use connecticket_domain::store::NotificationFilter;
 
 use super::AdminContext;
@@ -21,7 +23,12 @@ pub enum NotificationCommand {
         limit: u32,
     },
     /// Make a pending or failed notification due now, with fresh attempts.
-    Retry { id: i64 },
+    Retry {
+        id: i64,
+        /// Only if it is this provider's.
+        #[arg(long)]
+        provider: Option<i64>,
+    },
     /// Show a provider's notification policy.
     Policy {
         #[arg(long)]
@@ -70,6 +77,18 @@ fn roles(names: Vec<String>) -> anyhow::Result<Vec<ContactRole>> {
         .collect()
 }
 
+/// A call for one provider, or (none named) for every provider.
+async fn scope(
+    context: &AdminContext,
+    action: Action,
+    provider: Option<i64>,
+) -> anyhow::Result<AdminCall> {
+    match provider {
+        Some(id) => context.for_provider(action, id).await,
+        None => Ok(context.call(action).into()),
+    }
+}
+
 pub(super) async fn run(
     context: &AdminContext,
     command: NotificationCommand,
@@ -89,16 +108,18 @@ pub(super) async fn run(
                 })
                 .transpose()?;
             let filter = NotificationFilter {
-                provider: provider.map(ProviderId),
+                provider: None,
                 ticket: ticket.map(TicketId),
                 state,
                 limit,
             };
-            println!(
+            let call = scope(context, Action::NotificationQueue, provider).await?;
+            let found = context.service.outbox(call, filter).await?;
+            say!(
                 "id\tprovider\tticket\trole\tchannel\tstate\tattempts\tnext_attempt_at\tlast_error"
             );
-            for n in context.admin.notifications(filter).await? {
-                println!(
+            for n in found {
+                say!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     n.id,
                     n.provider_id,
@@ -112,36 +133,43 @@ pub(super) async fn run(
                 );
             }
         }
-        NotificationCommand::Retry { id } => {
-            let n = context.admin.retry_notification(NotificationId(id)).await?;
+        NotificationCommand::Retry { id, provider } => {
+            let call = scope(context, Action::ManageNotifications, provider).await?;
+            let n = context
+                .service
+                .retry_notification(call, NotificationId(id))
+                .await?;
             match n.state {
                 DeliveryState::Delivered => {
-                    println!("notification {id} was already delivered; nothing to do")
+                    say!("notification {id} was already delivered; nothing to do")
                 }
-                _ => println!("notification {id} is due now"),
+                _ => say!("notification {id} is due now"),
             }
         }
         NotificationCommand::Policy { provider } => {
-            let policy = context.admin.notify_policy(ProviderId(provider)).await?;
+            let call = context
+                .for_provider(Action::ProviderSettings, provider)
+                .await?;
+            let policy = context.service.notify_policy(call).await?;
             let names =
                 |r: &[ContactRole]| r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
-            println!("on_created\t{}", names(&policy.on_created));
-            println!("on_status_change\t{}", names(&policy.on_status_change));
-            println!("quiet_hours\t{}", policy.quiet_hours.render());
-            println!(
+            say!("on_created\t{}", names(&policy.on_created));
+            say!("on_status_change\t{}", names(&policy.on_status_change));
+            say!("quiet_hours\t{}", policy.quiet_hours.render());
+            say!(
                 "callback_phone\t{}",
                 policy.callback_phone.unwrap_or_default()
             );
             let default = || "(default)".to_owned();
-            println!(
+            say!(
                 "sms_template\t{}",
                 policy.templates.sms.unwrap_or_else(default)
             );
-            println!(
+            say!(
                 "email_subject_template\t{}",
                 policy.templates.email_subject.unwrap_or_else(default)
             );
-            println!(
+            say!(
                 "email_body_template\t{}",
                 policy.templates.email_body.unwrap_or_else(default)
             );
@@ -156,32 +184,18 @@ pub(super) async fn run(
             email_subject_template,
             email_body_template,
         } => {
-            let provider = context.provider(provider).await?;
-            let mut policy = context.admin.notify_policy(provider).await?;
-            if let Some(names) = on_created {
-                policy.on_created = roles(names)?;
-            }
-            if let Some(names) = on_status_change {
-                policy.on_status_change = roles(names)?;
-            }
-            if let Some(text) = quiet_hours {
-                policy.quiet_hours = QuietHours::parse(&text)
-                    .ok_or_else(|| anyhow::anyhow!("--quiet-hours must look like 21:00-08:00"))?;
-            }
-            if let Some(phone) = callback_phone {
-                policy.callback_phone = Some(phone).filter(|p| !p.trim().is_empty());
-            }
-            // An empty value goes back to the default wording.
-            let set = |slot: &mut Option<String>, value: Option<String>| {
-                if let Some(value) = value {
-                    *slot = Some(value).filter(|v| !v.trim().is_empty());
-                }
+            let change = PolicyChange {
+                on_created: on_created.map(roles).transpose()?,
+                on_status_change: on_status_change.map(roles).transpose()?,
+                quiet_hours,
+                callback_phone,
+                sms_template,
+                email_subject_template,
+                email_body_template,
             };
-            set(&mut policy.templates.sms, sms_template);
-            set(&mut policy.templates.email_subject, email_subject_template);
-            set(&mut policy.templates.email_body, email_body_template);
-            context.admin.set_notify_policy(provider, policy).await?;
-            println!("policy saved");
+            let call = context.for_provider(Action::NotifyPolicy, provider).await?;
+            context.service.change_notify_policy(call, change).await?;
+            say!("policy saved");
         }
     }
     Ok(())

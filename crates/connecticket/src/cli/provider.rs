@@ -1,4 +1,5 @@
 use clap::Subcommand;
+use connecticket_domain::audit::Action;
 
 use super::AdminContext;
 
@@ -20,16 +21,24 @@ pub enum ProviderCommand {
 pub(super) async fn run(context: &AdminContext, command: ProviderCommand) -> anyhow::Result<()> {
     match command {
         ProviderCommand::Create { name, time_zone } => {
-            let provider = context.admin.create_provider(&name, &time_zone).await?;
-            println!(
+            let call = context.call(Action::ManageProviders);
+            let provider = context
+                .service
+                .create_provider(call, &name, &time_zone)
+                .await?;
+            say!(
                 "created provider {} ({}, {})",
-                provider.id, provider.name, provider.time_zone
+                provider.id,
+                provider.name,
+                provider.time_zone
             );
         }
         ProviderCommand::List => {
-            println!("id\tname\ttime_zone");
-            for provider in context.admin.providers().await? {
-                println!("{}\t{}\t{}", provider.id, provider.name, provider.time_zone);
+            let call = context.call(Action::Providers);
+            let providers = context.service.list_providers(call).await?;
+            say!("id\tname\ttime_zone");
+            for provider in providers {
+                say!("{}\t{}\t{}", provider.id, provider.name, provider.time_zone);
             }
         }
     }

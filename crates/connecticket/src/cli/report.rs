@@ -5,7 +5,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
-use connecticket_domain::model::ProviderId;
+use connecticket_domain::audit::Action;
 use connecticket_domain::service::TicketStory;
 use serde_json::json;
 
@@ -173,11 +173,14 @@ pub(super) async fn run(context: &AdminContext, command: ReportCommand) -> anyho
         format,
     } = command;
     let since = super::audit::time("since", since)?.unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let until = super::audit::time("until", until)?.unwrap_or_else(|| context.admin.now());
+    let until = super::audit::time("until", until)?.unwrap_or_else(Utc::now);
+    let call = context
+        .for_provider(Action::NotificationReport, provider)
+        .await?;
     let progress = super::progress::counter("reading the notification history");
     let stories = context
-        .admin
-        .notification_report(ProviderId(provider), since, until)
+        .service
+        .notification_report(call, since, until)
         .await;
     progress.finish_and_clear();
     let stories = stories?;

@@ -2,7 +2,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use connecticket_domain::service::{csv_fields, is_csv_field, resident_from_fields};
+use connecticket_domain::audit::Action;
+use connecticket_domain::audit::Outcome;
+use connecticket_domain::service::{
+    contact_from_input, resident_from_fields, ContactInput, RESIDENT_FIELDS,
+};
+use connecticket_domain::text::{parse_bool, BOOLEAN_EXPECTED};
 use futures::StreamExt;
 
 use super::AdminContext;
@@ -90,40 +95,57 @@ impl ResidentFields {
 pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> anyhow::Result<()> {
     match command {
         ResidentCommand::Create(fields) => {
-            let provider = context.provider(fields.provider).await?;
-            let resident = resident_from_fields(fields.pairs()).map_err(anyhow::Error::msg)?;
+            let call = context
+                .for_provider(Action::CreateResidents, fields.provider)
+                .await?;
+            let resident = match resident_from_fields(fields.pairs(), []) {
+                Ok(resident) => resident,
+                Err(problem) => {
+                    context.service.reject_admin(call, Outcome::Invalid).await;
+                    anyhow::bail!(problem);
+                }
+            };
             let ids = context
-                .admin
-                .create_residents(provider, vec![resident])
+                .service
+                .create_residents(call, vec![resident])
                 .await?;
             if let Some(id) = ids.first() {
-                println!("created resident {id}");
+                say!("created resident {id}");
             }
         }
         ResidentCommand::Import { provider, file } => {
-            let provider = context.provider(provider).await?;
+            let call = context
+                .for_provider(Action::CreateResidents, provider)
+                .await?;
             let progress = super::progress::counter("rows checked");
             let residents = read_csv(&file, &progress);
             progress.finish_and_clear();
-            let residents = residents?;
+            let residents = match residents {
+                Ok(residents) => residents,
+                Err(error) => {
+                    // Refused before anything was written: audited so.
+                    context.service.reject_admin(call, Outcome::Invalid).await;
+                    return Err(error);
+                }
+            };
             let count = residents.len();
             let writing = super::progress::counter("writing residents (one transaction)");
-            let ids = context.admin.create_residents(provider, residents).await;
+            let ids = context.service.create_residents(call, residents).await;
             writing.finish_and_clear();
             let ids = ids?;
             match (ids.first(), ids.last()) {
                 (Some(first), Some(last)) => {
-                    println!("imported {count} residents (ids {first} to {last})")
+                    say!("imported {count} residents (ids {first} to {last})")
                 }
-                _ => println!("imported 0 residents"),
+                _ => say!("imported 0 residents"),
             }
         }
-        ResidentCommand::CsvHeader => println!("{}", csv_fields().join(",")),
+        ResidentCommand::CsvHeader => say!("{}", csv_fields().join(",")),
         ResidentCommand::List { provider } => {
-            let provider = context.provider(provider).await?;
+            let call = context.for_provider(Action::AllResidents, provider).await?;
+            let mut chunks = context.service.list_residents(call).await?;
             let mut out = csv::Writer::from_writer(std::io::stdout());
             out.write_record(["id", "first_name", "last_name", "location", "state"])?;
-            let mut chunks = context.admin.residents(provider).await?;
             while let Some(chunk) = chunks.next().await {
                 for r in chunk? {
                     let cell = connecticket_domain::text::spreadsheet_cell;
@@ -183,8 +205,10 @@ fn read_csv(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let pairs = headers.iter().map(String::as_str).zip(record.iter());
-        match resident_from_fields(pairs) {
+        let row = headers.iter().map(String::as_str).zip(record.iter());
+        let resident =
+            split_row(row).and_then(|(fields, contacts)| resident_from_fields(fields, contacts));
+        match resident {
             Ok(resident) => residents.push(resident),
             Err(problem) => problems.push(format!("line {line}: {problem}")),
         }
@@ -197,4 +221,117 @@ fn read_csv(
         );
     }
     Ok(residents)
+}
+
+/// Up to this many contacts per CSV row, as `contact1_role`, …
+const MAX_CSV_CONTACTS: usize = 3;
+
+/// Each contact's fields in a CSV row, after its `contactN_` prefix.
+const CONTACT_FIELDS: [&str; 6] = [
+    "role",
+    "name",
+    "email",
+    "phone",
+    "email_consent",
+    "sms_consent",
+];
+
+/// Whether a CSV column is one `import` takes.
+fn is_csv_field(name: &str) -> bool {
+    RESIDENT_FIELDS.contains(&name) || contact_field(name).is_some()
+}
+
+/// Every column a CSV may carry, in template order: the resident's
+/// fields, then each contact's.
+fn csv_fields() -> Vec<String> {
+    let mut fields: Vec<String> = RESIDENT_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+    for n in 1..=MAX_CSV_CONTACTS {
+        fields.extend(CONTACT_FIELDS.iter().map(|f| format!("contact{n}_{f}")));
+    }
+    fields
+}
+
+/// `contact2_phone` -> (2, "phone").
+fn contact_field(name: &str) -> Option<(usize, &str)> {
+    let rest = name.strip_prefix("contact")?;
+    let (number, field) = rest.split_once('_')?;
+    let number: usize = number.parse().ok()?;
+    ((1..=MAX_CSV_CONTACTS).contains(&number) && CONTACT_FIELDS.contains(&field))
+        .then_some((number, field))
+}
+
+/// One CSV row, split: the resident's `(column, value)` cells, and the
+/// contacts the `contactN_` cells make.
+type Row<'a> = (Vec<(&'a str, &'a str)>, Vec<ContactInput>);
+
+/// A CSV row's resident fields, and its contacts (a contact whose cells
+/// are all blank is none).
+fn split_row<'a>(row: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Row<'a>, String> {
+    let mut fields = Vec::new();
+    let mut contacts: std::collections::BTreeMap<usize, ContactInput> = Default::default();
+    for (name, value) in row {
+        let Some((number, field)) = contact_field(name) else {
+            fields.push((name, value));
+            continue;
+        };
+        let text = value.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let flag = || {
+            parse_bool(text)
+                .map(|v| v.unwrap_or(false))
+                .map_err(|()| format!("{name} {BOOLEAN_EXPECTED}"))
+        };
+        let contact = contacts.entry(number).or_default();
+        match field {
+            "role" => contact.role = text.to_owned(),
+            "name" => contact.name = text.to_owned(),
+            "email" => contact.email = Some(text.to_owned()),
+            "phone" => contact.phone = Some(text.to_owned()),
+            "email_consent" => contact.email_consent = flag()?,
+            _ => contact.sms_consent = flag()?,
+        }
+    }
+    // Each contact is checked here too, to name its columns in the error.
+    for (number, contact) in &contacts {
+        contact_from_input(contact.clone(), chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
+            .map_err(|error| format!("contact{number}: {error}"))?;
+    }
+    Ok((fields, contacts.into_values().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_may_carry_contacts_each_checked() {
+        let row = [
+            ("first_name", "Ada"),
+            ("contact1_role", "family"),
+            ("contact1_name", "Ann"),
+            ("contact1_phone", "+1 555 555 0123"),
+            ("contact1_sms_consent", "yes"),
+            ("contact2_role", ""),
+            ("contact2_name", ""),
+        ];
+        let (fields, contacts) = split_row(row.into_iter()).expect("valid");
+        let resident = resident_from_fields(fields, contacts).expect("valid");
+        assert_eq!(resident.contacts.len(), 1, "a blank contact is none");
+        assert_eq!(resident.contacts[0].phone.as_deref(), Some("+15555550123"));
+        assert!(resident.contacts[0].sms_consent && !resident.contacts[0].email_consent);
+        let row = [
+            ("first_name", "Ada"),
+            ("contact2_role", "family"),
+            ("contact2_name", "Ann"),
+            ("contact2_phone", "0123"),
+        ];
+        assert_eq!(
+            split_row(row.into_iter()).err(),
+            Some("contact2: phone must be in E.164 form, like +15555550123".to_owned())
+        );
+        assert!(is_csv_field("contact3_email") && !is_csv_field("contact4_email"));
+        assert_eq!(csv_fields().len(), 19 + 18);
+    }
 }

@@ -1,4 +1,5 @@
 use clap::{ArgGroup, Subcommand};
+use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ApplicationId, EmployeeId};
 use connecticket_domain::store::TokenOwner;
 
@@ -26,14 +27,16 @@ pub(super) async fn run(context: &AdminContext, command: TokenCommand) -> anyhow
             application,
             employee,
         } => {
-            let provider = context.provider(provider).await?;
             let owner = match (application, employee) {
                 (Some(id), _) => TokenOwner::Application(ApplicationId(id)),
                 (None, Some(id)) => TokenOwner::Employee(EmployeeId(id)),
                 (None, None) => anyhow::bail!("name --application or --employee"),
             };
-            let revoked = context.admin.revoke_tokens(provider, owner).await?;
-            println!("revoked {revoked} tokens");
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
+                .await?;
+            let revoked = context.service.revoke_tokens(call, owner).await?;
+            say!("revoked {revoked} tokens");
         }
     }
     Ok(())

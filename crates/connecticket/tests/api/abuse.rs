@@ -4,6 +4,7 @@
 //! keep-alive connections closed without warning, and a 408 that still
 //! wrote.
 
+use connecticket_domain::audit::Action;
 use std::time::Duration;
 
 use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET, DEMO_PROVIDER_ID};
@@ -135,7 +136,10 @@ backend_tests! {
         let categories = futures::future::join_all(
             (0..101).map(|n| {
                 let admin = &app.admin;
-                async move { admin.create_category(DEMO_PROVIDER_ID, &format!("C{n}")).await }
+                async move {
+                    let call = admin.within(Action::ManageCategories, DEMO_PROVIDER_ID).await;
+                    admin.api.create_category(call, &format!("C{n}")).await
+                }
             }),
         )
         .await;

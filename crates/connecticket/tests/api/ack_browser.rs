@@ -3,6 +3,7 @@
 //! page's form acknowledges with the keyboard alone; with it on, the page
 //! has loaded nothing from anywhere else.
 
+use connecticket_domain::audit::Action;
 use connecticket_domain::demo::DEMO_RESIDENT_IDS;
 use connecticket_domain::notify::AckVia;
 use connecticket_domain::store::NotificationFilter;
@@ -105,11 +106,14 @@ async fn the_acknowledgment_page_works_without_javascript_and_loads_nothing_else
     plain.close().await.expect("close");
 
     let acknowledged: Vec<_> = app
-        .admin
-        .notifications(NotificationFilter {
-            limit: 10,
-            ..Default::default()
-        })
+        .api
+        .outbox(
+            app.admin.call(Action::NotificationQueue),
+            NotificationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .expect("queue")
         .into_iter()

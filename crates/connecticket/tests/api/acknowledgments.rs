@@ -50,11 +50,14 @@ async fn raise(session: &Session, urgency: &str, email: bool, sms: bool) -> i64 
 
 async fn queue(app: &TestApp) -> Vec<Notification> {
     let mut all = app
-        .admin
-        .notifications(NotificationFilter {
-            limit: 500,
-            ..Default::default()
-        })
+        .api
+        .outbox(
+            app.admin.call(Action::NotificationQueue),
+            NotificationFilter {
+                limit: 500,
+                ..Default::default()
+            },
+        )
         .await
         .expect("the queue");
     all.reverse();
@@ -279,7 +282,7 @@ backend_tests! {
 
         // Answered: nothing more goes out, and nothing is open.
         clock.advance(Duration::minutes(10));
-        let story = app.admin.notification_report(DEMO_PROVIDER_ID, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
+        let story = app.api.notification_report(app.admin.within(Action::NotificationReport, DEMO_PROVIDER_ID).await, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
         assert_eq!(story.len(), 1);
         let story = &story[0];
         assert_eq!(story.escalation.as_ref().map(|e| e.state), Some(EscalationState::Acknowledged));
@@ -328,7 +331,7 @@ backend_tests! {
         // Both instances look every 50 ms; the deadline passes for both.
         clock.advance(Duration::minutes(2) + Duration::seconds(1));
         mails(&mail, 11).await;
-        let stories = second.admin.notification_report(DEMO_PROVIDER_ID, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
+        let stories = second.api.notification_report(second.admin.within(Action::NotificationReport, DEMO_PROVIDER_ID).await, chrono::DateTime::<chrono::Utc>::MIN_UTC, clock_now(&clock)).await.expect("report");
         let of = |ticket: i64| stories.iter().find(|s| s.ticket_id.get() == ticket).expect("story");
         assert_eq!(of(resolved).escalation.as_ref().map(|e| e.state), Some(EscalationState::Stopped));
         assert!(of(resolved).steps.is_empty());

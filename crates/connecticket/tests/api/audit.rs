@@ -115,7 +115,7 @@ backend_tests! {
     async fn every_call_is_audited_field_by_field() {
         let app = TestApp::demo().await;
         let provider = DEMO_PROVIDER_ID;
-        let application = app.admin.applications(provider).await.expect("apps")[0].id;
+        let application = app.api.list_applications(app.admin.within(Action::Applications, provider).await).await.expect("apps")[0].id;
         let app_id = Some(application.get());
         let demo = |action, outcome, records: Vec<String>| Expect {
             provider: Some(DEMO_PROVIDER_ID.get()),
@@ -222,7 +222,7 @@ backend_tests! {
             ..demo(Action::AllResidents, Outcome::Denied, records(&["refusals:1"]))
         });
         let sunrise = app.sunrise().await;
-        let sunrise_app = app.admin.applications(SUNRISE_PROVIDER_ID).await.expect("apps")[0].clone();
+        let sunrise_app = app.api.list_applications(app.admin.within(Action::Applications, SUNRISE_PROVIDER_ID).await).await.expect("apps")[0].clone();
         let before = last_id(&app).await;
         let reply = send(sunrise.get("ticket_detail?id=202")).await;
         check(&only_entry_since(&app, before).await, &reply, Expect {
@@ -241,8 +241,9 @@ backend_tests! {
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
 
         // And the whole chain verifies.
-        let verified = app.admin.verify_audit().await.expect("verify");
-        assert_eq!(verified, Ok(entries(&app).await.len() as u64));
+        let written = entries(&app).await.len() as u64;
+        let verified = app.api.verify_audit(app.admin.call(Action::AuditTrail)).await.expect("verify");
+        assert_eq!(verified, Ok(written));
     }
 
     async fn a_client_that_stops_reading_a_list_is_audited_as_aborted() {
@@ -252,7 +253,7 @@ backend_tests! {
         let many: Vec<_> = (0..10_000)
             .map(|n| connecticket_domain::model::NewResident::named(format!("R{n}")))
             .collect();
-        app.admin.create_residents(provider, many).await.expect("residents");
+        app.api.create_residents(app.admin.within(Action::CreateResidents, provider).await, many).await.expect("residents");
         let before = last_id(&app).await;
         let response = session.get("all_residents").send().await.expect("sent");
         let mut body = response.bytes_stream();
@@ -295,7 +296,7 @@ backend_tests! {
         let many: Vec<_> = (0..5_000)
             .map(|n| connecticket_domain::model::NewResident::named(format!("R{n}")))
             .collect();
-        app.admin.create_residents(DEMO_PROVIDER_ID, many).await.expect("residents");
+        app.api.create_residents(app.admin.within(Action::CreateResidents, DEMO_PROVIDER_ID).await, many).await.expect("residents");
         let before = last_id(&app).await;
         let reply = send(session.get("all_residents")).await;
         assert_eq!(reply.body["residents"].as_array().map(Vec::len), Some(5_002));
@@ -328,27 +329,35 @@ backend_tests! {
         })
         .await;
         assert_eq!(pruned, before as i64, "everything older than 30 days");
-        let verified = app.admin.verify_audit().await.expect("verify");
-        assert_eq!(verified, Ok(1));
+        // What remains: the read made after, and the pruning's own entry,
+        // naming the server's retention as who pruned.
+        let remaining = entries(&app).await;
+        let pruning = remaining.iter().find(|e| e.action == Action::PruneAudit).expect("the pruning's entry");
+        assert_eq!(pruning.actor.as_deref(), Some("connecticket audit-retention"));
+        assert!(pruning.records.contains(&format!("pruned:{before}")), "{pruning:?}");
+        let verified = app.api.verify_audit(app.admin.call(Action::AuditTrail)).await.expect("verify");
+        assert_eq!(verified, Ok(remaining.len() as u64));
     }
 
     async fn operators_reading_and_writing_residents_are_audited() {
         let app = TestApp::demo().await;
         let before = last_id(&app).await;
+        let call = app.admin.within(Action::CreateResidents, DEMO_PROVIDER_ID).await;
         let ids = app
-            .admin
-            .create_residents(DEMO_PROVIDER_ID, vec![connecticket_domain::model::NewResident::named("Op")])
+            .api
+            .create_residents(call, vec![connecticket_domain::model::NewResident::named("Op")])
             .await
             .expect("create");
         let created = only_entry_since(&app, before).await;
         assert_eq!((created.action, created.outcome), (Action::CreateResidents, Outcome::Success));
-        assert_eq!(created.request_id, "operator");
+        assert!(created.request_id.starts_with("cli-"), "{created:?}");
+        assert_eq!(created.actor.as_deref(), Some(crate::support::TEST_OPERATOR));
         assert_eq!(created.records, records(&[&format!("resident:{}", ids[0])]));
         let before = last_id(&app).await;
-        let listed: Vec<Vec<_>> = app.admin.residents(DEMO_PROVIDER_ID).await.expect("list").try_collect().await.expect("list");
+        let listed: Vec<Vec<_>> = app.api.list_residents(app.admin.within(Action::AllResidents, DEMO_PROVIDER_ID).await).await.expect("list").try_collect().await.expect("list");
         assert_eq!(listed.concat().len(), 3);
         let (_, read) = list_entries_since(&app, before).await;
-        assert_eq!((read.action, read.request_id.as_str()), (Action::AllResidents, "operator"));
+        assert_eq!((read.action, read.actor.as_deref()), (Action::AllResidents, Some(crate::support::TEST_OPERATOR)));
         assert_eq!(rows_sent(&read), 3);
         assert_eq!(read.records.len(), 4, "three residents and the row count");
     }

@@ -1,3 +1,4 @@
+use connecticket_domain::audit::Action;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -176,8 +177,8 @@ backend_tests! {
         // Revoked through the first instance's store: the second instance
         // read the token's record this clock second and still trusts it...
         let provider = connecticket_domain::demo::DEMO_PROVIDER_ID;
-        let application = first.admin.applications(provider).await.expect("apps")[0].id;
-        first.admin.revoke_application(provider, application).await.expect("revoke");
+        let application = first.api.list_applications(first.admin.within(Action::Applications, provider).await).await.expect("apps")[0].id;
+        first.api.revoke_application(first.admin.within(Action::ManageApplications, provider).await, application).await.expect("revoke");
         assert_eq!(send(on_second.get("provider_categories")).await.status, StatusCode::OK);
         // ...and reads it again in the next second, on every instance.
         clock.advance(chrono::Duration::seconds(1));
@@ -194,11 +195,9 @@ backend_tests! {
         let sunrise = app.sunrise().await;
         let provider =
             connecticket_domain::demo::DEMO_PROVIDER_ID;
-        let application = app.admin.applications(provider).await.expect("apps")[0].id;
-        app.admin
-            .revoke_application(provider, application)
-            .await
-            .expect("revoke");
+        let application = app.api.list_applications(app.admin.within(Action::Applications, provider).await).await.expect("apps")[0].id;
+        let call = app.admin.within(Action::ManageApplications, provider).await;
+        app.api.revoke_application(call, application).await.expect("revoke");
         send(session.get("tickets"))
             .await
             .assert_failure(StatusCode::UNAUTHORIZED, "Invalid Credentials");

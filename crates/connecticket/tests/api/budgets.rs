@@ -4,6 +4,7 @@
 //! health checks never wait. The other clients here connect from other
 //! loopback addresses (127.0.0.2, …), as they would from other machines.
 
+use connecticket_domain::audit::Action;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -169,7 +170,7 @@ backend_tests! {
         })
         .await;
         let residents = (0..20_000).map(|n| NewResident::named(format!("Resident {n}"))).collect();
-        app.admin.create_residents(DEMO_PROVIDER_ID, residents).await.expect("residents");
+        app.api.create_residents(app.admin.within(Action::CreateResidents, DEMO_PROVIDER_ID).await, residents).await.expect("residents");
         let example = app.example().await;
         let sunrise = app.sunrise().await;
         let mut stalled = Vec::new();

@@ -189,7 +189,7 @@ backend_tests! {
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
             assert_eq!(page.alert().as_deref(), Some("This page is for administrators"));
         }
-        let applications = app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps").len();
+        let applications = app.api.list_applications(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("apps").len();
         let csrf = nurse.get("/console").await.csrf().expect("token");
         let register = nurse
             .post("/console/admin/applications", &[("name", "sneaky"), ("csrf", &csrf)])
@@ -202,7 +202,7 @@ backend_tests! {
             )
             .await;
         assert_eq!(invite.status, StatusCode::FORBIDDEN);
-        assert_eq!(app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps").len(), applications);
+        assert_eq!(app.api.list_applications(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("apps").len(), applications);
         assert!(!nurse.get("/console").await.body.contains("/console/admin"), "no link to it either");
     }
 
@@ -406,7 +406,7 @@ backend_tests! {
         let list = admin.get("/console/admin/applications").await;
         assert!(list.body.contains(&api_key) && !list.body.contains(&api_secret), "the secret is shown once");
 
-        let apps = app.admin.applications(DEMO_PROVIDER_ID).await.expect("apps");
+        let apps = app.api.list_applications(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("apps");
         let tablet = apps.iter().find(|a| a.api_key == api_key).expect("registered");
         assert_eq!(tablet.employee_id, DEMO_EMPLOYEE_ID, "acts as the administrator who registered it");
         let rotated = admin
@@ -456,12 +456,14 @@ backend_tests! {
         assert_eq!(rosa.get("/console").await.status, StatusCode::OK);
 
         let roster = admin.get("/console/admin/employees").await;
+        let call = app.admin.within(Action::Employees, DEMO_PROVIDER_ID).await;
         let rosa_id = app
-            .admin
-            .employees(DEMO_PROVIDER_ID)
+            .api
+            .roster(call)
             .await
             .expect("employees")
             .into_iter()
+            .map(|(employee, _)| employee)
             .find(|e| e.name == "Rosa Diaz")
             .expect("created")
             .id;
@@ -655,7 +657,7 @@ backend_tests! {
         // Escalation: the same rules as `escalation set`.
         let set = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "4"), ("ack_within", "30m"), ("renotify_after", ""), ("then", "on_call_nurse")]).await;
         assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
-        let policy = app.admin.escalation_policy(DEMO_PROVIDER_ID).await.expect("policy");
+        let policy = app.api.escalation_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
         assert_eq!(policy.rules[&4].ack_within, Duration::minutes(30));
         let bad = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "4"), ("ack_within", "soon")]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -667,14 +669,14 @@ backend_tests! {
         assert_eq!(staffed.status, StatusCode::SEE_OTHER, "{}", staffed.body);
         let unnamed = admin.submit("/console/admin/escalation", "/console/admin/escalation/staff", &[("role", "family"), ("name", "Not staff"), ("phone", "+15555550198")]).await;
         assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY, "a resident's role is no staff role");
-        let staff = app.admin.staff_contacts(DEMO_PROVIDER_ID).await.expect("staff");
+        let staff = app.api.list_staff_contacts(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("staff");
         let pat = staff.iter().find(|c| c.name == "Pat Lee").expect("added");
         let sunrise_admin = Console::demo(&app, SUNRISE).await;
         let foreign = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
         let removed = admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
         assert_eq!(removed.status, StatusCode::SEE_OTHER);
-        assert!(!app.admin.staff_contacts(DEMO_PROVIDER_ID).await.expect("staff").iter().any(|c| c.name == "Pat Lee"));
+        assert!(!app.api.list_staff_contacts(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("staff").iter().any(|c| c.name == "Pat Lee"));
 
         // Contacts, on the resident's page.
         let resident = DEMO_RESIDENT_IDS[1];
@@ -684,7 +686,7 @@ backend_tests! {
         let refused = admin.submit(&page, &format!("{page}/contacts"), &[("name", "No Address"), ("role", "family"), ("sms_consent", "1")]).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(refused.alert().as_deref(), Some("contact needs an email address or a phone number"));
-        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        let contacts = app.api.list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, Some(resident)).await.expect("contacts");
         let ann = contacts.iter().find(|c| c.name == "Ann Olsen").expect("added");
         assert!(ann.email_consent && !ann.sms_consent);
         assert!(!contacts.iter().any(|c| c.name == "No Address"));
@@ -697,7 +699,7 @@ backend_tests! {
         let sunrise_edit = Console::demo(&app, SUNRISE).await;
         let theirs = sunrise_edit.submit("/console", &format!("{page}/contacts/{}", ann.id), &[("name", "Mallory"), ("role", "family"), ("email", "m@example.org")]).await;
         assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        let contacts = app.api.list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, Some(resident)).await.expect("contacts");
         let ann = contacts.iter().find(|c| c.name == "Ann Olsen").expect("still there");
         assert_eq!(ann.phone.as_deref(), Some("+15555550123"));
         assert!(ann.email_consent && ann.sms_consent);
@@ -705,7 +707,7 @@ backend_tests! {
         assert_eq!(staff_add.status, StatusCode::FORBIDDEN);
         let removed = admin.submit(&page, &format!("{page}/contacts/{}/remove", ann.id), &[]).await;
         assert_eq!(removed.status, StatusCode::SEE_OTHER);
-        let contacts = app.admin.contacts(DEMO_PROVIDER_ID, Some(resident)).await.expect("contacts");
+        let contacts = app.api.list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, Some(resident)).await.expect("contacts");
         assert!(!contacts.iter().any(|c| c.name == "Ann Olsen"));
 
         // Categories.
@@ -713,7 +715,7 @@ backend_tests! {
         assert_eq!(category.status, StatusCode::SEE_OTHER);
         let blank = admin.submit("/console/admin/categories", "/console/admin/categories", &[("name", "  ")]).await;
         assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let falls = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().find(|c| c.name == "Falls").expect("added");
+        let falls = app.api.list_categories(app.admin.within(Action::ProviderCategories, DEMO_PROVIDER_ID).await).await.expect("categories").into_iter().find(|c| c.name == "Falls").expect("added");
         let entries = audit_entries(&app).await;
         assert!(entries.iter().any(|e| e.action == Action::ManageCategories
             && e.outcome == Outcome::Success
@@ -723,7 +725,7 @@ backend_tests! {
         assert_eq!(renamed.status, StatusCode::SEE_OTHER);
         let theirs = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/categories/{}", falls.id), &[("name", "Mine now")]).await;
         assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-        let names: Vec<String> = app.admin.categories(DEMO_PROVIDER_ID).await.expect("categories").into_iter().map(|c| c.name).collect();
+        let names: Vec<String> = app.api.list_categories(app.admin.within(Action::ProviderCategories, DEMO_PROVIDER_ID).await).await.expect("categories").into_iter().map(|c| c.name).collect();
         assert!(names.contains(&"Falls and near-falls".to_owned()) && !names.contains(&"Mine now".to_owned()), "{names:?}");
 
         // Templates: a preview fills a sample, never a resident's data; an
@@ -732,18 +734,18 @@ backend_tests! {
         let preview = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", sms), ("preview", "1")]).await;
         assert_eq!(preview.status, StatusCode::OK);
         assert!(preview.body.contains("Example Provider: news about Jane D.. Call Example Provider."), "{}", preview.body);
-        assert!(app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy").templates.sms.is_none(), "a preview saves nothing");
+        assert!(app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy").templates.sms.is_none(), "a preview saves nothing");
         let unknown = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", "{diagnosis} for {resident}")]).await;
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
         let saved = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", sms)]).await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy").templates.sms.as_deref(), Some(sms));
+        assert_eq!(app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy").templates.sms.as_deref(), Some(sms));
         assert_eq!(nurse.get("/console/admin/templates").await.status, StatusCode::FORBIDDEN);
         // Who is told: only the family of new tickets now, nobody of status
         // changes, quieter evenings; the templates stay.
-        let rules = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created_family", "1"), ("quiet_hours", "20:00-07:30"), ("callback_phone", "+15555550100")]).await;
+        let rules = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created", "family"), ("quiet_hours", "20:00-07:30"), ("callback_phone", "+15555550100")]).await;
         assert_eq!(rules.status, StatusCode::SEE_OTHER, "{}", rules.body);
-        let policy = app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy");
+        let policy = app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
         assert_eq!(policy.on_created.iter().map(|r| r.as_str()).collect::<Vec<_>>(), ["family"]);
         assert!(policy.on_status_change.is_empty());
         assert_eq!(policy.quiet_hours.render(), "20:00-07:30");
@@ -771,7 +773,7 @@ backend_tests! {
         let export = admin.get(&format!("/console/admin/audit.csv?ticket={ticket}")).await;
         assert_eq!(export.header("content-type"), Some("text/csv; charset=utf-8"));
         let mut lines = export.body.lines();
-        assert_eq!(lines.next(), Some("id,at,request_id,client_addr,provider_id,application_id,employee_id,action,outcome,records,prev_hash,hash"));
+        assert_eq!(lines.next(), Some("id,at,request_id,client_addr,provider_id,application_id,employee_id,action,outcome,records,prev_hash,hash,actor"));
         let rows: Vec<&str> = lines.collect();
         assert!(rows.iter().any(|r| r.contains(",create_ticket,success,")), "{rows:?}");
         assert!(rows.iter().all(|r| r.split(',').nth(4) == Some(&DEMO_PROVIDER_ID.get().to_string()[..])), "{rows:?}");

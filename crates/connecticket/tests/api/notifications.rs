@@ -8,6 +8,7 @@ use connecticket::server::NotifyConfig;
 use connecticket_domain::audit::{Action, AuditRecord};
 use connecticket_domain::demo::{DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
 use connecticket_domain::notify::DeliveryState;
+use connecticket_domain::service::PolicyChange;
 use connecticket_domain::store::NotificationFilter;
 use reqwest::StatusCode;
 
@@ -63,11 +64,14 @@ async fn three_sms_sent(
 
 /// Every notification, newest first.
 async fn queue(app: &TestApp) -> Vec<connecticket_domain::notify::Notification> {
-    app.admin
-        .notifications(NotificationFilter {
-            limit: 100,
-            ..Default::default()
-        })
+    app.api
+        .outbox(
+            app.admin.call(Action::NotificationQueue),
+            NotificationFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
         .await
         .expect("the queue")
 }
@@ -211,7 +215,7 @@ backend_tests! {
         assert_eq!(numbers.len(), 2, "the others arrived once each: {numbers:?}");
         // Once the number works, an operator's retry delivers it.
         sms.accept_number(family_number);
-        let retried = app.admin.retry_notification(failed[0].id).await.expect("retry");
+        let retried = app.api.retry_notification(app.admin.call(Action::ManageNotifications), failed[0].id).await.expect("retry");
         assert_eq!((retried.state, retried.attempts), (DeliveryState::Pending, 0));
         eventually("the retried SMS to arrive", || async {
             sms.received().iter().any(|t| t.to == family_number).then_some(())
@@ -225,7 +229,7 @@ backend_tests! {
         .await;
         assert_eq!(after.attempts, 1);
         // A delivered notification is not sent again by a retry.
-        let again = app.admin.retry_notification(after.id).await.expect("retry");
+        let again = app.api.retry_notification(app.admin.call(Action::ManageNotifications), after.id).await.expect("retry");
         assert_eq!(again.state, DeliveryState::Delivered);
         assert_eq!(sms.received().len(), 3);
     }
@@ -412,15 +416,16 @@ backend_tests! {
         let mail = MailCatcher::start().await;
         let sms = SmsReceiver::start().await;
         let app = app_with(transports(Some(&mail), Some(&sms))).await;
-        let mut policy = app.admin.notify_policy(DEMO_PROVIDER_ID).await.expect("policy");
-        policy.callback_phone = Some("+15555550142".to_owned());
-        policy.templates.sms = Some("{provider}: news about {resident}, call {callback}".to_owned());
-        policy.templates.email_subject = Some("{resident}: a note from {provider}".to_owned());
-        app.admin.set_notify_policy(DEMO_PROVIDER_ID, policy.clone()).await.expect("saved");
+        let wording = PolicyChange {
+            callback_phone: Some("+15555550142".to_owned()),
+            sms_template: Some("{provider}: news about {resident}, call {callback}".to_owned()),
+            email_subject_template: Some("{resident}: a note from {provider}".to_owned()),
+            ..PolicyChange::default()
+        };
+        app.api.change_notify_policy(app.admin.within(Action::NotifyPolicy, DEMO_PROVIDER_ID).await, wording).await.expect("saved");
         // A template that would leak a ticket's title is refused on saving.
-        let mut leaky = policy.clone();
-        leaky.templates.sms = Some("{provider}: {title}".to_owned());
-        let refused = app.admin.set_notify_policy(DEMO_PROVIDER_ID, leaky).await.err().map(|e| e.to_string());
+        let leaky = PolicyChange { sms_template: Some("{provider}: {title}".to_owned()), ..PolicyChange::default() };
+        let refused = app.api.change_notify_policy(app.admin.within(Action::NotifyPolicy, DEMO_PROVIDER_ID).await, leaky).await.err().map(|e| e.to_string());
         assert!(refused.as_deref().is_some_and(|e| e.contains("uses {title}")), "{refused:?}");
         let session = app.example().await;
         raise(&session, true, true).await;
@@ -478,9 +483,10 @@ backend_tests! {
         assert!(queued >= 80, "the burst queued {queued} messages");
         let received_before = mail.mails().len();
         assert!(received_before < queued / 2, "the burst went out too fast to test: {received_before} of {queued}");
-        app.admin
-            .create_contact(
-                connecticket_domain::demo::SUNRISE_PROVIDER_ID,
+        let call = app.admin.within(Action::ManageContacts, connecticket_domain::demo::SUNRISE_PROVIDER_ID).await;
+        app.api
+            .add_contact(
+                call,
                 connecticket_domain::service::ContactInput {
                     resident_id: connecticket_domain::demo::SUNRISE_RESIDENT_ID.get(),
                     role: "family".to_owned(),

@@ -21,8 +21,12 @@ async fn many_residents(app: &TestApp) {
     let residents = (0..20_000)
         .map(|n| NewResident::named(format!("Resident {n}")))
         .collect();
-    app.admin
-        .create_residents(DEMO_PROVIDER_ID, residents)
+    let call = app
+        .admin
+        .within(Action::CreateResidents, DEMO_PROVIDER_ID)
+        .await;
+    app.api
+        .create_residents(call, residents)
         .await
         .expect("residents");
 }

@@ -1,3 +1,4 @@
+use connecticket_domain::audit::Action;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -138,10 +139,8 @@ backend_tests! {
                 resident
             })
             .collect();
-        app.admin
-            .create_residents(provider, many)
-            .await
-            .expect("residents");
+        let call = app.admin.within(Action::CreateResidents, provider).await;
+        app.api.create_residents(call, many).await.expect("residents");
         let reply = send(session.get("all_residents")).await;
         assert_eq!(reply.status, StatusCode::OK);
         let residents = reply.body["residents"].as_array().expect("list");

@@ -370,7 +370,7 @@ async fn contacts_and_the_notification_queue_are_managed_from_the_command_line()
     let shown = ok(&db, &["notifications", "policy", "--provider", &provider]);
     assert!(shown.contains("sms_template\t{provider}: news about {resident}") && shown.contains("email_body_template\t(default)"), "{shown}");
     let (_, _, err) = admin(&db, &["notifications", "set-policy", "--provider", &provider, "--quiet-hours", "late"]);
-    assert!(err.contains("--quiet-hours must look like 21:00-08:00"), "{err}");
+    assert!(err.contains("--quiet-hours must be two times like 21:00-08:00"), "{err}");
     let queue = ok(&db, &["notifications", "list", "--provider", &provider]);
     assert_eq!(queue.lines().count(), 1, "only the header: {queue}");
     ok(&db, &["contact", "remove", "--provider", &provider, "--id", &contact]);

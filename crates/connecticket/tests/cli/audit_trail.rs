@@ -88,7 +88,7 @@ backend_tests! {
         let (ok, out, _) = admin(&app.database_url, &["audit", "export", "--provider", "72136197", "--format", "csv"]);
         assert!(ok);
         let mut lines = out.lines();
-        assert_eq!(lines.next(), Some("id,at,request_id,client_addr,provider_id,application_id,employee_id,action,outcome,records,prev_hash,hash"));
+        assert_eq!(lines.next(), Some("id,at,request_id,client_addr,provider_id,application_id,employee_id,action,outcome,records,prev_hash,hash,actor"));
         let rows: Vec<&str> = lines.collect();
         assert!(rows.iter().any(|row| row.contains(",ticket_detail,not_found,ticket:202,")), "{out}");
         assert!(rows.iter().all(|row| row.split(',').nth(4) == Some("72136197")));

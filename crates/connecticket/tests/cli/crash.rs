@@ -9,9 +9,7 @@ use connecticket_domain::demo::{DEMO_API_KEY, DEMO_API_SECRET};
 use reqwest::StatusCode;
 
 use crate::support::raw::StalledReader;
-use crate::support::{
-    demo_session, eventually, send, Backend, ServerProcess, TestDatabase, TEST_HASH_KEY,
-};
+use crate::support::{demo_session, eventually, send, Backend, ServerProcess, TestDatabase};
 
 async fn authorize(http: &reqwest::Client, base: &str) -> String {
     let reply = send(
@@ -113,23 +111,16 @@ async fn acknowledged_tickets_survive_sigkill() {
 async fn a_list_cut_by_sigkill_leaves_its_started_entry() {
     use connecticket::database::{self, StoreOptions};
     use connecticket_domain::audit::{Action, Outcome};
-    use connecticket_domain::auth::SecretHasher;
     use connecticket_domain::model::NewResident;
     use futures::TryStreamExt;
 
     let database = TestDatabase::create(Backend::current()).await;
     let mut server = ServerProcess::start(&database.url, &["--demo"]);
     let store = database::open(&database.url, StoreOptions::default()).await.expect("open");
-    let admin = connecticket_domain::AdminService::new(
-        std::sync::Arc::clone(&store),
-        SecretHasher::new(TEST_HASH_KEY),
-        connecticket_domain::clock::system(),
-    );
+    let admin = crate::support::TestOperator::over(std::sync::Arc::clone(&store));
     let residents = (0..20_000).map(|n| NewResident::named(format!("Resident {n}"))).collect();
-    admin
-        .create_residents(connecticket_domain::demo::DEMO_PROVIDER_ID, residents)
-        .await
-        .expect("residents");
+    let call = admin.within(Action::CreateResidents, connecticket_domain::demo::DEMO_PROVIDER_ID).await;
+    admin.api.create_residents(call, residents).await.expect("residents");
     let session = demo_session(&reqwest::Client::new(), &server.base).await;
     let reader = StalledReader::start(&server.base, &session.target("all_residents"), &session.credentials()).await;
     assert!(reader.head.starts_with("HTTP/1.1 200"), "{}", reader.head);
@@ -141,6 +132,7 @@ async fn a_list_cut_by_sigkill_leaves_its_started_entry() {
     let of_the_list: Vec<_> = chunks.concat().into_iter().filter(|e| e.request_id == request_id).collect();
     assert_eq!(of_the_list.len(), 1, "{of_the_list:?}");
     assert_eq!((of_the_list[0].action, of_the_list[0].outcome), (Action::AllResidents, Outcome::Started));
-    assert_eq!(admin.verify_audit().await.expect("verify"), Ok(chunks.concat().len() as u64));
+    let verified = admin.api.verify_audit(admin.call(Action::AuditTrail)).await.expect("verify");
+    assert_eq!(verified, Ok(chunks.concat().len() as u64));
 }
 }

@@ -5,30 +5,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use connecticket::database::{self, StoreOptions};
-use connecticket_domain::auth::SecretHasher;
+use connecticket_domain::audit::Action;
 use connecticket_domain::demo;
-use connecticket_domain::AdminService;
 use reqwest::StatusCode;
 
 use crate::support::{
     demo_session, eventually, once_refused, send, Backend, ServerProcess, Session, TestDatabase,
-    TEST_HASH_KEY,
+    TestOperator,
 };
 
 /// Two instances started at the same moment on a fresh database (both race
 /// to migrate), then the demo data.
-async fn two_instances() -> (TestDatabase, AdminService, Vec<ServerProcess>) {
+async fn two_instances() -> (TestDatabase, TestOperator, Vec<ServerProcess>) {
     let database = TestDatabase::create(Backend::Postgres).await;
     let servers = ServerProcess::start_together(&database.url, 2);
     let store = database::open(&database.url, StoreOptions::default())
         .await
         .expect("open");
-    let admin = AdminService::new(
-        store,
-        SecretHasher::new(TEST_HASH_KEY),
-        connecticket_domain::clock::system(),
-    );
-    demo::seed(&admin).await.expect("seed");
+    let admin = TestOperator::over(store);
+    demo::seed(&admin.api).await.expect("seed");
     (database, admin, servers)
 }
 
@@ -131,9 +126,12 @@ async fn instances_share_tokens_writes_statuses_and_revocations() {
 
     // An application revoked is refused by every instance within a second.
     let provider = demo::DEMO_PROVIDER_ID;
-    let application = admin.applications(provider).await.expect("apps")[0].id;
+    let call = admin.within(Action::Applications, provider).await;
+    let application = admin.api.list_applications(call).await.expect("apps")[0].id;
+    let call = admin.within(Action::ManageApplications, provider).await;
     admin
-        .revoke_application(provider, application)
+        .api
+        .revoke_application(call, application)
         .await
         .expect("revoke");
     for session in [&first, &second] {
@@ -303,7 +301,11 @@ async fn two_instances_write_and_audit_without_waiting_on_a_shared_lock() {
             "no chain of the instance with {pid}: {chains:?}"
         );
     }
-    let verified = admin.verify_audit().await.expect("verify");
+    let verified = admin
+        .api
+        .verify_audit(admin.call(Action::AuditTrail))
+        .await
+        .expect("verify");
     assert!(
         matches!(verified, Ok(count) if count >= 640),
         "{verified:?}"

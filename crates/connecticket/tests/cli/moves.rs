@@ -86,12 +86,35 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
     let (ok, out, err) = admin(&middle.url, &["db", "move", "--to", &last.url]);
     assert!(ok, "{err}");
     assert!(out.contains("moved and verified"), "{out}");
+    // Every record is the same, save the audit trail: each move recorded
+    // who moved the data, before the copy (so the copy carries it) and
+    // how it ended (at its source only).
     let (ok, out, err) = admin(
         &source.database_url,
         &["db", "verify", "--against", &last.url],
     );
+    assert!(!ok, "the moves' own entries differ: {out}");
+    assert!(
+        err.contains("the databases differ in: audit_chains, audit_log"),
+        "{err}"
+    );
+    let (ok, trail, err) = admin(&last.url, &["audit", "export"]);
     assert!(ok, "{err}");
-    assert!(out.contains("identical"), "{out}");
+    let moves: Vec<serde_json::Value> = trail
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("json"))
+        .filter(|entry: &serde_json::Value| entry["action"] == "manage_database")
+        .collect();
+    let targets: Vec<&str> = moves
+        .iter()
+        .map(|entry| entry["records"][0].as_str().expect("record"))
+        .collect();
+    assert_eq!(targets, ["move_to:postgres", "move_to:sqlite"], "{trail}");
+    assert!(
+        moves.iter().all(|entry| entry["outcome"] == "started"
+            && entry["actor"].as_str().is_some_and(|a| a.contains('@'))),
+        "{moves:?}"
+    );
 
     // The moved database serves the same answers; the old token still works
     // (tokens moved as hashes), and the attachment is byte for byte the same.

@@ -9,7 +9,9 @@ use connecticket_domain::{Entity, StoreError};
 
 use crate::{append_waiting, AuditWaiter, Engine, SqlStore};
 
-use super::fixtures::{collect, entry, keyed, later, t0, tenant, ticket, write, Fixture};
+use super::fixtures::{
+    admin_entry, collect, entry, keyed, later, t0, tenant, ticket, write, Fixture,
+};
 
 /// Checks every chain; `Ok(entries)` when all are intact.
 pub(crate) async fn verify(store: &dyn Store) -> Result<u64, String> {
@@ -31,10 +33,12 @@ async fn entries(store: &dyn Store) -> Vec<AuditRecord> {
 pub async fn appended_entries_chain_and_verify(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
+    let setup = entries(store).await.len();
     for action in [Action::Tickets, Action::TicketDetail, Action::Authorize] {
         store.append_audit(entry(&a, action)).await.expect("append");
     }
-    let records = entries(store).await;
+    let all = entries(store).await;
+    let records = &all[setup..];
     assert_eq!(records.len(), 3);
     assert!(
         records.windows(2).all(|w| w[0].id < w[1].id),
@@ -46,7 +50,7 @@ pub async fn appended_entries_chain_and_verify(fixture: Fixture) {
     // from 1, each linked to the one before, its anchor on the last.
     let chains = store.audit_chains().await.expect("chains");
     for chain in chains.iter().filter(|c| c.last_seq > 0) {
-        let own: Vec<_> = records
+        let own: Vec<_> = all
             .iter()
             .filter(|r| r.chain_id == chain.chain_id)
             .collect();
@@ -59,13 +63,14 @@ pub async fn appended_entries_chain_and_verify(fixture: Fixture) {
             (last.seq, last.hash.as_str())
         );
     }
-    assert_eq!(verify(store).await, Ok(3));
+    assert_eq!(verify(store).await, Ok(setup as u64 + 3));
 }
 
 pub async fn a_write_records_its_entry_and_a_failed_write_none(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
     let b = tenant(store, "b").await;
+    let setup = entries(store).await.len();
     let id = store
         .create_ticket(
             a.provider.id,
@@ -81,7 +86,7 @@ pub async fn a_write_records_its_entry_and_a_failed_write_none(fixture: Fixture)
         .create_ticket(a.provider.id, foreign, write(&a, Action::CreateTicket))
         .await
         .expect_err("refused");
-    let records = entries(store).await;
+    let records = entries(store).await.split_off(setup);
     assert_eq!(
         records.len(),
         1,
@@ -109,12 +114,13 @@ pub async fn a_write_records_its_entry_and_a_failed_write_none(fixture: Fixture)
         .expect("replay");
     let last = entries(store).await.pop().expect("entry");
     assert_eq!(last.outcome, Outcome::Replayed);
-    assert_eq!(verify(store).await, Ok(3));
+    assert_eq!(verify(store).await, Ok(setup as u64 + 3));
 }
 
 pub async fn concurrent_appends_never_fork_a_chain(fixture: Fixture) {
     let store = fixture.store.clone();
     let a = Arc::new(tenant(store.as_ref(), "a").await);
+    let setup = entries(store.as_ref()).await.len() as u64;
     let mut tasks = Vec::new();
     for n in 0..40 {
         let store = store.clone();
@@ -137,7 +143,7 @@ pub async fn concurrent_appends_never_fork_a_chain(fixture: Fixture) {
     for task in tasks {
         task.await.expect("task").expect("append");
     }
-    assert_eq!(verify(store.as_ref()).await, Ok(40));
+    assert_eq!(verify(store.as_ref()).await, Ok(setup + 40));
 }
 
 /// More entries arrive at once than one multi-row insert takes (SQLite
@@ -147,6 +153,7 @@ pub async fn concurrent_appends_never_fork_a_chain(fixture: Fixture) {
 pub async fn a_burst_of_entries_chains_across_statements(fixture: Fixture) {
     let store = fixture.store.clone();
     let a = Arc::new(tenant(store.as_ref(), "a").await);
+    let setup = entries(store.as_ref()).await.len();
     // Text that JSON must escape, and text beyond ASCII.
     let request_id = |n: usize| format!("burst {n} \"quoted\" back\\slash\ttab é ✓");
     let tasks: Vec<_> = (0..150)
@@ -163,6 +170,7 @@ pub async fn a_burst_of_entries_chains_across_statements(fixture: Fixture) {
     }
     let mut written: Vec<String> = entries(store.as_ref())
         .await
+        .split_off(setup)
         .into_iter()
         .map(|record| record.request_id)
         .collect();
@@ -170,13 +178,14 @@ pub async fn a_burst_of_entries_chains_across_statements(fixture: Fixture) {
     let mut sent: Vec<String> = (0..150).map(request_id).collect();
     sent.sort();
     assert_eq!(written, sent);
-    assert_eq!(verify(store.as_ref()).await, Ok(150));
+    assert_eq!(verify(store.as_ref()).await, Ok(setup as u64 + 150));
 }
 
 pub async fn two_writers_on_one_database_append_to_chains_of_their_own(fixture: Fixture) {
     let first = fixture.store.clone();
     let second = fixture.reopen().await;
     let a = Arc::new(tenant(first.as_ref(), "a").await);
+    let setup = entries(first.as_ref()).await.len();
     let mut tasks = Vec::new();
     for n in 0..30 {
         let store = if n % 2 == 0 {
@@ -192,7 +201,7 @@ pub async fn two_writers_on_one_database_append_to_chains_of_their_own(fixture: 
     for task in tasks {
         task.await.expect("task").expect("append");
     }
-    let records = entries(first.as_ref()).await;
+    let records = entries(first.as_ref()).await.split_off(setup);
     assert_eq!(records.len(), 30);
     let mut chains: Vec<i64> = records.iter().map(|r| r.chain_id).collect();
     chains.sort_unstable();
@@ -201,30 +210,62 @@ pub async fn two_writers_on_one_database_append_to_chains_of_their_own(fixture: 
         chains.len() >= 2,
         "each writer has a chain of its own: {chains:?}"
     );
-    assert_eq!(verify(first.as_ref()).await, Ok(30));
+    assert_eq!(verify(first.as_ref()).await, Ok(setup as u64 + 30));
 }
 
 pub async fn pruning_keeps_every_chain_verifiable(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
+    // The tenant's own entries, made at the start, are old too.
+    let setup = entries(store).await.len() as u64;
     for seconds in [0, 10, 20, 30] {
         let mut old = entry(&a, Action::Tickets);
         old.at = later(seconds);
         store.append_audit(old).await.expect("append");
     }
-    let removed = store.prune_audit(later(15)).await.expect("prune");
-    assert_eq!(removed, 2);
+    // The pruning's own entry, recorded with it, is new.
+    let pruning = || {
+        let mut entry = admin_entry();
+        entry.action = Action::PruneAudit;
+        entry.at = later(40);
+        entry
+    };
+    let removed = store
+        .prune_audit(later(15), pruning())
+        .await
+        .expect("prune");
+    assert_eq!(removed, setup + 2);
     let remaining = entries(store).await;
-    assert_eq!(remaining.len(), 2);
+    assert_eq!(remaining.len(), 3);
     assert!(
         remaining.iter().all(|r| r.at >= later(15)),
         "only the old ones went"
     );
+    let recorded = remaining.last().expect("the pruning's entry");
+    assert_eq!(recorded.action, Action::PruneAudit);
+    assert!(
+        recorded.records.contains(&format!("pruned:{removed}")),
+        "{recorded:?}"
+    );
     let chains = store.audit_chains().await.expect("chains");
     let pruned: i64 = chains.iter().map(|c| c.pruned_through_seq).sum();
-    assert_eq!(pruned, 2, "each chain remembers where it was pruned");
-    assert_eq!(verify(store).await, Ok(2));
-    assert_eq!(store.prune_audit(later(15)).await.expect("again"), 0);
+    assert_eq!(
+        pruned as u64, removed,
+        "each chain remembers where it was pruned"
+    );
+    assert_eq!(verify(store).await, Ok(3));
+    assert_eq!(
+        store
+            .prune_audit(later(15), pruning())
+            .await
+            .expect("again"),
+        0
+    );
+    assert_eq!(
+        entries(store).await.len(),
+        3,
+        "a pruning that removed nothing changed nothing and records nothing"
+    );
 }
 
 pub async fn a_chain_altered_behind_the_store_fails_to_verify(fixture: Fixture) {
@@ -266,6 +307,7 @@ pub async fn a_write_undone_after_it_appended_leaves_its_chain_whole<E: Engine>(
     store: &SqlStore<E>,
 ) {
     let a = tenant(store, "a").await;
+    let setup = entries(store).await.len();
     store
         .create_ticket(
             a.provider.id,
@@ -297,9 +339,9 @@ pub async fn a_write_undone_after_it_appended_leaves_its_chain_whole<E: Engine>(
         )
         .await
         .expect("the next write appends after the last committed entry");
-    let records = entries(store).await;
+    let records = entries(store).await.split_off(setup);
     assert_eq!(records.len(), 2, "the undone entry is gone: {records:?}");
-    assert_eq!(verify(store).await, Ok(2));
+    assert_eq!(verify(store).await, Ok(setup as u64 + 2));
 }
 
 /// An append whose chain is no longer where its writer left it writes

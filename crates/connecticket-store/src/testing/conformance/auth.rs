@@ -26,7 +26,7 @@ pub async fn an_application_is_found_by_key_with_its_provider(fixture: Fixture) 
     let store = fixture.store.as_ref();
     let a = tenant(store, "a").await;
     let found = store
-        .application_by_key(&a.application.api_key)
+        .application_by_key(a.application.api_key.clone())
         .await
         .expect("lookup")
         .expect("found");
@@ -36,7 +36,7 @@ pub async fn an_application_is_found_by_key_with_its_provider(fixture: Fixture) 
     assert_eq!(found.secret_hash, vec![1, 2, 3]);
     assert!(!found.revoked);
     assert!(store
-        .application_by_key("no-such-key")
+        .application_by_key("no-such-key".to_owned())
         .await
         .expect("lookup")
         .is_none());
@@ -50,7 +50,7 @@ pub async fn a_token_is_found_by_its_hash_with_its_application(fixture: Fixture)
     let second = token(store, &b, b"hash-b").await;
     assert_ne!(first, second);
     let found = store
-        .access_token(b"hash-a")
+        .access_token(b"hash-a".to_vec())
         .await
         .expect("lookup")
         .expect("found");
@@ -59,7 +59,7 @@ pub async fn a_token_is_found_by_its_hash_with_its_application(fixture: Fixture)
     assert!(!found.revoked);
     assert_eq!(found.application.provider.id, a.provider.id);
     assert!(store
-        .access_token(b"unknown")
+        .access_token(b"unknown".to_vec())
         .await
         .expect("lookup")
         .is_none());
@@ -78,11 +78,14 @@ pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixtur
         .await
         .expect("claim");
     assert_eq!(claimed, vec![2]);
-    let counts = store.auth_failures(&scopes, 900).await.expect("count");
+    let counts = store
+        .auth_failures(scopes.clone(), 900)
+        .await
+        .expect("count");
     assert_eq!(counts, vec![2, 1]);
     assert_eq!(
         store
-            .auth_failures(&scopes, 1_800)
+            .auth_failures(scopes.clone(), 1_800)
             .await
             .expect("other window"),
         vec![0, 0]
@@ -97,7 +100,10 @@ pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixtur
         .await
         .expect("forgive");
     assert_eq!(
-        store.auth_failures(&scopes, 900).await.expect("count"),
+        store
+            .auth_failures(scopes.clone(), 900)
+            .await
+            .expect("count"),
         vec![0, 0]
     );
     // Counting in a later window forgets the older ones.
@@ -110,7 +116,10 @@ pub async fn authorize_failures_are_counted_per_scope_and_window(fixture: Fixtur
         .await
         .expect("claim");
     assert_eq!(
-        store.auth_failures(&scopes, 900).await.expect("forgotten"),
+        store
+            .auth_failures(scopes.clone(), 900)
+            .await
+            .expect("forgotten"),
         vec![0, 0]
     );
 }
@@ -166,7 +175,7 @@ pub async fn an_application_keeps_its_newest_live_tokens_only(fixture: Fixture) 
         let mut revoked = Vec::new();
         for n in 0..4u8 {
             let found = store
-                .access_token(&[n; 8])
+                .access_token(vec![n; 8])
                 .await
                 .expect("lookup")
                 .expect("found");
@@ -180,7 +189,7 @@ pub async fn an_application_keeps_its_newest_live_tokens_only(fixture: Fixture) 
         "the two newest stay live"
     );
     let b_token = store
-        .access_token(b"b-token")
+        .access_token(b"b-token".to_vec())
         .await
         .expect("lookup")
         .expect("found");

@@ -42,6 +42,12 @@ impl Fixture {
     }
 }
 
+/// The audit entry an administrator's write carries into its transaction.
+pub fn admin_entry() -> AuditEntry {
+    let context = RequestContext::operator("conformance".to_owned(), "tester@test".to_owned());
+    AuditEntry::new(&context, Action::ManageProviders, Outcome::Success, t0())
+}
+
 /// The moment every test's records are made at.
 pub fn t0() -> DateTime<Utc> {
     from_epoch(1_700_000_000)
@@ -63,22 +69,28 @@ pub struct Tenant {
 
 pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
     let provider = store
-        .create_provider(NewProvider {
-            id: None,
-            name: name.to_owned(),
-            time_zone: "America/New_York".to_owned(),
-            created_at: t0(),
-        })
+        .create_provider(
+            NewProvider {
+                id: None,
+                name: name.to_owned(),
+                time_zone: "America/New_York".to_owned(),
+                created_at: t0(),
+            },
+            admin_entry(),
+        )
         .await
         .expect("provider");
     let employee = store
-        .create_employee(NewEmployee {
-            id: None,
-            provider_id: provider.id,
-            name: format!("{name} nurse"),
-            email: None,
-            created_at: t0(),
-        })
+        .create_employee(
+            NewEmployee {
+                id: None,
+                provider_id: provider.id,
+                name: format!("{name} nurse"),
+                email: None,
+                created_at: t0(),
+            },
+            admin_entry(),
+        )
         .await
         .expect("employee");
     let application = store
@@ -92,7 +104,7 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
                 secret_hash: vec![1, 2, 3],
                 created_at: t0(),
             },
-            None,
+            admin_entry(),
         )
         .await
         .expect("application");
@@ -101,6 +113,7 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
             provider.id,
             vec![NewResident::named("Ada"), NewResident::named("Grace")],
             t0(),
+            admin_entry(),
         )
         .await
         .expect("residents");
@@ -114,7 +127,7 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
                     name: category.to_owned(),
                     created_at: t0(),
                 },
-                None,
+                admin_entry(),
             )
             .await
             .expect("category");

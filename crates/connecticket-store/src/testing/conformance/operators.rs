@@ -7,7 +7,7 @@ use connecticket_domain::model::{
 use connecticket_domain::store::TokenOwner;
 use connecticket_domain::{Entity, StoreError};
 
-use super::fixtures::{collect, t0, tenant, Fixture};
+use super::fixtures::{admin_entry, collect, t0, tenant, Fixture};
 
 fn provider(id: Option<i64>, name: &str) -> NewProvider {
     NewProvider {
@@ -22,7 +22,7 @@ pub async fn is_empty_until_a_provider_exists(fixture: Fixture) {
     let store = fixture.store.as_ref();
     assert!(store.is_empty().await.expect("empty"));
     store
-        .create_provider(provider(None, "A"))
+        .create_provider(provider(None, "A"), admin_entry())
         .await
         .expect("create");
     assert!(!store.is_empty().await.expect("not empty"));
@@ -31,12 +31,12 @@ pub async fn is_empty_until_a_provider_exists(fixture: Fixture) {
 pub async fn providers_keep_fixed_ids_and_generated_ids_continue_above(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let fixed = store
-        .create_provider(provider(Some(500), "Fixed"))
+        .create_provider(provider(Some(500), "Fixed"), admin_entry())
         .await
         .expect("fixed");
     assert_eq!(fixed.id, ProviderId(500));
     let generated = store
-        .create_provider(provider(None, "Next"))
+        .create_provider(provider(None, "Next"), admin_entry())
         .await
         .expect("generated");
     assert!(generated.id.get() > 500, "{:?}", generated.id);
@@ -55,10 +55,12 @@ pub async fn providers_keep_fixed_ids_and_generated_ids_continue_above(fixture: 
 pub async fn a_taken_id_is_a_duplicate(fixture: Fixture) {
     let store = fixture.store.as_ref();
     store
-        .create_provider(provider(Some(7), "First"))
+        .create_provider(provider(Some(7), "First"), admin_entry())
         .await
         .expect("first");
-    let again = store.create_provider(provider(Some(7), "Second")).await;
+    let again = store
+        .create_provider(provider(Some(7), "Second"), admin_entry())
+        .await;
     assert!(
         matches!(
             again,
@@ -75,13 +77,16 @@ pub async fn a_taken_id_is_a_duplicate(fixture: Fixture) {
 pub async fn employees_need_an_existing_provider(fixture: Fixture) {
     let store = fixture.store.as_ref();
     let missing = store
-        .create_employee(NewEmployee {
-            id: None,
-            provider_id: ProviderId(404),
-            name: "Nobody".to_owned(),
-            email: None,
-            created_at: t0(),
-        })
+        .create_employee(
+            NewEmployee {
+                id: None,
+                provider_id: ProviderId(404),
+                name: "Nobody".to_owned(),
+                email: None,
+                created_at: t0(),
+            },
+            admin_entry(),
+        )
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(Entity::Provider))),
@@ -107,7 +112,7 @@ pub async fn applications_need_an_employee_of_their_provider(fixture: Fixture) {
                 secret_hash: vec![9],
                 created_at: t0(),
             },
-            None,
+            admin_entry(),
         )
         .await;
     assert!(
@@ -125,7 +130,7 @@ pub async fn applications_need_an_employee_of_their_provider(fixture: Fixture) {
                 secret_hash: vec![9],
                 created_at: t0(),
             },
-            None,
+            admin_entry(),
         )
         .await;
     // A missing employee is NotFound, never mistaken for a duplicate.
@@ -153,7 +158,7 @@ pub async fn a_taken_api_key_is_a_duplicate(fixture: Fixture) {
                 secret_hash: vec![9],
                 created_at: t0(),
             },
-            None,
+            admin_entry(),
         )
         .await;
     assert!(
@@ -174,7 +179,12 @@ pub async fn residents_are_created_all_or_none(fixture: Fixture) {
     let mut fixed = NewResident::named("Fixed");
     fixed.id = Some(a.residents[0]);
     let refused = store
-        .create_residents(a.provider.id, vec![NewResident::named("New"), fixed], t0())
+        .create_residents(
+            a.provider.id,
+            vec![NewResident::named("New"), fixed],
+            t0(),
+            admin_entry(),
+        )
         .await;
     assert!(
         matches!(
@@ -193,7 +203,12 @@ pub async fn residents_are_created_all_or_none(fixture: Fixture) {
         "the first resident of the refused batch was not kept"
     );
     let missing = store
-        .create_residents(ProviderId(404), vec![NewResident::named("X")], t0())
+        .create_residents(
+            ProviderId(404),
+            vec![NewResident::named("X")],
+            t0(),
+            admin_entry(),
+        )
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(Entity::Provider))),
@@ -217,7 +232,7 @@ pub async fn residents_keep_every_field(fixture: Fixture) {
     full.resident_type_id = Some(42);
     full.caretracker_id = Some("ct".to_owned());
     let ids = store
-        .create_residents(a.provider.id, vec![full.clone()], t0())
+        .create_residents(a.provider.id, vec![full.clone()], t0(), admin_entry())
         .await
         .expect("create");
     let listed = collect(store.residents(a.provider.id, None)).await;
@@ -243,7 +258,7 @@ pub async fn categories_are_listed_per_provider_in_id_order(fixture: Fixture) {
                 name: "Fixed".to_owned(),
                 created_at: t0(),
             },
-            None,
+            admin_entry(),
         )
         .await
         .expect("fixed");
@@ -260,19 +275,19 @@ pub async fn revoking_an_application_revokes_its_tokens(fixture: Fixture) {
     let b = tenant(store, "b").await;
     super::auth::token(store, &a, b"t1").await;
     let foreign = store
-        .revoke_application(b.provider.id, a.application.id, t0(), None)
+        .revoke_application(b.provider.id, a.application.id, t0(), admin_entry())
         .await;
     assert!(
         matches!(foreign, Err(StoreError::NotFound(Entity::Application))),
         "{foreign:?}"
     );
     let revoked = store
-        .revoke_application(a.provider.id, a.application.id, t0(), None)
+        .revoke_application(a.provider.id, a.application.id, t0(), admin_entry())
         .await
         .expect("revoke");
     assert_eq!(revoked.revoked_at, Some(t0()));
     let token = store
-        .access_token(b"t1")
+        .access_token(b"t1".to_vec())
         .await
         .expect("token")
         .expect("found");
@@ -291,17 +306,28 @@ pub async fn tokens_are_revoked_by_application_or_employee(fixture: Fixture) {
             a.provider.id,
             TokenOwner::Application(a.application.id),
             t0(),
+            admin_entry(),
         )
         .await
         .expect("revoke");
     assert_eq!(by_app, 2);
     let again = store
-        .revoke_tokens(a.provider.id, TokenOwner::Employee(a.employee.id), t0())
+        .revoke_tokens(
+            a.provider.id,
+            TokenOwner::Employee(a.employee.id),
+            t0(),
+            admin_entry(),
+        )
         .await
         .expect("revoke again");
     assert_eq!(again, 0, "already revoked tokens are not counted twice");
     let foreign = store
-        .revoke_tokens(a.provider.id, TokenOwner::Employee(b.employee.id), t0())
+        .revoke_tokens(
+            a.provider.id,
+            TokenOwner::Employee(b.employee.id),
+            t0(),
+            admin_entry(),
+        )
         .await;
     assert!(
         matches!(foreign, Err(StoreError::NotFound(Entity::Employee))),
@@ -312,13 +338,18 @@ pub async fn tokens_are_revoked_by_application_or_employee(fixture: Fixture) {
             a.provider.id,
             TokenOwner::Application(ApplicationId(9_999)),
             t0(),
+            admin_entry(),
         )
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(Entity::Application))),
         "{missing:?}"
     );
-    let untouched = store.access_token(b"t3").await.expect("t3").expect("found");
+    let untouched = store
+        .access_token(b"t3".to_vec())
+        .await
+        .expect("t3")
+        .expect("found");
     assert!(!untouched.revoked);
 }
 
@@ -327,25 +358,37 @@ pub async fn rotating_a_secret_replaces_it_and_revokes_tokens(fixture: Fixture) 
     let a = tenant(store, "a").await;
     super::auth::token(store, &a, b"t1").await;
     store
-        .rotate_secret(a.provider.id, a.application.id, vec![7, 7], t0(), None)
+        .rotate_secret(
+            a.provider.id,
+            a.application.id,
+            vec![7, 7],
+            t0(),
+            admin_entry(),
+        )
         .await
         .expect("rotate");
     let found = store
-        .application_by_key(&a.application.api_key)
+        .application_by_key(a.application.api_key.clone())
         .await
         .expect("lookup")
         .expect("found");
     assert_eq!(found.secret_hash, vec![7, 7]);
     assert!(
         store
-            .access_token(b"t1")
+            .access_token(b"t1".to_vec())
             .await
             .expect("t1")
             .expect("found")
             .revoked
     );
     let missing = store
-        .rotate_secret(a.provider.id, ApplicationId(9_999), vec![1], t0(), None)
+        .rotate_secret(
+            a.provider.id,
+            ApplicationId(9_999),
+            vec![1],
+            t0(),
+            admin_entry(),
+        )
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(Entity::Application))),

@@ -1,0 +1,162 @@
+//! Applications: the partner programs that use the API, their credentials
+//! (a secret shown once, only its hash kept) and their tokens.
+
+use super::{AdminCall, Administrator};
+use crate::audit::{Action, RecordRef};
+use crate::auth::{generate_api_key, generate_api_secret};
+use crate::error::{DomainError, DomainResult, Field, Problem};
+use crate::model::{Application, ApplicationId, EmployeeId, NewApplication};
+use crate::service::audit::Recorded;
+use crate::service::Connecticket;
+use crate::store::TokenOwner;
+use crate::validate::{required_text, MAX_SHORT_TEXT};
+
+/// A new application and its secret, which exists nowhere else: it is shown
+/// once and only its hash is stored.
+#[derive(Debug)]
+pub struct CreatedApplication {
+    pub application: Application,
+    pub api_secret: String,
+}
+
+/// An application to register.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplicationRequest<'a> {
+    pub name: &'a str,
+    /// The employee its tickets and comments are made by; none: the
+    /// administrator registering it (an operator must name one).
+    pub acting_as: Option<EmployeeId>,
+}
+
+impl Connecticket {
+    /// The provider's applications (never their secrets).
+    pub async fn list_applications(&self, call: AdminCall) -> DomainResult<Vec<Application>> {
+        self.administrate(
+            call,
+            Action::Applications,
+            Recorded::Afterwards,
+            async |scope, entry| {
+                let applications = self.store.applications(scope.provider_id()?).await?;
+                for application in &applications {
+                    entry.touch(RecordRef::Application(application.id));
+                }
+                Ok(applications)
+            },
+        )
+        .await
+    }
+
+    /// Registers an application with fresh random credentials.
+    pub async fn create_application(
+        &self,
+        call: AdminCall,
+        request: ApplicationRequest<'_>,
+    ) -> DomainResult<CreatedApplication> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                let employee = match (request.acting_as, scope.by) {
+                    (Some(employee), _) | (None, Administrator::Employee(employee)) => employee,
+                    (None, Administrator::Operator) => {
+                        return Err(DomainError::invalid(Field::Employee, Problem::Required))
+                    }
+                };
+                entry.touch(RecordRef::Employee(employee));
+                let api_secret = generate_api_secret();
+                let new = NewApplication {
+                    id: None,
+                    provider_id: scope.provider_id()?,
+                    employee_id: employee,
+                    name: required_text(Field::Name, request.name, MAX_SHORT_TEXT)?,
+                    api_key: generate_api_key(),
+                    secret_hash: self.hasher.hash_api_secret(&api_secret),
+                    created_at: self.now(),
+                };
+                let application = self.store.create_application(new, entry.clone()).await?;
+                Ok(CreatedApplication {
+                    application,
+                    api_secret,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Revokes an application: its credentials and every token it holds
+    /// stop working at once.
+    pub async fn revoke_application(
+        &self,
+        call: AdminCall,
+        id: ApplicationId,
+    ) -> DomainResult<Application> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                entry.touch(RecordRef::Application(id));
+                entry.records.insert("revoked".to_owned());
+                let provider = scope.provider_id()?;
+                Ok(self
+                    .store
+                    .revoke_application(provider, id, self.now(), entry.clone())
+                    .await?)
+            },
+        )
+        .await
+    }
+
+    /// A new secret (shown once); the old one and every token stop working.
+    pub async fn rotate_secret(
+        &self,
+        call: AdminCall,
+        id: ApplicationId,
+    ) -> DomainResult<CreatedApplication> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                entry.touch(RecordRef::Application(id));
+                entry.records.insert("secret:rotated".to_owned());
+                let provider = scope.provider_id()?;
+                let api_secret = generate_api_secret();
+                let hash = self.hasher.hash_api_secret(&api_secret);
+                let application = self
+                    .store
+                    .rotate_secret(provider, id, hash, self.now(), entry.clone())
+                    .await?;
+                Ok(CreatedApplication {
+                    application,
+                    api_secret,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Revokes every live token of an application, or of the applications
+    /// an employee acts through; answers how many.
+    pub async fn revoke_tokens(&self, call: AdminCall, owner: TokenOwner) -> DomainResult<u64> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                entry.touch(match owner {
+                    TokenOwner::Application(id) => RecordRef::Application(id),
+                    TokenOwner::Employee(id) => RecordRef::Employee(id),
+                });
+                entry.records.insert("tokens:revoked".to_owned());
+                let provider = scope.provider_id()?;
+                Ok(self
+                    .store
+                    .revoke_tokens(provider, owner, self.now(), entry.clone())
+                    .await?)
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,199 @@
+//! `/console/admin/audit`: the provider's audit trail, filtered, and its
+//! CSV export.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, TimeZone};
+use connecticket_domain::audit::{Action, AuditRecord};
+use connecticket_domain::service::{AuditFilter, AUDIT_PAGE_LIMIT};
+use futures::StreamExt;
+
+use super::Administering;
+use crate::console::form::Form;
+use crate::console::render::{html, local, Chrome, ConsoleError};
+use crate::console::session::ConsoleRequest;
+use crate::error::HttpError;
+use crate::state::AppState;
+
+pub(crate) struct AuditRow {
+    pub at: String,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub who: String,
+    pub records: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin_audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    rows: Vec<AuditRow>,
+    resident: String,
+    ticket: String,
+    since: String,
+    until: String,
+    query: String,
+    limit: usize,
+}
+
+/// The filters the page and its export take.
+const FILTERS: [&str; 4] = ["resident", "ticket", "since", "until"];
+
+/// The day a `YYYY-MM-DD` filter names, as the start of that day in the
+/// provider's zone.
+fn day(
+    form: &Form,
+    name: &str,
+    zone: chrono_tz::Tz,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, HttpError> {
+    let Some(text) = form.query(name) else {
+        return Ok(None);
+    };
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        HttpError::InvalidParameter(format!("{name} must be a date like 2026-11-01"))
+    })?;
+    let start = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(zone
+        .from_local_datetime(&start)
+        .earliest()
+        .map(|at| at.with_timezone(&chrono::Utc)))
+}
+
+fn audit_filter(page: &Administering) -> Result<AuditFilter, HttpError> {
+    let zone = page.console.holder.provider.zone();
+    let form = &page.form;
+    Ok(AuditFilter {
+        provider_id: None,
+        application_id: None,
+        resident_id: form.query_number("resident")?,
+        ticket_id: form.query_number("ticket")?,
+        since: day(form, "since", zone)?,
+        // The whole `until` day is included.
+        until: day(form, "until", zone)?.map(|at| at + chrono::Duration::days(1)),
+    })
+}
+
+/// Who made the call an entry records.
+fn who(record: &AuditRecord) -> String {
+    match (record.employee_id, record.application_id, &record.actor) {
+        (Some(employee), Some(application), _) => {
+            format!("employee {employee} via application {application}")
+        }
+        (Some(employee), None, _) => format!("employee {employee}"),
+        (None, Some(application), _) => format!("application {application}"),
+        (None, None, Some(actor)) => format!("operator {actor}"),
+        (None, None, None) => "the server".to_owned(),
+    }
+}
+
+/// The filter, or the refusal audited and answered.
+async fn filter_or_refuse(
+    page: &Administering,
+    state: &AppState,
+) -> Result<AuditFilter, ConsoleError> {
+    match audit_filter(page) {
+        Ok(filter) => Ok(filter),
+        Err(error) => {
+            let admin = page.admin(state, Action::AuditTrail).await?;
+            state.api.reject_admin(admin, error.outcome()).await;
+            Err(error.into())
+        }
+    }
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::page(request, &state, Action::AuditTrail).await?;
+    let filter = filter_or_refuse(&page, &state).await?;
+    let zone = page.console.holder.provider.zone();
+    let records = state
+        .api
+        .audit_page(page.admin(&state, Action::AuditTrail).await?, filter)
+        .await?;
+    let text = |name: &str| page.form.query(name).unwrap_or_default().to_owned();
+    let query = FILTERS
+        .iter()
+        .filter_map(|name| {
+            page.form.query(name).map(|v| {
+                format!(
+                    "{name}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let rows = records
+        .iter()
+        .map(|r| AuditRow {
+            at: local(r.at, zone),
+            action: r.action.as_str(),
+            outcome: r.outcome.as_str(),
+            who: who(r),
+            records: r.records.join(" "),
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &AuditPage {
+            chrome: page.chrome(),
+            rows,
+            resident: text("resident"),
+            ticket: text("ticket"),
+            since: text("since"),
+            until: text("until"),
+            query,
+            limit: AUDIT_PAGE_LIMIT,
+        },
+    ))
+}
+
+/// `GET /console/admin/audit.csv`: every matching entry, streamed.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::page(request, &state, Action::AuditTrail).await?;
+    let filter = filter_or_refuse(&page, &state).await?;
+    let rows = state
+        .api
+        .export_audit(page.admin(&state, Action::AuditTrail).await?, filter)
+        .await?;
+    let header = csv_bytes(std::iter::once(AuditRecord::CSV_HEADER.map(str::to_owned)));
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(
+        rows.map(|chunk| {
+            chunk
+                .map(|records| csv_bytes(records.iter().map(AuditRecord::csv_fields)))
+                .map_err(std::io::Error::other)
+        }),
+    );
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"audit.csv\""),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn csv_bytes<const N: usize>(rows: impl Iterator<Item = [String; N]>) -> bytes::Bytes {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(row);
+    }
+    bytes::Bytes::from(writer.into_inner().unwrap_or_default())
+}
