@@ -21,6 +21,7 @@ pub mod server;
 pub mod state;
 pub mod wire;
 
+pub use console::administration_paths;
 pub use router::{operations_router, router};
 pub use server::{serve, serve_app, ReloadingTls, ServeOptions, ShutdownReport, TlsFiles};
 pub use state::{AppState, Limits, MetricsSource, Operations};

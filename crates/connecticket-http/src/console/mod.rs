@@ -37,6 +37,13 @@ pub(crate) fn device_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
     session::cookie(headers, session::DEVICE_COOKIE)
 }
 
+/// Every path of the console's administration (under `/console`), for the
+/// test that walks each as staff, as another provider's administrator and
+/// as a stranger.
+pub fn administration_paths() -> Vec<&'static str> {
+    admin::routes().into_iter().map(|(path, _)| path).collect()
+}
+
 pub(crate) fn router() -> Router<AppState> {
     let mut pages: Vec<(&str, MethodRouter<AppState>)> = vec![
         ("", get(board::show)),

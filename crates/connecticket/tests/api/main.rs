@@ -15,6 +15,7 @@ mod support {
 mod abuse;
 mod ack_browser;
 mod acknowledgments;
+mod administration;
 mod attachments;
 mod audit;
 mod authorize;

@@ -14,6 +14,25 @@
 //! [`Connecticket::within`] narrows to one provider. Every call leaves one
 //! entry naming who made it: the employee, or the operator's
 //! `user@host`; writes record it in their own transaction.
+//!
+//! What the types refuse, before any test runs: a surface's ordinary call
+//! is no administration call,
+//!
+//! ```compile_fail
+//! # use connecticket_domain::{service::Call, Connecticket};
+//! async fn staff_adds_a_category(service: &Connecticket, call: Call) {
+//!     service.create_category(call, "Falls").await;
+//! }
+//! ```
+//!
+//! and a provider's administrator's call is no operator's:
+//!
+//! ```compile_fail
+//! # use connecticket_domain::{service::AdminCall, Connecticket};
+//! async fn an_administrator_creates_a_provider(service: &Connecticket, call: AdminCall) {
+//!     service.create_provider(call, "Elsewhere", "UTC").await;
+//! }
+//! ```
 
 mod applications;
 mod audit_trail;
