@@ -542,6 +542,31 @@ pub fn admin(database_url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// An admin command given `input` on its standard input (a password).
+pub fn admin_with_input(database_url: &str, args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .arg("--database")
+        .arg(database_url)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env("CONNECTICKET_HASH_KEY", TEST_HASH_KEY)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run connecticket");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write the input");
+    }
+    let output = child.wait_with_output().expect("finish");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A `connecticket serve` process on an ephemeral port.
 pub struct ServerProcess {
     pub child: Child,

@@ -358,6 +358,8 @@ impl Server {
         if let Err(error) = api.flush_refusals().await {
             tracing::warn!(%error, "could not write the last counts of refused requests");
         }
+        // Refused calls' entries, written without holding up their answers.
+        api.settle().await;
         dispatcher.abort();
         escalator.abort();
         let _ = dispatcher.await;

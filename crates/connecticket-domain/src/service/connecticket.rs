@@ -36,6 +36,8 @@ impl Default for ApiSettings {
 /// The use cases. Every call, allowed or not, leaves one audit entry.
 pub struct Connecticket {
     pub(super) store: Arc<dyn Store>,
+    /// Where entries go, now or (refusals') later.
+    pub(super) audit: super::audit::AuditSink,
     pub(super) hasher: SecretHasher,
     pub(super) settings: ApiSettings,
     pub(super) budgets: TokenBudgets,
@@ -105,6 +107,7 @@ impl Connecticket {
         clock: SharedClock,
     ) -> Self {
         Connecticket {
+            audit: super::audit::AuditSink::new(Arc::clone(&store)),
             store,
             hasher,
             settings,
@@ -129,12 +132,7 @@ impl Connecticket {
             self.refusals.note(&entry);
             return;
         }
-        let store = Arc::clone(&self.store);
-        tokio::spawn(async move {
-            if let Err(error) = store.append_audit(entry).await {
-                tracing::error!(%error, "could not record a refused call's audit entry");
-            }
-        });
+        self.audit.append_later(entry);
     }
 
     /// Audits `entry` as refused with `error`, and answers the error.

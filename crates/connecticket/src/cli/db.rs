@@ -85,6 +85,7 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
             let moved = service
                 .move_database(call, target.as_ref(), target_kind, copied)
                 .await;
+            service.settle().await;
             progress.finish_and_clear();
             let report = moved.context("the move did not happen; the target is unchanged")?;
             print_summary(&report.tables)?;
@@ -120,7 +121,7 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
                 let store = database::open(&cli.database, options).await?;
                 let service = service_over(cli, &store);
                 let call = service.operate(&operator, Action::ManageDatabase);
-                service
+                let outcome = service
                     .back_up(call, async || {
                         connecticket_store_sqlite::backup(&path, to)
                             .await
@@ -128,7 +129,9 @@ pub(super) async fn run(cli: &Cli, command: &DbCommand) -> anyhow::Result<()> {
                                 connecticket_domain::StoreError::backend("backing up the database", error)
                             })
                     })
-                    .await?;
+                    .await;
+                service.settle().await;
+                outcome?;
                 say!("backed up {} to {}", path.display(), to.display());
             }
             DatabaseUrl::Postgres(_) => bail!(

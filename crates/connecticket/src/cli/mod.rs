@@ -298,6 +298,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let context = AdminContext::open(&cli).await?;
     let ran = run_admin(&context, cli.command).await;
+    // A refused command's entry was written without holding up its error:
+    // the process ends only once it is durable.
+    context.service.settle().await;
     // Invalid input is said by the flag that carried it.
     ran.map_err(
         |error| match error.downcast::<connecticket_domain::DomainError>() {

@@ -39,6 +39,37 @@ async fn authorize(
 }
 
 backend_tests! {
+    /// `connecticket resident list | head -1`: the reader goes away after
+    /// the first line; the command ends quietly and successfully, as any
+    /// Unix tool does, with no panic and no "Broken pipe" error.
+    async fn a_reader_that_stops_early_ends_the_command_quietly() {
+        let app = crate::support::TestApp::demo().await;
+        let residents = (0..3_000)
+            .map(|n| connecticket_domain::model::NewResident::named(format!("Resident {n}")))
+            .collect();
+        let call = app
+            .admin
+            .within(connecticket_domain::audit::Action::CreateResidents, connecticket_domain::demo::DEMO_PROVIDER_ID)
+            .await;
+        app.api.create_residents(call, residents).await.expect("residents");
+        let mut child = Command::new(binary())
+            .args(["--database", &app.database_url, "resident", "list", "--provider", "72136196"])
+            .env("CONNECTICKET_HASH_KEY", crate::support::TEST_HASH_KEY)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut first).expect("a line");
+        assert_eq!(first.trim_end(), "id,first_name,last_name,location,state");
+        // The reader is gone now (as `head` exits after its line).
+        let output = child.wait_with_output().expect("finish");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{:?}: {stderr}", output.status);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    }
+
     async fn rotating_a_secret_and_revoking_tokens_take_effect_within_a_second() {
         let database = TestDatabase::create(Backend::current()).await;
         let db = database.url.clone();
@@ -113,12 +144,12 @@ backend_tests! {
         assert!(stderr.contains("open with the published demo password"), "{stderr}");
         // A password too short is refused by name; then each account gets
         // its own, and it serves.
-        let short = set_password(&database.url, "sample@example.org", "short");
-        assert!(!short.status.success());
-        assert!(String::from_utf8_lossy(&short.stderr).contains("password must be at least 12 characters"));
+        let (set, _, err) = set_password(&database.url, "sample@example.org", "short");
+        assert!(!set);
+        assert!(err.contains("password must be at least 12 characters"), "{err}");
         for email in ["sample@example.org", "nurse@example.org", "sunrise@example.org"] {
-            let set = set_password(&database.url, email, "a new and private phrase");
-            assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+            let (set, _, err) = set_password(&database.url, email, "a new and private phrase");
+            assert!(set, "{err}");
         }
         let server = ServerProcess::start(&database.url, &[]);
         assert_eq!(send(http.get(format!("{}/health", server.base))).await.status, StatusCode::OK);
@@ -185,25 +216,10 @@ backend_tests! {
 }
 
 /// `employee set-password` with the password on standard input.
-fn set_password(database_url: &str, email: &str, password: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(binary())
-        .args([
-            "--database",
-            database_url,
-            "employee",
-            "set-password",
-            "--email",
-            email,
-        ])
-        .env("CONNECTICKET_HASH_KEY", crate::support::TEST_HASH_KEY)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run");
-    if let Some(mut stdin) = child.stdin.take() {
-        writeln!(stdin, "{password}").expect("write the password");
-    }
-    child.wait_with_output().expect("finish")
+fn set_password(database_url: &str, email: &str, password: &str) -> (bool, String, String) {
+    crate::support::admin_with_input(
+        database_url,
+        &["employee", "set-password", "--email", email],
+        &format!("{password}\n"),
+    )
 }

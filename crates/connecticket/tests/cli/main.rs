@@ -14,6 +14,7 @@ mod support {
 
 mod abuse;
 mod admin;
+mod administration;
 mod audit_trail;
 mod crash;
 mod deploy;

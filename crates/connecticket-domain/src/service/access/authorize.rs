@@ -1,7 +1,7 @@
 //! Authentication: `authorize` issues tokens (throttled), `authenticate`
 //! checks them on every call (and spends the token's budget).
 
-use crate::service::audit::{record, Call};
+use crate::service::audit::Call;
 use crate::service::connecticket::entry_for;
 use crate::service::{ApiCredentials, Connecticket, IssuedToken};
 
@@ -26,7 +26,7 @@ impl Connecticket {
         let result = self
             .try_authorize(context, api_key, api_secret, &mut entry)
             .await;
-        record(&self.store, entry, result).await
+        self.record(entry, result).await
     }
 
     async fn try_authorize(
@@ -148,13 +148,13 @@ impl Connecticket {
         };
         if let Err(retry_after_secs) = spent {
             let refused = Err(DomainError::RateLimited { retry_after_secs });
-            return record(&self.store, entry, refused).await;
+            return self.record(entry, refused).await;
         }
         Ok(Call::new(
             principal,
             entry,
             context.deadline,
-            self.store.clone(),
+            self.audit.clone(),
         ))
     }
 

@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::{AdminCall, OperatorCall};
 use crate::audit::{Action, AuditRecord, ChainCheck};
 use crate::error::DomainResult;
-use crate::service::audit::{record, Recorded};
+use crate::service::audit::Recorded;
 use crate::service::Connecticket;
 use crate::store::RowStream;
 
@@ -95,7 +95,7 @@ impl Connecticket {
                 let chains = self.store.audit_chains().await?;
                 let written = chains.iter().any(|chain| chain.last_seq > 0);
                 if written || scope.limited_to().is_some() {
-                    record(&self.store, entry.clone(), Ok(())).await?;
+                    self.record(entry.clone(), Ok(())).await?;
                 }
                 let filter = AuditFilter {
                     provider_id: scope.limited_to().map(|p| p.get()).or(filter.provider_id),
@@ -129,7 +129,7 @@ impl Connecticket {
                 });
                 // An empty trail: nothing was read, and nothing recorded.
                 if verdict != Ok(0) {
-                    record(&self.store, entry.clone(), Ok(())).await?;
+                    self.record(entry.clone(), Ok(())).await?;
                 }
                 Ok(verdict)
             },

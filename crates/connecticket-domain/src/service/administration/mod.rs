@@ -212,7 +212,7 @@ impl Connecticket {
                 scope: Scope::Installation,
                 by: Administrator::Operator,
             },
-            pending: PendingEntry::new(entry, std::sync::Arc::clone(&self.store)),
+            pending: PendingEntry::new(entry, self.audit.clone()),
             deadline: None,
         })
     }
@@ -243,7 +243,7 @@ impl Connecticket {
                 scope: Scope::Provider(found),
                 by: scope.by,
             },
-            pending: PendingEntry::new(entry, std::sync::Arc::clone(&self.store)),
+            pending: PendingEntry::new(entry, self.audit.clone()),
             deadline: None,
         })
     }

@@ -8,7 +8,7 @@ use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{ContactRole, NotificationId, Page};
 use crate::notify::templates::{self, Templates};
 use crate::notify::{NoticeFilter, NoticeSummary, Notification, NotifyPolicy, QuietHours};
-use crate::service::audit::{record, Recorded};
+use crate::service::audit::Recorded;
 use crate::service::Connecticket;
 use crate::store::{NoticeQuery, NotificationFilter};
 use crate::validate::e164_phone;
@@ -189,7 +189,7 @@ impl Connecticket {
                 // An empty outbox of the whole installation discloses
                 // nothing (and a fresh database stays fresh).
                 if !found.is_empty() || scope.limited_to().is_some() {
-                    record(&self.store, entry.clone(), Ok(())).await?;
+                    self.record(entry.clone(), Ok(())).await?;
                 }
                 Ok(found)
             },

@@ -7,7 +7,7 @@ use super::OperatorCall;
 use crate::audit::Action;
 use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{NewProvider, Provider};
-use crate::service::audit::{record, Recorded};
+use crate::service::audit::Recorded;
 use crate::service::Connecticket;
 use crate::validate::{required_text, MAX_SHORT_TEXT};
 
@@ -49,7 +49,7 @@ impl Connecticket {
                 let providers = self.store.providers().await?;
                 if !providers.is_empty() {
                     entry.records.insert(format!("rows:{}", providers.len()));
-                    record(&self.store, entry.clone(), Ok(())).await?;
+                    self.record(entry.clone(), Ok(())).await?;
                 }
                 Ok(providers)
             },

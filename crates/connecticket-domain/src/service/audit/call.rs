@@ -16,19 +16,55 @@ use crate::error::{DomainError, DomainResult};
 use crate::service::Connecticket;
 use crate::store::Store;
 
+/// Where entries go: appended now (and awaited), or later, without
+/// holding up an answer (a refusal's). Entries appended later are still
+/// awaited before the process ends (`settle`): a command that was refused
+/// leaves its entry, and a server that stops leaves every refusal's.
+#[derive(Clone)]
+pub(crate) struct AuditSink {
+    pub(crate) store: Arc<dyn Store>,
+    later: tokio_util::task::TaskTracker,
+}
+
+impl AuditSink {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        AuditSink {
+            store,
+            later: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// Appends `entry` on a task of its own; a failure is logged.
+    pub(crate) fn append_later(&self, entry: AuditEntry) {
+        let store = Arc::clone(&self.store);
+        self.later.spawn(async move {
+            if let Err(error) = store.append_audit(entry).await {
+                tracing::error!(%error, "could not record a refused call's audit entry");
+            }
+        });
+    }
+
+    /// Waits for every entry appended later so far.
+    pub(crate) async fn settle(&self) {
+        self.later.close();
+        self.later.wait().await;
+        self.later.reopen();
+    }
+}
+
 /// An entry that is recorded whatever becomes of the call that holds it:
 /// by the use case that takes it, or, if the call is dropped unused, as an
 /// error.
 pub(crate) struct PendingEntry {
     entry: Option<AuditEntry>,
-    store: Arc<dyn Store>,
+    sink: AuditSink,
 }
 
 impl PendingEntry {
-    pub(crate) fn new(entry: AuditEntry, store: Arc<dyn Store>) -> Self {
+    pub(crate) fn new(entry: AuditEntry, sink: AuditSink) -> Self {
         PendingEntry {
             entry: Some(entry),
-            store,
+            sink,
         }
     }
 
@@ -50,13 +86,8 @@ impl Drop for PendingEntry {
             action = entry.action.as_str(),
             "a call ended without its audit entry; recording it as an error"
         );
-        let store = Arc::clone(&self.store);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = store.append_audit(entry).await {
-                    tracing::error!(%error, "could not record an audit entry");
-                }
-            });
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.sink.append_later(entry);
         }
     }
 }
@@ -73,11 +104,11 @@ impl Call {
         principal: Principal,
         entry: AuditEntry,
         deadline: Option<Instant>,
-        store: Arc<dyn Store>,
+        sink: AuditSink,
     ) -> Self {
         Call {
             principal,
-            pending: PendingEntry::new(entry, store),
+            pending: PendingEntry::new(entry, sink),
             deadline,
         }
     }
@@ -127,36 +158,39 @@ pub(crate) enum Recorded {
     WhenDisclosed,
 }
 
-/// Records `entry` with the outcome of `result`. A call that succeeded is
-/// answered only once its entry is durable, and fails if it cannot be
-/// written: no PHI leaves unrecorded. A refused call disclosed nothing, so
-/// its answer does not wait for its entry (which a locked database could
-/// hold up for long); a failure to write it is logged.
-pub(crate) async fn record<T>(
-    store: &Arc<dyn Store>,
-    mut entry: AuditEntry,
-    result: DomainResult<T>,
-) -> DomainResult<T> {
-    entry.outcome = outcome_of(&result);
-    if result.is_err() {
-        let store = Arc::clone(store);
-        tokio::spawn(async move {
-            if let Err(error) = store.append_audit(entry).await {
-                tracing::error!(%error, "could not record a refused call's audit entry");
+impl Connecticket {
+    /// Records `entry` with the outcome of `result`. A call that
+    /// succeeded is answered only once its entry is durable, and fails if
+    /// it cannot be written: no PHI leaves unrecorded. A refused call
+    /// disclosed nothing, so its answer does not wait for its entry (which
+    /// a locked database could hold up for long); a failure to write it is
+    /// logged.
+    pub(crate) async fn record<T>(
+        &self,
+        mut entry: AuditEntry,
+        result: DomainResult<T>,
+    ) -> DomainResult<T> {
+        entry.outcome = outcome_of(&result);
+        if result.is_err() {
+            self.audit.append_later(entry);
+            return result;
+        }
+        match self.store.append_audit(entry).await {
+            Ok(()) => result,
+            Err(error) => {
+                tracing::error!(%error, "could not record an audit entry");
+                result.and(Err(DomainError::Storage(error)))
             }
-        });
-        return result;
-    }
-    match store.append_audit(entry).await {
-        Ok(()) => result,
-        Err(error) => {
-            tracing::error!(%error, "could not record an audit entry");
-            result.and(Err(DomainError::Storage(error)))
         }
     }
-}
 
-impl Connecticket {
+    /// Waits until every entry recorded without holding up an answer is
+    /// written: the command line calls it before it exits, the server
+    /// when it stops.
+    pub async fn settle(&self) {
+        self.audit.settle().await;
+    }
+
     /// Runs `work` for the call and records its outcome, once.
     pub(crate) async fn run<T>(
         &self,
@@ -194,7 +228,7 @@ impl Connecticket {
             (Recorded::ByTheWrite | Recorded::ByTheStream | Recorded::WhenDisclosed, Ok(value)) => {
                 Ok(value)
             }
-            (_, result) => record(&self.store, entry, result).await,
+            (_, result) => self.record(entry, result).await,
         }
     }
 

@@ -7,7 +7,7 @@ mod refusals;
 mod streams;
 
 pub use call::Call;
-pub(crate) use call::{record, PendingEntry, Recorded};
+pub(crate) use call::{AuditSink, PendingEntry, Recorded};
 pub(crate) use refusals::{is_anonymous_refusal, RefusalLog};
 pub use streams::MAX_LISTED_RECORDS;
 pub(crate) use streams::{record_list_start, AuditedStream};

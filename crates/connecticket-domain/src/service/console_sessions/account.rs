@@ -37,9 +37,7 @@ impl Connecticket {
         };
         entry.provider_id = Some(holder.provider.id);
         entry.employee_id = Some(holder.account.employee_id);
-        super::record(&self.store, entry, Ok(holder))
-            .await
-            .map(Some)
+        self.record(entry, Ok(holder)).await.map(Some)
     }
 
     /// Sets the password of the account an invitation link names; the

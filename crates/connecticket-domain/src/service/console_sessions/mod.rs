@@ -19,7 +19,7 @@ use crate::console::password::HashLane;
 use crate::console::{normalize_email, totp, AccountHolder, NewSession, SessionEnd, SessionId};
 use crate::error::{DomainError, DomainResult};
 use crate::service::access::sign_in_scopes;
-use crate::service::audit::{record, Call, Recorded};
+use crate::service::audit::{Call, Recorded};
 use crate::service::connecticket::entry_for;
 use crate::service::Connecticket;
 
@@ -68,7 +68,7 @@ pub struct ConsoleCall {
     pub session: SessionId,
     principal: Principal,
     context: RequestContext,
-    store: std::sync::Arc<dyn crate::store::Store>,
+    audit: crate::service::audit::AuditSink,
     at: DateTime<Utc>,
     csrf: String,
 }
@@ -81,7 +81,7 @@ impl ConsoleCall {
             self.principal.clone(),
             entry,
             self.context.deadline,
-            std::sync::Arc::clone(&self.store),
+            self.audit.clone(),
         )
     }
 
@@ -94,7 +94,7 @@ impl ConsoleCall {
     pub async fn refuse(&self, action: Action, outcome: Outcome) {
         let mut entry = entry_for(&self.context, action, &self.principal, self.at);
         entry.outcome = outcome;
-        if let Err(error) = self.store.append_audit(entry).await {
+        if let Err(error) = self.audit.store.append_audit(entry).await {
             tracing::error!(%error, "could not record a refused console request");
         }
     }
@@ -201,7 +201,7 @@ impl Connecticket {
         match result {
             // The session's row and its entry were written together.
             Ok(signed_in) => Ok(signed_in),
-            Err(error) => record(&self.store, entry, Err(error)).await,
+            Err(error) => self.record(entry, Err(error)).await,
         }
     }
 
@@ -330,7 +330,7 @@ impl Connecticket {
                     .end_console_session(session.id, now, ended)
                     .await?;
             }
-            return record(&self.store, entry, Err(DomainError::SignInRequired)).await;
+            return self.record(entry, Err(DomainError::SignInRequired)).await;
         }
         if active {
             self.store.touch_console_session(session.id, now).await?;
@@ -345,14 +345,16 @@ impl Connecticket {
         };
         let needs_enrolment = holder.provider_requires_totp && !holder.account.has_second_factor();
         if needs_enrolment && action != Action::ConsoleAccount && action != Action::SignOut {
-            return record(&self.store, entry, Err(DomainError::SecondFactorRequired)).await;
+            return self
+                .record(entry, Err(DomainError::SecondFactorRequired))
+                .await;
         }
         Ok(ConsoleCall {
             holder,
             session: session.id,
             principal,
             context: context.clone(),
-            store: self.store.clone(),
+            audit: self.audit.clone(),
             at: now,
             csrf: self.csrf_for(token),
         })
