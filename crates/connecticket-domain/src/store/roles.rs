@@ -325,7 +325,8 @@ crate::store_role! {
         /// Notifications by delivery state, and escalations still open.
         read notification_counts() -> NotificationCounts = health::notification_counts;
         /// Closes the store's connections once the server has stopped (the
-        /// last call of a process; later calls fail).
+        /// last call of a process: later calls may fail, as PostgreSQL's
+        /// do). Other stores on the same database serve on.
         plain close() -> futures::future::BoxFuture<'_, ()>;
     }
 }

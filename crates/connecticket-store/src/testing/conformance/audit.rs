@@ -26,7 +26,7 @@ pub(crate) async fn verify(store: &dyn Store) -> Result<u64, String> {
     Ok(verified)
 }
 
-async fn entries(store: &dyn Store) -> Vec<AuditRecord> {
+pub(crate) async fn entries(store: &dyn Store) -> Vec<AuditRecord> {
     collect(store.audit_entries()).await
 }
 

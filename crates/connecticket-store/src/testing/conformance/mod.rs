@@ -6,11 +6,16 @@
 
 mod audit;
 mod auth;
+mod console;
+mod contacts;
+mod escalation;
 mod fixtures;
+mod health;
 mod idempotency;
 mod lists;
 mod notifications;
 mod operators;
+mod outbox;
 mod tickets;
 mod transfer;
 
@@ -18,10 +23,15 @@ pub use fixtures::{Fixture, Reopen};
 
 pub use audit::*;
 pub use auth::*;
+pub use console::*;
+pub use contacts::*;
+pub use escalation::*;
+pub use health::*;
 pub use idempotency::*;
 pub use lists::*;
 pub use notifications::*;
 pub use operators::*;
+pub use outbox::*;
 pub use tickets::*;
 pub use transfer::*;
 
@@ -79,6 +89,24 @@ macro_rules! conformance_suite {
             pruning_keeps_every_chain_verifiable
             a_chain_altered_behind_the_store_fails_to_verify
             claims_are_most_urgent_first_and_providers_take_turns
+            files_added_later_join_the_ticket
+            a_category_is_renamed_within_its_provider
+            contacts_are_listed_corrected_and_removed_within_their_provider
+            a_notify_policy_is_the_default_until_set_and_belongs_to_its_provider
+            only_the_lease_holder_records_an_attempt
+            given_back_claims_go_to_the_next_claimant_at_once
+            waiting_notifications_are_held_with_their_reason
+            a_retry_makes_a_failed_notification_due_within_its_provider
+            a_gateway_report_applies_to_the_message_it_names
+            escalation_rules_are_the_defaults_overridden_per_provider
+            staff_contacts_belong_to_their_provider
+            an_unanswered_notification_escalates_until_someone_answers
+            a_link_acknowledges_once
+            console_accounts_are_found_by_address_and_by_invitation
+            sessions_open_stay_alive_and_end
+            a_second_factors_code_opens_one_session_and_a_provider_may_require_one
+            the_board_and_resident_search_stay_within_their_provider
+            health_reports_the_schema_the_outbox_and_closes_last
         );
         $crate::conformance_suite!(@two $open;
             an_export_imports_into_an_empty_store_unchanged

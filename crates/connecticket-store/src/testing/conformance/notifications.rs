@@ -8,7 +8,10 @@ use connecticket_domain::workflow::UrgencyStatus;
 use super::fixtures::{entry, t0, tenant, ticket, write, Fixture, Tenant};
 
 /// Gives the tenant's first resident a contact who takes email.
-async fn emailed_contact(store: &dyn connecticket_domain::store::Store, tenant: &Tenant) {
+pub(crate) async fn emailed_contact(
+    store: &dyn connecticket_domain::store::Store,
+    tenant: &Tenant,
+) {
     store
         .create_contact(
             tenant.provider.id,
@@ -30,7 +33,7 @@ async fn emailed_contact(store: &dyn connecticket_domain::store::Store, tenant: 
 }
 
 /// A ticket of `urgency` that emails the resident's family.
-async fn emailing_ticket(
+pub(crate) async fn emailing_ticket(
     store: &dyn connecticket_domain::store::Store,
     tenant: &Tenant,
     urgency: UrgencyStatus,

@@ -395,3 +395,34 @@ pub async fn rotating_a_secret_replaces_it_and_revokes_tokens(fixture: Fixture) 
         "{missing:?}"
     );
 }
+
+/// A category is renamed within its provider; its ratings keep pointing
+/// at it.
+pub async fn a_category_is_renamed_within_its_provider(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let falls = a.categories[0];
+    let refused = store
+        .rename_category(b.provider.id, falls, "Mine now".to_owned(), admin_entry())
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Category))),
+        "{refused:?}"
+    );
+    let renamed = store
+        .rename_category(
+            a.provider.id,
+            falls,
+            "Falls and trips".to_owned(),
+            admin_entry(),
+        )
+        .await
+        .expect("renamed");
+    assert_eq!(
+        (renamed.id, renamed.name.as_str()),
+        (falls, "Falls and trips")
+    );
+    let listed = store.categories(a.provider.id).await.expect("categories");
+    assert_eq!(listed[0].name, "Falls and trips");
+}

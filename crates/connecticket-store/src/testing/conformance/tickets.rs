@@ -513,3 +513,56 @@ pub async fn a_ticket_that_notifies_no_one_is_read_whole(fixture: Fixture) {
     assert!(detail.attachments.is_empty());
     assert_eq!(detail.comments_omitted, 0);
 }
+
+/// Files added to a ticket later join it, move its `updated_at` forward,
+/// and reach no other provider's ticket.
+pub async fn files_added_later_join_the_ticket(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    let id = store
+        .create_ticket(
+            a.provider.id,
+            ticket(&a, "Fall"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("create")
+        .into_inner();
+    let file = || connecticket_domain::model::NewAttachment {
+        file_name: "x-ray.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        data: bytes::Bytes::from_static(b"\x89PNG"),
+    };
+    let refused = store
+        .add_attachments(
+            b.provider.id,
+            id,
+            vec![file()],
+            later(60),
+            write(&b, Action::AttachFiles),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(Entity::Ticket))),
+        "{refused:?}"
+    );
+    let added = store
+        .add_attachments(
+            a.provider.id,
+            id,
+            vec![file(), file()],
+            later(60),
+            write(&a, Action::AttachFiles),
+        )
+        .await
+        .expect("added");
+    assert_eq!(added.into_inner(), id);
+    let detail = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(detail.attachments.len(), 2);
+    assert_eq!(detail.ticket.updated_at, later(60));
+}
