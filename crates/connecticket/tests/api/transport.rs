@@ -2,32 +2,11 @@
 //! trusted proxies.
 
 use connecticket_domain::audit::AuditRecord;
-use connecticket_http::TlsFiles;
 use futures::TryStreamExt;
 use reqwest::StatusCode;
 
+use crate::support::tls::{certificate, trusting};
 use crate::support::{eventually, send, TestApp, TestOptions};
-
-/// A self-signed certificate for localhost and 127.0.0.1, as PEM files.
-pub fn certificate(dir: &std::path::Path, name: &str) -> (TlsFiles, String) {
-    let rcgen::CertifiedKey { cert, key_pair } =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .expect("certificate");
-    let files = TlsFiles {
-        certificate: dir.join(format!("{name}.crt")),
-        key: dir.join(format!("{name}.key")),
-    };
-    std::fs::write(&files.certificate, cert.pem()).expect("write certificate");
-    std::fs::write(&files.key, key_pair.serialize_pem()).expect("write key");
-    (files, cert.pem())
-}
-
-pub fn trusting(pem: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
-        .build()
-        .expect("client")
-}
 
 backend_tests! {
     async fn the_api_is_served_over_tls_to_a_real_client() {

@@ -3,16 +3,13 @@
 
 use reqwest::StatusCode;
 
+use crate::support::tls::{certificate, trusting};
 use crate::support::{eventually, send, sqlite_path, ServerProcess};
-
-#[path = "../api/transport.rs"]
-#[allow(dead_code)]
-mod transport;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_the_certificate_without_dropping_connections() {
     let dir = tempfile::tempdir().expect("dir");
-    let (files, old_pem) = transport::certificate(dir.path(), "server");
+    let (files, old_pem) = certificate(dir.path(), "server");
     let database = sqlite_path(dir.path());
     let server = ServerProcess::start(
         &database,
@@ -27,7 +24,7 @@ async fn sighup_reloads_the_certificate_without_dropping_connections() {
         ],
     );
     assert!(server.base.starts_with("https://"));
-    let old_client = transport::trusting(&old_pem);
+    let old_client = trusting(&old_pem);
     assert_eq!(
         send(old_client.get(format!("{}/health", server.base)))
             .await
@@ -36,14 +33,14 @@ async fn sighup_reloads_the_certificate_without_dropping_connections() {
     );
 
     // Replace the files with a new certificate and tell the server.
-    let (new_files, new_pem) = transport::certificate(dir.path(), "next");
+    let (new_files, new_pem) = certificate(dir.path(), "next");
     std::fs::rename(&new_files.certificate, &files.certificate).expect("replace certificate");
     std::fs::rename(&new_files.key, &files.key).expect("replace key");
     server.signal("HUP");
 
     // New connections present the new certificate, once the signal is
     // handled.
-    let new_client = transport::trusting(&new_pem);
+    let new_client = trusting(&new_pem);
     eventually("the new certificate to be served", || async {
         let answer = new_client
             .get(format!("{}/health", server.base))
@@ -55,7 +52,7 @@ async fn sighup_reloads_the_certificate_without_dropping_connections() {
             .map(|_| ())
     })
     .await;
-    assert!(transport::trusting(&old_pem)
+    assert!(trusting(&old_pem)
         .get(format!("{}/health", server.base))
         .send()
         .await
