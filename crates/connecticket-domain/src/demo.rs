@@ -155,19 +155,7 @@ async fn add_contacts(service: &Connecticket) -> DomainResult<()> {
 /// Two-minute deadlines for Exception and High, so that a demo shows a
 /// reminder and each tier within minutes; and the staff of both tiers.
 async fn add_escalation(service: &Connecticket) -> DomainResult<()> {
-    for urgency in ["Exception", "High"] {
-        let input = crate::service::EscalationInput {
-            urgency: urgency.to_owned(),
-            ack_within: Some(DEMO_ACK_WITHIN.to_owned()),
-            renotify_after: None,
-            then: crate::notify::escalation::DEFAULT_TIERS
-                .iter()
-                .map(|t| (*t).to_owned())
-                .collect(),
-        };
-        let call = demo_call(service, Action::ManageEscalation).await?;
-        service.set_escalation(call, input).await?;
-    }
+    // The staff first: a tier is accepted only once someone holds it.
     let staff = [
         ("on_call_nurse", "On-call nurse", "oncall", "+15555550190"),
         (
@@ -186,6 +174,19 @@ async fn add_escalation(service: &Connecticket) -> DomainResult<()> {
         };
         let call = demo_call(service, Action::ManageEscalation).await?;
         service.add_staff_contact(call, input).await?;
+    }
+    for urgency in ["Exception", "High"] {
+        let input = crate::service::EscalationInput {
+            urgency: urgency.to_owned(),
+            ack_within: Some(DEMO_ACK_WITHIN.to_owned()),
+            renotify_after: None,
+            then: crate::notify::escalation::DEFAULT_TIERS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        };
+        let call = demo_call(service, Action::ManageEscalation).await?;
+        service.set_escalation(call, input).await?;
     }
     Ok(())
 }

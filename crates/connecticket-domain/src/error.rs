@@ -202,7 +202,7 @@ pub enum StoreError {
     #[error("{} not found", .0.name())]
     NotFound(Entity),
     /// A unique key (an id, an api_key) is taken.
-    #[error("a {} with this {key} already exists", .entity.name().to_lowercase())]
+    #[error("{} with this {key} already exists", with_article(&.entity.name().to_lowercase()))]
     Duplicate { entity: Entity, key: &'static str },
     #[error("the idempotency key was already used with different parameters")]
     IdempotencyKeyReused,
@@ -258,7 +258,7 @@ pub enum DomainError {
     #[error("Too many requests; retry in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     /// An operator's record whose unique key is taken.
-    #[error("a {} with this {key} already exists", .entity.name().to_lowercase())]
+    #[error("{} with this {key} already exists", with_article(&.entity.name().to_lowercase()))]
     Duplicate { entity: Entity, key: &'static str },
     /// Demo data or a data move aimed at a database that holds other data.
     #[error("the target database is not empty")]
@@ -334,4 +334,14 @@ mod tests {
         assert_eq!(source.as_deref(), Some("disk on fire"));
         assert_eq!(error.to_string(), "reading a ticket");
     }
+}
+
+/// "a category", "an employee".
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
 }

@@ -92,6 +92,30 @@ pub async fn browser(driver: &Driver, javascript: bool) -> Client {
         .expect("a browser session")
 }
 
+/// Makes pages see `prefers-color-scheme: dark` or `light`, as a device's
+/// setting would (Chromium's DevTools protocol, through chromedriver).
+pub async fn prefer_color_scheme(driver: &Driver, client: &Client, scheme: &str) {
+    let session = client
+        .session_id()
+        .await
+        .expect("a session")
+        .expect("a session id");
+    let answer = reqwest::Client::new()
+        .post(format!("{}/session/{session}/goog/cdp/execute", driver.url))
+        .json(&json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+        }))
+        .send()
+        .await
+        .expect("chromedriver answers");
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes)

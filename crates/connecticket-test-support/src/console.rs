@@ -166,6 +166,28 @@ impl Console {
         Self::answer(request.send().await.expect("GET")).await
     }
 
+    /// Follows a form's redirect as a browser would, carrying the
+    /// one-request cookie it set (`ct_shown_once`).
+    pub async fn follow(&self, answer: &Page) -> Page {
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "a redirect: {}",
+            answer.body
+        );
+        let to = answer.location().expect("a Location").to_owned();
+        let mut request = self.http.get(format!("{}{to}", self.base));
+        let carried = answer
+            .set_cookie("ct_shown_once")
+            .map(|set| cookie_value(&set));
+        let cookies = match &carried {
+            Some(value) => self.cookies(Some(("ct_shown_once", value))),
+            None => self.cookies(None),
+        };
+        request = request.header("cookie", cookies);
+        Self::answer(request.send().await.expect("GET")).await
+    }
+
     /// Posts a form as the page at `form_page` would: with that page's
     /// CSRF token.
     pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {

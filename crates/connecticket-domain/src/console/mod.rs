@@ -10,6 +10,7 @@
 //! whose keyed hash is stored.
 
 pub mod password;
+pub mod seal;
 pub mod totp;
 
 use chrono::{DateTime, Duration, Utc};
@@ -139,6 +140,12 @@ impl SessionEnd {
 }
 
 impl SessionRecord {
+    /// Whether a session that ended at `ended` had lapsed by then (idle
+    /// or too old) rather than being signed out while it worked.
+    pub fn lapsed_by(&self, ended: DateTime<Utc>) -> bool {
+        ended - self.last_seen_at >= IDLE_LIMIT || ended - self.created_at >= ABSOLUTE_LIMIT
+    }
+
     /// Whether the session still works at `now`, and if not, why.
     pub fn ended(&self, now: DateTime<Utc>) -> Option<SessionEnd> {
         if self.ended_at.is_some() {
@@ -183,6 +190,10 @@ pub struct BoardCard {
     pub ticket: crate::model::Ticket,
     pub resident_first_name: String,
     pub resident_last_name: Option<String>,
+    /// The resident's second identifiers, so that two residents with the
+    /// same name are told apart on the board.
+    pub resident_dob: Option<chrono::NaiveDate>,
+    pub resident_location: Option<String>,
     /// The ticket's escalation, when its notifications need an answer.
     pub escalation: Option<BoardEscalation>,
 }
@@ -212,7 +223,10 @@ impl BoardCard {
 #[derive(Debug, Clone, Default)]
 pub struct Board {
     pub cards: Vec<BoardCard>,
+    /// Open tickets matching the filter.
     pub total: u64,
+    /// Open tickets of the provider, whatever the filter.
+    pub all_open: u64,
 }
 
 /// A one-time link's token (shown once: only its hash is kept) for an

@@ -122,6 +122,13 @@ pub struct Escalation {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// A ticket's escalation and the levels it took, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketEscalation {
+    pub escalation: Escalation,
+    pub steps: Vec<EscalationStep>,
+}
+
 /// What a level does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {

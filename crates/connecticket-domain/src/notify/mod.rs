@@ -24,7 +24,7 @@ pub use ack::{
 pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
 pub use dispatcher::{sent_field, Dispatcher, DispatcherOptions};
 pub use escalation::{
-    Escalation, EscalationPolicy, EscalationRule, EscalationState, EscalationStep,
+    Escalation, EscalationPolicy, EscalationRule, EscalationState, EscalationStep, TicketEscalation,
 };
 pub use escalator::{Escalator, EscalatorOptions};
 pub use health::{TransportHealth, TransportState};
@@ -228,7 +228,15 @@ pub struct NoticeSummary {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_via: Option<AckVia>,
     pub acknowledged_by: Option<crate::model::EmployeeId>,
+    /// What the staff member who acknowledged noted (staff only).
+    pub acknowledged_note: Option<String>,
     pub escalation_level: i64,
+    /// Whom it was for: a resident's contact, or for a staff role a
+    /// provider contact.
+    pub contact_id: crate::model::ContactId,
+    /// Why it is not delivered yet, or why it failed (never an address).
+    pub waiting_reason: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
 }
 
 impl From<&Notification> for NoticeSummary {
@@ -247,7 +255,11 @@ impl From<&Notification> for NoticeSummary {
             acknowledged_at: n.acknowledgment.as_ref().map(|a| a.at),
             acknowledged_via: n.acknowledgment.as_ref().map(|a| a.via),
             acknowledged_by: n.acknowledgment.as_ref().and_then(|a| a.by),
+            acknowledged_note: n.acknowledgment.as_ref().and_then(|a| a.note.clone()),
             escalation_level: n.escalation_level,
+            contact_id: n.contact_id,
+            waiting_reason: n.last_error.clone(),
+            next_attempt_at: n.next_attempt_at,
         }
     }
 }

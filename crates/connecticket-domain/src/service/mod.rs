@@ -37,8 +37,10 @@ pub use administration::{
 pub use audit::{Call, MAX_LISTED_RECORDS};
 pub use connecticket::{ApiCredentials, ApiSettings, Connecticket, IssuedToken, ListRequest};
 pub use console_sessions::{
-    ConsoleCall, SecondFactorEnrolment, SignInAttempt, SignedIn, DEVICE_COOKIE_SECS,
+    ConsoleCall, Lapsed, SecondFactorEnrolment, SignInAttempt, SignedIn, DEVICE_COOKIE_SECS,
+    DRAFT_KEPT_FOR,
 };
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;
 pub use residents::ResidentPage;
+pub use tickets::TicketCircle;

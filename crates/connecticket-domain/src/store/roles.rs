@@ -282,6 +282,11 @@ crate::store_role! {
             -> ProviderContact = escalations::create_staff;
         read provider_contacts(provider: ProviderId) -> Vec<ProviderContact>
             = escalations::staff;
+        /// A ticket's escalation with the levels it took; `None` when its
+        /// notifications never needed an answer (or it is another
+        /// provider's).
+        read ticket_escalation(provider: ProviderId, ticket: TicketId)
+            -> Option<TicketEscalation> = escalations::of_ticket_with_steps;
         write delete_provider_contact(provider: ProviderId, contact: ContactId, audit: AuditEntry)
             -> () = escalations::delete_staff;
         /// Takes the next level of up to `limit` escalations due at `now`,

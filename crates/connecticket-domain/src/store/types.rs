@@ -23,6 +23,6 @@ pub use crate::model::{
 };
 pub use crate::notify::{
     AckRefusal, Channel, Claimed, EscalationPolicy, EscalationRule, EscalationStep, Notification,
-    NotifyPolicy, ReportedStatus,
+    NotifyPolicy, ReportedStatus, TicketEscalation,
 };
 pub use crate::transfer::Record;

@@ -9,11 +9,13 @@ use axum::response::{IntoResponse, Response};
 
 const HTMX: &[u8] = include_bytes!("../../static/htmx.min.js");
 const STYLE: &[u8] = include_bytes!("../../static/console.css");
+const SCRIPT: &[u8] = include_bytes!("../../static/console.js");
 
 pub(crate) async fn serve(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "console.css" => (STYLE, "text/css; charset=utf-8"),
+        "console.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         _ => return super::render::not_found(),
     };
     (

@@ -3,15 +3,17 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use connecticket_domain::audit::Action;
 use connecticket_domain::console::{BoardCard, BoardFilter};
 use connecticket_domain::model::{CategoryId, ResidentId};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 
-use super::render::{html, listed_name, local, Chrome, ConsoleError};
-use super::session::ConsoleRequest;
+use super::identity::Identity;
+use super::render::{html, local, Chrome, ConsoleError};
+use super::session::{cookie, lasting_cookie, ConsoleRequest, REFRESH_HEADER};
 use crate::state::AppState;
 use crate::wire::RequestParams;
 
@@ -23,15 +25,25 @@ const COLUMNS: [TicketStatus; 4] = [
     TicketStatus::Reopen,
 ];
 
+/// When this browser last looked at the board (seconds since the epoch):
+/// not patient data, and not the session's.
+const SEEN_COOKIE: &str = "ct_board_seen";
+const SEEN_MAX_AGE: i64 = 7 * 86_400;
+
 pub(crate) struct Card {
     pub id: i64,
     pub title: String,
-    pub resident: String,
+    pub resident: Identity,
     pub urgency: &'static str,
     pub urgency_id: i64,
+    /// "12 min ago", with the absolute time for hover and focus.
+    pub age: String,
     pub opened: String,
+    pub opened_iso: String,
     pub overdue: bool,
     pub awaiting_ack: bool,
+    /// Raised since this browser last looked at the board.
+    pub fresh: bool,
 }
 
 pub(crate) struct Column {
@@ -52,6 +64,7 @@ struct BoardPage {
     columns: Vec<Column>,
     shown: usize,
     total: u64,
+    all_open: u64,
     overdue: usize,
     residents: Vec<Choice>,
     categories: Vec<Choice>,
@@ -59,14 +72,6 @@ struct BoardPage {
     needs_ack: bool,
     query: String,
     filtered: bool,
-}
-
-/// A resident as a card names them: first name and last initial.
-pub(crate) fn short_name(first: &str, last: Option<&str>) -> String {
-    match last.and_then(|last| last.chars().next()) {
-        Some(initial) => format!("{first} {initial}."),
-        None => first.to_owned(),
-    }
 }
 
 fn id_param(params: &RequestParams, name: &str) -> Option<i64> {
@@ -102,20 +107,43 @@ fn query_of(filter: &BoardFilter) -> String {
     parts.join("&")
 }
 
-fn card(card: &BoardCard, zone: chrono_tz::Tz) -> Card {
+/// How long ago, in the words a glance needs.
+pub(crate) fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (now - at).num_minutes().max(0);
+    match minutes {
+        0 => "just now".to_owned(),
+        1..=59 => format!("{minutes} min ago"),
+        60..=1439 => format!("{} h {} min ago", minutes / 60, minutes % 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+fn card(
+    card: &BoardCard,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    seen: Option<DateTime<Utc>>,
+) -> Card {
     let urgency = UrgencyStatus::by_id(card.ticket.urgency_status_id);
     Card {
         id: card.ticket.id.get(),
         title: card.ticket.title.clone(),
-        resident: short_name(
+        resident: Identity::new(
+            card.ticket.resident_id.get(),
             &card.resident_first_name,
             card.resident_last_name.as_deref(),
+            card.resident_dob,
+            card.resident_location.as_deref(),
+            zone,
         ),
         urgency: urgency.map_or("Unknown", |u| u.name),
         urgency_id: card.ticket.urgency_status_id,
+        age: age(card.ticket.created_at, now),
         opened: local(card.ticket.created_at, zone),
+        opened_iso: card.ticket.created_at.to_rfc3339(),
         overdue: card.overdue(),
         awaiting_ack: card.awaiting_ack(),
+        fresh: seen.is_some_and(|seen| card.ticket.created_at > seen),
     }
 }
 
@@ -123,8 +151,13 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
+    let seen = cookie(&request.parts.headers, SEEN_COOKIE)
+        .and_then(|text| text.parse::<i64>().ok())
+        .and_then(|seconds| DateTime::<Utc>::from_timestamp(seconds, 0));
+    let looked = !request.parts.headers.contains_key(REFRESH_HEADER);
     let signed = request.page(&state, Action::ConsolePage).await?;
     let console = &signed.console;
+    let now = Utc::now();
     let filter = filter_of(&signed.params);
     let zone = console.holder.provider.zone();
     let board = state
@@ -141,14 +174,22 @@ pub(crate) async fn show(
         .await?;
     let columns = COLUMNS
         .iter()
-        .map(|status| Column {
-            status: status.as_str(),
-            cards: board
+        .map(|status| {
+            let mut cards: Vec<&BoardCard> = board
                 .cards
                 .iter()
                 .filter(|c| c.ticket.ticket_status == *status)
-                .map(|c| card(c, zone))
-                .collect(),
+                .collect();
+            // Overdue escalations first; the store's order (most urgent,
+            // then oldest) otherwise.
+            cards.sort_by_key(|c| !c.overdue());
+            Column {
+                status: status.as_str(),
+                cards: cards
+                    .into_iter()
+                    .map(|c| card(c, zone, now, seen))
+                    .collect(),
+            }
         })
         .collect();
     let page = BoardPage {
@@ -156,12 +197,13 @@ pub(crate) async fn show(
         columns,
         shown: board.cards.len(),
         total: board.total,
+        all_open: board.all_open,
         overdue: board.cards.iter().filter(|c| c.overdue()).count(),
         residents: residents
             .iter()
             .map(|r| Choice {
                 value: r.id.to_string(),
-                label: listed_name(r),
+                label: Identity::of(r, zone).line(),
                 selected: filter.resident == Some(r.id),
             })
             .collect(),
@@ -186,5 +228,19 @@ pub(crate) async fn show(
         query: query_of(&filter),
         filtered: filter != BoardFilter::default(),
     };
-    Ok(html(StatusCode::OK, &page))
+    let mut response = html(StatusCode::OK, &page);
+    // A person looked: what is on the board now is no longer new to this
+    // browser. The board's own refresh is nobody looking.
+    if looked {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            lasting_cookie(
+                &state,
+                SEEN_COOKIE,
+                &now.timestamp().to_string(),
+                SEEN_MAX_AGE,
+            ),
+        );
+    }
+    Ok(response)
 }

@@ -119,6 +119,11 @@ impl Kept {
             .map(String::as_str)
     }
 
+    /// Whether some form was refused and named itself.
+    pub(crate) fn any(&self) -> bool {
+        !self.values.is_empty() && !self.form.is_empty()
+    }
+
     /// Whether `form` is the one that was refused.
     pub(crate) fn is(&self, form: &str) -> bool {
         !self.values.is_empty() && self.form == form
@@ -148,6 +153,26 @@ impl Kept {
         default: &'a str,
     ) -> &'a str {
         self.or(&format!("{form}-{row}"), field, default)
+    }
+
+    /// The `index`th value of a repeated `field` (ordered selects) if
+    /// the form of this row was refused, else `default`.
+    pub(crate) fn nth_row_or<'a>(
+        &'a self,
+        form: &str,
+        row: &i64,
+        field: &str,
+        index: &usize,
+        default: &'a str,
+    ) -> &'a str {
+        match self.is(&format!("{form}-{row}")) {
+            true => self
+                .values
+                .get(field)
+                .and_then(|values| values.get(*index))
+                .map_or("", String::as_str),
+            false => default,
+        }
     }
 
     /// Whether a checkbox was ticked in the refused `form`.

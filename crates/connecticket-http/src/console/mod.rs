@@ -12,11 +12,15 @@
 mod admin;
 mod assets;
 mod board;
+mod drafts;
 mod form;
+mod identity;
 mod render;
 mod residents;
 mod session;
+mod shown_once;
 mod sign_in;
+mod ticket_view;
 mod tickets;
 
 use axum::http::{header, HeaderValue};
@@ -56,6 +60,8 @@ pub(crate) fn router() -> Router<AppState> {
             get(sign_in::invitation).post(sign_in::accept),
         ),
         ("/account", get(sign_in::account)),
+        ("/shown-once", get(shown_once::show)),
+        ("/keep-alive", post(sign_in::keep_alive)),
         ("/account/second-factor", post(sign_in::enrol)),
         ("/tickets/new", get(tickets::new_form).post(tickets::create)),
         ("/tickets/{id}", get(tickets::show)),

@@ -24,6 +24,8 @@ pub(crate) struct Chrome {
     /// Which navigation entry is current ("board", "new", "residents",
     /// "admin", "account").
     pub section: &'static str,
+    /// How long a session may sit idle, for the warning before it ends.
+    pub idle_seconds: i64,
 }
 
 impl Chrome {
@@ -35,6 +37,7 @@ impl Chrome {
             administrator: console.holder.account.role == ConsoleRole::Administrator,
             csrf: console.csrf_token().to_owned(),
             section,
+            idle_seconds: connecticket_domain::console::IDLE_LIMIT.num_seconds(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Chrome {
             administrator: false,
             csrf: String::new(),
             section: "",
+            idle_seconds: 0,
         }
     }
 
@@ -96,14 +100,6 @@ pub(crate) fn path_id(
         .ok_or(ConsoleError::from(DomainError::NotFound(entity)))
 }
 
-/// A resident as lists sort them: "Last, First".
-pub(crate) fn listed_name(resident: &connecticket_domain::model::Resident) -> String {
-    match &resident.last_name {
-        Some(last) => format!("{last}, {}", resident.first_name),
-        None => resident.first_name.clone(),
-    }
-}
-
 /// A time as the provider's staff read it, in the provider's zone.
 pub(crate) fn local(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone)
@@ -125,8 +121,9 @@ struct ErrorPage {
 pub(crate) enum ConsoleError {
     /// Anything the API would refuse, rendered as a page.
     Refused(HttpError),
-    /// No working session: to the sign-in page.
-    SignIn,
+    /// No working session: to the sign-in page, saying why, to come back
+    /// where the person was (with what they were sending kept).
+    SignIn(super::drafts::SignInAgain),
     /// The provider requires a second factor first: to the account page.
     Enrol,
 }
@@ -143,7 +140,7 @@ impl From<HttpError> for ConsoleError {
 impl From<DomainError> for ConsoleError {
     fn from(error: DomainError) -> Self {
         match error {
-            DomainError::SignInRequired => ConsoleError::SignIn,
+            DomainError::SignInRequired => ConsoleError::SignIn(Default::default()),
             DomainError::SecondFactorRequired => ConsoleError::Enrol,
             other => ConsoleError::Refused(HttpError::Domain(other)),
         }
@@ -171,7 +168,31 @@ fn title_of(status: StatusCode) -> &'static str {
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         match self {
-            ConsoleError::SignIn => see_other("/console/sign-in"),
+            ConsoleError::SignIn(again) => {
+                let mut query = Vec::new();
+                if again.lapsed {
+                    query.push("reason=idle".to_owned());
+                }
+                if again.lost {
+                    query.push("draft=lost".to_owned());
+                }
+                if let Some(next) = again.next.filter(|next| next != "/console") {
+                    let next = percent_encoding::utf8_percent_encode(
+                        &next,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
+                    query.push(format!("next={next}"));
+                }
+                let to = match query.is_empty() {
+                    true => "/console/sign-in".to_owned(),
+                    false => format!("/console/sign-in?{}", query.join("&")),
+                };
+                let mut response = see_other(&to);
+                for cookie in again.cookies {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                response
+            }
             ConsoleError::Enrol => see_other("/console/account"),
             ConsoleError::Refused(error) => {
                 let status = error.status();

@@ -13,23 +13,17 @@ use connecticket_domain::Entity;
 
 use super::admin::{shown, Refused};
 use super::form::Kept;
-use super::render::{html, listed_name, local, path_id, Chrome, ConsoleError};
+use super::identity::Identity;
+use super::render::{html, local, path_id, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::state::AppState;
-
-pub(crate) struct ResidentRow {
-    pub id: i64,
-    pub name: String,
-    pub location: String,
-    pub dob: String,
-}
 
 #[derive(Template)]
 #[template(path = "console/residents.html")]
 struct ResidentsPage {
     chrome: Chrome,
     query: String,
-    residents: Vec<ResidentRow>,
+    residents: Vec<Identity>,
 }
 
 pub(crate) async fn list(
@@ -42,21 +36,11 @@ pub(crate) async fn list(
         .api
         .search_residents(signed.console.call(Action::ConsolePage), &query)
         .await?;
+    let zone = signed.console.holder.provider.zone();
     let page = ResidentsPage {
         chrome: Chrome::of(&signed.console, "residents"),
         query,
-        residents: residents
-            .iter()
-            .map(|r| ResidentRow {
-                id: r.id.get(),
-                name: listed_name(r),
-                location: r.location.clone().unwrap_or_default(),
-                dob: r
-                    .dob
-                    .map(|d| d.format("%b %-d, %Y").to_string())
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        residents: residents.iter().map(|r| Identity::of(r, zone)).collect(),
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -86,6 +70,7 @@ struct ResidentPage {
     chrome: Chrome,
     id: i64,
     name: String,
+    banner: Identity,
     facts: Vec<(&'static str, String)>,
     contacts: Vec<ContactRow>,
     tickets: Vec<TicketRow>,
@@ -162,6 +147,7 @@ pub(crate) async fn render(
             Some(last) => format!("{} {last}", r.first_name),
             None => r.first_name.clone(),
         },
+        banner: Identity::of(r, zone),
         facts,
         contacts: found
             .contacts

@@ -16,6 +16,7 @@ use connecticket_domain::audit::{Action, Outcome, RequestContext};
 use connecticket_domain::service::ConsoleCall;
 use connecticket_domain::DomainError;
 
+use super::drafts::{self, SignInAgain};
 use super::form::Form;
 use super::render::ConsoleError;
 use crate::extract::{request_context, within};
@@ -32,7 +33,7 @@ pub(crate) const SIGN_IN_COOKIE: &str = "ct_sign_in";
 pub(crate) const DEVICE_COOKIE: &str = "ct_device";
 /// Sent by the board's self-refresh: not a person's request, so the
 /// session's idle clock keeps running.
-const REFRESH_HEADER: &str = "x-console-refresh";
+pub(crate) const REFRESH_HEADER: &str = "x-console-refresh";
 
 /// The value of a cookie the request carries.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -112,7 +113,25 @@ impl ConsoleRequest {
                 .api
                 .console_call(&context, action, token.as_deref(), active),
         )
-        .await??;
+        .await?;
+        let found = match found {
+            Ok(found) => found,
+            Err(DomainError::SignInRequired) => {
+                let again = SignInAgain {
+                    next: drafts::page_of(parts),
+                    lapsed: state
+                        .api
+                        .lapsed_session(token.as_deref())
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some(),
+                    ..SignInAgain::default()
+                };
+                return Err(ConsoleError::SignIn(again));
+            }
+            Err(other) => return Err(other.into()),
+        };
         // The employee's provider: the request counts against its share.
         if let Err(busy) = crate::guard::claim_provider(parts, found.principal().provider.id, state)
         {
@@ -140,7 +159,10 @@ impl ConsoleRequest {
         state: &AppState,
         action: Action,
     ) -> Result<Signed, ConsoleError> {
-        let console = Self::session(&self.parts, state, action).await?;
+        let console = match Self::session(&self.parts, state, action).await {
+            Ok(console) => console,
+            Err(refused) => return Err(self.keep_work(state, refused).await),
+        };
         let context = self.context();
         let read = read_params(
             &self.parts,
@@ -190,7 +212,10 @@ impl ConsoleRequest {
         state: &AppState,
         action: Action,
     ) -> Result<(ConsoleCall, Form), ConsoleError> {
-        let console = Self::session(&self.parts, state, action).await?;
+        let console = match Self::session(&self.parts, state, action).await {
+            Ok(console) => console,
+            Err(refused) => return Err(self.keep_work(state, refused).await),
+        };
         let context = self.context();
         let read = read_form_fields(
             &self.parts,
@@ -213,6 +238,21 @@ impl ConsoleRequest {
             .into());
         }
         Ok((console, form))
+    }
+
+    /// A form that reached a lapsed session: what it carried is kept for
+    /// its person (see `drafts`); anything else is refused as it was.
+    async fn keep_work(self, state: &AppState, refused: ConsoleError) -> ConsoleError {
+        let ConsoleError::SignIn(mut again) = refused else {
+            return refused;
+        };
+        if again.lapsed {
+            let token = cookie(&self.parts.headers, SESSION_COOKIE);
+            if let Ok(Some(lapsed)) = state.api.lapsed_session(token.as_deref()).await {
+                drafts::keep(state, &lapsed, &self.parts, self.body, &mut again).await;
+            }
+        }
+        ConsoleError::SignIn(again)
     }
 
     /// The request's form without a session (sign-in, invitations).

@@ -11,6 +11,7 @@ use connecticket_domain::console::totp;
 use connecticket_domain::service::{SecondFactorEnrolment, SignInAttempt, DEVICE_COOKIE_SECS};
 use connecticket_domain::DomainError;
 
+use super::drafts;
 use super::render::{html, see_other, Chrome, ConsoleError};
 use super::session::{
     cookie, lasting_cookie, set_cookie, ConsoleRequest, DEVICE_COOKIE, SESSION_COOKIE,
@@ -27,6 +28,53 @@ struct SignInPage {
     email: String,
     message: Option<String>,
     signed_out: bool,
+    /// Why the person must sign in again, in words.
+    reason: Option<&'static str>,
+    /// Where they go once signed in.
+    next: String,
+}
+
+/// Why the sign-in page is shown, and where it leads back to.
+#[derive(Default)]
+struct Return {
+    signed_out: bool,
+    reason: Option<&'static str>,
+    next: String,
+}
+
+impl Return {
+    fn of(request: &ConsoleRequest) -> Self {
+        let mut found = Return::default();
+        let query = request.parts.uri.query().unwrap_or_default();
+        let mut lapsed = false;
+        let mut lost = false;
+        for (name, value) in form_urlencoded_pairs(query) {
+            match name.as_str() {
+                "signed-out" => found.signed_out = true,
+                "reason" => lapsed = value == "idle",
+                "draft" => lost = value == "lost",
+                "next" => found.next = drafts::safe_next(&value).unwrap_or_default(),
+                _ => {}
+            }
+        }
+        let kept = drafts::held(&request.parts.headers);
+        found.reason = match (lapsed, kept, lost) {
+            (true, true, _) => Some("You were signed out after 15 minutes without activity, to keep residents' records safe. What you were typing is kept: sign in and it will be back in its form, ready to send."),
+            (true, false, true) => Some("You were signed out after 15 minutes without activity, to keep residents' records safe. What you were typing was too long to keep; sign in to continue."),
+            (true, false, false) => Some("You were signed out after 15 minutes without activity, to keep residents' records safe. Sign in to continue where you were."),
+            (false, ..) => None,
+        };
+        found
+    }
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let _ = crate::wire::urlencoded::for_each_pair(query.as_bytes(), |name, value| {
+        pairs.push((name, value));
+        Ok(())
+    });
+    pairs
 }
 
 /// The sign-in form with a fresh token this server issued (double
@@ -36,7 +84,7 @@ fn sign_in_page(
     status: StatusCode,
     email: &str,
     message: Option<String>,
-    signed_out: bool,
+    back: Return,
 ) -> Response {
     let csrf = state.api.issue_form_token();
     let mut response = html(
@@ -46,7 +94,9 @@ fn sign_in_page(
             csrf: csrf.clone(),
             email: email.to_owned(),
             message,
-            signed_out,
+            signed_out: back.signed_out,
+            reason: back.reason,
+            next: back.next,
         },
     );
     response.headers_mut().append(
@@ -69,8 +119,8 @@ fn same_form(state: &AppState, cookie: Option<&str>, params: &crate::wire::Reque
 }
 
 pub(crate) async fn form(State(state): State<AppState>, request: ConsoleRequest) -> Response {
-    let signed_out = request.parts.uri.query() == Some("signed-out");
-    let mut page = sign_in_page(&state, StatusCode::OK, "", None, signed_out);
+    let back = Return::of(&request);
+    let mut page = sign_in_page(&state, StatusCode::OK, "", None, back);
     // A page refreshing part of itself (htmx) whose session ended was
     // redirected here: the whole window goes to the sign-in form instead
     // of a fragment of it.
@@ -90,10 +140,18 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         Err(error) => return error.into_response(),
     };
     let email = params.get("email").unwrap_or_default().to_owned();
+    let next = params
+        .get("next")
+        .and_then(drafts::safe_next)
+        .unwrap_or_default();
+    let back = || Return {
+        next: next.clone(),
+        ..Return::default()
+    };
     if !same_form(&state, expected.as_deref(), &params) {
         let message =
             "This form is out of date or came from elsewhere; please try again".to_owned();
-        return sign_in_page(&state, StatusCode::FORBIDDEN, &email, Some(message), false);
+        return sign_in_page(&state, StatusCode::FORBIDDEN, &email, Some(message), back());
     }
     let device = cookie(&request_headers, DEVICE_COOKIE);
     let attempt = state.api.sign_in(
@@ -113,8 +171,13 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
                 _ => None,
             };
             let error = crate::error::HttpError::from(error);
-            let mut page =
-                sign_in_page(&state, error.status(), &email, Some(error.message()), false);
+            let mut page = sign_in_page(
+                &state,
+                error.status(),
+                &email,
+                Some(error.message()),
+                back(),
+            );
             if let Some(seconds) = retry_after {
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, seconds.into());
@@ -123,7 +186,8 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         }
         Err(error) => return ConsoleError::from(error).into_response(),
     };
-    let mut response = see_other("/console");
+    // Back where the person was when the session lapsed, or the board.
+    let mut response = see_other(if next.is_empty() { "/console" } else { &next });
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
@@ -137,6 +201,16 @@ pub(crate) async fn submit(State(state): State<AppState>, request: ConsoleReques
         lasting_cookie(&state, DEVICE_COOKIE, &signed_in.device, DEVICE_COOKIE_SECS),
     );
     response
+}
+
+/// `POST /console/keep-alive`: the person answered the warning before
+/// the idle logoff; their session counts them as active now.
+pub(crate) async fn keep_alive(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    request.form(&state, Action::ConsolePage).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /console/sign-out`: this session ends.

@@ -12,13 +12,16 @@ use connecticket_domain::command::{AddComment, ChangeStatus, Upload};
 use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, TicketDetail, TicketId,
 };
-use connecticket_domain::service::{ConsoleCall, StaffAcknowledgment};
+use connecticket_domain::service::{ConsoleCall, StaffAcknowledgment, TicketCircle};
 use connecticket_domain::workflow::{CategoryRating, TicketStatus, UrgencyStatus};
 use connecticket_domain::{DomainError, Entity};
 
-use super::board::{short_name, Choice};
-use super::render::{html, listed_name, local, path_id, see_other, Chrome, ConsoleError};
+use super::board::Choice;
+use super::drafts;
+use super::identity::Identity;
+use super::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
+use super::ticket_view::{self, EventView, StateView};
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::wire::commands::raise_ticket;
@@ -41,29 +44,14 @@ pub(crate) struct AttachmentView {
     pub size: String,
 }
 
-pub(crate) struct NoticeView {
-    pub id: i64,
-    pub event: &'static str,
-    pub role: String,
-    pub channel: &'static str,
-    pub status: &'static str,
-    pub sent: String,
-    pub delivered: Option<String>,
-    pub acknowledged: Option<String>,
-    pub awaiting: bool,
-    pub level: i64,
-}
-
 #[derive(Template)]
 #[template(path = "console/ticket.html")]
 struct TicketPage {
     chrome: Chrome,
     id: i64,
     title: String,
-    resident: String,
-    resident_id: i64,
-    urgency: &'static str,
-    status: &'static str,
+    banner: Identity,
+    state: StateView,
     opened: String,
     updated: String,
     ticket_type: Option<String>,
@@ -71,10 +59,23 @@ struct TicketPage {
     comments: Vec<CommentView>,
     comments_omitted: u64,
     attachments: Vec<AttachmentView>,
-    notices: Vec<NoticeView>,
+    told: Vec<EventView>,
     statuses: Vec<Choice>,
     categories: Vec<Choice>,
     message: Option<String>,
+    /// A comment not yet added: refused, or kept across a sign-in.
+    draft_comment: String,
+    /// The comment was kept across a sign-in.
+    restored: bool,
+}
+
+/// A comment typed but not yet added, shown again in the form.
+#[derive(Default)]
+pub(crate) struct CommentDraft {
+    pub body: String,
+    pub category: Option<i64>,
+    /// Kept across a sign-in, rather than refused.
+    pub restored: bool,
 }
 
 fn size(bytes: i64) -> String {
@@ -96,8 +97,9 @@ fn comment_view(c: &connecticket_domain::model::Comment, zone: chrono_tz::Tz) ->
 fn ticket_page(
     console: &ConsoleCall,
     detail: &TicketDetail,
-    resident: &connecticket_domain::model::Resident,
+    circle: &TicketCircle,
     message: Option<String>,
+    draft: CommentDraft,
 ) -> TicketPage {
     let zone = console.holder.provider.zone();
     let ticket = &detail.ticket;
@@ -105,10 +107,14 @@ fn ticket_page(
         chrome: Chrome::of(console, "board"),
         id: ticket.id.get(),
         title: ticket.title.clone(),
-        resident: short_name(&resident.first_name, resident.last_name.as_deref()),
-        resident_id: resident.id.get(),
-        urgency: UrgencyStatus::by_id(ticket.urgency_status_id).map_or("Unknown", |u| u.name),
-        status: ticket.ticket_status.as_str(),
+        banner: Identity::of(&circle.resident, zone),
+        state: ticket_view::state(
+            circle,
+            ticket.ticket_status,
+            ticket.urgency_status_id,
+            &detail.notifications,
+            zone,
+        ),
         opened: local(ticket.created_at, zone),
         updated: local(ticket.updated_at, zone),
         ticket_type: ticket.ticket_type.clone(),
@@ -136,30 +142,7 @@ fn ticket_page(
                 size: size(a.file_size),
             })
             .collect(),
-        notices: detail
-            .notifications
-            .iter()
-            .map(|n| NoticeView {
-                id: n.id.get(),
-                event: match n.event {
-                    connecticket_domain::notify::NotifyEvent::TicketCreated => "Ticket raised",
-                    connecticket_domain::notify::NotifyEvent::StatusChanged => "Status changed",
-                    connecticket_domain::notify::NotifyEvent::Reminder => "Reminder",
-                    connecticket_domain::notify::NotifyEvent::Escalated => "Escalated",
-                },
-                role: n.role.as_str().replace('_', " "),
-                channel: n.channel.as_str(),
-                status: n.status.as_str(),
-                sent: local(n.created_at, zone),
-                delivered: n.delivered_at.map(|at| local(at, zone)),
-                acknowledged: n.acknowledged_at.map(|at| {
-                    let via = n.acknowledged_via.map_or("", |via| via.as_str());
-                    format!("{} ({via})", local(at, zone))
-                }),
-                awaiting: n.ack_required && n.acknowledged_at.is_none(),
-                level: n.escalation_level,
-            })
-            .collect(),
+        told: ticket_view::told(circle, &detail.notifications, zone),
         statuses: TicketStatus::ALL
             .iter()
             .map(|s| Choice {
@@ -174,10 +157,12 @@ fn ticket_page(
             .map(|c| Choice {
                 value: c.category_id.to_string(),
                 label: c.name.clone(),
-                selected: false,
+                selected: draft.category == Some(c.category_id.get()),
             })
             .collect(),
         message,
+        draft_comment: draft.body,
+        restored: draft.restored,
     }
 }
 
@@ -188,18 +173,19 @@ async fn render(
     id: TicketId,
     status: StatusCode,
     message: Option<String>,
+    draft: CommentDraft,
 ) -> Result<Response, ConsoleError> {
     let detail = state
         .api
         .ticket_detail(console.call(Action::TicketDetail), id)
         .await?;
-    let resident = state
+    let circle = state
         .api
-        .resident(console.call(Action::ConsolePage), detail.ticket.resident_id)
+        .ticket_circle(console.call(Action::ConsolePage), &detail)
         .await?;
     Ok(html(
         status,
-        &ticket_page(console, &detail, &resident, message),
+        &ticket_page(console, &detail, &circle, message, draft),
     ))
 }
 
@@ -208,9 +194,21 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
+    let headers = request.parts.headers.clone();
     let signed = request.page(&state, Action::TicketDetail).await?;
     let id = TicketId(path_id(&id, Entity::Ticket)?);
-    render(&state, &signed.console, id, StatusCode::OK, None).await
+    let action = format!("/console/tickets/{id}/comments");
+    let (kept, forget) = drafts::take(&state, &signed.console, &headers, &action);
+    let draft = kept.map_or_else(CommentDraft::default, |kept| CommentDraft {
+        body: kept.get("comment").unwrap_or_default().to_owned(),
+        category: kept.get("category_id").and_then(|c| c.parse().ok()),
+        restored: true,
+    });
+    let mut response = render(&state, &signed.console, id, StatusCode::OK, None, draft).await?;
+    for cookie in forget {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// A form's refusal shown on the ticket's page; anything else as an error
@@ -220,11 +218,20 @@ async fn refused_on_page(
     console: &ConsoleCall,
     id: TicketId,
     error: DomainError,
+    draft: CommentDraft,
 ) -> Result<Response, ConsoleError> {
     match error {
         DomainError::Invalid(_) => {
             let error = HttpError::from(error);
-            render(state, console, id, error.status(), Some(error.message())).await
+            render(
+                state,
+                console,
+                id,
+                error.status(),
+                Some(error.message()),
+                draft,
+            )
+            .await
         }
         other => Err(other.into()),
     }
@@ -247,6 +254,11 @@ pub(crate) async fn comment(
         category_id,
         body: signed.params.get("comment").unwrap_or_default().to_owned(),
     };
+    let draft = CommentDraft {
+        body: command.body.clone(),
+        category: category_id.map(|c| c.get()),
+        restored: false,
+    };
     let console = &signed.console;
     match state
         .api
@@ -254,7 +266,7 @@ pub(crate) async fn comment(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/console/tickets/{id}#comments"))),
-        Err(error) => refused_on_page(&state, console, id, error).await,
+        Err(error) => refused_on_page(&state, console, id, error, draft).await,
     }
 }
 
@@ -280,6 +292,7 @@ pub(crate) async fn change_status(
             id,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(message),
+            CommentDraft::default(),
         )
         .await;
     };
@@ -293,7 +306,7 @@ pub(crate) async fn change_status(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/console/tickets/{id}"))),
-        Err(error) => refused_on_page(&state, console, id, error).await,
+        Err(error) => refused_on_page(&state, console, id, error, CommentDraft::default()).await,
     }
 }
 
@@ -325,7 +338,7 @@ pub(crate) async fn attach(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/console/tickets/{id}#attachments"))),
-        Err(error) => refused_on_page(&state, console, id, error).await,
+        Err(error) => refused_on_page(&state, console, id, error, CommentDraft::default()).await,
     }
 }
 
@@ -358,7 +371,9 @@ pub(crate) async fn acknowledge(
             summary.ticket_id
         ))),
         Err(error) => match ticket {
-            Some(ticket) => refused_on_page(&state, console, ticket, error).await,
+            Some(ticket) => {
+                refused_on_page(&state, console, ticket, error, CommentDraft::default()).await
+            }
             None => Err(error.into()),
         },
     }
@@ -440,6 +455,8 @@ struct NewTicketPage {
     general_comments: String,
     flags: Vec<(&'static str, &'static str, bool)>,
     message: Option<String>,
+    /// The form was filled from what was kept across a sign-in.
+    restored: bool,
 }
 
 /// The new-ticket form, filled with what was sent (after a refusal).
@@ -449,11 +466,13 @@ async fn new_ticket_page(
     sent: &crate::wire::RequestParams,
     status: StatusCode,
     message: Option<String>,
+    restored: bool,
 ) -> Result<Response, ConsoleError> {
     let residents = state
         .api
         .search_residents(console.call(Action::ConsolePage), "")
         .await?;
+    let zone = console.holder.provider.zone();
     let categories = state
         .api
         .categories(console.call(Action::ProviderCategories))
@@ -470,7 +489,7 @@ async fn new_ticket_page(
             .iter()
             .map(|r| Choice {
                 value: r.id.to_string(),
-                label: listed_name(r),
+                label: Identity::of(r, zone).line(),
                 selected: chosen_resident == Some(r.id.to_string().as_str()),
             })
             .collect(),
@@ -517,6 +536,7 @@ async fn new_ticket_page(
             ),
         ],
         message,
+        restored,
     };
     Ok(html(status, &page))
 }
@@ -525,15 +545,27 @@ pub(crate) async fn new_form(
     State(state): State<AppState>,
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
+    let headers = request.parts.headers.clone();
     let signed = request.page(&state, Action::ConsolePage).await?;
-    new_ticket_page(
+    let (kept, forget) = drafts::take(&state, &signed.console, &headers, "/console/tickets/new");
+    let restored = kept.is_some();
+    let mut sent = signed.params;
+    for (name, value) in kept.map(|k| k.fields).unwrap_or_default() {
+        sent.insert(&name, value)?;
+    }
+    let mut response = new_ticket_page(
         &state,
         &signed.console,
-        &signed.params,
+        &sent,
         StatusCode::OK,
         None,
+        restored,
     )
-    .await
+    .await?;
+    for cookie in forget {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// Raises the ticket with the API's own parser and rules, so the console
@@ -568,7 +600,8 @@ pub(crate) async fn create(
         Err(error) => {
             console.refuse(Action::CreateTicket, error.outcome()).await;
             let message = error.message();
-            return new_ticket_page(&state, console, &kept, error.status(), Some(message)).await;
+            return new_ticket_page(&state, console, &kept, error.status(), Some(message), false)
+                .await;
         }
     };
     match state
@@ -583,7 +616,7 @@ pub(crate) async fn create(
         Err(error @ (DomainError::Invalid(_) | DomainError::NotFound(_))) => {
             let error = HttpError::from(error);
             let message = error.message();
-            new_ticket_page(&state, console, &kept, error.status(), Some(message)).await
+            new_ticket_page(&state, console, &kept, error.status(), Some(message), false).await
         }
         Err(error) => Err(error.into()),
     }

@@ -8,7 +8,7 @@ pub(crate) mod json;
 mod params;
 #[cfg(test)]
 mod properties;
-mod urlencoded;
+pub(crate) mod urlencoded;
 
 pub(crate) use body::{declared_length, read_form_fields, read_params, FormFields};
 pub(crate) mod answers;

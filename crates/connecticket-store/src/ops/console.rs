@@ -320,14 +320,12 @@ pub(crate) async fn board(
 ) -> Result<Board> {
     // Spelled out, not bound, so that the partial index of open tickets
     // (whose condition is this one) serves the query.
-    let mut conditions = vec![
-        "t.provider_id = $1".to_owned(),
-        format!(
-            "t.ticket_status NOT IN ('{}', '{}')",
-            TicketStatus::Resolved.as_str(),
-            TicketStatus::Closed.as_str()
-        ),
-    ];
+    let open = format!(
+        "t.ticket_status NOT IN ('{}', '{}')",
+        TicketStatus::Resolved.as_str(),
+        TicketStatus::Closed.as_str()
+    );
+    let mut conditions = vec!["t.provider_id = $1".to_owned(), open.clone()];
     let mut args: Vec<Value<'_>> = vec![provider.into()];
     if let Some(resident) = filter.resident {
         args.push(resident.into());
@@ -360,6 +358,7 @@ pub(crate) async fn board(
     .await?;
     let sql = format!(
         "SELECT t.*, r.first_name AS resident_first_name, r.last_name AS resident_last_name,
+                r.dob AS resident_dob, r.location AS resident_location,
                 e.state AS escalation_state, e.level AS escalation_level,
                 e.next_at AS escalation_next_at
          {from}
@@ -379,13 +378,23 @@ pub(crate) async fn board(
             ticket: rows::ticket(row)?,
             resident_first_name: row.get("resident_first_name")?,
             resident_last_name: row.get("resident_last_name")?,
+            resident_dob: row.get("resident_dob")?,
+            resident_location: row.get("resident_location")?,
             escalation,
         })
     })
     .await?;
+    let all_open = if filter == BoardFilter::default() {
+        total
+    } else {
+        let sql =
+            format!("SELECT COUNT(*) AS n FROM tickets t WHERE t.provider_id = $1 AND {open}");
+        fetch_one(tx, &sql, &[provider.into()], |row| row.get("n")).await?
+    };
     Ok(Board {
         cards,
         total: u64::try_from(total).unwrap_or(0),
+        all_open: u64::try_from(all_open).unwrap_or(0),
     })
 }
 
@@ -405,28 +414,50 @@ pub(crate) async fn resident(
 
 /// Residents whose first or last name contains `text` (any case), by
 /// last name then first name; every resident for an empty `text`.
+/// Words of a resident search beyond these are ignored.
+const MAX_SEARCH_WORDS: usize = 6;
+
 pub(crate) async fn search_residents(
     tx: &mut dyn Executor,
     provider: ProviderId,
     text: String,
     limit: u32,
 ) -> Result<Vec<Resident>> {
-    let text = text.as_str();
-    let escaped: String = text
-        .trim()
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
+    // Every word must match some identifier, so "Harold Mbeki", "mbeki
+    // har" and "Mbeki 1938" all find Harold Mbeki.
+    let words: Vec<String> = text
+        .split_whitespace()
+        .take(MAX_SEARCH_WORDS)
+        .map(|word| {
+            let escaped: String = word
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("%{escaped}%")
         })
         .collect();
-    let pattern = format!("%{escaped}%");
+    let mut args: Vec<Value<'_>> = vec![provider.into()];
+    let mut conditions = vec!["provider_id = $1".to_owned()];
+    for word in words {
+        args.push(word.into());
+        let n = args.len();
+        conditions.push(format!(
+            "(LOWER(first_name) LIKE ${n} ESCAPE '\\'
+              OR LOWER(COALESCE(last_name, '')) LIKE ${n} ESCAPE '\\'
+              OR LOWER(COALESCE(location, '')) LIKE ${n} ESCAPE '\\'
+              OR COALESCE(dob, '') LIKE ${n} ESCAPE '\\'
+              OR CAST(id AS TEXT) LIKE ${n} ESCAPE '\\')"
+        ));
+    }
     let sql = format!(
-        "SELECT * FROM residents WHERE provider_id = $1
-           AND (LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(last_name, '')) LIKE $2 ESCAPE '\\')
+        "SELECT * FROM residents WHERE {}
          ORDER BY LOWER(COALESCE(last_name, '')), LOWER(first_name), id
-         LIMIT {limit}"
+         LIMIT {limit}",
+        conditions.join(" AND ")
     );
-    fetch_all(tx, &sql, &[provider.into(), pattern.into()], rows::resident).await
+    fetch_all(tx, &sql, &args, rows::resident).await
 }

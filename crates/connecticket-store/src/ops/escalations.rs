@@ -10,7 +10,7 @@ use connecticket_domain::model::{
 use connecticket_domain::notify::escalation::Step;
 use connecticket_domain::notify::{
     new_salt, ChangeFacts, DeliveryState, Escalation, EscalationPolicy, EscalationRule,
-    EscalationState, EscalationStep, Notification, NotifyEvent, PlannedNotice,
+    EscalationState, EscalationStep, Notification, NotifyEvent, PlannedNotice, TicketEscalation,
 };
 use connecticket_domain::transfer::StoredEscalationRule;
 use connecticket_domain::workflow::UrgencyStatus;
@@ -114,6 +114,33 @@ pub(crate) async fn delete_staff(
     let mut entry = audit_entry;
     entry.touch(RecordRef::Contact(contact));
     audit::append(tx, vec![entry]).await
+}
+
+/// A ticket's escalation and the levels it took, for its page.
+pub(crate) async fn of_ticket_with_steps(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    ticket: TicketId,
+) -> Result<Option<TicketEscalation>> {
+    let escalation = fetch_optional(
+        tx,
+        "SELECT * FROM escalations WHERE provider_id = $1 AND ticket_id = $2",
+        &[provider.into(), ticket.into()],
+        rows::escalation,
+    )
+    .await?;
+    let Some(escalation) = escalation else {
+        return Ok(None);
+    };
+    let steps = fetch_all(
+        tx,
+        "SELECT * FROM escalation_steps WHERE provider_id = $1 AND ticket_id = $2
+         ORDER BY level, id",
+        &[provider.into(), ticket.into()],
+        rows::escalation_step,
+    )
+    .await?;
+    Ok(Some(TicketEscalation { escalation, steps }))
 }
 
 async fn of_ticket(tx: &mut dyn Executor, ticket: TicketId) -> Result<Option<Escalation>> {

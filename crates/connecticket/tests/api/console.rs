@@ -298,7 +298,7 @@ backend_tests! {
         let status = nurse.submit(&location, &format!("/console/tickets/{id}/status"), &[("status", "In Progress")]).await;
         assert_eq!(status.status, StatusCode::SEE_OTHER);
         let page = nurse.get(&location).await;
-        assert!(page.body.contains("Family informed by phone") && page.body.contains("<dd>In Progress</dd>"));
+        assert!(page.body.contains("Family informed by phone") && page.body.contains("Status <strong>In Progress</strong>"));
         // Files added later, as a browser sends them; none chosen is refused.
         let csrf = page.csrf().expect("token");
         let file = |name: &str, bytes: &[u8]| {
@@ -394,10 +394,20 @@ backend_tests! {
     async fn applications_from_the_console() {
         let app = TestApp::demo().await;
         let admin = Console::demo(&app, ADMIN).await;
-        let registered = admin
+        let answer = admin
             .submit("/console/admin/applications", "/console/admin/applications", &[("name", "Ward tablet")])
             .await;
+        // Post, redirect, get: the secret is shown by a page a refresh
+        // cannot register again, and only once.
+        assert_eq!(answer.location(), Some("/console/shown-once"));
+        let registered = admin.follow(&answer).await;
         assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+        assert!(registered.set_cookie("ct_shown_once").is_some_and(|c| c.contains("Max-Age=0")));
+        let again = admin.follow(&answer).await;
+        assert_eq!(again.status, StatusCode::OK, "the cookie was set for the first GET");
+        let refreshed = admin.get("/console/shown-once").await;
+        assert_eq!(refreshed.status, StatusCode::GONE);
+        assert!(refreshed.body.contains("shown once"), "{}", refreshed.body);
         let api_key = shown(&registered.body, "api_key");
         let api_secret = shown(&registered.body, "api_secret");
         let session = app.login(&api_key, &api_secret).await;
@@ -409,16 +419,21 @@ backend_tests! {
         let apps = app.api.list_applications(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("apps");
         let tablet = apps.iter().find(|a| a.api_key == api_key).expect("registered");
         assert_eq!(tablet.employee_id, DEMO_EMPLOYEE_ID, "acts as the administrator who registered it");
-        let rotated = admin
-            .submit("/console/admin/applications", &format!("/console/admin/applications/{}/rotate", tablet.id), &[])
-            .await;
+        let rotate = format!("/console/admin/applications/{}/rotate", tablet.id);
+        let asked = admin.submit("/console/admin/applications", &rotate, &[]).await;
+        assert_eq!(asked.status, StatusCode::OK, "a question, not an action");
+        assert!(asked.body.contains("Give “Ward tablet” a new secret?"), "{}", asked.body);
+        app.login(&api_key, &api_secret).await;
+        let rotated = admin.follow(&admin.submit("/console/admin/applications", &rotate, &[("confirmed", "yes")]).await).await;
         let new_secret = shown(&rotated.body, "api_secret");
         let old = send(app.http.post(app.url("/api/authorize")).header("api_key", &api_key).header("api_secret", &api_secret)).await;
         assert_eq!(old.status, StatusCode::UNAUTHORIZED);
         app.login(&api_key, &new_secret).await;
-        let revoked = admin
-            .submit("/console/admin/applications", &format!("/console/admin/applications/{}/revoke", tablet.id), &[])
-            .await;
+        let revoke = format!("/console/admin/applications/{}/revoke", tablet.id);
+        let asked = admin.submit("/console/admin/applications", &revoke, &[]).await;
+        assert!(asked.body.contains("Revoke “Ward tablet”?"), "{}", asked.body);
+        app.login(&api_key, &new_secret).await;
+        let revoked = admin.submit("/console/admin/applications", &revoke, &[("confirmed", "yes")]).await;
         assert_eq!(revoked.status, StatusCode::SEE_OTHER);
         let after = send(app.http.post(app.url("/api/authorize")).header("api_key", &api_key).header("api_secret", &new_secret)).await;
         assert_eq!(after.status, StatusCode::UNAUTHORIZED);
@@ -440,6 +455,7 @@ backend_tests! {
         let invited = admin
             .submit("/console/admin/employees", "/console/admin/employees", &[("name", "Rosa Diaz"), ("email", "Rosa@Example.org"), ("role", "staff")])
             .await;
+        let invited = admin.follow(&invited).await;
         assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
         let link = shown(&invited.body, "Link");
         let path = path_of(&link).to_owned();
@@ -672,9 +688,9 @@ backend_tests! {
         let staff = app.api.list_staff_contacts(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("staff");
         let pat = staff.iter().find(|c| c.name == "Pat Lee").expect("added");
         let sunrise_admin = Console::demo(&app, SUNRISE).await;
-        let foreign = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
+        let foreign = sunrise_admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[("confirmed", "yes")]).await;
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
-        let removed = admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[]).await;
+        let removed = admin.submit("/console/admin/escalation", &format!("/console/admin/escalation/staff/{}/remove", pat.id), &[("confirmed", "yes")]).await;
         assert_eq!(removed.status, StatusCode::SEE_OTHER);
         assert!(!app.api.list_staff_contacts(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("staff").iter().any(|c| c.name == "Pat Lee"));
 
@@ -705,7 +721,11 @@ backend_tests! {
         assert!(ann.email_consent && ann.sms_consent);
         let staff_add = nurse.submit(&page, &format!("{page}/contacts"), &[("name", "X"), ("role", "family"), ("email", "x@example.org")]).await;
         assert_eq!(staff_add.status, StatusCode::FORBIDDEN);
-        let removed = admin.submit(&page, &format!("{page}/contacts/{}/remove", ann.id), &[]).await;
+        let remove = format!("{page}/contacts/{}/remove", ann.id);
+        let asked = admin.submit(&page, &remove, &[]).await;
+        assert!(asked.body.contains("Remove Ann"), "asks first: {}", asked.body);
+        assert!(admin.get(&page).await.body.contains(&ann.name), "asking removed nothing");
+        let removed = admin.submit(&page, &remove, &[("confirmed", "yes")]).await;
         assert_eq!(removed.status, StatusCode::SEE_OTHER);
         let contacts = app.api.list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, Some(resident)).await.expect("contacts");
         assert!(!contacts.iter().any(|c| c.name == "Ann Olsen"));

@@ -16,18 +16,18 @@ use reqwest::StatusCode;
 use crate::support::browser::{accessibility_violations, browser, driver};
 use crate::support::{eventually, send, TestApp, TestOptions, DEMO_PASSWORD};
 
-const TABLET: (u32, u32) = (768, 1024);
-const DESKTOP: (u32, u32) = (1366, 768);
+pub(crate) const TABLET: (u32, u32) = (768, 1024);
+pub(crate) const DESKTOP: (u32, u32) = (1366, 768);
 
 /// Where screenshots go: under the build's test output.
-fn screenshots() -> PathBuf {
+pub(crate) fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&dir).expect("a screenshot directory");
     dir
 }
 
 /// Checks the page with axe-core and saves it at both sizes.
-async fn inspect(client: &Client, name: &str) {
+pub(crate) async fn inspect(client: &Client, name: &str) {
     let violations = accessibility_violations(client).await;
     assert!(violations.is_empty(), "{name}: {violations:#?}");
     for (label, (width, height)) in [("tablet", TABLET), ("desktop", DESKTOP)] {
@@ -41,13 +41,13 @@ async fn inspect(client: &Client, name: &str) {
         .expect("resize");
 }
 
-async fn fill(client: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
     let field = client.find(Locator::Css(css)).await.expect(css);
     field.clear().await.expect("clear");
     field.send_keys(text).await.expect("type");
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -60,7 +60,7 @@ async fn click(client: &Client, css: &str) {
 /// Clicks a link or a form's button and waits until the next page has
 /// replaced this one (a click returns when the browser has begun to
 /// navigate).
-async fn submit(client: &Client, css: &str) {
+pub(crate) async fn submit(client: &Client, css: &str) {
     let page = client.find(Locator::Css("html")).await.expect("a page");
     click(client, css).await;
     eventually("the next page", || async {
@@ -75,7 +75,7 @@ async fn submit(client: &Client, css: &str) {
     .await;
 }
 
-async fn heading(client: &Client) -> String {
+pub(crate) async fn heading(client: &Client) -> String {
     client
         .find(Locator::Css("h1"))
         .await
@@ -85,7 +85,7 @@ async fn heading(client: &Client) -> String {
         .expect("text")
 }
 
-async fn path(client: &Client) -> String {
+pub(crate) async fn path(client: &Client) -> String {
     let url = client.current_url().await.expect("url");
     match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
@@ -93,7 +93,7 @@ async fn path(client: &Client) -> String {
     }
 }
 
-async fn sign_in(client: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn sign_in(client: &Client, app: &TestApp, email: &str) {
     client.goto(&app.url("/console")).await.expect("console");
     assert_eq!(path(client).await, "/console/sign-in");
     fill(client, "#email", email).await;
@@ -107,13 +107,13 @@ async fn sign_in(client: &Client, app: &TestApp, email: &str) {
     );
 }
 
-async fn sign_out(client: &Client) {
+pub(crate) async fn sign_out(client: &Client) {
     submit(client, ".sign-out button").await;
     assert_eq!(path(client).await, "/console/sign-in?signed-out");
 }
 
 /// The ticket id in the current `/console/tickets/{id}` address.
-async fn ticket_id(client: &Client) -> i64 {
+pub(crate) async fn ticket_id(client: &Client) -> i64 {
     path(client)
         .await
         .trim_start_matches("/console/tickets/")
@@ -202,6 +202,8 @@ async fn a_shift_in_the_console() {
         .goto(&app.url(&format!("/console/tickets/{urgent}")))
         .await
         .expect("urgent ticket");
+    inspect(&nurse, "ticket-escalating").await;
+    click(&nurse, ".person details summary").await;
     fill(
         &nurse,
         "form[action$='/acknowledge'] input[name=note]",
@@ -209,6 +211,7 @@ async fn a_shift_in_the_console() {
     )
     .await;
     submit(&nurse, "form[action$='/acknowledge'] button").await;
+    inspect(&nurse, "ticket-acknowledged").await;
     let detail = api.detail(urgent).await.body;
     let notices = detail["ticket_with_details"]["notifications"]
         .as_array()

@@ -185,7 +185,7 @@ backend_tests! {
             let at = mark(&app).await;
             cli(&app, &["app", command, "--provider", &p, "--id", &cli_app.to_string()]);
             by_operator(&only_entry(&app, at, command).await, Action::ManageApplications, &[format!("application:{cli_app}"), record.to_owned()]);
-            let at = submit(applications, format!("{applications}/{console_app}/{verb}"), Vec::new()).await;
+            let at = submit(applications, format!("{applications}/{console_app}/{verb}"), text(&[("confirmed", "yes")])).await;
             by_administrator(&only_entry(&app, at, verb).await, Action::ManageApplications, &[format!("application:{console_app}"), record.to_owned()]);
         }
 
@@ -223,7 +223,7 @@ backend_tests! {
         let at = mark(&app).await;
         cli(&app, &["contact", "remove", "--provider", &p, "--id", &cli_contact.to_string()]);
         by_operator(&only_entry(&app, at, "contact remove").await, Action::ManageContacts, &[format!("contact:{cli_contact}")]);
-        let at = submit(page, format!("{page}/contacts/{console_contact}/remove"), Vec::new()).await;
+        let at = submit(page, format!("{page}/contacts/{console_contact}/remove"), text(&[("confirmed", "yes")])).await;
         by_administrator(&only_entry(&app, at, "remove contact").await, Action::ManageContacts, &[format!("contact:{console_contact}")]);
 
         // Escalation: a rule, and the staff its tiers reach.
@@ -243,7 +243,7 @@ backend_tests! {
         let at = mark(&app).await;
         cli(&app, &["escalation", "contact-remove", "--provider", &p, &cli_staff.to_string()]);
         by_operator(&only_entry(&app, at, "contact-remove").await, Action::ManageEscalation, &[format!("contact:{cli_staff}")]);
-        let at = submit(escalation, format!("{escalation}/staff/{console_staff}/remove"), Vec::new()).await;
+        let at = submit(escalation, format!("{escalation}/staff/{console_staff}/remove"), text(&[("confirmed", "yes")])).await;
         by_administrator(&only_entry(&app, at, "remove staff").await, Action::ManageEscalation, &[format!("contact:{console_staff}")]);
 
         // The notification policy: who is told, and the wording.

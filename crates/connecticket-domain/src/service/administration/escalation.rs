@@ -181,6 +181,9 @@ impl Connecticket {
                 let provider = scope.provider_id()?;
                 let (urgency, rule) = escalation_from_input(&input)?;
                 entry.records.insert(format!("urgency:{}", urgency.id));
+                if let Some(rule) = &rule {
+                    self.refuse_unheld_tiers(provider, &rule.tiers).await?;
+                }
                 self.store
                     .set_escalation_rule(provider, urgency.id, rule, entry.clone())
                     .await?;
@@ -188,6 +191,39 @@ impl Connecticket {
             },
         )
         .await
+    }
+
+    /// A tier nobody holds would be skipped when its turn came, silently:
+    /// a staff role is accepted only once a staff contact holds it.
+    async fn refuse_unheld_tiers(
+        &self,
+        provider: ProviderId,
+        tiers: &[RecipientRole],
+    ) -> DomainResult<()> {
+        let staff = self.store.provider_contacts(provider).await?;
+        let held: Vec<&str> = staff.iter().map(|c| c.role.as_str()).collect();
+        for tier in tiers {
+            if let RecipientRole::Staff(role) = tier {
+                if !held.contains(&role.as_str()) {
+                    let mut choices: Vec<&str> = held.clone();
+                    choices.sort_unstable();
+                    choices.dedup();
+                    let choices = if choices.is_empty() {
+                        "no staff contact exists yet: add one first".to_owned()
+                    } else {
+                        format!("the staff roles held are {}", choices.join(", "))
+                    };
+                    return Err(invalid(
+                        Field::Role,
+                        format!(
+                            "{:?} is held by no staff contact, so that tier would be skipped; {choices}",
+                            role.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The provider's own staff that escalations reach, by role.

@@ -109,7 +109,75 @@ impl ConsoleCall {
     }
 }
 
+/// A person whose session ran out (too long idle, or too old) rather than
+/// being signed out: what they were sending when it did may be kept for
+/// them until they sign in again.
+pub struct Lapsed {
+    employee_id: crate::model::EmployeeId,
+    csrf: String,
+}
+
+impl Lapsed {
+    /// Whether a form came from a page of the lapsed session (constant
+    /// time): only such a form's fields are kept.
+    pub fn csrf_matches(&self, presented: Option<&str>) -> bool {
+        presented.is_some_and(|token| constant_time_eq(token.as_bytes(), self.csrf.as_bytes()))
+    }
+}
+
+/// How long after a session lapsed what its person was typing is kept.
+pub const DRAFT_KEPT_FOR: chrono::Duration = chrono::Duration::hours(1);
+
 impl Connecticket {
+    /// The session `token` names, if it lapsed (and did not end by signing
+    /// out) within `DRAFT_KEPT_FOR`.
+    pub async fn lapsed_session(&self, token: Option<&str>) -> DomainResult<Option<Lapsed>> {
+        let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= MAX_SESSION_TOKEN) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store.console_session(self.session_hash(token)).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let lapsed_at = match session.ended_at {
+            // Ended when a later request found it lapsed.
+            Some(ended) if session.lapsed_by(ended) => ended,
+            Some(_) => return Ok(None),
+            None if session.ended(now).is_some() => now,
+            None => return Ok(None),
+        };
+        if now - lapsed_at > DRAFT_KEPT_FOR {
+            return Ok(None);
+        }
+        Ok(Some(Lapsed {
+            employee_id: session.holder.account.employee_id,
+            csrf: self.csrf_for(token),
+        }))
+    }
+
+    /// What a lapsed session's person was sending, sealed so that only
+    /// their next session can open it.
+    pub fn seal_draft(&self, lapsed: &Lapsed, plain: &[u8]) -> String {
+        let owner = format!("employee:{}", lapsed.employee_id);
+        crate::console::seal::seal(&self.hasher, &owner, "draft", plain)
+    }
+
+    /// A draft `seal_draft` sealed for this session's person.
+    pub fn open_draft(&self, console: &ConsoleCall, sealed: &str) -> Option<Vec<u8>> {
+        let owner = format!("employee:{}", console.holder.account.employee_id);
+        crate::console::seal::open(&self.hasher, &owner, "draft", sealed)
+    }
+
+    /// `plain` sealed for this session alone (see `console::seal`).
+    pub fn seal_for(&self, console: &ConsoleCall, purpose: &str, plain: &[u8]) -> String {
+        crate::console::seal::seal(&self.hasher, &console.csrf, purpose, plain)
+    }
+
+    /// What `seal_for` sealed for this session and purpose.
+    pub fn open_for(&self, console: &ConsoleCall, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+        crate::console::seal::open(&self.hasher, &console.csrf, purpose, sealed)
+    }
+
     fn session_hash(&self, token: &str) -> Vec<u8> {
         self.hasher.hash("console_session", token)
     }

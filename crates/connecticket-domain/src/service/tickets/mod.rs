@@ -2,5 +2,8 @@
 //! ticket's detail (`reads`), and new tickets, comments, files and status
 //! changes (`writes`), each one store transaction with its audit entry.
 
+mod circle;
 mod reads;
 mod writes;
+
+pub use circle::TicketCircle;

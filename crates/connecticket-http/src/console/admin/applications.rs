@@ -6,13 +6,15 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::ApplicationId;
-use connecticket_domain::service::{ApplicationRequest, CreatedApplication};
-use connecticket_domain::Entity;
+use connecticket_domain::service::{AdminCall, ApplicationRequest, CreatedApplication};
+use connecticket_domain::{DomainError, Entity};
 
-use super::{shown, shown_once, submit, Administering, Refused};
+use super::confirm::{ask, confirmed, Confirmation};
+use super::{shown, submit, Administering, Refused};
 use crate::console::form::Kept;
 use crate::console::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use crate::console::session::ConsoleRequest;
+use crate::console::shown_once::{self, Secret};
 use crate::state::AppState;
 
 const PAGE: &str = "/console/admin/applications";
@@ -73,17 +75,23 @@ pub(crate) async fn show(
     render(&state, &page, None).await
 }
 
-fn credentials_page(page: &Administering, created: &CreatedApplication, heading: &str) -> Response {
-    shown_once(
-        &page.console,
-        format!("{heading}: {}", created.application.name),
-        vec![
-            ("api_key", created.application.api_key.clone()),
-            ("api_secret", created.api_secret.clone()),
+fn credentials_page(
+    state: &AppState,
+    page: &Administering,
+    created: &CreatedApplication,
+    heading: &str,
+) -> Response {
+    let secret = Secret {
+        heading: format!("{heading}: {}", created.application.name),
+        lines: vec![
+            ("api_key".to_owned(), created.application.api_key.clone()),
+            ("api_secret".to_owned(), created.api_secret.clone()),
         ],
-        "Copy the api_secret into the application now: it is shown only once and is not stored (only its keyed hash is).",
-        PAGE,
-    )
+        note: "Copy the api_secret into the application now: it is shown only once and is not stored (only its keyed hash is).".to_owned(),
+        back: PAGE.to_owned(),
+        lost: "Lost it? Give the application a new secret from the applications page; this one then stops working.".to_owned(),
+    };
+    shown_once::redirect(state, &page.console, &secret)
 }
 
 /// Registers an application acting as the administrator.
@@ -101,10 +109,24 @@ pub(crate) async fn register(
     submit(
         &page.form,
         outcome,
-        |created| credentials_page(&page, &created, "Application registered"),
+        |created| credentials_page(&state, &page, &created, "Application registered"),
         |refused| render(&state, &page, Some(refused)),
     )
     .await
+}
+
+/// The application a confirmation names (an audited read).
+async fn named(
+    state: &AppState,
+    admin: AdminCall,
+    id: ApplicationId,
+) -> Result<String, ConsoleError> {
+    let applications = state.api.list_applications(admin).await?;
+    applications
+        .into_iter()
+        .find(|a| a.id == id && a.revoked_at.is_none())
+        .map(|a| a.name)
+        .ok_or_else(|| DomainError::NotFound(Entity::Application).into())
 }
 
 pub(crate) async fn revoke(
@@ -115,6 +137,19 @@ pub(crate) async fn revoke(
     let page = Administering::form(request, &state, Action::ManageApplications).await?;
     let id = ApplicationId(path_id(&id, Entity::Application)?);
     let admin = page.admin(&state, Action::ManageApplications).await?;
+    if !confirmed(&page.form) {
+        let name = named(&state, admin, id).await?;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("Revoke “{name}”?"),
+                consequence: format!("“{name}” and every access token it holds stop working at once, on every instance. This cannot be undone: to use the API again it must be registered anew."),
+                action: format!("{PAGE}/{id}/revoke"),
+                button: format!("Revoke “{name}”"),
+                back: PAGE.to_owned(),
+            },
+        ));
+    }
     state.api.revoke_application(admin, id).await?;
     Ok(see_other(PAGE))
 }
@@ -127,6 +162,19 @@ pub(crate) async fn rotate(
     let page = Administering::form(request, &state, Action::ManageApplications).await?;
     let id = ApplicationId(path_id(&id, Entity::Application)?);
     let admin = page.admin(&state, Action::ManageApplications).await?;
+    if !confirmed(&page.form) {
+        let name = named(&state, admin, id).await?;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("Give “{name}” a new secret?"),
+                consequence: format!("The current api_secret of “{name}” and every token it holds stop working at once; the application works again only once the new secret is entered into it."),
+                action: format!("{PAGE}/{id}/rotate"),
+                button: "Replace the secret".to_owned(),
+                back: PAGE.to_owned(),
+            },
+        ));
+    }
     let created = state.api.rotate_secret(admin, id).await?;
-    Ok(credentials_page(&page, &created, "New secret"))
+    Ok(credentials_page(&state, &page, &created, "New secret"))
 }

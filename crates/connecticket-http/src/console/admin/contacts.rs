@@ -5,10 +5,11 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use connecticket_domain::model::ContactId;
+use connecticket_domain::model::{ContactId, ResidentId};
 use connecticket_domain::service::ContactInput;
-use connecticket_domain::Entity;
+use connecticket_domain::{DomainError, Entity};
 
+use super::confirm::{ask, confirmed, Confirmation};
 use super::{submit, Administering};
 use crate::console::form::Form;
 use crate::console::render::{path_id, see_other, ConsoleError};
@@ -84,6 +85,30 @@ pub(crate) async fn remove(
     let resident = path_id(&resident, Entity::Resident)?;
     let contact = ContactId(path_id(&contact, Entity::Contact)?);
     let admin = page.admin(&state, Action::ManageContacts).await?;
+    if !confirmed(&page.form) {
+        let known = state
+            .api
+            .list_contacts(admin, Some(ResidentId(resident)))
+            .await?;
+        let found = known
+            .into_iter()
+            .find(|c| c.id == contact)
+            .ok_or(DomainError::NotFound(Entity::Contact))?;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("Remove {}?", found.name),
+                consequence: format!(
+                    "{} ({}) will no longer be told about this resident's tickets. What was already sent to them stays in the record.",
+                    found.name,
+                    found.role.as_str().replace('_', " ")
+                ),
+                action: format!("/console/residents/{resident}/contacts/{contact}/remove"),
+                button: format!("Remove {}", found.name),
+                back: format!("/console/residents/{resident}#contacts"),
+            },
+        ));
+    }
     state.api.remove_contact(admin, contact).await?;
     Ok(contacts_of(resident))
 }

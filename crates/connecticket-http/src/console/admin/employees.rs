@@ -10,10 +10,11 @@ use connecticket_domain::model::EmployeeId;
 use connecticket_domain::service::{Invitation, NewEmployeeRequest};
 use connecticket_domain::Entity;
 
-use super::{base_url, shown, shown_once, submit, Administering, Refused};
+use super::{base_url, shown, submit, Administering, Refused};
 use crate::console::form::Kept;
 use crate::console::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use crate::console::session::ConsoleRequest;
+use crate::console::shown_once::{self, Secret};
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -96,22 +97,27 @@ pub(crate) async fn show(
 }
 
 fn invitation_page(
+    state: &AppState,
     page: &Administering,
     base: &str,
     invitation: &Invitation,
     who: &str,
 ) -> Response {
     let zone = page.console.holder.provider.zone();
-    shown_once(
-        &page.console,
-        format!("Invitation for {who}"),
-        vec![
-            ("Link", format!("{base}/console/invite/{}", invitation.token)),
-            ("Works until", local(invitation.expires_at, zone)),
+    let secret = Secret {
+        heading: format!("Invitation for {who}"),
+        lines: vec![
+            (
+                "Link".to_owned(),
+                format!("{base}/console/invite/{}", invitation.token),
+            ),
+            ("Works until".to_owned(), local(invitation.expires_at, zone)),
         ],
-        "Give this link to the employee yourself (it lets its holder set the password). It is shown only now, works once, and is not stored.",
-        PAGE,
-    )
+        note: "Give this link to the employee yourself (it lets its holder set the password). It is shown only now, works once, and is not stored.".to_owned(),
+        back: PAGE.to_owned(),
+        lost: "Lost it? Invite the employee again: a new link replaces this one.".to_owned(),
+    };
+    shown_once::redirect(state, &page.console, &secret)
 }
 
 fn role_of(page: &Administering) -> Option<ConsoleRole> {
@@ -137,7 +143,7 @@ pub(crate) async fn invite(
         &page.form,
         outcome,
         |(_, invitation)| match invitation {
-            Some(invitation) => invitation_page(&page, &base, &invitation, name),
+            Some(invitation) => invitation_page(&state, &page, &base, &invitation, name),
             None => see_other(PAGE),
         },
         |refused| render(&state, &page, Some(refused)),
@@ -188,7 +194,15 @@ pub(crate) async fn reset(
     submit(
         &page.form,
         outcome,
-        |invitation| invitation_page(&page, &base, &invitation, &format!("employee {employee}")),
+        |invitation| {
+            invitation_page(
+                &state,
+                &page,
+                &base,
+                &invitation,
+                &format!("employee {employee}"),
+            )
+        },
         |refused| render(&state, &page, Some(refused)),
     )
     .await

@@ -9,8 +9,9 @@ use connecticket_domain::model::ContactId;
 use connecticket_domain::notify::escalation::format_duration;
 use connecticket_domain::service::{EscalationInput, StaffContactInput};
 use connecticket_domain::workflow::UrgencyStatus;
-use connecticket_domain::Entity;
+use connecticket_domain::{DomainError, Entity};
 
+use super::confirm::{ask, confirmed, Confirmation};
 use super::{shown, submit, Administering, Refused};
 use crate::console::form::Kept;
 use crate::console::render::{html, path_id, see_other, Chrome, ConsoleError};
@@ -22,8 +23,15 @@ pub(crate) struct RuleRow {
     pub urgency: &'static str,
     pub ack_within: String,
     pub renotify_after: String,
-    pub tiers: String,
+    /// The tiers in order, padded with empty slots to `TIER_SLOTS`.
+    pub tiers: Vec<String>,
+    /// What each tier may be: the roles staff hold, and any the rule
+    /// names that nobody holds any more (shown as such).
+    pub choices: Vec<(String, String)>,
 }
+
+/// How many tiers the form offers.
+const TIER_SLOTS: usize = 3;
 
 pub(crate) struct StaffRow {
     pub id: i64,
@@ -51,6 +59,30 @@ async fn render(
         .api
         .escalation_policy(page.admin(state, Action::ProviderSettings).await?)
         .await?;
+    let staff = state
+        .api
+        .list_staff_contacts(page.admin(state, Action::ProviderSettings).await?)
+        .await?;
+    let mut held: Vec<String> = staff.iter().map(|c| c.role.as_str().to_owned()).collect();
+    held.sort();
+    held.dedup();
+    let choices_for = |tiers: &[String]| {
+        let mut choices: Vec<(String, String)> = held
+            .iter()
+            .map(|role| (role.clone(), role.replace('_', " ")))
+            .collect();
+        for tier in tiers.iter().filter(|t| !t.is_empty() && !held.contains(t)) {
+            choices.push((
+                tier.clone(),
+                format!("{} (nobody holds this role)", tier.replace('_', " ")),
+            ));
+        }
+        choices
+    };
+    let padded = |mut tiers: Vec<String>| {
+        tiers.resize(TIER_SLOTS.max(tiers.len()), String::new());
+        tiers
+    };
     let rules = UrgencyStatus::ALL
         .iter()
         .rev()
@@ -60,26 +92,26 @@ async fn render(
                 urgency: urgency.name,
                 ack_within: format_duration(rule.ack_within),
                 renotify_after: format_duration(rule.renotify_after),
-                tiers: rule
-                    .tiers
-                    .iter()
-                    .map(|t| t.as_str().to_owned())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                tiers: padded(rule.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
+                choices: choices_for(
+                    &rule
+                        .tiers
+                        .iter()
+                        .map(|t| t.as_str().to_owned())
+                        .collect::<Vec<_>>(),
+                ),
             },
             None => RuleRow {
                 urgency_id: urgency.id,
                 urgency: urgency.name,
                 ack_within: "off".to_owned(),
                 renotify_after: String::new(),
-                tiers: String::new(),
+                tiers: padded(Vec::new()),
+                choices: choices_for(&[]),
             },
         })
         .collect();
-    let staff = state
-        .api
-        .list_staff_contacts(page.admin(state, Action::ProviderSettings).await?)
-        .await?
+    let staff = staff
         .into_iter()
         .map(|c| StaffRow {
             id: c.id.get(),
@@ -124,7 +156,7 @@ pub(crate) async fn set_rule(
         urgency: form.text("urgency").to_owned(),
         ack_within: form.filled("ack_within").map(str::to_owned),
         renotify_after: form.filled("renotify_after").map(str::to_owned),
-        then: vec![form.text("then").to_owned()],
+        then: form.all("then").map(str::to_owned).collect(),
     };
     let admin = page.admin(&state, Action::ManageEscalation).await?;
     let outcome = state.api.set_escalation(admin, input).await;
@@ -168,6 +200,27 @@ pub(crate) async fn remove_staff(
     let page = Administering::form(request, &state, Action::ManageEscalation).await?;
     let id = ContactId(path_id(&id, Entity::Contact)?);
     let admin = page.admin(&state, Action::ManageEscalation).await?;
+    if !confirmed(&page.form) {
+        let staff = state.api.list_staff_contacts(admin).await?;
+        let found = staff
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(DomainError::NotFound(Entity::Contact))?;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("Remove {} from the escalation?", found.name),
+                consequence: format!(
+                    "{} will no longer be told when a ticket escalates to the {} tier. If nobody else holds that role, the tier is skipped.",
+                    found.name,
+                    found.role.as_str().replace('_', " ")
+                ),
+                action: format!("/console/admin/escalation/staff/{id}/remove"),
+                button: format!("Remove {}", found.name),
+                back: "/console/admin/escalation#staff".to_owned(),
+            },
+        ));
+    }
     state.api.remove_staff_contact(admin, id).await?;
     Ok(see_other("/console/admin/escalation#staff"))
 }

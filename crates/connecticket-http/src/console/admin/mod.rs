@@ -14,6 +14,7 @@
 mod applications;
 mod audit;
 mod categories;
+mod confirm;
 pub(crate) mod contacts;
 mod employees;
 mod escalation;
@@ -23,7 +24,6 @@ mod queue;
 
 use std::future::Future;
 
-use askama::Template;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, MethodRouter};
@@ -32,7 +32,7 @@ use connecticket_domain::service::{AdminCall, ConsoleCall};
 use connecticket_domain::DomainError;
 
 use super::form::{Form, Kept};
-use super::render::{html, Chrome, ConsoleError};
+use super::render::{Chrome, ConsoleError};
 use super::session::ConsoleRequest;
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -185,36 +185,6 @@ where
         ) => again(Refused::of(form, HttpError::from(error))).await,
         Err(other) => Err(other.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "console/shown_once.html")]
-struct ShownOnce {
-    chrome: Chrome,
-    heading: String,
-    lines: Vec<(&'static str, String)>,
-    note: &'static str,
-    back: &'static str,
-}
-
-/// A page that shows a secret once (an invitation link, an api_secret).
-pub(crate) fn shown_once(
-    console: &ConsoleCall,
-    heading: String,
-    lines: Vec<(&'static str, String)>,
-    note: &'static str,
-    back: &'static str,
-) -> Response {
-    html(
-        StatusCode::OK,
-        &ShownOnce {
-            chrome: Chrome::of(console, "admin"),
-            heading,
-            lines,
-            note,
-            back,
-        },
-    )
 }
 
 /// Where the server is reached, for links shown to administrators.

@@ -167,6 +167,30 @@ pub async fn an_unanswered_notification_escalates_until_someone_answers(fixture:
         (tier[0].level, tier[0].role.as_deref(), tier[0].notified),
         (2, Some("on_call_nurse"), 1)
     );
+    let seen = store
+        .ticket_escalation(a.provider.id, ticket)
+        .await
+        .expect("escalation")
+        .expect("started");
+    assert_eq!(
+        (seen.escalation.state, seen.escalation.level),
+        (EscalationState::Active, 2)
+    );
+    assert_eq!(
+        seen.steps
+            .iter()
+            .map(|s| (s.level, s.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "renotify"), (2, "tier")]
+    );
+    assert!(
+        store
+            .ticket_escalation(b.provider.id, ticket)
+            .await
+            .expect("theirs")
+            .is_none(),
+        "another provider's ticket is none of theirs"
+    );
 
     let query = NoticeQuery {
         provider: a.provider.id,
@@ -223,6 +247,12 @@ pub async fn an_unanswered_notification_escalates_until_someone_answers(fixture:
         escalate(after(600)).await.expect("later").is_empty(),
         "answered: no more levels"
     );
+    let answered = store
+        .ticket_escalation(a.provider.id, ticket)
+        .await
+        .expect("escalation")
+        .expect("kept");
+    assert_eq!(answered.escalation.state, EscalationState::Acknowledged);
 
     let history = store
         .notification_history(a.provider.id, DateTime::<Utc>::MIN_UTC, after(700))
