@@ -10,7 +10,9 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use rand::Rng;
 
-use super::{render, AckLinks, Channel, Claimed, SendResult, Transport, TransportHealth};
+use super::{
+    render, AckLinkRecord, AckLinks, Channel, Claimed, SendResult, Transport, TransportHealth,
+};
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::clock::SharedClock;
 use crate::model::{ContactRole, RecipientRole};
@@ -173,6 +175,27 @@ impl Dispatcher {
             )
             .await?;
         let count = claimed.len();
+        // A link must work the moment its message arrives (a relative who
+        // taps it at once, a mail scanner): stored before anything is sent.
+        let links: Vec<AckLinkRecord> = claimed
+            .iter()
+            .filter_map(|item| {
+                let token = self.ack_token(item)?;
+                Some(AckLinkRecord {
+                    notification: item.notification.id,
+                    token_hash: self.links.token_hash(&token),
+                    expires_at: item
+                        .notification
+                        .ack_expires_at
+                        .unwrap_or_else(|| now + self.links.lifetime),
+                })
+            })
+            .collect();
+        if !links.is_empty() {
+            self.store
+                .publish_ack_links(self.options.owner.clone(), links)
+                .await?;
+        }
         // Each send takes at most half a lease (the transports' timeout):
         // once half the lease is gone, the rest of the batch is left to
         // expire and be claimed again, so no send can outlive its lease

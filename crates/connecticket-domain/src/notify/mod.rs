@@ -264,6 +264,15 @@ impl From<&Notification> for NoticeSummary {
     }
 }
 
+/// A notification's acknowledgment link as stored: never the token, only
+/// its keyed hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AckLinkRecord {
+    pub notification: NotificationId,
+    pub token_hash: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Which notifications a staff list asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeFilter {

@@ -225,6 +225,12 @@ crate::store_role! {
             lease_until: DateTime<Utc>,
             limit: u32,
         ) -> Vec<Claimed> = notifications::claim;
+        /// Stores the acknowledgment links of claimed notifications (each
+        /// token's hash, and when it expires unless it already has an
+        /// expiry) before they are sent, so that a link works the moment
+        /// its message arrives. Only notifications `owner` holds.
+        write publish_ack_links(owner: String, links: Vec<AckLinkRecord>) -> ()
+            = notifications::publish_ack_links;
         /// Records an attempt with its audit entry, in one transaction, if
         /// `attempt.owner` still holds the lease (false otherwise: someone
         /// else took it over). A delivery sets the ticket's `sent_to_*`

@@ -22,7 +22,7 @@ pub use crate::model::{
     StatusChange, Ticket, TicketDetail, TicketId, TicketQuery,
 };
 pub use crate::notify::{
-    AckRefusal, Channel, Claimed, EscalationPolicy, EscalationRule, EscalationStep, Notification,
-    NotifyPolicy, ReportedStatus, TicketEscalation,
+    AckLinkRecord, AckRefusal, Channel, Claimed, EscalationPolicy, EscalationRule, EscalationStep,
+    Notification, NotifyPolicy, ReportedStatus, TicketEscalation,
 };
 pub use crate::transfer::Record;

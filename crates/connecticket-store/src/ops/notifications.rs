@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::model::{NotificationId, ProviderId, ResidentId, TicketId};
 use connecticket_domain::notify::{
-    new_salt, sent_field, ChangeFacts, Channel, Claimed, DeliveryState, Notification, NotifyEvent,
-    ReportedStatus,
+    new_salt, sent_field, AckLinkRecord, ChangeFacts, Channel, Claimed, DeliveryState,
+    Notification, NotifyEvent, ReportedStatus,
 };
 use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
@@ -200,6 +200,30 @@ pub(crate) async fn claim(
     .await?;
     claimed.sort_by_key(|item| ids.iter().position(|id| *id == item.notification.id.get()));
     Ok(claimed)
+}
+
+pub(crate) async fn publish_ack_links(
+    tx: &mut dyn Executor,
+    owner: String,
+    links: Vec<AckLinkRecord>,
+) -> Result<()> {
+    for link in links {
+        // The first expiry stands: a retry never extends a link.
+        execute(
+            tx,
+            "UPDATE notifications SET ack_token_hash = $2,
+                 ack_expires_at = COALESCE(ack_expires_at, $3)
+             WHERE id = $1 AND lease_owner = $4 AND state = 'pending'",
+            &[
+                link.notification.into(),
+                (&link.token_hash).into(),
+                link.expires_at.into(),
+                (&owner).into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Records an attempt if `attempt.owner` still holds the lease; the audit

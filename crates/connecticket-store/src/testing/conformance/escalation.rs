@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ContactId, Page, ProviderContact, RecipientRole, StaffRole};
 use connecticket_domain::notify::{
-    AckRefusal, Channel, EscalationPolicy, EscalationRule, EscalationState,
+    AckLinkRecord, AckRefusal, Channel, EscalationPolicy, EscalationRule, EscalationState,
 };
 use connecticket_domain::store::{AckBy, Attempt, AttemptResult, NoticeQuery, Store};
 use connecticket_domain::workflow::UrgencyStatus;
@@ -298,6 +298,34 @@ pub async fn a_link_acknowledges_once(fixture: Fixture) {
         .await
         .expect("claim");
     let token_hash = b"the link's token, hashed".to_vec();
+    // Published before the send: the link works before the message is
+    // recorded as delivered; another owner's claim is left alone.
+    let link = |owner: &str| {
+        store.publish_ack_links(
+            owner.to_owned(),
+            vec![AckLinkRecord {
+                notification: claimed[0].notification.id,
+                token_hash: token_hash.clone(),
+                expires_at: now + Duration::days(3),
+            }],
+        )
+    };
+    link("another").await.expect("publish");
+    let early = store
+        .ack_target(token_hash.clone(), after(11))
+        .await
+        .expect("target");
+    assert_eq!(
+        early.err(),
+        Some(AckRefusal::Unknown),
+        "not the claim of \"another\""
+    );
+    link("one").await.expect("publish");
+    let early = store
+        .ack_target(token_hash.clone(), after(11))
+        .await
+        .expect("target");
+    assert!(early.is_ok(), "{early:?}");
     let sent = Attempt {
         notification: claimed[0].notification.id,
         owner: "one".to_owned(),
