@@ -98,6 +98,8 @@ pub enum Field {
     Actor,
     /// How long a notification may wait for an answer.
     AckWithin,
+    /// An escalation tier (a role told in turn).
+    Tier,
     /// How long until an unanswered notification is sent again.
     RenotifyAfter,
 }
@@ -142,6 +144,7 @@ impl Field {
             Field::Employee => "employee".to_owned(),
             Field::Actor => "actor".to_owned(),
             Field::AckWithin => "acknowledge within".to_owned(),
+            Field::Tier => "tier".to_owned(),
             Field::RenotifyAfter => "renotify after".to_owned(),
         }
     }

@@ -175,6 +175,14 @@ impl Kept {
         }
     }
 
+    /// Every value of a repeated `field` of the refused `form`.
+    pub(crate) fn values(&self, form: &str, field: &str) -> Vec<String> {
+        match self.is(form) {
+            true => self.values.get(field).cloned().unwrap_or_default(),
+            false => Vec::new(),
+        }
+    }
+
     /// Whether a checkbox was ticked in the refused `form`.
     pub(crate) fn checked(&self, form: &str, field: &str) -> bool {
         self.checked_or(form, field, &false)

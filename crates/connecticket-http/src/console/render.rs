@@ -26,6 +26,8 @@ pub(crate) struct Chrome {
     pub section: &'static str,
     /// How long a session may sit idle, for the warning before it ends.
     pub idle_seconds: i64,
+    /// What the last form did, said once after its redirect.
+    pub notice: Option<&'static str>,
 }
 
 impl Chrome {
@@ -38,6 +40,7 @@ impl Chrome {
             csrf: console.csrf_token().to_owned(),
             section,
             idle_seconds: connecticket_domain::console::IDLE_LIMIT.num_seconds(),
+            notice: None,
         }
     }
 
@@ -50,7 +53,33 @@ impl Chrome {
             csrf: String::new(),
             section: "",
             idle_seconds: 0,
+            notice: None,
         }
+    }
+
+    /// The confirmation a redirect after a save asked for (`?done=…`).
+    /// Fixed words: nothing of the request is echoed.
+    pub(crate) fn noted(mut self, done: Option<&str>) -> Self {
+        self.notice = done.and_then(|key| {
+            Some(match key {
+                "raised" => "Ticket raised.",
+                "comment" => "Comment added.",
+                "status" => "Status saved.",
+                "files" => "Files attached.",
+                "acknowledged" => "Acknowledgment recorded.",
+                "category" => "Category saved.",
+                "employee" => "Employee saved.",
+                "revoked" => "Application revoked: it and its tokens no longer work.",
+                "rule" => "Escalation rule saved.",
+                "staff" => "Staff contact saved.",
+                "removed" => "Removed.",
+                "contact" => "Contact saved.",
+                "retried" => "Queued to be sent again now.",
+                "saved" => "Saved.",
+                _ => return None,
+            })
+        });
+        self
     }
 
     /// `aria-current` for a navigation entry.

@@ -85,7 +85,7 @@ pub(crate) async fn show(
 ) -> Result<Response, ConsoleError> {
     let signed = request.page(&state, Action::ConsolePage).await?;
     let id = path_id(&id, Entity::Resident)?;
-    render(&state, &signed.console, id, None).await
+    render(&state, &signed.console, id, None, signed.params.get("done")).await
 }
 
 /// A resident's page, with a refused contact form's reason and values.
@@ -94,6 +94,7 @@ pub(crate) async fn render(
     console: &ConsoleCall,
     id: i64,
     refused: Option<Refused>,
+    done: Option<&str>,
 ) -> Result<Response, ConsoleError> {
     let (status, message, kept) = shown(refused);
     let found = state
@@ -141,7 +142,7 @@ pub(crate) async fn render(
         ),
     );
     let page = ResidentPage {
-        chrome: Chrome::of(console, "residents"),
+        chrome: Chrome::of(console, "residents").noted(done),
         id,
         name: match &r.last_name {
             Some(last) => format!("{} {last}", r.first_name),

@@ -100,11 +100,12 @@ fn ticket_page(
     circle: &TicketCircle,
     message: Option<String>,
     draft: CommentDraft,
+    done: Option<&str>,
 ) -> TicketPage {
     let zone = console.holder.provider.zone();
     let ticket = &detail.ticket;
     TicketPage {
-        chrome: Chrome::of(console, "board"),
+        chrome: Chrome::of(console, "board").noted(done),
         id: ticket.id.get(),
         title: ticket.title.clone(),
         banner: Identity::of(&circle.resident, zone),
@@ -174,6 +175,7 @@ async fn render(
     status: StatusCode,
     message: Option<String>,
     draft: CommentDraft,
+    done: Option<&str>,
 ) -> Result<Response, ConsoleError> {
     let detail = state
         .api
@@ -185,7 +187,7 @@ async fn render(
         .await?;
     Ok(html(
         status,
-        &ticket_page(console, &detail, &circle, message, draft),
+        &ticket_page(console, &detail, &circle, message, draft, done),
     ))
 }
 
@@ -204,7 +206,17 @@ pub(crate) async fn show(
         category: kept.get("category_id").and_then(|c| c.parse().ok()),
         restored: true,
     });
-    let mut response = render(&state, &signed.console, id, StatusCode::OK, None, draft).await?;
+    let done = signed.params.get("done");
+    let mut response = render(
+        &state,
+        &signed.console,
+        id,
+        StatusCode::OK,
+        None,
+        draft,
+        done,
+    )
+    .await?;
     for cookie in forget {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -230,6 +242,7 @@ async fn refused_on_page(
                 error.status(),
                 Some(error.message()),
                 draft,
+                None,
             )
             .await
         }
@@ -265,7 +278,9 @@ pub(crate) async fn comment(
         .create_comment(console.call(Action::CreateComment), command, None)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/console/tickets/{id}#comments"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/console/tickets/{id}?done=comment#comments"
+        ))),
         Err(error) => refused_on_page(&state, console, id, error, draft).await,
     }
 }
@@ -293,6 +308,7 @@ pub(crate) async fn change_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(message),
             CommentDraft::default(),
+            None,
         )
         .await;
     };
@@ -305,7 +321,7 @@ pub(crate) async fn change_status(
         .update_status(console.call(Action::UpdateStatus), command, None)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/console/tickets/{id}"))),
+        Ok(_) => Ok(see_other(&format!("/console/tickets/{id}?done=status"))),
         Err(error) => refused_on_page(&state, console, id, error, CommentDraft::default()).await,
     }
 }
@@ -337,7 +353,9 @@ pub(crate) async fn attach(
         .attach_files(console.call(Action::AttachFiles), id, uploads)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/console/tickets/{id}#attachments"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/console/tickets/{id}?done=files#attachments"
+        ))),
         Err(error) => refused_on_page(&state, console, id, error, CommentDraft::default()).await,
     }
 }
@@ -367,7 +385,7 @@ pub(crate) async fn acknowledge(
         .await
     {
         Ok(summary) => Ok(see_other(&format!(
-            "/console/tickets/{}#notifications",
+            "/console/tickets/{}?done=acknowledged#notifications",
             summary.ticket_id
         ))),
         Err(error) => match ticket {
@@ -610,7 +628,7 @@ pub(crate) async fn create(
         .await
     {
         Ok(written) => Ok(see_other(&format!(
-            "/console/tickets/{}",
+            "/console/tickets/{}?done=raised",
             written.into_inner()
         ))),
         Err(error @ (DomainError::Invalid(_) | DomainError::NotFound(_))) => {

@@ -263,7 +263,7 @@ pub(crate) fn flag_error(error: &connecticket_domain::DomainError) -> String {
         Field::RenotifyAfter => "renotify-after".to_owned(),
         Field::QuietHours => "quiet-hours".to_owned(),
         Field::TimeZone => "time-zone".to_owned(),
-        Field::Escalation => "then".to_owned(),
+        Field::Escalation | Field::Tier => "then".to_owned(),
         Field::Contact => "contact (--email or --phone)".to_owned(),
         Field::Phone => "phone".to_owned(),
         other => other.name().replace(' ', "-"),

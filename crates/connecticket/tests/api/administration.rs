@@ -267,13 +267,13 @@ fn routes(ours: &Ours) -> Vec<Route> {
         ),
         form(
             format!("/console/admin/applications/{}/revoke", ours.application),
-            Vec::new(),
+            text(&[("confirmed", "yes")]),
             Action::ManageApplications,
             true,
         ),
         form(
             format!("/console/admin/applications/{}/rotate", ours.application),
-            Vec::new(),
+            text(&[("confirmed", "yes")]),
             Action::ManageApplications,
             true,
         ),
@@ -308,7 +308,7 @@ fn routes(ours: &Ours) -> Vec<Route> {
                 "/console/admin/escalation/staff/{}/remove",
                 ours.staff_contact
             ),
-            Vec::new(),
+            text(&[("confirmed", "yes")]),
             Action::ManageEscalation,
             true,
         ),
@@ -355,7 +355,7 @@ fn routes(ours: &Ours) -> Vec<Route> {
                 "/console/residents/{resident}/contacts/{}/remove",
                 ours.contact
             ),
-            Vec::new(),
+            text(&[("confirmed", "yes")]),
             Action::ManageContacts,
             true,
         ),
@@ -477,7 +477,10 @@ backend_tests! {
         for route in &table {
             let page = send(&stranger, route, None).await;
             assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", route.path);
-            assert_eq!(page.location(), Some("/console/sign-in"), "{}", route.path);
+            // To sign in, then back to the page (never straight to an action).
+            let location = page.location().unwrap_or_default();
+            assert!(location == "/console/sign-in" || location.starts_with("/console/sign-in?next=%2Fconsole"), "{}: {location}", route.path);
+            assert!(!location.contains("reason=idle"), "a stranger's session did not lapse: {location}");
         }
         let entries = since(&app, start).await;
         let mut expected: BTreeMap<&str, u64> = BTreeMap::new();

@@ -129,7 +129,10 @@ backend_tests! {
         clock.advance(Duration::minutes(6));
         let page = nurse.get("/console").await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "16 minutes without a person's request");
-        assert_eq!(page.location(), Some("/console/sign-in"));
+        // Told why, and brought back to the page asked for.
+        assert_eq!(page.location(), Some("/console/sign-in?reason=idle"));
+        let resident_page = nurse.get(&format!("/console/residents/{}", DEMO_RESIDENT_IDS[0])).await;
+        assert_eq!(resident_page.location(), Some(format!("/console/sign-in?reason=idle&next=%2Fconsole%2Fresidents%2F{}", DEMO_RESIDENT_IDS[0]).as_str()));
         let entries = audit_entries(&app).await;
         assert!(entries.iter().any(|e| e.action == Action::SignOut
             && has(&e.records, "reason:idle")));
@@ -291,6 +294,8 @@ backend_tests! {
             .await;
         assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
         let location = created.location().expect("to the ticket").to_owned();
+        assert!(location.ends_with("?done=raised"), "{location}");
+        let location = location.trim_end_matches("?done=raised").to_owned();
         let id: i64 = location.rsplit('/').next().expect("id").parse().expect("an id");
 
         let comment = nurse.submit(&location, &format!("/console/tickets/{id}/comments"), &[("comment", "Family informed by phone")]).await;
@@ -678,6 +683,14 @@ backend_tests! {
         let bad = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "4"), ("ack_within", "soon")]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.alert().expect("why").contains("must be a duration"), "{:?}", bad.alert());
+        // A tier nobody holds is refused beside its rule, still chosen.
+        let unheld = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("form", "rule-4"), ("urgency", "4"), ("ack_within", "20m"), ("then", "oncall_nurse"), ("then", "")]).await;
+        assert_eq!(unheld.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unheld.alert().expect("why").starts_with("tier “oncall_nurse” is held by no staff contact"), "{:?}", unheld.alert());
+        assert!(unheld.body.contains("<option value=\"oncall_nurse\" selected>oncall nurse (nobody holds this role)</option>"), "the choice is kept");
+        assert!(unheld.body.contains("value=\"20m\""), "the deadline typed is kept");
+        let policy = app.api.escalation_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
+        assert_eq!(policy.rules[&4].ack_within, Duration::minutes(30), "nothing saved");
         let off = admin.submit("/console/admin/escalation", "/console/admin/escalation", &[("urgency", "3"), ("ack_within", "off")]).await;
         assert_eq!(off.status, StatusCode::SEE_OTHER);
         // The staff its tiers reach.

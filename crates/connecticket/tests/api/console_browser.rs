@@ -352,10 +352,19 @@ async fn a_shift_in_the_console() {
         assert_eq!(heading(&nurse).await, "Not found", "{foreign}");
     }
 
-    // Fifteen idle minutes later the next page is the sign-in form.
+    // Fifteen idle minutes later the next page is the sign-in form, which
+    // says why.
     clock.advance(Duration::minutes(16));
     nurse.goto(&app.url("/console")).await.expect("board");
-    assert_eq!(path(&nurse).await, "/console/sign-in");
+    assert_eq!(path(&nurse).await, "/console/sign-in?reason=idle");
+    let why = nurse
+        .find(Locator::Css("#flash"))
+        .await
+        .expect("a reason")
+        .text()
+        .await
+        .expect("text");
+    assert!(why.contains("15 minutes without activity"), "{why}");
     nurse.close().await.expect("close");
 }
 

@@ -92,6 +92,42 @@ async fn rules_are_set_shown_and_checked() {
         "{defaults}"
     );
     assert!(defaults.contains("Normal\toff"), "{defaults}");
+    // A tier is a role someone holds: a misspelt one would be skipped
+    // silently when its turn came, so it is refused.
+    let unheld = refused(
+        &db,
+        &[
+            "escalation",
+            "set",
+            "--provider",
+            &id,
+            "--urgency",
+            "normal",
+            "--ack-within",
+            "90s",
+            "--then",
+            "oncall_nurse",
+        ],
+    );
+    assert!(
+        unheld.contains("--then “oncall_nurse” is held by no staff contact"),
+        "{unheld}"
+    );
+    run(
+        &db,
+        &[
+            "escalation",
+            "contact-add",
+            "--provider",
+            &id,
+            "--role",
+            "on_call_nurse",
+            "--name",
+            "Sam",
+            "--email",
+            "sam@example.org",
+        ],
+    );
     let set = run(
         &db,
         &[

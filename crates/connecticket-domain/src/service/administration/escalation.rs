@@ -92,7 +92,7 @@ pub fn escalation_from_input(
         }
         let role = RecipientRole::parse(name).ok_or_else(|| {
             invalid(
-                Field::Role,
+                Field::Tier,
                 format!(
                     "{name:?} is neither a resident contact role (family, primary_physician, \
                      healthcare_professional) nor a staff role (lowercase letters, digits, _)"
@@ -214,9 +214,9 @@ impl Connecticket {
                         format!("the staff roles held are {}", choices.join(", "))
                     };
                     return Err(invalid(
-                        Field::Role,
+                        Field::Tier,
                         format!(
-                            "{:?} is held by no staff contact, so that tier would be skipped; {choices}",
+                            "“{}” is held by no staff contact, so that tier would be skipped; {choices}",
                             role.as_str()
                         ),
                     ));

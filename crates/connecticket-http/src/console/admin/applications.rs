@@ -7,7 +7,7 @@ use axum::response::Response;
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::ApplicationId;
 use connecticket_domain::service::{AdminCall, ApplicationRequest, CreatedApplication};
-use connecticket_domain::{DomainError, Entity};
+use connecticket_domain::Entity;
 
 use super::confirm::{ask, confirmed, Confirmation};
 use super::{shown, submit, Administering, Refused};
@@ -118,15 +118,20 @@ pub(crate) async fn register(
 /// The application a confirmation names (an audited read).
 async fn named(
     state: &AppState,
+    page: &Administering,
     admin: AdminCall,
     id: ApplicationId,
 ) -> Result<String, ConsoleError> {
     let applications = state.api.list_applications(admin).await?;
-    applications
+    let found = applications
         .into_iter()
-        .find(|a| a.id == id && a.revoked_at.is_none())
-        .map(|a| a.name)
-        .ok_or_else(|| DomainError::NotFound(Entity::Application).into())
+        .find(|a| a.id == id && a.revoked_at.is_none());
+    match found {
+        Some(application) => Ok(application.name),
+        None => Err(page
+            .not_found(state, Action::ManageApplications, Entity::Application)
+            .await),
+    }
 }
 
 pub(crate) async fn revoke(
@@ -138,7 +143,7 @@ pub(crate) async fn revoke(
     let id = ApplicationId(path_id(&id, Entity::Application)?);
     let admin = page.admin(&state, Action::ManageApplications).await?;
     if !confirmed(&page.form) {
-        let name = named(&state, admin, id).await?;
+        let name = named(&state, &page, admin, id).await?;
         return Ok(ask(
             &page,
             Confirmation {
@@ -151,7 +156,7 @@ pub(crate) async fn revoke(
         ));
     }
     state.api.revoke_application(admin, id).await?;
-    Ok(see_other(PAGE))
+    Ok(see_other(&format!("{PAGE}?done=revoked")))
 }
 
 pub(crate) async fn rotate(
@@ -163,7 +168,7 @@ pub(crate) async fn rotate(
     let id = ApplicationId(path_id(&id, Entity::Application)?);
     let admin = page.admin(&state, Action::ManageApplications).await?;
     if !confirmed(&page.form) {
-        let name = named(&state, admin, id).await?;
+        let name = named(&state, &page, admin, id).await?;
         return Ok(ask(
             &page,
             Confirmation {

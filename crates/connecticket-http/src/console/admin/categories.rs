@@ -69,7 +69,7 @@ pub(crate) async fn add(
     submit(
         &page.form,
         outcome,
-        |_| see_other(PAGE),
+        |_| see_other(&format!("{PAGE}?done=category")),
         |refused| render(&state, &page, Some(refused)),
     )
     .await
@@ -90,7 +90,7 @@ pub(crate) async fn rename(
     submit(
         &page.form,
         outcome,
-        |_| see_other(PAGE),
+        |_| see_other(&format!("{PAGE}?done=category")),
         |refused| render(&state, &page, Some(refused)),
     )
     .await

@@ -7,7 +7,7 @@ use axum::response::Response;
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ContactId, ResidentId};
 use connecticket_domain::service::ContactInput;
-use connecticket_domain::{DomainError, Entity};
+use connecticket_domain::Entity;
 
 use super::confirm::{ask, confirmed, Confirmation};
 use super::{submit, Administering};
@@ -30,7 +30,9 @@ fn contact_input(form: &Form, resident: i64) -> ContactInput {
 }
 
 fn contacts_of(resident: i64) -> Response {
-    see_other(&format!("/console/residents/{resident}#contacts"))
+    see_other(&format!(
+        "/console/residents/{resident}?done=contact#contacts"
+    ))
 }
 
 pub(crate) async fn add(
@@ -49,7 +51,7 @@ pub(crate) async fn add(
         &page.form,
         outcome,
         |_| contacts_of(resident),
-        |refused| residents::render(&state, &page.console, resident, Some(refused)),
+        |refused| residents::render(&state, &page.console, resident, Some(refused), None),
     )
     .await
 }
@@ -71,7 +73,7 @@ pub(crate) async fn update(
         &page.form,
         outcome,
         |()| contacts_of(resident),
-        |refused| residents::render(&state, &page.console, resident, Some(refused)),
+        |refused| residents::render(&state, &page.console, resident, Some(refused), None),
     )
     .await
 }
@@ -90,10 +92,11 @@ pub(crate) async fn remove(
             .api
             .list_contacts(admin, Some(ResidentId(resident)))
             .await?;
-        let found = known
-            .into_iter()
-            .find(|c| c.id == contact)
-            .ok_or(DomainError::NotFound(Entity::Contact))?;
+        let Some(found) = known.into_iter().find(|c| c.id == contact) else {
+            return Err(page
+                .not_found(&state, Action::ManageContacts, Entity::Contact)
+                .await);
+        };
         return Ok(ask(
             &page,
             Confirmation {

@@ -144,7 +144,7 @@ pub(crate) async fn invite(
         outcome,
         |(_, invitation)| match invitation {
             Some(invitation) => invitation_page(&state, &page, &base, &invitation, name),
-            None => see_other(PAGE),
+            None => see_other(&format!("{PAGE}?done=employee")),
         },
         |refused| render(&state, &page, Some(refused)),
     )
@@ -168,7 +168,7 @@ pub(crate) async fn set_role(
     submit(
         &page.form,
         outcome,
-        |()| see_other(PAGE),
+        |()| see_other(&format!("{PAGE}?done=employee")),
         |refused| render(&state, &page, Some(refused)),
     )
     .await
@@ -216,5 +216,5 @@ pub(crate) async fn second_factor(
     let required = page.form.field("require_totp") == Some("1");
     let admin = page.admin(&state, Action::ManageEmployees).await?;
     state.api.require_second_factor(admin, required).await?;
-    Ok(see_other(PAGE))
+    Ok(see_other(&format!("{PAGE}?done=employee")))
 }

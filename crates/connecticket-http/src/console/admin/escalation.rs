@@ -9,7 +9,7 @@ use connecticket_domain::model::ContactId;
 use connecticket_domain::notify::escalation::format_duration;
 use connecticket_domain::service::{EscalationInput, StaffContactInput};
 use connecticket_domain::workflow::UrgencyStatus;
-use connecticket_domain::{DomainError, Entity};
+use connecticket_domain::Entity;
 
 use super::confirm::{ask, confirmed, Confirmation};
 use super::{shown, submit, Administering, Refused};
@@ -59,6 +59,7 @@ async fn render(
         .api
         .escalation_policy(page.admin(state, Action::ProviderSettings).await?)
         .await?;
+    let (status, message, kept) = shown(refused);
     let staff = state
         .api
         .list_staff_contacts(page.admin(state, Action::ProviderSettings).await?)
@@ -66,12 +67,18 @@ async fn render(
     let mut held: Vec<String> = staff.iter().map(|c| c.role.as_str().to_owned()).collect();
     held.sort();
     held.dedup();
-    let choices_for = |tiers: &[String]| {
+    // A refused rule's tiers stay chosen, named for what they are.
+    let choices_for = |urgency: i64, tiers: &[String]| {
+        let mut tiers = tiers.to_vec();
+        tiers.extend(kept.values(&format!("rule-{urgency}"), "then"));
         let mut choices: Vec<(String, String)> = held
             .iter()
             .map(|role| (role.clone(), role.replace('_', " ")))
             .collect();
         for tier in tiers.iter().filter(|t| !t.is_empty() && !held.contains(t)) {
+            if choices.iter().any(|(value, _)| value == tier) {
+                continue;
+            }
             choices.push((
                 tier.clone(),
                 format!("{} (nobody holds this role)", tier.replace('_', " ")),
@@ -94,6 +101,7 @@ async fn render(
                 renotify_after: format_duration(rule.renotify_after),
                 tiers: padded(rule.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
                 choices: choices_for(
+                    urgency.id,
                     &rule
                         .tiers
                         .iter()
@@ -107,7 +115,7 @@ async fn render(
                 ack_within: "off".to_owned(),
                 renotify_after: String::new(),
                 tiers: padded(Vec::new()),
-                choices: choices_for(&[]),
+                choices: choices_for(urgency.id, &[]),
             },
         })
         .collect();
@@ -124,7 +132,6 @@ async fn render(
                 .join(", "),
         })
         .collect();
-    let (status, message, kept) = shown(refused);
     Ok(html(
         status,
         &EscalationPage {
@@ -163,7 +170,7 @@ pub(crate) async fn set_rule(
     submit(
         form,
         outcome,
-        |_| see_other("/console/admin/escalation"),
+        |_| see_other("/console/admin/escalation?done=rule"),
         |refused| render(&state, &page, Some(refused)),
     )
     .await
@@ -186,7 +193,7 @@ pub(crate) async fn add_staff(
     submit(
         form,
         outcome,
-        |_| see_other("/console/admin/escalation#staff"),
+        |_| see_other("/console/admin/escalation?done=staff#staff"),
         |refused| render(&state, &page, Some(refused)),
     )
     .await
@@ -202,10 +209,11 @@ pub(crate) async fn remove_staff(
     let admin = page.admin(&state, Action::ManageEscalation).await?;
     if !confirmed(&page.form) {
         let staff = state.api.list_staff_contacts(admin).await?;
-        let found = staff
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or(DomainError::NotFound(Entity::Contact))?;
+        let Some(found) = staff.into_iter().find(|c| c.id == id) else {
+            return Err(page
+                .not_found(&state, Action::ManageEscalation, Entity::Contact)
+                .await);
+        };
         return Ok(ask(
             &page,
             Confirmation {
@@ -222,5 +230,5 @@ pub(crate) async fn remove_staff(
         ));
     }
     state.api.remove_staff_contact(admin, id).await?;
-    Ok(see_other("/console/admin/escalation#staff"))
+    Ok(see_other("/console/admin/escalation?done=removed#staff"))
 }

@@ -130,8 +130,29 @@ impl Administering {
         Ok(state.api.administer(self.console.call(action)).await?)
     }
 
+    /// A record the page names is not this provider's (or not there):
+    /// the attempt is audited under `action` as not found, as the action
+    /// itself would have been.
+    pub(crate) async fn not_found(
+        &self,
+        state: &AppState,
+        action: Action,
+        entity: connecticket_domain::Entity,
+    ) -> ConsoleError {
+        match self.admin(state, action).await {
+            Ok(call) => {
+                state
+                    .api
+                    .reject_admin(call, connecticket_domain::audit::Outcome::NotFound)
+                    .await;
+                DomainError::NotFound(entity).into()
+            }
+            Err(refused) => refused,
+        }
+    }
+
     pub(crate) fn chrome(&self) -> Chrome {
-        Chrome::of(&self.console, "admin")
+        Chrome::of(&self.console, "admin").noted(self.form.query("done"))
     }
 }
 

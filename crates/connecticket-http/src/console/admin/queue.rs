@@ -109,5 +109,5 @@ pub(crate) async fn retry(
     let id = NotificationId(path_id(&id, Entity::Notification)?);
     let admin = page.admin(&state, Action::ManageNotifications).await?;
     state.api.retry_notification(admin, id).await?;
-    Ok(see_other("/console/admin/notifications"))
+    Ok(see_other("/console/admin/notifications?done=retried"))
 }
