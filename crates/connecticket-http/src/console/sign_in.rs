@@ -370,6 +370,8 @@ struct AccountPage {
     /// The secret, signed for this session: what the form sends back.
     offer: String,
     uri: String,
+    /// The URI as a QR code (SVG, drawn here: nothing is fetched).
+    qr: String,
     message: Option<String>,
 }
 
@@ -392,6 +394,7 @@ fn account_page(
         })
         .unwrap_or_else(totp::generate_secret);
     let (text, offer) = state.api.totp_offer(console, &secret);
+    let uri = totp::provisioning_uri(&secret, &holder.provider.name, &holder.account.email);
     html(
         status,
         &AccountPage {
@@ -403,7 +406,8 @@ fn account_page(
             required: holder.provider_requires_totp,
             secret: text,
             offer,
-            uri: totp::provisioning_uri(&secret, &holder.provider.name, &holder.account.email),
+            qr: qr_svg(&uri),
+            uri,
             message,
         },
     )
@@ -458,5 +462,50 @@ pub(crate) async fn enrol(
             ))
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// `uri` as an SVG QR code an authenticator app's camera reads; empty if
+/// it cannot be encoded (the secret is shown as text beside it anyway).
+fn qr_svg(uri: &str) -> String {
+    use qrcode::render::svg;
+    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else {
+        return String::new();
+    };
+    let drawn = code
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    let start = drawn.find("<svg").unwrap_or(0);
+    drawn[start..].replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"QR code for your authenticator app\" ",
+        1,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::qr_svg;
+
+    #[test]
+    fn the_second_factor_uri_is_drawn_as_an_inline_svg_qr_code() {
+        let uri = "otpauth://totp/Example%20Provider:dana%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=Example%20Provider";
+        let svg = qr_svg(uri);
+        assert!(
+            svg.starts_with("<svg role=\"img\" aria-label=\"QR code for your authenticator app\" "),
+            "{svg}"
+        );
+        assert!(
+            !svg.contains("<?xml") && !svg.contains("<script") && svg.contains("<path"),
+            "{svg}"
+        );
+        assert_ne!(
+            svg,
+            qr_svg(&uri.replace("JBSWY3DP", "KRSXG5CT")),
+            "the code carries the secret"
+        );
     }
 }

@@ -812,8 +812,19 @@ backend_tests! {
         assert!(rows.iter().all(|r| r.split(',').nth(4) == Some(&DEMO_PROVIDER_ID.get().to_string()[..])), "{rows:?}");
         let theirs = sunrise.get(&format!("/console/admin/audit.csv?ticket={ticket}")).await;
         assert_eq!(theirs.body.lines().count(), 1, "another provider sees none of it: {}", theirs.body);
+        // The export's times are in the provider's zone, with the offset,
+        // as the page shows them.
+        let at = rows[0].split(',').nth(1).expect("at");
+        assert!(at.ends_with(" -0800") || at.ends_with(" -0700"), "Pacific time with its offset: {at}");
         let page = admin.get("/console/admin/audit?since=2000-01-01").await;
-        assert!(page.body.contains("sign_in") && page.body.contains("manage_escalation") && page.body.contains("notify_policy"));
+        assert!(page.body.contains("sign in") && page.body.contains("manage escalation") && page.body.contains("notify policy"));
+        // People by name; narrowed to one by name.
+        let roster = app.api.roster(app.admin.within(Action::Employees, DEMO_PROVIDER_ID).await).await.expect("roster");
+        let nurse_name = roster.iter().find(|(e, _)| e.id == DEMO_NURSE_EMPLOYEE_ID).expect("nurse").0.name.clone();
+        assert!(page.body.contains(&format!("{nurse_name} (employee {})", DEMO_NURSE_EMPLOYEE_ID)), "the nurse is named");
+        let narrowed = admin.get(&format!("/console/admin/audit?since=2000-01-01&who={}", nurse_name.to_lowercase())).await;
+        let cells: Vec<&str> = narrowed.body.split("<tr><td>").skip(1).collect();
+        assert!(!cells.is_empty() && cells.iter().all(|row| row.contains(&nurse_name)), "only the nurse's entries");
         let entries = audit_entries(&app).await;
         let notify = entries.iter().filter(|e| e.action == Action::NotifyPolicy && e.outcome == Outcome::Success).count();
         assert_eq!(notify, 2, "templates and rules, each in its write's transaction");

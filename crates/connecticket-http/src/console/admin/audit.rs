@@ -1,6 +1,8 @@
 //! `/console/admin/audit`: the provider's audit trail, filtered, and its
 //! CSV export.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::body::Body;
 use axum::extract::State;
@@ -20,7 +22,7 @@ use crate::state::AppState;
 
 pub(crate) struct AuditRow {
     pub at: String,
-    pub action: &'static str,
+    pub action: String,
     pub outcome: &'static str,
     pub who: String,
     pub records: String,
@@ -35,12 +37,13 @@ struct AuditPage {
     ticket: String,
     since: String,
     until: String,
+    who: String,
     query: String,
     limit: usize,
 }
 
 /// The filters the page and its export take.
-const FILTERS: [&str; 4] = ["resident", "ticket", "since", "until"];
+const FILTERS: [&str; 5] = ["resident", "ticket", "since", "until", "who"];
 
 /// The day a `YYYY-MM-DD` filter names, as the start of that day in the
 /// provider's zone.
@@ -76,17 +79,75 @@ fn audit_filter(page: &Administering) -> Result<AuditFilter, HttpError> {
     })
 }
 
-/// Who made the call an entry records.
-fn who(record: &AuditRecord) -> String {
-    match (record.employee_id, record.application_id, &record.actor) {
-        (Some(employee), Some(application), _) => {
-            format!("employee {employee} via application {application}")
+/// The provider's people and programs by id, to name them.
+#[derive(Default)]
+struct Names {
+    employees: BTreeMap<i64, String>,
+    applications: BTreeMap<i64, String>,
+}
+
+impl Names {
+    /// Who made the call an entry records, by name (with the id, which
+    /// the export and the CLI use).
+    fn who(&self, record: &AuditRecord) -> String {
+        let employee = |id: i64| match self.employees.get(&id) {
+            Some(name) => format!("{name} (employee {id})"),
+            None => format!("employee {id}"),
+        };
+        let application = |id: i64| match self.applications.get(&id) {
+            Some(name) => format!("“{name}” (application {id})"),
+            None => format!("application {id}"),
+        };
+        match (record.employee_id, record.application_id, &record.actor) {
+            (Some(e), Some(a), _) => format!("{} through {}", employee(e), application(a)),
+            (Some(e), None, _) => employee(e),
+            (None, Some(a), _) => application(a),
+            (None, None, Some(actor)) => format!("operator {actor}"),
+            (None, None, None) => "the server".to_owned(),
         }
-        (Some(employee), None, _) => format!("employee {employee}"),
-        (None, Some(application), _) => format!("application {application}"),
-        (None, None, Some(actor)) => format!("operator {actor}"),
-        (None, None, None) => "the server".to_owned(),
     }
+}
+
+/// What an entry records, in the words of the page it came from.
+fn what(action: Action) -> String {
+    let words = match action {
+        Action::ConsolePage => "opened a console page",
+        Action::ConsoleAccount => "opened their account",
+        Action::TicketDetail => "read a ticket",
+        Action::Tickets => "listed tickets",
+        Action::CreateTicket => "raised a ticket",
+        Action::CreateComment => "commented",
+        Action::UpdateStatus => "changed a ticket's status",
+        Action::AllResidents => "listed residents",
+        Action::SignOut => "signed out",
+        Action::Acknowledge => "acknowledged a notification",
+        Action::AuditTrail => "read the audit trail",
+        other => return other.as_str().replace('_', " "),
+    };
+    words.to_owned()
+}
+
+/// The names of the provider's employees and applications (two audited
+/// reads: the page shows who they are).
+async fn names(page: &Administering, state: &AppState) -> Result<Names, ConsoleError> {
+    let roster = state
+        .api
+        .roster(page.admin(state, Action::Employees).await?)
+        .await?;
+    let applications = state
+        .api
+        .list_applications(page.admin(state, Action::Applications).await?)
+        .await?;
+    Ok(Names {
+        employees: roster
+            .into_iter()
+            .map(|(employee, _)| (employee.id.get(), employee.name))
+            .collect(),
+        applications: applications
+            .into_iter()
+            .map(|a| (a.id.get(), a.name))
+            .collect(),
+    })
 }
 
 /// The filter, or the refusal audited and answered.
@@ -115,6 +176,8 @@ pub(crate) async fn show(
         .api
         .audit_page(page.admin(&state, Action::AuditTrail).await?, filter)
         .await?;
+    let names = names(&page, &state).await?;
+    let person = page.form.query("who").map(str::to_lowercase);
     let text = |name: &str| page.form.query(name).unwrap_or_default().to_owned();
     let query = FILTERS
         .iter()
@@ -132,10 +195,16 @@ pub(crate) async fn show(
         .iter()
         .map(|r| AuditRow {
             at: local(r.at, zone),
-            action: r.action.as_str(),
+            action: what(r.action),
             outcome: r.outcome.as_str(),
-            who: who(r),
+            who: names.who(r),
             records: r.records.join(" "),
+        })
+        // Narrowed by a name among the entries read (the newest first).
+        .filter(|row| {
+            person
+                .as_deref()
+                .is_none_or(|person| row.who.to_lowercase().contains(person))
         })
         .collect();
     Ok(html(
@@ -147,6 +216,7 @@ pub(crate) async fn show(
             ticket: text("ticket"),
             since: text("since"),
             until: text("until"),
+            who: text("who"),
             query,
             limit: AUDIT_PAGE_LIMIT,
         },
@@ -164,11 +234,20 @@ pub(crate) async fn export(
         .api
         .export_audit(page.admin(&state, Action::AuditTrail).await?, filter)
         .await?;
+    let zone = page.console.holder.provider.zone();
     let header = csv_bytes(std::iter::once(AuditRecord::CSV_HEADER.map(str::to_owned)));
     let body = futures::stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(
-        rows.map(|chunk| {
+        rows.map(move |chunk| {
             chunk
-                .map(|records| csv_bytes(records.iter().map(AuditRecord::csv_fields)))
+                .map(|records| {
+                    // In the zone the page shows, with its offset, so the
+                    // export and the page read the same.
+                    csv_bytes(records.iter().map(|record| {
+                        let mut fields = record.csv_fields();
+                        fields[1] = connecticket_domain::time::format_timestamp(record.at, zone);
+                        fields
+                    }))
+                })
                 .map_err(std::io::Error::other)
         }),
     );
