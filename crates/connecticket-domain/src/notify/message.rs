@@ -42,25 +42,28 @@ pub fn short_name(first: &str, last: Option<&str>) -> String {
     }
 }
 
-pub fn render(claimed: &Claimed) -> Message {
-    let n = &claimed.notification;
-    let who = short_name(
-        &claimed.resident_first_name,
-        claimed.resident_last_name.as_deref(),
-    );
-    let provider = claimed.provider_name.trim();
-    let call = match &claimed.callback_phone {
+/// A message's subject (email only) and body before any reminder prefix
+/// or acknowledgment request: the provider's own wording where it set one,
+/// else the default. The template preview shows exactly this.
+pub fn compose(
+    channel: Channel,
+    custom: &templates::Templates,
+    who: &str,
+    provider: &str,
+    callback_phone: Option<&str>,
+) -> (Option<String>, String) {
+    let provider = provider.trim();
+    let call = match callback_phone {
         Some(phone) => format!("Please call {provider} at {phone}."),
         None => format!("Please call {provider}."),
     };
-    let callback = claimed.callback_phone.as_deref().unwrap_or(provider);
+    let callback = callback_phone.unwrap_or(provider);
     let own = |template: &Option<String>| {
         template
             .as_deref()
-            .map(|t| templates::fill(t, &who, provider, callback))
+            .map(|t| templates::fill(t, who, provider, callback))
     };
-    let custom = &claimed.templates;
-    let (mut subject, mut body) = match n.channel {
+    match channel {
         Channel::Sms => (
             None,
             own(&custom.sms)
@@ -78,7 +81,22 @@ pub fn render(claimed: &Claimed) -> Message {
                 )
             }),
         ),
-    };
+    }
+}
+
+pub fn render(claimed: &Claimed) -> Message {
+    let n = &claimed.notification;
+    let who = short_name(
+        &claimed.resident_first_name,
+        claimed.resident_last_name.as_deref(),
+    );
+    let (mut subject, mut body) = compose(
+        n.channel,
+        &claimed.templates,
+        &who,
+        &claimed.provider_name,
+        claimed.callback_phone.as_deref(),
+    );
     if matches!(n.event, NotifyEvent::Reminder | NotifyEvent::Escalated) {
         subject = subject.map(|s| format!("Reminder: {s}"));
         body = format!("Reminder: {body}");

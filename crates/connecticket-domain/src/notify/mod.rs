@@ -28,7 +28,7 @@ pub use escalation::{
 };
 pub use escalator::{Escalator, EscalatorOptions};
 pub use health::{TransportHealth, TransportState};
-pub use message::{render, short_name, Message};
+pub use message::{compose, render, short_name, Message};
 pub use policy::{plan_tier, ChangeFacts, NotifyPolicy, PlannedNotice, QuietHours};
 
 use chrono::{DateTime, Utc};

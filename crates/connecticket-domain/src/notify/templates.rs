@@ -112,7 +112,15 @@ pub fn check(part: Part, text: &str) -> DomainResult<String> {
 
 /// Fills a checked template.
 pub fn fill(template: &str, resident: &str, provider: &str, callback: &str) -> String {
+    // "Greta O." ends a sentence by itself: "{resident}." must not read
+    // "Greta O..".
+    let sentence_end = if resident.ends_with('.') {
+        resident.to_owned()
+    } else {
+        format!("{resident}.")
+    };
     template
+        .replace("{resident}.", &sentence_end)
         .replace("{resident}", resident)
         .replace("{provider}", provider)
         .replace("{callback}", callback)
@@ -121,6 +129,24 @@ pub fn fill(template: &str, resident: &str, provider: &str, callback: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_name_ending_a_sentence_keeps_one_period() {
+        assert_eq!(
+            fill(
+                "News about {resident}. Call {callback}.",
+                "Jane D.",
+                "P",
+                "555"
+            ),
+            "News about Jane D. Call 555."
+        );
+        assert_eq!(fill("About {resident}.", "Jane", "P", "555"), "About Jane.");
+        assert_eq!(
+            fill("{resident}, {provider}", "Jane D.", "P", "555"),
+            "Jane D., P"
+        );
+    }
 
     #[test]
     fn templates_use_only_known_placeholders_and_fit_their_channel() {

@@ -766,7 +766,9 @@ backend_tests! {
         let sms = "{provider}: news about {resident}. Call {callback}.";
         let preview = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", sms), ("preview", "1")]).await;
         assert_eq!(preview.status, StatusCode::OK);
-        assert!(preview.body.contains("Example Provider: news about Jane D.. Call Example Provider."), "{}", preview.body);
+        assert!(preview.body.contains("Example Provider: news about Jane D. Call Example Provider."), "one period after the initial: {}", preview.body);
+        // Parts left empty preview the default wording itself.
+        assert!(preview.body.contains("Update about Jane D. from Example Provider") && !preview.body.contains("(the default wording)"), "{}", preview.body);
         assert!(app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy").templates.sms.is_none(), "a preview saves nothing");
         let unknown = admin.submit("/console/admin/templates", "/console/admin/templates", &[("sms", "{diagnosis} for {resident}")]).await;
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);

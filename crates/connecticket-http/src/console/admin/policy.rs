@@ -8,6 +8,7 @@ use axum::response::Response;
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::ContactRole;
 use connecticket_domain::notify::templates::{self, Templates};
+use connecticket_domain::notify::{compose, Channel};
 use connecticket_domain::service::PolicyChange;
 
 use super::{shown, submit, Administering, Refused};
@@ -49,15 +50,13 @@ fn preview(
     provider: &str,
     callback: Option<&str>,
 ) -> Vec<(&'static str, String)> {
-    let callback = callback.unwrap_or(provider);
-    let fill = |part: &Option<String>| match part {
-        Some(text) => templates::fill(text, templates::PREVIEW_RESIDENT, provider, callback),
-        None => "(the default wording)".to_owned(),
-    };
+    let who = templates::PREVIEW_RESIDENT;
+    let (_, sms) = compose(Channel::Sms, templates, who, provider, callback);
+    let (subject, body) = compose(Channel::Email, templates, who, provider, callback);
     vec![
-        ("SMS", fill(&templates.sms)),
-        ("Email subject", fill(&templates.email_subject)),
-        ("Email body", fill(&templates.email_body)),
+        ("SMS", sms),
+        ("Email subject", subject.unwrap_or_default()),
+        ("Email body", body),
     ]
 }
 
