@@ -210,6 +210,7 @@ async fn a_shift_in_the_console() {
         "Daughter called back",
     )
     .await;
+    inspect(&nurse, "acknowledge-on-behalf").await;
     submit(&nurse, "form[action$='/acknowledge'] button").await;
     inspect(&nurse, "ticket-acknowledged").await;
     let detail = api.detail(urgent).await.body;
