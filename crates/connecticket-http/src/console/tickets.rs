@@ -586,6 +586,17 @@ pub(crate) async fn new_form(
     Ok(response)
 }
 
+/// The API parser's words for what a request lacks, as the form names it.
+fn in_form_words(message: String) -> String {
+    match message.as_str() {
+        "title/regarding required" => {
+            "Give the ticket a title: what happened, in a few words.".to_owned()
+        }
+        "resident_id required" => "Choose the resident this ticket is about.".to_owned(),
+        _ => message,
+    }
+}
+
 /// Raises the ticket with the API's own parser and rules, so the console
 /// accepts exactly what `create_ticket` accepts.
 pub(crate) async fn create(
@@ -617,7 +628,7 @@ pub(crate) async fn create(
         Ok(command) => command,
         Err(error) => {
             console.refuse(Action::CreateTicket, error.outcome()).await;
-            let message = error.message();
+            let message = in_form_words(error.message());
             return new_ticket_page(&state, console, &kept, error.status(), Some(message), false)
                 .await;
         }

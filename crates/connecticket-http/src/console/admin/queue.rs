@@ -26,6 +26,8 @@ pub(crate) struct QueueRow {
     pub queued: String,
     pub acknowledged: bool,
     pub retryable: bool,
+    /// Why it waits or failed, and when it is tried next.
+    pub why: Option<String>,
 }
 
 #[derive(Template)]
@@ -76,6 +78,23 @@ pub(crate) async fn show(
             queued: local(n.created_at, zone),
             acknowledged: n.acknowledged_at.is_some(),
             retryable: n.status != DeliveryState::Delivered,
+            why: match n.status {
+                DeliveryState::Delivered => None,
+                DeliveryState::Failed => Some(
+                    n.waiting_reason
+                        .clone()
+                        .unwrap_or_else(|| "refused by the transport".to_owned()),
+                ),
+                DeliveryState::Pending => Some(match &n.waiting_reason {
+                    Some(reason) => {
+                        format!("{reason}; next try {}", local(n.next_attempt_at, zone))
+                    }
+                    None if n.attempts == 0 => {
+                        format!("queued to be sent {}", local(n.next_attempt_at, zone))
+                    }
+                    None => format!("to be tried again {}", local(n.next_attempt_at, zone)),
+                }),
+            },
         })
         .collect();
     let states = STATES
