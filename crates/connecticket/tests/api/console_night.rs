@@ -458,6 +458,49 @@ async fn the_board_reads_on_a_ward_tablet() {
     nurse.close().await.expect("close");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_reflow_at_twice_the_zoom() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::demo().await;
+    let api = app.example().await;
+    let ticket = api
+        .create_ticket(&[
+            ("title", "Fell in the corridor"),
+            (
+                "resident_id",
+                &connecticket_domain::demo::DEMO_RESIDENT_IDS[0].to_string(),
+            ),
+            ("urgency_status", "High"),
+            ("email", "1"),
+            ("sent_to_family", "1"),
+        ])
+        .await;
+    let nurse = browser(&driver, true).await;
+    sign_in(&nurse, &app, NURSE).await;
+    // A 1366-pixel-wide desktop at 200 % zoom lays out 683 CSS pixels.
+    nurse
+        .set_window_size(DESKTOP.0 / 2, DESKTOP.1)
+        .await
+        .expect("resize");
+    for page in [
+        "/console".to_owned(),
+        format!("/console/tickets/{ticket}"),
+        "/console/tickets/new".to_owned(),
+        "/console/residents".to_owned(),
+    ] {
+        nurse.goto(&app.url(&page)).await.expect("page");
+        let viewport = number(&nurse, "return document.documentElement.clientWidth").await;
+        let scroll = number(&nurse, "return document.documentElement.scrollWidth").await;
+        assert!(
+            scroll <= viewport,
+            "{page} scrolls sideways at 200 %: {scroll} > {viewport}"
+        );
+    }
+    nurse.close().await.expect("close");
+}
+
 /// WCAG's contrast ratio between the text colour and the background of
 /// every urgency marker, on the page as the browser draws it.
 const CONTRAST: &str = "
