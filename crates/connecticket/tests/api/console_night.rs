@@ -54,6 +54,29 @@ async fn text_of(client: &Client, css: &str) -> String {
         .expect("text")
 }
 
+/// What a form field holds now.
+async fn value_of(client: &Client, css: &str) -> Option<String> {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .prop("value")
+        .await
+        .expect("value")
+}
+
+/// The demo provider's applications, as they are stored.
+async fn applications(app: &TestApp) -> Vec<connecticket_domain::model::Application> {
+    app.api
+        .list_applications(
+            app.admin
+                .within(Action::Applications, DEMO_PROVIDER_ID)
+                .await,
+        )
+        .await
+        .expect("applications")
+}
+
 async fn number(client: &Client, script: &str) -> f64 {
     client
         .execute(script, vec![])
@@ -219,13 +242,7 @@ async fn typed_work_survives_the_idle_logoff() {
     fill(&nurse, "#password", crate::support::DEMO_PASSWORD).await;
     submit(&nurse, "form button[type=submit]").await;
     assert_eq!(path(&nurse).await, format!("/console/tickets/{ticket}"));
-    let kept = nurse
-        .find(Locator::Css("#comment"))
-        .await
-        .expect("comment box")
-        .prop("value")
-        .await
-        .expect("value");
+    let kept = value_of(&nurse, "#comment").await;
     assert_eq!(kept.as_deref(), Some(typed));
     assert!(text_of(&nurse, "#flash").await.contains("back below"));
     inspect(&nurse, "ticket-restored").await;
@@ -241,13 +258,7 @@ async fn typed_work_survives_the_idle_logoff() {
         .goto(&app.url(&format!("/console/tickets/{ticket}")))
         .await
         .expect("ticket");
-    let empty = nurse
-        .find(Locator::Css("#comment"))
-        .await
-        .expect("box")
-        .prop("value")
-        .await
-        .expect("value");
+    let empty = value_of(&nurse, "#comment").await;
     assert_eq!(empty.as_deref(), Some(""));
     nurse.close().await.expect("close");
 }
@@ -258,17 +269,7 @@ async fn a_refresh_repeats_nothing_and_destruction_asks_first() {
         return;
     };
     let app = TestApp::demo().await;
-    let count = || async {
-        app.api
-            .list_applications(
-                app.admin
-                    .within(Action::Applications, DEMO_PROVIDER_ID)
-                    .await,
-            )
-            .await
-            .expect("applications")
-            .len()
-    };
+    let count = || async { applications(&app).await.len() };
     let admin = browser(&driver, true).await;
     sign_in(&admin, &app, ADMIN).await;
     admin
@@ -295,15 +296,7 @@ async fn a_refresh_repeats_nothing_and_destruction_asks_first() {
     submit(&admin, "button[aria-label='Revoke Night tablet']").await;
     assert_eq!(heading(&admin).await, "Revoke “Night tablet”?");
     inspect(&admin, "confirm-revoke").await;
-    let active = app
-        .api
-        .list_applications(
-            app.admin
-                .within(Action::Applications, DEMO_PROVIDER_ID)
-                .await,
-        )
-        .await
-        .expect("applications");
+    let active = applications(&app).await;
     assert!(
         active
             .iter()
@@ -311,15 +304,7 @@ async fn a_refresh_repeats_nothing_and_destruction_asks_first() {
         "asking revoked nothing"
     );
     submit(&admin, "form.confirm button").await;
-    let after = app
-        .api
-        .list_applications(
-            app.admin
-                .within(Action::Applications, DEMO_PROVIDER_ID)
-                .await,
-        )
-        .await
-        .expect("applications");
+    let after = applications(&app).await;
     assert!(after
         .iter()
         .any(|a| a.name == "Night tablet" && a.revoked_at.is_some()));
@@ -351,13 +336,7 @@ async fn a_duplicate_category_is_refused_beside_its_field_with_the_value_kept() 
         error,
         "name “night FALLS” is already used by another category"
     );
-    let kept = admin
-        .find(Locator::Css("#cat-name"))
-        .await
-        .expect("field")
-        .prop("value")
-        .await
-        .expect("value");
+    let kept = value_of(&admin, "#cat-name").await;
     assert_eq!(kept.as_deref(), Some("night  FALLS"));
     let invalid = admin
         .find(Locator::Css("#cat-name"))
