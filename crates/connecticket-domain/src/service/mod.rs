@@ -29,7 +29,7 @@ pub use crate::console::Invitation;
 pub use access::{throttle, ThrottleSettings, IDEMPOTENCY_WINDOW_HOURS};
 pub use administration::{
     contact_from_input, escalation_from_input, resident_from_fields, staff_contact_from_input,
-    AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter, ContactInput,
+    Actors, AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter, ContactInput,
     CreatedApplication, EscalationInput, NewEmployeeRequest, Operator, OperatorCall, PolicyChange,
     RosterEntry, Scope, StaffContactInput, TicketStory, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT,
     RESIDENT_FIELDS,

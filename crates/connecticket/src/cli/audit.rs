@@ -76,6 +76,7 @@ pub(super) async fn run(context: &AdminContext, command: AuditCommand) -> anyhow
                 ticket_id: ticket,
                 since: time("since", since)?,
                 until: time("until", until)?,
+                by: None,
             };
             let call = match provider {
                 Some(id) => context.for_provider(Action::AuditTrail, id).await?,

@@ -830,6 +830,11 @@ backend_tests! {
         let narrowed = admin.get(&format!("/console/admin/audit?since=2000-01-01&who={}", nurse_name.to_lowercase())).await;
         let cells: Vec<&str> = narrowed.body.split("<tr><td>").skip(1).collect();
         assert!(!cells.is_empty() && cells.iter().all(|row| row.contains(&nurse_name)), "only the nurse's entries");
+        // The export is narrowed the same way, over the whole trail.
+        let exported = admin.get(&format!("/console/admin/audit.csv?who={}", nurse_name.to_lowercase())).await;
+        let nurse_rows: Vec<&str> = exported.body.lines().skip(1).collect();
+        assert!(!nurse_rows.is_empty(), "{}", exported.body);
+        assert!(nurse_rows.iter().all(|r| r.split(',').nth(6) == Some(&DEMO_NURSE_EMPLOYEE_ID.get().to_string()[..])), "{nurse_rows:?}");
         let entries = audit_entries(&app).await;
         let notify = entries.iter().filter(|e| e.action == Action::NotifyPolicy && e.outcome == Outcome::Success).count();
         assert_eq!(notify, 2, "templates and rules, each in its write's transaction");

@@ -24,6 +24,27 @@ pub struct AuditFilter {
     pub ticket_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only entries made by these employees or applications (a search by
+    /// name, resolved to ids by the surface).
+    pub by: Option<Actors>,
+}
+
+/// Who made the entries wanted.
+#[derive(Debug, Clone, Default)]
+pub struct Actors {
+    pub employees: std::collections::BTreeSet<i64>,
+    pub applications: std::collections::BTreeSet<i64>,
+}
+
+impl Actors {
+    fn made(&self, record: &AuditRecord) -> bool {
+        record
+            .employee_id
+            .is_some_and(|id| self.employees.contains(&id))
+            || record
+                .application_id
+                .is_some_and(|id| self.applications.contains(&id))
+    }
 }
 
 impl AuditFilter {
@@ -40,6 +61,7 @@ impl AuditFilter {
             && self.until.is_none_or(|until| record.at < until)
             && touched("resident", self.resident_id)
             && touched("ticket", self.ticket_id)
+            && self.by.as_ref().is_none_or(|by| by.made(record))
     }
 }
 

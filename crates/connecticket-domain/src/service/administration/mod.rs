@@ -48,7 +48,7 @@ mod residents;
 use std::time::Instant;
 
 pub use applications::{ApplicationRequest, CreatedApplication};
-pub use audit_trail::{AuditFilter, AUDIT_PAGE_LIMIT};
+pub use audit_trail::{Actors, AuditFilter, AUDIT_PAGE_LIMIT};
 pub use contacts::{contact_from_input, ContactInput};
 pub use employees::{NewEmployeeRequest, RosterEntry};
 pub use escalation::{

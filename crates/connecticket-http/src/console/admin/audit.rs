@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use connecticket_domain::audit::{Action, AuditRecord};
-use connecticket_domain::service::{AuditFilter, AUDIT_PAGE_LIMIT};
+use connecticket_domain::service::{Actors, AuditFilter, AUDIT_PAGE_LIMIT};
 use futures::StreamExt;
 
 use super::Administering;
@@ -65,10 +65,15 @@ fn day(
         .map(|at| at.with_timezone(&chrono::Utc)))
 }
 
-fn audit_filter(page: &Administering) -> Result<AuditFilter, HttpError> {
+fn audit_filter(page: &Administering, names: Option<&Names>) -> Result<AuditFilter, HttpError> {
     let zone = page.console.holder.provider.zone();
     let form = &page.form;
+    let by = form
+        .query("who")
+        .zip(names)
+        .map(|(who, names)| names.matching(who));
     Ok(AuditFilter {
+        by,
         provider_id: None,
         application_id: None,
         resident_id: form.query_number("resident")?,
@@ -87,6 +92,23 @@ struct Names {
 }
 
 impl Names {
+    /// The employees and applications whose names contain `text`, any
+    /// case.
+    fn matching(&self, text: &str) -> Actors {
+        let text = text.trim().to_lowercase();
+        let ids = |names: &BTreeMap<i64, String>| {
+            names
+                .iter()
+                .filter(|(_, name)| name.to_lowercase().contains(&text))
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        Actors {
+            employees: ids(&self.employees),
+            applications: ids(&self.applications),
+        }
+    }
+
     /// Who made the call an entry records, by name (with the id, which
     /// the export and the CLI use).
     fn who(&self, record: &AuditRecord) -> String {
@@ -154,8 +176,9 @@ async fn names(page: &Administering, state: &AppState) -> Result<Names, ConsoleE
 async fn filter_or_refuse(
     page: &Administering,
     state: &AppState,
+    names: Option<&Names>,
 ) -> Result<AuditFilter, ConsoleError> {
-    match audit_filter(page) {
+    match audit_filter(page, names) {
         Ok(filter) => Ok(filter),
         Err(error) => {
             let admin = page.admin(state, Action::AuditTrail).await?;
@@ -170,14 +193,13 @@ pub(crate) async fn show(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let page = Administering::page(request, &state, Action::AuditTrail).await?;
-    let filter = filter_or_refuse(&page, &state).await?;
+    let names = names(&page, &state).await?;
+    let filter = filter_or_refuse(&page, &state, Some(&names)).await?;
     let zone = page.console.holder.provider.zone();
     let records = state
         .api
         .audit_page(page.admin(&state, Action::AuditTrail).await?, filter)
         .await?;
-    let names = names(&page, &state).await?;
-    let person = page.form.query("who").map(str::to_lowercase);
     let text = |name: &str| page.form.query(name).unwrap_or_default().to_owned();
     let query = FILTERS
         .iter()
@@ -199,12 +221,6 @@ pub(crate) async fn show(
             outcome: r.outcome.as_str(),
             who: names.who(r),
             records: r.records.join(" "),
-        })
-        // Narrowed by a name among the entries read (the newest first).
-        .filter(|row| {
-            person
-                .as_deref()
-                .is_none_or(|person| row.who.to_lowercase().contains(person))
         })
         .collect();
     Ok(html(
@@ -229,7 +245,12 @@ pub(crate) async fn export(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let page = Administering::page(request, &state, Action::AuditTrail).await?;
-    let filter = filter_or_refuse(&page, &state).await?;
+    // Names are read only to resolve a search by name.
+    let names = match page.form.query("who") {
+        Some(_) => Some(names(&page, &state).await?),
+        None => None,
+    };
+    let filter = filter_or_refuse(&page, &state, names.as_ref()).await?;
     let rows = state
         .api
         .export_audit(page.admin(&state, Action::AuditTrail).await?, filter)
