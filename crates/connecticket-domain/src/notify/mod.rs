@@ -103,13 +103,18 @@ pub enum DeliveryState {
     Delivered,
     /// Refused for good, out of attempts, or reported undelivered.
     Failed,
+    /// Not sent, and never will be: a reminder or escalation message still
+    /// waiting when someone acknowledged or the ticket was resolved
+    /// (`last_error` says which).
+    Cancelled,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 3] = [
+    pub const ALL: [DeliveryState; 4] = [
         DeliveryState::Pending,
         DeliveryState::Delivered,
         DeliveryState::Failed,
+        DeliveryState::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +122,7 @@ impl DeliveryState {
             DeliveryState::Pending => "pending",
             DeliveryState::Delivered => "delivered",
             DeliveryState::Failed => "failed",
+            DeliveryState::Cancelled => "cancelled",
         }
     }
 
@@ -285,7 +291,8 @@ pub enum NoticeFilter {
 }
 
 impl NoticeFilter {
-    pub const SPELLINGS: &'static str = "pending, delivered, failed, unacknowledged, overdue";
+    pub const SPELLINGS: &'static str =
+        "pending, delivered, failed, cancelled, unacknowledged, overdue";
 
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim().to_ascii_lowercase().as_str() {

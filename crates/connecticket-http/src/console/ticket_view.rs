@@ -237,6 +237,14 @@ fn outcome(notice: &NoticeSummary, zone: Tz) -> MessageView {
             }
             None => format!("retrying at {}", when(notice.next_attempt_at, zone)),
         },
+        DeliveryState::Cancelled => format!(
+            "not sent: {}",
+            notice
+                .waiting_reason
+                .as_deref()
+                .and_then(|reason| reason.strip_prefix("cancelled: "))
+                .unwrap_or("cancelled")
+        ),
         DeliveryState::Failed => format!(
             "failed: {}",
             notice

@@ -204,7 +204,7 @@ fn attachment() {}
     description = "The provider's notifications, oldest first, without addresses.",
     params(
         ("token" = String, Path), ("ticket_id" = Option<i64>, Query),
-        ("state" = Option<String>, Query, description = "pending, delivered, failed, unacknowledged or overdue"),
+        ("state" = Option<String>, Query, description = "pending, delivered, failed, cancelled, unacknowledged or overdue"),
         ("page" = Option<u32>, Query), ("per_page" = Option<u32>, Query, description = "Default 100, at most 500"),
     ),
     responses((status = 200, body = NotificationsAnswer), (status = 401, body = Failure), (status = 422, body = Failure)),

@@ -195,7 +195,10 @@ pub(crate) async fn join(
     }
 }
 
-/// Ends an open escalation (acknowledged, or its ticket resolved).
+/// Ends an open escalation (acknowledged, or its ticket resolved), and
+/// cancels its reminders and escalation messages not yet sent: once
+/// someone answered, or the ticket is resolved, nobody is asked again.
+/// One already in a transport's hands may still arrive; nothing else does.
 pub(crate) async fn end(
     tx: &mut dyn Executor,
     ticket: TicketId,
@@ -207,6 +210,18 @@ pub(crate) async fn end(
         "UPDATE escalations SET state = $2, next_at = NULL, ended_at = $3
          WHERE ticket_id = $1 AND state IN ('active', 'exhausted')",
         &[ticket.into(), state.into(), at.into()],
+    )
+    .await?;
+    let reason = match state {
+        EscalationState::Acknowledged => "cancelled: someone acknowledged",
+        _ => "cancelled: the ticket was resolved or closed",
+    };
+    execute(
+        tx,
+        "UPDATE notifications
+         SET state = 'cancelled', last_error = $2, lease_owner = NULL, lease_until = NULL
+         WHERE ticket_id = $1 AND state = 'pending' AND event IN ('reminder', 'escalated')",
+        &[ticket.into(), reason.into()],
     )
     .await?;
     Ok(())

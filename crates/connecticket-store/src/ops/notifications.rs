@@ -401,7 +401,7 @@ pub(crate) async fn retry(
         "UPDATE notifications
          SET state = 'pending', attempts = 0, next_attempt_at = $2, last_error = NULL,
              lease_owner = NULL, lease_until = NULL
-         WHERE id = $1 AND state <> 'delivered'",
+         WHERE id = $1 AND state IN ('pending', 'failed')",
         &[id.into(), now.into()],
     )
     .await?;

@@ -16,7 +16,7 @@ pub enum NotificationCommand {
         provider: Option<i64>,
         #[arg(long)]
         ticket: Option<i64>,
-        /// pending, delivered or failed.
+        /// pending, delivered, failed or cancelled.
         #[arg(long)]
         state: Option<String>,
         #[arg(long, default_value_t = 100)]
@@ -103,7 +103,7 @@ pub(super) async fn run(
             let state = state
                 .map(|s| {
                     DeliveryState::parse(&s).ok_or_else(|| {
-                        anyhow::anyhow!("--state must be pending, delivered or failed")
+                        anyhow::anyhow!("--state must be pending, delivered, failed or cancelled")
                     })
                 })
                 .transpose()?;

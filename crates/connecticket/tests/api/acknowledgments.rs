@@ -261,7 +261,7 @@ backend_tests! {
         assert_eq!(rows.len(), 8);
         assert!(!open.body.to_string().contains("@example.org"), "an address in the list");
         let unknown = send(session.get("notifications").query(&[("state", "late")])).await;
-        unknown.assert_failure(StatusCode::UNPROCESSABLE_ENTITY, "state must be one of pending, delivered, failed, unacknowledged, overdue");
+        unknown.assert_failure(StatusCode::UNPROCESSABLE_ENTITY, "state must be one of pending, delivered, failed, cancelled, unacknowledged, overdue");
         let overdue = send(session.get("notifications").query(&[("state", "overdue")])).await;
         assert_eq!(overdue.body["notifications"].as_array().map(Vec::len), Some(8));
         let physician = rows.iter().find(|n| n["role"] == "primary_physician" && n["escalation_level"] == 0).expect("the physician's");

@@ -39,11 +39,12 @@ struct QueuePage {
 }
 
 /// What the queue may be narrowed to (blank: everything).
-const STATES: [&str; 6] = [
+const STATES: [&str; 7] = [
     "",
     "pending",
     "delivered",
     "failed",
+    "cancelled",
     "unacknowledged",
     "overdue",
 ];
@@ -77,9 +78,10 @@ pub(crate) async fn show(
             attempts: n.attempts,
             queued: local(n.created_at, zone),
             acknowledged: n.acknowledged_at.is_some(),
-            retryable: n.status != DeliveryState::Delivered,
+            retryable: matches!(n.status, DeliveryState::Pending | DeliveryState::Failed),
             why: match n.status {
                 DeliveryState::Delivered => None,
+                DeliveryState::Cancelled => n.waiting_reason.clone(),
                 DeliveryState::Failed => Some(
                     n.waiting_reason
                         .clone()

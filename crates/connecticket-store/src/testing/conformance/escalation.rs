@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ContactId, Page, ProviderContact, RecipientRole, StaffRole};
 use connecticket_domain::notify::{
-    AckLinkRecord, AckRefusal, Channel, EscalationPolicy, EscalationRule, EscalationState,
+    AckLinkRecord, AckRefusal, Channel, DeliveryState, EscalationPolicy, EscalationRule,
+    EscalationState,
 };
 use connecticket_domain::store::{AckBy, Attempt, AttemptResult, NoticeQuery, Store};
 use connecticket_domain::workflow::UrgencyStatus;
@@ -253,6 +254,31 @@ pub async fn an_unanswered_notification_escalates_until_someone_answers(fixture:
         .expect("escalation")
         .expect("kept");
     assert_eq!(answered.escalation.state, EscalationState::Acknowledged);
+    // The reminder and the tier's message, not yet sent, are cancelled
+    // with the reason; the change's own notification is left alone.
+    let after_answer = store
+        .notices(query.clone(), after(700))
+        .await
+        .expect("notices");
+    assert_eq!(
+        after_answer
+            .iter()
+            .map(|n| (n.escalation_level, n.state, n.last_error.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            (0, DeliveryState::Pending, None),
+            (
+                1,
+                DeliveryState::Cancelled,
+                Some("cancelled: someone acknowledged")
+            ),
+            (
+                2,
+                DeliveryState::Cancelled,
+                Some("cancelled: someone acknowledged")
+            ),
+        ]
+    );
 
     let history = store
         .notification_history(a.provider.id, DateTime::<Utc>::MIN_UTC, after(700))
