@@ -318,9 +318,39 @@ impl From<StoreError> for DomainError {
 pub type DomainResult<T> = Result<T, DomainError>;
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// "a category", "an employee".
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_reads_with_its_article() {
+        let employee = DomainError::Duplicate {
+            entity: Entity::Employee,
+            key: "email",
+        };
+        assert_eq!(
+            employee.to_string(),
+            "an employee with this email already exists"
+        );
+        let category = DomainError::Duplicate {
+            entity: Entity::Category,
+            key: "name",
+        };
+        assert_eq!(
+            category.to_string(),
+            "a category with this name already exists"
+        );
+    }
 
     #[test]
     fn invalid_fields_read_as_a_sentence() {
@@ -337,14 +367,4 @@ mod tests {
         assert_eq!(source.as_deref(), Some("disk on fire"));
         assert_eq!(error.to_string(), "reading a ticket");
     }
-}
-
-/// "a category", "an employee".
-fn with_article(noun: &str) -> String {
-    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {noun}")
 }
