@@ -293,6 +293,12 @@ backend_tests! {
         assert_eq!(events.iter().filter(|(level, _)| *level == 2).count(), 2, "the nurse by email and SMS");
         let open = send(session.get("notifications").query(&[("state", "unacknowledged")])).await;
         assert_eq!(open.body["notifications"].as_array().map(Vec::len), Some(0));
+        // The nurse's SMS (no SMS transport here) was still waiting: the
+        // answer cancelled it, and nothing more reached the mail server.
+        let cancelled = send(session.get("notifications").query(&[("state", "cancelled"), ("ticket_id", &ticket.to_string())])).await;
+        let cancelled = cancelled.body["notifications"].as_array().expect("rows").clone();
+        assert_eq!(cancelled.iter().map(|n| (n["channel"].as_str(), n["escalation_level"].as_i64())).collect::<Vec<_>>(), vec![(Some("sms"), Some(2))], "{cancelled:?}");
+        assert_eq!(mail.mails().len(), 7, "no message after the answer");
         let entries = crate::support::audit_entries(&app).await;
         assert_eq!(entries.iter().filter(|e| e.action == Action::Escalate).count(), 2);
         let staff = eventually("four acknowledge entries", || async {

@@ -141,6 +141,16 @@ backend_tests! {
         let followed = nurse.get_with("/console/sign-in", &[("hx-request", "true")]).await;
         assert_eq!(followed.header("hx-redirect"), Some("/console/sign-in"));
 
+        // "Stay signed in" (the warning's button) counts as activity.
+        let staying = Console::demo(&app, NURSE).await;
+        let csrf = staying.get("/console").await.csrf().expect("token");
+        clock.advance(Duration::minutes(14));
+        let kept = staying.post("/console/keep-alive", &[("csrf", &csrf)]).await;
+        assert_eq!(kept.status, StatusCode::NO_CONTENT);
+        assert_eq!(staying.post("/console/keep-alive", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+        clock.advance(Duration::minutes(14));
+        assert_eq!(staying.get("/console").await.status, StatusCode::OK, "28 minutes, but active at 14");
+
         let busy = Console::demo(&app, NURSE).await;
         for _ in 0..(12 * 6 - 1) {
             clock.advance(Duration::minutes(10));
