@@ -130,13 +130,18 @@ pub struct AckView {
     pub acknowledged_at: Option<String>,
 }
 
-/// Why a token shows no page. Every reason is answered alike, so an
-/// answer never says whether a ticket exists.
+/// Why a token shows no form. An unknown and an expired link are
+/// answered alike, so an answer never says whether a ticket exists; a used
+/// one thanks its holder with the time it was confirmed (nothing more),
+/// since the person who confirmed is the one likely to open it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckRefusal {
     Unknown,
     Expired,
-    Used,
+    Used {
+        at: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    },
     /// The same gateway message (its MessageSid) was handled already.
     Repeated,
 }

@@ -53,6 +53,13 @@ struct DonePage<'a> {
 #[template(path = "ack_invalid.html")]
 struct InvalidPage;
 
+#[derive(Template)]
+#[template(path = "ack_used.html")]
+struct UsedPage {
+    /// The time of day it was confirmed, in the provider's zone.
+    at: String,
+}
+
 fn page(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
     let Ok(html) = rendered else {
         return HttpError::Internal("the acknowledgment page did not render".to_owned())
@@ -78,7 +85,20 @@ fn answer(found: Result<AckView, AckRefusal>, done: bool) -> Response {
     match (found, done) {
         (Ok(view), false) => page(StatusCode::OK, FormPage { view: &view }.render()),
         (Ok(view), true) => page(StatusCode::OK, DonePage { view: &view }.render()),
-        // One answer for every refusal: nothing says whether a ticket exists.
+        // Whoever confirmed opens the link again: thank them, with the
+        // time alone.
+        (Err(AckRefusal::Used { at, zone }), _) => page(
+            StatusCode::OK,
+            UsedPage {
+                at: at
+                    .with_timezone(&zone)
+                    .format("%H:%M on %b %-d")
+                    .to_string(),
+            }
+            .render(),
+        ),
+        // One answer for every other refusal: nothing says whether a
+        // ticket exists.
         (Err(_), _) => page(StatusCode::NOT_FOUND, InvalidPage.render()),
     }
 }

@@ -40,7 +40,14 @@ fn target(row: &dyn Row) -> Result<AckTarget> {
 fn refusal(found: &Option<AckTarget>, now: DateTime<Utc>) -> Option<AckRefusal> {
     match found {
         None => Some(AckRefusal::Unknown),
-        Some(t) if t.notification.acknowledgment.is_some() => Some(AckRefusal::Used),
+        Some(t) if t.notification.acknowledgment.is_some() => t
+            .notification
+            .acknowledgment
+            .as_ref()
+            .map(|ack| AckRefusal::Used {
+                at: ack.at,
+                zone: t.provider_zone,
+            }),
         Some(t) if t.notification.ack_expires_at.is_none_or(|at| at <= now) => {
             Some(AckRefusal::Expired)
         }
@@ -122,8 +129,11 @@ async fn find(
             )
             .await?
             .ok_or(StoreError::NotFound(Entity::Notification))?;
-            if found.notification.acknowledgment.is_some() {
-                return Ok(Err(AckRefusal::Used));
+            if let Some(ack) = &found.notification.acknowledgment {
+                return Ok(Err(AckRefusal::Used {
+                    at: ack.at,
+                    zone: found.provider_zone,
+                }));
             }
             Ok(Ok(found))
         }

@@ -163,14 +163,17 @@ backend_tests! {
         assert_eq!(answered[0]["role"], "primary_physician");
         assert!(notices.iter().all(|n| n.get("address").is_none()));
 
-        // Used once: the link now answers like any unknown one.
+        // Used once: opened again, it thanks (with the time alone) instead
+        // of alarming; it acts no more, and says nothing of the ticket.
         let (status, _, used) = get_page(&app, &token).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(status, StatusCode::OK);
+        assert!(used.contains("Already confirmed, thank you") && used.contains("This message was confirmed at "), "{used}");
+        assert!(!used.contains("<form") && !used.contains("Test") && !used.contains("Example Provider"), "{used}");
         let (status, reused) = post_page(&app, &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(reused, used);
+        let (status, _, unknown) = get_page(&app, &"A".repeat(43)).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (_, _, unknown) = get_page(&app, &"A".repeat(43)).await;
-        assert_eq!(used, unknown);
-        assert_eq!(reused, unknown);
         assert!(unknown.contains("This link is not valid"), "{unknown}");
 
         // Every view and acknowledgment is in the audit trail.
