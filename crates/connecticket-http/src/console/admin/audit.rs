@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeZone};
 use connecticket_domain::audit::{Action, AuditRecord};
-use connecticket_domain::service::{Actors, AuditFilter, AUDIT_PAGE_LIMIT};
+use connecticket_domain::service::{Actors, AdminCall, AuditFilter, AUDIT_PAGE_LIMIT};
 use futures::StreamExt;
 
 use super::Administering;
@@ -172,17 +172,18 @@ async fn names(page: &Administering, state: &AppState) -> Result<Names, ConsoleE
     })
 }
 
-/// The filter, or the refusal audited and answered.
+/// The filter, or the refusal audited (under the call it refuses) and
+/// answered.
 async fn filter_or_refuse(
     page: &Administering,
     state: &AppState,
+    call: AdminCall,
     names: Option<&Names>,
-) -> Result<AuditFilter, ConsoleError> {
+) -> Result<(AdminCall, AuditFilter), ConsoleError> {
     match audit_filter(page, names) {
-        Ok(filter) => Ok(filter),
+        Ok(filter) => Ok((call, filter)),
         Err(error) => {
-            let admin = page.admin(state, Action::AuditTrail).await?;
-            state.api.reject_admin(admin, error.outcome()).await;
+            state.api.reject_admin(call, error.outcome()).await;
             Err(error.into())
         }
     }
@@ -193,13 +194,12 @@ pub(crate) async fn show(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let page = Administering::page(request, &state, Action::AuditTrail).await?;
+    // Who may read the trail is decided first, under its own action.
+    let call = page.admin(&state, Action::AuditTrail).await?;
     let names = names(&page, &state).await?;
-    let filter = filter_or_refuse(&page, &state, Some(&names)).await?;
+    let (call, filter) = filter_or_refuse(&page, &state, call, Some(&names)).await?;
     let zone = page.console.holder.provider.zone();
-    let records = state
-        .api
-        .audit_page(page.admin(&state, Action::AuditTrail).await?, filter)
-        .await?;
+    let records = state.api.audit_page(call, filter).await?;
     let text = |name: &str| page.form.query(name).unwrap_or_default().to_owned();
     let query = FILTERS
         .iter()
@@ -245,16 +245,14 @@ pub(crate) async fn export(
     request: ConsoleRequest,
 ) -> Result<Response, ConsoleError> {
     let page = Administering::page(request, &state, Action::AuditTrail).await?;
+    let call = page.admin(&state, Action::AuditTrail).await?;
     // Names are read only to resolve a search by name.
     let names = match page.form.query("who") {
         Some(_) => Some(names(&page, &state).await?),
         None => None,
     };
-    let filter = filter_or_refuse(&page, &state, names.as_ref()).await?;
-    let rows = state
-        .api
-        .export_audit(page.admin(&state, Action::AuditTrail).await?, filter)
-        .await?;
+    let (call, filter) = filter_or_refuse(&page, &state, call, names.as_ref()).await?;
+    let rows = state.api.export_audit(call, filter).await?;
     let zone = page.console.holder.provider.zone();
     let header = csv_bytes(std::iter::once(AuditRecord::CSV_HEADER.map(str::to_owned)));
     let body = futures::stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(
