@@ -254,6 +254,9 @@ pub(crate) struct NoticeJson<'a> {
     escalation_level: i64,
     event: &'static str,
     id: i64,
+    /// Why it waits, failed or was cancelled ("held for quiet hours
+    /// until 08:00"); never an address. `null` once delivered.
+    reason: Option<&'a str>,
     role: &'a str,
     status: &'static str,
     ticket_id: i64,
@@ -273,6 +276,10 @@ impl<'a> NoticeJson<'a> {
             escalation_level: notice.escalation_level,
             event: notice.event.as_str(),
             id: notice.id.get(),
+            reason: match notice.status {
+                connecticket_domain::notify::DeliveryState::Delivered => None,
+                _ => notice.waiting_reason.as_deref(),
+            },
             role: notice.role.as_str(),
             status: notice.status.as_str(),
             ticket_id: notice.ticket_id.get(),

@@ -73,6 +73,17 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
         )
         .await?;
     for planned in policy.plan(facts, &contacts) {
+        // Held for the family's quiet hours: the queue, the ticket and the
+        // API say until when, in the provider's time.
+        let held = (planned.not_before > change.at).then(|| {
+            format!(
+                "held for quiet hours until {}",
+                planned
+                    .not_before
+                    .with_timezone(&facts.zone)
+                    .format("%H:%M")
+            )
+        });
         let notification = Notification {
             id: NotificationId(0),
             provider_id: change.provider,
@@ -88,7 +99,7 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
             state: DeliveryState::Pending,
             attempts: 0,
             next_attempt_at: planned.not_before,
-            last_error: None,
+            last_error: held,
             external_id: None,
             created_at: change.at,
             delivered_at: None,

@@ -267,6 +267,13 @@ backend_tests! {
             let reason = notification.last_error.clone().unwrap_or_default();
             assert_eq!(reason, format!("waiting: no {} transport is configured", notification.channel.as_str()));
         }
+        // The API's list says the same, as `reason`.
+        let listed = send(session.get("notifications")).await;
+        let rows = listed.body["notifications"].as_array().expect("rows").clone();
+        assert_eq!(rows.len(), 6);
+        for row in &rows {
+            assert_eq!(row["reason"], format!("waiting: no {} transport is configured", row["channel"].as_str().unwrap_or_default()), "{row}");
+        }
     }
 
     async fn a_status_change_notifies_family_and_physician_and_every_attempt_is_audited() {

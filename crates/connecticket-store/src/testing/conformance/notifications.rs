@@ -1,8 +1,10 @@
 //! The outbox: what a claim hands out, in which order.
 
+use chrono::{DateTime, Utc};
 use connecticket_domain::audit::Action;
-use connecticket_domain::model::{ContactRole, NewContact, TicketId};
+use connecticket_domain::model::{ContactRole, NewContact, Page, TicketId};
 use connecticket_domain::notify::Channel;
+use connecticket_domain::store::NoticeQuery;
 use connecticket_domain::workflow::UrgencyStatus;
 
 use super::fixtures::{entry, t0, tenant, ticket, write, Fixture, Tenant};
@@ -104,4 +106,57 @@ pub async fn claims_are_most_urgent_first_and_providers_take_turns(fixture: Fixt
         .expect("claim");
     let order: Vec<TicketId> = rest.iter().map(|c| c.notification.ticket_id).collect();
     assert_eq!(order, busy_tickets[2..].to_vec());
+}
+
+/// A family message of a low-urgency ticket raised in quiet hours waits
+/// for morning and says so; an urgent one goes at once.
+pub async fn a_message_held_for_quiet_hours_says_until_when(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    emailed_contact(store, &a).await;
+    // 23:30 in New York, inside the default quiet hours (21:00-08:00).
+    let night = DateTime::parse_from_rfc3339("2023-11-15T04:30:00Z")
+        .expect("a time")
+        .with_timezone(&Utc);
+    let raise = |urgency: UrgencyStatus, title: &str| {
+        let mut new = ticket(&a, title);
+        new.urgency = urgency;
+        new.email = Some(true);
+        new.sms = None;
+        new.sent_to_family = Some(true);
+        new.created_at = night;
+        store.create_ticket(a.provider.id, new, write(&a, Action::CreateTicket))
+    };
+    let normal = raise(UrgencyStatus::DEFAULT, "appetite")
+        .await
+        .expect("ticket")
+        .into_inner();
+    let urgent = raise(UrgencyStatus::EXCEPTION, "fall")
+        .await
+        .expect("ticket")
+        .into_inner();
+    let query = |ticket| NoticeQuery {
+        provider: a.provider.id,
+        ticket: Some(ticket),
+        filter: None,
+        page: Page {
+            number: 1,
+            per_page: 10,
+            after_id: None,
+        },
+    };
+    let held = store.notices(query(normal), night).await.expect("notices");
+    assert_eq!(
+        held.iter()
+            .map(|n| (n.last_error.as_deref(), n.next_attempt_at > night))
+            .collect::<Vec<_>>(),
+        [(Some("held for quiet hours until 08:00"), true)]
+    );
+    let sent = store.notices(query(urgent), night).await.expect("notices");
+    assert_eq!(
+        sent.iter()
+            .map(|n| (n.last_error.as_deref(), n.next_attempt_at))
+            .collect::<Vec<_>>(),
+        [(None, night)]
+    );
 }
