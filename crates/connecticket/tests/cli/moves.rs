@@ -123,7 +123,12 @@ async fn sqlite_to_postgres_and_back_keeps_every_record() {
         base: server.base.clone(),
         ..session.clone()
     };
-    assert_eq!(moved.detail(ticket).await.body, detail_before);
+    // (A waiting notification's `reason` is the serving instance's view of
+    // it, "no sms transport" here: the records are what must not change.)
+    assert_eq!(
+        without_reasons(moved.detail(ticket).await.body),
+        without_reasons(detail_before.clone())
+    );
     let bytes = send(moved.get(&format!("attachments/{attachment}"))).await;
     assert_eq!(bytes.status, StatusCode::OK);
     assert_eq!(bytes.bytes, every_byte());
@@ -224,4 +229,17 @@ async fn sqlite_backup_is_a_consistent_copy_taken_while_serving() {
     );
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
+}
+
+/// A ticket's detail without its notifications' `reason`, which says why
+/// the serving instance has not sent them yet rather than what is stored.
+fn without_reasons(mut detail: serde_json::Value) -> serde_json::Value {
+    if let Some(notices) = detail["ticket_with_details"]["notifications"].as_array_mut() {
+        for notice in notices {
+            if let Some(notice) = notice.as_object_mut() {
+                notice.remove("reason");
+            }
+        }
+    }
+    detail
 }
