@@ -97,6 +97,7 @@ pub async fn seed(service: &Connecticket) -> DomainResult<DemoSeed> {
         Ok(_) => {
             add_contacts(service).await?;
             add_escalation(service).await?;
+            add_callback_number(service).await?;
             Ok(DemoSeed::Seeded)
         }
         Err(DomainError::NotEmpty) => match service.stored_provider(DEMO_PROVIDER_ID).await {
@@ -188,6 +189,20 @@ async fn add_escalation(service: &Connecticket) -> DomainResult<()> {
         let call = demo_call(service, Action::ManageEscalation).await?;
         service.set_escalation(call, input).await?;
     }
+    Ok(())
+}
+
+/// The number the demo's messages and acknowledgment page ask people to
+/// call (a fictional 555 number).
+pub const DEMO_CALLBACK_PHONE: &str = "+15555550100";
+
+async fn add_callback_number(service: &Connecticket) -> DomainResult<()> {
+    let change = crate::service::PolicyChange {
+        callback_phone: Some(DEMO_CALLBACK_PHONE.to_owned()),
+        ..Default::default()
+    };
+    let call = demo_call(service, Action::NotifyPolicy).await?;
+    service.change_notify_policy(call, change).await?;
     Ok(())
 }
 

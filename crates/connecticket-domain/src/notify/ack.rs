@@ -128,6 +128,8 @@ pub struct AckView {
     pub sent_at: String,
     /// Set once acknowledged (the answer to the POST and to an SMS reply).
     pub acknowledged_at: Option<String>,
+    /// The provider's number to call, when it set one.
+    pub callback_phone: Option<String>,
 }
 
 /// Why a token shows no form. An unknown and an expired link are

@@ -181,6 +181,8 @@ pub struct AckTarget {
     pub provider_zone: chrono_tz::Tz,
     pub resident_first_name: String,
     pub resident_last_name: Option<String>,
+    /// The provider's number to call, when it set one.
+    pub callback_phone: Option<String>,
 }
 
 /// Who acknowledges a notification, and how.

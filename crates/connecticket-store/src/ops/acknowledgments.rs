@@ -16,10 +16,12 @@ use crate::value::{Row, Value};
 
 /// A notification with what its page says, joined once.
 const TARGET: &str = "SELECT n.*, p.name AS provider_name, p.time_zone AS provider_zone,
-        r.first_name AS resident_first_name, r.last_name AS resident_last_name
+        r.first_name AS resident_first_name, r.last_name AS resident_last_name,
+        np.callback_phone AS callback_phone
     FROM notifications n
     JOIN providers p ON p.id = n.provider_id
-    JOIN residents r ON r.id = n.resident_id";
+    JOIN residents r ON r.id = n.resident_id
+    LEFT JOIN notification_policies np ON np.provider_id = n.provider_id";
 
 /// Its ticket still waits for an answer.
 const OPEN_ESCALATION: &str = "EXISTS (SELECT 1 FROM escalations e
@@ -33,6 +35,7 @@ fn target(row: &dyn Row) -> Result<AckTarget> {
         provider_zone: zone.parse().unwrap_or(chrono_tz::UTC),
         resident_first_name: row.get("resident_first_name")?,
         resident_last_name: row.get("resident_last_name")?,
+        callback_phone: row.get("callback_phone")?,
     })
 }
 

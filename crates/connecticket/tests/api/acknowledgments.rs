@@ -137,7 +137,11 @@ backend_tests! {
             assert!(html.contains("<form method=\"post\">") && html.contains(">Acknowledge</button>"), "{html}");
             assert!(html.contains("Example Provider"), "{html}");
             assert!(!html.contains("Found on the floor"), "the ticket's title is not on the page");
-            assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="), "{html}");
+            // Nothing is loaded and nothing links away; the one link is the
+            // provider's number, to call.
+            assert!(!html.contains("<script") && !html.contains("src="), "{html}");
+            assert_eq!(html.matches("href=").count(), html.matches("href=\"tel:").count(), "{html}");
+            assert!(html.contains("please call Example Provider at <a href=\"tel:+15555550100\">+15555550100</a>"), "{html}");
             let csp = headers["content-security-policy"].to_str().expect("csp");
             assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
             assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");

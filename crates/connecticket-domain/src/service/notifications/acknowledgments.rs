@@ -62,6 +62,7 @@ fn view(target: &AckTarget) -> AckView {
         ),
         sent_at: local(n.created_at),
         acknowledged_at: n.acknowledgment.as_ref().map(|a| local(a.at)),
+        callback_phone: target.callback_phone.clone(),
     }
 }
 
