@@ -45,7 +45,9 @@ impl Draft {
 #[derive(Debug, Default)]
 pub(crate) struct SignInAgain {
     pub next: Option<String>,
-    pub lapsed: bool,
+    /// The session ran out (rather than never existing or being signed
+    /// out): read once, when the request was refused.
+    pub lapsed: Option<Lapsed>,
     pub cookies: Vec<HeaderValue>,
     /// A draft was sent but could not be kept (too long for the cookies).
     pub lost: bool,

@@ -199,7 +199,7 @@ impl IntoResponse for ConsoleError {
         match self {
             ConsoleError::SignIn(again) => {
                 let mut query = Vec::new();
-                if again.lapsed {
+                if again.lapsed.is_some() {
                     query.push("reason=idle".to_owned());
                 }
                 if again.lost {

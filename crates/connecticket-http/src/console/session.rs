@@ -124,8 +124,7 @@ impl ConsoleRequest {
                         .lapsed_session(token.as_deref())
                         .await
                         .ok()
-                        .flatten()
-                        .is_some(),
+                        .flatten(),
                     ..SignInAgain::default()
                 };
                 return Err(ConsoleError::SignIn(again));
@@ -246,11 +245,9 @@ impl ConsoleRequest {
         let ConsoleError::SignIn(mut again) = refused else {
             return refused;
         };
-        if again.lapsed {
-            let token = cookie(&self.parts.headers, SESSION_COOKIE);
-            if let Ok(Some(lapsed)) = state.api.lapsed_session(token.as_deref()).await {
-                drafts::keep(state, &lapsed, &self.parts, self.body, &mut again).await;
-            }
+        if let Some(lapsed) = again.lapsed.take() {
+            drafts::keep(state, &lapsed, &self.parts, self.body, &mut again).await;
+            again.lapsed = Some(lapsed);
         }
         ConsoleError::SignIn(again)
     }

@@ -117,6 +117,15 @@ pub struct Lapsed {
     csrf: String,
 }
 
+impl std::fmt::Debug for Lapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the session's CSRF token.
+        f.debug_struct("Lapsed")
+            .field("employee_id", &self.employee_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Lapsed {
     /// Whether a form came from a page of the lapsed session (constant
     /// time): only such a form's fields are kept.
