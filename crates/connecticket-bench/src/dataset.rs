@@ -79,6 +79,7 @@ pub async fn import(
         id: PROVIDER,
         name: "Bench Care Homes".to_owned(),
         time_zone: "America/Los_Angeles".to_owned(),
+        country: "US".to_owned(),
         created_at: start,
     })];
     head.extend((1..=EMPLOYEES).map(|id| {

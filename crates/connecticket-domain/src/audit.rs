@@ -106,7 +106,8 @@ actions! {
     AttachFiles => "attach_files",
     /// An administrator added or renamed a category.
     ManageCategories => "manage_categories",
-    /// An operator created a provider.
+    /// An operator created a provider, or a provider's settings changed
+    /// (the country its phone numbers are read in).
     ManageProviders => "manage_providers",
     /// An operator listed the providers.
     Providers => "providers",
@@ -128,6 +129,10 @@ actions! {
     PruneAudit => "prune_audit",
     /// An operator copied the whole database: moved it or backed it up.
     ManageDatabase => "manage_database",
+    /// An administrator granted, listed or revoked a board display.
+    ManageDisplays => "manage_displays",
+    /// A board display paired, or showed the board (or was refused).
+    BoardDisplay => "board_display",
 }
 
 impl Action {

@@ -195,10 +195,13 @@ async fn add_escalation(service: &Connecticket) -> DomainResult<()> {
 /// The number the demo's messages and acknowledgment page ask people to
 /// call (a fictional 555 number).
 pub const DEMO_CALLBACK_PHONE: &str = "+15555550100";
+/// And the number for out of hours (fictional too).
+pub const DEMO_AFTER_HOURS_PHONE: &str = "+15555550101";
 
 async fn add_callback_number(service: &Connecticket) -> DomainResult<()> {
     let change = crate::service::PolicyChange {
         callback_phone: Some(DEMO_CALLBACK_PHONE.to_owned()),
+        after_hours_phone: Some(DEMO_AFTER_HOURS_PHONE.to_owned()),
         ..Default::default()
     };
     let call = demo_call(service, Action::NotifyPolicy).await?;
@@ -466,6 +469,7 @@ impl Demo {
             id,
             name: name.to_owned(),
             time_zone: zone.to_owned(),
+            country: "US".to_owned(),
             created_at: at(created),
         }));
     }

@@ -26,6 +26,8 @@ pub enum Entity {
     Application,
     Contact,
     Notification,
+    /// A board display (a wall screen paired with the board).
+    Display,
 }
 
 impl Entity {
@@ -41,6 +43,7 @@ impl Entity {
             Entity::Application => "Application",
             Entity::Contact => "Contact",
             Entity::Notification => "Notification",
+            Entity::Display => "Display",
         }
     }
 }
@@ -66,6 +69,10 @@ pub enum Field {
     PerPage,
     Name,
     TimeZone,
+    /// The country phone numbers are read in.
+    Country,
+    /// A board display's pairing code.
+    PairingCode,
     ApiKey,
     Email,
     Phone,
@@ -124,6 +131,8 @@ impl Field {
             Field::PerPage => "per_page".to_owned(),
             Field::Name => "name".to_owned(),
             Field::TimeZone => "time zone".to_owned(),
+            Field::Country => "country".to_owned(),
+            Field::PairingCode => "pairing code".to_owned(),
             Field::ApiKey => "api_key".to_owned(),
             Field::Email => "email".to_owned(),
             Field::Phone => "phone".to_owned(),

@@ -224,6 +224,8 @@ pub struct StoredNotifyPolicy {
     pub on_status_change: String,
     pub quiet_hours: String,
     pub callback_phone: Option<String>,
+    #[serde(default)]
+    pub after_hours_phone: Option<String>,
     pub sms_template: Option<String>,
     pub email_subject_template: Option<String>,
     pub email_body_template: Option<String>,

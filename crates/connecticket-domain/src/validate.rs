@@ -205,6 +205,7 @@ mod tests {
                 id: ProviderId(1),
                 name: "P".to_owned(),
                 time_zone: "UTC".to_owned(),
+                country: "US".to_owned(),
                 created_at: from_epoch(0),
             },
             employee_id: EmployeeId(7),
@@ -286,25 +287,109 @@ pub fn email_address(value: &str) -> DomainResult<String> {
     Ok(value.to_owned())
 }
 
-/// A phone number in E.164: `+`, then 8 to 15 digits, the first not 0.
-pub fn e164_phone(value: &str) -> DomainResult<String> {
-    let compact: String = value
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or("");
-    let valid = (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && !digits.starts_with('0');
-    if valid {
-        Ok(compact)
-    } else {
-        Err(DomainError::invalid(
-            Field::Phone,
-            Problem::Rule("must be in E.164 form, like +15555550123".to_owned()),
-        ))
+/// The country a phone number written without its country code is read
+/// in: a provider's (ISO 3166 alpha-2, `US` unless set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneCountry(phonenumber::country::Id);
+
+impl Default for PhoneCountry {
+    fn default() -> Self {
+        PhoneCountry(phonenumber::country::Id::US)
     }
+}
+
+impl PhoneCountry {
+    /// A country by its two-letter code, any case; `None` for a code the
+    /// numbering plan does not know.
+    pub fn parse(code: &str) -> Option<PhoneCountry> {
+        code.trim()
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .ok()
+            .map(PhoneCountry)
+    }
+
+    /// Checks a code an administrator gives, answering it upper-cased.
+    pub fn checked(code: &str) -> DomainResult<String> {
+        match PhoneCountry::parse(code) {
+            Some(country) => Ok(country.code()),
+            None => Err(DomainError::invalid(
+                Field::Country,
+                Problem::Rule("must be a two-letter country code, like US or GB".to_owned()),
+            )),
+        }
+    }
+
+    pub fn code(self) -> String {
+        self.0.as_ref().to_owned()
+    }
+}
+
+/// A phone number as people write it ("(555) 555-0199", "+44 20 7946
+/// 0958", "020 7946 0958"), read with the numbering plan of `country`
+/// unless it starts with `+`, and answered in E.164.
+///
+/// The plan decides what a number looks like; whether it is assigned is
+/// not asked (the 555 numbers of examples and tests are not).
+pub fn phone_number(value: &str, country: PhoneCountry) -> DomainResult<String> {
+    let refused = || {
+        DomainError::invalid(
+            Field::Phone,
+            Problem::Rule(format!(
+                "must be a number like (555) 555-0123 or +44 20 7946 0958 \
+                 (without a country code, it is read as a number in {})",
+                country.code()
+            )),
+        )
+    };
+    let text = value.trim();
+    let plausible = !text.is_empty()
+        && text.len() <= 40
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.' | '+' | '/'));
+    if !plausible {
+        return Err(refused());
+    }
+    let number = phonenumber::parse(Some(country.0), text).map_err(|_| refused())?;
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    // The plan parses fragments too: the national part must have a length
+    // the country's numbers have when dialled from anywhere (not a local
+    // seven-digit US number, say). Whether it is assigned is not asked.
+    let national = number.national().value().to_string().len();
+    let dialable = numbering_plan(&number).is_some_and(|plan| {
+        let kinds = plan.descriptors();
+        let lengths = [
+            Some(kinds.general()),
+            kinds.fixed_line(),
+            kinds.mobile(),
+            kinds.toll_free(),
+            kinds.voip(),
+            kinds.personal_number(),
+            kinds.uan(),
+        ];
+        u16::try_from(national).is_ok_and(|length| {
+            lengths
+                .into_iter()
+                .flatten()
+                .any(|kind| kind.possible_length().contains(&length))
+        })
+    });
+    if dialable && e164.len() <= 16 {
+        Ok(e164)
+    } else {
+        Err(refused())
+    }
+}
+
+/// The numbering plan of a number's country code: its main country's (the
+/// US's for +1), or the code's only one.
+fn numbering_plan(number: &phonenumber::PhoneNumber) -> Option<&'static phonenumber::Metadata> {
+    let plans = phonenumber::metadata::DATABASE.by_code(&number.code().value())?;
+    let main = plans
+        .iter()
+        .position(|plan| plan.is_main_country_for_code());
+    plans.into_iter().nth(main.unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -328,18 +413,35 @@ mod contact_tests {
         ] {
             assert!(email_address(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            e164_phone("+1 (555) 555-0123").ok().as_deref(),
-            Some("+15555550123")
-        );
+        let us = PhoneCountry::default();
+        let gb = PhoneCountry::parse("gb").expect("a country");
+        for (written, country, e164) in [
+            ("+1 (555) 555-0123", us, "+15555550123"),
+            ("(555) 555-0199", us, "+15555550199"),
+            ("555.555.0199", us, "+15555550199"),
+            ("1-555-555-0199", us, "+15555550199"),
+            ("020 7946 0958", gb, "+442079460958"),
+            ("+44 20 7946 0958", us, "+442079460958"),
+            ("07700 900123", gb, "+447700900123"),
+        ] {
+            assert_eq!(
+                phone_number(written, country).ok().as_deref(),
+                Some(e164),
+                "{written} in {}",
+                country.code()
+            );
+        }
         for bad in [
-            "5555550123",
-            "+0555550123",
+            "",
+            "0123",
             "+1555",
             "+1555555012345678",
             "+1555abc0123",
+            "call me",
         ] {
-            assert!(e164_phone(bad).is_err(), "{bad}");
+            assert!(phone_number(bad, us).is_err(), "{bad}");
         }
+        assert_eq!(PhoneCountry::checked(" gb ").ok().as_deref(), Some("GB"));
+        assert!(PhoneCountry::checked("Narnia").is_err());
     }
 }

@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one_administration",
         include_str!("../migrations/0009_one_administration.sql"),
     ),
+    (
+        10,
+        "night_console",
+        include_str!("../migrations/0010_night_console.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -29,6 +29,7 @@ pub(crate) fn provider(row: &dyn Row) -> Result<Provider> {
         id: row.get("id")?,
         name: row.get("name")?,
         time_zone: row.get("time_zone")?,
+        country: row.get("country")?,
         created_at: row.get("created_at")?,
     })
 }
@@ -38,6 +39,7 @@ pub(crate) fn provider_columns(p: &Provider) -> Columns<'_> {
         .with("id", p.id)
         .with("name", &p.name)
         .with("time_zone", &p.time_zone)
+        .with("country", &p.country)
         .with("created_at", p.created_at)
 }
 
@@ -688,6 +690,7 @@ pub(crate) fn notify_policy(row: &dyn Row) -> Result<NotifyPolicy> {
         quiet_hours: QuietHours::parse(&quiet)
             .ok_or_else(|| StoreError::Corrupt(format!("bad quiet hours {quiet:?}")))?,
         callback_phone: stored.callback_phone,
+        after_hours_phone: stored.after_hours_phone,
         templates: Templates {
             sms: stored.sms_template,
             email_subject: stored.email_subject_template,
@@ -703,6 +706,7 @@ pub(crate) fn stored_notify_policy(row: &dyn Row) -> Result<StoredNotifyPolicy> 
         on_status_change: row.get("on_status_change")?,
         quiet_hours: row.get("quiet_hours")?,
         callback_phone: row.get("callback_phone")?,
+        after_hours_phone: row.get("after_hours_phone")?,
         sms_template: row.get("sms_template")?,
         email_subject_template: row.get("email_subject_template")?,
         email_body_template: row.get("email_body_template")?,
@@ -716,6 +720,7 @@ pub(crate) fn stored_notify_policy_columns(p: &StoredNotifyPolicy) -> Columns<'_
         .with("on_status_change", &p.on_status_change)
         .with("quiet_hours", &p.quiet_hours)
         .with("callback_phone", &p.callback_phone)
+        .with("after_hours_phone", &p.after_hours_phone)
         .with("sms_template", &p.sms_template)
         .with("email_subject_template", &p.email_subject_template)
         .with("email_body_template", &p.email_body_template)

@@ -66,6 +66,8 @@ pub struct Console {
     /// The device cookie a sign-in set: this browser is one the account
     /// signed in on.
     pub device: Option<String>,
+    /// A board display's device token: this client is a wall screen.
+    pub display: Option<String>,
 }
 
 fn client() -> reqwest::Client {
@@ -76,7 +78,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The cookie's value in a `Set-Cookie` header value.
-fn cookie_value(set_cookie: &str) -> String {
+pub fn cookie_value(set_cookie: &str) -> String {
     set_cookie
         .split(';')
         .next()
@@ -92,6 +94,7 @@ impl Console {
             http: client(),
             session: None,
             device: None,
+            display: None,
         }
     }
 
@@ -136,6 +139,9 @@ impl Console {
         }
         if let Some(device) = &self.device {
             cookies.push(format!("ct_device={device}"));
+        }
+        if let Some(display) = &self.display {
+            cookies.push(format!("ct_display={display}"));
         }
         if let Some((name, value)) = extra {
             cookies.push(format!("{name}={value}"));

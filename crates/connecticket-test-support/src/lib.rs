@@ -31,7 +31,7 @@ pub use database::{postgres_available, sqlite_path, TestDatabase};
 pub use operator::{operator_write, TestOperator, TEST_OPERATOR};
 pub use process::{admin, admin_with_input, binary, ServerProcess};
 
-pub use console::{field_value, Console, Page, DEMO_PASSWORD};
+pub use console::{cookie_value, field_value, Console, Page, DEMO_PASSWORD};
 pub use locks::{hold_write_lock, WriteLock};
 pub use receivers::{transports, Mail, MailCatcher, Sms, SmsReceiver};
 

@@ -9,6 +9,7 @@
 //! sign-out ends it everywhere; the browser holds only a random token
 //! whose keyed hash is stored.
 
+pub mod display;
 pub mod password;
 pub mod seal;
 pub mod totp;
@@ -346,6 +347,7 @@ mod tests {
                     id: ProviderId(1),
                     name: "P".to_owned(),
                     time_zone: "UTC".to_owned(),
+                    country: "US".to_owned(),
                     created_at: at(0),
                 },
                 provider_requires_totp: false,

@@ -26,6 +26,9 @@ pub struct Provider {
     pub name: String,
     /// An IANA name, validated when the provider is created.
     pub time_zone: String,
+    /// ISO 3166 alpha-2: phone numbers written without a country code are
+    /// read as this country's.
+    pub country: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -33,6 +36,11 @@ impl Provider {
     /// The zone to render this provider's timestamps in.
     pub fn zone(&self) -> Tz {
         self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The country numbers without a country code are read in.
+    pub fn phone_country(&self) -> crate::validate::PhoneCountry {
+        crate::validate::PhoneCountry::parse(&self.country).unwrap_or_default()
     }
 }
 
@@ -71,6 +79,7 @@ pub struct NewProvider {
     pub id: Option<ProviderId>,
     pub name: String,
     pub time_zone: String,
+    pub country: String,
     pub created_at: DateTime<Utc>,
 }
 

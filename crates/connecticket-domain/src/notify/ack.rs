@@ -130,6 +130,8 @@ pub struct AckView {
     pub acknowledged_at: Option<String>,
     /// The provider's number to call, when it set one.
     pub callback_phone: Option<String>,
+    /// Its number out of hours, when it set another.
+    pub after_hours_phone: Option<String>,
 }
 
 /// Why a token shows no form. An unknown and an expired link are

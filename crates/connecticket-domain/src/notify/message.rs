@@ -51,13 +51,17 @@ pub fn compose(
     who: &str,
     provider: &str,
     callback_phone: Option<&str>,
+    after_hours_phone: Option<&str>,
 ) -> (Option<String>, String) {
     let provider = provider.trim();
-    let call = match callback_phone {
-        Some(phone) => format!("Please call {provider} at {phone}."),
-        None => format!("Please call {provider}."),
+    let call = match (callback_phone, after_hours_phone) {
+        (Some(phone), Some(night)) => {
+            format!("Please call {provider} at {phone} (after hours: {night}).")
+        }
+        (Some(phone), None) | (None, Some(phone)) => format!("Please call {provider} at {phone}."),
+        (None, None) => format!("Please call {provider}."),
     };
-    let callback = callback_phone.unwrap_or(provider);
+    let callback = callback_phone.or(after_hours_phone).unwrap_or(provider);
     let own = |template: &Option<String>| {
         template
             .as_deref()
@@ -96,6 +100,7 @@ pub fn render(claimed: &Claimed) -> Message {
         &who,
         &claimed.provider_name,
         claimed.callback_phone.as_deref(),
+        claimed.after_hours_phone.as_deref(),
     );
     if matches!(n.event, NotifyEvent::Reminder | NotifyEvent::Escalated) {
         subject = subject.map(|s| format!("Reminder: {s}"));

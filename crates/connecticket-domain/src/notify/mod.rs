@@ -188,6 +188,7 @@ pub struct Claimed {
     pub resident_first_name: String,
     pub resident_last_name: Option<String>,
     pub callback_phone: Option<String>,
+    pub after_hours_phone: Option<String>,
     pub provider_zone: chrono_tz::Tz,
     /// The provider's own wording, where it has any.
     pub templates: templates::Templates,

@@ -85,6 +85,8 @@ pub struct NotifyPolicy {
     pub quiet_hours: QuietHours,
     /// Whom the message tells the recipient to call.
     pub callback_phone: Option<String>,
+    /// The number to call out of hours, when it is another.
+    pub after_hours_phone: Option<String>,
     /// The provider's own wording (checked when saved).
     pub templates: super::templates::Templates,
 }
@@ -96,6 +98,7 @@ impl Default for NotifyPolicy {
             on_status_change: vec![ContactRole::Family, ContactRole::PrimaryPhysician],
             quiet_hours: QuietHours::default(),
             callback_phone: None,
+            after_hours_phone: None,
             templates: super::templates::Templates::default(),
         }
     }

@@ -30,15 +30,15 @@ pub use access::{throttle, ThrottleSettings, IDEMPOTENCY_WINDOW_HOURS};
 pub use administration::{
     contact_from_input, escalation_from_input, resident_from_fields, staff_contact_from_input,
     Actors, AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter, ContactInput,
-    CreatedApplication, EscalationInput, NewEmployeeRequest, Operator, OperatorCall, PolicyChange,
-    RosterEntry, Scope, StaffContactInput, TicketStory, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT,
-    RESIDENT_FIELDS,
+    CreatedApplication, EscalationInput, GrantedDisplay, NewEmployeeRequest, Operator,
+    OperatorCall, PolicyChange, RosterEntry, Scope, StaffContactInput, TicketStory,
+    AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT, RESIDENT_FIELDS,
 };
 pub use audit::{Call, MAX_LISTED_RECORDS};
 pub use connecticket::{ApiCredentials, ApiSettings, Connecticket, IssuedToken, ListRequest};
 pub use console_sessions::{
-    ConsoleCall, Lapsed, SecondFactorEnrolment, SignInAttempt, SignedIn, DEVICE_COOKIE_SECS,
-    DRAFT_KEPT_FOR,
+    ConsoleCall, DisplayBoard, Lapsed, PairingOffer, SecondFactorEnrolment, SignInAttempt,
+    SignedIn, DEVICE_COOKIE_SECS, DRAFT_KEPT_FOR,
 };
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;

@@ -183,6 +183,8 @@ pub struct AckTarget {
     pub resident_last_name: Option<String>,
     /// The provider's number to call, when it set one.
     pub callback_phone: Option<String>,
+    /// Its number out of hours, when it set another.
+    pub after_hours_phone: Option<String>,
 }
 
 /// Who acknowledges a notification, and how.

@@ -116,6 +116,11 @@ crate::store_role! {
             = operators::create_provider;
         read providers() -> Vec<Provider> = operators::providers;
         read provider(id: ProviderId) -> Option<Provider> = operators::provider;
+        /// Sets the country (ISO 3166 alpha-2, checked) the provider's
+        /// phone numbers are read in; `NotFound(Provider)` for an unknown
+        /// provider.
+        write set_provider_country(provider: ProviderId, country: String, audit: AuditEntry)
+            -> () = operators::set_provider_country;
         /// `NotFound(Provider)` for an unknown provider.
         write create_employee(employee: NewEmployee, audit: AuditEntry) -> Employee
             = operators::create_employee;
@@ -407,5 +412,36 @@ crate::store_role! {
         /// `text` (any case), by last then first name; at most `limit`.
         read search_residents(provider: ProviderId, text: String, limit: u32) -> Vec<Resident>
             = console::search_residents;
+        /// Grants a board display, with its pairing code's hash.
+        write create_board_display(display: NewDisplay, audit: AuditEntry) -> BoardDisplay
+            = displays::create;
+        /// The provider's displays, revoked ones too, by id.
+        read board_displays(provider: ProviderId) -> Vec<BoardDisplay> = displays::list;
+        /// The display whose pairing code has this hash, if still
+        /// unpaired, unrevoked and unexpired at `now`.
+        read board_display_by_code(code_hash: Vec<u8>, now: DateTime<Utc>)
+            -> Option<BoardDisplay> = displays::by_pairing_code;
+        /// Spends the pairing code for a device token; false (and nothing
+        /// written) if the code was spent, expired or revoked meanwhile.
+        write pair_board_display(
+            id: DisplayId,
+            code_hash: Vec<u8>,
+            token_hash: Vec<u8>,
+            at: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> bool = displays::pair;
+        /// The display whose device token has this hash, revoked or not
+        /// (so the screen can be told it was revoked).
+        read board_display(token_hash: Vec<u8>) -> Option<BoardDisplay> = displays::by_token;
+        /// Notes that the display asked (at most once a minute).
+        write touch_board_display(id: DisplayId, at: DateTime<Utc>) -> () = displays::touch;
+        /// Revokes a display: its token and pairing code stop working at
+        /// once. `NotFound(Display)` unless it is the provider's.
+        write revoke_board_display(
+            provider: ProviderId,
+            id: DisplayId,
+            at: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> BoardDisplay = displays::revoke;
     }
 }

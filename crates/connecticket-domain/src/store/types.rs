@@ -11,6 +11,7 @@ pub use super::{
 };
 pub use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 pub use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};
+pub use crate::console::display::{BoardDisplay, DisplayId, NewDisplay};
 pub use crate::console::{
     AccountHolder, Board, BoardFilter, ConsoleAccount, NewSession, SessionId, SessionRecord,
 };

@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::Action;
-use connecticket_domain::console::{BoardCard, BoardFilter};
+use connecticket_domain::console::{Board, BoardCard, BoardFilter};
 use connecticket_domain::model::{CategoryId, ResidentId};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 
@@ -72,6 +72,8 @@ struct BoardPage {
     needs_ack: bool,
     query: String,
     filtered: bool,
+    /// Cards open their tickets (a display's do not).
+    linked: bool,
 }
 
 fn id_param(params: &RequestParams, name: &str) -> Option<i64> {
@@ -147,6 +149,34 @@ fn card(
     }
 }
 
+/// The board's columns, one per open status; overdue escalations first,
+/// then the store's order (most urgent, then oldest).
+pub(crate) fn columns(
+    board: &Board,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    seen: Option<DateTime<Utc>>,
+) -> Vec<Column> {
+    COLUMNS
+        .iter()
+        .map(|status| {
+            let mut cards: Vec<&BoardCard> = board
+                .cards
+                .iter()
+                .filter(|c| c.ticket.ticket_status == *status)
+                .collect();
+            cards.sort_by_key(|c| !c.overdue());
+            Column {
+                status: status.as_str(),
+                cards: cards
+                    .into_iter()
+                    .map(|c| card(c, zone, now, seen))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 pub(crate) async fn show(
     State(state): State<AppState>,
     request: ConsoleRequest,
@@ -172,26 +202,7 @@ pub(crate) async fn show(
         .api
         .search_residents(console.call(Action::ConsolePage), "")
         .await?;
-    let columns = COLUMNS
-        .iter()
-        .map(|status| {
-            let mut cards: Vec<&BoardCard> = board
-                .cards
-                .iter()
-                .filter(|c| c.ticket.ticket_status == *status)
-                .collect();
-            // Overdue escalations first; the store's order (most urgent,
-            // then oldest) otherwise.
-            cards.sort_by_key(|c| !c.overdue());
-            Column {
-                status: status.as_str(),
-                cards: cards
-                    .into_iter()
-                    .map(|c| card(c, zone, now, seen))
-                    .collect(),
-            }
-        })
-        .collect();
+    let columns = columns(&board, zone, now, seen);
     let page = BoardPage {
         chrome: Chrome::of(console, "board"),
         columns,
@@ -227,6 +238,7 @@ pub(crate) async fn show(
         needs_ack: filter.needs_ack,
         query: query_of(&filter),
         filtered: filter != BoardFilter::default(),
+        linked: true,
     };
     let mut response = html(StatusCode::OK, &page);
     // A person looked: what is on the board now is no longer new to this

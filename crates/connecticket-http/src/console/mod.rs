@@ -12,6 +12,7 @@
 mod admin;
 mod assets;
 mod board;
+mod display;
 mod drafts;
 mod form;
 mod identity;
@@ -61,6 +62,11 @@ pub(crate) fn router() -> Router<AppState> {
         ),
         ("/account", get(sign_in::account)),
         ("/shown-once", get(shown_once::show)),
+        ("/display", get(display::show)),
+        (
+            "/display/pair/{code}",
+            get(display::offer).post(display::pair),
+        ),
         ("/keep-alive", post(sign_in::keep_alive)),
         ("/account/second-factor", post(sign_in::enrol)),
         ("/tickets/new", get(tickets::new_form).post(tickets::create)),

@@ -76,6 +76,9 @@ impl Chrome {
                 "contact" => "Contact saved.",
                 "retried" => "Queued to be sent again now.",
                 "saved" => "Saved.",
+                "display-revoked" => {
+                    "Display revoked: the screen stops showing the board at its next refresh."
+                }
                 _ => return None,
             })
         });
@@ -248,4 +251,29 @@ impl IntoResponse for ConsoleError {
             }
         }
     }
+}
+
+/// `text` as an SVG QR code a camera reads (drawn here, nothing fetched),
+/// labelled for screen readers; empty if it cannot be encoded (the text
+/// is always shown beside it).
+pub(crate) fn qr_svg(text: &str, label: &str) -> String {
+    use qrcode::render::svg;
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return String::new();
+    };
+    let drawn = code
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    let start = drawn.find("<svg").unwrap_or(0);
+    let label = askama::filters::escape(label, askama::filters::Html)
+        .map(|escaped| escaped.to_string())
+        .unwrap_or_default();
+    drawn[start..].replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" "),
+        1,
+    )
 }

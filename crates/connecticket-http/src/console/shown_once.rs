@@ -12,7 +12,7 @@ use connecticket_domain::audit::Action;
 use connecticket_domain::service::ConsoleCall;
 use serde::{Deserialize, Serialize};
 
-use super::render::{html, see_other, Chrome, ConsoleError};
+use super::render::{html, qr_svg, see_other, Chrome, ConsoleError};
 use super::session::{cookie, set_cookie, ConsoleRequest};
 use crate::state::AppState;
 
@@ -31,6 +31,10 @@ pub(crate) struct Secret {
     pub back: String,
     /// What to do if it was not copied.
     pub lost: String,
+    /// Text to show as a QR code as well (a link a device's camera
+    /// opens); drawn when the page is shown, not carried in the cookie.
+    #[serde(default)]
+    pub qr: Option<String>,
 }
 
 #[derive(Template)]
@@ -38,6 +42,7 @@ pub(crate) struct Secret {
 struct ShownOncePage {
     chrome: Chrome,
     secret: Option<Secret>,
+    qr: String,
 }
 
 /// The answer to a form that made a secret: a redirect to the page that
@@ -63,9 +68,15 @@ pub(crate) async fn show(
     let secret = sealed
         .and_then(|sealed| state.api.open_for(&signed.console, PURPOSE, &sealed))
         .and_then(|plain| serde_json::from_slice::<Secret>(&plain).ok());
+    let qr = secret
+        .as_ref()
+        .and_then(|secret| secret.qr.as_deref())
+        .map(|text| qr_svg(text, "QR code of the link"))
+        .unwrap_or_default();
     let page = ShownOncePage {
         chrome: Chrome::of(&signed.console, "admin"),
         secret,
+        qr,
     };
     let status = if page.secret.is_some() {
         StatusCode::OK

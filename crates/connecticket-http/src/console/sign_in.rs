@@ -12,7 +12,7 @@ use connecticket_domain::service::{SecondFactorEnrolment, SignInAttempt, DEVICE_
 use connecticket_domain::DomainError;
 
 use super::drafts;
-use super::render::{html, see_other, Chrome, ConsoleError};
+use super::render::{html, qr_svg, see_other, Chrome, ConsoleError};
 use super::session::{
     cookie, lasting_cookie, set_cookie, ConsoleRequest, DEVICE_COOKIE, SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -406,7 +406,7 @@ fn account_page(
             required: holder.provider_requires_totp,
             secret: text,
             offer,
-            qr: qr_svg(&uri),
+            qr: qr_svg(&uri, "QR code for your authenticator app"),
             uri,
             message,
         },
@@ -465,27 +465,6 @@ pub(crate) async fn enrol(
     }
 }
 
-/// `uri` as an SVG QR code an authenticator app's camera reads; empty if
-/// it cannot be encoded (the secret is shown as text beside it anyway).
-fn qr_svg(uri: &str) -> String {
-    use qrcode::render::svg;
-    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else {
-        return String::new();
-    };
-    let drawn = code
-        .render::<svg::Color>()
-        .min_dimensions(200, 200)
-        .dark_color(svg::Color("#000000"))
-        .light_color(svg::Color("#ffffff"))
-        .build();
-    let start = drawn.find("<svg").unwrap_or(0);
-    drawn[start..].replacen(
-        "<svg ",
-        "<svg role=\"img\" aria-label=\"QR code for your authenticator app\" ",
-        1,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::qr_svg;
@@ -493,7 +472,7 @@ mod tests {
     #[test]
     fn the_second_factor_uri_is_drawn_as_an_inline_svg_qr_code() {
         let uri = "otpauth://totp/Example%20Provider:dana%40example.org?secret=JBSWY3DPEHPK3PXP&issuer=Example%20Provider";
-        let svg = qr_svg(uri);
+        let svg = qr_svg(uri, "QR code for your authenticator app");
         assert!(
             svg.starts_with("<svg role=\"img\" aria-label=\"QR code for your authenticator app\" "),
             "{svg}"
@@ -504,7 +483,7 @@ mod tests {
         );
         assert_ne!(
             svg,
-            qr_svg(&uri.replace("JBSWY3DP", "KRSXG5CT")),
+            qr_svg(&uri.replace("JBSWY3DP", "KRSXG5CT"), "QR code"),
             "the code carries the secret"
         );
     }

@@ -80,7 +80,7 @@ pub(crate) enum RouteClass {
     /// a load balancer sees a live process as live under any load.
     Health,
     /// Reachable without credentials: authorize, sign-in and invitation
-    /// forms, acknowledgment links, the SMS gateway's callbacks, the docs.
+    /// forms, board displays' pairing links, acknowledgment links, the SMS gateway's callbacks, the docs.
     Anonymous,
     /// Calls that carry a token or a console session.
     Authenticated,
@@ -96,6 +96,7 @@ impl RouteClass {
         let authenticated = (path.starts_with("/api/") && path.len() > "/api/".len())
             || (path.starts_with("/console")
                 && !path.starts_with("/console/invite/")
+                && !path.starts_with("/console/display/pair/")
                 && !path.starts_with("/console/assets/"));
         if authenticated {
             RouteClass::Authenticated
@@ -239,6 +240,10 @@ mod tests {
         assert_eq!(RouteClass::of("/ack/abc"), RouteClass::Anonymous);
         assert_eq!(RouteClass::of("/console/sign-in"), RouteClass::Anonymous);
         assert_eq!(RouteClass::of("/console/invite/x"), RouteClass::Anonymous);
+        assert_eq!(
+            RouteClass::of("/console/display/pair/x"),
+            RouteClass::Anonymous
+        );
         assert_eq!(RouteClass::of("/metrics"), RouteClass::Anonymous);
         assert_eq!(
             RouteClass::of("/api/tok/tickets"),

@@ -17,7 +17,7 @@ use crate::value::{Row, Value};
 /// A notification with what its page says, joined once.
 const TARGET: &str = "SELECT n.*, p.name AS provider_name, p.time_zone AS provider_zone,
         r.first_name AS resident_first_name, r.last_name AS resident_last_name,
-        np.callback_phone AS callback_phone
+        np.callback_phone AS callback_phone, np.after_hours_phone AS after_hours_phone
     FROM notifications n
     JOIN providers p ON p.id = n.provider_id
     JOIN residents r ON r.id = n.resident_id
@@ -36,6 +36,7 @@ fn target(row: &dyn Row) -> Result<AckTarget> {
         resident_first_name: row.get("resident_first_name")?,
         resident_last_name: row.get("resident_last_name")?,
         callback_phone: row.get("callback_phone")?,
+        after_hours_phone: row.get("after_hours_phone")?,
     })
 }
 

@@ -23,7 +23,8 @@ use crate::value::{Row, Value};
 /// An account joined with its employee's name, its provider and the
 /// provider's console settings.
 const HOLDER: &str = "SELECT a.*, e.name AS employee_name, p.name AS provider_name,
-        p.time_zone AS provider_time_zone, p.created_at AS provider_created_at,
+        p.time_zone AS provider_time_zone, p.country AS provider_country,
+        p.created_at AS provider_created_at,
         COALESCE(s.require_totp, FALSE) AS provider_requires_totp
     FROM console_accounts a
     JOIN employees e ON e.id = a.employee_id
@@ -37,6 +38,7 @@ fn holder(row: &dyn Row) -> Result<AccountHolder> {
             id: account.provider_id,
             name: row.get("provider_name")?,
             time_zone: row.get("provider_time_zone")?,
+            country: row.get("provider_country")?,
             created_at: row.get("provider_created_at")?,
         },
         employee_name: row.get("employee_name")?,

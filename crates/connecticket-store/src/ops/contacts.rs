@@ -176,6 +176,7 @@ pub(crate) async fn set_notify_policy(
         on_status_change: rows::roles_text(&policy.on_status_change),
         quiet_hours: policy.quiet_hours.render(),
         callback_phone: policy.callback_phone.clone(),
+        after_hours_phone: policy.after_hours_phone.clone(),
         sms_template: policy.templates.sms.clone(),
         email_subject_template: policy.templates.email_subject.clone(),
         email_body_template: policy.templates.email_body.clone(),

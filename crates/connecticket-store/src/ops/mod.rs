@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod console;
 pub(crate) mod contacts;
+pub(crate) mod displays;
 pub(crate) mod escalations;
 pub(crate) mod health;
 pub(crate) mod idempotency;

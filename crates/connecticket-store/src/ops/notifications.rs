@@ -181,7 +181,8 @@ pub(crate) async fn claim(
     let sql = format!(
         "SELECT n.*, p.name AS provider_name, p.time_zone AS provider_zone,
                 r.first_name AS resident_first_name, r.last_name AS resident_last_name,
-                pol.callback_phone AS callback_phone, pol.sms_template AS sms_template,
+                pol.callback_phone AS callback_phone,
+                pol.after_hours_phone AS after_hours_phone, pol.sms_template AS sms_template,
                 pol.email_subject_template AS email_subject_template,
                 pol.email_body_template AS email_body_template
          FROM notifications n
@@ -199,6 +200,7 @@ pub(crate) async fn claim(
             resident_first_name: row.get("resident_first_name")?,
             resident_last_name: row.get("resident_last_name")?,
             callback_phone: row.get("callback_phone")?,
+            after_hours_phone: row.get("after_hours_phone")?,
             provider_zone: zone.parse().unwrap_or(chrono_tz::UTC),
             templates: connecticket_domain::notify::templates::Templates {
                 sms: row.get("sms_template")?,

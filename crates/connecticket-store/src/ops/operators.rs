@@ -58,6 +58,7 @@ pub(crate) async fn create_provider(
         id: new.id.unwrap_or(ProviderId(0)),
         name: new.name,
         time_zone: new.time_zone,
+        country: new.country,
         created_at: new.created_at,
     };
     let columns = rows::provider_columns(&provider);
@@ -88,6 +89,24 @@ pub(crate) async fn provider(tx: &mut dyn Executor, id: ProviderId) -> Result<Op
         rows::provider,
     )
     .await
+}
+
+pub(crate) async fn set_provider_country(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    country: String,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    let changed = execute(
+        tx,
+        "UPDATE providers SET country = $2 WHERE id = $1",
+        &[provider.into(), country.as_str().into()],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(Entity::Provider));
+    }
+    audit::record(tx, audit_entry, []).await
 }
 
 async fn require_provider(tx: &mut dyn Executor, id: ProviderId) -> Result<()> {

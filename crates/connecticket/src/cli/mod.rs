@@ -18,6 +18,7 @@ mod category;
 pub mod config;
 mod contact;
 mod db;
+mod display;
 mod employee;
 mod escalation;
 mod notifications;
@@ -165,6 +166,9 @@ pub enum Command {
     /// Watch and retry the notification queue; set notification policies.
     #[command(subcommand, name = "notifications")]
     Notifications(notifications::NotificationCommand),
+    /// Grant, list and revoke board displays (wall screens).
+    #[command(subcommand)]
+    Display(display::DisplayCommand),
     /// Set escalation rules and the staff they reach.
     #[command(subcommand)]
     Escalation(escalation::EscalationCommand),
@@ -321,6 +325,7 @@ async fn run_admin(context: &AdminContext, command: Command) -> anyhow::Result<(
         Command::Application(command) => application::run(context, command).await,
         Command::Resident(command) => resident::run(context, command).await,
         Command::Category(command) => category::run(context, command).await,
+        Command::Display(command) => display::run(context, command).await,
         Command::Contact(command) => contact::run(context, command).await,
         Command::Notifications(command) => notifications::run(context, command).await,
         Command::Escalation(command) => escalation::run(context, command).await,

@@ -47,9 +47,13 @@ pub enum NotificationCommand {
         /// When family hears of Low and Normal news only after, e.g. 21:00-08:00.
         #[arg(long)]
         quiet_hours: Option<String>,
-        /// The number messages ask recipients to call (E.164).
+        /// The number messages ask recipients to call, as people write it
+        /// ("" removes it).
         #[arg(long)]
         callback_phone: Option<String>,
+        /// The number to call out of hours, if another ("" removes it).
+        #[arg(long)]
+        after_hours_phone: Option<String>,
         /// The SMS wording; placeholders {resident} (first name and last
         /// initial), {provider}, {callback}. "" restores the default.
         #[arg(long)]
@@ -160,6 +164,10 @@ pub(super) async fn run(
                 "callback_phone\t{}",
                 policy.callback_phone.unwrap_or_default()
             );
+            say!(
+                "after_hours_phone\t{}",
+                policy.after_hours_phone.unwrap_or_default()
+            );
             let default = || "(default)".to_owned();
             say!(
                 "sms_template\t{}",
@@ -180,6 +188,7 @@ pub(super) async fn run(
             on_status_change,
             quiet_hours,
             callback_phone,
+            after_hours_phone,
             sms_template,
             email_subject_template,
             email_body_template,
@@ -189,6 +198,7 @@ pub(super) async fn run(
                 on_status_change: on_status_change.map(roles).transpose()?,
                 quiet_hours,
                 callback_phone,
+                after_hours_phone,
                 sms_template,
                 email_subject_template,
                 email_body_template,

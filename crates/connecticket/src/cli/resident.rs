@@ -8,6 +8,7 @@ use connecticket_domain::service::{
     contact_from_input, resident_from_fields, ContactInput, RESIDENT_FIELDS,
 };
 use connecticket_domain::text::{parse_bool, BOOLEAN_EXPECTED};
+use connecticket_domain::validate::PhoneCountry;
 use futures::StreamExt;
 
 use super::AdminContext;
@@ -98,7 +99,8 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
             let call = context
                 .for_provider(Action::CreateResidents, fields.provider)
                 .await?;
-            let resident = match resident_from_fields(fields.pairs(), []) {
+            let country = call.scope().provider()?.phone_country();
+            let resident = match resident_from_fields(fields.pairs(), [], country) {
                 Ok(resident) => resident,
                 Err(problem) => {
                     context.service.reject_admin(call, Outcome::Invalid).await;
@@ -118,7 +120,8 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
                 .for_provider(Action::CreateResidents, provider)
                 .await?;
             let progress = super::progress::counter("rows checked");
-            let residents = read_csv(&file, &progress);
+            let country = call.scope().provider()?.phone_country();
+            let residents = read_csv(&file, country, &progress);
             progress.finish_and_clear();
             let residents = match residents {
                 Ok(residents) => residents,
@@ -167,6 +170,7 @@ pub(super) async fn run(context: &AdminContext, command: ResidentCommand) -> any
 /// Reads and validates every row before anything is written.
 fn read_csv(
     file: &PathBuf,
+    country: PhoneCountry,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<Vec<connecticket_domain::model::NewResident>> {
     let mut reader =
@@ -206,8 +210,8 @@ fn read_csv(
         };
         let line = record.position().map_or(0, |p| p.line());
         let row = headers.iter().map(String::as_str).zip(record.iter());
-        let resident =
-            split_row(row).and_then(|(fields, contacts)| resident_from_fields(fields, contacts));
+        let resident = split_row(row, country)
+            .and_then(|(fields, contacts)| resident_from_fields(fields, contacts, country));
         match resident {
             Ok(resident) => residents.push(resident),
             Err(problem) => problems.push(format!("line {line}: {problem}")),
@@ -266,7 +270,10 @@ type Row<'a> = (Vec<(&'a str, &'a str)>, Vec<ContactInput>);
 
 /// A CSV row's resident fields, and its contacts (a contact whose cells
 /// are all blank is none).
-fn split_row<'a>(row: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Row<'a>, String> {
+fn split_row<'a>(
+    row: impl Iterator<Item = (&'a str, &'a str)>,
+    country: PhoneCountry,
+) -> Result<Row<'a>, String> {
     let mut fields = Vec::new();
     let mut contacts: std::collections::BTreeMap<usize, ContactInput> = Default::default();
     for (name, value) in row {
@@ -295,8 +302,12 @@ fn split_row<'a>(row: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Row<'a
     }
     // Each contact is checked here too, to name its columns in the error.
     for (number, contact) in &contacts {
-        contact_from_input(contact.clone(), chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
-            .map_err(|error| format!("contact{number}: {error}"))?;
+        contact_from_input(
+            contact.clone(),
+            country,
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        )
+        .map_err(|error| format!("contact{number}: {error}"))?;
     }
     Ok((fields, contacts.into_values().collect()))
 }
@@ -316,8 +327,9 @@ mod tests {
             ("contact2_role", ""),
             ("contact2_name", ""),
         ];
-        let (fields, contacts) = split_row(row.into_iter()).expect("valid");
-        let resident = resident_from_fields(fields, contacts).expect("valid");
+        let us = PhoneCountry::default();
+        let (fields, contacts) = split_row(row.into_iter(), us).expect("valid");
+        let resident = resident_from_fields(fields, contacts, us).expect("valid");
         assert_eq!(resident.contacts.len(), 1, "a blank contact is none");
         assert_eq!(resident.contacts[0].phone.as_deref(), Some("+15555550123"));
         assert!(resident.contacts[0].sms_consent && !resident.contacts[0].email_consent);
@@ -328,8 +340,12 @@ mod tests {
             ("contact2_phone", "0123"),
         ];
         assert_eq!(
-            split_row(row.into_iter()).err(),
-            Some("contact2: phone must be in E.164 form, like +15555550123".to_owned())
+            split_row(row.into_iter(), us).err(),
+            Some(
+                "contact2: phone must be a number like (555) 555-0123 or +44 20 7946 0958 \
+                 (without a country code, it is read as a number in US)"
+                    .to_owned()
+            )
         );
         assert!(is_csv_field("contact3_email") && !is_csv_field("contact4_email"));
         assert_eq!(csv_fields().len(), 19 + 18);

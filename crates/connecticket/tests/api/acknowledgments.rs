@@ -142,6 +142,7 @@ backend_tests! {
             assert!(!html.contains("<script") && !html.contains("src="), "{html}");
             assert_eq!(html.matches("href=").count(), html.matches("href=\"tel:").count(), "{html}");
             assert!(html.contains("please call Example Provider at <a href=\"tel:+15555550100\">+15555550100</a>"), "{html}");
+            assert!(html.contains("(after hours: <a href=\"tel:+15555550101\">+15555550101</a>)"), "{html}");
             let csp = headers["content-security-policy"].to_str().expect("csp");
             assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
             assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");

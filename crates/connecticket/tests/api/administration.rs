@@ -28,6 +28,7 @@ struct Ours {
     contact: ContactId,
     staff_contact: ContactId,
     notification: NotificationId,
+    display: i64,
 }
 
 async fn ours(app: &TestApp) -> Ours {
@@ -74,11 +75,20 @@ async fn ours(app: &TestApp) -> Ours {
         .find(|n| n.provider_id == DEMO_PROVIDER_ID)
         .expect("a notification")
         .id;
+    let display = app
+        .api
+        .grant_display(call(Action::ManageDisplays).await, "Nurses' station")
+        .await
+        .expect("a display")
+        .display
+        .id
+        .0;
     Ours {
         application,
         contact: contacts[0].id,
         staff_contact: staff[0].id,
         notification,
+        display,
     }
 }
 
@@ -152,6 +162,27 @@ async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, String> {
             api.escalation_policy(call(Action::ProviderSettings).await)
                 .await
                 .expect("rules")
+        ),
+    );
+    state.insert(
+        "displays",
+        format!(
+            "{:?}",
+            api.list_displays(call(Action::ManageDisplays).await)
+                .await
+                .expect("displays")
+        ),
+    );
+    state.insert(
+        "providers",
+        format!(
+            "{:?}",
+            api.list_providers(app.admin.call(Action::Providers))
+                .await
+                .expect("providers")
+                .into_iter()
+                .filter(|p| p.id == DEMO_PROVIDER_ID)
+                .collect::<Vec<_>>()
         ),
     );
     state.insert(
@@ -333,6 +364,25 @@ fn routes(ours: &Ours) -> Vec<Route> {
             false,
         ),
         form(
+            "/console/admin/phone-country".into(),
+            text(&[("country", "GB")]),
+            Action::ManageProviders,
+            false,
+        ),
+        get("/console/admin/displays", Action::ManageDisplays),
+        form(
+            "/console/admin/displays".into(),
+            text(&[("name", "Sneaky screen")]),
+            Action::ManageDisplays,
+            false,
+        ),
+        form(
+            format!("/console/admin/displays/{}/revoke", ours.display),
+            text(&[("confirmed", "yes")]),
+            Action::ManageDisplays,
+            true,
+        ),
+        form(
             "/console/admin/notify-rules".into(),
             text(&[("created", "family"), ("quiet_hours", "20:00-07:00")]),
             Action::NotifyPolicy,
@@ -433,7 +483,7 @@ backend_tests! {
         for path in connecticket_http::administration_paths() {
             assert!(covered.contains(path), "no row walks {path}");
         }
-        assert_eq!(table.len(), 27, "every method of every administration route");
+        assert_eq!(table.len(), 31, "every method of every administration route");
         let before = snapshot(&app).await;
 
         // Staff: refused, and audited as denied under their name.

@@ -491,6 +491,67 @@ const CONTRAST: &str = "
     return [t.textContent.trim(), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
   });";
 
+/// A wall screen: granted with a link (and its QR code) an administrator
+/// opens on the screen, paired with one button, then the board read-only
+/// at a monitor's size, its urgencies told apart, passing axe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wall_display_is_paired_and_reads_across_the_room() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::demo().await;
+    let api = app.example().await;
+    let resident = connecticket_domain::demo::DEMO_RESIDENT_IDS[0].to_string();
+    for (title, urgency) in [
+        ("Fell in the corridor", "Exception"),
+        ("Missed evening dose", "High"),
+    ] {
+        api.create_ticket(&[
+            ("title", title),
+            ("resident_id", &resident),
+            ("urgency_status", urgency),
+        ])
+        .await;
+    }
+    let admin = browser(&driver, true).await;
+    sign_in(&admin, &app, ADMIN).await;
+    admin
+        .goto(&app.url("/console/admin/displays"))
+        .await
+        .expect("displays");
+    fill(&admin, "#display-name", "Nurses' station").await;
+    submit(&admin, "form[action='/console/admin/displays'] button").await;
+    assert_eq!(path(&admin).await, "/console/shown-once");
+    assert!(
+        admin.find(Locator::Css("figure.qr svg")).await.is_ok(),
+        "a QR code"
+    );
+    inspect(&admin, "display-granted").await;
+    let link = text_of(&admin, "dd .secret").await;
+
+    let screen = browser(&driver, true).await;
+    screen.goto(&link).await.expect("the pairing link");
+    assert_eq!(
+        heading(&screen).await,
+        "Pair this screen as a board display"
+    );
+    inspect(&screen, "display-pair").await;
+    submit(&screen, "form button").await;
+    assert_eq!(path(&screen).await, "/console/display");
+    let board = text_of(&screen, "main").await;
+    assert!(board.contains("Fell in the corridor") && board.contains("Missed evening dose"));
+    assert!(
+        screen
+            .find(Locator::Css("main a[href^='/console/tickets/']"))
+            .await
+            .is_err(),
+        "nothing on a wall screen opens a record"
+    );
+    inspect(&screen, "display").await;
+    screen.close().await.expect("close");
+    admin.close().await.expect("close");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_page_passes_axe_in_both_themes() {
     let Some(driver) = driver().await else {
@@ -529,6 +590,7 @@ async fn every_page_passes_axe_in_both_themes() {
         "/console/admin/notifications".to_owned(),
         "/console/admin/templates".to_owned(),
         "/console/admin/audit".to_owned(),
+        "/console/admin/displays".to_owned(),
         "/console/shown-once".to_owned(),
     ];
     for scheme in ["light", "dark"] {

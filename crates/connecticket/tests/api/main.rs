@@ -25,6 +25,7 @@ mod categories;
 mod concurrency;
 mod console;
 mod console_browser;
+mod console_display;
 mod console_night;
 mod create_comment;
 mod create_ticket;

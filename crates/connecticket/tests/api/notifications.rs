@@ -454,8 +454,9 @@ backend_tests! {
         assert!(texts[0].body.starts_with("Example Provider: news about "), "{}", texts[0].body);
         // An Exception ticket needs an answer: the request follows the wording.
         assert!(texts[0].body.ends_with(", call +15555550142 Reply OK to confirm you read this."), "{}", texts[0].body);
-        // The body keeps the default wording, with the callback number.
-        assert!(mails[0].body().contains("Please call Example Provider at +15555550142."), "{}", mails[0].body());
+        // The body keeps the default wording, with the callback number and
+        // the demo's after-hours one.
+        assert!(mails[0].body().contains("Please call Example Provider at +15555550142 (after hours: +15555550101)."), "{}", mails[0].body());
     }
 
     /// One provider's burst does not hold back another's news of the same

@@ -259,6 +259,36 @@ backend_tests! {
         let at = submit(templates, templates.into(), text(&[("sms", "{provider}: please call {callback}")])).await;
         by_administrator(&only_entry(&app, at, "templates").await, Action::NotifyPolicy, &["policy:sms_template".to_owned()]);
 
+        // The numbers to call, and the country numbers are read in.
+        let at = mark(&app).await;
+        cli(&app, &["notifications", "set-policy", "--provider", &p, "--after-hours-phone", "(555) 555-0109"]);
+        by_operator(&only_entry(&app, at, "after-hours number").await, Action::NotifyPolicy, &["policy:after_hours_phone".to_owned()]);
+        let at = mark(&app).await;
+        cli(&app, &["provider", "set-country", "--provider", &p, "--country", "gb"]);
+        by_operator(&only_entry(&app, at, "set-country").await, Action::ManageProviders, &["country:GB".to_owned()]);
+        let at = submit(templates, "/console/admin/phone-country".into(), text(&[("country", "US")])).await;
+        by_administrator(&only_entry(&app, at, "country").await, Action::ManageProviders, &["country:US".to_owned()]);
+
+        // A board display: granted, listed, revoked.
+        let displays = "/console/admin/displays";
+        let at = mark(&app).await;
+        let granted = cli(&app, &["display", "grant", "--provider", &p, "--name", "Cli station", "--public-url", "https://care.example.org/"]);
+        let cli_display = created(&granted);
+        assert!(granted.contains("https://care.example.org/console/display/pair/"), "{granted}");
+        by_operator(&only_entry(&app, at, "display grant").await, Action::ManageDisplays, &[format!("display:{cli_display}"), "granted".to_owned()]);
+        let listed = cli(&app, &["display", "list", "--provider", &p]);
+        assert!(listed.contains("Cli station\tWaiting to be paired"), "{listed}");
+        let at = submit(displays, displays.into(), text(&[("name", "Console station")])).await;
+        let entry = only_entry(&app, at, "grant display").await;
+        by_administrator(&entry, Action::ManageDisplays, &["granted".to_owned()]);
+        let console_display = named(&entry, "display");
+        let at = mark(&app).await;
+        cli(&app, &["display", "revoke", "--provider", &p, "--id", &cli_display.to_string()]);
+        by_operator(&only_entry(&app, at, "display revoke").await, Action::ManageDisplays, &[format!("display:{cli_display}"), "revoked".to_owned()]);
+        let at = submit(displays, format!("{displays}/{console_display}/revoke"), text(&[("confirmed", "yes")])).await;
+        by_administrator(&only_entry(&app, at, "revoke display").await, Action::ManageDisplays, &[format!("display:{console_display}"), "revoked".to_owned()]);
+        assert!(cli(&app, &["display", "list", "--provider", &p]).contains("Cli station\tRevoked"));
+
         // A notification made due again.
         app.example().await.create_ticket(&[("title", "Fell"), ("resident_id", &resident), ("email", "1"), ("sent_to_family", "1")]).await;
         let outbox = app.api.outbox(app.admin.call(Action::NotificationQueue), Default::default()).await.expect("outbox");

@@ -9,7 +9,7 @@ use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{Contact, ContactId, ContactRole, NewContact, ResidentId};
 use crate::service::audit::Recorded;
 use crate::service::Connecticket;
-use crate::validate::{e164_phone, email_address, required_text, MAX_SHORT_TEXT};
+use crate::validate::{email_address, phone_number, required_text, PhoneCountry, MAX_SHORT_TEXT};
 
 /// A contact as an administrator enters it.
 #[derive(Debug, Clone, Default)]
@@ -55,8 +55,9 @@ impl Connecticket {
             Recorded::ByTheWrite,
             async |scope, entry| {
                 entry.touch(RecordRef::Resident(ResidentId(input.resident_id)));
-                let provider = scope.provider_id()?;
-                let contact = contact_from_input(input, self.now())?;
+                let provider = scope.provider()?;
+                let contact = contact_from_input(input, provider.phone_country(), self.now())?;
+                let provider = provider.id;
                 Ok(self
                     .store
                     .create_contact(provider, contact, entry.clone())
@@ -81,8 +82,9 @@ impl Connecticket {
             async |scope, entry| {
                 entry.touch(RecordRef::Contact(id));
                 entry.touch(RecordRef::Resident(ResidentId(input.resident_id)));
-                let provider = scope.provider_id()?;
-                let contact = contact_from_input(input, self.now())?;
+                let provider = scope.provider()?;
+                let contact = contact_from_input(input, provider.phone_country(), self.now())?;
+                let provider = provider.id;
                 Ok(self
                     .store
                     .update_contact(provider, id, contact, entry.clone())
@@ -112,8 +114,13 @@ impl Connecticket {
 }
 
 /// Checks a contact: a known role, a name, at least one address, each
-/// well formed, and consent only for a channel it has an address for.
-pub fn contact_from_input(input: ContactInput, at: DateTime<Utc>) -> DomainResult<NewContact> {
+/// well formed (a phone number read in `country` unless it says
+/// otherwise), and consent only for a channel it has an address for.
+pub fn contact_from_input(
+    input: ContactInput,
+    country: PhoneCountry,
+    at: DateTime<Utc>,
+) -> DomainResult<NewContact> {
     let role = ContactRole::parse(&input.role).ok_or_else(|| {
         DomainError::invalid(
             Field::Contact,
@@ -132,7 +139,7 @@ pub fn contact_from_input(input: ContactInput, at: DateTime<Utc>) -> DomainResul
     let phone = input
         .phone
         .filter(|p| !p.trim().is_empty())
-        .map(|p| e164_phone(&p))
+        .map(|p| phone_number(&p, country))
         .transpose()?;
     if email.is_none() && phone.is_none() {
         return Err(DomainError::invalid(

@@ -15,7 +15,7 @@ use crate::notify::escalation::parse_duration;
 use crate::notify::{Escalation, EscalationPolicy, EscalationRule, EscalationStep, Notification};
 use crate::service::audit::Recorded;
 use crate::service::Connecticket;
-use crate::validate::{e164_phone, email_address, required_text, MAX_SHORT_TEXT};
+use crate::validate::{email_address, phone_number, required_text, PhoneCountry, MAX_SHORT_TEXT};
 use crate::workflow::UrgencyStatus;
 
 /// An escalation rule as an administrator enters it.
@@ -117,6 +117,7 @@ pub fn escalation_from_input(
 pub fn staff_contact_from_input(
     input: StaffContactInput,
     provider: ProviderId,
+    country: PhoneCountry,
     at: chrono::DateTime<chrono::Utc>,
 ) -> DomainResult<ProviderContact> {
     let role = StaffRole::parse(&input.role).ok_or_else(|| {
@@ -134,7 +135,9 @@ pub fn staff_contact_from_input(
     let email = present(input.email)
         .map(|e| email_address(&e))
         .transpose()?;
-    let phone = present(input.phone).map(|p| e164_phone(&p)).transpose()?;
+    let phone = present(input.phone)
+        .map(|p| phone_number(&p, country))
+        .transpose()?;
     if email.is_none() && phone.is_none() {
         return Err(invalid(
             Field::Contact,
@@ -254,7 +257,13 @@ impl Connecticket {
             Action::ManageEscalation,
             Recorded::ByTheWrite,
             async |scope, entry| {
-                let contact = staff_contact_from_input(input, scope.provider_id()?, self.now())?;
+                let provider = scope.provider()?;
+                let contact = staff_contact_from_input(
+                    input,
+                    provider.id,
+                    provider.phone_country(),
+                    self.now(),
+                )?;
                 Ok(self
                     .store
                     .create_provider_contact(contact, entry.clone())

@@ -30,7 +30,7 @@
 //! ```compile_fail
 //! # use connecticket_domain::{service::AdminCall, Connecticket};
 //! async fn an_administrator_creates_a_provider(service: &Connecticket, call: AdminCall) {
-//!     service.create_provider(call, "Elsewhere", "UTC").await;
+//!     service.create_provider(call, "Elsewhere", "UTC", "US").await;
 //! }
 //! ```
 
@@ -39,6 +39,7 @@ mod audit_trail;
 mod categories;
 mod contacts;
 mod databases;
+mod displays;
 mod employees;
 mod escalation;
 mod notifications;
@@ -50,6 +51,7 @@ use std::time::Instant;
 pub use applications::{ApplicationRequest, CreatedApplication};
 pub use audit_trail::{Actors, AuditFilter, AUDIT_PAGE_LIMIT};
 pub use contacts::{contact_from_input, ContactInput};
+pub use displays::GrantedDisplay;
 pub use employees::{NewEmployeeRequest, RosterEntry};
 pub use escalation::{
     escalation_from_input, staff_contact_from_input, EscalationInput, StaffContactInput,

@@ -11,7 +11,7 @@ use crate::notify::{NoticeFilter, NoticeSummary, Notification, NotifyPolicy, Qui
 use crate::service::audit::Recorded;
 use crate::service::Connecticket;
 use crate::store::{NoticeQuery, NotificationFilter};
-use crate::validate::e164_phone;
+use crate::validate::{phone_number, PhoneCountry};
 
 /// The most notifications the queue shows (the newest).
 pub const QUEUE_PAGE_LIMIT: u32 = 200;
@@ -27,8 +27,11 @@ pub struct PolicyChange {
     /// When family hears of Low and Normal news only after, like
     /// `21:00-08:00` in the provider's zone.
     pub quiet_hours: Option<String>,
-    /// The number messages ask recipients to call (E.164); blank: none.
+    /// The number messages ask recipients to call; blank: none.
     pub callback_phone: Option<String>,
+    /// The number to call out of hours (quiet hours), if another; blank:
+    /// none.
+    pub after_hours_phone: Option<String>,
     /// Each part of the wording; blank restores the default.
     pub sms_template: Option<String>,
     pub email_subject_template: Option<String>,
@@ -37,7 +40,7 @@ pub struct PolicyChange {
 
 impl PolicyChange {
     /// The policy with this change, each part checked.
-    fn applied_to(self, policy: NotifyPolicy) -> DomainResult<NotifyPolicy> {
+    fn applied_to(self, policy: NotifyPolicy, country: PhoneCountry) -> DomainResult<NotifyPolicy> {
         let quiet_hours = match self.quiet_hours {
             Some(text) => QuietHours::parse(&text).ok_or_else(|| {
                 DomainError::invalid(
@@ -47,11 +50,13 @@ impl PolicyChange {
             })?,
             None => policy.quiet_hours,
         };
-        let callback_phone = match self.callback_phone {
-            Some(phone) if phone.trim().is_empty() => None,
-            Some(phone) => Some(e164_phone(&phone)?),
-            None => policy.callback_phone,
+        let number = |given: Option<String>, kept: Option<String>| match given {
+            Some(phone) if phone.trim().is_empty() => Ok(None),
+            Some(phone) => phone_number(&phone, country).map(Some),
+            None => Ok(kept),
         };
+        let callback_phone = number(self.callback_phone, policy.callback_phone)?;
+        let after_hours_phone = number(self.after_hours_phone, policy.after_hours_phone)?;
         let wording = |given: Option<String>, kept: Option<String>| match given {
             Some(text) => Some(text).filter(|t| !t.trim().is_empty()),
             None => kept,
@@ -66,6 +71,7 @@ impl PolicyChange {
             on_status_change: self.on_status_change.unwrap_or(policy.on_status_change),
             quiet_hours,
             callback_phone,
+            after_hours_phone,
             templates,
         })
     }
@@ -77,6 +83,7 @@ impl PolicyChange {
             ("on_status_change", self.on_status_change.is_some()),
             ("quiet_hours", self.quiet_hours.is_some()),
             ("callback_phone", self.callback_phone.is_some()),
+            ("after_hours_phone", self.after_hours_phone.is_some()),
             ("sms_template", self.sms_template.is_some()),
             (
                 "email_subject_template",
@@ -115,12 +122,13 @@ impl Connecticket {
             Action::NotifyPolicy,
             Recorded::ByTheWrite,
             async |scope, entry| {
+                let country = scope.provider()?.phone_country();
                 let provider = scope.provider_id()?;
                 for part in change.parts() {
                     entry.records.insert(format!("policy:{part}"));
                 }
                 let current = self.store.notify_policy(provider).await?;
-                let policy = change.applied_to(current)?;
+                let policy = change.applied_to(current, country)?;
                 self.store
                     .set_notify_policy(provider, policy.clone(), entry.clone())
                     .await?;

@@ -3,13 +3,13 @@
 
 use chrono_tz::Tz;
 
-use super::OperatorCall;
+use super::{AdminCall, OperatorCall};
 use crate::audit::Action;
 use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{NewProvider, Provider};
 use crate::service::audit::Recorded;
 use crate::service::Connecticket;
-use crate::validate::{required_text, MAX_SHORT_TEXT};
+use crate::validate::{required_text, PhoneCountry, MAX_SHORT_TEXT};
 
 impl Connecticket {
     /// A new provider whose timestamps render in `time_zone` (IANA).
@@ -18,6 +18,7 @@ impl Connecticket {
         call: OperatorCall,
         name: &str,
         time_zone: &str,
+        country: &str,
     ) -> DomainResult<Provider> {
         self.administrate(
             call,
@@ -30,9 +31,29 @@ impl Connecticket {
                     id: None,
                     name,
                     time_zone: zone.name().to_owned(),
+                    country: PhoneCountry::checked(country)?,
                     created_at: self.now(),
                 };
                 Ok(self.store.create_provider(provider, entry.clone()).await?)
+            },
+        )
+        .await
+    }
+
+    /// Sets the country the provider's phone numbers are read in when
+    /// they carry no country code (numbers already saved keep theirs).
+    pub async fn set_phone_country(&self, call: AdminCall, country: &str) -> DomainResult<String> {
+        self.administrate(
+            call,
+            Action::ManageProviders,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                let country = PhoneCountry::checked(country)?;
+                entry.records.insert(format!("country:{country}"));
+                self.store
+                    .set_provider_country(scope.provider_id()?, country.clone(), entry.clone())
+                    .await?;
+                Ok(country)
             },
         )
         .await

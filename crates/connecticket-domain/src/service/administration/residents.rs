@@ -15,7 +15,7 @@ use crate::service::Connecticket;
 use crate::store::RowStream;
 use crate::text::{parse_bool, BOOLEAN_EXPECTED};
 use crate::time::parse_date;
-use crate::validate::MAX_SHORT_TEXT;
+use crate::validate::{PhoneCountry, MAX_SHORT_TEXT};
 
 /// A resident's fields as administrators enter them, by their names.
 pub const RESIDENT_FIELDS: [&str; 19] = [
@@ -89,6 +89,7 @@ impl Connecticket {
 pub fn resident_from_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     contacts: impl IntoIterator<Item = ContactInput>,
+    country: PhoneCountry,
 ) -> Result<NewResident, String> {
     let mut resident = NewResident::named("");
     for (name, value) in fields {
@@ -145,7 +146,7 @@ pub fn resident_from_fields<'a>(
     }
     for (number, input) in contacts.into_iter().enumerate() {
         // The store gives each contact its resident and the import's time.
-        let contact = contact_from_input(input, DateTime::<Utc>::UNIX_EPOCH)
+        let contact = contact_from_input(input, country, DateTime::<Utc>::UNIX_EPOCH)
             .map_err(|error| format!("contact {}: {error}", number + 1))?;
         resident.contacts.push(contact);
     }
@@ -165,17 +166,18 @@ mod tests {
                 ("in_home_care", "yes"),
             ],
             [],
+            PhoneCountry::default(),
         )
         .expect("valid");
         assert_eq!(resident.first_name, "Ada");
         assert!(resident.in_home_care);
         assert_eq!(resident.state, "active");
         assert_eq!(
-            resident_from_fields([("first_name", "Ada"), ("dob", "soon")], []),
+            resident_from_fields([("first_name", "Ada"), ("dob", "soon")], [], us()),
             Err("dob must be a date like 1937/01/21".to_owned())
         );
         assert_eq!(
-            resident_from_fields([("last_name", "Lovelace")], []),
+            resident_from_fields([("last_name", "Lovelace")], [], us()),
             Err("first_name required".to_owned())
         );
     }
@@ -185,12 +187,12 @@ mod tests {
         let family = ContactInput {
             role: "family".to_owned(),
             name: "Ann".to_owned(),
-            phone: Some("+1 555 555 0123".to_owned()),
+            phone: Some("(555) 555-0123".to_owned()),
             sms_consent: true,
             ..ContactInput::default()
         };
         let resident =
-            resident_from_fields([("first_name", "Ada")], [family.clone()]).expect("valid");
+            resident_from_fields([("first_name", "Ada")], [family.clone()], us()).expect("valid");
         assert_eq!(resident.contacts[0].phone.as_deref(), Some("+15555550123"));
         assert!(resident.contacts[0].sms_consent && !resident.contacts[0].email_consent);
         let unreachable = ContactInput {
@@ -198,9 +200,17 @@ mod tests {
             ..family
         };
         assert_eq!(
-            resident_from_fields([("first_name", "Ada")], [family_ok(), unreachable]),
-            Err("contact 2: phone must be in E.164 form, like +15555550123".to_owned())
+            resident_from_fields([("first_name", "Ada")], [family_ok(), unreachable], us()),
+            Err(
+                "contact 2: phone must be a number like (555) 555-0123 or +44 20 7946 0958 \
+                 (without a country code, it is read as a number in US)"
+                    .to_owned()
+            )
         );
+    }
+
+    fn us() -> PhoneCountry {
+        PhoneCountry::default()
     }
 
     fn family_ok() -> ContactInput {

@@ -8,8 +8,10 @@
 //! key, so it needs no storage and changes with every sign-in.
 
 mod account;
+mod display;
 
 pub use account::SecondFactorEnrolment;
+pub use display::{DisplayBoard, PairingOffer};
 
 use chrono::{DateTime, Utc};
 

@@ -63,6 +63,7 @@ fn view(target: &AckTarget) -> AckView {
         sent_at: local(n.created_at),
         acknowledged_at: n.acknowledgment.as_ref().map(|a| local(a.at)),
         callback_phone: target.callback_phone.clone(),
+        after_hours_phone: target.after_hours_phone.clone(),
     }
 }
 

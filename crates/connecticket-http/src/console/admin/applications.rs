@@ -90,6 +90,7 @@ fn credentials_page(
         note: "Copy the api_secret into the application now: it is shown only once and is not stored (only its keyed hash is).".to_owned(),
         back: PAGE.to_owned(),
         lost: "Lost it? Give the application a new secret from the applications page; this one then stops working.".to_owned(),
+        qr: None,
     };
     shown_once::redirect(state, &page.console, &secret)
 }

@@ -116,6 +116,7 @@ fn invitation_page(
         note: "Give this link to the employee yourself (it lets its holder set the password). It is shown only now, works once, and is not stored.".to_owned(),
         back: PAGE.to_owned(),
         lost: "Lost it? Invite the employee again: a new link replaces this one.".to_owned(),
+        qr: None,
     };
     shown_once::redirect(state, &page.console, &secret)
 }

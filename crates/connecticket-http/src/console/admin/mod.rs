@@ -16,6 +16,7 @@ mod audit;
 mod categories;
 mod confirm;
 pub(crate) mod contacts;
+mod displays;
 mod employees;
 mod escalation;
 mod overview;
@@ -82,7 +83,10 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/admin/templates",
             get(policy::show).post(policy::set_templates),
         ),
+        ("/admin/phone-country", post(policy::set_country)),
         ("/admin/notify-rules", post(policy::set_rules)),
+        ("/admin/displays", get(displays::show).post(displays::grant)),
+        ("/admin/displays/{id}/revoke", post(displays::revoke)),
         ("/residents/{id}/contacts", post(contacts::add)),
         ("/residents/{id}/contacts/{contact}", post(contacts::update)),
         (

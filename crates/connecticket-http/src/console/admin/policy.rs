@@ -1,6 +1,7 @@
 //! `/console/admin/templates`: the provider's notification policy: who is
-//! told of a new ticket and of a status change, quiet hours, the callback
-//! number, and the wording (with a preview before saving).
+//! told of a new ticket and of a status change, quiet hours, the numbers
+//! to call, the country phone numbers are read in, and the wording (with a
+//! preview before saving).
 
 use askama::Template;
 use axum::extract::State;
@@ -34,6 +35,8 @@ struct PolicyPage {
     roles: Vec<RoleChoice>,
     quiet_hours: String,
     callback_phone: String,
+    after_hours_phone: String,
+    country: String,
     sms: String,
     email_subject: String,
     email_body: String,
@@ -49,10 +52,25 @@ fn preview(
     templates: &Templates,
     provider: &str,
     callback: Option<&str>,
+    after_hours: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     let who = templates::PREVIEW_RESIDENT;
-    let (_, sms) = compose(Channel::Sms, templates, who, provider, callback);
-    let (subject, body) = compose(Channel::Email, templates, who, provider, callback);
+    let (_, sms) = compose(
+        Channel::Sms,
+        templates,
+        who,
+        provider,
+        callback,
+        after_hours,
+    );
+    let (subject, body) = compose(
+        Channel::Email,
+        templates,
+        who,
+        provider,
+        callback,
+        after_hours,
+    );
     vec![
         ("SMS", sms),
         ("Email subject", subject.unwrap_or_default()),
@@ -101,10 +119,17 @@ async fn render(
             roles,
             quiet_hours: policy.quiet_hours.render(),
             callback_phone: policy.callback_phone.clone().unwrap_or_default(),
+            after_hours_phone: policy.after_hours_phone.clone().unwrap_or_default(),
+            country: page.console.holder.provider.country.clone(),
             sms: text(&templates.sms),
             email_subject: text(&templates.email_subject),
             email_body: text(&templates.email_body),
-            preview: preview(&templates, &provider, policy.callback_phone.as_deref()),
+            preview: preview(
+                &templates,
+                &provider,
+                policy.callback_phone.as_deref(),
+                policy.after_hours_phone.as_deref(),
+            ),
             message,
             kept,
             saved: page.form.query_has("saved"),
@@ -169,12 +194,33 @@ pub(crate) async fn set_rules(
         on_status_change: Some(chosen("status_change")),
         quiet_hours: Some(form.text("quiet_hours").to_owned()),
         callback_phone: Some(form.text("callback_phone").to_owned()),
+        after_hours_phone: Some(form.text("after_hours_phone").to_owned()),
         ..PolicyChange::default()
     };
     let admin = page.admin(&state, Action::NotifyPolicy).await?;
     let outcome = state.api.change_notify_policy(admin, change).await;
     submit(
         form,
+        outcome,
+        |_| see_other(SAVED),
+        |refused| render(&state, &page, None, Some(refused)),
+    )
+    .await
+}
+
+/// The country numbers written without a country code are read in.
+pub(crate) async fn set_country(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::form(request, &state, Action::ManageProviders).await?;
+    let admin = page.admin(&state, Action::ManageProviders).await?;
+    let outcome = state
+        .api
+        .set_phone_country(admin, page.form.text("country"))
+        .await;
+    submit(
+        &page.form,
         outcome,
         |_| see_other(SAVED),
         |refused| render(&state, &page, None, Some(refused)),

@@ -3,6 +3,7 @@
 //! once, and the board and resident search, each within its provider.
 
 use connecticket_domain::audit::Action;
+use connecticket_domain::console::display::NewDisplay;
 use connecticket_domain::console::{BoardFilter, ConsoleAccount, ConsoleRole, NewSession};
 use connecticket_domain::model::{EmployeeId, NewEmployee, ResidentId};
 use connecticket_domain::store::Store;
@@ -350,4 +351,133 @@ pub async fn the_board_and_resident_search_stay_within_their_provider(fixture: F
         .await
         .expect("search");
     assert_eq!(capped.len(), 1);
+}
+
+fn new_display(tenant: &Tenant, name: &str, code: &[u8]) -> NewDisplay {
+    NewDisplay {
+        provider_id: tenant.provider.id,
+        name: name.to_owned(),
+        granted_by: Some(tenant.employee.id),
+        code_hash: code.to_vec(),
+        pairing_expires_at: later(600),
+        at: t0(),
+    }
+}
+
+pub async fn a_board_display_pairs_once_and_stops_when_revoked(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "A").await;
+    let b = tenant(store, "B").await;
+    let granted = store
+        .create_board_display(
+            new_display(&a, "Station 2", b"code-a"),
+            entry(&a, Action::ManageDisplays),
+        )
+        .await
+        .expect("granted");
+    assert_eq!(granted.name, "Station 2");
+    assert_eq!(granted.granted_by, Some(a.employee.id));
+    let listed = store.board_displays(a.provider.id).await.expect("list");
+    assert_eq!(listed, vec![granted.clone()]);
+    assert!(store
+        .board_displays(b.provider.id)
+        .await
+        .expect("list")
+        .is_empty());
+    // The code is found until it expires, and not by another hash.
+    let by_code = |code: &'static [u8], at| store.board_display_by_code(code.to_vec(), at);
+    assert_eq!(
+        by_code(b"code-a", later(10))
+            .await
+            .expect("find")
+            .map(|d| d.id),
+        Some(granted.id)
+    );
+    assert_eq!(by_code(b"code-a", later(600)).await.expect("expired"), None);
+    assert_eq!(by_code(b"other", later(10)).await.expect("unknown"), None);
+    // Pairing spends the code: a second screen with the same link loses.
+    let before = entries(store).await.len();
+    let pair = |token: &'static [u8]| {
+        store.pair_board_display(
+            granted.id,
+            b"code-a".to_vec(),
+            token.to_vec(),
+            later(20),
+            entry(&a, Action::BoardDisplay),
+        )
+    };
+    assert!(pair(b"token-1").await.expect("paired"));
+    assert!(!pair(b"token-2").await.expect("spent"));
+    assert_eq!(
+        entries(store).await.len(),
+        before + 1,
+        "only the pairing is recorded"
+    );
+    assert_eq!(by_code(b"code-a", later(30)).await.expect("spent"), None);
+    let paired = store
+        .board_display(b"token-1".to_vec())
+        .await
+        .expect("find")
+        .expect("paired display");
+    assert_eq!(paired.paired_at, Some(later(20)));
+    assert_eq!(paired.last_seen_at, Some(later(20)));
+    assert_eq!(
+        store
+            .board_display(b"token-2".to_vec())
+            .await
+            .expect("find"),
+        None
+    );
+    // Seen again: noted at most once a minute.
+    store
+        .touch_board_display(granted.id, later(50))
+        .await
+        .expect("touch");
+    let seen = |token: &'static [u8]| store.board_display(token.to_vec());
+    assert_eq!(
+        seen(b"token-1")
+            .await
+            .expect("find")
+            .and_then(|d| d.last_seen_at),
+        Some(later(20))
+    );
+    store
+        .touch_board_display(granted.id, later(90))
+        .await
+        .expect("touch");
+    assert_eq!(
+        seen(b"token-1")
+            .await
+            .expect("find")
+            .and_then(|d| d.last_seen_at),
+        Some(later(90))
+    );
+    // Another provider cannot revoke it; its own administrator can.
+    let foreign = store
+        .revoke_board_display(
+            b.provider.id,
+            granted.id,
+            later(100),
+            entry(&b, Action::ManageDisplays),
+        )
+        .await;
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound(Entity::Display))),
+        "{foreign:?}"
+    );
+    let revoked = store
+        .revoke_board_display(
+            a.provider.id,
+            granted.id,
+            later(100),
+            entry(&a, Action::ManageDisplays),
+        )
+        .await
+        .expect("revoked");
+    assert_eq!(revoked.revoked_at, Some(later(100)));
+    let found = seen(b"token-1")
+        .await
+        .expect("find")
+        .expect("kept, to say so");
+    assert_eq!(found.revoked_at, Some(later(100)));
 }

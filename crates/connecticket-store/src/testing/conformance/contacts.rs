@@ -159,6 +159,7 @@ pub async fn a_notify_policy_is_the_default_until_set_and_belongs_to_its_provide
         on_status_change: Vec::new(),
         quiet_hours: QuietHours::parse("20:00-07:30").expect("hours"),
         callback_phone: Some("+15555550142".to_owned()),
+        after_hours_phone: Some("+15555550143".to_owned()),
         templates: connecticket_domain::notify::templates::Templates {
             sms: Some("{provider}: call {callback}".to_owned()),
             ..Default::default()

@@ -74,6 +74,7 @@ pub async fn tenant(store: &dyn Store, name: &str) -> Tenant {
                 id: None,
                 name: name.to_owned(),
                 time_zone: "America/New_York".to_owned(),
+                country: "US".to_owned(),
                 created_at: t0(),
             },
             admin_entry(),

@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
             is_empty_until_a_provider_exists
             providers_keep_fixed_ids_and_generated_ids_continue_above
             a_taken_id_is_a_duplicate
+            a_providers_country_is_set_and_read_back
             employees_need_an_existing_provider
             applications_need_an_employee_of_their_provider
             a_taken_api_key_is_a_duplicate
@@ -105,6 +106,7 @@ macro_rules! conformance_suite {
             a_link_acknowledges_once
             console_accounts_are_found_by_address_and_by_invitation
             sessions_open_stay_alive_and_end
+            a_board_display_pairs_once_and_stops_when_revoked
             a_second_factors_code_opens_one_session_and_a_provider_may_require_one
             the_board_and_resident_search_stay_within_their_provider
             health_reports_the_schema_the_outbox_and_closes_last

@@ -14,6 +14,7 @@ fn provider(id: Option<i64>, name: &str) -> NewProvider {
         id: id.map(ProviderId),
         name: name.to_owned(),
         time_zone: "UTC".to_owned(),
+        country: "US".to_owned(),
         created_at: t0(),
     }
 }
@@ -72,6 +73,28 @@ pub async fn a_taken_id_is_a_duplicate(fixture: Fixture) {
         "{again:?}"
     );
     assert_eq!(store.providers().await.expect("list").len(), 1);
+}
+
+pub async fn a_providers_country_is_set_and_read_back(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let created = store
+        .create_provider(provider(None, "A"), admin_entry())
+        .await
+        .expect("create");
+    assert_eq!(created.country, "US");
+    store
+        .set_provider_country(created.id, "GB".to_owned(), admin_entry())
+        .await
+        .expect("set");
+    let found = store.provider(created.id).await.expect("find");
+    assert_eq!(found.map(|p| p.country).as_deref(), Some("GB"));
+    let missing = store
+        .set_provider_country(ProviderId(9_999), "GB".to_owned(), admin_entry())
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(Entity::Provider))),
+        "{missing:?}"
+    );
 }
 
 pub async fn employees_need_an_existing_provider(fixture: Fixture) {

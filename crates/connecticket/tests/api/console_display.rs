@@ -1,0 +1,191 @@
+//! Board displays and phone numbers, over HTTP on both backends: a wall
+//! screen paired with a link an administrator grants shows the board
+//! read-only past any idle limit, until it is revoked (audited at every
+//! step); numbers are read as people write them, in the provider's
+//! country, and the numbers to call reach the acknowledgment page.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::clock::ManualClock;
+use connecticket_domain::demo::{DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
+use reqwest::StatusCode;
+
+use crate::support::{audit_entries, cookie_value, Console, TestApp, TestOptions};
+
+const ADMIN: &str = "sample@example.org";
+const NURSE: &str = "nurse@example.org";
+
+/// The value shown after `label` on a "shown once" page.
+fn shown(body: &str, label: &str) -> String {
+    let marker = format!("<dt>{label}</dt><dd><span class=\"secret\">");
+    let start = body.find(&marker).expect(label) + marker.len();
+    let end = body[start..].find('<').expect("end") + start;
+    body[start..end].to_owned()
+}
+
+fn has(records: &[String], record: &str) -> bool {
+    records.iter().any(|r| r == record)
+}
+
+backend_tests! {
+    /// Granted in the console with a link shown once, paired by the screen
+    /// (the GET spends nothing), shown read-only past the people's idle
+    /// limit, revoked after a confirmation; every step audited.
+    async fn a_wall_display_stays_up_until_revoked() {
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(TestOptions { clock: Arc::clone(&clock) as _, ..TestOptions::default() }).await;
+        let resident = DEMO_RESIDENT_IDS[0].to_string();
+        let ticket = app.example().await.create_ticket(&[("title", "Fell in the corridor"), ("resident_id", &resident), ("urgency_status", "High")]).await;
+        let admin = Console::demo(&app, ADMIN).await;
+
+        let nurse = Console::demo(&app, NURSE).await;
+        let refused = nurse.get("/console/admin/displays").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "staff grant no displays");
+
+        let blank = admin.submit("/console/admin/displays", "/console/admin/displays", &[("name", "  ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let answer = admin.submit("/console/admin/displays", "/console/admin/displays", &[("name", "Nurses' station, 2nd floor")]).await;
+        assert_eq!(answer.location(), Some("/console/shown-once"));
+        let granted = admin.follow(&answer).await;
+        assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+        assert!(granted.body.contains("<svg role=\"img\" aria-label=\"QR code of the link\""), "a QR code for a tablet's camera");
+        let link = shown(&granted.body, "Pairing link");
+        let pairing = &link[link.find("/console/display/pair/").expect("a pairing path")..];
+        let listed = admin.get("/console/admin/displays").await;
+        assert!(listed.body.contains("Waiting to be paired"), "{}", listed.body);
+
+        // The screen: looking at the link spends nothing; pairing does.
+        let mut screen = Console::of(&app);
+        for _ in 0..2 {
+            let offer = screen.get(pairing).await;
+            assert_eq!(offer.status, StatusCode::OK, "{}", offer.body);
+            assert!(offer.body.contains("Nurses&#39; station, 2nd floor") || offer.body.contains("Nurses&#x27; station, 2nd floor"), "{}", offer.body);
+        }
+        let paired = screen.post(pairing, &[]).await;
+        assert_eq!(paired.status, StatusCode::SEE_OTHER, "{}", paired.body);
+        assert_eq!(paired.location(), Some("/console/display"));
+        let cookie = paired.set_cookie("ct_display").expect("a device cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=34560000"), "{cookie}");
+        let again = Console::of(&app).post(pairing, &[]).await;
+        assert_eq!(again.status, StatusCode::FORBIDDEN, "a link pairs one screen");
+        assert!(again.body.contains("This pairing link does not work"), "{}", again.body);
+        screen.display = Some(cookie_value(&cookie));
+
+        // What it shows: the board, full names, nothing to click into.
+        let board = screen.get("/console/display").await;
+        assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+        assert!(board.body.contains("Fell in the corridor"));
+        assert!(board.body.contains("hx-trigger=\"every 30s\""), "it refreshes itself");
+        assert!(!board.body.contains("href=\"/console/tickets/"), "read-only: no way into a record");
+        assert!(!board.body.contains("sign-out"), "no person is signed in");
+
+        // Past the people's idle limit: the nurse is signed out, the
+        // screen is not.
+        clock.advance(Duration::minutes(16));
+        assert_eq!(nurse.get("/console").await.status, StatusCode::SEE_OTHER);
+        let later = screen.get("/console/display").await;
+        assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+        assert!(later.body.contains("Fell in the corridor"));
+
+        // Revoking asks first, then stops the screen at its next refresh.
+        let admin = Console::demo(&app, ADMIN).await;
+        let listed = admin.get("/console/admin/displays").await;
+        assert!(listed.body.contains("Paired"), "{}", listed.body);
+        let id = audit_entries(&app).await.into_iter()
+            .find(|e| e.action == Action::ManageDisplays && has(&e.records, "granted"))
+            .and_then(|e| e.records.iter().find_map(|r| r.strip_prefix("display:").map(str::to_owned)))
+            .expect("the grant names its display");
+        let revoke = format!("/console/admin/displays/{id}/revoke");
+        let asked = admin.submit("/console/admin/displays", &revoke, &[]).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("Revoke the display “Nurses&#39; station, 2nd floor”?") || asked.body.contains("Revoke the display “Nurses&#x27; station, 2nd floor”?"), "{}", asked.body);
+        assert_eq!(screen.get("/console/display").await.status, StatusCode::OK, "asking revoked nothing");
+        let done = admin.submit("/console/admin/displays", &revoke, &[("confirmed", "yes")]).await;
+        assert_eq!(done.location(), Some("/console/admin/displays?done=display-revoked"));
+        let stopped = screen.get("/console/display").await;
+        assert_eq!(stopped.status, StatusCode::FORBIDDEN);
+        assert!(stopped.body.contains("This screen is not a board display"), "{}", stopped.body);
+        assert!(!stopped.body.contains("Fell in the corridor"));
+        assert!(stopped.set_cookie("ct_display").is_some_and(|c| c.contains("Max-Age=0")));
+        assert_eq!(Console::of(&app).get("/console/display").await.status, StatusCode::FORBIDDEN);
+        // The screen's own refresh is told to reload, not to keep the
+        // board it last showed.
+        let polled = screen.get_with("/console/display", &[("hx-request", "true")]).await;
+        assert_eq!(polled.header("hx-refresh"), Some("true"), "{} {:?}", polled.status, polled.headers);
+
+        // The trail: who granted and revoked it, the pairing, each view
+        // (with the records it showed), the refusal after revoking.
+        let entries = audit_entries(&app).await;
+        let of = |action: Action, record: &str| entries.iter().filter(|e| e.action == action && has(&e.records, record)).collect::<Vec<_>>();
+        let grant = of(Action::ManageDisplays, "granted");
+        assert_eq!(grant.len(), 1);
+        assert_eq!(grant[0].employee_id, Some(DEMO_EMPLOYEE_ID.get()));
+        let revoked = of(Action::ManageDisplays, "revoked");
+        assert_eq!(revoked.len(), 1);
+        assert_eq!((revoked[0].employee_id, revoked[0].outcome), (Some(DEMO_EMPLOYEE_ID.get()), Outcome::Success));
+        let display = format!("display:{id}");
+        assert_eq!(of(Action::BoardDisplay, "paired").len(), 1);
+        let views = of(Action::BoardDisplay, &format!("ticket:{ticket}"));
+        assert_eq!(views.len(), 3, "each of the three views names the ticket");
+        assert!(views.iter().all(|e| has(&e.records, &display) && e.provider_id == Some(DEMO_PROVIDER_ID.get()) && e.employee_id.is_none()));
+        assert!(entries.iter().any(|e| e.action == Action::BoardDisplay && e.outcome == Outcome::Denied && has(&e.records, &display)), "the refused view after revoking");
+    }
+
+    /// "(555) 555-0199" is a number; so is "020 7946 0958" once the
+    /// provider's country is GB (a change audited); both are stored in
+    /// E.164, and nonsense is refused beside its field with what was typed.
+    async fn phone_numbers_are_read_as_people_write_them() {
+        let app = TestApp::demo().await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let resident = DEMO_RESIDENT_IDS[1];
+        let page = format!("/console/residents/{resident}");
+        let contacts = || async {
+            app.api.list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, Some(resident)).await.expect("contacts")
+        };
+        let added = admin.submit(&page, &format!("{page}/contacts"), &[("form", "add-contact"), ("name", "Ann Olsen"), ("role", "family"), ("phone", "(555) 555-0199"), ("sms_consent", "1")]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let ann = contacts().await.into_iter().find(|c| c.name == "Ann Olsen").expect("added");
+        assert_eq!(ann.phone.as_deref(), Some("+15555550199"));
+
+        let refused = admin.submit(&page, &format!("{page}/contacts"), &[("form", "add-contact"), ("name", "Bo Olsen"), ("role", "family"), ("phone", "call the desk"), ("sms_consent", "1")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("value=\"call the desk\""), "what was typed is kept");
+        assert!(refused.body.contains("(without a country code, it is read as a number in US)"), "{}", refused.body);
+
+        let moved = admin.submit("/console/admin/templates", "/console/admin/phone-country", &[("form", "country"), ("country", "gb")]).await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        let bad = admin.submit("/console/admin/templates", "/console/admin/phone-country", &[("form", "country"), ("country", "Narnia")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let entries = audit_entries(&app).await;
+        let change = entries.iter().find(|e| e.action == Action::ManageProviders && has(&e.records, "country:GB")).expect("the change is audited");
+        assert_eq!(change.employee_id, Some(DEMO_EMPLOYEE_ID.get()));
+        let added = admin.submit(&page, &format!("{page}/contacts"), &[("name", "Cy Olsen"), ("role", "family"), ("phone", "020 7946 0958"), ("sms_consent", "1")]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let cy = contacts().await.into_iter().find(|c| c.name == "Cy Olsen").expect("added");
+        assert_eq!(cy.phone.as_deref(), Some("+442079460958"));
+        let templates = admin.get("/console/admin/templates").await;
+        assert!(templates.body.contains("value=\"GB\""), "the page shows the country now in force");
+    }
+
+    /// The callback and after-hours numbers are set in the console, shown
+    /// on the acknowledgment page as tap-to-call links and carried by the
+    /// messages; without a callback number the templates page warns.
+    async fn the_numbers_to_call_reach_families() {
+        let app = TestApp::demo().await;
+        let admin = Console::demo(&app, ADMIN).await;
+        let cleared = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created", "family"), ("status_change", "family"), ("quiet_hours", "21:00-08:00"), ("callback_phone", ""), ("after_hours_phone", "")]).await;
+        assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+        let warned = admin.get("/console/admin/templates").await;
+        assert!(warned.body.contains("No number to call is set."), "{}", warned.body);
+        let saved = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created", "family"), ("status_change", "family"), ("quiet_hours", "21:00-08:00"), ("callback_phone", "(555) 555-0100"), ("after_hours_phone", "555.555.0111")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let page = admin.get("/console/admin/templates").await;
+        assert!(!page.body.contains("No number to call is set."));
+        assert!(page.body.contains("value=\"+15555550100\"") && page.body.contains("value=\"+15555550111\""), "{}", page.body);
+        assert!(page.body.contains("at +15555550100 (after hours: +15555550111)"), "the preview carries both: {}", page.body);
+        let policy = app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
+        assert_eq!(policy.after_hours_phone.as_deref(), Some("+15555550111"));
+    }
+}
