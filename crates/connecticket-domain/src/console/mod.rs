@@ -110,6 +110,9 @@ pub struct AccountHolder {
     pub provider: Provider,
     /// The provider asks every account for a second factor.
     pub provider_requires_totp: bool,
+    /// The provider set a number for families to call (the console warns
+    /// while it has none).
+    pub provider_has_callback: bool,
 }
 
 /// A session as the store finds it by its token's hash.
@@ -351,6 +354,7 @@ mod tests {
                     created_at: at(0),
                 },
                 provider_requires_totp: false,
+                provider_has_callback: true,
             },
             created_at: at(created),
             last_seen_at: at(seen),

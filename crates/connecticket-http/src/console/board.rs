@@ -72,6 +72,8 @@ struct BoardPage {
     needs_ack: bool,
     query: String,
     filtered: bool,
+    /// No number for families to call is set.
+    no_callback: bool,
     /// Cards open their tickets (a display's do not).
     linked: bool,
 }
@@ -238,6 +240,7 @@ pub(crate) async fn show(
         needs_ack: filter.needs_ack,
         query: query_of(&filter),
         filtered: filter != BoardFilter::default(),
+        no_callback: !console.holder.provider_has_callback,
         linked: true,
     };
     let mut response = html(StatusCode::OK, &page);

@@ -25,11 +25,13 @@ use crate::value::{Row, Value};
 const HOLDER: &str = "SELECT a.*, e.name AS employee_name, p.name AS provider_name,
         p.time_zone AS provider_time_zone, p.country AS provider_country,
         p.created_at AS provider_created_at,
-        COALESCE(s.require_totp, FALSE) AS provider_requires_totp
+        COALESCE(s.require_totp, FALSE) AS provider_requires_totp,
+        np.callback_phone AS provider_callback_phone
     FROM console_accounts a
     JOIN employees e ON e.id = a.employee_id
     JOIN providers p ON p.id = a.provider_id
-    LEFT JOIN console_settings s ON s.provider_id = a.provider_id";
+    LEFT JOIN console_settings s ON s.provider_id = a.provider_id
+    LEFT JOIN notification_policies np ON np.provider_id = a.provider_id";
 
 fn holder(row: &dyn Row) -> Result<AccountHolder> {
     let account = rows::console_account(row)?;
@@ -43,6 +45,9 @@ fn holder(row: &dyn Row) -> Result<AccountHolder> {
         },
         employee_name: row.get("employee_name")?,
         provider_requires_totp: row.get("provider_requires_totp")?,
+        provider_has_callback: row
+            .get::<Option<String>>("provider_callback_phone")?
+            .is_some(),
         account,
     })
 }

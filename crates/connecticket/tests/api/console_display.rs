@@ -170,8 +170,8 @@ backend_tests! {
     }
 
     /// The callback and after-hours numbers are set in the console, shown
-    /// on the acknowledgment page as tap-to-call links and carried by the
-    /// messages; without a callback number the templates page warns.
+    /// in the template preview; without a callback number the templates
+    /// page and the board warn.
     async fn the_numbers_to_call_reach_families() {
         let app = TestApp::demo().await;
         let admin = Console::demo(&app, ADMIN).await;
@@ -179,10 +179,14 @@ backend_tests! {
         assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
         let warned = admin.get("/console/admin/templates").await;
         assert!(warned.body.contains("No number to call is set."), "{}", warned.body);
+        let nurse = Console::demo(&app, NURSE).await;
+        let board = nurse.get("/console").await;
+        assert!(board.body.contains("Families are given no number to call.") && board.body.contains("Ask an administrator to set one."), "{}", board.body);
         let saved = admin.submit("/console/admin/templates", "/console/admin/notify-rules", &[("created", "family"), ("status_change", "family"), ("quiet_hours", "21:00-08:00"), ("callback_phone", "(555) 555-0100"), ("after_hours_phone", "555.555.0111")]).await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
         let page = admin.get("/console/admin/templates").await;
         assert!(!page.body.contains("No number to call is set."));
+        assert!(!nurse.get("/console").await.body.contains("Families are given no number to call."));
         assert!(page.body.contains("value=\"+15555550100\"") && page.body.contains("value=\"+15555550111\""), "{}", page.body);
         assert!(page.body.contains("at +15555550100 (after hours: +15555550111)"), "the preview carries both: {}", page.body);
         let policy = app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
