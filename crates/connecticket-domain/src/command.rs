@@ -80,6 +80,8 @@ pub struct AddComment {
 pub struct ChangeStatus {
     pub ticket_id: TicketId,
     pub status: TicketStatus,
+    /// Whom to tell; nothing named: the policy (docs/NOTIFICATIONS.md).
+    pub notify: crate::notify::NotifyRequest,
 }
 
 /// A client's `Idempotency-Key` and the fingerprint of what it sent, taken

@@ -9,6 +9,7 @@
 
 mod ack;
 mod callbacks;
+mod choice;
 mod dispatcher;
 pub mod escalation;
 mod escalator;
@@ -22,6 +23,7 @@ pub use ack::{
     Acknowledgment, DEFAULT_ACK_LINK_LIFETIME,
 };
 pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
+pub use choice::{notifies_by_default, ChannelChoice, NotifyRequest, Recipients};
 pub use dispatcher::{sent_field, Dispatcher, DispatcherOptions};
 pub use escalation::{
     Escalation, EscalationPolicy, EscalationRule, EscalationState, EscalationStep, TicketEscalation,

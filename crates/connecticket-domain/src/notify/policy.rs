@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::{Channel, NotifyEvent};
+use super::{Channel, ChannelChoice, NotifyEvent};
 use crate::model::{Contact, ContactId, ContactRole, ProviderContact, RecipientRole};
 use crate::workflow::UrgencyStatus;
 
@@ -118,8 +118,8 @@ pub struct PlannedNotice {
 #[derive(Debug, Clone, Copy)]
 pub struct ChangeFacts {
     pub event: NotifyEvent,
-    pub email: bool,
-    pub sms: bool,
+    /// The channels it is sent on (where a contact consented).
+    pub channels: ChannelChoice,
     pub urgency: UrgencyStatus,
     pub now: DateTime<Utc>,
     pub zone: Tz,
@@ -135,10 +135,14 @@ impl NotifyPolicy {
         }
     }
 
-    /// The notifications a change records: one per contact of a notified
-    /// role and channel the ticket asks for and the contact consented to.
-    pub fn plan(&self, facts: ChangeFacts, contacts: &[Contact]) -> Vec<PlannedNotice> {
-        let roles = self.roles(facts.event);
+    /// The notifications a change records: one per contact of one of
+    /// `roles`, on each of the change's channels the contact consented to.
+    pub fn plan(
+        &self,
+        facts: ChangeFacts,
+        roles: &[ContactRole],
+        contacts: &[Contact],
+    ) -> Vec<PlannedNotice> {
         // High and Exception go at once; lower urgencies wait out family's
         // quiet hours.
         let urgent = facts.urgency.id >= 4;
@@ -152,12 +156,12 @@ impl NotifyPolicy {
             let channels = [
                 (
                     Channel::Email,
-                    facts.email && contact.email_consent,
+                    facts.channels.email() && contact.email_consent,
                     &contact.email,
                 ),
                 (
                     Channel::Sms,
-                    facts.sms && contact.sms_consent,
+                    facts.channels.sms() && contact.sms_consent,
                     &contact.phone,
                 ),
             ];
@@ -189,15 +193,11 @@ pub fn plan_tier(
 ) -> Vec<PlannedNotice> {
     match role {
         RecipientRole::Resident(resident_role) => {
-            let policy = NotifyPolicy {
-                on_created: vec![*resident_role],
-                ..NotifyPolicy::default()
-            };
             let facts = ChangeFacts {
                 event: NotifyEvent::TicketCreated,
                 ..facts
             };
-            let mut planned = policy.plan(facts, contacts);
+            let mut planned = NotifyPolicy::default().plan(facts, &[*resident_role], contacts);
             for notice in &mut planned {
                 notice.not_before = facts.now;
             }
@@ -255,8 +255,7 @@ mod tests {
     fn facts(event: NotifyEvent, urgency: i64, now: &str) -> ChangeFacts {
         ChangeFacts {
             event,
-            email: true,
-            sms: true,
+            channels: ChannelChoice::Consented,
             urgency: UrgencyStatus::ALL[(urgency - 1) as usize],
             now: at(now),
             zone: chrono_tz::America::Chicago,
@@ -293,6 +292,7 @@ mod tests {
         // A new Normal ticket at 22:30: everyone; family waits for morning.
         let plan = policy.plan(
             facts(NotifyEvent::TicketCreated, 3, "2026-01-10T04:30:00Z"),
+            &policy.on_created,
             &contacts,
         );
         let summary: Vec<_> = plan
@@ -312,6 +312,7 @@ mod tests {
         // healthcare professional.
         let plan = policy.plan(
             facts(NotifyEvent::StatusChanged, 5, "2026-01-10T04:30:00Z"),
+            &policy.on_status_change,
             &contacts,
         );
         let summary: Vec<_> = plan

@@ -43,4 +43,4 @@ pub use console_sessions::{
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;
 pub use residents::ResidentPage;
-pub use tickets::TicketCircle;
+pub use tickets::{Considered, Telling, TellingPerson, TicketCircle};

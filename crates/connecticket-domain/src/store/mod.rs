@@ -133,6 +133,8 @@ pub struct StatusUpdate {
     pub employee_id: EmployeeId,
     pub application_id: Option<ApplicationId>,
     pub at: DateTime<Utc>,
+    /// Whom the request asked to tell (docs/NOTIFICATIONS.md).
+    pub notify: crate::notify::NotifyRequest,
 }
 
 /// One delivery attempt's outcome, as the dispatcher records it.

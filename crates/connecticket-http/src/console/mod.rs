@@ -16,11 +16,13 @@ mod display;
 mod drafts;
 mod form;
 mod identity;
+mod new_ticket;
 mod render;
 mod residents;
 mod session;
 mod shown_once;
 mod sign_in;
+mod telling;
 mod ticket_view;
 mod tickets;
 
@@ -69,7 +71,10 @@ pub(crate) fn router() -> Router<AppState> {
         ),
         ("/keep-alive", post(sign_in::keep_alive)),
         ("/account/second-factor", post(sign_in::enrol)),
-        ("/tickets/new", get(tickets::new_form).post(tickets::create)),
+        (
+            "/tickets/new",
+            get(new_ticket::new_form).post(new_ticket::create),
+        ),
         ("/tickets/{id}", get(tickets::show)),
         ("/tickets/{id}/comments", post(tickets::comment)),
         ("/tickets/{id}/status", post(tickets::change_status)),

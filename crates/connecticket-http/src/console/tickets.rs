@@ -13,7 +13,7 @@ use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, TicketDetail, TicketId,
 };
 use connecticket_domain::service::{ConsoleCall, StaffAcknowledgment, TicketCircle};
-use connecticket_domain::workflow::{CategoryRating, TicketStatus, UrgencyStatus};
+use connecticket_domain::workflow::{CategoryRating, TicketStatus};
 use connecticket_domain::{DomainError, Entity};
 
 use super::board::Choice;
@@ -24,7 +24,6 @@ use super::session::ConsoleRequest;
 use super::ticket_view::{self, EventView, StateView};
 use crate::error::HttpError;
 use crate::state::AppState;
-use crate::wire::commands::raise_ticket;
 
 pub(crate) struct CommentView {
     pub author: String,
@@ -312,9 +311,32 @@ pub(crate) async fn change_status(
         )
         .await;
     };
+    let notify = match crate::wire::commands::notify_request(&signed.params) {
+        Ok(notify) => notify,
+        Err(error) => {
+            console
+                .refuse(
+                    Action::UpdateStatus,
+                    connecticket_domain::audit::Outcome::Invalid,
+                )
+                .await;
+            let message = error.to_string();
+            return render(
+                &state,
+                console,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                CommentDraft::default(),
+                None,
+            )
+            .await;
+        }
+    };
     let command = ChangeStatus {
         ticket_id: id,
         status,
+        notify,
     };
     match state
         .api
@@ -451,204 +473,6 @@ pub(crate) async fn attachment(
         attachment.data,
     )
         .into_response())
-}
-
-pub(crate) struct CategoryField {
-    pub id: i64,
-    pub name: String,
-    pub rating: String,
-    pub comment: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/new_ticket.html")]
-struct NewTicketPage {
-    chrome: Chrome,
-    residents: Vec<Choice>,
-    urgencies: Vec<Choice>,
-    categories: Vec<CategoryField>,
-    ratings: [&'static str; 3],
-    title: String,
-    ticket_type: String,
-    general_comments: String,
-    flags: Vec<(&'static str, &'static str, bool)>,
-    message: Option<String>,
-    /// The form was filled from what was kept across a sign-in.
-    restored: bool,
-}
-
-/// The new-ticket form, filled with what was sent (after a refusal).
-async fn new_ticket_page(
-    state: &AppState,
-    console: &ConsoleCall,
-    sent: &crate::wire::RequestParams,
-    status: StatusCode,
-    message: Option<String>,
-    restored: bool,
-) -> Result<Response, ConsoleError> {
-    let residents = state
-        .api
-        .search_residents(console.call(Action::ConsolePage), "")
-        .await?;
-    let zone = console.holder.provider.zone();
-    let categories = state
-        .api
-        .categories(console.call(Action::ProviderCategories))
-        .await?;
-    let chosen_resident = sent.get("resident_id").or_else(|| sent.get("resident"));
-    let chosen_urgency = sent
-        .get("urgency_status")
-        .and_then(UrgencyStatus::parse)
-        .unwrap_or(UrgencyStatus::DEFAULT);
-    let flag = |name: &str| sent.get(name).is_some_and(|v| v == "1");
-    let page = NewTicketPage {
-        chrome: Chrome::of(console, "new"),
-        residents: residents
-            .iter()
-            .map(|r| Choice {
-                value: r.id.to_string(),
-                label: Identity::of(r, zone).line(),
-                selected: chosen_resident == Some(r.id.to_string().as_str()),
-            })
-            .collect(),
-        urgencies: UrgencyStatus::ALL
-            .iter()
-            .map(|u| Choice {
-                value: u.id.to_string(),
-                label: u.name.to_owned(),
-                selected: u.id == chosen_urgency.id,
-            })
-            .collect(),
-        categories: categories
-            .iter()
-            .map(|c| CategoryField {
-                id: c.id.get(),
-                name: c.name.clone(),
-                rating: sent
-                    .get(&format!("category_{}", c.id))
-                    .unwrap_or_default()
-                    .to_owned(),
-                comment: sent
-                    .get(&format!("category_comments_{}", c.id))
-                    .unwrap_or_default()
-                    .to_owned(),
-            })
-            .collect(),
-        ratings: ["Issue", "Potential Issue", "No Issue"],
-        title: sent.get("title").unwrap_or_default().to_owned(),
-        ticket_type: sent.get("ticket_type").unwrap_or_default().to_owned(),
-        general_comments: sent.get("general_comments").unwrap_or_default().to_owned(),
-        flags: vec![
-            ("email", "Email the contacts", flag("email")),
-            ("sms", "Text (SMS) the contacts", flag("sms")),
-            ("sent_to_family", "Family", flag("sent_to_family")),
-            (
-                "sent_to_primary",
-                "Primary physician",
-                flag("sent_to_primary"),
-            ),
-            (
-                "sent_to_healthcare_pro",
-                "Healthcare professional",
-                flag("sent_to_healthcare_pro"),
-            ),
-        ],
-        message,
-        restored,
-    };
-    Ok(html(status, &page))
-}
-
-pub(crate) async fn new_form(
-    State(state): State<AppState>,
-    request: ConsoleRequest,
-) -> Result<Response, ConsoleError> {
-    let headers = request.parts.headers.clone();
-    let signed = request.page(&state, Action::ConsolePage).await?;
-    let (kept, forget) = drafts::take(&state, &signed.console, &headers, "/console/tickets/new");
-    let restored = kept.is_some();
-    let mut sent = signed.params;
-    for (name, value) in kept.map(|k| k.fields).unwrap_or_default() {
-        sent.insert(&name, value)?;
-    }
-    let mut response = new_ticket_page(
-        &state,
-        &signed.console,
-        &sent,
-        StatusCode::OK,
-        None,
-        restored,
-    )
-    .await?;
-    for cookie in forget {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
-}
-
-/// The API parser's words for what a request lacks, as the form names it.
-fn in_form_words(message: String) -> String {
-    match message.as_str() {
-        "title/regarding required" => {
-            "Give the ticket a title: what happened, in a few words.".to_owned()
-        }
-        "resident_id required" => "Choose the resident this ticket is about.".to_owned(),
-        _ => message,
-    }
-}
-
-/// Raises the ticket with the API's own parser and rules, so the console
-/// accepts exactly what `create_ticket` accepts.
-pub(crate) async fn create(
-    State(state): State<AppState>,
-    request: ConsoleRequest,
-) -> Result<Response, ConsoleError> {
-    let signed = request.form(&state, Action::CreateTicket).await?;
-    let console = &signed.console;
-    let mut params = signed.params;
-    // A file input left empty still sends a part, with no name and no
-    // bytes: it is no attachment.
-    params
-        .files
-        .retain(|file| !(file.file_name.is_empty() && file.data.is_empty()));
-    // The form sends every flag as a checkbox: an unchecked one is "no".
-    for flag in [
-        "email",
-        "sms",
-        "sent_to_family",
-        "sent_to_primary",
-        "sent_to_healthcare_pro",
-    ] {
-        if params.get(flag).is_none() {
-            params.insert(flag, "0".to_owned())?;
-        }
-    }
-    let kept = params.clone();
-    let command = match raise_ticket(params) {
-        Ok(command) => command,
-        Err(error) => {
-            console.refuse(Action::CreateTicket, error.outcome()).await;
-            let message = in_form_words(error.message());
-            return new_ticket_page(&state, console, &kept, error.status(), Some(message), false)
-                .await;
-        }
-    };
-    match state
-        .api
-        .create_ticket(console.call(Action::CreateTicket), command, None)
-        .await
-    {
-        Ok(written) => Ok(see_other(&format!(
-            "/console/tickets/{}?done=raised",
-            written.into_inner()
-        ))),
-        Err(error @ (DomainError::Invalid(_) | DomainError::NotFound(_))) => {
-            let error = HttpError::from(error);
-            let message = error.message();
-            new_ticket_page(&state, console, &kept, error.status(), Some(message), false).await
-        }
-        Err(error) => Err(error.into()),
-    }
 }
 
 #[cfg(test)]

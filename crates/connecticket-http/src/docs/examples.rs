@@ -92,9 +92,10 @@ pub const EXAMPLES: &[Example] = &[
         id: "create_ticket",
         title: "Create a ticket",
         about: "Raises a ticket about a resident, rating categories as <code>category_&lt;id&gt;</code> \
-            with their comments as <code>category_comments_&lt;id&gt;</code>. With \
-            <code>email=1</code> or <code>sms=1</code> the resident's contacts are told. \
-            Save the id: <code>export TICKET=…</code>.",
+            with their comments as <code>category_comments_&lt;id&gt;</code>. The flags choose \
+            who is told, exactly: here only the primary physician, by email. With no flag, the \
+            provider's rules decide (High and Exception tell everyone by every way they \
+            consented to). Save the id: <code>export TICKET=…</code>.",
         method: Method::Post,
         path: "/api/{TOKEN}/create_ticket",
         params: &[
@@ -104,6 +105,8 @@ pub const EXAMPLES: &[Example] = &[
             ("category_22", "Issue"),
             ("category_comments_22", "No injury seen; vitals normal"),
             ("general_comments", "Family to be called in the morning"),
+            ("sent_to_primary", "1"),
+            ("email", "1"),
         ],
         parameters: &[
             ("title", "what happened (required)"),
@@ -112,7 +115,11 @@ pub const EXAMPLES: &[Example] = &[
             ("category_<id>", "Issue, No Issue or Potential Issue"),
             ("category_comments_<id>", "a comment on that rating"),
             ("general_comments", "a comment on the ticket"),
-            ("email, sms", "1 to notify the resident's contacts"),
+            (
+                "sent_to_family, sent_to_primary, sent_to_healthcare_pro",
+                "whom to tell (1 or 0); none sent: the provider's rules",
+            ),
+            ("email, sms", "how to tell them (1 or 0); none sent: see above"),
             ("attachments[]", "files, in a multipart body"),
         ],
         status: 200,
@@ -123,13 +130,14 @@ pub const EXAMPLES: &[Example] = &[
         id: "ticket_detail",
         title: "Ticket detail",
         about: "A ticket with its ratings (keyed by category id, each rating's comments as \
-            <code>comment&lt;id&gt;</code>), general comments and attachments.",
+            <code>comment&lt;id&gt;</code>), general comments, attachments and the \
+            notifications it caused (by role and channel, never by name).",
         method: Method::Get,
         path: "/api/{TOKEN}/ticket_detail",
         params: &[("id", "{TICKET}")],
         parameters: &[("id", "the ticket's id")],
         status: 200,
-        answer: r#"{"status":"Success","ticket_with_details":{"categories":{"22":{"comment4":{"commented_by":"Sample","commented_on":"2026/11/28 20:37:28 -0800","title":"No injury seen; vitals normal"},"status":"issue","title":"Emergency"}},"general_comments":[{"commented_by":"Sample","commented_on":"2026/11/28 20:37:28 -0800","id":3,"title":"Family to be called in the morning"}],"ticket":{"created_at":"2026/11/28 20:37:28 -0800","email":null,"employee_id":81987870,"end_date":null,"id":302,"resident_id":889283349,"sent_to_family":null,"sent_to_healthcare_pro":null,"sentsent_to_primary":null,"sms":null,"start_date":null,"state":false,"ticket_status":"New","ticket_type":null,"title":"Found on the floor at night","updated_at":"2026/11/28 20:37:28 -0800","urgency_status_id":4},"ticket_attachments":[]}}"#,
+        answer: r#"{"status":"Success","ticket_with_details":{"categories":{"22":{"comment4":{"commented_by":"Sample","commented_on":"2026/11/28 20:37:28 -0800","title":"No injury seen; vitals normal"},"status":"issue","title":"Emergency"}},"general_comments":[{"commented_by":"Sample","commented_on":"2026/11/28 20:37:28 -0800","id":3,"title":"Family to be called in the morning"}],"notifications":[{"ack_required":true,"acknowledged_at":null,"acknowledged_by":null,"acknowledged_via":null,"attempts":0,"channel":"email","created_at":"2026/11/28 20:37:28 -0800","delivered_at":null,"escalation_level":0,"event":"ticket_created","id":1,"reason":null,"role":"primary_physician","status":"pending","ticket_id":302}],"ticket":{"created_at":"2026/11/28 20:37:28 -0800","email":true,"employee_id":81987870,"end_date":null,"id":302,"resident_id":889283349,"sent_to_family":false,"sent_to_healthcare_pro":false,"sentsent_to_primary":true,"sms":false,"start_date":null,"state":false,"ticket_status":"New","ticket_type":null,"title":"Found on the floor at night","updated_at":"2026/11/28 20:37:28 -0800","urgency_status_id":4},"ticket_attachments":[]}}"#,
         exports: None,
     },
     Example {
@@ -176,7 +184,7 @@ pub const EXAMPLES: &[Example] = &[
             ("page, per_page", "a page (at most 500 per page)"),
         ],
         status: 200,
-        answer: r#"{"status":"Success","page":1,"per_page":1,"ticket":[{"id":302,"title":"Found on the floor at night","resident_id":889283349,"employee_id":81987870,"urgency_status_id":4,"ticket_status":"In Progress","ticket_type":null,"state":false,"sms":null,"email":null,"sent_to_family":null,"sent_to_healthcare_pro":null,"sentsent_to_primary":null,"start_date":null,"end_date":null,"created_at":"2026/11/28 20:37:28 -0800","updated_at":"2026/11/28 20:37:28 -0800"}]}"#,
+        answer: r#"{"status":"Success","page":1,"per_page":1,"ticket":[{"id":302,"title":"Found on the floor at night","resident_id":889283349,"employee_id":81987870,"urgency_status_id":4,"ticket_status":"In Progress","ticket_type":null,"state":false,"sms":false,"email":true,"sent_to_family":false,"sent_to_healthcare_pro":false,"sentsent_to_primary":true,"start_date":null,"end_date":null,"created_at":"2026/11/28 20:37:28 -0800","updated_at":"2026/11/28 20:37:28 -0800"}]}"#,
         exports: None,
     },
     Example {

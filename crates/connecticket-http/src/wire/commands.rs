@@ -8,7 +8,7 @@ use connecticket_domain::command::{AddComment, ChangeStatus, RaiseTicket, Upload
 use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, Page, ResidentId, TicketId, TicketQuery,
 };
-use connecticket_domain::notify::NoticeFilter;
+use connecticket_domain::notify::{NoticeFilter, NotifyRequest};
 use connecticket_domain::service::{NoticeRequest, StaffAcknowledgment};
 use connecticket_domain::text::{parse_bool, printable, BOOLEAN_EXPECTED};
 use connecticket_domain::time::{parse_date, parse_timestamp};
@@ -137,15 +137,12 @@ pub(crate) fn raise_ticket(params: RequestParams) -> Result<RaiseTicket> {
     command.end_date = date(&params, "end_date")?;
     command.ticket_type = text(&params, "ticket_type");
     command.state = flag(&params, "state")?.unwrap_or(false);
-    command.sms = flag(&params, "sms")?;
-    command.email = flag(&params, "email")?;
-    command.sent_to_family = flag(&params, "sent_to_family")?;
-    command.sent_to_healthcare_pro = flag(&params, "sent_to_healthcare_pro")?;
-    // The seed's ticket object spells it `sentsent_to_primary`; accept both.
-    command.sent_to_primary = match flag(&params, "sent_to_primary")? {
-        Some(value) => Some(value),
-        None => flag(&params, "sentsent_to_primary")?,
-    };
+    let notify = notify_request(&params)?;
+    command.sms = notify.sms;
+    command.email = notify.email;
+    command.sent_to_family = notify.family;
+    command.sent_to_healthcare_pro = notify.healthcare_professional;
+    command.sent_to_primary = notify.primary_physician;
     command.general_comment = text(&params, "general_comments");
     categories(&params, &mut command)?;
     command.attachments = params
@@ -229,6 +226,24 @@ pub(crate) fn add_comment(params: RequestParams) -> Result<AddComment> {
     })
 }
 
+/// The notify flags of `create_ticket` and `update_status`, each `None`
+/// when the request did not send it (docs/NOTIFICATIONS.md, "Who is
+/// told").
+pub(crate) fn notify_request(params: &RequestParams) -> Result<NotifyRequest> {
+    Ok(NotifyRequest {
+        sms: flag(params, "sms")?,
+        email: flag(params, "email")?,
+        family: flag(params, "sent_to_family")?,
+        healthcare_professional: flag(params, "sent_to_healthcare_pro")?,
+        // The seed's ticket object spells it `sentsent_to_primary`; accept
+        // both.
+        primary_physician: match flag(params, "sent_to_primary")? {
+            Some(value) => Some(value),
+            None => flag(params, "sentsent_to_primary")?,
+        },
+    })
+}
+
 /// `update_status`'s parameters.
 pub(crate) fn change_status(params: RequestParams) -> Result<ChangeStatus> {
     let ticket_id = TicketId(required_id(&params, "id")?);
@@ -236,7 +251,11 @@ pub(crate) fn change_status(params: RequestParams) -> Result<ChangeStatus> {
         return Err(invalid("status required"));
     }
     let status = status(&params, "status")?.ok_or_else(|| invalid("status required"))?;
-    Ok(ChangeStatus { ticket_id, status })
+    Ok(ChangeStatus {
+        ticket_id,
+        status,
+        notify: notify_request(&params)?,
+    })
 }
 
 /// `ticket_detail`'s `id`.

@@ -9,8 +9,9 @@ use connecticket_domain::model::{
 };
 use connecticket_domain::notify::escalation::Step;
 use connecticket_domain::notify::{
-    new_salt, ChangeFacts, DeliveryState, Escalation, EscalationPolicy, EscalationRule,
-    EscalationState, EscalationStep, Notification, NotifyEvent, PlannedNotice, TicketEscalation,
+    new_salt, ChangeFacts, ChannelChoice, DeliveryState, Escalation, EscalationPolicy,
+    EscalationRule, EscalationState, EscalationStep, Notification, NotifyEvent, PlannedNotice,
+    TicketEscalation,
 };
 use connecticket_domain::transfer::StoredEscalationRule;
 use connecticket_domain::workflow::UrgencyStatus;
@@ -328,8 +329,13 @@ async fn advance(
             let staff = staff(tx, escalation.provider_id).await?;
             let change = ChangeFacts {
                 event: NotifyEvent::Escalated,
-                email: facts.email,
-                sms: facts.sms,
+                // The channels the ticket's creation used; none (nobody was
+                // told at first): every channel the tier's people consented
+                // to.
+                channels: match (facts.email, facts.sms) {
+                    (false, false) => ChannelChoice::Consented,
+                    (email, sms) => ChannelChoice::Chosen { email, sms },
+                },
                 urgency: UrgencyStatus::by_id(escalation.urgency_status_id)
                     .unwrap_or(UrgencyStatus::DEFAULT),
                 now,

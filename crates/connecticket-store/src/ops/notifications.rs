@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
+use connecticket_domain::model::ContactRole;
 use connecticket_domain::model::{NotificationId, ProviderId, ResidentId, TicketId};
 use connecticket_domain::notify::{
-    new_salt, sent_field, AckLinkRecord, ChangeFacts, Channel, Claimed, DeliveryState,
-    Notification, NotifyEvent, ReportedStatus,
+    new_salt, notifies_by_default, sent_field, AckLinkRecord, ChangeFacts, Channel, ChannelChoice,
+    Claimed, DeliveryState, Notification, NotifyEvent, NotifyRequest, PlannedNotice,
+    ReportedStatus,
 };
 use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
@@ -19,50 +21,137 @@ use crate::rows;
 use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Result};
 use crate::value::Value;
 
-/// What a ticket change tells the outbox.
+/// Whom a change asks to tell, before the policy is read.
+pub(crate) enum Asked {
+    /// A new ticket, with the flags its request carried.
+    NewTicket(NotifyRequest),
+    /// A status change, with the flags its request carried and the
+    /// channels the ticket's creation used.
+    StatusChange(NotifyRequest, ChannelChoice),
+}
+
+/// The notifications a change will record, planned before the change is
+/// written (a new ticket's flags are set to what was planned).
+pub(crate) struct Planned {
+    notices: Vec<PlannedNotice>,
+    zone: chrono_tz::Tz,
+}
+
+/// Who was told, as a ticket's flags say it.
+pub(crate) struct Told {
+    pub family: bool,
+    pub primary_physician: bool,
+    pub healthcare_professional: bool,
+    pub email: bool,
+    pub sms: bool,
+}
+
+impl Planned {
+    pub(crate) fn told(&self) -> Told {
+        let any = |wanted: &dyn Fn(&PlannedNotice) -> bool| self.notices.iter().any(wanted);
+        let role = |role: ContactRole| move |n: &PlannedNotice| n.role == role.into();
+        Told {
+            family: any(&role(ContactRole::Family)),
+            primary_physician: any(&role(ContactRole::PrimaryPhysician)),
+            healthcare_professional: any(&role(ContactRole::HealthcareProfessional)),
+            email: any(&|n| n.channel == Channel::Email),
+            sms: any(&|n| n.channel == Channel::Sms),
+        }
+    }
+}
+
+/// Plans whom a change tells (docs/NOTIFICATIONS.md, "Who is told"): the
+/// roles and channels asked for or the policy's, each contact on the
+/// channels it consented to. Reads nothing when no channel is asked for.
+pub(crate) async fn plan(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    resident: ResidentId,
+    asked: Asked,
+    urgency_status_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Planned> {
+    let urgency = UrgencyStatus::by_id(urgency_status_id).unwrap_or(UrgencyStatus::DEFAULT);
+    let channels = match &asked {
+        Asked::NewTicket(request) => request.channels().unwrap_or(
+            if request.roles().is_some() || notifies_by_default(urgency) {
+                ChannelChoice::Consented
+            } else {
+                ChannelChoice::NONE
+            },
+        ),
+        Asked::StatusChange(request, used) => request.channels().unwrap_or(*used),
+    };
+    if channels.is_none() {
+        return Ok(Planned {
+            notices: Vec::new(),
+            zone: chrono_tz::UTC,
+        });
+    }
+    let zone: String = fetch_one(
+        tx,
+        "SELECT time_zone FROM providers WHERE id = $1",
+        &[provider.into()],
+        |row| row.get("time_zone"),
+    )
+    .await?;
+    let zone = zone.parse().unwrap_or(chrono_tz::UTC);
+    let policy = super::contacts::notify_policy(tx, provider).await?;
+    let (event, recipients) = match asked {
+        Asked::NewTicket(request) => (
+            NotifyEvent::TicketCreated,
+            request.for_new_ticket(&policy.on_created, urgency),
+        ),
+        Asked::StatusChange(request, used) => (
+            NotifyEvent::StatusChanged,
+            request.for_status_change(&policy.on_status_change, used),
+        ),
+    };
+    if recipients.nobody() {
+        return Ok(Planned {
+            notices: Vec::new(),
+            zone,
+        });
+    }
+    let contacts = super::contacts::contacts(tx, provider, Some(resident)).await?;
+    let facts = ChangeFacts {
+        event,
+        channels: recipients.channels,
+        urgency,
+        now: at,
+        zone,
+    };
+    Ok(Planned {
+        notices: policy.plan(facts, &recipients.roles, &contacts),
+        zone,
+    })
+}
+
+/// The ticket change that records planned notifications.
 pub(crate) struct Change {
     pub provider: ProviderId,
     pub ticket: TicketId,
     pub resident: ResidentId,
     pub event: NotifyEvent,
-    pub email: bool,
-    pub sms: bool,
     pub urgency_status_id: i64,
     pub ticket_status: String,
     pub at: DateTime<Utc>,
 }
 
-/// Records the notifications a change causes, in the change's transaction.
-pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()> {
-    if !change.email && !change.sms {
-        return Ok(());
-    }
-    let zone: String = fetch_one(
-        tx,
-        "SELECT time_zone FROM providers WHERE id = $1",
-        &[change.provider.into()],
-        |row| row.get("time_zone"),
-    )
-    .await?;
-    let policy = super::contacts::notify_policy(tx, change.provider).await?;
-    let contacts = super::contacts::contacts(tx, change.provider, Some(change.resident)).await?;
-    let urgency = UrgencyStatus::ALL
-        .into_iter()
-        .find(|u| u.id == change.urgency_status_id)
-        .unwrap_or(UrgencyStatus::DEFAULT);
-    let facts = ChangeFacts {
-        event: change.event,
-        email: change.email,
-        sms: change.sms,
-        urgency,
-        now: change.at,
-        zone: zone.parse().unwrap_or(chrono_tz::UTC),
-    };
+/// Records the notifications planned for a change, in the change's
+/// transaction, so a notification exists exactly when its change
+/// committed. An urgent change that tells nobody still joins (or starts)
+/// the ticket's escalation: its staff tiers are told when nobody answers.
+pub(crate) async fn enqueue(tx: &mut dyn Executor, planned: Planned, change: Change) -> Result<()> {
     // A resolution asks nobody to answer (and has ended the escalation).
     let resolving = matches!(
         TicketStatus::parse(&change.ticket_status),
         Some(TicketStatus::Resolved | TicketStatus::Closed)
     );
+    let urgent = UrgencyStatus::by_id(change.urgency_status_id).is_some_and(notifies_by_default);
+    if planned.notices.is_empty() && (resolving || !urgent) {
+        return Ok(());
+    }
     let ack_required = !resolving
         && super::escalations::join(
             tx,
@@ -72,15 +161,15 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
             change.at,
         )
         .await?;
-    for planned in policy.plan(facts, &contacts) {
+    for planned_notice in planned.notices {
         // Held for the family's quiet hours: the queue, the ticket and the
         // API say until when, in the provider's time.
-        let held = (planned.not_before > change.at).then(|| {
+        let held = (planned_notice.not_before > change.at).then(|| {
             format!(
                 "held for quiet hours until {}",
-                planned
+                planned_notice
                     .not_before
-                    .with_timezone(&facts.zone)
+                    .with_timezone(&planned.zone)
                     .format("%H:%M")
             )
         });
@@ -89,16 +178,16 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, change: Change) -> Result<()>
             provider_id: change.provider,
             ticket_id: change.ticket,
             resident_id: change.resident,
-            contact_id: planned.contact_id,
-            role: planned.role,
-            channel: planned.channel,
-            address: planned.address,
+            contact_id: planned_notice.contact_id,
+            role: planned_notice.role,
+            channel: planned_notice.channel,
+            address: planned_notice.address,
             event: change.event,
             urgency_status_id: change.urgency_status_id,
             ticket_status: change.ticket_status.clone(),
             state: DeliveryState::Pending,
             attempts: 0,
-            next_attempt_at: planned.not_before,
+            next_attempt_at: planned_notice.not_before,
             last_error: held,
             external_id: None,
             created_at: change.at,

@@ -14,14 +14,14 @@ use connecticket_domain::workflow::TicketStatus;
 use connecticket_domain::{Entity, StoreError};
 
 use super::idempotency::Done;
-use super::notifications::{self, Change};
+use super::notifications::{self, Asked, Change};
 use super::require_owned;
 use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{
     execute, fetch_all, fetch_optional, insert, insert_returning_id, insert_rows, Result,
 };
-use connecticket_domain::notify::NotifyEvent;
+use connecticket_domain::notify::{ChannelChoice, NotifyEvent, NotifyRequest};
 
 pub(crate) async fn create_ticket(
     tx: &mut dyn Executor,
@@ -53,6 +53,25 @@ pub(crate) async fn create_ticket(
     if named.any(|category| !owned.contains(&category.get())) {
         return Err(StoreError::NotFound(Entity::Category));
     }
+    // Who is told is planned first, so that the ticket's flags say who
+    // was told (docs/NOTIFICATIONS.md, "Who is told").
+    let asked = NotifyRequest {
+        family: ticket.sent_to_family,
+        primary_physician: ticket.sent_to_primary,
+        healthcare_professional: ticket.sent_to_healthcare_pro,
+        email: ticket.email,
+        sms: ticket.sms,
+    };
+    let planned = notifications::plan(
+        tx,
+        provider,
+        ticket.resident_id,
+        Asked::NewTicket(asked),
+        ticket.urgency.id,
+        ticket.created_at,
+    )
+    .await?;
+    let told = planned.told();
     let stored = StoredTicket {
         ticket: Ticket {
             id: ticket.id.unwrap_or(TicketId(0)),
@@ -64,11 +83,11 @@ pub(crate) async fn create_ticket(
             ticket_status: ticket.ticket_status,
             ticket_type: ticket.ticket_type,
             state: ticket.state,
-            sms: ticket.sms,
-            email: ticket.email,
-            sent_to_family: ticket.sent_to_family,
-            sent_to_healthcare_pro: ticket.sent_to_healthcare_pro,
-            sent_to_primary: ticket.sent_to_primary,
+            sms: Some(told.sms),
+            email: Some(told.email),
+            sent_to_family: Some(told.family),
+            sent_to_healthcare_pro: Some(told.healthcare_professional),
+            sent_to_primary: Some(told.primary_physician),
             start_date: ticket.start_date,
             end_date: ticket.end_date,
             created_at: ticket.created_at,
@@ -110,17 +129,17 @@ pub(crate) async fn create_ticket(
         employee_id: ticket.employee_id,
         application_id: ticket.application_id,
         at: ticket.created_at,
+        notify: NotifyRequest::default(),
     };
     record_status_change(tx, None, &opened).await?;
     notifications::enqueue(
         tx,
+        planned,
         Change {
             provider,
             ticket: ticket_id,
             resident: ticket.resident_id,
             event: NotifyEvent::TicketCreated,
-            email: ticket.email.unwrap_or(false),
-            sms: ticket.sms.unwrap_or(false),
             urgency_status_id: ticket.urgency.id,
             ticket_status: ticket.ticket_status.as_str().to_owned(),
             at: ticket.created_at,
@@ -325,15 +344,27 @@ pub(crate) async fn update_status(
         )
         .await?;
     }
+    let used = ChannelChoice::Chosen {
+        email: ticket.email,
+        sms: ticket.sms,
+    };
+    let planned = notifications::plan(
+        tx,
+        provider,
+        ticket.resident_id,
+        Asked::StatusChange(update.notify, used),
+        ticket.urgency_status_id,
+        update.at,
+    )
+    .await?;
     notifications::enqueue(
         tx,
+        planned,
         Change {
             provider,
             ticket: update.ticket_id,
             resident: ticket.resident_id,
             event: NotifyEvent::StatusChanged,
-            email: ticket.email,
-            sms: ticket.sms,
             urgency_status_id: ticket.urgency_status_id,
             ticket_status: update.status.as_str().to_owned(),
             at: update.at,

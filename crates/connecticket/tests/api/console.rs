@@ -299,6 +299,10 @@ backend_tests! {
                     .text("category_19", "Issue")
                     .text("category_comments_19", "Bruised hip")
                     .text("category_22", "")
+                    // Who will be told, as the page showed it: nobody, on a
+                    // High ticket, confirmed.
+                    .text("told", format!("{}-4-00000", DEMO_RESIDENT_IDS[1]))
+                    .text("confirm_nobody", "1")
                     // An empty file input, as a browser sends it.
                     .part("attachment", reqwest::multipart::Part::bytes(Vec::new()).file_name("").mime_str("application/octet-stream").expect("mime")),
             )

@@ -112,6 +112,22 @@ pub(crate) async fn sign_out(client: &Client) {
     assert_eq!(path(client).await, "/console/sign-in?signed-out");
 }
 
+/// Waits until the new-ticket form's summary of who will be told is the
+/// one for the resident chosen (htmx redraws it as the choices change).
+pub(crate) async fn summary_for(client: &Client, resident: &str) {
+    eventually("the summary for the resident chosen", || async {
+        let told = client
+            .find(Locator::Css("input[name=told]"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()??;
+        told.starts_with(&format!("{resident}-")).then_some(())
+    })
+    .await;
+}
+
 /// The ticket id in the current `/console/tickets/{id}` address.
 pub(crate) async fn ticket_id(client: &Client) -> i64 {
     path(client)
@@ -171,7 +187,8 @@ async fn a_shift_in_the_console() {
         .await
         .expect("choose");
     click(&nurse, "input[name=category_19][value=Issue]").await;
-    submit(&nurse, "main form button[type=submit]").await;
+    summary_for(&nurse, &DEMO_RESIDENT_IDS[1].to_string()).await;
+    submit(&nurse, "main form > p button[type=submit]").await;
     let created = ticket_id(&nurse).await;
     assert_eq!(heading(&nurse).await, "Fell in the bathroom");
     inspect(&nurse, "ticket").await;
@@ -418,7 +435,31 @@ async fn the_console_works_without_javascript() {
         .select_by_value(&DEMO_RESIDENT_IDS[0].to_string())
         .await
         .expect("choose");
-    submit(&plain, "main form button[type=submit]").await;
+    submit(&plain, "main form > p button[type=submit]").await;
+    // Without JavaScript the summary could not follow the resident chosen:
+    // the form comes back with it, having raised nothing, and is sent
+    // again once read.
+    assert_eq!(path(&plain).await, "/console/tickets/new");
+    let notice = plain
+        .find(Locator::Css("#flash"))
+        .await
+        .expect("a notice")
+        .text()
+        .await
+        .expect("text");
+    assert!(notice.contains("Nothing was raised yet"), "{notice}");
+    let summary = plain
+        .find(Locator::Css(".telling"))
+        .await
+        .expect("a summary")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        summary.contains("Nobody will be told"),
+        "a Normal ticket tells nobody unasked: {summary}"
+    );
+    submit(&plain, "main form > p button[type=submit]").await;
     let id = ticket_id(&plain).await;
     fill(&plain, "#comment", "Given at 21:10").await;
     submit(&plain, "form[action$='/comments'] button").await;

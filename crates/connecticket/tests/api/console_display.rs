@@ -1,8 +1,10 @@
-//! Board displays and phone numbers, over HTTP on both backends: a wall
+//! Board displays, phone numbers and who is told, over HTTP on both
+//! backends: a wall
 //! screen paired with a link an administrator grants shows the board
 //! read-only past any idle limit, until it is revoked (audited at every
 //! step); numbers are read as people write them, in the provider's
-//! country, and the numbers to call reach the acknowledgment page.
+//! country, and the numbers to call reach the acknowledgment page; the
+//! new-ticket form says who will be told before anything is raised.
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use connecticket_domain::clock::ManualClock;
 use connecticket_domain::demo::{DEMO_EMPLOYEE_ID, DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS};
 use reqwest::StatusCode;
 
-use crate::support::{audit_entries, cookie_value, Console, TestApp, TestOptions};
+use crate::support::{audit_entries, cookie_value, send, Console, TestApp, TestOptions};
 
 const ADMIN: &str = "sample@example.org";
 const NURSE: &str = "nurse@example.org";
@@ -23,6 +25,12 @@ fn shown(body: &str, label: &str) -> String {
     let start = body.find(&marker).expect(label) + marker.len();
     let end = body[start..].find('<').expect("end") + start;
     body[start..end].to_owned()
+}
+
+/// How many tickets the API lists for the demo provider.
+async fn ticket_count(app: &TestApp) -> usize {
+    let listed = send(app.example().await.get("tickets")).await;
+    listed.body["ticket"].as_array().map_or(0, Vec::len)
 }
 
 fn has(records: &[String], record: &str) -> bool {
@@ -191,5 +199,53 @@ backend_tests! {
         assert!(page.body.contains("at +15555550100 (after hours: +15555550111)"), "the preview carries both: {}", page.body);
         let policy = app.api.notify_policy(app.admin.within(Action::ProviderSettings, DEMO_PROVIDER_ID).await).await.expect("policy");
         assert_eq!(policy.after_hours_phone.as_deref(), Some("+15555550111"));
+    }
+
+    /// The new-ticket form starts from the policy for the urgency (High
+    /// tells everyone), names the people in words, raises nothing until
+    /// the summary shown is the one for what is sent, and asks before an
+    /// urgent ticket tells nobody (the choice is on the record).
+    async fn the_new_ticket_form_says_who_will_be_told() {
+        let app = TestApp::demo().await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let resident = DEMO_RESIDENT_IDS[0].to_string();
+        let high = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status=4")).await;
+        assert_eq!(high.status, StatusCode::OK);
+        for ticked in ["name=\"email\" value=\"1\" checked", "name=\"sms\" value=\"1\" checked", "name=\"sent_to_family\" value=\"1\" checked"] {
+            assert!(high.body.contains(ticked), "High starts ticked: {ticked}");
+        }
+        let family = format!("<strong>Family of resident {resident}</strong> (family) by SMS and email");
+        assert!(high.body.contains(&family), "{}", high.body);
+        assert!(high.body.contains("(primary physician) by SMS and email"));
+        assert!(high.body.contains("If nobody answers within 2 minutes, it escalates to the on call nurse."), "{}", high.body);
+        let normal = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status=3")).await;
+        assert!(normal.body.contains("Nobody will be told."), "Normal tells nobody unasked");
+        // A choice: the physician by email only.
+        let chosen = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status=3&choices=1&sent_to_primary=1&email=1")).await;
+        assert!(chosen.body.contains("(primary physician) by email</li>") && !chosen.body.contains("(family) by"), "{}", chosen.body);
+
+        let before = ticket_count(&app).await;
+        let mut fields = vec![("title", "Found on the floor"), ("resident_id", resident.as_str()), ("urgency_status", "4")];
+        // Sent without the summary it was shown: nothing is raised, the
+        // form comes back with the summary for what was sent.
+        let unseen = nurse.submit("/console/tickets/new", "/console/tickets/new", &fields).await;
+        assert_eq!(unseen.status, StatusCode::OK);
+        assert!(unseen.body.contains("Nothing was raised yet"), "{}", unseen.body);
+        assert!(unseen.body.contains("Nobody will be told."), "every box unticked");
+        assert!(unseen.body.contains("Yes, tell nobody about this High ticket"));
+        let told = format!("{resident}-4-00000");
+        fields.push(("told", told.as_str()));
+        let unconfirmed = nurse.submit("/console/tickets/new", "/console/tickets/new", &fields).await;
+        assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unconfirmed.body.contains("This High ticket tells nobody"), "{}", unconfirmed.body);
+        assert!(unconfirmed.body.contains("aria-invalid=\"true\""), "the error sits by the box");
+        assert_eq!(ticket_count(&app).await, before, "nothing raised yet");
+        fields.push(("confirm_nobody", "1"));
+        let raised = nurse.submit("/console/tickets/new", "/console/tickets/new", &fields).await;
+        assert_eq!(raised.status, StatusCode::SEE_OTHER, "{}", raised.body);
+        let entry = audit_entries(&app).await.into_iter().rev()
+            .find(|e| e.action == Action::CreateTicket && e.outcome == Outcome::Success)
+            .expect("the ticket's entry");
+        assert!(has(&entry.records, "notify:nobody"), "{entry:?}");
     }
 }

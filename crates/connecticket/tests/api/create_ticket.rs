@@ -1,7 +1,7 @@
 use connecticket_domain::demo::DEMO_PROVIDER_ID;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::{send, Fields, TestApp};
 
@@ -30,7 +30,10 @@ backend_tests! {
         assert_eq!(ticket["sms"], true);
         assert_eq!(ticket["email"], false);
         assert_eq!(ticket["state"], true);
-        assert_eq!(ticket["sent_to_family"], Value::Null);
+        // No role named: the policy's (every role), by SMS as asked; the
+        // flags say who was told.
+        assert_eq!(ticket["sent_to_family"], true);
+        assert_eq!(ticket["sentsent_to_primary"], true);
         assert_eq!(ticket["created_at"], ticket["updated_at"]);
         let categories = &detail["categories"];
         assert_eq!(

@@ -163,6 +163,64 @@ backend_tests! {
         assert_eq!((mail.mails().len(), sms.received().len()), (3, 3));
     }
 
+    /// The flags are the choice: `sent_to_primary=1&email=1` emails only
+    /// the physician; `email=1` alone emails the policy's roles; the
+    /// ticket's flags answer who was told; `update_status` takes the same
+    /// flags.
+    async fn the_flags_choose_who_is_told() {
+        let mail = MailCatcher::start().await;
+        let sms = SmsReceiver::start().await;
+        let app = app_with(transports(Some(&mail), Some(&sms))).await;
+        let session = app.example().await;
+        let resident = DEMO_RESIDENT_IDS[0].to_string();
+        let create = |flags: &'static [(&'static str, &'static str)]| {
+            let mut form = vec![("title", TITLE), ("resident_id", resident.as_str()), ("urgency_status", "Exception")];
+            form.extend_from_slice(flags);
+            let request = session.post("create_ticket").form(&form);
+            async move {
+                let reply = send(request).await;
+                assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+                reply.body["ticket_id"].as_i64().expect("ticket id")
+            }
+        };
+        let mailed_to = || mail.mails().iter().flat_map(|m| m.to.clone()).collect::<Vec<_>>();
+
+        let physician_only = create(&[("sent_to_primary", "1"), ("email", "1")]).await;
+        eventually("the physician's email", || async { (!mailed_to().is_empty()).then_some(()) }).await;
+        let fields = session.detail(physician_only).await.body["ticket_with_details"]["ticket"].clone();
+        assert_eq!(
+            (&fields["sent_to_family"], &fields["sentsent_to_primary"], &fields["sent_to_healthcare_pro"], &fields["email"], &fields["sms"]),
+            (&serde_json::json!(false), &serde_json::json!(true), &serde_json::json!(false), &serde_json::json!(true), &serde_json::json!(false)),
+            "the flags answer who was told"
+        );
+        let by_policy = create(&[("email", "1")]).await;
+        let mails = eventually("four emails", || async {
+            let to = mailed_to();
+            (to.len() >= 4).then_some(to)
+        })
+        .await;
+        let mut expected: Vec<String> = resident_addresses(&["primary_physician"]).into_iter().collect();
+        expected.extend(resident_addresses(&["family", "primary_physician", "healthcare_professional"]));
+        let (mut got, mut want) = (mails.clone(), expected);
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "the physician alone, then the policy's three");
+        let fields = session.detail(by_policy).await.body["ticket_with_details"]["ticket"].clone();
+        assert_eq!((&fields["sent_to_family"], &fields["sms"]), (&serde_json::json!(true), &serde_json::json!(false)));
+
+        // update_status: asked for family by SMS, that is all it sends.
+        let reply = send(session.post(&format!("update_status?id={physician_only}&status=Open&sent_to_family=1&sms=1"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let texts = eventually("one SMS", || async {
+            let texts = sms.received();
+            (!texts.is_empty()).then_some(texts)
+        })
+        .await;
+        assert_eq!(texts.len(), 1);
+        assert_eq!(texts[0].to, "+15555550100", "the family member's number");
+        assert_eq!(mail.mails().len(), 4, "no email for the status change");
+    }
+
     async fn a_ticket_without_flags_or_a_rolled_back_change_notifies_nobody() {
         let mail = MailCatcher::start().await;
         let app = app_with(transports(Some(&mail), None)).await;

@@ -4,6 +4,8 @@
 
 mod circle;
 mod reads;
+mod telling;
 mod writes;
 
 pub use circle::TicketCircle;
+pub use telling::{Considered, Telling, TellingPerson};

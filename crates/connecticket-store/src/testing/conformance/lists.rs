@@ -66,6 +66,7 @@ pub async fn ticket_filters_narrow_the_list(fixture: Fixture) {
                 employee_id: a.employee.id,
                 application_id: None,
                 at: later(100),
+                notify: Default::default(),
             },
             write(&a, Action::UpdateStatus),
         )

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::Action;
 use connecticket_domain::model::{ContactRole, NewContact, Page, TicketId};
-use connecticket_domain::notify::Channel;
-use connecticket_domain::store::NoticeQuery;
-use connecticket_domain::workflow::UrgencyStatus;
+use connecticket_domain::notify::{Channel, NotifyEvent, NotifyRequest};
+use connecticket_domain::store::{NoticeQuery, NotificationFilter, StatusUpdate};
+use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 
-use super::fixtures::{entry, t0, tenant, ticket, write, Fixture, Tenant};
+use super::fixtures::{entry, later, t0, tenant, ticket, write, Fixture, Tenant};
 
 /// Gives the tenant's first resident a contact who takes email.
 pub(crate) async fn emailed_contact(
@@ -158,5 +158,192 @@ pub async fn a_message_held_for_quiet_hours_says_until_when(fixture: Fixture) {
             .map(|n| (n.last_error.as_deref(), n.next_attempt_at))
             .collect::<Vec<_>>(),
         [(None, night)]
+    );
+}
+
+/// A resident with a family member (email and SMS) and a primary
+/// physician (email only).
+async fn family_and_physician(store: &dyn connecticket_domain::store::Store, tenant: &Tenant) {
+    for (role, name, phone, sms) in [
+        (ContactRole::Family, "Ann Olsen", Some("+15555550101"), true),
+        (ContactRole::PrimaryPhysician, "Dr Kim", None, false),
+    ] {
+        store
+            .create_contact(
+                tenant.provider.id,
+                NewContact {
+                    id: None,
+                    resident_id: tenant.residents[0],
+                    role,
+                    name: name.to_owned(),
+                    email: Some(format!("{}@example.org", name.replace(' ', "."))),
+                    phone: phone.map(str::to_owned),
+                    email_consent: true,
+                    sms_consent: sms,
+                    created_at: t0(),
+                },
+                entry(tenant, Action::ManageContacts),
+            )
+            .await
+            .expect("contact");
+    }
+}
+
+/// The (role, channel) pairs a ticket's notifications of `event` went to.
+async fn told(
+    store: &dyn connecticket_domain::store::Store,
+    tenant: &Tenant,
+    ticket: TicketId,
+    event: NotifyEvent,
+) -> Vec<(String, Channel)> {
+    let mut told: Vec<_> = store
+        .notifications(NotificationFilter {
+            provider: Some(tenant.provider.id),
+            ticket: Some(ticket),
+            limit: 100,
+            ..NotificationFilter::default()
+        })
+        .await
+        .expect("notifications")
+        .into_iter()
+        .filter(|n| n.event == event)
+        .map(|n| (n.role.as_str().to_owned(), n.channel))
+        .collect();
+    told.sort();
+    told
+}
+
+/// Flags named in a request are exactly who is told, on those channels;
+/// none named leave it to the policy and the urgency; the stored flags
+/// say who was told; a status change follows the same rule.
+pub async fn a_request_tells_exactly_whom_it_names(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    family_and_physician(store, &a).await;
+    let a = &a;
+    let raise = |title: &str, urgency, flags: [Option<bool>; 5]| {
+        let mut new = ticket(a, title);
+        new.urgency = urgency;
+        [
+            new.sent_to_family,
+            new.sent_to_primary,
+            new.sent_to_healthcare_pro,
+            new.email,
+            new.sms,
+        ] = flags;
+        async move {
+            let id = store
+                .create_ticket(a.provider.id, new, write(a, Action::CreateTicket))
+                .await
+                .expect("ticket")
+                .into_inner();
+            let detail = store
+                .ticket_detail(a.provider.id, id)
+                .await
+                .expect("read")
+                .expect("found");
+            (id, detail.ticket)
+        }
+    };
+    let physician = || ("primary_physician".to_owned(), Channel::Email);
+    let family = |channel| ("family".to_owned(), channel);
+
+    // sent_to_primary=1&email=1: only the physician, by email.
+    let (id, flags) = raise(
+        "physician",
+        UrgencyStatus::DEFAULT,
+        [None, Some(true), None, Some(true), None],
+    )
+    .await;
+    assert_eq!(
+        told(store, a, id, NotifyEvent::TicketCreated).await,
+        vec![physician()]
+    );
+    assert_eq!(
+        (
+            flags.sent_to_family,
+            flags.sent_to_primary,
+            flags.email,
+            flags.sms
+        ),
+        (Some(false), Some(true), Some(true), Some(false)),
+        "the flags say who was told"
+    );
+    // Family alone, no channel: every channel family consented to.
+    let (id, _) = raise(
+        "family",
+        UrgencyStatus::DEFAULT,
+        [Some(true), None, None, None, None],
+    )
+    .await;
+    assert_eq!(
+        told(store, a, id, NotifyEvent::TicketCreated).await,
+        vec![family(Channel::Email), family(Channel::Sms)]
+    );
+    // No flag on a Normal ticket: nobody. On a High one: the policy's
+    // roles, every consented channel.
+    let (id, flags) = raise("quiet", UrgencyStatus::DEFAULT, [None; 5]).await;
+    assert!(told(store, a, id, NotifyEvent::TicketCreated)
+        .await
+        .is_empty());
+    assert_eq!(
+        (flags.sent_to_family, flags.email),
+        (Some(false), Some(false))
+    );
+    let (high, _) = raise("high", UrgencyStatus::HIGH, [None; 5]).await;
+    assert_eq!(
+        told(store, a, high, NotifyEvent::TicketCreated).await,
+        vec![family(Channel::Email), family(Channel::Sms), physician()]
+    );
+    // Every role false: nobody, even on an Exception.
+    let (id, _) = raise(
+        "nobody",
+        UrgencyStatus::EXCEPTION,
+        [Some(false), Some(false), Some(false), None, None],
+    )
+    .await;
+    assert!(told(store, a, id, NotifyEvent::TicketCreated)
+        .await
+        .is_empty());
+
+    // A status change: unasked, the policy's roles (family and physician)
+    // on the channels creation used; asked, exactly that.
+    let change = |ticket, to, notify, at| StatusUpdate {
+        ticket_id: ticket,
+        status: to,
+        employee_id: a.employee.id,
+        application_id: None,
+        at: later(at),
+        notify,
+    };
+    store
+        .update_status(
+            a.provider.id,
+            change(high, TicketStatus::Open, NotifyRequest::default(), 10),
+            write(a, Action::UpdateStatus),
+        )
+        .await
+        .expect("status");
+    assert_eq!(
+        told(store, a, high, NotifyEvent::StatusChanged).await,
+        vec![family(Channel::Email), family(Channel::Sms), physician()]
+    );
+    let only_family_by_sms = NotifyRequest {
+        family: Some(true),
+        sms: Some(true),
+        ..NotifyRequest::default()
+    };
+    store
+        .update_status(
+            a.provider.id,
+            change(high, TicketStatus::InProgress, only_family_by_sms, 20),
+            write(a, Action::UpdateStatus),
+        )
+        .await
+        .expect("status");
+    assert_eq!(
+        told(store, a, high, NotifyEvent::StatusChanged).await.len(),
+        4,
+        "one more: family by SMS"
     );
 }

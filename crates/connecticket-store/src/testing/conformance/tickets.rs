@@ -46,6 +46,7 @@ fn status(tenant: &Tenant, ticket_id: TicketId, to: TicketStatus, at: i64) -> St
         employee_id: tenant.employee.id,
         application_id: Some(tenant.application.id),
         at: later(at),
+        notify: Default::default(),
     }
 }
 
@@ -68,9 +69,11 @@ pub async fn a_ticket_is_stored_whole(fixture: Fixture) {
         .expect("found");
     assert_eq!(detail.ticket.title, "Fall");
     assert_eq!(detail.ticket.resident_id, a.residents[0]);
-    assert_eq!(detail.ticket.sms, Some(true));
+    // The flags say who was told: this resident has no contacts, so
+    // nobody, whatever the request asked.
+    assert_eq!(detail.ticket.sms, Some(false));
     assert_eq!(detail.ticket.sent_to_primary, Some(false));
-    assert_eq!(detail.ticket.email, None);
+    assert_eq!(detail.ticket.email, Some(false));
     assert_eq!(detail.ticket.created_at, t0());
     assert_eq!(detail.ticket.updated_at, t0());
     assert_eq!(detail.categories.len(), 1);
@@ -465,7 +468,10 @@ pub async fn a_ticket_that_notifies_no_one_is_read_whole(fixture: Fixture) {
     let detail = create_and_read(store, &a, new).await;
     let id = detail.ticket.id;
     assert_eq!(detail.ticket.title, "quiet");
-    assert_eq!((detail.ticket.sms, detail.ticket.email), (None, None));
+    assert_eq!(
+        (detail.ticket.sms, detail.ticket.email),
+        (Some(false), Some(false))
+    );
     let categories: Vec<_> = detail
         .categories
         .iter()
