@@ -150,12 +150,67 @@ pub enum AckRefusal {
     Repeated,
 }
 
-/// An SMS reply's words that acknowledge.
-pub fn is_acknowledging_reply(body: &str) -> bool {
-    let word = body.trim().trim_end_matches(['.', '!']);
-    ["ok", "yes", "1"]
-        .iter()
-        .any(|accepted| word.eq_ignore_ascii_case(accepted))
+/// What an SMS reply means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyIntent {
+    /// "OK", "Yes!", "received", "👍", "1": the update was read.
+    Acknowledge,
+    /// The carriers' opt-out words: no more texts from this provider.
+    Stop,
+    /// The opt-in word: texts again.
+    Start,
+    /// Anything else.
+    Other,
+}
+
+/// Words that acknowledge, compared without case and trailing punctuation.
+const ACKNOWLEDGING: [&str; 13] = [
+    "ok",
+    "okay",
+    "k",
+    "yes",
+    "y",
+    "yep",
+    "yeah",
+    "received",
+    "got it",
+    "seen",
+    "read",
+    "1",
+    "confirmed",
+];
+/// The opt-out words US carriers (CTIA) require every sender to honour.
+const STOPPING: [&str; 6] = ["stop", "stopall", "unsubscribe", "cancel", "end", "quit"];
+const STARTING: [&str; 2] = ["start", "unstop"];
+
+/// Reads a reply the way people write them: "ok", "OK.", "Yes!",
+/// "received", a thumbs-up (any skin tone), "1"; the opt-out and opt-in
+/// words alone.
+pub fn reply_intent(body: &str) -> ReplyIntent {
+    let text = body
+        .trim()
+        .trim_end_matches(['.', '!', ' '])
+        .trim()
+        .to_lowercase();
+    // An emoji answer: thumbs up or an OK hand or a check mark, possibly
+    // with a skin-tone modifier or a variation selector.
+    let emoji = !text.is_empty()
+        && text.chars().all(|c| {
+            matches!(
+                c,
+                '\u{1F44D}' | '\u{1F44C}' | '\u{2705}' | '\u{2714}' | '\u{FE0F}'
+            ) || ('\u{1F3FB}'..='\u{1F3FF}').contains(&c)
+        });
+    let is = |words: &[&str]| words.contains(&text.as_str());
+    if emoji || is(&ACKNOWLEDGING) {
+        ReplyIntent::Acknowledge
+    } else if is(&STOPPING) {
+        ReplyIntent::Stop
+    } else if is(&STARTING) {
+        ReplyIntent::Start
+    } else {
+        ReplyIntent::Other
+    }
 }
 
 #[cfg(test)]
@@ -189,13 +244,42 @@ mod tests {
         assert_eq!(other_key.link(&token), None);
     }
 
+    /// The words people send, and what each means.
     #[test]
-    fn replies_that_acknowledge() {
-        for yes in ["OK", "ok", " Yes ", "1", "ok.", "YES!"] {
-            assert!(is_acknowledging_reply(yes), "{yes}");
-        }
-        for no in ["", "no", "okay then", "11", "stop", "yes please"] {
-            assert!(!is_acknowledging_reply(no), "{no}");
+    fn replies_are_read_as_people_write_them() {
+        use ReplyIntent::*;
+        let table = [
+            ("ok", Acknowledge),
+            ("OK.", Acknowledge),
+            ("Yes!", Acknowledge),
+            (" yes ", Acknowledge),
+            ("received", Acknowledge),
+            ("Received.", Acknowledge),
+            ("\u{1F44D}", Acknowledge),
+            ("\u{1F44D}\u{1F3FD}", Acknowledge),
+            ("1", Acknowledge),
+            ("Got it", Acknowledge),
+            ("STOP", Stop),
+            ("stop", Stop),
+            ("Stop.", Stop),
+            ("STOPALL", Stop),
+            ("UNSUBSCRIBE", Stop),
+            ("CANCEL", Stop),
+            ("END", Stop),
+            ("QUIT", Stop),
+            ("START", Start),
+            ("start", Start),
+            ("", Other),
+            ("no", Other),
+            ("okay then", Other),
+            ("11", Other),
+            ("yes please", Other),
+            ("stop sending these", Other),
+            ("Is she all right?", Other),
+            ("\u{1F44E}", Other),
+        ];
+        for (reply, meaning) in table {
+            assert_eq!(reply_intent(reply), meaning, "{reply:?}");
         }
     }
 }

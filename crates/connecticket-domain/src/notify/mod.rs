@@ -19,8 +19,8 @@ mod policy;
 pub mod templates;
 
 pub use ack::{
-    ack_token_hash, is_acknowledging_reply, new_salt, AckLinks, AckRefusal, AckVia, AckView,
-    Acknowledgment, DEFAULT_ACK_LINK_LIFETIME,
+    ack_token_hash, new_salt, reply_intent, AckLinks, AckRefusal, AckVia, AckView, Acknowledgment,
+    ReplyIntent, DEFAULT_ACK_LINK_LIFETIME,
 };
 pub use callbacks::{GatewayCallback, GatewaySignature, ReportedStatus};
 pub use choice::{notifies_by_default, ChannelChoice, NotifyRequest, Recipients};

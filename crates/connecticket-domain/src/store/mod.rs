@@ -174,6 +174,16 @@ pub struct NotificationFilter {
     pub limit: u32,
 }
 
+/// The provider that last texted a number, as a reply to it names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmsCorrespondent {
+    pub provider_id: crate::model::ProviderId,
+    pub provider_name: String,
+    pub callback_phone: Option<String>,
+    /// Its notifications to the number still waiting for an answer.
+    pub awaiting: u64,
+}
+
 /// A notification found by its acknowledgment token or its recipient's
 /// number, with what its page and its reply say.
 #[derive(Debug, Clone)]

@@ -316,6 +316,21 @@ crate::store_role! {
         /// `NotFound` for staff) changes nothing and appends nothing.
         write acknowledge(by: AckBy, now: DateTime<Utc>, audit: AuditEntry)
             -> Result<AckTarget, AckRefusal> = acknowledgments::acknowledge;
+        /// The provider whose SMS most recently went to `phone`, with how
+        /// many of its notifications to that number still wait for an
+        /// answer at `now`; none if no provider texted it.
+        read sms_correspondent(phone: String, now: DateTime<Utc>) -> Option<SmsCorrespondent>
+            = acknowledgments::sms_correspondent;
+        /// Gives or withdraws SMS consent for every contact of the provider
+        /// with this number (a STOP or START reply); a withdrawal also
+        /// cancels the SMS still waiting to go to it. Answers how many
+        /// contacts changed; `audit` names them.
+        write set_sms_consent(
+            provider: ProviderId,
+            phone: String,
+            consent: bool,
+            audit: AuditEntry,
+        ) -> u64 = acknowledgments::set_sms_consent;
         /// A page of the provider's notifications, by id.
         read notices(query: NoticeQuery, now: DateTime<Utc>) -> Vec<Notification>
             = acknowledgments::notices;

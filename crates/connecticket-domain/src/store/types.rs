@@ -6,8 +6,8 @@ pub use chrono::{DateTime, Utc};
 
 pub use super::{
     AckBy, AckTarget, Attempt, NoticeQuery, NotificationCounts, NotificationFilter,
-    NotificationHistory, RowStream, SchemaStatus, StatusUpdate, StoreLoad, TokenOwner,
-    WriteContext, Written,
+    NotificationHistory, RowStream, SchemaStatus, SmsCorrespondent, StatusUpdate, StoreLoad,
+    TokenOwner, WriteContext, Written,
 };
 pub use crate::audit::{AuditEntry, AuditRecord, ChainAnchor};
 pub use crate::auth::{ApplicationCredentials, NewAccessToken, TokenRecord};

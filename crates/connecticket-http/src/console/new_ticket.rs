@@ -21,7 +21,7 @@ use super::drafts;
 use super::identity::Identity;
 use super::render::{html, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
-use super::telling::{boxes, fingerprint, sent_choice, TellingView, FLAGS};
+use super::telling::{boxes, fingerprint, sent_choice, NotifyBox, TellingView, FLAGS};
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::wire::commands::raise_ticket;
@@ -46,7 +46,8 @@ struct NewTicketPage {
     title: String,
     ticket_type: String,
     general_comments: String,
-    flags: Vec<(&'static str, &'static str, bool)>,
+    whom: Vec<NotifyBox>,
+    how: Vec<NotifyBox>,
     telling: TellingView,
     /// Names the choice the summary is for (see `telling::fingerprint`).
     told: String,
@@ -149,7 +150,8 @@ async fn new_ticket_page(
         title: sent.get("title").unwrap_or_default().to_owned(),
         ticket_type: sent.get("ticket_type").unwrap_or_default().to_owned(),
         general_comments: sent.get("general_comments").unwrap_or_default().to_owned(),
-        flags: boxes(&choice),
+        whom: boxes(&choice).0,
+        how: boxes(&choice).1,
         telling: TellingView::of(&telling),
         told: fingerprint(resident.unwrap_or_default(), urgency.id, &choice),
         confirm_nobody: sent.get("confirm_nobody") == Some("1"),

@@ -122,8 +122,11 @@ pub(crate) fn sent_choice(sent: &RequestParams) -> Option<NotifyRequest> {
     })
 }
 
-/// The boxes as a form shows them: `(name, label, ticked)`.
-pub(crate) fn boxes(choice: &NotifyRequest) -> Vec<(&'static str, &'static str, bool)> {
+/// A box as a form shows it: `(name, label, ticked)`.
+pub(crate) type NotifyBox = (&'static str, &'static str, bool);
+
+/// The boxes as a form shows them: whom to tell, then how.
+pub(crate) fn boxes(choice: &NotifyRequest) -> (Vec<NotifyBox>, Vec<NotifyBox>) {
     let ticked = [
         choice.email,
         choice.sms,
@@ -131,11 +134,13 @@ pub(crate) fn boxes(choice: &NotifyRequest) -> Vec<(&'static str, &'static str, 
         choice.primary_physician,
         choice.healthcare_professional,
     ];
-    FLAGS
+    let all: Vec<NotifyBox> = FLAGS
         .iter()
         .zip(ticked)
         .map(|((name, label), value)| (*name, *label, value == Some(true)))
-        .collect()
+        .collect();
+    let (how, whom) = all.split_at(2);
+    (whom.to_vec(), how.to_vec())
 }
 
 /// Names a choice, so that a form can tell whether the summary it showed

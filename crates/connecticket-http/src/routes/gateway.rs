@@ -68,9 +68,10 @@ struct Reply<'a> {
     text: Option<&'a str>,
 }
 
-/// A reply: "OK", "YES" or "1" acknowledges the sender's oldest open
-/// notification. The gateway sends our answer (TwiML) back as an SMS that
-/// says which update was confirmed.
+/// A reply: "OK", "Yes!", "received", a thumbs-up or "1" acknowledges the
+/// sender's oldest open notification; STOP and START withdraw and give
+/// the number's SMS consent; anything else is told whom to call. The
+/// gateway sends our answer (TwiML) back as an SMS.
 pub(crate) async fn inbound(
     State(state): State<AppState>,
     Context(context): Context,
@@ -78,16 +79,41 @@ pub(crate) async fn inbound(
 ) -> Result<Response, HttpError> {
     let callback = callback(&state, request).await?;
     let text = match state.api.sms_reply(&context, callback).await? {
-        SmsReplyOutcome::Acknowledged(view) => Some(format!(
-            "Thank you. You confirmed the update about {} from {} sent {}.",
-            view.resident, view.provider_name, view.sent_at
-        )),
+        SmsReplyOutcome::Acknowledged { view, waiting } => {
+            let mut text = format!(
+                "Thank you. You confirmed the update about {} from {} sent {}.",
+                view.resident, view.provider_name, view.sent_at
+            );
+            match waiting {
+                0 => {}
+                1 => text.push_str(" One more update waits for your answer: reply OK again to confirm it."),
+                n => text.push_str(&format!(
+                    " {n} more updates wait for your answer: reply OK once for each, oldest first."
+                )),
+            }
+            Some(text)
+        }
         SmsReplyOutcome::NothingOpen => {
             Some("Thank you. No update is waiting for your confirmation.".to_owned())
         }
-        SmsReplyOutcome::NotUnderstood => {
-            Some("Reply OK to confirm an update you received.".to_owned())
-        }
+        SmsReplyOutcome::Stopped { provider } => Some(format!(
+            "{provider}: you will get no more texts from us. Reply START to get them again."
+        )),
+        SmsReplyOutcome::Started { provider } => Some(format!(
+            "{provider}: texts are on again. Reply STOP to stop them."
+        )),
+        SmsReplyOutcome::NotUnderstood {
+            provider,
+            callback_phone,
+        } => Some(match (provider, callback_phone) {
+            (Some(provider), Some(phone)) => format!(
+                "{provider}: to confirm an update, reply OK. For anything else, please call {phone}."
+            ),
+            (Some(provider), None) => format!(
+                "{provider}: to confirm an update, reply OK. For anything else, please call {provider}."
+            ),
+            _ => "Reply OK to confirm an update you received.".to_owned(),
+        }),
         // Answered the first time it came: nothing is sent again.
         SmsReplyOutcome::Repeated => None,
     };

@@ -3,15 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
-use connecticket_domain::model::ProviderId;
+use connecticket_domain::model::{ContactId, ProviderId};
 use connecticket_domain::notify::{AckRefusal, AckVia, EscalationState, NoticeFilter};
-use connecticket_domain::store::{AckBy, AckTarget, NoticeQuery, NotificationHistory};
+use connecticket_domain::store::{
+    AckBy, AckTarget, NoticeQuery, NotificationHistory, SmsCorrespondent,
+};
 use connecticket_domain::{Entity, StoreError};
 
 use super::{audit, escalations};
 use crate::engine::Executor;
 use crate::rows;
-use crate::sql::{execute, fetch_all, fetch_optional, Result};
+use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, Result};
 use crate::value::{Row, Value};
 
 /// A notification with what its page says, joined once.
@@ -291,4 +293,92 @@ pub(crate) async fn history(
         escalations,
         steps,
     })
+}
+
+/// Notifications to a number that still wait for its answer (as an SMS
+/// reply finds them).
+const AWAITING_REPLY: &str = "n.channel = 'sms' AND n.address = $1 AND n.ack_required
+    AND n.acknowledged_at IS NULL AND n.state = 'delivered' AND n.ack_expires_at > $2";
+
+pub(crate) async fn sms_correspondent(
+    tx: &mut dyn Executor,
+    phone: String,
+    now: DateTime<Utc>,
+) -> Result<Option<SmsCorrespondent>> {
+    let phone = phone.as_str();
+    let newest = fetch_optional(
+        tx,
+        "SELECT n.provider_id, p.name AS provider_name, np.callback_phone
+         FROM notifications n
+         JOIN providers p ON p.id = n.provider_id
+         LEFT JOIN notification_policies np ON np.provider_id = n.provider_id
+         WHERE n.channel = 'sms' AND n.address = $1
+         ORDER BY n.id DESC LIMIT 1",
+        &[phone.into()],
+        |row| {
+            Ok((
+                row.get::<ProviderId>("provider_id")?,
+                row.get::<String>("provider_name")?,
+                row.get::<Option<String>>("callback_phone")?,
+            ))
+        },
+    )
+    .await?;
+    let Some((provider_id, provider_name, callback_phone)) = newest else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS awaiting FROM notifications n
+         WHERE {AWAITING_REPLY} AND n.provider_id = $3 AND {OPEN_ESCALATION}"
+    );
+    let awaiting: i64 = fetch_one(
+        tx,
+        &sql,
+        &[phone.into(), now.into(), provider_id.into()],
+        |row| row.get("awaiting"),
+    )
+    .await?;
+    Ok(Some(SmsCorrespondent {
+        provider_id,
+        provider_name,
+        callback_phone,
+        awaiting: u64::try_from(awaiting).unwrap_or(0),
+    }))
+}
+
+pub(crate) async fn set_sms_consent(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    phone: String,
+    consent: bool,
+    audit_entry: AuditEntry,
+) -> Result<u64> {
+    let phone = phone.as_str();
+    let changed = fetch_all(
+        tx,
+        "UPDATE contacts SET sms_consent = $3 WHERE provider_id = $1 AND phone = $2 RETURNING id",
+        &[provider.into(), phone.into(), consent.into()],
+        |row| row.get::<ContactId>("id"),
+    )
+    .await?;
+    if !consent {
+        execute(
+            tx,
+            "UPDATE notifications SET state = 'cancelled', last_error = $3
+             WHERE provider_id = $1 AND channel = 'sms' AND address = $2 AND state = 'pending'",
+            &[
+                provider.into(),
+                phone.into(),
+                "cancelled: the recipient replied STOP".into(),
+            ],
+        )
+        .await?;
+    }
+    audit::record(
+        tx,
+        audit_entry,
+        changed.iter().map(|id| RecordRef::Contact(*id)),
+    )
+    .await?;
+    Ok(changed.len() as u64)
 }

@@ -103,6 +103,36 @@ async fn the_acknowledgment_page_works_without_javascript_and_loads_nothing_else
         .await
         .expect("text");
     assert_eq!(thanked, "Thank you");
+    // The numbers to call are tap-to-call links.
+    let numbers: Vec<String> = {
+        let mut found = Vec::new();
+        for link in plain
+            .find_all(Locator::Css("a[href^='tel:']"))
+            .await
+            .expect("links")
+        {
+            found.push(link.attr("href").await.expect("href").unwrap_or_default());
+        }
+        found
+    };
+    assert_eq!(
+        numbers,
+        vec!["tel:+15555550100".to_owned(), "tel:+15555550101".to_owned()],
+        "the callback and after-hours numbers"
+    );
+    // Opened again, the used link thanks; it does not alarm.
+    plain
+        .goto(&app.url(&format!("/ack/{}", tokens[0])))
+        .await
+        .expect("page again");
+    let again = plain
+        .find(Locator::Css("h1"))
+        .await
+        .expect("heading")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(again, "Already confirmed, thank you");
     plain.close().await.expect("close");
 
     let acknowledged: Vec<_> = app

@@ -392,7 +392,8 @@ backend_tests! {
 
         let unclear = post(reply("maybe"), Some(signer.sign(&url, &reply("maybe")))).await;
         assert_eq!(unclear.status(), StatusCode::OK);
-        assert!(unclear.text().await.expect("xml").contains("Reply OK to confirm"));
+        let unclear = unclear.text().await.expect("xml");
+        assert!(unclear.contains("Example Provider: to confirm an update, reply OK. For anything else, please call +15555550100."), "{unclear}");
 
         let answer = post(reply(" yes "), Some(signer.sign(&url, &reply(" yes ")))).await;
         assert_eq!(answer.status(), StatusCode::OK);
@@ -400,6 +401,7 @@ backend_tests! {
         let xml = answer.text().await.expect("xml");
         assert!(xml.starts_with("<?xml") && xml.contains("<Response><Message>Thank you. You confirmed the update about "), "{xml}");
         assert!(xml.contains("from Example Provider sent "), "{xml}");
+        assert!(xml.contains("One more update waits for your answer: reply OK again to confirm it."), "{xml}");
         let acknowledged: Vec<_> = queue(&app).await.into_iter().filter(|n| n.acknowledgment.is_some()).collect();
         assert_eq!(acknowledged.len(), 1);
         assert_eq!(acknowledged[0].ticket_id.get(), older, "the oldest open one");
@@ -419,6 +421,96 @@ backend_tests! {
         assert_eq!(outcomes, vec![Outcome::Invalid, Outcome::Success, Outcome::Success, Outcome::Denied, Outcome::NotFound]);
         let denied = entries.iter().find(|e| e.action == Action::SmsReply && e.outcome == Outcome::Denied).expect("denied");
         assert!(denied.records.iter().any(|r| r == "refusals:2"), "{denied:?}");
+    }
+
+    /// The words people send, table-driven from the gateway's side: each
+    /// acknowledging word answers one update (and says how many still
+    /// wait); every carrier opt-out word withdraws the number's SMS
+    /// consent (audited, and nothing more is texted to it); START gives it
+    /// back; anything else is told whom to call.
+    async fn sms_reply_words_are_read_as_people_write_them() {
+        let sms = SmsReceiver::start().await;
+        let app = app(None, Some(&sms), None).await;
+        let session = app.example().await;
+        let words = ["ok", "OK.", "Yes!", "received", "\u{1F44D}", "1"];
+        for _ in words {
+            raise(&session, "Exception", false, true).await;
+        }
+        let physician = eventually("every SMS delivered", || async {
+            let all = queue(&app).await;
+            (all.len() == 3 * words.len() && all.iter().all(|n| n.state == connecticket_domain::notify::DeliveryState::Delivered))
+                .then(|| all.into_iter().find(|n| n.role.as_str() == "primary_physician").map(|n| n.address))
+                .flatten()
+        })
+        .await;
+        let url = format!("{PUBLIC_URL}/sms/inbound");
+        let signer = connecticket_notify::TwilioSignature::new("secret");
+        let reply = |body: &str| {
+            let params = vec![("From".to_owned(), physician.clone()), ("Body".to_owned(), body.to_owned()), ("To".to_owned(), "+15555550199".to_owned())];
+            let signature = signer.sign(&url, &params);
+            let request = app.http.post(app.url("/sms/inbound")).header("X-Twilio-Signature", signature).form(&params);
+            let body = body.to_owned();
+            async move {
+                let answer = request.send().await.expect("POST");
+                let status = answer.status();
+                let text = answer.text().await.expect("xml");
+                assert_eq!(status, StatusCode::OK, "{body:?}: {text}");
+                text
+            }
+        };
+        let answered = || async { queue(&app).await.into_iter().filter(|n| n.address == physician && n.acknowledgment.is_some()).count() };
+        for (n, word) in words.iter().enumerate() {
+            let xml = reply(word).await;
+            assert!(xml.contains("Thank you. You confirmed the update about "), "{word:?}: {xml}");
+            let left = words.len() - n - 1;
+            let said = match left {
+                0 => !xml.contains("wait"),
+                1 => xml.contains("One more update waits"),
+                more => xml.contains(&format!("{more} more updates wait")),
+            };
+            assert!(said, "{word:?} with {left} left: {xml}");
+            assert_eq!(answered().await, n + 1, "{word:?} answered one");
+        }
+
+        let consent = || async {
+            app.api
+                .list_contacts(app.admin.within(Action::ResidentContacts, DEMO_PROVIDER_ID).await, None)
+                .await
+                .expect("contacts")
+                .into_iter()
+                .find(|c| c.phone.as_deref() == Some(physician.as_str()))
+                .map(|c| (c.id, c.sms_consent))
+                .expect("the physician")
+        };
+        let (contact, given) = consent().await;
+        assert!(given);
+        for stop in ["STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT"] {
+            let xml = reply(stop).await;
+            assert!(xml.contains("Example Provider: you will get no more texts from us. Reply START to get them again."), "{stop}: {xml}");
+            assert_eq!(consent().await, (contact, false), "{stop}");
+        }
+        // Withdrawn: a new ticket texts everyone else, not this number.
+        let before = sms.received().len();
+        raise(&session, "Exception", false, true).await;
+        eventually("two more SMS", || async { (sms.received().len() == before + 2).then_some(()) }).await;
+        assert!(sms.received()[before..].iter().all(|t| t.to != physician), "texted after STOP");
+
+        let xml = reply("START").await;
+        assert!(xml.contains("Example Provider: texts are on again. Reply STOP to stop them."), "{xml}");
+        assert_eq!(consent().await, (contact, true));
+        let xml = reply("Is she all right?").await;
+        assert!(xml.contains("Example Provider: to confirm an update, reply OK. For anything else, please call +15555550100."), "{xml}");
+
+        // Every consent change is on the record, naming the contact.
+        let entries = crate::support::audit_entries(&app).await;
+        let changes: Vec<_> = entries
+            .iter()
+            .filter(|e| e.action == Action::SmsReply && e.outcome == Outcome::Success)
+            .filter_map(|e| e.records.iter().find(|r| r.starts_with("sms_consent:")).map(|r| (r.clone(), e.records.contains(&format!("contact:{contact}")), e.provider_id)))
+            .collect();
+        let mut expected = vec![("sms_consent:withdrawn".to_owned(), true, Some(DEMO_PROVIDER_ID.get())); 6];
+        expected.push(("sms_consent:given".to_owned(), true, Some(DEMO_PROVIDER_ID.get())));
+        assert_eq!(changes, expected);
     }
 
     /// One reply acknowledges one notification, however often the gateway

@@ -552,6 +552,134 @@ async fn a_wall_display_is_paired_and_reads_across_the_room() {
     admin.close().await.expect("close");
 }
 
+/// With JavaScript, the new-ticket form's summary follows the urgency and
+/// the boxes as they change: High ticks everyone and names them; unticking
+/// every role says nobody will be told and asks for a confirmation before
+/// anything is raised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_new_ticket_form_says_who_will_be_told_as_choices_change() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::demo().await;
+    let resident = connecticket_domain::demo::DEMO_RESIDENT_IDS[0].to_string();
+    let nurse = browser(&driver, true).await;
+    sign_in(&nurse, &app, NURSE).await;
+    nurse
+        .goto(&app.url("/console/tickets/new"))
+        .await
+        .expect("form");
+    fill(&nurse, "#title", "Found on the floor").await;
+    let choose = |css: &'static str, value: String| {
+        let nurse = &nurse;
+        async move {
+            nurse
+                .find(Locator::Css(css))
+                .await
+                .expect(css)
+                .select_by_value(&value)
+                .await
+                .expect("choose");
+        }
+    };
+    choose("#resident_id", resident.clone()).await;
+    super::console_browser::summary_for(&nurse, &resident).await;
+    assert!(
+        text_of(&nurse, ".telling")
+            .await
+            .contains("Nobody will be told"),
+        "Normal tells nobody unasked"
+    );
+    choose("#urgency_status", "4".to_owned()).await;
+    let summary = crate::support::eventually("the High summary", || async {
+        let text = nurse
+            .find(Locator::Css(".telling"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("(family) by SMS and email").then_some(text)
+    })
+    .await;
+    assert!(
+        summary.contains(&format!("Family of resident {resident}")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("it escalates to the on call nurse"),
+        "{summary}"
+    );
+    nurse
+        .execute(
+            "document.getElementById('telling').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    inspect(&nurse, "new-ticket-telling").await;
+    // Untick every role: nobody, and a confirmation to tick.
+    for name in [
+        "sent_to_family",
+        "sent_to_primary",
+        "sent_to_healthcare_pro",
+    ] {
+        let css = format!("input[name={name}]");
+        crate::support::eventually("the box to be redrawn", || async {
+            let found = nurse.find(Locator::Css(&css)).await.ok()?;
+            let ticked = found.prop("checked").await.ok()?? == "true";
+            if ticked {
+                found.click().await.ok()?;
+            }
+            let now = nurse
+                .find(Locator::Css(&css))
+                .await
+                .ok()?
+                .prop("checked")
+                .await
+                .ok()??;
+            (now == "false").then_some(())
+        })
+        .await;
+    }
+    crate::support::eventually("the nobody summary", || async {
+        let text = nurse
+            .find(Locator::Css(".telling"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let asked = nurse.find(Locator::Css("#confirm_nobody")).await.is_ok();
+        (text.contains("Nobody will be told") && asked).then_some(())
+    })
+    .await;
+    submit(&nurse, "main form > p button[type=submit]").await;
+    assert_eq!(
+        path(&nurse).await,
+        "/console/tickets/new",
+        "nothing raised without the confirmation"
+    );
+    assert!(text_of(&nurse, ".notice.error")
+        .await
+        .contains("This High ticket tells nobody"));
+    click_box(&nurse, "#confirm_nobody").await;
+    submit(&nurse, "main form > p button[type=submit]").await;
+    let raised = ticket_id(&nurse).await;
+    assert!(raised > 0);
+    nurse.close().await.expect("close");
+}
+
+async fn click_box(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_page_passes_axe_in_both_themes() {
     let Some(driver) = driver().await else {

@@ -6,8 +6,8 @@ use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{NotificationId, Page, TicketId};
 use crate::notify::{
-    is_acknowledging_reply, AckLinks, AckRefusal, AckView, GatewayCallback, NoticeFilter,
-    NoticeSummary,
+    reply_intent, AckLinks, AckRefusal, AckView, GatewayCallback, NoticeFilter, NoticeSummary,
+    ReplyIntent,
 };
 use crate::service::audit::{Call, Recorded};
 use crate::service::Connecticket;
@@ -35,11 +35,21 @@ pub struct StaffAcknowledgment {
 /// What an SMS reply did; the gateway's answer to the sender says it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SmsReplyOutcome {
-    Acknowledged(AckView),
+    /// One notification acknowledged; `waiting`: how many more to this
+    /// number still wait for an answer.
+    Acknowledged { view: AckView, waiting: u64 },
     /// The sender has no notification waiting for an answer.
     NothingOpen,
-    /// The reply was not one of the words that acknowledge.
-    NotUnderstood,
+    /// A STOP word: the number's SMS consent for `provider` is withdrawn.
+    Stopped { provider: String },
+    /// START: the number's SMS consent for `provider` is given again.
+    Started { provider: String },
+    /// Not a word we act on: the reply names whom to call. `provider` is
+    /// none when no provider ever texted the number.
+    NotUnderstood {
+        provider: Option<String>,
+        callback_phone: Option<String>,
+    },
     /// The gateway sent this reply before (a replay, or its own retry):
     /// it was answered then, and changes nothing now.
     Repeated,
@@ -155,14 +165,14 @@ impl Connecticket {
                 Problem::Rule("an SMS reply needs From and Body".to_owned()),
             ));
         };
-        if !is_acknowledging_reply(body) {
-            entry.outcome = Outcome::Invalid;
-            self.store.append_audit(entry).await?;
-            return Ok(SmsReplyOutcome::NotUnderstood);
+        let phone = from.trim().to_owned();
+        let intent = reply_intent(body);
+        if intent != ReplyIntent::Acknowledge {
+            return self.sms_reply_word(entry, phone, intent).await;
         }
         entry.outcome = Outcome::Success;
         let by = AckBy::SmsReply {
-            phone: from.trim().to_owned(),
+            phone: phone.clone(),
             message_sid: callback.param("MessageSid").map(str::to_owned),
         };
         Ok(
@@ -171,7 +181,18 @@ impl Connecticket {
                 .acknowledge(by, self.now(), entry.clone())
                 .await?
             {
-                Ok(target) => SmsReplyOutcome::Acknowledged(view(&target)),
+                Ok(target) => {
+                    let waiting = self
+                        .store
+                        .sms_correspondent(phone, self.now())
+                        .await?
+                        .filter(|c| c.provider_id == target.notification.provider_id)
+                        .map_or(0, |c| c.awaiting);
+                    SmsReplyOutcome::Acknowledged {
+                        view: view(&target),
+                        waiting,
+                    }
+                }
                 Err(AckRefusal::Repeated) => {
                     // Answered the first time; this one changes nothing.
                     entry.outcome = Outcome::Replayed;
@@ -184,6 +205,57 @@ impl Connecticket {
                 }
             },
         )
+    }
+
+    /// A reply that acknowledges nothing: STOP and START change the
+    /// number's SMS consent with the provider that last texted it (as
+    /// carriers require), audited; anything else is answered with whom to
+    /// call.
+    async fn sms_reply_word(
+        &self,
+        mut entry: AuditEntry,
+        phone: String,
+        intent: ReplyIntent,
+    ) -> DomainResult<SmsReplyOutcome> {
+        let correspondent = self
+            .store
+            .sms_correspondent(phone.clone(), self.now())
+            .await?;
+        entry.provider_id = correspondent.as_ref().map(|c| c.provider_id);
+        let consent = match (intent, &correspondent) {
+            (ReplyIntent::Stop, Some(_)) => false,
+            (ReplyIntent::Start, Some(_)) => true,
+            _ => {
+                entry.outcome = Outcome::Invalid;
+                entry.records.insert("reply:not_understood".to_owned());
+                self.store.append_audit(entry).await?;
+                return Ok(SmsReplyOutcome::NotUnderstood {
+                    provider: correspondent.as_ref().map(|c| c.provider_name.clone()),
+                    callback_phone: correspondent.and_then(|c| c.callback_phone),
+                });
+            }
+        };
+        let Some(correspondent) = correspondent else {
+            return Ok(SmsReplyOutcome::NothingOpen);
+        };
+        entry.outcome = Outcome::Success;
+        entry.records.insert(
+            if consent {
+                "sms_consent:given"
+            } else {
+                "sms_consent:withdrawn"
+            }
+            .to_owned(),
+        );
+        self.store
+            .set_sms_consent(correspondent.provider_id, phone, consent, entry)
+            .await?;
+        let provider = correspondent.provider_name;
+        Ok(if consent {
+            SmsReplyOutcome::Started { provider }
+        } else {
+            SmsReplyOutcome::Stopped { provider }
+        })
     }
 
     async fn record_refusal(&self, mut entry: AuditEntry, refused: AckRefusal) -> DomainResult<()> {

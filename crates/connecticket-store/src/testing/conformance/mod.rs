@@ -92,6 +92,7 @@ macro_rules! conformance_suite {
             claims_are_most_urgent_first_and_providers_take_turns
             a_message_held_for_quiet_hours_says_until_when
             a_request_tells_exactly_whom_it_names
+            a_numbers_sms_consent_follows_its_replies
             files_added_later_join_the_ticket
             a_category_is_renamed_within_its_provider
             contacts_are_listed_corrected_and_removed_within_their_provider

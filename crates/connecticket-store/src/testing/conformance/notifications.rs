@@ -347,3 +347,94 @@ pub async fn a_request_tells_exactly_whom_it_names(fixture: Fixture) {
         "one more: family by SMS"
     );
 }
+
+/// A number's correspondent is the provider that last texted it; STOP
+/// withdraws that provider's consent for the number (and cancels what
+/// still waits to be texted to it), START gives it back.
+pub async fn a_numbers_sms_consent_follows_its_replies(fixture: Fixture) {
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let b = tenant(store, "b").await;
+    family_and_physician(store, &a).await;
+    family_and_physician(store, &b).await;
+    let phone = "+15555550101".to_owned();
+    assert_eq!(
+        store
+            .sms_correspondent(phone.clone(), t0())
+            .await
+            .expect("read"),
+        None,
+        "nobody texted it yet"
+    );
+    let mut texting = ticket(&a, "texting");
+    texting.urgency = UrgencyStatus::HIGH;
+    texting.sms = Some(true);
+    texting.sent_to_family = Some(true);
+    store
+        .create_ticket(a.provider.id, texting, write(&a, Action::CreateTicket))
+        .await
+        .expect("ticket");
+    let found = store
+        .sms_correspondent(phone.clone(), t0())
+        .await
+        .expect("read")
+        .expect("a correspondent");
+    assert_eq!(found.provider_id, a.provider.id);
+    assert_eq!(
+        found.awaiting, 0,
+        "nothing delivered yet, so nothing to answer"
+    );
+    let consenting = |tenant: &Tenant| {
+        let provider = tenant.provider.id;
+        async move {
+            store
+                .contacts(provider, None)
+                .await
+                .expect("contacts")
+                .into_iter()
+                .filter(|c| c.phone.as_deref() == Some("+15555550101"))
+                .map(|c| c.sms_consent)
+                .collect::<Vec<_>>()
+        }
+    };
+    let changed = store
+        .set_sms_consent(
+            a.provider.id,
+            phone.clone(),
+            false,
+            entry(&a, Action::SmsReply),
+        )
+        .await
+        .expect("withdrawn");
+    assert_eq!(changed, 1);
+    assert_eq!(consenting(&a).await, vec![false]);
+    assert_eq!(
+        consenting(&b).await,
+        vec![true],
+        "another provider's consent stands"
+    );
+    let waiting: Vec<_> = store
+        .notifications(NotificationFilter {
+            provider: Some(a.provider.id),
+            limit: 100,
+            ..NotificationFilter::default()
+        })
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|n| n.address == phone)
+        .map(|n| (n.state, n.last_error))
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![(
+            connecticket_domain::notify::DeliveryState::Cancelled,
+            Some("cancelled: the recipient replied STOP".to_owned())
+        )]
+    );
+    store
+        .set_sms_consent(a.provider.id, phone, true, entry(&a, Action::SmsReply))
+        .await
+        .expect("given");
+    assert_eq!(consenting(&a).await, vec![true]);
+}
