@@ -12,8 +12,8 @@ use connecticket_domain::command::{AddComment, ChangeStatus, Upload};
 use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, TicketDetail, TicketId,
 };
-use connecticket_domain::service::{ConsoleCall, StaffAcknowledgment, TicketCircle};
-use connecticket_domain::workflow::{CategoryRating, TicketStatus};
+use connecticket_domain::service::{Considered, ConsoleCall, StaffAcknowledgment, TicketCircle};
+use connecticket_domain::workflow::{CategoryRating, TicketStatus, UrgencyStatus};
 use connecticket_domain::{DomainError, Entity};
 
 use super::board::Choice;
@@ -21,9 +21,11 @@ use super::drafts;
 use super::identity::Identity;
 use super::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
+use super::telling::{boxes, sent_choice, NotifyBox, TellingView, FLAGS};
 use super::ticket_view::{self, EventView, StateView};
 use crate::error::HttpError;
 use crate::state::AppState;
+use crate::wire::RequestParams;
 
 pub(crate) struct CommentView {
     pub author: String,
@@ -66,6 +68,11 @@ struct TicketPage {
     draft_comment: String,
     /// The comment was kept across a sign-in.
     restored: bool,
+    /// Whom a status change tells: the boxes and the summary.
+    status_whom: Vec<NotifyBox>,
+    status_how: Vec<NotifyBox>,
+    telling: TellingView,
+    urgency: &'static str,
 }
 
 /// A comment typed but not yet added, shown again in the form.
@@ -100,6 +107,7 @@ fn ticket_page(
     message: Option<String>,
     draft: CommentDraft,
     done: Option<&str>,
+    telling: StatusTelling,
 ) -> TicketPage {
     let zone = console.holder.provider.zone();
     let ticket = &detail.ticket;
@@ -163,10 +171,16 @@ fn ticket_page(
         message,
         draft_comment: draft.body,
         restored: draft.restored,
+        status_whom: telling.whom,
+        status_how: telling.how,
+        telling: telling.view,
+        urgency: UrgencyStatus::by_id(ticket.urgency_status_id).map_or("Unknown", |u| u.name),
     }
 }
 
 /// Renders the ticket's page; `message` is a refused form's reason.
+/// The ticket's page; `sent`, what the request carried (a `?done=` note,
+/// or the status form's choice of whom to tell, kept when refused).
 async fn render(
     state: &AppState,
     console: &ConsoleCall,
@@ -174,7 +188,7 @@ async fn render(
     status: StatusCode,
     message: Option<String>,
     draft: CommentDraft,
-    done: Option<&str>,
+    sent: Option<&RequestParams>,
 ) -> Result<Response, ConsoleError> {
     let detail = state
         .api
@@ -184,10 +198,41 @@ async fn render(
         .api
         .ticket_circle(console.call(Action::ConsolePage), &detail)
         .await?;
+    let choice = sent.and_then(sent_choice);
+    let telling = state
+        .api
+        .who_would_be_told(
+            console.call(Action::ConsolePage),
+            Considered::StatusChange { ticket: id },
+            choice.unwrap_or_default(),
+        )
+        .await?;
+    let (whom, how) = boxes(&choice.unwrap_or(telling.default));
+    let status_telling = StatusTelling {
+        whom,
+        how,
+        view: TellingView::of(&telling),
+    };
+    let done = sent.and_then(|sent| sent.get("done"));
     Ok(html(
         status,
-        &ticket_page(console, &detail, &circle, message, draft, done),
+        &ticket_page(
+            console,
+            &detail,
+            &circle,
+            message,
+            draft,
+            done,
+            status_telling,
+        ),
     ))
+}
+
+/// The status form's choice of whom the change tells.
+pub(crate) struct StatusTelling {
+    pub whom: Vec<NotifyBox>,
+    pub how: Vec<NotifyBox>,
+    pub view: TellingView,
 }
 
 pub(crate) async fn show(
@@ -205,7 +250,6 @@ pub(crate) async fn show(
         category: kept.get("category_id").and_then(|c| c.parse().ok()),
         restored: true,
     });
-    let done = signed.params.get("done");
     let mut response = render(
         &state,
         &signed.console,
@@ -213,7 +257,7 @@ pub(crate) async fn show(
         StatusCode::OK,
         None,
         draft,
-        done,
+        Some(&signed.params),
     )
     .await?;
     for cookie in forget {
@@ -311,7 +355,17 @@ pub(crate) async fn change_status(
         )
         .await;
     };
-    let notify = match crate::wire::commands::notify_request(&signed.params) {
+    // The form's boxes: an unticked one is "no" once the form sent its
+    // choice at all.
+    let mut params = signed.params.clone();
+    if params.get("choices").is_some() {
+        for (flag, _) in FLAGS {
+            if params.get(flag).is_none() {
+                params.insert(flag, "0".to_owned())?;
+            }
+        }
+    }
+    let notify = match crate::wire::commands::notify_request(&params) {
         Ok(notify) => notify,
         Err(error) => {
             console

@@ -248,4 +248,41 @@ backend_tests! {
             .expect("the ticket's entry");
         assert!(has(&entry.records, "notify:nobody"), "{entry:?}");
     }
+
+    /// The status form says whom the change tells (the policy: family and
+    /// physician, on the ways the ticket's creation used) and lets the
+    /// person narrow it; what is saved tells exactly that.
+    async fn the_status_form_says_whom_the_change_tells() {
+        let app = TestApp::demo().await;
+        let resident = DEMO_RESIDENT_IDS[0].to_string();
+        let ticket = app.example().await.create_ticket(&[("title", "Fell"), ("resident_id", &resident), ("urgency_status", "High"), ("email", "1")]).await;
+        let nurse = Console::demo(&app, NURSE).await;
+        let page = format!("/console/tickets/{ticket}");
+        let shown = nurse.get(&page).await;
+        assert!(shown.body.contains("Whom this change tells"), "{}", shown.body);
+        for (name, ticked) in [("sent_to_family", true), ("sent_to_primary", true), ("sent_to_healthcare_pro", false), ("email", true), ("sms", false)] {
+            let marker = format!("name=\"{name}\" value=\"1\" checked");
+            assert_eq!(shown.body.contains(&marker), ticked, "{name}");
+        }
+        assert!(shown.body.contains("(family) by email</li>") && shown.body.contains("(primary physician) by email</li>"), "{}", shown.body);
+        // Narrowed: family only.
+        let narrowed = nurse.get(&format!("{page}?choices=1&sent_to_family=1&email=1")).await;
+        assert!(narrowed.body.contains("(family) by email</li>") && !narrowed.body.contains("(primary physician) by"), "{}", narrowed.body);
+        let saved = nurse.submit(&page, &format!("{page}/status"), &[("status", "Open"), ("choices", "1"), ("sent_to_family", "1"), ("email", "1")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let told: Vec<_> = app.api.outbox(app.admin.call(Action::NotificationQueue), Default::default()).await.expect("outbox")
+            .into_iter()
+            .filter(|n| n.ticket_id.get() == ticket && n.event == connecticket_domain::notify::NotifyEvent::StatusChanged)
+            .map(|n| (n.role.as_str().to_owned(), n.channel))
+            .collect();
+        assert_eq!(told, vec![("family".to_owned(), connecticket_domain::notify::Channel::Email)]);
+        // Every box unticked: the change tells nobody.
+        let quiet = nurse.submit(&page, &format!("{page}/status"), &[("status", "In Progress"), ("choices", "1")]).await;
+        assert_eq!(quiet.status, StatusCode::SEE_OTHER, "{}", quiet.body);
+        let after: usize = app.api.outbox(app.admin.call(Action::NotificationQueue), Default::default()).await.expect("outbox")
+            .into_iter()
+            .filter(|n| n.ticket_id.get() == ticket && n.event == connecticket_domain::notify::NotifyEvent::StatusChanged)
+            .count();
+        assert_eq!(after, 1, "nothing more");
+    }
 }

@@ -132,7 +132,10 @@ impl Connecticket {
                     .filter(|p| p.contact_id == contact.id)
                     .collect();
                 if theirs.is_empty() {
-                    unreached.push((contact.name.clone(), contact.role));
+                    // Worth saying only when some way was chosen.
+                    if !recipients.channels.is_none() {
+                        unreached.push((contact.name.clone(), contact.role));
+                    }
                     continue;
                 }
                 let held_until = theirs
@@ -152,20 +155,21 @@ impl Connecticket {
                 .rule(urgency.id)
                 .map(|rule| (rule.ack_within, rule.tiers.first().cloned()));
             let urgent = notifies_by_default(urgency);
-            let default = match used {
-                // A status change's default names nothing: the policy's
-                // roles on the channels the ticket's creation used.
-                Some(_) => NotifyRequest::default(),
-                None => {
-                    let has = |role| Some(urgent && policy_roles.contains(&role));
-                    NotifyRequest {
-                        family: has(ContactRole::Family),
-                        primary_physician: has(ContactRole::PrimaryPhysician),
-                        healthcare_professional: has(ContactRole::HealthcareProfessional),
-                        email: Some(urgent),
-                        sms: Some(urgent),
-                    }
-                }
+            // The choice the policy makes when the person makes none, as
+            // the form's boxes show it: the event's roles, and for a new
+            // ticket every channel when the urgency tells by default; for a
+            // status change the channels the ticket's creation used.
+            let has = |role, when: bool| Some(when && policy_roles.contains(&role));
+            let (roles_on, email, sms) = match used {
+                Some(used) => (true, used.email(), used.sms()),
+                None => (urgent, urgent, urgent),
+            };
+            let default = NotifyRequest {
+                family: has(ContactRole::Family, roles_on),
+                primary_physician: has(ContactRole::PrimaryPhysician, roles_on),
+                healthcare_professional: has(ContactRole::HealthcareProfessional, roles_on),
+                email: Some(email),
+                sms: Some(sms),
             };
             Ok(Telling {
                 people,
