@@ -513,6 +513,71 @@ backend_tests! {
         assert_eq!(changes, expected);
     }
 
+    /// With a five-second deadline on the real clock: reminders are queued
+    /// (the SMS ones held by a failing gateway), the family answers by SMS,
+    /// and from then on nothing about the ticket reaches the mail server
+    /// or the gateway, even once the gateway recovers and the next tier
+    /// falls due; the SMS reminders still waiting are listed as cancelled
+    /// with the reason.
+    async fn after_an_answer_nothing_more_about_the_event_goes_out() {
+        let mail = MailCatcher::start().await;
+        let sms = SmsReceiver::start().await;
+        // A failed SMS is tried again only after 10 s, as in production.
+        let mut notifications = transports(Some(&mail), Some(&sms));
+        notifications.dispatcher.backoff_base = Duration::seconds(10);
+        notifications.dispatcher.backoff_cap = Duration::seconds(30);
+        let app = TestApp::spawn(TestOptions {
+            notifications,
+            public_url: Some(PUBLIC_URL.to_owned()),
+            ..TestOptions::default()
+        })
+        .await;
+        let rule = connecticket_domain::service::EscalationInput {
+            urgency: "Exception".to_owned(),
+            ack_within: Some("5s".to_owned()),
+            renotify_after: Some("8s".to_owned()),
+            then: vec!["on_call_nurse".to_owned()],
+        };
+        app.api.set_escalation(app.admin.within(Action::ManageEscalation, DEMO_PROVIDER_ID).await, rule).await.expect("rule");
+        let session = app.example().await;
+        let ticket = raise(&session, "Exception", true, true).await;
+        eventually("the first six messages", || async { (mail.mails().len() + sms.received().len() >= 6).then_some(()) }).await;
+        // The gateway fails from now on: the SMS reminders will wait.
+        sms.fail_next(1_000);
+        let reminders = eventually("six reminders queued", || async {
+            let reminders: Vec<_> = queue(&app).await.into_iter().filter(|n| n.ticket_id.get() == ticket && n.event == NotifyEvent::Reminder).collect();
+            let sms_waiting = reminders.iter().filter(|n| n.channel == connecticket_domain::notify::Channel::Sms && n.attempts >= 1 && n.state == connecticket_domain::notify::DeliveryState::Pending).count();
+            let mailed = reminders.iter().filter(|n| n.channel == connecticket_domain::notify::Channel::Email && n.state == connecticket_domain::notify::DeliveryState::Delivered).count();
+            (reminders.len() == 6 && sms_waiting == 3 && mailed == 3 && mail.mails().len() >= 6).then_some(reminders)
+        })
+        .await;
+        assert_eq!(reminders.len(), 6);
+        let family = queue(&app).await.into_iter().find(|n| n.role.as_str() == "family" && n.channel == connecticket_domain::notify::Channel::Sms).expect("family").address;
+
+        let url = format!("{PUBLIC_URL}/sms/inbound");
+        let params = vec![("From".to_owned(), family.clone()), ("Body".to_owned(), "OK".to_owned()), ("To".to_owned(), "+15555550199".to_owned())];
+        let signature = connecticket_notify::TwilioSignature::new("secret").sign(&url, &params);
+        let answer = app.http.post(app.url("/sms/inbound")).header("X-Twilio-Signature", signature).form(&params).send().await.expect("POST");
+        assert_eq!(answer.status(), StatusCode::OK);
+        let (mails_at_answer, texts_at_answer) = (mail.mails().len(), sms.received().len());
+
+        // The gateway recovers; the next tier would have been due 8 s after
+        // the reminders, and a failed SMS retries after 10 s.
+        sms.fail_next(0);
+        tokio::time::sleep(std::time::Duration::from_secs(14)).await;
+        assert_eq!(mail.mails().len(), mails_at_answer, "no email after the answer");
+        assert_eq!(sms.received().len(), texts_at_answer, "no SMS after the answer");
+        let cancelled = send(session.get("notifications").query(&[("state", "cancelled"), ("ticket_id", &ticket.to_string())])).await;
+        let cancelled = cancelled.body["notifications"].as_array().expect("rows").clone();
+        let states: Vec<_> = queue(&app).await.into_iter().filter(|n| n.ticket_id.get() == ticket).map(|n| (n.event, n.channel, n.state, n.attempts, n.last_error)).collect();
+        assert_eq!(cancelled.len(), 3, "the three SMS reminders that waited: {cancelled:?} {states:#?}");
+        for row in &cancelled {
+            assert_eq!(row["channel"], "sms");
+            assert_eq!(row["event"], "reminder");
+            assert_eq!(row["reason"], "cancelled: someone acknowledged", "{row}");
+        }
+    }
+
     /// One reply acknowledges one notification, however often the gateway
     /// (or anyone replaying its signed request) sends it again.
     async fn a_replayed_sms_reply_acknowledges_once() {
