@@ -21,7 +21,7 @@ use super::drafts;
 use super::identity::Identity;
 use super::render::{html, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
-use super::telling::{boxes, fingerprint, sent_choice, NotifyBox, TellingView, FLAGS};
+use super::telling::{boxes, fingerprint, sent_choice, unticked_are_no, NotifyBox, TellingView};
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::wire::commands::raise_ticket;
@@ -224,11 +224,7 @@ pub(crate) async fn create(
         .files
         .retain(|file| !(file.file_name.is_empty() && file.data.is_empty()));
     // The form sends every flag as a checkbox: an unchecked one is "no".
-    for (flag, _) in FLAGS {
-        if params.get(flag).is_none() {
-            params.insert(flag, "0".to_owned())?;
-        }
-    }
+    unticked_are_no(&mut params)?;
     let files_sent = !params.files.is_empty();
     let kept = params.clone();
     let refused = |status, message| Notes {

@@ -10,7 +10,7 @@ use connecticket_domain::service::Telling;
 use crate::wire::RequestParams;
 
 /// The five notify flags, as the forms name their boxes.
-pub(crate) const FLAGS: [(&str, &str); 5] = [
+const FLAGS: [(&str, &str); 5] = [
     ("email", "Email"),
     ("sms", "Text (SMS)"),
     ("sent_to_family", "Family"),
@@ -99,6 +99,17 @@ impl TellingView {
                 .map(|(after, next)| escalation_words(*after, next.as_ref())),
         }
     }
+}
+
+/// A form's notify boxes as the API reads them: a box not sent (unticked)
+/// is "no".
+pub(crate) fn unticked_are_no(params: &mut RequestParams) -> Result<(), crate::error::HttpError> {
+    for (flag, _) in FLAGS {
+        if params.get(flag).is_none() {
+            params.insert(flag, "0".to_owned())?;
+        }
+    }
+    Ok(())
 }
 
 /// The choice a form sent: `None` when it sent none (a first look, or

@@ -21,7 +21,7 @@ use super::drafts;
 use super::identity::Identity;
 use super::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use super::session::ConsoleRequest;
-use super::telling::{boxes, sent_choice, NotifyBox, TellingView, FLAGS};
+use super::telling::{boxes, sent_choice, unticked_are_no, NotifyBox, TellingView};
 use super::ticket_view::{self, EventView, StateView};
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -336,45 +336,32 @@ pub(crate) async fn change_status(
     let signed = request.form(&state, Action::UpdateStatus).await?;
     let id = TicketId(path_id(&id, Entity::Ticket)?);
     let console = &signed.console;
-    let Some(status) = signed.params.get("status").and_then(TicketStatus::parse) else {
-        console
-            .refuse(
-                Action::UpdateStatus,
-                connecticket_domain::audit::Outcome::Invalid,
-            )
-            .await;
-        let message = format!("status must be one of: {}", TicketStatus::valid_list());
-        return render(
-            &state,
-            console,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            CommentDraft::default(),
-            None,
-        )
-        .await;
-    };
-    // The form's boxes: an unticked one is "no" once the form sent its
-    // choice at all.
-    let mut params = signed.params.clone();
-    if params.get("choices").is_some() {
-        for (flag, _) in FLAGS {
-            if params.get(flag).is_none() {
-                params.insert(flag, "0".to_owned())?;
+    let parsed = match signed.params.get("status").and_then(TicketStatus::parse) {
+        None => Err(format!(
+            "status must be one of: {}",
+            TicketStatus::valid_list()
+        )),
+        Some(status) => {
+            // The form's boxes: once it sent its choice at all, an unticked
+            // one is "no".
+            let mut params = signed.params.clone();
+            if params.get("choices").is_some() {
+                unticked_are_no(&mut params)?;
             }
+            crate::wire::commands::notify_request(&params)
+                .map(|notify| (status, notify))
+                .map_err(|error| error.to_string())
         }
-    }
-    let notify = match crate::wire::commands::notify_request(&params) {
-        Ok(notify) => notify,
-        Err(error) => {
+    };
+    let (status, notify) = match parsed {
+        Ok(parsed) => parsed,
+        Err(message) => {
             console
                 .refuse(
                     Action::UpdateStatus,
                     connecticket_domain::audit::Outcome::Invalid,
                 )
                 .await;
-            let message = error.to_string();
             return render(
                 &state,
                 console,
@@ -382,7 +369,7 @@ pub(crate) async fn change_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(message),
                 CommentDraft::default(),
-                None,
+                Some(&signed.params),
             )
             .await;
         }
