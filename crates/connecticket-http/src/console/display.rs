@@ -52,7 +52,7 @@ struct UnpairedPage {
 }
 
 /// The page for a link or a screen that is not (or no longer) a display;
-/// the screen's cookie is removed. The board's own refresh (htmx, which
+/// a screen whose token was refused has its cookie removed. The board's own refresh (htmx, which
 /// swaps no refusal) is told to reload the page, so a revoked screen
 /// never keeps showing the last board it had.
 fn unpaired(state: &AppState, pairing: bool, headers: &HeaderMap) -> Response {
@@ -63,9 +63,13 @@ fn unpaired(state: &AppState, pairing: bool, headers: &HeaderMap) -> Response {
             pairing,
         },
     );
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(state, DISPLAY_COOKIE, None));
+    // A stale pairing link opened on a screen that is paired already must
+    // not unpair it: only the screen's own token, refused, is removed.
+    if !pairing {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(state, DISPLAY_COOKIE, None));
+    }
     if headers.contains_key("hx-request") {
         response
             .headers_mut()

@@ -80,6 +80,10 @@ backend_tests! {
         assert_eq!(again.status, StatusCode::FORBIDDEN, "a link pairs one screen");
         assert!(again.body.contains("This pairing link does not work"), "{}", again.body);
         screen.display = Some(cookie_value(&cookie));
+        // The used link opened again on the paired screen leaves it paired.
+        let stale = screen.get(pairing).await;
+        assert_eq!(stale.status, StatusCode::FORBIDDEN);
+        assert!(stale.set_cookie("ct_display").is_none(), "a stale link unpaired the screen");
 
         // What it shows: the board, full names, nothing to click into.
         let board = screen.get("/console/display").await;
@@ -218,8 +222,13 @@ backend_tests! {
         assert!(high.body.contains(&family), "{}", high.body);
         assert!(high.body.contains("(primary physician) by SMS and email"));
         assert!(high.body.contains("If nobody answers within 2 minutes, it escalates to the on call nurse."), "{}", high.body);
-        let normal = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status=3")).await;
-        assert!(normal.body.contains("Nobody will be told."), "Normal tells nobody unasked");
+        // Each urgency: No Issue, Low and Normal tell nobody unasked; High
+        // and Exception tell the resident's three contacts.
+        for (urgency, everyone) in [(1, false), (2, false), (3, false), (4, true), (5, true)] {
+            let page = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status={urgency}")).await;
+            let named = ["(family) by", "(primary physician) by", "(healthcare professional) by"].iter().filter(|who| page.body.contains(*who)).count();
+            assert_eq!((named, page.body.contains("Nobody will be told.")), (if everyone { 3 } else { 0 }, !everyone), "urgency {urgency}");
+        }
         // A choice: the physician by email only.
         let chosen = nurse.get(&format!("/console/tickets/new?resident_id={resident}&urgency_status=3&choices=1&sent_to_primary=1&email=1")).await;
         assert!(chosen.body.contains("(primary physician) by email</li>") && !chosen.body.contains("(family) by"), "{}", chosen.body);

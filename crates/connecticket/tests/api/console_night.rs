@@ -703,6 +703,25 @@ async fn every_page_passes_axe_in_both_themes() {
     }
     let admin = browser(&driver, true).await;
     sign_in(&admin, &app, ADMIN).await;
+    // This browser is a board display too, for the display's own page.
+    let granted = app
+        .api
+        .grant_display(
+            app.admin
+                .within(Action::ManageDisplays, DEMO_PROVIDER_ID)
+                .await,
+            "Station",
+        )
+        .await
+        .expect("a display");
+    admin
+        .goto(&app.url(&format!("/console/display/pair/{}", granted.pairing_code)))
+        .await
+        .expect("pairing page");
+    let violations = accessibility_violations(&admin).await;
+    assert!(violations.is_empty(), "pairing page: {violations:#?}");
+    submit(&admin, "form button").await;
+    assert_eq!(path(&admin).await, "/console/display");
     let pages = [
         "/console".to_owned(),
         format!("/console/tickets/{}", tickets[0]),
@@ -719,6 +738,8 @@ async fn every_page_passes_axe_in_both_themes() {
         "/console/admin/templates".to_owned(),
         "/console/admin/audit".to_owned(),
         "/console/admin/displays".to_owned(),
+        "/console/display".to_owned(),
+        "/console/display/pair/not-a-code".to_owned(),
         "/console/shown-once".to_owned(),
     ];
     for scheme in ["light", "dark"] {
