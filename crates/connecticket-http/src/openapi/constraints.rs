@@ -99,7 +99,7 @@ fn query_schema(name: &str, required: bool) -> Option<Value> {
                 .collect();
             json!({"type": "string", "pattern": words_pattern(&states, true)})
         }
-        "email" | "sms" => {
+        "email" | "sms" | "sent_to_family" | "sent_to_primary" | "sent_to_healthcare_pro" => {
             let words: Vec<String> = ["true", "false", "1", "0", "yes", "no", "on", "off"]
                 .map(str::to_owned)
                 .to_vec();

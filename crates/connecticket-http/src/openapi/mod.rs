@@ -159,8 +159,11 @@ fn resident_contacts() {}
         ("ticket_type" = Option<String>, Query),
         ("start_date" = Option<String>, Query, description = "YYYY-MM-DD"),
         ("end_date" = Option<String>, Query, description = "YYYY-MM-DD"),
-        ("email" = Option<bool>, Query, description = "Notify contacts by email"),
-        ("sms" = Option<bool>, Query, description = "Notify contacts by SMS"),
+        ("sent_to_family" = Option<bool>, Query, description = "Tell the resident's family. Naming any role flag tells exactly the roles set true; naming none leaves it to the provider's policy (docs/NOTIFICATIONS.md, Who is told)"),
+        ("sent_to_primary" = Option<bool>, Query, description = "Tell the primary physician (also accepted as `sentsent_to_primary`)"),
+        ("sent_to_healthcare_pro" = Option<bool>, Query, description = "Tell the healthcare professionals"),
+        ("email" = Option<bool>, Query, description = "Tell them by email. Naming a channel uses exactly the channels set true; naming none: every channel each contact consented to when roles were named or the urgency is High or Exception, else none"),
+        ("sms" = Option<bool>, Query, description = "Tell them by SMS"),
         ("general_comments" = Option<String>, Query),
         ("Idempotency-Key" = Option<String>, Header),
     ),
@@ -174,7 +177,14 @@ fn create_ticket() {}
 
 #[utoipa::path(
     post, path = "/api/{token}/update_status", tag = "tickets",
-    params(("token" = String, Path), ("id" = i64, Query), ("status" = String, Query, description = "New, Open, In Progress, Resolved, Closed or Reopen"), ("Idempotency-Key" = Option<String>, Header)),
+    description = "Moves a ticket through its workflow. The notify flags mean what they mean for `create_ticket`; naming none tells the policy's roles for a status change on the channels the ticket's creation used.",
+    params(
+        ("token" = String, Path), ("id" = i64, Query),
+        ("status" = String, Query, description = "New, Open, In Progress, Resolved, Closed or Reopen"),
+        ("sent_to_family" = Option<bool>, Query), ("sent_to_primary" = Option<bool>, Query),
+        ("sent_to_healthcare_pro" = Option<bool>, Query), ("email" = Option<bool>, Query), ("sms" = Option<bool>, Query),
+        ("Idempotency-Key" = Option<String>, Header),
+    ),
     responses((status = 200, body = Done), (status = 401, body = Failure), (status = 404, body = Failure), (status = 422, body = Failure)),
     security(("api_key" = [], "api_secret" = []))
 )]
