@@ -35,6 +35,17 @@ pub struct RaiseTicket {
 }
 
 impl RaiseTicket {
+    /// Whom the request asked to tell (docs/NOTIFICATIONS.md).
+    pub fn notify_request(&self) -> crate::notify::NotifyRequest {
+        crate::notify::NotifyRequest {
+            family: self.sent_to_family,
+            primary_physician: self.sent_to_primary,
+            healthcare_professional: self.sent_to_healthcare_pro,
+            email: self.email,
+            sms: self.sms,
+        }
+    }
+
     /// A `New` ticket of normal urgency with nothing else set.
     pub fn new(title: impl Into<String>, resident_id: ResidentId) -> Self {
         RaiseTicket {

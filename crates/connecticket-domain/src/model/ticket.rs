@@ -64,6 +64,19 @@ pub struct NewTicket {
     pub created_at: DateTime<Utc>,
 }
 
+impl NewTicket {
+    /// Whom the ticket's request asked to tell (docs/NOTIFICATIONS.md).
+    pub fn notify_request(&self) -> crate::notify::NotifyRequest {
+        crate::notify::NotifyRequest {
+            family: self.sent_to_family,
+            primary_physician: self.sent_to_primary,
+            healthcare_professional: self.sent_to_healthcare_pro,
+            email: self.email,
+            sms: self.sms,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewComment {
     pub category_id: Option<CategoryId>,

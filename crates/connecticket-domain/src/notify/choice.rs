@@ -114,6 +114,19 @@ impl NotifyRequest {
         })
     }
 
+    /// The channels a new ticket uses: those named; else every consented
+    /// one when roles were named or the urgency tells by default; else
+    /// none. (Needs no policy: a store can tell "nobody" without reading.)
+    pub fn new_ticket_channels(&self, urgency: UrgencyStatus) -> ChannelChoice {
+        match self.channels() {
+            Some(named) => named,
+            None if self.roles().is_some() || notifies_by_default(urgency) => {
+                ChannelChoice::Consented
+            }
+            None => ChannelChoice::NONE,
+        }
+    }
+
     /// Whom a new ticket tells: `policy_roles`, the policy's roles for a
     /// new ticket.
     pub fn for_new_ticket(
@@ -121,17 +134,9 @@ impl NotifyRequest {
         policy_roles: &[ContactRole],
         urgency: UrgencyStatus,
     ) -> Recipients {
-        let roles = self.roles();
-        let channels =
-            self.channels()
-                .unwrap_or(if roles.is_some() || notifies_by_default(urgency) {
-                    ChannelChoice::Consented
-                } else {
-                    ChannelChoice::NONE
-                });
         Recipients {
-            roles: roles.unwrap_or_else(|| policy_roles.to_vec()),
-            channels,
+            roles: self.roles().unwrap_or_else(|| policy_roles.to_vec()),
+            channels: self.new_ticket_channels(urgency),
         }
     }
 

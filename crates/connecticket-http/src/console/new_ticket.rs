@@ -9,9 +9,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use connecticket_domain::audit::Action;
-use connecticket_domain::command::RaiseTicket;
 use connecticket_domain::model::ResidentId;
-use connecticket_domain::notify::NotifyRequest;
 use connecticket_domain::service::{Considered, ConsoleCall};
 use connecticket_domain::workflow::UrgencyStatus;
 use connecticket_domain::DomainError;
@@ -197,16 +195,6 @@ fn in_form_words(message: String) -> String {
     }
 }
 
-fn choice_of(command: &RaiseTicket) -> NotifyRequest {
-    NotifyRequest {
-        email: command.email,
-        sms: command.sms,
-        family: command.sent_to_family,
-        primary_physician: command.sent_to_primary,
-        healthcare_professional: command.sent_to_healthcare_pro,
-    }
-}
-
 /// Raises the ticket with the API's own parser and rules, so the console
 /// accepts exactly what `create_ticket` accepts; but first makes sure the
 /// person saw who it tells, and confirmed telling nobody about an urgent
@@ -240,7 +228,7 @@ pub(crate) async fn create(
             return new_ticket_page(&state, console, &kept, refused(error.status(), message)).await;
         }
     };
-    let choice = choice_of(&command);
+    let choice = command.notify_request();
     let resident = command.resident_id.get().to_string();
     let shown = kept.get("told").unwrap_or_default();
     let again_with_files = if files_sent {

@@ -73,13 +73,7 @@ pub(crate) async fn plan(
 ) -> Result<Planned> {
     let urgency = UrgencyStatus::by_id(urgency_status_id).unwrap_or(UrgencyStatus::DEFAULT);
     let channels = match &asked {
-        Asked::NewTicket(request) => request.channels().unwrap_or(
-            if request.roles().is_some() || notifies_by_default(urgency) {
-                ChannelChoice::Consented
-            } else {
-                ChannelChoice::NONE
-            },
-        ),
+        Asked::NewTicket(request) => request.new_ticket_channels(urgency),
         Asked::StatusChange(request, used) => request.channels().unwrap_or(*used),
     };
     if channels.is_none() {

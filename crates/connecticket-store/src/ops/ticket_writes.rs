@@ -55,13 +55,7 @@ pub(crate) async fn create_ticket(
     }
     // Who is told is planned first, so that the ticket's flags say who
     // was told (docs/NOTIFICATIONS.md, "Who is told").
-    let asked = NotifyRequest {
-        family: ticket.sent_to_family,
-        primary_physician: ticket.sent_to_primary,
-        healthcare_professional: ticket.sent_to_healthcare_pro,
-        email: ticket.email,
-        sms: ticket.sms,
-    };
+    let asked = ticket.notify_request();
     let planned = notifications::plan(
         tx,
         provider,

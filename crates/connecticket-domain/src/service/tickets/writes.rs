@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::command::{AddComment, ChangeStatus, IdempotencyRequest, RaiseTicket};
 use crate::error::{DomainError, DomainResult, Field, Problem};
 use crate::model::{CommentId, TicketId};
-use crate::notify::{notifies_by_default, NotifyRequest};
+use crate::notify::notifies_by_default;
 use crate::service::audit::{Call, Recorded};
 use crate::service::{Connecticket, IDEMPOTENCY_WINDOW_HOURS};
 use crate::store::{IdempotencyClaim, StatusUpdate, WriteContext, Written};
@@ -27,13 +27,7 @@ impl Connecticket {
             entry.touch(RecordRef::Resident(command.resident_id));
             // An urgent ticket whose request chose to tell nobody says so on
             // the record (the console asks for a confirmation first).
-            let asked = NotifyRequest {
-                family: command.sent_to_family,
-                primary_physician: command.sent_to_primary,
-                healthcare_professional: command.sent_to_healthcare_pro,
-                email: command.email,
-                sms: command.sms,
-            };
+            let asked = command.notify_request();
             let chose_nobody = asked.roles().is_some_and(|roles| roles.is_empty())
                 || asked.channels().is_some_and(|channels| channels.is_none());
             if notifies_by_default(command.urgency) && chose_nobody {
