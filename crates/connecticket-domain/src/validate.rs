@@ -442,6 +442,39 @@ mod contact_tests {
             assert!(phone_number(bad, us).is_err(), "{bad}");
         }
         assert_eq!(PhoneCountry::checked(" gb ").ok().as_deref(), Some("GB"));
+        for odd in [
+            "+",
+            "++1",
+            "()",
+            "+(0)",
+            "00",
+            "+0",
+            "+1-",
+            "+999 999",
+            "+44 (0) 20 7946 0958",
+        ] {
+            let _ = phone_number(odd, gb);
+        }
         assert!(PhoneCountry::checked("Narnia").is_err());
+    }
+}
+
+#[cfg(test)]
+mod phone_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a person types into a phone field is answered, never a
+        /// panic, and what is accepted is E.164.
+        #[test]
+        fn any_typed_number_is_answered(text in "[0-9 ()+.\\-/]{0,40}", country in prop::sample::select(vec!["US", "GB", "DE", "FR", "IN", "AU"])) {
+            let country = PhoneCountry::parse(country).unwrap_or_default();
+            if let Ok(e164) = phone_number(&text, country) {
+                prop_assert!(e164.starts_with('+'));
+                prop_assert!(e164[1..].chars().all(|c| c.is_ascii_digit()));
+            }
+        }
     }
 }
