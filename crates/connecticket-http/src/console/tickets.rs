@@ -203,7 +203,9 @@ async fn render(
         .api
         .who_would_be_told(
             console.call(Action::ConsolePage),
-            Considered::StatusChange { ticket: id },
+            Considered::StatusChange {
+                ticket: &detail.ticket,
+            },
             choice.unwrap_or_default(),
         )
         .await?;

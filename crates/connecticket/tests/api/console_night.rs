@@ -670,6 +670,82 @@ async fn the_new_ticket_form_says_who_will_be_told_as_choices_change() {
     nurse.close().await.expect("close");
 }
 
+/// The changed pages with the keyboard alone: a display granted by typing
+/// its name and pressing Enter; the new ticket's urgency moved with the
+/// arrow keys redraws who will be told, and Space unticks a role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_new_pages_work_with_the_keyboard_alone() {
+    const ENTER: &str = "\u{E007}";
+    const DOWN: &str = "\u{E015}";
+    const SPACE: &str = " ";
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::demo().await;
+    let admin = browser(&driver, true).await;
+    sign_in(&admin, &app, ADMIN).await;
+    admin
+        .goto(&app.url("/console/admin/displays"))
+        .await
+        .expect("displays");
+    let page = admin.find(Locator::Css("html")).await.expect("page");
+    let name = admin
+        .find(Locator::Css("#display-name"))
+        .await
+        .expect("name");
+    name.send_keys(&format!("Day room{ENTER}"))
+        .await
+        .expect("type");
+    crate::support::eventually("the pairing link", || async {
+        page.is_displayed().await.is_err().then_some(())
+    })
+    .await;
+    assert_eq!(path(&admin).await, "/console/shown-once");
+    assert!(text_of(&admin, "main")
+        .await
+        .contains("Board display granted: Day room"));
+
+    let resident = connecticket_domain::demo::DEMO_RESIDENT_IDS[0].to_string();
+    admin
+        .goto(&app.url(&format!("/console/tickets/new?resident_id={resident}")))
+        .await
+        .expect("form");
+    let urgency = admin
+        .find(Locator::Css("#urgency_status"))
+        .await
+        .expect("urgency");
+    // Normal, then one down the list: High.
+    urgency.send_keys(DOWN).await.expect("arrow");
+    crate::support::eventually("the High summary", || async {
+        let text = admin
+            .find(Locator::Css(".telling"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("(family) by SMS and email").then_some(())
+    })
+    .await;
+    let family = admin
+        .find(Locator::Css("input[name=sent_to_family]"))
+        .await
+        .expect("family");
+    family.send_keys(SPACE).await.expect("space");
+    crate::support::eventually("family left out", || async {
+        let text = admin
+            .find(Locator::Css(".telling"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (!text.contains("(family) by") && text.contains("(primary physician) by")).then_some(())
+    })
+    .await;
+    admin.close().await.expect("close");
+}
+
 async fn click_box(client: &Client, css: &str) {
     client
         .find(Locator::Css(css))

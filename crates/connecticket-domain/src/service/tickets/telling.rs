@@ -6,7 +6,7 @@ use chrono::Duration;
 
 use crate::audit::RecordRef;
 use crate::error::{DomainError, DomainResult, Entity};
-use crate::model::{ContactRole, RecipientRole, ResidentId, TicketId};
+use crate::model::{ContactRole, RecipientRole, ResidentId, Ticket};
 use crate::notify::{
     notifies_by_default, ChangeFacts, Channel, ChannelChoice, NotifyEvent, NotifyRequest,
 };
@@ -16,15 +16,16 @@ use crate::workflow::UrgencyStatus;
 
 /// The change being considered.
 #[derive(Debug, Clone, Copy)]
-pub enum Considered {
+pub enum Considered<'a> {
     /// A new ticket about `resident` (none chosen yet: nobody's contacts)
     /// at `urgency`.
     NewTicket {
         resident: Option<ResidentId>,
         urgency: UrgencyStatus,
     },
-    /// A status change of `ticket`.
-    StatusChange { ticket: TicketId },
+    /// A status change of `ticket`, read by the same caller just before
+    /// (as the ticket's page has it; nothing is read twice).
+    StatusChange { ticket: &'a Ticket },
 }
 
 /// One person a change would tell.
@@ -65,7 +66,7 @@ impl Connecticket {
     pub async fn who_would_be_told(
         &self,
         call: Call,
-        change: Considered,
+        change: Considered<'_>,
         asked: NotifyRequest,
     ) -> DomainResult<Telling> {
         self.run(call, Recorded::Afterwards, async |principal, entry| {
@@ -73,13 +74,10 @@ impl Connecticket {
             let (resident, urgency, used) = match change {
                 Considered::NewTicket { resident, urgency } => (resident, urgency, None),
                 Considered::StatusChange { ticket } => {
-                    entry.touch(RecordRef::Ticket(ticket));
-                    let found = self
-                        .store
-                        .ticket_detail(provider, ticket)
-                        .await?
-                        .ok_or(DomainError::NotFound(Entity::Ticket))?;
-                    let ticket = found.ticket;
+                    entry.touch(RecordRef::Ticket(ticket.id));
+                    if ticket.provider_id != provider {
+                        return Err(DomainError::NotFound(Entity::Ticket));
+                    }
                     let used = ChannelChoice::Chosen {
                         email: ticket.email == Some(true),
                         sms: ticket.sms == Some(true),
