@@ -133,6 +133,14 @@ actions! {
     ManageDisplays => "manage_displays",
     /// A board display paired, or showed the board (or was refused).
     BoardDisplay => "board_display",
+    /// A client read the change feed (`GET changes`).
+    Changes => "changes",
+    /// An application or administrator registered, listed, deleted or
+    /// rotated a webhook endpoint, or replayed events to it; or the
+    /// server disabled one that kept failing.
+    ManageWebhooks => "manage_webhooks",
+    /// The server removed events older than the retention period.
+    PruneEvents => "prune_events",
 }
 
 impl Action {
@@ -220,6 +228,7 @@ impl Outcome {
             | DomainError::IdempotencyKeyReused
             | DomainError::Duplicate { .. }
             | DomainError::Conflict(_)
+            | DomainError::CursorExpired(_)
             | DomainError::NotEmpty => Outcome::Invalid,
             DomainError::DeadlineExceeded => Outcome::TimedOut,
             DomainError::Storage(_) => Outcome::Error,
@@ -305,6 +314,17 @@ impl RequestContext {
     pub fn escalator() -> Self {
         RequestContext {
             request_id: "escalator".to_owned(),
+            client_addr: None,
+            actor: None,
+            deadline: None,
+        }
+    }
+
+    /// A background task inside `serve` (`events`, `webhooks`), named in
+    /// its entries' request id.
+    pub fn background(name: &str) -> Self {
+        RequestContext {
+            request_id: name.to_owned(),
             client_addr: None,
             actor: None,
             deadline: None,

@@ -28,6 +28,8 @@ pub enum Entity {
     Notification,
     /// A board display (a wall screen paired with the board).
     Display,
+    /// An application's webhook endpoint.
+    Webhook,
 }
 
 impl Entity {
@@ -44,6 +46,7 @@ impl Entity {
             Entity::Contact => "Contact",
             Entity::Notification => "Notification",
             Entity::Display => "Display",
+            Entity::Webhook => "Webhook",
         }
     }
 }
@@ -109,6 +112,14 @@ pub enum Field {
     Tier,
     /// How long until an unanswered notification is sent again.
     RenotifyAfter,
+    /// A webhook endpoint's address.
+    Url,
+    /// The event types a webhook endpoint is sent.
+    EventTypes,
+    /// The change feed's `after`.
+    Cursor,
+    /// How many events a page of the change feed holds.
+    Limit,
 }
 
 impl Field {
@@ -155,6 +166,10 @@ impl Field {
             Field::AckWithin => "acknowledge within".to_owned(),
             Field::Tier => "tier".to_owned(),
             Field::RenotifyAfter => "renotify after".to_owned(),
+            Field::Url => "url".to_owned(),
+            Field::EventTypes => "event_types".to_owned(),
+            Field::Cursor => "after".to_owned(),
+            Field::Limit => "limit".to_owned(),
         }
     }
 }
@@ -298,6 +313,11 @@ pub enum DomainError {
     /// refused at once rather than queued; retry shortly.
     #[error("{0}")]
     Busy(&'static str),
+    /// The change feed was asked for events after a cursor it no longer
+    /// holds (removed by retention) or never gave (another database):
+    /// the client must read its data afresh and start the feed again.
+    #[error("{0}")]
+    CursorExpired(&'static str),
     /// The provider requires a second factor the account has not set up.
     #[error("Your provider requires a second factor: set one up first")]
     SecondFactorRequired,

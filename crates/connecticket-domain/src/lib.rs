@@ -18,6 +18,7 @@ pub mod command;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod notify;
 pub mod service;

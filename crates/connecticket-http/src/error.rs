@@ -97,6 +97,7 @@ impl HttpError {
                 | DomainError::NotEmpty
                 | DomainError::Conflict(_) => StatusCode::CONFLICT,
                 DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
+                DomainError::CursorExpired(_) => StatusCode::GONE,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             HttpError::InvalidParameter(_) | HttpError::MalformedBody(_) => {

@@ -11,8 +11,8 @@ use crate::access_log;
 use crate::error::HttpError;
 use crate::guard;
 use crate::routes::{
-    ack_page, attachments, authorize, categories, comments, gateway, notifications, operations,
-    residents, tickets,
+    ack_page, attachments, authorize, categories, comments, events, gateway, notifications,
+    operations, residents, tickets,
 };
 use crate::state::AppState;
 
@@ -50,6 +50,23 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/{token}/attachments/{id}", get(attachments::download))
         .route("/api/{token}/notifications", get(notifications::list))
+        .route("/api/{token}/changes", get(events::changes))
+        .route(
+            "/api/{token}/webhooks",
+            get(events::list).post(events::register),
+        )
+        .route(
+            "/api/{token}/webhooks/{id}",
+            axum::routing::delete(events::delete),
+        )
+        .route(
+            "/api/{token}/webhooks/{id}/rotate",
+            axum::routing::post(events::rotate),
+        )
+        .route(
+            "/api/{token}/webhooks/{id}/replay",
+            axum::routing::post(events::replay),
+        )
         .route(
             "/api/{token}/acknowledge",
             axum::routing::post(notifications::acknowledge),

@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "night_console",
         include_str!("../migrations/0010_night_console.sql"),
     ),
+    (11, "events", include_str!("../migrations/0011_events.sql")),
 ];
 
 /// Names the lock held while adopting a database from the old migrator.

@@ -61,6 +61,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "night_console",
         include_str!("../migrations/0010_night_console.sql"),
     ),
+    (11, "events", include_str!("../migrations/0011_events.sql")),
 ];
 
 fn checksum(sql: &str) -> String {

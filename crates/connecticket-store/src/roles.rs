@@ -12,3 +12,4 @@ connecticket_domain::implement_notification_store!();
 connecticket_domain::implement_escalation_store!();
 connecticket_domain::implement_health_store!();
 connecticket_domain::implement_console_store!();
+connecticket_domain::implement_event_store!();

@@ -11,7 +11,7 @@ use connecticket_domain::audit::{Action, Outcome};
 use connecticket_domain::console::ConsoleRole;
 use connecticket_domain::model::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, ContactRole,
-    EmployeeId, NotificationId, ProviderId, ResidentId, TicketId,
+    EmployeeId, EventId, NotificationId, ProviderId, ResidentId, TicketId, WebhookId,
 };
 use connecticket_domain::model::{RecipientRole, StaffRole};
 use connecticket_domain::notify::{AckVia, Channel, DeliveryState, EscalationState, NotifyEvent};
@@ -220,7 +220,7 @@ macro_rules! ids {
     )*};
 }
 
-ids!(ProviderId EmployeeId ApplicationId AccessTokenId ResidentId CategoryId TicketId CommentId AttachmentId ContactId NotificationId);
+ids!(ProviderId EmployeeId ApplicationId AccessTokenId ResidentId CategoryId TicketId CommentId AttachmentId ContactId NotificationId EventId WebhookId);
 
 impl From<i64> for Value<'_> {
     fn from(value: i64) -> Self {

@@ -42,6 +42,11 @@ pub struct TestOptions {
     pub metrics_listener: bool,
     /// As `--metrics-token`.
     pub metrics_token: Option<String>,
+    /// The sequencer, webhook delivery and the addresses it may reach
+    /// (here loopback, where tests' receivers listen).
+    pub events: connecticket::server::EventsConfig,
+    /// Which webhook URLs may be registered (here http:// too).
+    pub webhook_urls: connecticket_domain::events::webhooks::UrlPolicy,
 }
 
 impl Default for TestOptions {
@@ -72,6 +77,24 @@ impl Default for TestOptions {
             public_url: None,
             metrics_listener: false,
             metrics_token: None,
+            events: connecticket::server::EventsConfig {
+                sequencer: connecticket_domain::events::SequencerOptions {
+                    poll: std::time::Duration::from_millis(20),
+                    ..Default::default()
+                },
+                webhooks: connecticket_domain::events::WebhookDispatcherOptions {
+                    poll: std::time::Duration::from_millis(50),
+                    ..Default::default()
+                },
+                addresses: connecticket_notify::AddressPolicy {
+                    allowed_private: vec![ipnet::IpNet::from(std::net::IpAddr::from([
+                        127, 0, 0, 1,
+                    ]))],
+                },
+            },
+            webhook_urls: connecticket_domain::events::webhooks::UrlPolicy {
+                allow_insecure: true,
+            },
         }
     }
 }
@@ -143,6 +166,7 @@ impl TestApp {
             api: ApiSettings {
                 token_lifetime: options.token_lifetime,
                 throttle: options.throttle,
+                webhook_urls: options.webhook_urls,
                 ..ApiSettings::default()
             },
             limits: options.limits,
@@ -164,6 +188,7 @@ impl TestApp {
                 .metrics_listener
                 .then(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
             metrics_token: options.metrics_token,
+            events: options.events,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

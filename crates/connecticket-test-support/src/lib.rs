@@ -24,6 +24,7 @@ mod process;
 pub mod raw;
 mod receivers;
 pub mod tls;
+mod webhooks;
 
 pub use app::{audit_entries, TestApp, TestOptions};
 pub use client::{demo_session, once_refused, send, Fields, Reply, Session};
@@ -34,6 +35,7 @@ pub use process::{admin, admin_with_input, binary, ServerProcess};
 pub use console::{cookie_value, field_value, Console, Page, DEMO_PASSWORD};
 pub use locks::{hold_write_lock, WriteLock};
 pub use receivers::{transports, Mail, MailCatcher, Sms, SmsReceiver};
+pub use webhooks::{Answer, Delivery, WebhookReceiver};
 
 pub use connecticket_store::testing::{eventually, Backend, DEADLINE};
 

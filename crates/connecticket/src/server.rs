@@ -21,12 +21,16 @@ use ipnet::IpNet;
 use tokio::net::TcpListener;
 
 use crate::cli::HASH_KEY_REQUIRED;
+use connecticket_domain::events::{
+    Sequencer, SequencerOptions, WebhookDispatcher, WebhookDispatcherOptions,
+};
 use connecticket_domain::notify::{
     AckLinks, Dispatcher, DispatcherOptions, Escalator, EscalatorOptions, Transport,
     TransportHealth, DEFAULT_ACK_LINK_LIFETIME,
 };
 use connecticket_notify::{
-    SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport, TwilioSignature,
+    AddressPolicy, HttpWebhookSender, SmsGateway, SmsGatewayConfig, SmtpConfig, SmtpTransport,
+    TwilioSignature,
 };
 
 /// Everything the server needs besides a listener and a store.
@@ -64,6 +68,16 @@ pub struct ServerConfig {
     /// A token that shows `/metrics` and the detail of `/readyz` on the
     /// public listener too (`Authorization: Bearer …`).
     pub metrics_token: Option<String>,
+    pub events: EventsConfig,
+}
+
+/// The change feed's sequencer and retention, and webhook delivery.
+#[derive(Clone, Default)]
+pub struct EventsConfig {
+    pub sequencer: SequencerOptions,
+    pub webhooks: WebhookDispatcherOptions,
+    /// Which addresses webhook deliveries may reach.
+    pub addresses: AddressPolicy,
 }
 
 /// The notification transports and how the dispatcher retries. With no
@@ -150,6 +164,7 @@ impl Default for ServerConfig {
             public_url: None,
             metrics_listen: None,
             metrics_token: None,
+            events: EventsConfig::default(),
         }
     }
 }
@@ -316,6 +331,24 @@ impl Server {
             self.config.notifications.escalator.clone(),
         )
         .spawn();
+        let events = &self.config.events;
+        let sequencer = Sequencer::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config.clock),
+            events.sequencer.clone(),
+        )
+        .spawn();
+        let webhooks = WebhookDispatcher::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config.clock),
+            self.config.hasher()?,
+            Arc::new(HttpWebhookSender::new(
+                events.addresses.clone(),
+                events.webhooks.timeout,
+            )?),
+            events.webhooks.clone(),
+        )
+        .spawn();
         let address = self.listener.local_addr()?;
         let scheme = if self.options.tls.is_some() {
             "https"
@@ -362,6 +395,8 @@ impl Server {
         api.settle().await;
         dispatcher.abort();
         escalator.abort();
+        sequencer.abort();
+        webhooks.abort();
         let _ = dispatcher.await;
         let released = self
             .store

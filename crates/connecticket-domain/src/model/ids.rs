@@ -47,4 +47,8 @@ ids! {
     AttachmentId;
     ContactId;
     NotificationId;
+    /// An event of the change feed (its row, not its cursor).
+    EventId;
+    /// An application's webhook endpoint.
+    WebhookId;
 }

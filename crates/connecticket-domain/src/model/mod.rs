@@ -8,7 +8,7 @@ mod ticket;
 pub use contact::{Contact, ContactRole, NewContact, ProviderContact, RecipientRole, StaffRole};
 pub use ids::{
     AccessTokenId, ApplicationId, AttachmentId, CategoryId, CommentId, ContactId, EmployeeId,
-    NotificationId, ProviderId, ResidentId, TicketId,
+    EventId, NotificationId, ProviderId, ResidentId, TicketId, WebhookId,
 };
 pub use resident::{NewResident, Resident};
 pub use ticket::{

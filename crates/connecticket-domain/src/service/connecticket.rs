@@ -21,6 +21,8 @@ pub struct ApiSettings {
     /// revokes its oldest.
     pub live_tokens_per_application: u32,
     pub throttle: ThrottleSettings,
+    /// Which webhook endpoint URLs may be registered.
+    pub webhook_urls: crate::events::webhooks::UrlPolicy,
 }
 
 impl Default for ApiSettings {
@@ -29,6 +31,7 @@ impl Default for ApiSettings {
             token_lifetime: Duration::hours(24),
             live_tokens_per_application: 100,
             throttle: ThrottleSettings::default(),
+            webhook_urls: crate::events::webhooks::UrlPolicy::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod administration;
 mod audit;
 mod connecticket;
 mod console_sessions;
+mod events;
 mod notifications;
 mod published_credentials;
 mod readiness;
@@ -26,6 +27,7 @@ mod residents;
 mod tickets;
 
 pub use crate::console::Invitation;
+pub use crate::events::webhooks::ReplayRange;
 pub use access::{throttle, ThrottleSettings, IDEMPOTENCY_WINDOW_HOURS};
 pub use administration::{
     contact_from_input, escalation_from_input, resident_from_fields, staff_contact_from_input,
@@ -40,6 +42,7 @@ pub use console_sessions::{
     ConsoleCall, DisplayBoard, Lapsed, PairingOffer, SecondFactorEnrolment, SignInAttempt,
     SignedIn, DEVICE_COOKIE_SECS, DRAFT_KEPT_FOR,
 };
+pub use events::{WebhookRequest, WebhookWithSecret};
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;
 pub use residents::ResidentPage;

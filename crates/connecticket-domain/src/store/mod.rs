@@ -17,8 +17,8 @@ mod roles;
 pub mod types;
 
 pub use roles::{
-    AuditStore, AuthStore, ConsoleStore, EscalationStore, HealthStore, NotificationStore,
-    OperatorStore, TicketStore, TransferStore,
+    AuditStore, AuthStore, ConsoleStore, EscalationStore, EventStore, HealthStore,
+    NotificationStore, OperatorStore, TicketStore, TransferStore,
 };
 
 use chrono::{DateTime, Utc};
@@ -49,6 +49,7 @@ pub trait Store:
     + EscalationStore
     + HealthStore
     + ConsoleStore
+    + EventStore
 {
 }
 
@@ -62,6 +63,7 @@ impl<T> Store for T where
         + EscalationStore
         + HealthStore
         + ConsoleStore
+        + EventStore
 {
 }
 

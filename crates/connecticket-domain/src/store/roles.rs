@@ -460,3 +460,74 @@ crate::store_role! {
         ) -> BoardDisplay = displays::revoke;
     }
 }
+
+crate::store_role! {
+    /// The change feed and webhooks (docs/EVENTS.md). Events themselves
+    /// are recorded by the writes that cause them, in their transactions.
+    /// Every operation on an endpoint is scoped by provider and, when
+    /// given, by the application that owns it (another's is `NotFound`).
+    pub trait EventStore implemented by implement_event_store {
+        /// Gives up to `limit` committed events their cursors, in commit
+        /// order (sequencers on every instance take turns), and queues
+        /// their deliveries to the endpoints that want them; answers how
+        /// many.
+        write sequence_events(limit: u32, now: DateTime<Utc>) -> u64 = events::sequence;
+        /// The provider's events after the cursor, oldest first, with the
+        /// log's newest and pruned cursors, from one snapshot.
+        read event_feed(provider: ProviderId, after: i64, limit: u32) -> EventPage
+            = events::feed;
+        /// Removes events that occurred before `before` (a prefix of the
+        /// feed) and their deliveries; `audit` names the count.
+        write prune_events(before: DateTime<Utc>, audit: AuditEntry) -> u64 = events::prune;
+        write create_webhook(webhook: NewWebhook, audit: AuditEntry) -> Webhook
+            = webhooks::create;
+        /// The provider's endpoints (one application's, when given), by id.
+        read webhooks(provider: ProviderId, application: Option<ApplicationId>) -> Vec<Webhook>
+            = webhooks::list;
+        /// Deletes an endpoint with the deliveries still waiting for it.
+        write delete_webhook(
+            provider: ProviderId,
+            application: Option<ApplicationId>,
+            webhook: WebhookId,
+            at: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> () = webhooks::delete;
+        /// Replaces the signing secret's salt; the previous one signs too
+        /// until `previous_until`.
+        write rotate_webhook_secret(
+            provider: ProviderId,
+            application: Option<ApplicationId>,
+            webhook: WebhookId,
+            salt: Vec<u8>,
+            previous_until: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> Webhook = webhooks::rotate;
+        /// Queues the provider's events with cursors in the range
+        /// for the endpoint again and re-enables it; answers how many.
+        write replay_webhook_events(
+            provider: ProviderId,
+            application: Option<ApplicationId>,
+            webhook: WebhookId,
+            range: ReplayRange,
+            now: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> u64 = webhooks::replay;
+        /// Leases up to `limit` endpoints with deliveries due to `owner`,
+        /// each with its next `per_endpoint` deliveries in feed order.
+        write claim_webhooks(
+            owner: String,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+            limit: u32,
+            per_endpoint: u32,
+        ) -> Vec<WebhookBatch> = webhooks::claim;
+        /// Records an attempt if `attempt.owner` still holds the endpoint;
+        /// one that disables the endpoint appends `audit`.
+        write record_webhook_attempt(attempt: WebhookAttempt, audit: AuditEntry)
+            -> WebhookRecorded = webhooks::record_attempt;
+        /// Gives back an endpoint `owner` holds.
+        write release_webhook(webhook: WebhookId, owner: String) -> () = webhooks::release;
+        /// Every live endpoint with its queue, for metrics.
+        read webhook_queue() -> Vec<Webhook> = webhooks::queue;
+    }
+}

@@ -15,6 +15,11 @@ pub use crate::console::display::{BoardDisplay, DisplayId, NewDisplay};
 pub use crate::console::{
     AccountHolder, Board, BoardFilter, ConsoleAccount, NewSession, SessionId, SessionRecord,
 };
+pub use crate::events::webhooks::{
+    NewWebhook, ReplayRange, Webhook, WebhookAttempt, WebhookBatch, WebhookRecorded,
+};
+pub use crate::events::EventPage;
+pub use crate::model::WebhookId;
 pub use crate::model::{
     AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CategoryId,
     CommentId, Contact, ContactId, Employee, EmployeeId, NewApplication, NewAttachment,

@@ -6,6 +6,7 @@ pub(crate) mod attachments;
 pub(crate) mod authorize;
 pub(crate) mod categories;
 pub(crate) mod comments;
+pub(crate) mod events;
 pub(crate) mod gateway;
 pub(crate) mod notifications;
 pub(crate) mod operations;

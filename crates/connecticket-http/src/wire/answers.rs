@@ -144,3 +144,82 @@ pub(crate) struct Alive {
     /// `ok`.
     pub(crate) status: &'static str,
 }
+
+/// A page of the change feed (docs/EVENTS.md).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChangesAnswer {
+    /// Oldest first: `id`, `type`, `cursor`, `timestamp` (RFC 3339, UTC)
+    /// and `data` with the ids concerned (and `status` for a status
+    /// change). Never clinical text.
+    #[schema(value_type = Vec<Object>)]
+    pub(crate) events: Vec<serde_json::Value>,
+    /// Ask `after` this next.
+    pub(crate) next_cursor: i64,
+    /// More events wait after `next_cursor` now.
+    pub(crate) has_more: bool,
+    pub(crate) status: Success,
+}
+
+/// A webhook endpoint, without its secret.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct WebhookJson {
+    pub(crate) id: i64,
+    pub(crate) url: String,
+    /// Empty: every event type.
+    pub(crate) event_types: Vec<&'static str>,
+    /// RFC 3339, UTC.
+    pub(crate) created_at: String,
+    /// Set once the endpoint failed for three days; a replay re-enables it.
+    pub(crate) disabled_at: Option<String>,
+    /// Since when every attempt has failed.
+    pub(crate) failing_since: Option<String>,
+    /// Why the last attempt failed.
+    pub(crate) last_error: Option<String>,
+    /// When deliveries are tried next (after a failure, the retry).
+    pub(crate) next_attempt_at: String,
+    /// Deliveries waiting.
+    pub(crate) pending: u64,
+}
+
+impl WebhookJson {
+    pub(crate) fn new(webhook: &connecticket_domain::events::webhooks::Webhook) -> Self {
+        let time = |at: chrono::DateTime<chrono::Utc>| {
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        WebhookJson {
+            id: webhook.id.get(),
+            url: webhook.url.clone(),
+            event_types: webhook.event_types.iter().map(|k| k.as_str()).collect(),
+            created_at: time(webhook.created_at),
+            disabled_at: webhook.disabled_at.map(time),
+            failing_since: webhook.failing_since.map(time),
+            last_error: webhook.last_error.clone(),
+            next_attempt_at: time(webhook.next_attempt_at),
+            pending: webhook.pending,
+        }
+    }
+}
+
+/// An endpoint just registered or rotated, with its secret: shown once.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct WebhookWithSecretAnswer {
+    pub(crate) message: &'static str,
+    pub(crate) webhook: WebhookJson,
+    /// `whsec_…`: verify each delivery's `webhook-signature` with it.
+    pub(crate) secret: String,
+    pub(crate) status: Success,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct WebhooksAnswer {
+    pub(crate) webhooks: Vec<WebhookJson>,
+    pub(crate) status: Success,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReplayAnswer {
+    pub(crate) message: &'static str,
+    /// Deliveries queued again.
+    pub(crate) queued: u64,
+    pub(crate) status: Success,
+}

@@ -5,11 +5,15 @@
 //! Every error names the parameter as the client sent it.
 
 use connecticket_domain::command::{AddComment, ChangeStatus, RaiseTicket, Upload};
+use connecticket_domain::events::{FeedQuery, DEFAULT_FEED_LIMIT};
+use connecticket_domain::model::WebhookId;
 use connecticket_domain::model::{
     AttachmentId, CategoryId, NotificationId, Page, ResidentId, TicketId, TicketQuery,
 };
 use connecticket_domain::notify::{NoticeFilter, NotifyRequest};
-use connecticket_domain::service::{NoticeRequest, StaffAcknowledgment};
+use connecticket_domain::service::{
+    NoticeRequest, ReplayRange, StaffAcknowledgment, WebhookRequest,
+};
 use connecticket_domain::text::{parse_bool, printable, BOOLEAN_EXPECTED};
 use connecticket_domain::time::{parse_date, parse_timestamp};
 use connecticket_domain::validate::DEFAULT_PER_PAGE;
@@ -315,6 +319,53 @@ fn positive_u32(params: &RequestParams, name: &str) -> Result<Option<u32>> {
 pub(crate) fn attachment_id(path: &str) -> Option<AttachmentId> {
     let raw = path.rsplit('/').next()?;
     parse_id("id", raw).ok().map(AttachmentId)
+}
+
+/// The webhook id in `…/webhooks/{id}[/rotate|/replay]`; none when it is
+/// not a plain positive id (which names no endpoint: 404).
+pub(crate) fn webhook_id(path: &str) -> Option<WebhookId> {
+    let mut segments = path.split('/').skip_while(|segment| *segment != "webhooks");
+    segments.next()?;
+    let raw = segments.next()?;
+    parse_id("id", raw).ok().map(WebhookId)
+}
+
+/// A count parameter: a non-negative integer.
+fn count(params: &RequestParams, name: &str) -> Result<Option<i64>> {
+    params
+        .non_blank(name)
+        .map(|value| match value.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            _ => Err(invalid(format!(
+                "{} must be a non-negative integer",
+                printable(name)
+            ))),
+        })
+        .transpose()
+}
+
+/// `changes`' cursor and page size.
+pub(crate) fn feed_query(params: RequestParams) -> Result<FeedQuery> {
+    let limit = count(&params, "limit")?.unwrap_or(i64::from(DEFAULT_FEED_LIMIT));
+    Ok(FeedQuery {
+        after: count(&params, "after")?.unwrap_or(0),
+        limit: u32::try_from(limit).unwrap_or(u32::MAX),
+    })
+}
+
+/// `POST webhooks`' endpoint.
+pub(crate) fn webhook_request(params: RequestParams) -> Result<WebhookRequest> {
+    Ok(WebhookRequest {
+        url: params.get("url").unwrap_or_default().to_owned(),
+        event_types: params.non_blank("event_types").map(str::to_owned),
+    })
+}
+
+/// A replay's range of cursors: `from` and `through` (default: `from`).
+pub(crate) fn replay_range(params: RequestParams) -> Result<ReplayRange> {
+    let from = required_id(&params, "from")?;
+    let through = optional_id(&params, "through")?.unwrap_or(from);
+    Ok(ReplayRange { from, through })
 }
 
 /// `notifications`' filters and paging (a page of 100 unless asked).

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
+use connecticket_domain::events::{EventKind, NewEvent};
 use connecticket_domain::model::{ContactId, ProviderId};
 use connecticket_domain::notify::{AckRefusal, AckVia, EscalationState, NoticeFilter};
 use connecticket_domain::store::{
@@ -190,6 +191,9 @@ pub(crate) async fn acknowledge(
     )
     .await?;
     escalations::end(tx, n.ticket_id, EscalationState::Acknowledged, now).await?;
+    let kind = EventKind::NotificationAcknowledged;
+    let event = NewEvent::ticket(n.provider_id, kind, n.ticket_id, n.resident_id, now);
+    super::events::record(tx, event.with_notification(n.id)).await?;
     entry.provider_id = Some(n.provider_id);
     entry.touch(RecordRef::Notification(n.id));
     entry.touch(RecordRef::Ticket(n.ticket_id));

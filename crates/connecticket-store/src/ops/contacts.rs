@@ -49,6 +49,7 @@ pub(crate) async fn create_contact(
     let mut entry = audit_entry;
     entry.touch(RecordRef::Contact(contact.id));
     entry.touch(RecordRef::Resident(contact.resident_id));
+    resident_updated(tx, provider, contact.resident_id, entry.at).await?;
     audit::append(tx, vec![entry]).await?;
     Ok(contact)
 }
@@ -104,7 +105,20 @@ pub(crate) async fn delete_contact(
     let mut entry = audit_entry;
     entry.touch(RecordRef::Contact(contact));
     entry.touch(RecordRef::Resident(resident));
+    resident_updated(tx, provider, resident, entry.at).await?;
     audit::append(tx, vec![entry]).await
+}
+
+/// A resident's contacts are part of the resident's record.
+async fn resident_updated(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    resident: ResidentId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let kind = connecticket_domain::events::EventKind::ResidentUpdated;
+    let event = connecticket_domain::events::NewEvent::resident(provider, kind, resident, at);
+    super::events::record(tx, event).await
 }
 
 /// Replaces a contact's role, name, addresses and consents; it stays the
@@ -140,6 +154,7 @@ pub(crate) async fn update_contact(
     let mut entry = audit_entry;
     entry.touch(RecordRef::Contact(contact));
     entry.touch(RecordRef::Resident(new.resident_id));
+    resident_updated(tx, provider, new.resident_id, entry.at).await?;
     audit::append(tx, vec![entry]).await
 }
 

@@ -381,6 +381,14 @@ async fn advance(
     let columns = rows::escalation_step_columns(&recorded).without("id");
     recorded.id = insert_returning_id(tx, "escalation_steps", columns).await?;
     entry.records.insert(format!("escalation_level:{level}"));
+    let raised = connecticket_domain::events::NewEvent::ticket(
+        escalation.provider_id,
+        connecticket_domain::events::EventKind::EscalationRaised,
+        ticket,
+        facts.resident,
+        now,
+    );
+    super::events::record(tx, raised).await?;
     Ok(Some(recorded))
 }
 

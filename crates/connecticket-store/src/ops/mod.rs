@@ -9,6 +9,7 @@ pub(crate) mod console;
 pub(crate) mod contacts;
 pub(crate) mod displays;
 pub(crate) mod escalations;
+pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;
@@ -17,6 +18,7 @@ pub(crate) mod ticket_detail;
 pub(crate) mod ticket_reads;
 pub(crate) mod ticket_writes;
 pub(crate) mod transfer;
+pub(crate) mod webhooks;
 
 use connecticket_domain::model::ProviderId;
 use connecticket_domain::{Entity, StoreError};

@@ -15,11 +15,12 @@ use connecticket_domain::store::{Attempt, AttemptResult, NotificationFilter};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 use connecticket_domain::{Entity, StoreError};
 
-use super::{audit, require_owned};
+use super::{audit, events, require_owned};
 use crate::engine::Executor;
 use crate::rows;
 use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Result};
 use crate::value::Value;
+use connecticket_domain::events::{EventKind, NewEvent};
 
 /// Whom a change asks to tell, before the policy is read.
 pub(crate) enum Asked {
@@ -330,7 +331,7 @@ pub(crate) async fn record_attempt(
     audit_entry: AuditEntry,
 ) -> Result<bool> {
     let sql = format!(
-        "SELECT ticket_id, role FROM notifications
+        "SELECT provider_id, ticket_id, resident_id, role FROM notifications
          WHERE id = $1 AND lease_owner = $2 AND state = 'pending'{}",
         tx.dialect().for_update()
     );
@@ -340,15 +341,21 @@ pub(crate) async fn record_attempt(
         &[attempt.notification.into(), (&attempt.owner).into()],
         |row| {
             Ok((
+                row.get::<ProviderId>("provider_id")?,
                 row.get::<TicketId>("ticket_id")?,
+                row.get::<ResidentId>("resident_id")?,
                 row.get::<connecticket_domain::model::RecipientRole>("role")?,
             ))
         },
     )
     .await?;
     audit::append(tx, vec![audit_entry]).await?;
-    let Some((ticket, role)) = held else {
+    let Some((provider, ticket, resident, role)) = held else {
         return Ok(false);
+    };
+    let told = |kind| {
+        NewEvent::ticket(provider, kind, ticket, resident, attempt.at)
+            .with_notification(attempt.notification)
     };
     let id: Value<'_> = attempt.notification.into();
     if let Some((token_hash, expires_at)) = &attempt.ack_link {
@@ -380,6 +387,7 @@ pub(crate) async fn record_attempt(
                 );
                 execute(tx, &sql, &[ticket.into(), true.into(), attempt.at.into()]).await?;
             }
+            events::record(tx, told(EventKind::NotificationDelivered)).await?;
         }
         AttemptResult::Retry { reason, next_at } => {
             execute(
@@ -402,6 +410,7 @@ pub(crate) async fn record_attempt(
                 &[id, reason.into()],
             )
             .await?;
+            events::record(tx, told(EventKind::NotificationFailed)).await?;
         }
     }
     Ok(true)
@@ -599,7 +608,7 @@ pub(crate) async fn gateway_status(
         }
         ReportedStatus::Undelivered(reason) => {
             // Never after the handset's delivery was reported.
-            execute(
+            let failed = execute(
                 tx,
                 "UPDATE notifications SET state = 'failed', last_error = $2,
                      lease_owner = NULL, lease_until = NULL
@@ -608,6 +617,11 @@ pub(crate) async fn gateway_status(
                 &[id.into(), reason.into(), external_id.into()],
             )
             .await?;
+            if failed > 0 {
+                let kind = EventKind::NotificationFailed;
+                let event = NewEvent::ticket(provider, kind, ticket, resident, at);
+                events::record(tx, event.with_notification(id)).await?;
+            }
         }
         ReportedStatus::InTransit => {}
     }

@@ -334,6 +334,9 @@ pub(crate) async fn create_residents(
             )
             .await?;
         }
+        let kind = connecticket_domain::events::EventKind::ResidentCreated;
+        let event = connecticket_domain::events::NewEvent::resident(provider, kind, id, at);
+        super::events::record(tx, event).await?;
         ids.push(id);
     }
     let touched = ids.iter().map(|id| RecordRef::Resident(*id));

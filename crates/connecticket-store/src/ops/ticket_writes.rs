@@ -21,7 +21,10 @@ use crate::rows;
 use crate::sql::{
     execute, fetch_all, fetch_optional, insert, insert_returning_id, insert_rows, Result,
 };
+use connecticket_domain::events::{EventKind, NewEvent};
 use connecticket_domain::notify::{ChannelChoice, NotifyEvent, NotifyRequest};
+
+use super::events;
 
 pub(crate) async fn create_ticket(
     tx: &mut dyn Executor,
@@ -140,6 +143,18 @@ pub(crate) async fn create_ticket(
         },
     )
     .await?;
+    events::record(
+        tx,
+        NewEvent::ticket(
+            provider,
+            EventKind::TicketCreated,
+            ticket_id,
+            ticket.resident_id,
+            ticket.created_at,
+        )
+        .with_status(ticket.ticket_status.as_str()),
+    )
+    .await?;
     Ok(Done {
         id: ticket_id.get(),
         touched,
@@ -246,6 +261,13 @@ pub(crate) async fn create_comment(
     }
     let comment_id = insert_comment(tx, ticket_id, &comment).await?;
     touch_ticket(tx, ticket_id, comment.created_at).await?;
+    let added = EventKind::TicketCommentAdded;
+    let at = comment.created_at;
+    events::record(
+        tx,
+        NewEvent::ticket(provider, added, ticket_id, resident_id, at),
+    )
+    .await?;
     Ok(Done {
         id: comment_id.get(),
         touched: vec![
@@ -292,6 +314,12 @@ pub(crate) async fn add_attachments(
     let mut touched = insert_attachments(tx, ticket_id, attachments, at).await?;
     touched.push(RecordRef::Resident(resident_id));
     touch_ticket(tx, ticket_id, at).await?;
+    let added = EventKind::TicketAttachmentAdded;
+    events::record(
+        tx,
+        NewEvent::ticket(provider, added, ticket_id, resident_id, at),
+    )
+    .await?;
     Ok(Done {
         id: ticket_id.get(),
         touched,
@@ -329,6 +357,18 @@ pub(crate) async fn update_status(
     )
     .await?;
     record_status_change(tx, Some(current), &update).await?;
+    events::record(
+        tx,
+        NewEvent::ticket(
+            provider,
+            EventKind::TicketStatusChanged,
+            update.ticket_id,
+            ticket.resident_id,
+            update.at,
+        )
+        .with_status(update.status.as_str()),
+    )
+    .await?;
     if matches!(update.status, TicketStatus::Resolved | TicketStatus::Closed) {
         super::escalations::end(
             tx,

@@ -13,9 +13,13 @@ use tokio::net::TcpListener;
 
 use super::Cli;
 use crate::database;
-use crate::server::{self, NotifyConfig, ServerConfig};
+use crate::server::{self, EventsConfig, NotifyConfig, ServerConfig};
+use connecticket_domain::events::webhooks::UrlPolicy;
+use connecticket_domain::events::{
+    SequencerOptions, WebhookDispatcherOptions, DEFAULT_EVENT_RETENTION_DAYS,
+};
 use connecticket_domain::notify::{DispatcherOptions, EscalatorOptions};
-use connecticket_notify::{SmsGatewayConfig, SmtpConfig};
+use connecticket_notify::{AddressPolicy, SmsGatewayConfig, SmtpConfig};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -162,6 +166,22 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_AUDIT_RETENTION_DAYS", default_value_t = 0)]
     pub audit_retention_days: u32,
 
+    /// Days events are kept for the change feed and webhook replays (0:
+    /// forever).
+    #[arg(long, env = "CONNECTICKET_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_EVENT_RETENTION_DAYS)]
+    pub event_retention_days: u32,
+
+    /// Lets applications register plain http:// webhook endpoints (for a
+    /// receiver on a trusted network; events are signed either way).
+    #[arg(long, env = "CONNECTICKET_ALLOW_INSECURE_WEBHOOKS")]
+    pub allow_insecure_webhooks: bool,
+
+    /// Private networks webhooks may reach (addresses or CIDR ranges,
+    /// comma-separated). By default no delivery goes to a loopback,
+    /// private, link-local or multicast address.
+    #[arg(long, env = "CONNECTICKET_WEBHOOK_ALLOW_PRIVATE", value_delimiter = ',', value_parser = parse_proxy)]
+    pub webhook_allow_private: Vec<IpNet>,
+
     /// SQLite read connections.
     #[arg(long, env = "CONNECTICKET_SQLITE_READERS", default_value_t = SqliteOptions::default().read_connections)]
     pub sqlite_readers: usize,
@@ -297,6 +317,9 @@ impl ServeArgs {
                     token_requests: self.token_requests_per_minute,
                     token_window_secs: 60,
                 },
+                webhook_urls: UrlPolicy {
+                    allow_insecure: self.allow_insecure_webhooks,
+                },
             },
             limits: Limits {
                 max_request_bytes: self.max_request_bytes,
@@ -321,6 +344,17 @@ impl ServeArgs {
             send_timeout: Duration::from_secs(self.send_timeout_secs),
             audit_retention: (self.audit_retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(self.audit_retention_days))),
+            events: EventsConfig {
+                sequencer: SequencerOptions {
+                    retention: (self.event_retention_days > 0)
+                        .then(|| chrono::Duration::days(i64::from(self.event_retention_days))),
+                    ..SequencerOptions::default()
+                },
+                webhooks: WebhookDispatcherOptions::default(),
+                addresses: AddressPolicy {
+                    allowed_private: self.webhook_allow_private.clone(),
+                },
+            },
             demo: self.demo,
             notifications: self.notify_config()?,
             public_url: self.public_url.clone(),

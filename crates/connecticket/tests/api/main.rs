@@ -30,6 +30,7 @@ mod console_night;
 mod create_comment;
 mod create_ticket;
 mod docs;
+mod events;
 mod idempotency;
 mod limits;
 mod notifications;
