@@ -8,6 +8,8 @@
 //! The wire's habits are part of it: a blank optional parameter is the
 //! same as none, values are trimmed, and names are matched without case.
 
+use connecticket_domain::events::webhooks::MAX_URL_CHARS;
+use connecticket_domain::events::{EventKind, MAX_FEED_LIMIT};
 use connecticket_domain::notify::NoticeFilter;
 use connecticket_domain::service::MAX_NOTE_CHARS;
 use connecticket_domain::validate::{
@@ -79,8 +81,28 @@ fn query_schema(name: &str, required: bool) -> Option<Value> {
         .map(|u| u.name.to_owned())
         .collect();
     let schema = match name {
-        "id" | "ticket_id" | "resident_id" | "notification_id" | "category_id" | "after_id" => {
-            id(!required)
+        "id" | "ticket_id" | "resident_id" | "notification_id" | "category_id" | "after_id"
+        | "from" | "through" => id(!required),
+        "after" => json!({"anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": i64::MAX}, blank()
+        ]}),
+        "limit" => positive(u64::from(MAX_FEED_LIMIT)),
+        "url" => json!({
+            "type": "string", "format": "uri", "maxLength": MAX_URL_CHARS,
+            "pattern": "^\\s*https://[^\\s/@#]+(/[^\\s#]*)?\\s*$"
+        }),
+        "event_types" => {
+            let mut kinds: Vec<String> = EventKind::ALL
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect();
+            kinds.push("*".to_owned());
+            let one = kinds
+                .iter()
+                .map(|k| k.replace('.', "\\.").replace('*', "\\*"))
+                .collect::<Vec<_>>()
+                .join("|");
+            json!({"type": "string", "pattern": format!("^[ ,]*(?:(?:{one})[ ,]*)*$")})
         }
         "page" => positive(u64::from(u32::MAX)),
         "per_page" => positive(u64::from(MAX_PER_PAGE)),
@@ -168,7 +190,11 @@ fn constrain(path: &str, parameter: &mut Value) {
     let required = parameter["required"].as_bool().unwrap_or(false);
     let schema = match place.as_str() {
         "query" => query_schema(&name, required),
-        "path" if name == "id" && path.contains("/attachments/") => Some(id(false)),
+        "path"
+            if name == "id" && (path.contains("/attachments/") || path.contains("/webhooks/")) =>
+        {
+            Some(id(false))
+        }
         "header" if name == "Idempotency-Key" => Some(json!({
             "type": "string",
             "pattern": format!("^[\\u0021-\\u007e][\\u0020-\\u007e]{{0,{}}}$", MAX_IDEMPOTENCY_KEY - 1)

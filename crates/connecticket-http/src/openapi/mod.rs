@@ -11,8 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::wire::answers::{
-    Acknowledged, Alive, Authorized, CategoriesAnswer, CommentCreated, ContactsAnswer,
-    DetailAnswer, Done, Failure, NotificationsAnswer, ResidentList, TicketCreated, TicketList,
+    Acknowledged, Alive, Authorized, CategoriesAnswer, ChangesAnswer, CommentCreated,
+    ContactsAnswer, DetailAnswer, Done, Failure, NotificationsAnswer, ReplayAnswer, ResidentList,
+    TicketCreated, TicketList, WebhookWithSecretAnswer, WebhooksAnswer,
 };
 use crate::wire::json::{AttachmentJson, CommentJson, GeneralCommentJson};
 
@@ -34,7 +35,8 @@ const TIMESTAMP: &str = "a timestamp like `2016/02/12 03:00:34 -0800`";
     paths(
         authorize, tickets, ticket_detail, all_residents, provider_categories,
         resident_contacts, create_ticket, update_status, create_comment, attachment,
-        notifications, acknowledge, healthz, readyz, metrics, ack_page, ack_submit,
+        notifications, acknowledge, changes, webhooks_list, webhooks_register, webhooks_delete,
+        webhooks_rotate, webhooks_replay, healthz, readyz, metrics, ack_page, ack_submit,
         sms_status, sms_inbound
     ),
     components(schemas(Failure, GeneralCommentJson, CommentJson, AttachmentJson)),
@@ -43,6 +45,7 @@ const TIMESTAMP: &str = "a timestamp like `2016/02/12 03:00:34 -0800`";
         (name = "tickets", description = "Tickets, comments and attachments"),
         (name = "residents", description = "Residents and who is told about them"),
         (name = "notifications", description = "Who was told, and who answered"),
+        (name = "events", description = "The change feed and signed webhooks (docs/EVENTS.md)"),
         (name = "authentication"),
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "recipients", description = "Pages and webhooks for the people notified"),
@@ -235,6 +238,79 @@ fn notifications() {}
     security(("api_key" = [], "api_secret" = []))
 )]
 fn acknowledge() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/changes", tag = "events",
+    description = "The provider's events after a cursor, oldest first, without clinical content. Follow `next_cursor`; 410 asks the client to read the records afresh and start again from `after=0`.",
+    params(
+        ("token" = String, Path),
+        ("after" = Option<i64>, Query, description = "The last cursor seen (default 0: the oldest event kept)"),
+        ("limit" = Option<u32>, Query, description = "Default 100, at most 1,000"),
+    ),
+    responses(
+        (status = 200, body = ChangesAnswer), (status = 401, body = Failure),
+        (status = 410, description = "The cursor is past retention, or was never given", body = Failure),
+        (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn changes() {}
+
+#[utoipa::path(
+    get, path = "/api/{token}/webhooks", tag = "events",
+    description = "The calling application's webhook endpoints, without their secrets.",
+    params(("token" = String, Path)),
+    responses((status = 200, body = WebhooksAnswer), (status = 401, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn webhooks_list() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/webhooks", tag = "events",
+    description = "Registers an endpoint of the calling application. The answer holds its signing secret (`whsec_…`), shown once.",
+    params(
+        ("token" = String, Path),
+        ("url" = String, Query, description = "An https:// URL (at most 2,000 characters)"),
+        ("event_types" = Option<String>, Query, description = "Comma-separated event types; none or `*`: every type"),
+    ),
+    responses(
+        (status = 201, body = WebhookWithSecretAnswer), (status = 401, body = Failure),
+        (status = 409, description = "The application has 20 endpoints already", body = Failure),
+        (status = 422, body = Failure),
+    ),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn webhooks_register() {}
+
+#[utoipa::path(
+    delete, path = "/api/{token}/webhooks/{id}", tag = "events",
+    description = "Deletes one of the calling application's endpoints, with the deliveries still waiting for it.",
+    params(("token" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = Done), (status = 401, body = Failure), (status = 404, description = "Invalid Webhook ID", body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn webhooks_delete() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/webhooks/{id}/rotate", tag = "events",
+    description = "A new signing secret, shown once; for 24 hours each delivery carries both signatures.",
+    params(("token" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = WebhookWithSecretAnswer), (status = 401, body = Failure), (status = 404, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn webhooks_rotate() {}
+
+#[utoipa::path(
+    post, path = "/api/{token}/webhooks/{id}/replay", tag = "events",
+    description = "Queues the events with cursors from `from` through `through` again (delivered ones too), and re-enables a disabled endpoint.",
+    params(
+        ("token" = String, Path), ("id" = i64, Path),
+        ("from" = i64, Query), ("through" = Option<i64>, Query, description = "Default: `from`"),
+    ),
+    responses((status = 200, body = ReplayAnswer), (status = 401, body = Failure), (status = 404, body = Failure), (status = 422, body = Failure)),
+    security(("api_key" = [], "api_secret" = []))
+)]
+fn webhooks_replay() {}
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Alive)))]
 fn healthz() {}

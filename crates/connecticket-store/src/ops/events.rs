@@ -11,7 +11,9 @@ use connecticket_domain::StoreError;
 
 use super::audit;
 use crate::engine::Executor;
-use crate::sql::{execute, fetch_all, fetch_one, insert, placeholders, Columns, Result};
+use crate::sql::{
+    execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Columns, Result,
+};
 use crate::value::{Row, Value};
 
 /// Cursors given per statement: a fixed size (short batches repeat their
@@ -50,16 +52,21 @@ pub(crate) fn event(row: &dyn Row) -> Result<Event> {
 /// oldest first, and queues a delivery for every live endpoint of their
 /// provider that wants them. The event log's row is locked first, so
 /// sequencers (on any instance) take turns and cursors follow commit
-/// order. Answers how many events it sequenced.
+/// order; one that finds it locked does nothing this round. Answers how
+/// many events it sequenced.
 pub(crate) async fn sequence(tx: &mut dyn Executor, limit: u32, now: DateTime<Utc>) -> Result<u64> {
-    let lock = tx.dialect().for_update();
-    let last: i64 = fetch_one(
+    // Another instance's sequencer at work: its turn, not a wait.
+    let lock = tx.dialect().for_update_skip_locked();
+    let last: Option<i64> = fetch_optional(
         tx,
         &format!("SELECT last_cursor FROM event_log WHERE id = 1{lock}"),
         &[],
         |row| row.get("last_cursor"),
     )
     .await?;
+    let Some(last) = last else {
+        return Ok(0);
+    };
     let waiting: Vec<(EventId, ProviderId, String)> = fetch_all(
         tx,
         "SELECT id, provider_id, kind FROM events WHERE seq IS NULL ORDER BY id LIMIT $1",

@@ -28,6 +28,7 @@ mod report;
 mod resident;
 mod serve;
 mod token;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -178,6 +179,9 @@ pub enum Command {
     /// Revoke access tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Watch applications' webhook endpoints; replay events; delete one.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Export, verify and prune the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -326,6 +330,7 @@ async fn run_admin(context: &AdminContext, command: Command) -> anyhow::Result<(
         Command::Resident(command) => resident::run(context, command).await,
         Command::Category(command) => category::run(context, command).await,
         Command::Display(command) => display::run(context, command).await,
+        Command::Webhook(command) => webhook::run(context, command).await,
         Command::Contact(command) => contact::run(context, command).await,
         Command::Notifications(command) => notifications::run(context, command).await,
         Command::Escalation(command) => escalation::run(context, command).await,

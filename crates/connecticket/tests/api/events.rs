@@ -113,7 +113,66 @@ print(accepted)
         .expect("a count")
 }
 
+/// Runs docs/examples/verify-webhook.* on a delivery; answers what each
+/// printed and whether it succeeded, by language.
+fn run_receiver_examples(secret: &str, delivery: &crate::support::Delivery) -> Vec<(String, bool)> {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    [
+        ("sh", "verify-webhook.sh"),
+        ("ruby", "verify-webhook.rb"),
+        ("python3", "verify-webhook.py"),
+    ]
+    .iter()
+    .map(|(program, file)| {
+        let mut child = std::process::Command::new(program)
+            .arg(examples.join(file))
+            .env("WEBHOOK_SECRET", secret)
+            .env("WEBHOOK_ID", &delivery.webhook_id)
+            .env("WEBHOOK_TIMESTAMP", &delivery.timestamp)
+            .env("WEBHOOK_SIGNATURE", &delivery.signature)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{program}: {error}"));
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(delivery.body.as_bytes())
+            .expect("write");
+        let output = child.wait_with_output().expect("run");
+        (
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            output.status.success(),
+        )
+    })
+    .collect()
+}
+
 backend_tests! {
+    async fn the_receiver_examples_verify_a_delivery_and_refuse_a_forgery() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let receiver = WebhookReceiver::start().await;
+        let (_, secret) = register(&session, &receiver.url, Some("ticket.created")).await;
+        session.create_ticket(&[("title", TITLE), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string())]).await;
+        let delivery = eventually("delivered", || async { receiver.deliveries().first().cloned() }).await;
+        for (printed, succeeded) in run_receiver_examples(&secret, &delivery) {
+            assert_eq!((printed.as_str(), succeeded), ("verified", true));
+        }
+        let mut forged = delivery.clone();
+        forged.body = forged.body.replace("ticket.created", "ticket.status_changed");
+        for (printed, succeeded) in run_receiver_examples(&secret, &forged) {
+            assert_eq!((printed.as_str(), succeeded), ("refused", false));
+        }
+        let mut stale = delivery.clone();
+        stale.timestamp = (chrono::Utc::now().timestamp() - 3600).to_string();
+        for (printed, succeeded) in run_receiver_examples(&secret, &stale) {
+            assert_eq!((printed.as_str(), succeeded), ("refused", false));
+        }
+    }
+
     async fn every_change_reaches_the_feed_and_the_webhook_once_signed_and_without_phi() {
         let mail = MailCatcher::start().await;
         mail.reject_recipient("bounced@example.org");
@@ -466,6 +525,42 @@ backend_tests! {
             assert!(named(word), "{word} not audited");
         }
         assert!(entries.iter().any(|e| e.action == Action::ManageWebhooks && e.outcome == Outcome::NotFound));
+    }
+
+    async fn an_operator_lists_replays_and_deletes_endpoints_from_the_command_line() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let receiver = WebhookReceiver::start().await;
+        let (id, _) = register(&session, &receiver.url, Some("ticket.created")).await;
+        session.create_ticket(&[("title", TITLE), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string())]).await;
+        eventually("delivered", || async { (receiver.deliveries().len() == 1).then_some(()) }).await;
+        let provider = DEMO_PROVIDER_ID.to_string();
+        let cli = |args: &[&str]| {
+            let (ok, out, err) = crate::support::admin(&app.database_url, args);
+            assert!(ok, "{args:?}: {err}");
+            out
+        };
+        let listed = cli(&["webhook", "list", "--provider", &provider]);
+        assert!(listed.contains(&format!("{id}\t1\t{}\thealthy\t0\t", receiver.url)), "{listed}");
+        let (events, _) = read_feed(&session, 0, 1000).await;
+        let cursor = events.iter().rev().find(|e| e["type"] == "ticket.created").expect("event")["cursor"].as_i64().expect("cursor").to_string();
+        let replayed = cli(&["webhook", "replay", "--provider", &provider, "--id", &id.to_string(), "--from", &cursor]);
+        assert_eq!(replayed.trim(), format!("queued 1 events again for webhook {id}"));
+        eventually("delivered again", || async { (receiver.deliveries().len() == 2).then_some(()) }).await;
+        let deliveries = receiver.deliveries();
+        assert_eq!(deliveries[0].webhook_id, deliveries[1].webhook_id);
+        // Another provider's endpoint is not this provider's to touch.
+        let (ok, _, err) = crate::support::admin(&app.database_url, &["webhook", "delete", "--provider", &connecticket_domain::demo::SUNRISE_PROVIDER_ID.to_string(), "--id", &id.to_string()]);
+        assert!(!ok && err.contains("Invalid Webhook ID"), "{err}");
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::ManageWebhooks && e.outcome == Outcome::NotFound), "the refusal audited");
+        assert_eq!(cli(&["webhook", "delete", "--provider", &provider, "--id", &id.to_string()]).trim(), format!("deleted webhook {id}"));
+        assert_eq!(send(session.get("webhooks")).await.body["webhooks"], serde_json::json!([]));
+        let entries = audit_entries(&app).await;
+        for word in ["listed", "replayed", "deleted"] {
+            let entry = entries.iter().find(|e| e.action == Action::ManageWebhooks && e.outcome == Outcome::Success && e.records.iter().any(|r| r == word)).unwrap_or_else(|| panic!("{word} not audited"));
+            assert!(entry.actor.as_deref().is_some_and(|a| !a.is_empty()), "{entry:?}");
+        }
     }
 
     async fn during_a_rotation_both_secrets_sign_each_delivery() {

@@ -9,6 +9,7 @@ mod auth;
 mod console;
 mod contacts;
 mod escalation;
+mod events;
 mod fixtures;
 mod health;
 mod idempotency;
@@ -26,6 +27,7 @@ pub use auth::*;
 pub use console::*;
 pub use contacts::*;
 pub use escalation::*;
+pub use events::*;
 pub use health::*;
 pub use idempotency::*;
 pub use lists::*;
@@ -112,6 +114,9 @@ macro_rules! conformance_suite {
             a_second_factors_code_opens_one_session_and_a_provider_may_require_one
             the_board_and_resident_search_stay_within_their_provider
             health_reports_the_schema_the_outbox_and_closes_last
+            events_get_cursors_in_order_and_stay_within_their_provider
+            retention_removes_a_prefix_of_the_feed_and_remembers_it
+            a_webhook_endpoint_is_leased_whole_retried_disabled_and_replayed
         );
         $crate::conformance_suite!(@two $open;
             an_export_imports_into_an_empty_store_unchanged
