@@ -37,7 +37,7 @@ pub use locks::{hold_write_lock, WriteLock};
 pub use receivers::{transports, Mail, MailCatcher, Sms, SmsReceiver};
 pub use webhooks::{Answer, Delivery, WebhookReceiver};
 
-pub use connecticket_store::testing::{eventually, Backend, DEADLINE};
+pub use connecticket_store::testing::{eventually, eventually_within, Backend, DEADLINE};
 
 /// Expands each `async fn name() { … }` into a module `name` holding the
 /// scenario and one test per backend.

@@ -398,12 +398,21 @@ impl Server {
         sequencer.abort();
         webhooks.abort();
         let _ = dispatcher.await;
+        let _ = webhooks.await;
         let released = self
             .store
             .release_notification_claims(self.config.notifications.dispatcher.owner.clone())
             .await
             .unwrap_or_else(|error| {
                 tracing::warn!(%error, "could not release notification claims");
+                0
+            });
+        let released_webhooks = self
+            .store
+            .release_webhook_claims(self.config.events.webhooks.owner.clone())
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "could not release webhook endpoints");
                 0
             });
         if tokio::time::timeout(Duration::from_secs(10), self.store.close())
@@ -417,6 +426,7 @@ impl Server {
             connections_open = report.open_at_shutdown,
             connections_cut = report.cut,
             notification_claims_released = released,
+            webhook_endpoints_released = released_webhooks,
             "stopped"
         );
         Ok(())

@@ -527,6 +527,10 @@ crate::store_role! {
             -> WebhookRecorded = webhooks::record_attempt;
         /// Gives back an endpoint `owner` holds.
         write release_webhook(webhook: WebhookId, owner: String) -> () = webhooks::release;
+        /// Gives back every endpoint `owner` holds (an orderly shutdown),
+        /// so another instance delivers at once rather than after the
+        /// lease; answers how many.
+        write release_webhook_claims(owner: String) -> u64 = webhooks::release_all;
         /// Every live endpoint with its queue, for metrics.
         read webhook_queue() -> Vec<Webhook> = webhooks::queue;
     }

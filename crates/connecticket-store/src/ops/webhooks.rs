@@ -393,6 +393,16 @@ pub(crate) async fn release(
     Ok(())
 }
 
+pub(crate) async fn release_all(tx: &mut dyn Executor, owner: String) -> Result<u64> {
+    execute(
+        tx,
+        "UPDATE webhook_endpoints SET lease_owner = NULL, lease_until = NULL
+         WHERE lease_owner = $1",
+        &[owner.as_str().into()],
+    )
+    .await
+}
+
 /// Deliveries waiting per live endpoint and the oldest one's age, for
 /// `/metrics`.
 pub(crate) async fn queue(tx: &mut dyn Executor) -> Result<Vec<Webhook>> {

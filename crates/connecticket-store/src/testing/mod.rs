@@ -10,4 +10,4 @@ mod database;
 mod wait;
 
 pub use database::{Backend, PostgresTemplate, TestDatabase};
-pub use wait::{eventually, DEADLINE};
+pub use wait::{eventually, eventually_within, DEADLINE};

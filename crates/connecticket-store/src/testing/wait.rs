@@ -12,12 +12,22 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Polls `check` until it answers `Some`, and returns that; panics naming
 /// `what` once the deadline passes.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + DEADLINE;
+    eventually_within(DEADLINE, what, check).await
+}
+
+/// The same, for what is known to take longer than [`DEADLINE`] (a lease
+/// that has to run out first).
+pub async fn eventually_within<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(5);
     loop {
         if let Some(value) = check().await {
@@ -25,7 +35,7 @@ where
         }
         assert!(
             Instant::now() < deadline,
-            "gave up after {DEADLINE:?} waiting for {what}"
+            "gave up after {limit:?} waiting for {what}"
         );
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(200));

@@ -182,6 +182,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CONNECTICKET_WEBHOOK_ALLOW_PRIVATE", value_delimiter = ',', value_parser = parse_proxy)]
     pub webhook_allow_private: Vec<IpNet>,
 
+    /// How long an instance holds a webhook endpoint it is delivering to,
+    /// in seconds: after a crash, another instance takes over after this.
+    /// At least 15 (a delivery may take 10).
+    #[arg(long, env = "CONNECTICKET_WEBHOOK_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(15..))]
+    pub webhook_lease_secs: u32,
+
     /// SQLite read connections.
     #[arg(long, env = "CONNECTICKET_SQLITE_READERS", default_value_t = SqliteOptions::default().read_connections)]
     pub sqlite_readers: usize,
@@ -350,7 +356,10 @@ impl ServeArgs {
                         .then(|| chrono::Duration::days(i64::from(self.event_retention_days))),
                     ..SequencerOptions::default()
                 },
-                webhooks: WebhookDispatcherOptions::default(),
+                webhooks: WebhookDispatcherOptions {
+                    lease: chrono::Duration::seconds(i64::from(self.webhook_lease_secs)),
+                    ..WebhookDispatcherOptions::default()
+                },
                 addresses: AddressPolicy {
                     allowed_private: self.webhook_allow_private.clone(),
                 },

@@ -28,3 +28,4 @@ mod operations;
 mod progress;
 mod shutdown;
 mod tls_reload;
+mod webhooks;

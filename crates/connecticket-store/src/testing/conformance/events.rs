@@ -313,6 +313,13 @@ pub async fn a_webhook_endpoint_is_leased_whole_retried_disabled_and_replayed(fi
         .release_webhook(hook.id, "three".to_owned())
         .await
         .expect("release");
+    // "four" took over the other endpoint when "three"'s lease ran out,
+    // and gives it back.
+    let released = store
+        .release_webhook_claims("four".to_owned())
+        .await
+        .expect("release all");
+    assert_eq!(released, 1);
     store
         .delete_webhook(
             a.provider.id,
