@@ -316,6 +316,11 @@ impl Server {
             self.config.public_url.clone(),
             self.config.notifications.ack_link_lifetime,
         );
+        let email = self
+            .transports
+            .iter()
+            .find(|transport| transport.channel() == connecticket_domain::notify::Channel::Email)
+            .cloned();
         let dispatcher = Dispatcher::new(
             Arc::clone(&self.store),
             Arc::clone(&self.config.clock),
@@ -348,6 +353,7 @@ impl Server {
             )?),
             events.webhooks.clone(),
         )
+        .telling_administrators_by(email)
         .spawn();
         let address = self.listener.local_addr()?;
         let scheme = if self.options.tls.is_some() {

@@ -13,11 +13,14 @@ use rand::Rng;
 use tokio::task::JoinSet;
 
 use super::webhooks::{
-    retry_delay, SignedDelivery, WebhookAttempt, WebhookBatch, WebhookOutcome, WebhookRecorded,
+    retry_delay, SignedDelivery, Webhook, WebhookAttempt, WebhookBatch, WebhookOutcome,
+    WebhookRecorded,
 };
 use crate::audit::{Action, AuditEntry, Outcome, RequestContext};
 use crate::auth::SecretHasher;
 use crate::clock::SharedClock;
+use crate::console::ConsoleRole;
+use crate::notify::{Channel, Message, Transport};
 use crate::store::Store;
 
 /// What became of one request to a receiver.
@@ -71,6 +74,9 @@ pub struct WebhookDispatcher {
     clock: SharedClock,
     hasher: SecretHasher,
     sender: Arc<dyn WebhookSender>,
+    /// Tells a provider's administrators that an endpoint was disabled
+    /// (none without an SMTP relay: the console's banner still does).
+    email: Option<Arc<dyn Transport>>,
     options: WebhookDispatcherOptions,
 }
 
@@ -87,8 +93,16 @@ impl WebhookDispatcher {
             clock,
             hasher,
             sender,
+            email: None,
             options,
         }
+    }
+
+    /// Emails administrators through this transport when an endpoint is
+    /// disabled.
+    pub fn telling_administrators_by(mut self, email: Option<Arc<dyn Transport>>) -> Self {
+        self.email = email;
+        self
     }
 
     /// Runs until the returned task is aborted.
@@ -220,6 +234,11 @@ impl WebhookDispatcher {
                         endpoint = endpoint.get(),
                         "webhook endpoint failed for three days and is disabled"
                     );
+                    let reason = match &result {
+                        WebhookResult::Failed(reason) => reason.as_str(),
+                        WebhookResult::Delivered => "",
+                    };
+                    self.tell_administrators(&batch.webhook, reason).await;
                     return;
                 }
                 Ok(WebhookRecorded::LeaseLost) => return,
@@ -235,6 +254,63 @@ impl WebhookDispatcher {
             .await
         {
             tracing::warn!(%error, endpoint = endpoint.get(), "could not release a webhook endpoint");
+        }
+    }
+
+    /// Emails the provider's console administrators that an endpoint was
+    /// disabled: which, whose, why, and what to do. Best effort: the audit
+    /// entry, the console's banner and `GET webhooks` say it durably.
+    async fn tell_administrators(&self, webhook: &Webhook, reason: &str) {
+        let Some(email) = &self.email else {
+            return;
+        };
+        let provider = webhook.provider_id;
+        let roster = match self.store.console_roster(provider).await {
+            Ok(roster) => roster,
+            Err(error) => {
+                tracing::warn!(%error, "could not read the administrators to tell");
+                return;
+            }
+        };
+        let application = self
+            .store
+            .applications(provider)
+            .await
+            .ok()
+            .and_then(|apps| apps.into_iter().find(|a| a.id == webhook.application_id))
+            .map_or_else(|| format!("#{}", webhook.application_id), |a| a.name);
+        let since = webhook
+            .failing_since
+            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        let body = format!(
+            "Connecticket stopped sending events to a webhook of the application \"{application}\":\n\n  {url}\n\nEvery delivery to it has failed since {since} (the last answer: {reason}). Nothing more is sent to it, so that application no longer learns of changes as they happen; it can still read them from the change feed.\n\nOnce its team has fixed the receiver, send its events again from Administration → Webhooks in the console; that turns it back on.\n",
+            url = webhook.url,
+        );
+        let administrators = roster.iter().filter_map(|(_, account)| {
+            account
+                .as_ref()
+                .filter(|a| a.role == ConsoleRole::Administrator)
+                .map(|a| a.email.clone())
+        });
+        for (n, to) in administrators.enumerate() {
+            let message = Message {
+                notification_id: None,
+                idempotency_id: format!(
+                    "webhook-{}-disabled-{}-{n}",
+                    webhook.id,
+                    self.clock.now().timestamp()
+                ),
+                channel: Channel::Email,
+                to,
+                subject: Some("A webhook was disabled after three days of failures".to_owned()),
+                body: body.clone(),
+            };
+            if let crate::notify::SendResult::Transient(error)
+            | crate::notify::SendResult::Permanent(error) = email.send(&message).await
+            {
+                tracing::warn!(%error, "could not tell an administrator of a disabled webhook");
+            }
         }
     }
 

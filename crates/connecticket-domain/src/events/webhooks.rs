@@ -79,11 +79,15 @@ pub struct NewWebhook {
     pub at: DateTime<Utc>,
 }
 
-/// Which events a replay queues again: a range of cursors.
+/// Which of the provider's events a replay queues again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplayRange {
-    pub from: i64,
-    pub through: i64,
+pub enum ReplayRange {
+    /// Cursors `from` through `through`, as the feed numbers them (one
+    /// event: both the same).
+    Cursors { from: i64, through: i64 },
+    /// Every event that occurred since then (the console's "the last 24
+    /// hours").
+    Since(DateTime<Utc>),
 }
 
 /// An endpoint leased to one dispatcher, with its next deliveries in

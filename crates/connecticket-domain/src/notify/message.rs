@@ -8,7 +8,9 @@ use crate::model::NotificationId;
 /// A message ready for a transport.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
-    pub notification_id: NotificationId,
+    /// The notification it sends; none for a note to a provider's
+    /// administrators about the system itself (a disabled webhook).
+    pub notification_id: Option<NotificationId>,
     /// Stable across retries of one notification: the email's
     /// `Message-ID` local part, the SMS gateway's idempotency token.
     pub idempotency_id: String,
@@ -110,7 +112,7 @@ pub fn render(claimed: &Claimed) -> Message {
         body = with_ack_request(n.channel, body, claimed.ack_link.as_deref());
     }
     Message {
-        notification_id: n.id,
+        notification_id: Some(n.id),
         idempotency_id: format!("connecticket-notification-{}", n.id),
         channel: n.channel,
         to: n.address.clone(),

@@ -76,6 +76,8 @@ impl Chrome {
                 "contact" => "Contact saved.",
                 "retried" => "Queued to be sent again now.",
                 "saved" => "Saved.",
+                "replayed" => "Queued to be sent again; a disabled webhook is turned back on.",
+                "webhook-deleted" => "Webhook deleted: nothing more is sent to it.",
                 "display-revoked" => {
                     "Display revoked: the screen stops showing the board at its next refresh."
                 }

@@ -365,7 +365,7 @@ pub(crate) fn webhook_request(params: RequestParams) -> Result<WebhookRequest> {
 pub(crate) fn replay_range(params: RequestParams) -> Result<ReplayRange> {
     let from = required_id(&params, "from")?;
     let through = optional_id(&params, "through")?.unwrap_or(from);
-    Ok(ReplayRange { from, through })
+    Ok(ReplayRange::Cursors { from, through })
 }
 
 /// `notifications`' filters and paging (a page of 100 unless asked).

@@ -173,17 +173,24 @@ pub(crate) async fn replay(
     if application.is_some_and(|app| app != found.application_id) {
         return Err(StoreError::NotFound(Entity::Webhook));
     }
+    let (within, args): (&str, Vec<Value<'_>>) = match range {
+        ReplayRange::Cursors { from, through } => (
+            "e.seq >= $3 AND e.seq <= $4",
+            vec![provider.into(), id.into(), from.into(), through.into()],
+        ),
+        ReplayRange::Since(since) => (
+            "e.seq IS NOT NULL AND e.occurred_at >= $3",
+            vec![provider.into(), id.into(), since.into()],
+        ),
+    };
     let events: Vec<(EventId, String, Option<String>)> = fetch_all(
         tx,
-        "SELECT e.id, e.kind, d.state FROM events e
-         LEFT JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $4
-         WHERE e.provider_id = $1 AND e.seq >= $2 AND e.seq <= $3 ORDER BY e.seq",
-        &[
-            provider.into(),
-            range.from.into(),
-            range.through.into(),
-            id.into(),
-        ],
+        &format!(
+            "SELECT e.id, e.kind, d.state FROM events e
+             LEFT JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2
+             WHERE e.provider_id = $1 AND {within} ORDER BY e.seq"
+        ),
+        &args,
         |row| Ok((row.get("id")?, row.get("kind")?, row.get("state")?)),
     )
     .await?;

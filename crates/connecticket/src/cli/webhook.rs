@@ -71,7 +71,7 @@ pub(super) async fn run(context: &AdminContext, command: WebhookCommand) -> anyh
             let call = context
                 .for_provider(Action::ManageWebhooks, provider)
                 .await?;
-            let range = ReplayRange {
+            let range = ReplayRange::Cursors {
                 from,
                 through: through.unwrap_or(from),
             };

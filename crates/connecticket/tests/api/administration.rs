@@ -29,6 +29,7 @@ struct Ours {
     staff_contact: ContactId,
     notification: NotificationId,
     display: i64,
+    webhook: i64,
 }
 
 async fn ours(app: &TestApp) -> Ours {
@@ -83,12 +84,26 @@ async fn ours(app: &TestApp) -> Ours {
         .display
         .id
         .0;
+    let webhook = crate::support::send(
+        session
+            .post("webhooks")
+            // One no step of these tests raises: nothing is delivered.
+            .form(&[
+                ("url", "https://example.org/hook"),
+                ("event_types", "escalation.raised"),
+            ]),
+    )
+    .await
+    .body["webhook"]["id"]
+        .as_i64()
+        .expect("a webhook");
     Ours {
         application,
         contact: contacts[0].id,
         staff_contact: staff[0].id,
         notification,
         display,
+        webhook,
     }
 }
 
@@ -171,6 +186,15 @@ async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, String> {
             api.list_displays(call(Action::ManageDisplays).await)
                 .await
                 .expect("displays")
+        ),
+    );
+    state.insert(
+        "webhooks",
+        format!(
+            "{:?}",
+            api.admin_webhooks(call(Action::ManageWebhooks).await)
+                .await
+                .expect("webhooks")
         ),
     );
     state.insert(
@@ -382,6 +406,19 @@ fn routes(ours: &Ours) -> Vec<Route> {
             Action::ManageDisplays,
             true,
         ),
+        get("/console/admin/webhooks", Action::ManageWebhooks),
+        form(
+            format!("/console/admin/webhooks/{}/replay", ours.webhook),
+            text(&[("hours", "24")]),
+            Action::ManageWebhooks,
+            true,
+        ),
+        form(
+            format!("/console/admin/webhooks/{}/delete", ours.webhook),
+            text(&[("confirmed", "yes")]),
+            Action::ManageWebhooks,
+            true,
+        ),
         form(
             "/console/admin/notify-rules".into(),
             text(&[("created", "family"), ("quiet_hours", "20:00-07:00")]),
@@ -483,7 +520,7 @@ backend_tests! {
         for path in connecticket_http::administration_paths() {
             assert!(covered.contains(path), "no row walks {path}");
         }
-        assert_eq!(table.len(), 31, "every method of every administration route");
+        assert_eq!(table.len(), 34, "every method of every administration route");
         let before = snapshot(&app).await;
 
         // Staff: refused, and audited as denied under their name.

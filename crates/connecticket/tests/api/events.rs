@@ -356,7 +356,8 @@ backend_tests! {
     async fn an_endpoint_failing_for_three_days_is_disabled_and_a_replay_brings_it_back() {
         let clock = ManualClock::new();
         // Three days on, tokens live for a year.
-        let app = TestApp::spawn(TestOptions { clock: Arc::clone(&clock) as _, token_lifetime: Duration::days(365), ..TestOptions::default() }).await;
+        let mail = MailCatcher::start().await;
+        let app = TestApp::spawn(TestOptions { clock: Arc::clone(&clock) as _, token_lifetime: Duration::days(365), notifications: transports(Some(&mail), None), ..TestOptions::default() }).await;
         let session = app.example().await;
         let receiver = WebhookReceiver::start().await;
         receiver.answer_always(Answer::Status(500));
@@ -392,6 +393,23 @@ backend_tests! {
         let disabling = entries.iter().find(|e| e.action == Action::ManageWebhooks && e.records.iter().any(|r| r == "disabled")).expect("audited");
         assert!(disabling.records.iter().any(|r| r == &format!("webhook:{webhook}")));
         assert!(disabling.application_id.is_some(), "{disabling:?}");
+        // The provider's administrators are told by email: which, whose, why.
+        let told = eventually("the administrators emailed", || async {
+            mail.mails().into_iter().find(|m| m.header("Subject").is_some_and(|s| s.contains("webhook was disabled")))
+        })
+        .await;
+        assert_eq!(told.to, vec!["sample@example.org".to_owned()], "administrators only");
+        // Quoted-printable: soft line breaks joined, as a mail reader does.
+        let body = told.body().replace("=\r\n", "").replace("=\n", "");
+        assert!(body.contains(&receiver.url) && body.contains("Demo application") && body.contains("answered 500"), "{body}");
+        // An administrator sees it in the console: a banner, and why.
+        let admin = Console::demo(&app, "sample@example.org").await;
+        let overview = admin.get("/console/admin").await;
+        assert!(overview.body.contains("A webhook is disabled"), "{}", overview.body);
+        let page = admin.get("/console/admin/webhooks").await;
+        assert!(page.body.contains("One webhook is disabled"));
+        assert!(page.body.contains("Disabled since") && page.body.contains("Last answer: answered 500 Internal Server Error"));
+        assert!(page.body.contains("Send again and turn on"));
         // The receiver is fixed; the application replays the range.
         receiver.answer_always(Answer::Status(204));
         let (events, _) = read_feed(&session, 0, 1000).await;
@@ -407,6 +425,15 @@ backend_tests! {
         .await;
         let last = receiver.deliveries().last().cloned().expect("delivery");
         assert_eq!(last.webhook_id, receiver.deliveries()[0].webhook_id);
+        // The console's replay of a period sends it again too.
+        let page = admin.get("/console/admin/webhooks").await;
+        assert!(!page.body.contains("is disabled"));
+        let replayed = admin.post(&format!("/console/admin/webhooks/{webhook}/replay"), &[("csrf", page.csrf().expect("csrf").as_str()), ("hours", "168")]).await;
+        assert_eq!(replayed.location(), Some("/console/admin/webhooks?done=replayed"));
+        eventually("sent again from the console", || async { (receiver.deliveries().len() == tried + 2).then_some(()) }).await;
+        let entries = audit_entries(&app).await;
+        let by_admin = entries.iter().filter(|e| e.action == Action::ManageWebhooks && e.records.iter().any(|r| r == "replayed")).count();
+        assert_eq!(by_admin, 2, "the application's replay and the administrator's");
     }
 
     async fn a_hanging_receiver_holds_only_its_own_endpoint() {

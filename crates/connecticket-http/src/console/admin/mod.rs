@@ -22,6 +22,7 @@ mod escalation;
 mod overview;
 mod policy;
 mod queue;
+mod webhooks;
 
 use std::future::Future;
 
@@ -87,6 +88,9 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/admin/notify-rules", post(policy::set_rules)),
         ("/admin/displays", get(displays::show).post(displays::grant)),
         ("/admin/displays/{id}/revoke", post(displays::revoke)),
+        ("/admin/webhooks", get(webhooks::show)),
+        ("/admin/webhooks/{id}/replay", post(webhooks::replay)),
+        ("/admin/webhooks/{id}/delete", post(webhooks::delete)),
         ("/residents/{id}/contacts", post(contacts::add)),
         ("/residents/{id}/contacts/{contact}", post(contacts::update)),
         (

@@ -17,6 +17,8 @@ struct Overview {
     chrome: Chrome,
     employees: usize,
     invited: usize,
+    /// Webhooks that failed for three days (a banner says so).
+    disabled_webhooks: usize,
 }
 
 /// The administration's pages, with how many employees there are and how
@@ -34,12 +36,20 @@ pub(crate) async fn show(
         .iter()
         .filter(|(_, account)| account.as_ref().is_some_and(|a| !a.has_password()))
         .count();
+    let disabled_webhooks = state
+        .api
+        .admin_webhooks(page.admin(&state, Action::ManageWebhooks).await?)
+        .await?
+        .iter()
+        .filter(|webhook| webhook.disabled_at.is_some())
+        .count();
     Ok(html(
         StatusCode::OK,
         &Overview {
             chrome: page.chrome(),
             employees: roster.len(),
             invited,
+            disabled_webhooks,
         },
     ))
 }

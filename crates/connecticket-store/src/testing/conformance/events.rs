@@ -273,7 +273,7 @@ pub async fn a_webhook_endpoint_is_leased_whole_retried_disabled_and_replayed(fi
         .filter(|e| e.kind == EventKind::TicketCreated)
         .map(|e| e.cursor)
         .collect();
-    let range = ReplayRange {
+    let range = ReplayRange::Cursors {
         from: cursors[0],
         through: cursors[1],
     };
