@@ -15,7 +15,8 @@ use super::console_browser::{
     fill, heading, inspect, path, sign_in, submit, ticket_id, DESKTOP, TABLET,
 };
 use crate::support::browser::{accessibility_violations, browser, driver, prefer_color_scheme};
-use crate::support::{TestApp, TestOptions};
+use crate::support::{send, TestApp, TestOptions};
+use reqwest::StatusCode;
 
 const NURSE: &str = "nurse@example.org";
 const ADMIN: &str = "sample@example.org";
@@ -777,6 +778,21 @@ async fn every_page_passes_axe_in_both_themes() {
             .await,
         );
     }
+    // A webhook that works and one that cannot be reached, for their page.
+    let receiver = crate::support::WebhookReceiver::start().await;
+    for url in [receiver.url.as_str(), "http://127.0.0.1:9/connecticket"] {
+        let reply = send(api.post("webhooks").form(&[("url", url)])).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    api.create_ticket(&[("title", "For the webhooks"), ("resident_id", &resident)])
+        .await;
+    crate::support::eventually("a webhook failing", || async {
+        let listed = send(api.get("webhooks")).await;
+        listed.body["webhooks"][1]["last_error"]
+            .is_string()
+            .then_some(())
+    })
+    .await;
     let admin = browser(&driver, true).await;
     sign_in(&admin, &app, ADMIN).await;
     // This browser is a board display too, for the display's own page.
@@ -814,6 +830,7 @@ async fn every_page_passes_axe_in_both_themes() {
         "/console/admin/templates".to_owned(),
         "/console/admin/audit".to_owned(),
         "/console/admin/displays".to_owned(),
+        "/console/admin/webhooks".to_owned(),
         "/console/display".to_owned(),
         "/console/display/pair/not-a-code".to_owned(),
         "/console/shown-once".to_owned(),
@@ -830,6 +847,20 @@ async fn every_page_passes_axe_in_both_themes() {
                     "{page} ({scheme}, {label}): {violations:#?}"
                 );
             }
+        }
+        admin
+            .goto(&app.url("/console/admin/webhooks"))
+            .await
+            .expect("webhooks");
+        for (size, label) in [(TABLET, "tablet"), (DESKTOP, "desktop")] {
+            admin.set_window_size(size.0, size.1).await.expect("resize");
+            let png = admin.screenshot().await.expect("screenshot");
+            std::fs::write(
+                super::console_browser::screenshots()
+                    .join(format!("webhooks-{scheme}-{label}.png")),
+                png,
+            )
+            .expect("save");
         }
         admin.goto(&app.url("/console")).await.expect("board");
         let ratios: Vec<(String, f64)> =
