@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::events::{EventKind, NewEvent};
-use connecticket_domain::model::{ContactId, ProviderId};
+use connecticket_domain::model::{ContactId, ProviderId, ResidentId};
 use connecticket_domain::notify::{AckRefusal, AckVia, EscalationState, NoticeFilter};
 use connecticket_domain::store::{
     AckBy, AckTarget, NoticeQuery, NotificationHistory, SmsCorrespondent,
@@ -360,11 +360,26 @@ pub(crate) async fn set_sms_consent(
     let phone = phone.as_str();
     let changed = fetch_all(
         tx,
-        "UPDATE contacts SET sms_consent = $3 WHERE provider_id = $1 AND phone = $2 RETURNING id",
+        "UPDATE contacts SET sms_consent = $3 WHERE provider_id = $1 AND phone = $2
+         RETURNING id, resident_id",
         &[provider.into(), phone.into(), consent.into()],
-        |row| row.get::<ContactId>("id"),
+        |row| {
+            Ok((
+                row.get::<ContactId>("id")?,
+                row.get::<ResidentId>("resident_id")?,
+            ))
+        },
     )
     .await?;
+    // A contact's consent is part of its resident's record.
+    let mut residents: Vec<ResidentId> = changed.iter().map(|(_, resident)| *resident).collect();
+    residents.sort();
+    residents.dedup();
+    for resident in residents {
+        let kind = EventKind::ResidentUpdated;
+        let event = NewEvent::resident(provider, kind, resident, audit_entry.at);
+        super::events::record(tx, event).await?;
+    }
     if !consent {
         execute(
             tx,
@@ -381,7 +396,7 @@ pub(crate) async fn set_sms_consent(
     audit::record(
         tx,
         audit_entry,
-        changed.iter().map(|id| RecordRef::Contact(*id)),
+        changed.iter().map(|(id, _)| RecordRef::Contact(*id)),
     )
     .await?;
     Ok(changed.len() as u64)

@@ -436,6 +436,48 @@ backend_tests! {
         assert_eq!(by_admin, 2, "the application's replay and the administrator's");
     }
 
+    async fn an_unanswered_ticket_raises_an_escalation_event_and_metrics_count_deliveries() {
+        let mail = MailCatcher::start().await;
+        let clock = ManualClock::new();
+        let app = TestApp::spawn(TestOptions {
+            clock: Arc::clone(&clock) as _,
+            notifications: transports(Some(&mail), None),
+            metrics_listener: true,
+            ..TestOptions::default()
+        })
+        .await;
+        let session = app.example().await;
+        let receiver = WebhookReceiver::start().await;
+        register(&session, &receiver.url, Some("escalation.raised")).await;
+        let ticket = session
+            .create_ticket(&[
+                ("title", TITLE),
+                ("resident_id", &DEMO_RESIDENT_IDS[0].to_string()),
+                ("urgency_status", "Exception"),
+                ("email", "1"),
+            ])
+            .await;
+        eventually("the first messages", || async { (mail.mails().len() >= 3).then_some(()) }).await;
+        // Nobody answers within the rule's two minutes.
+        clock.advance(Duration::minutes(3));
+        let delivery = eventually("the escalation delivered", || async { receiver.deliveries().first().cloned() }).await;
+        let event = delivery.json();
+        assert_eq!(event["type"], "escalation.raised");
+        assert_eq!(event["data"]["ticket_id"], ticket);
+        assert_eq!(event["data"]["resident_id"], DEMO_RESIDENT_IDS[0].get());
+        let (events, _) = read_feed(&session, 0, 1000).await;
+        assert_eq!(types_of(&events).iter().filter(|t| *t == "escalation.raised").count(), 1);
+        let metrics_base = app.metrics_base.clone().expect("metrics listener");
+        let metrics = eventually("the delivery counted", || async {
+            let text = reqwest::get(format!("{metrics_base}/metrics")).await.ok()?.text().await.ok()?;
+            // (One recorder per process: other tests' deliveries count too.)
+            text.contains("connecticket_webhook_deliveries_total{outcome=\"delivered\"}").then_some(text)
+        })
+        .await;
+        assert!(metrics.contains("connecticket_events_total"), "{metrics}");
+        assert!(!metrics.contains(TITLE));
+    }
+
     async fn a_hanging_receiver_holds_only_its_own_endpoint() {
         let app = TestApp::demo().await;
         let session = app.example().await;
