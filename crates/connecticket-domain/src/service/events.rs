@@ -96,29 +96,8 @@ impl Connecticket {
     ) -> DomainResult<WebhookWithSecret> {
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let application = calling_application(principal)?;
-            let url = webhooks::endpoint_url(&request.url, self.settings.webhook_urls)?;
-            let event_types = webhooks::event_types(request.event_types.as_deref())?;
-            let provider = principal.provider.id;
-            let existing = self.store.webhooks(provider, Some(application)).await?;
-            if existing.len() >= MAX_ENDPOINTS_PER_APPLICATION {
-                return Err(DomainError::Conflict(format!(
-                    "an application may have at most {MAX_ENDPOINTS_PER_APPLICATION} webhook \
-                     endpoints; delete one first"
-                )));
-            }
-            entry.records.insert("registered".to_owned());
-            let salt = new_secret_salt();
-            let secret = secret_text(&self.hasher, &salt);
-            let new = NewWebhook {
-                provider_id: provider,
-                application_id: application,
-                url,
-                event_types,
-                secret_salt: salt,
-                at: self.now(),
-            };
-            let webhook = self.store.create_webhook(new, entry.clone()).await?;
-            Ok(WebhookWithSecret { webhook, secret })
+            self.new_webhook(principal.provider.id, application, request, entry)
+                .await
         })
         .await
     }
@@ -161,22 +140,8 @@ impl Connecticket {
     ) -> DomainResult<WebhookWithSecret> {
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let application = calling_application(principal)?;
-            entry.records.insert("rotated".to_owned());
-            let salt = new_secret_salt();
-            let secret = secret_text(&self.hasher, &salt);
-            let until = self.now() + ROTATION_OVERLAP;
-            let webhook = self
-                .store
-                .rotate_webhook_secret(
-                    principal.provider.id,
-                    Some(application),
-                    id,
-                    salt,
-                    until,
-                    entry.clone(),
-                )
-                .await?;
-            Ok(WebhookWithSecret { webhook, secret })
+            self.rotate(principal.provider.id, Some(application), id, entry)
+                .await
         })
         .await
     }
@@ -201,6 +166,103 @@ impl Connecticket {
             Ok(queued)
         })
         .await
+    }
+
+    /// Registers an endpoint for one of the provider's applications
+    /// (administration: console and CLI); its secret is shown once.
+    pub async fn admin_register_webhook(
+        &self,
+        call: impl Into<AdminCall>,
+        application: ApplicationId,
+        request: WebhookRequest,
+    ) -> DomainResult<WebhookWithSecret> {
+        self.administrate(
+            call,
+            crate::audit::Action::ManageWebhooks,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                let provider = scope.provider_id()?;
+                let live = self
+                    .store
+                    .applications(provider)
+                    .await?
+                    .into_iter()
+                    .any(|a| a.id == application && a.revoked_at.is_none());
+                if !live {
+                    return Err(DomainError::NotFound(crate::Entity::Application));
+                }
+                self.new_webhook(provider, application, request, entry)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// A new secret for any endpoint of the provider (administration).
+    pub async fn admin_rotate_webhook(
+        &self,
+        call: impl Into<AdminCall>,
+        id: WebhookId,
+    ) -> DomainResult<WebhookWithSecret> {
+        self.administrate(
+            call,
+            crate::audit::Action::ManageWebhooks,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                let provider = scope.provider_id()?;
+                self.rotate(provider, None, id, entry).await
+            },
+        )
+        .await
+    }
+
+    async fn new_webhook(
+        &self,
+        provider: crate::model::ProviderId,
+        application: ApplicationId,
+        request: WebhookRequest,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<WebhookWithSecret> {
+        let url = webhooks::endpoint_url(&request.url, self.settings.webhook_urls)?;
+        let event_types = webhooks::event_types(request.event_types.as_deref())?;
+        let existing = self.store.webhooks(provider, Some(application)).await?;
+        if existing.len() >= MAX_ENDPOINTS_PER_APPLICATION {
+            return Err(DomainError::Conflict(format!(
+                "an application may have at most {MAX_ENDPOINTS_PER_APPLICATION} webhook \
+                 endpoints; delete one first"
+            )));
+        }
+        entry.records.insert("registered".to_owned());
+        let salt = new_secret_salt();
+        let secret = secret_text(&self.hasher, &salt);
+        let new = NewWebhook {
+            provider_id: provider,
+            application_id: application,
+            url,
+            event_types,
+            secret_salt: salt,
+            at: self.now(),
+        };
+        let webhook = self.store.create_webhook(new, entry.clone()).await?;
+        Ok(WebhookWithSecret { webhook, secret })
+    }
+
+    async fn rotate(
+        &self,
+        provider: crate::model::ProviderId,
+        application: Option<ApplicationId>,
+        id: WebhookId,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<WebhookWithSecret> {
+        entry.records.insert("rotated".to_owned());
+        let salt = new_secret_salt();
+        let secret = secret_text(&self.hasher, &salt);
+        let until = self.now() + ROTATION_OVERLAP;
+        let webhook = self
+            .store
+            .rotate_webhook_secret(provider, application, id, salt, until, entry.clone())
+            .await?;
+        Ok(WebhookWithSecret { webhook, secret })
     }
 
     /// Every endpoint of the provider (administration: console and CLI).

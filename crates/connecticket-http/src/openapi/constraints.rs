@@ -88,8 +88,8 @@ fn query_schema(name: &str, required: bool) -> Option<Value> {
         ]}),
         "limit" => positive(u64::from(MAX_FEED_LIMIT)),
         "url" => json!({
-            "type": "string", "format": "uri", "maxLength": MAX_URL_CHARS,
-            "pattern": "^\\s*https://[^\\s/@#]+(/[^\\s#]*)?\\s*$"
+            "type": "string", "maxLength": MAX_URL_CHARS,
+            "pattern": "^\\s*https://[^\\s/@#?]+([/?][^\\s#]*)?\\s*$"
         }),
         "event_types" => {
             let mut kinds: Vec<String> = EventKind::ALL
@@ -102,7 +102,7 @@ fn query_schema(name: &str, required: bool) -> Option<Value> {
                 .map(|k| k.replace('.', "\\.").replace('*', "\\*"))
                 .collect::<Vec<_>>()
                 .join("|");
-            json!({"type": "string", "pattern": format!("^[ ,]*(?:(?:{one})[ ,]*)*$")})
+            json!({"type": "string", "pattern": format!("^[ ,]*(?:(?:{one})(?:[ ,]+(?:{one}))*)?[ ,]*$")})
         }
         "page" => positive(u64::from(u32::MAX)),
         "per_page" => positive(u64::from(MAX_PER_PAGE)),

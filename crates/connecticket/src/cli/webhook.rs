@@ -1,14 +1,38 @@
 use clap::Subcommand;
 use connecticket_domain::audit::Action;
 use connecticket_domain::events::webhooks::ReplayRange;
-use connecticket_domain::model::WebhookId;
+use connecticket_domain::model::{ApplicationId, WebhookId};
+use connecticket_domain::service::WebhookRequest;
 
 use super::AdminContext;
 
 /// Applications register their endpoints through the API (`POST
-/// webhooks`); an operator watches them, replays events and removes them.
+/// webhooks`); an operator may do it for them, and watches them, rotates
+/// their secrets, replays events and removes them.
 #[derive(Debug, Subcommand)]
 pub enum WebhookCommand {
+    /// Register an endpoint for one of the provider's applications; prints
+    /// its signing secret, once.
+    Add {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        application: i64,
+        /// An https:// URL.
+        #[arg(long)]
+        url: String,
+        /// Comma-separated event types (docs/EVENTS.md); none: every type.
+        #[arg(long)]
+        event_types: Option<String>,
+    },
+    /// A new signing secret, printed once; the previous one also signs for
+    /// 24 hours.
+    Rotate {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        id: i64,
+    },
     /// List a provider's webhook endpoints, with what waits for each.
     List {
         #[arg(long)]
@@ -39,6 +63,39 @@ pub enum WebhookCommand {
 
 pub(super) async fn run(context: &AdminContext, command: WebhookCommand) -> anyhow::Result<()> {
     match command {
+        WebhookCommand::Add {
+            provider,
+            application,
+            url,
+            event_types,
+        } => {
+            let call = context
+                .for_provider(Action::ManageWebhooks, provider)
+                .await?;
+            let request = WebhookRequest { url, event_types };
+            let created = context
+                .service
+                .admin_register_webhook(call, ApplicationId(application), request)
+                .await?;
+            context.warn_if_demo_key();
+            say!(
+                "registered webhook {} for application {application}; its signing secret (shown once):",
+                created.webhook.id
+            );
+            say!("{}", created.secret);
+        }
+        WebhookCommand::Rotate { provider, id } => {
+            let call = context
+                .for_provider(Action::ManageWebhooks, provider)
+                .await?;
+            let rotated = context
+                .service
+                .admin_rotate_webhook(call, WebhookId(id))
+                .await?;
+            context.warn_if_demo_key();
+            say!("rotated webhook {id}; its new signing secret (shown once; the old one signs too for 24 hours):");
+            say!("{}", rotated.secret);
+        }
         WebhookCommand::List { provider } => {
             let call = context
                 .for_provider(Action::ManageWebhooks, provider)

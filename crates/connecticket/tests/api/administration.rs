@@ -408,6 +408,19 @@ fn routes(ours: &Ours) -> Vec<Route> {
         ),
         get("/console/admin/webhooks", Action::ManageWebhooks),
         form(
+            "/console/admin/webhooks".into(),
+            // For our application.
+            text(&[("application", "1"), ("url", "https://sneaky.example/hook")]),
+            Action::ManageWebhooks,
+            true,
+        ),
+        form(
+            format!("/console/admin/webhooks/{}/rotate", ours.webhook),
+            text(&[("confirmed", "yes")]),
+            Action::ManageWebhooks,
+            true,
+        ),
+        form(
             format!("/console/admin/webhooks/{}/replay", ours.webhook),
             text(&[("hours", "24")]),
             Action::ManageWebhooks,
@@ -520,7 +533,7 @@ backend_tests! {
         for path in connecticket_http::administration_paths() {
             assert!(covered.contains(path), "no row walks {path}");
         }
-        assert_eq!(table.len(), 34, "every method of every administration route");
+        assert_eq!(table.len(), 36, "every method of every administration route");
         let before = snapshot(&app).await;
 
         // Staff: refused, and audited as denied under their name.

@@ -596,6 +596,52 @@ backend_tests! {
         assert!(entries.iter().any(|e| e.action == Action::ManageWebhooks && e.outcome == Outcome::NotFound));
     }
 
+    async fn an_administrator_registers_and_rotates_a_webhook_in_the_console() {
+        let app = TestApp::demo().await;
+        let receiver = WebhookReceiver::start().await;
+        let admin = Console::demo(&app, "sample@example.org").await;
+        let page = admin.get("/console/admin/webhooks").await;
+        assert!(page.body.contains("No application has registered a webhook."));
+        assert!(page.body.contains("Demo application"), "the application to choose");
+        let csrf = page.csrf().expect("csrf");
+        // A refusal keeps what was typed and says why, in words.
+        let refused = admin
+            .post("/console/admin/webhooks", &[("csrf", csrf.as_str()), ("form", "register"), ("application", "1"), ("url", "ftp://example.org/x"), ("event", "ticket.created")])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("ftp://example.org/x") && refused.body.contains("https://"), "{}", refused.body);
+        assert!(refused.body.contains("value=\"ticket.created\" checked"));
+        let registered = admin
+            .post("/console/admin/webhooks", &[("csrf", csrf.as_str()), ("form", "register"), ("application", "1"), ("url", receiver.url.as_str()), ("event", "ticket.created")])
+            .await;
+        let shown = admin.follow(&registered).await;
+        assert!(shown.body.contains("Webhook registered") && shown.body.contains("whsec_"), "{}", shown.body);
+        let secret = shown.body.split("whsec_").nth(1).and_then(|rest| rest.split('<').next()).map(|s| format!("whsec_{s}")).expect("secret");
+        // Another application's endpoint in the API's list? No: the
+        // application it was registered for sees it.
+        let session = app.example().await;
+        let listed = send(session.get("webhooks")).await;
+        assert_eq!(listed.body["webhooks"][0]["url"], receiver.url.as_str());
+        assert_eq!(listed.body["webhooks"][0]["event_types"], serde_json::json!(["ticket.created"]));
+        let id = listed.body["webhooks"][0]["id"].as_i64().expect("id");
+        session.create_ticket(&[("title", TITLE), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string())]).await;
+        let delivered = eventually("delivered", || async { receiver.deliveries().first().cloned() }).await;
+        assert_eq!(verified_by_the_library(&secret, &[delivered]), 1);
+        // Rotation asks first, then shows the new secret once.
+        let page = admin.get("/console/admin/webhooks").await;
+        let asked = admin.post(&format!("/console/admin/webhooks/{id}/rotate"), &[("csrf", page.csrf().expect("csrf").as_str())]).await;
+        assert!(asked.body.contains("A new signing secret for"), "{}", asked.body);
+        let rotated = admin.post(&format!("/console/admin/webhooks/{id}/rotate"), &[("csrf", page.csrf().expect("csrf").as_str()), ("confirmed", "yes")]).await;
+        let shown = admin.follow(&rotated).await;
+        assert!(shown.body.contains("New signing secret") && shown.body.contains("whsec_"));
+        assert!(!shown.body.contains(&secret), "a new secret");
+        let entries = audit_entries(&app).await;
+        for word in ["registered", "rotated"] {
+            let entry = entries.iter().find(|e| e.action == Action::ManageWebhooks && e.outcome == Outcome::Success && e.records.iter().any(|r| r == word) && e.employee_id.is_some()).unwrap_or_else(|| panic!("{word} by the administrator"));
+            assert!(entry.records.contains(&format!("webhook:{id}")));
+        }
+    }
+
     async fn an_operator_lists_replays_and_deletes_endpoints_from_the_command_line() {
         let app = TestApp::demo().await;
         let session = app.example().await;
@@ -609,6 +655,15 @@ backend_tests! {
             assert!(ok, "{args:?}: {err}");
             out
         };
+        // An operator registers one for the application, and rotates it.
+        let added = cli(&["webhook", "add", "--provider", &provider, "--application", "1", "--url", "https://hooks.example.org/x", "--event-types", "resident.created"]);
+        assert!(added.contains("its signing secret (shown once):\nwhsec_"), "{added}");
+        let added_id = added.split_whitespace().nth(2).expect("id").to_owned();
+        let rotated = cli(&["webhook", "rotate", "--provider", &provider, "--id", &added_id]);
+        assert!(rotated.contains("whsec_") && !added.contains(rotated.lines().last().unwrap_or_default()), "{rotated}");
+        let (ok, _, err) = crate::support::admin(&app.database_url, &["webhook", "add", "--provider", &provider, "--application", "99", "--url", "https://hooks.example.org/y"]);
+        assert!(!ok && err.contains("Invalid Application ID"), "{err}");
+        cli(&["webhook", "delete", "--provider", &provider, "--id", &added_id]);
         let listed = cli(&["webhook", "list", "--provider", &provider]);
         assert!(listed.contains(&format!("{id}\t1\t{}\thealthy\t0\t", receiver.url)), "{listed}");
         let (events, _) = read_feed(&session, 0, 1000).await;

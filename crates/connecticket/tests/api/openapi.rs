@@ -210,6 +210,30 @@ async fn a_fuzzer_driven_by_the_description_finds_no_5xx_and_no_mismatch() {
              [\"2xx\", \"401\", \"404\", \"409\", \"422\", \"429\"]\n"
         ));
     }
+    // Rules no schema of one request states: a cursor the feed never gave
+    // or no longer keeps (410, a fact about the server's data); a webhook
+    // URL whose host does not parse as one, and a replay whose `through`
+    // comes before its `from` (422, rules between characters and between
+    // parameters).
+    for (operation, statuses) in [
+        (
+            "GET /api/{token}/changes",
+            "\"2xx\", \"401\", \"410\", \"429\"",
+        ),
+        (
+            "POST /api/{token}/webhooks",
+            "\"2xx\", \"401\", \"409\", \"422\", \"429\"",
+        ),
+        (
+            "POST /api/{token}/webhooks/{id}/replay",
+            "\"2xx\", \"401\", \"404\", \"422\", \"429\"",
+        ),
+    ] {
+        config.push_str(&format!(
+            "\n[[operations]]\ninclude-name = \"{operation}\"\n\
+             checks.positive_data_acceptance.expected-statuses = [{statuses}]\n"
+        ));
+    }
     std::fs::write(dir.path().join("schemathesis.toml"), config).expect("config");
     let url = app.url("/openapi.json");
     let api_key = format!("api_key: {}", session.api_key);

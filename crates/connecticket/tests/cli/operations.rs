@@ -80,7 +80,10 @@ async fn health_readiness_and_metrics_follow_the_traffic() {
     let metrics = eventually("the reminder's deliveries to be counted", || async {
         let text = operator("/metrics").send().await.ok()?.text().await.ok()?;
         let delivered = series(&text, "connecticket_notification_attempts_total", &["channel=\"email\"", "outcome=\"delivered\""])?;
-        (delivered >= 6.0 && series(&text, "connecticket_escalation_levels_total", &["kind=\"renotify\""]) == Some(1.0)).then_some(text)
+        // The queue's gauge is read from the database at the scrape: the
+        // attempts are counted as they end, their rows commit just after.
+        let recorded = series(&text, "connecticket_notifications", &["state=\"delivered\""]).is_some_and(|n| n >= 6.0);
+        (delivered >= 6.0 && recorded && series(&text, "connecticket_escalation_levels_total", &["kind=\"renotify\""]) == Some(1.0)).then_some(text)
     })
     .await;
     let detail = ["route=\"/api/{token}/ticket_detail\"", "method=\"GET\""];

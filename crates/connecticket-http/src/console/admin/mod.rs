@@ -88,7 +88,11 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/admin/notify-rules", post(policy::set_rules)),
         ("/admin/displays", get(displays::show).post(displays::grant)),
         ("/admin/displays/{id}/revoke", post(displays::revoke)),
-        ("/admin/webhooks", get(webhooks::show)),
+        (
+            "/admin/webhooks",
+            get(webhooks::show).post(webhooks::register),
+        ),
+        ("/admin/webhooks/{id}/rotate", post(webhooks::rotate)),
         ("/admin/webhooks/{id}/replay", post(webhooks::replay)),
         ("/admin/webhooks/{id}/delete", post(webhooks::delete)),
         ("/residents/{id}/contacts", post(contacts::add)),

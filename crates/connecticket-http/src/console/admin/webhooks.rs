@@ -12,10 +12,16 @@ use connecticket_domain::events::webhooks::ReplayRange;
 use connecticket_domain::model::WebhookId;
 use connecticket_domain::Entity;
 
+use connecticket_domain::events::EventKind;
+use connecticket_domain::model::ApplicationId;
+use connecticket_domain::service::{WebhookRequest, WebhookWithSecret};
+
 use super::confirm::{ask, confirmed, Confirmation};
-use super::{shown, Administering, Refused};
+use super::{shown, submit, Administering, Refused};
+use crate::console::form::Kept;
 use crate::console::render::{html, local, path_id, see_other, Chrome, ConsoleError};
 use crate::console::session::ConsoleRequest;
+use crate::console::shown_once::{self, Secret};
 use crate::state::AppState;
 
 const PAGE: &str = "/console/admin/webhooks";
@@ -49,6 +55,11 @@ struct WebhooksPage {
     periods: Vec<(i64, &'static str)>,
     disabled: usize,
     message: Option<String>,
+    /// The live applications an endpoint may be registered for: (id, name).
+    applications: Vec<(i64, String)>,
+    /// Every event type, for the registration form's boxes.
+    kinds: Vec<&'static str>,
+    kept: Kept,
 }
 
 fn waiting(pending: u64, oldest: Option<chrono::DateTime<Utc>>) -> String {
@@ -118,7 +129,7 @@ async fn render(
         })
         .collect();
     let disabled = rows.iter().filter(|r| r.disabled).count();
-    let (status, message, _) = shown(refused);
+    let (status, message, kept) = shown(refused);
     Ok(html(
         status,
         &WebhooksPage {
@@ -127,6 +138,13 @@ async fn render(
             periods: PERIODS.to_vec(),
             disabled,
             message,
+            applications: applications
+                .iter()
+                .filter(|a| a.revoked_at.is_none())
+                .map(|a| (a.id.get(), a.name.clone()))
+                .collect(),
+            kinds: EventKind::ALL.iter().map(|k| k.as_str()).collect(),
+            kept,
         },
     ))
 }
@@ -137,6 +155,96 @@ pub(crate) async fn show(
 ) -> Result<Response, ConsoleError> {
     let page = Administering::page(request, &state, Action::ManageWebhooks).await?;
     render(&state, &page, None).await
+}
+
+/// The secret of an endpoint just registered or rotated, shown once.
+fn secret_page(
+    state: &AppState,
+    page: &Administering,
+    heading: String,
+    created: &WebhookWithSecret,
+) -> Response {
+    let secret = Secret {
+        heading,
+        lines: vec![
+            ("Address".to_owned(), created.webhook.url.clone()),
+            ("Signing secret".to_owned(), created.secret.clone()),
+        ],
+        note: "Give the signing secret to the application's team, for their receiver to check each delivery's webhook-signature header (docs/EVENTS.md). It is shown only now.".to_owned(),
+        back: PAGE.to_owned(),
+        lost: "Lost it? Rotate the secret: a new one is shown, and the old one keeps signing for 24 hours.".to_owned(),
+        qr: None,
+    };
+    shown_once::redirect(state, &page.console, &secret)
+}
+
+/// Registers an endpoint for one of the provider's applications.
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::form(request, &state, Action::ManageWebhooks).await?;
+    let application = page
+        .form
+        .text("application")
+        .trim()
+        .parse::<i64>()
+        .map(ApplicationId)
+        .unwrap_or(ApplicationId(0));
+    let kinds: Vec<&str> = page.form.all("event").collect();
+    let request = WebhookRequest {
+        url: page.form.text("url").to_owned(),
+        event_types: (!kinds.is_empty()).then(|| kinds.join(",")),
+    };
+    let admin = page.admin(&state, Action::ManageWebhooks).await?;
+    let outcome = state
+        .api
+        .admin_register_webhook(admin, application, request)
+        .await;
+    submit(
+        &page.form,
+        outcome,
+        |created| secret_page(&state, &page, "Webhook registered".to_owned(), &created),
+        |refused| render(&state, &page, Some(refused)),
+    )
+    .await
+}
+
+/// A new signing secret, after a confirmation.
+pub(crate) async fn rotate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::form(request, &state, Action::ManageWebhooks).await?;
+    let id = WebhookId(path_id(&id, Entity::Webhook)?);
+    let admin = page.admin(&state, Action::ManageWebhooks).await?;
+    if !confirmed(&page.form) {
+        let webhooks = state.api.admin_webhooks(admin).await?;
+        let Some(webhook) = webhooks.into_iter().find(|w| w.id == id) else {
+            return Err(page
+                .not_found(&state, Action::ManageWebhooks, Entity::Webhook)
+                .await);
+        };
+        let url = webhook.url;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("A new signing secret for {url}?"),
+                consequence: "You get a new secret, shown once. For 24 hours every delivery is signed with both the old and the new one, so the receiver can switch without losing events; after that, only the new one.".to_owned(),
+                action: format!("{PAGE}/{id}/rotate"),
+                button: "Make a new secret".to_owned(),
+                back: PAGE.to_owned(),
+            },
+        ));
+    }
+    let rotated = state.api.admin_rotate_webhook(admin, id).await?;
+    Ok(secret_page(
+        &state,
+        &page,
+        "New signing secret".to_owned(),
+        &rotated,
+    ))
 }
 
 /// Sends a period's events again to one endpoint.
