@@ -156,14 +156,8 @@ impl Connecticket {
     ) -> DomainResult<u64> {
         self.run(call, Recorded::ByTheWrite, async |principal, entry| {
             let application = calling_application(principal)?;
-            check_range(range)?;
-            entry.records.insert("replayed".to_owned());
-            let (provider, now) = (principal.provider.id, self.now());
-            let queued = self
-                .store
-                .replay_webhook_events(provider, Some(application), id, range, now, entry.clone())
-                .await?;
-            Ok(queued)
+            self.replay(principal.provider.id, Some(application), id, range, entry)
+                .await
         })
         .await
     }
@@ -247,6 +241,24 @@ impl Connecticket {
         Ok(WebhookWithSecret { webhook, secret })
     }
 
+    async fn replay(
+        &self,
+        provider: crate::model::ProviderId,
+        application: Option<ApplicationId>,
+        id: WebhookId,
+        range: ReplayRange,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<u64> {
+        check_range(range)?;
+        entry.records.insert("replayed".to_owned());
+        let now = self.now();
+        let queued = self
+            .store
+            .replay_webhook_events(provider, application, id, range, now, entry.clone())
+            .await?;
+        Ok(queued)
+    }
+
     async fn rotate(
         &self,
         provider: crate::model::ProviderId,
@@ -294,14 +306,8 @@ impl Connecticket {
             crate::audit::Action::ManageWebhooks,
             Recorded::ByTheWrite,
             async |scope, entry| {
-                check_range(range)?;
-                entry.records.insert("replayed".to_owned());
-                let (provider, now) = (scope.provider_id()?, self.now());
-                let queued = self
-                    .store
-                    .replay_webhook_events(provider, None, id, range, now, entry.clone())
-                    .await?;
-                Ok(queued)
+                let provider = scope.provider_id()?;
+                self.replay(provider, None, id, range, entry).await
             },
         )
         .await

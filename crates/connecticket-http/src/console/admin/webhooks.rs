@@ -210,6 +210,23 @@ pub(crate) async fn register(
     .await
 }
 
+/// The endpoint a confirmation asks about: one of the provider's, else
+/// the 404 page (audited as not found).
+async fn one(
+    state: &AppState,
+    page: &Administering,
+    admin: connecticket_domain::service::AdminCall,
+    id: WebhookId,
+) -> Result<connecticket_domain::events::webhooks::Webhook, ConsoleError> {
+    let webhooks = state.api.admin_webhooks(admin).await?;
+    match webhooks.into_iter().find(|w| w.id == id) {
+        Some(webhook) => Ok(webhook),
+        None => Err(page
+            .not_found(state, Action::ManageWebhooks, Entity::Webhook)
+            .await),
+    }
+}
+
 /// A new signing secret, after a confirmation.
 pub(crate) async fn rotate(
     State(state): State<AppState>,
@@ -220,12 +237,7 @@ pub(crate) async fn rotate(
     let id = WebhookId(path_id(&id, Entity::Webhook)?);
     let admin = page.admin(&state, Action::ManageWebhooks).await?;
     if !confirmed(&page.form) {
-        let webhooks = state.api.admin_webhooks(admin).await?;
-        let Some(webhook) = webhooks.into_iter().find(|w| w.id == id) else {
-            return Err(page
-                .not_found(&state, Action::ManageWebhooks, Entity::Webhook)
-                .await);
-        };
+        let webhook = one(&state, &page, admin, id).await?;
         let url = webhook.url;
         return Ok(ask(
             &page,
@@ -282,12 +294,7 @@ pub(crate) async fn delete(
     let id = WebhookId(path_id(&id, Entity::Webhook)?);
     let admin = page.admin(&state, Action::ManageWebhooks).await?;
     if !confirmed(&page.form) {
-        let webhooks = state.api.admin_webhooks(admin).await?;
-        let Some(webhook) = webhooks.into_iter().find(|w| w.id == id) else {
-            return Err(page
-                .not_found(&state, Action::ManageWebhooks, Entity::Webhook)
-                .await);
-        };
+        let webhook = one(&state, &page, admin, id).await?;
         let url = webhook.url;
         return Ok(ask(
             &page,
