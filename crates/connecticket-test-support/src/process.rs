@@ -73,6 +73,11 @@ impl ServerProcess {
     /// Its warnings and errors go to a file in the temp directory, so
     /// that a server that fails to start says why.
     pub fn start(database_url: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(database_url, extra, &[])
+    }
+
+    /// The same, with these environment variables set for the process.
+    pub fn start_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let log = std::env::temp_dir().join(format!(
@@ -80,7 +85,7 @@ impl ServerProcess {
             std::process::id()
         ));
         let file = std::fs::File::create(&log).expect("log file");
-        let server = Self::spawn_noting(database_url, extra, "warn", Stdio::from(file), Some(&log));
+        let server = Self::spawn_noting(database_url, extra, env, Stdio::from(file), Some(&log));
         let _ = std::fs::remove_file(&log);
         server
     }
@@ -92,13 +97,13 @@ impl ServerProcess {
     }
 
     fn spawn(database_url: &str, extra: &[&str], level: &str, stderr: Stdio) -> Self {
-        Self::spawn_noting(database_url, extra, level, stderr, None)
+        Self::spawn_noting(database_url, extra, &[("RUST_LOG", level)], stderr, None)
     }
 
     fn spawn_noting(
         database_url: &str,
         extra: &[&str],
-        level: &str,
+        env: &[(&str, &str)],
         stderr: Stdio,
         log: Option<&Path>,
     ) -> Self {
@@ -109,8 +114,9 @@ impl ServerProcess {
             .arg("--listen")
             .arg("127.0.0.1:0")
             .args(extra)
-            .env("RUST_LOG", level)
+            .env("RUST_LOG", "warn")
             .env("CONNECTICKET_HASH_KEY", TEST_HASH_KEY)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

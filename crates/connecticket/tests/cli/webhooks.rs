@@ -134,6 +134,46 @@ backend_tests! {
     }
 }
 
+/// A proxy in the environment (as `reqwest` would honour by default) would
+/// resolve and connect past the address check: deliveries never use one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_proxy_in_the_environment_does_not_carry_deliveries_past_the_address_check() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let proxy = WebhookReceiver::start().await;
+    let proxy_url = proxy.url.trim_end_matches("/hook").to_owned();
+    let env = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+    ];
+    // Plain http allowed, but no private address.
+    let server = ServerProcess::start_with_env(
+        &database.url,
+        &["--demo", "--allow-insecure-webhooks"],
+        &env,
+    );
+    let http = client();
+    let session = demo_session(&http, &server.base).await;
+    // A name: through a proxy, it would never be resolved here.
+    register(&session, "http://localhost:9/hook").await;
+    session
+        .create_ticket(&[("title", "x"), ("resident_id", "501333996")])
+        .await;
+    let refused = eventually("the delivery refused", || async {
+        let listed = send(session.get("webhooks")).await;
+        listed.body["webhooks"][0]["last_error"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
+    assert!(
+        refused.starts_with("refused: localhost resolves to"),
+        "{refused}"
+    );
+    assert!(proxy.deliveries().is_empty(), "the proxy was used");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_postgresql_instances_deliver_a_thousand_events_each_once() {
     if !crate::support::postgres_available().await {
