@@ -63,7 +63,21 @@ fn forbidden(address: IpAddr) -> Option<&'static str> {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return forbidden(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            // An IPv4 address carried inside IPv6 (NAT64's well-known
+            // prefix, 6to4) reaches that IPv4 address.
+            let segments = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::from(
+                    (u32::from(hi) << 16) | u32::from(lo),
+                ))
+            };
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return forbidden(embedded(segments[6], segments[7]));
+            }
+            if segments[0] == 0x2002 {
+                return forbidden(embedded(segments[1], segments[2]));
+            }
+            let first = segments[0];
             if v6.is_loopback() {
                 Some("a loopback address")
             } else if v6.is_unspecified() {
@@ -248,6 +262,8 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::1",
         ] {
             let ip: IpAddr = address.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
             assert!(strict.refusal(ip).is_some(), "{address}");
