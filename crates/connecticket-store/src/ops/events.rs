@@ -124,8 +124,9 @@ async fn queue_deliveries(
     let endpoints: Vec<(i64, ProviderId, String)> = fetch_all(
         tx,
         &format!(
-            "SELECT id, provider_id, event_types FROM webhook_endpoints
-             WHERE provider_id IN ({}) AND deleted_at IS NULL AND disabled_at IS NULL",
+            "SELECT w.id, w.provider_id, w.event_types FROM webhook_endpoints w
+             JOIN applications a ON a.id = w.application_id AND a.revoked_at IS NULL
+             WHERE w.provider_id IN ({}) AND w.deleted_at IS NULL AND w.disabled_at IS NULL",
             placeholders(1, providers.len())
         ),
         &args,

@@ -241,8 +241,10 @@ pub(crate) async fn claim(
     limit: u32,
     per_endpoint: u32,
 ) -> Result<Vec<WebhookBatch>> {
+    // A revoked application's endpoints are sent nothing more.
     let due = "w.deleted_at IS NULL AND w.disabled_at IS NULL AND w.next_attempt_at <= $1
-               AND (w.lease_until IS NULL OR w.lease_until <= $1)";
+               AND (w.lease_until IS NULL OR w.lease_until <= $1)
+               AND w.application_id IN (SELECT id FROM applications WHERE revoked_at IS NULL)";
     let mut ids: Vec<WebhookId> = fetch_all(
         tx,
         &format!(

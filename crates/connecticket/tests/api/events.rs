@@ -687,6 +687,29 @@ backend_tests! {
         }
     }
 
+    async fn a_revoked_applications_endpoints_are_sent_nothing_more() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let receiver = WebhookReceiver::start().await;
+        register(&session, &receiver.url, None).await;
+        session.create_ticket(&[("title", TITLE), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string())]).await;
+        eventually("delivered", || async { (receiver.deliveries().len() == 1).then_some(()) }).await;
+        // Waiting deliveries too: the receiver is slow while the app is revoked.
+        receiver.answer_always(Answer::Status(503));
+        session.create_ticket(&[("title", TITLE), ("resident_id", &DEMO_RESIDENT_IDS[0].to_string())]).await;
+        eventually("the failure", || async { (receiver.deliveries().len() == 2).then_some(()) }).await;
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        let applications = app.api.list_applications(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("apps");
+        app.api.revoke_application(call, applications[0].id).await.expect("revoked");
+        receiver.answer_always(Answer::Status(200));
+        let other = app.sunrise().await;
+        other.create_ticket(&[("title", TITLE), ("resident_id", &connecticket_domain::demo::SUNRISE_RESIDENT_ID.to_string())]).await;
+        let call = app.admin.within(Action::CreateResidents, DEMO_PROVIDER_ID).await;
+        app.api.create_residents(call, vec![NewResident::named("After")]).await.expect("resident");
+        tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+        assert_eq!(receiver.deliveries().len(), 2, "nothing after the revocation, not even the retry");
+    }
+
     async fn during_a_rotation_both_secrets_sign_each_delivery() {
         let app = TestApp::demo().await;
         let session = app.example().await;
