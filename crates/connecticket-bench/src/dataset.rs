@@ -185,6 +185,7 @@ fn ticket(n: u64, shape: Shape, start: DateTime<Utc>) -> Record {
             updated_at: created,
         },
         application_id: Some(APPLICATION),
+        version: 1,
     }))
 }
 

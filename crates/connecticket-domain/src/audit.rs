@@ -51,6 +51,12 @@ macro_rules! actions {
 
 actions! {
     Authorize => "authorize",
+    /// A FHIR client asked for a token (OAuth client credentials).
+    FhirToken => "fhir_token",
+    /// A FHIR client read one resource.
+    FhirRead => "fhir_read",
+    /// A FHIR client searched a resource type.
+    FhirSearch => "fhir_search",
     Tickets => "tickets",
     TicketDetail => "ticket_detail",
     AllResidents => "all_residents",
@@ -229,6 +235,7 @@ impl Outcome {
             | DomainError::Duplicate { .. }
             | DomainError::Conflict(_)
             | DomainError::CursorExpired(_)
+            | DomainError::InvalidScope(_)
             | DomainError::NotEmpty => Outcome::Invalid,
             DomainError::DeadlineExceeded => Outcome::TimedOut,
             DomainError::Storage(_) => Outcome::Error,

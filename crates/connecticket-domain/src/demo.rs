@@ -540,6 +540,7 @@ impl Demo {
                 updated_at: at(ticket.updated),
             },
             application_id: None,
+            version: 1,
         })));
         for (category_id, status) in ticket.ratings {
             self.ratings.push(Record::TicketCategory(StoredRating {

@@ -305,6 +305,10 @@ pub enum DomainError {
     /// a console form came without its session's CSRF token).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A FHIR client asked for scopes that grant nothing this server
+    /// offers, or that it cannot read (OAuth's `invalid_scope`): 400.
+    #[error("{0}")]
+    InvalidScope(String),
     /// The record is not in a state that allows this (a notification
     /// acknowledged already): 409, since the request itself is sound.
     #[error("{0}")]

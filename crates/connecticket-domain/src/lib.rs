@@ -19,6 +19,7 @@ pub mod console;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod fhir;
 pub mod model;
 pub mod notify;
 pub mod service;

@@ -163,6 +163,8 @@ pub struct StoredCategory {
 pub struct StoredTicket {
     pub ticket: Ticket,
     pub application_id: Option<ApplicationId>,
+    /// Raised by every change (FHIR's `meta.versionId`); 1 when created.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -29,6 +29,20 @@ pub enum HttpError {
     NotFound,
     #[error("Method Not Allowed")]
     MethodNotAllowed,
+    /// A request this server cannot process as asked (a FHIR search
+    /// parameter it does not support): 400, the message says why.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The client accepts no format this server speaks.
+    #[error("{0}")]
+    NotAcceptable(&'static str),
+    /// A request's precondition (`If-Match`) does not hold.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A FHIR resource that is not there (or is another provider's): the
+    /// message names what was asked for, never whose it is.
+    #[error("{0}")]
+    NoSuchResource(String),
     /// The request's deadline passed while its body was still arriving.
     #[error("the request took longer than {0} seconds")]
     Timeout(u64),
@@ -98,6 +112,7 @@ impl HttpError {
                 | DomainError::Conflict(_) => StatusCode::CONFLICT,
                 DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
                 DomainError::CursorExpired(_) => StatusCode::GONE,
+                DomainError::InvalidScope(_) => StatusCode::BAD_REQUEST,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             HttpError::InvalidParameter(_) | HttpError::MalformedBody(_) => {
@@ -107,6 +122,10 @@ impl HttpError {
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            HttpError::NoSuchResource(_) => StatusCode::NOT_FOUND,
             HttpError::Timeout(_) | HttpError::BodyStalled(_) => StatusCode::REQUEST_TIMEOUT,
             HttpError::MalformedRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::TooManyInFlight(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -119,7 +138,7 @@ impl HttpError {
     pub fn outcome(&self) -> Outcome {
         match self {
             HttpError::Domain(error) => Outcome::of_error(error),
-            HttpError::NotFound => Outcome::NotFound,
+            HttpError::NotFound | HttpError::NoSuchResource(_) => Outcome::NotFound,
             HttpError::Timeout(_) | HttpError::BodyStalled(_) => Outcome::TimedOut,
             HttpError::TooManyInFlight(_) | HttpError::Overloaded(_) => Outcome::RateLimited,
             HttpError::Internal(_) => Outcome::Error,

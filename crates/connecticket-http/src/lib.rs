@@ -12,6 +12,7 @@ pub mod docs;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+mod fhir;
 pub mod guard;
 mod list;
 pub mod openapi;

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(operations::openapi))
         .route("/docs", get(crate::docs::page))
         .merge(crate::console::router())
+        .merge(crate::fhir::router())
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
@@ -102,6 +103,9 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(middleware::from_fn(access_log::log_request))
+        // Outermost, so that every failure under /fhir/ (even the access
+        // log's restated 500) reaches FHIR clients as an OperationOutcome.
+        .layer(middleware::from_fn(crate::fhir::speak_fhir))
 }
 
 /// What the operators' own listener (`--metrics-listen`) serves: liveness,

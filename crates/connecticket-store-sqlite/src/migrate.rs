@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0010_night_console.sql"),
     ),
     (11, "events", include_str!("../migrations/0011_events.sql")),
+    (12, "fhir", include_str!("../migrations/0012_fhir.sql")),
 ];
 
 fn checksum(sql: &str) -> String {

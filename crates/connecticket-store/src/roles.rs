@@ -13,3 +13,4 @@ connecticket_domain::implement_escalation_store!();
 connecticket_domain::implement_health_store!();
 connecticket_domain::implement_console_store!();
 connecticket_domain::implement_event_store!();
+connecticket_domain::implement_fhir_store!();

@@ -246,6 +246,7 @@ pub(crate) fn stored_ticket(row: &dyn Row) -> Result<StoredTicket> {
     Ok(StoredTicket {
         ticket: ticket(row)?,
         application_id: row.get("application_id")?,
+        version: row.get("version")?,
     })
 }
 
@@ -271,6 +272,7 @@ pub(crate) fn ticket_columns(stored: &StoredTicket) -> Columns<'_> {
         .with("end_date", t.end_date)
         .with("created_at", t.created_at)
         .with("updated_at", t.updated_at)
+        .with("version", stored.version)
 }
 
 pub(crate) fn rating(row: &dyn Row) -> Result<StoredRating> {

@@ -18,6 +18,7 @@ pub mod browser;
 mod client;
 mod console;
 mod database;
+pub mod fhir;
 mod locks;
 mod operator;
 mod process;
@@ -29,6 +30,7 @@ mod webhooks;
 pub use app::{audit_entries, TestApp, TestOptions};
 pub use client::{demo_session, once_refused, send, Fields, Reply, Session};
 pub use database::{postgres_available, sqlite_path, TestDatabase};
+pub use fhir::{FhirClient, ALL_READS};
 pub use operator::{operator_write, TestOperator, TEST_OPERATOR};
 pub use process::{admin, admin_with_input, binary, ServerProcess};
 

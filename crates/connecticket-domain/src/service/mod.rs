@@ -20,6 +20,7 @@ mod audit;
 mod connecticket;
 mod console_sessions;
 mod events;
+mod fhir;
 mod notifications;
 mod published_credentials;
 mod readiness;
@@ -43,6 +44,7 @@ pub use console_sessions::{
     SignedIn, DEVICE_COOKIE_SECS, DRAFT_KEPT_FOR,
 };
 pub use events::{WebhookRequest, WebhookWithSecret};
+pub use fhir::{FhirAccess, TaskPage, TaskRecord};
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;
 pub use residents::ResidentPage;

@@ -17,7 +17,7 @@ mod roles;
 pub mod types;
 
 pub use roles::{
-    AuditStore, AuthStore, ConsoleStore, EscalationStore, EventStore, HealthStore,
+    AuditStore, AuthStore, ConsoleStore, EscalationStore, EventStore, FhirStore, HealthStore,
     NotificationStore, OperatorStore, TicketStore, TransferStore,
 };
 
@@ -50,6 +50,7 @@ pub trait Store:
     + HealthStore
     + ConsoleStore
     + EventStore
+    + FhirStore
 {
 }
 
@@ -64,6 +65,7 @@ impl<T> Store for T where
         + HealthStore
         + ConsoleStore
         + EventStore
+        + FhirStore
 {
 }
 

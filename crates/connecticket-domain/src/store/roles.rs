@@ -535,3 +535,25 @@ crate::store_role! {
         read webhook_queue() -> Vec<Webhook> = webhooks::queue;
     }
 }
+
+crate::store_role! {
+    /// The FHIR facade (docs/FHIR.md): its bearer tokens, and searches
+    /// that page by id, each scoped by provider.
+    pub trait FhirStore implemented by implement_fhir_store {
+        /// Stores a FHIR token's hash with its granted scopes; at most
+        /// `keep_live` unrevoked FHIR tokens of the application remain.
+        write insert_fhir_token(token: NewAccessToken, scope: String, keep_live: u32)
+            -> AccessTokenId = fhir::insert_fhir_token;
+        /// A FHIR token by its hash, joined with its application.
+        statement fhir_token(token_hash: Vec<u8>) -> Option<FhirTokenRecord>
+            = fhir::fhir_token;
+        /// The provider's residents matching the search: the page after
+        /// the window's cursor, and how many match, from one snapshot.
+        read search_patients(provider: ProviderId, query: PatientSearch)
+            -> SearchPage<Resident> = fhir::search_patients;
+        /// The provider's tickets matching the search, with their
+        /// versions, and how many match, from one snapshot.
+        read search_tasks(provider: ProviderId, query: TaskSearch)
+            -> SearchPage<Versioned<Ticket>> = fhir::search_tasks;
+    }
+}

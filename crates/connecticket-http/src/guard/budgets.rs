@@ -93,7 +93,11 @@ impl RouteClass {
             "/api/authorize" | "/console/sign-in" => return RouteClass::Anonymous,
             _ => {}
         }
+        let fhir_anonymous = path.starts_with("/fhir/R4/auth/")
+            || path.starts_with("/fhir/R4/metadata")
+            || path.starts_with("/fhir/R4/.well-known/");
         let authenticated = (path.starts_with("/api/") && path.len() > "/api/".len())
+            || (path.starts_with("/fhir/") && !fhir_anonymous)
             || (path.starts_with("/console")
                 && !path.starts_with("/console/invite/")
                 && !path.starts_with("/console/display/pair/")

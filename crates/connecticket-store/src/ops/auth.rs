@@ -11,11 +11,12 @@ use crate::value::Row;
 
 /// An application's credentials with its provider; the provider's columns
 /// are aliased so that they cannot be mistaken for the application's.
-const CREDENTIALS: &str = "a.id AS application_id, a.employee_id, a.api_key, a.secret_hash, \
+pub(super) const CREDENTIALS: &str =
+    "a.id AS application_id, a.employee_id, a.api_key, a.secret_hash, \
     a.revoked_at AS application_revoked_at, p.id, p.name, p.time_zone, p.country,
     p.created_at";
 
-fn credentials(row: &dyn Row) -> Result<ApplicationCredentials> {
+pub(super) fn credentials(row: &dyn Row) -> Result<ApplicationCredentials> {
     let revoked_at: Option<i64> = row.get("application_revoked_at")?;
     Ok(ApplicationCredentials {
         application_id: row.get("application_id")?,

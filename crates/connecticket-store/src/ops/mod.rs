@@ -10,6 +10,7 @@ pub(crate) mod contacts;
 pub(crate) mod displays;
 pub(crate) mod escalations;
 pub(crate) mod events;
+pub(crate) mod fhir;
 pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod notifications;

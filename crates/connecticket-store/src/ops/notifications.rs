@@ -382,7 +382,8 @@ pub(crate) async fn record_attempt(
             .await?;
             if let Some(field) = sent_field(&role) {
                 let sql = format!(
-                    "UPDATE tickets SET {field} = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
+                    "UPDATE tickets SET {field} = $2, updated_at = {}(updated_at, $3), version = version + 1
+                     WHERE id = $1",
                     tx.dialect().greatest()
                 );
                 execute(tx, &sql, &[ticket.into(), true.into(), attempt.at.into()]).await?;

@@ -255,7 +255,7 @@ pub(crate) async fn revoke_tokens(
 }
 
 /// Revokes every live token of an application or of an employee's
-/// applications; returns how many.
+/// applications, the API's and the FHIR facade's; returns how many.
 async fn revoke_live_tokens(
     tx: &mut dyn Executor,
     provider: ProviderId,
@@ -267,11 +267,15 @@ async fn revoke_live_tokens(
         TokenOwner::Employee(id) => ("employees", "a.employee_id", id.get(), Entity::Employee),
     };
     require_owned(tx, owner_table, id, provider, missing).await?;
-    let sql = format!(
-        "UPDATE access_tokens SET revoked_at = $3 WHERE revoked_at IS NULL AND application_id IN
-             (SELECT a.id FROM applications a WHERE a.provider_id = $1 AND {owner_column} = $2)"
-    );
-    execute(tx, &sql, &[provider.into(), id.into(), at.into()]).await
+    let mut revoked = 0;
+    for table in ["access_tokens", "fhir_tokens"] {
+        let sql = format!(
+            "UPDATE {table} SET revoked_at = $3 WHERE revoked_at IS NULL AND application_id IN
+                 (SELECT a.id FROM applications a WHERE a.provider_id = $1 AND {owner_column} = $2)"
+        );
+        revoked += execute(tx, &sql, &[provider.into(), id.into(), at.into()]).await?;
+    }
+    Ok(revoked)
 }
 
 pub(crate) async fn rotate_secret(

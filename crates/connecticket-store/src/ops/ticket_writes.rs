@@ -91,6 +91,7 @@ pub(crate) async fn create_ticket(
             updated_at: ticket.created_at,
         },
         application_id: ticket.application_id,
+        version: 1,
     };
     let columns = rows::ticket_columns(&stored);
     let ticket_id = match ticket.id {
@@ -235,7 +236,7 @@ async fn lock_ticket(
 /// Moves `updated_at` forward, never back.
 async fn touch_ticket(tx: &mut dyn Executor, ticket_id: TicketId, at: DateTime<Utc>) -> Result<()> {
     let sql = format!(
-        "UPDATE tickets SET updated_at = {}(updated_at, $2) WHERE id = $1",
+        "UPDATE tickets SET updated_at = {}(updated_at, $2), version = version + 1 WHERE id = $1",
         tx.dialect().greatest()
     );
     execute(tx, &sql, &[ticket_id.into(), at.into()]).await?;
@@ -343,7 +344,8 @@ pub(crate) async fn update_status(
         return Ok(done);
     }
     let sql = format!(
-        "UPDATE tickets SET ticket_status = $2, updated_at = {}(updated_at, $3) WHERE id = $1",
+        "UPDATE tickets SET ticket_status = $2, updated_at = {}(updated_at, $3), version = version + 1
+         WHERE id = $1",
         tx.dialect().greatest()
     );
     execute(

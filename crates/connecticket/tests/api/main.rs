@@ -31,6 +31,7 @@ mod create_comment;
 mod create_ticket;
 mod docs;
 mod events;
+mod fhir;
 mod idempotency;
 mod limits;
 mod notifications;

@@ -36,6 +36,40 @@ impl Connecticket {
         api_secret: Option<&str>,
         entry: &mut AuditEntry,
     ) -> DomainResult<IssuedToken> {
+        let application = self
+            .verify_application(context, api_key, api_secret, entry)
+            .await?;
+        let now = self.now();
+        let token = generate_access_token();
+        let expires_at = now + self.settings.token_lifetime;
+        self.store
+            .insert_access_token(
+                NewAccessToken {
+                    application_id: application.application_id,
+                    token_hash: self.hasher.hash_token(&token),
+                    created_at: now,
+                    expires_at,
+                },
+                self.settings.live_tokens_per_application,
+            )
+            .await?;
+        Ok(IssuedToken {
+            token,
+            provider: application.provider,
+            expires_at,
+        })
+    }
+
+    /// Checks an application's key and secret, throttled like every
+    /// attempt to authorize (failures per client address and per key),
+    /// and names the application in `entry`.
+    pub(in crate::service) async fn verify_application(
+        &self,
+        context: &RequestContext,
+        api_key: Option<&str>,
+        api_secret: Option<&str>,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<crate::auth::ApplicationCredentials> {
         let address = context
             .client_addr
             .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
@@ -66,24 +100,7 @@ impl Connecticket {
         attempt.forgive(&self.store).await?;
         entry.employee_id = Some(application.employee_id);
         entry.touch(RecordRef::Application(application.application_id));
-        let token = generate_access_token();
-        let expires_at = now + self.settings.token_lifetime;
-        self.store
-            .insert_access_token(
-                NewAccessToken {
-                    application_id: application.application_id,
-                    token_hash: self.hasher.hash_token(&token),
-                    created_at: now,
-                    expires_at,
-                },
-                self.settings.live_tokens_per_application,
-            )
-            .await?;
-        Ok(IssuedToken {
-            token,
-            provider: application.provider,
-            expires_at,
-        })
+        Ok(application)
     }
 
     /// Counts an attempt in each of `scopes` before it is checked, and
@@ -138,6 +155,18 @@ impl Connecticket {
             Ok(principal) => principal,
             Err(error) => return self.refuse(entry, error),
         };
+        self.admit(context, action, principal, now).await
+    }
+
+    /// Lets an authenticated principal's call in, within its
+    /// application's request budget.
+    pub(in crate::service) async fn admit(
+        &self,
+        context: &RequestContext,
+        action: Action,
+        principal: Principal,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> DomainResult<Call> {
         let entry = entry_for(context, action, &principal, now);
         let spent = match principal.via {
             Via::Application { application_id, .. } => {

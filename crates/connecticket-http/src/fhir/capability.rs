@@ -1,0 +1,134 @@
+//! What the facade says about itself: the CapabilityStatement at
+//! `metadata` and SMART's `.well-known/smart-configuration`. Both list
+//! exactly what the router serves, and need no token.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use connecticket_domain::fhir::ResourceType;
+use serde_json::{json, Value};
+
+use super::outcome::fhir_json;
+use super::request::FhirRequest;
+use crate::error::HttpError;
+use crate::state::AppState;
+
+/// The day this CapabilityStatement last changed.
+const PUBLISHED: &str = "2026-12-06";
+
+fn param(name: &str, kind: &str, documentation: &str) -> Value {
+    json!({"name": name, "type": kind, "documentation": documentation})
+}
+
+fn resource(kind: ResourceType) -> Value {
+    let last_updated = param(
+        "_lastUpdated",
+        "date",
+        "When the record last changed; prefixes eq, gt, ge, lt, le, sa, eb",
+    );
+    let id = param("_id", "token", "Logical ids, comma-separated");
+    match kind {
+        ResourceType::Patient => json!({
+            "type": "Patient",
+            "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "conditionalRead": "not-match",
+            "searchParam": [
+                id,
+                param("name", "string", "Start of the given or family name, any case"),
+                param("family", "string", "Start of the family name, any case"),
+                param("given", "string", "Start of the given name, any case"),
+                param("birthdate", "date", "Date of birth; prefixes as for _lastUpdated"),
+                param("identifier", "token", "A resident number, [system|]value"),
+                last_updated,
+            ],
+        }),
+        ResourceType::Task => json!({
+            "type": "Task",
+            "profile": "http://hl7.org/fhir/StructureDefinition/Task",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "conditionalRead": "not-match",
+            "searchInclude": ["Task:patient"],
+            "searchParam": [
+                id,
+                param("patient", "reference", "The Patient the ticket is about"),
+                param("status", "token", "Task status, comma-separated for any of them"),
+                param("priority", "token", "routine, urgent, asap or stat"),
+                last_updated,
+            ],
+        }),
+        ResourceType::CodeSystem => json!({
+            "type": "CodeSystem",
+            "interaction": [{"code": "read"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "conditionalRead": "not-match",
+        }),
+    }
+}
+
+/// `GET metadata`.
+pub(crate) async fn metadata(
+    State(state): State<AppState>,
+    request: FhirRequest,
+) -> Result<Response, HttpError> {
+    let base = request.base_url(&state);
+    let statement = json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": PUBLISHED,
+        "publisher": "Connecticket",
+        "kind": "instance",
+        "software": {"name": "Connecticket", "version": env!("CARGO_PKG_VERSION")},
+        "implementation": {
+            "description": "Connecticket's FHIR R4 facade over residents and tickets",
+            "url": base,
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "extension": [{
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [{"url": "token", "valueUri": format!("{base}/auth/token")}],
+                }],
+                "service": [{
+                    "coding": [{
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }],
+                }],
+                "description": "OAuth 2.0 client credentials (the application's api_key and api_secret, client_secret_basic) for a bearer token with SMART system scopes",
+            },
+            "resource": ResourceType::ALL.map(resource),
+        }],
+    });
+    Ok(fhir_json(StatusCode::OK, &statement))
+}
+
+/// `GET .well-known/smart-configuration`.
+pub(crate) async fn smart_configuration(
+    State(state): State<AppState>,
+    request: FhirRequest,
+) -> Result<Response, HttpError> {
+    let base = request.base_url(&state);
+    let mut scopes: Vec<String> = ResourceType::ALL
+        .iter()
+        .map(|kind| format!("system/{kind}.rs"))
+        .collect();
+    scopes.push("system/Task.cu".to_owned());
+    let configuration = json!({
+        "token_endpoint": format!("{base}/auth/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "grant_types_supported": ["client_credentials"],
+        "scopes_supported": scopes,
+        "capabilities": ["client-confidential-symmetric"],
+    });
+    // SMART's discovery document is plain JSON, not a FHIR resource.
+    Ok(crate::envelope::json(StatusCode::OK, &configuration))
+}

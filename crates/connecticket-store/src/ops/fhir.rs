@@ -1,0 +1,260 @@
+//! The FHIR facade's tokens and searches. Every search is scoped by the
+//! caller's provider and pages by id (keyset), so a page never shifts
+//! under concurrent writes: rows written meanwhile land after the cursor.
+
+use connecticket_domain::auth::{NewAccessToken, TokenRecord};
+use connecticket_domain::fhir::{
+    DayRange, FhirTokenRecord, InstantRange, PatientSearch, SearchPage, TaskSearch, Versioned,
+    Window,
+};
+use connecticket_domain::model::{AccessTokenId, ProviderId, Resident, Ticket};
+
+use crate::engine::Executor;
+use crate::rows;
+use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, Columns, Result};
+use crate::value::{Row, Value};
+
+pub(crate) async fn insert_fhir_token(
+    tx: &mut dyn Executor,
+    token: NewAccessToken,
+    scope: String,
+    keep_live: u32,
+) -> Result<AccessTokenId> {
+    let columns = Columns::new()
+        .with("application_id", token.application_id)
+        .with("token_hash", &token.token_hash)
+        .with("scope", &scope)
+        .with("created_at", token.created_at)
+        .with("expires_at", token.expires_at);
+    let id = crate::sql::insert_returning_id(tx, "fhir_tokens", columns).await?;
+    // As for the API's tokens: minting never accumulates live credentials.
+    execute(
+        tx,
+        "UPDATE fhir_tokens SET revoked_at = $3
+         WHERE application_id = $1 AND revoked_at IS NULL AND id NOT IN
+             (SELECT id FROM fhir_tokens WHERE application_id = $1 AND revoked_at IS NULL
+              ORDER BY id DESC LIMIT $2)",
+        &[
+            token.application_id.into(),
+            i64::from(keep_live.max(1)).into(),
+            token.created_at.into(),
+        ],
+    )
+    .await?;
+    Ok(AccessTokenId(id))
+}
+
+pub(crate) async fn fhir_token(
+    tx: &mut dyn Executor,
+    token_hash: Vec<u8>,
+) -> Result<Option<FhirTokenRecord>> {
+    let token_hash = token_hash.as_slice();
+    let sql = format!(
+        "SELECT t.id AS token_id, t.scope, t.expires_at, t.revoked_at AS token_revoked_at,
+                {}
+         FROM fhir_tokens t
+         JOIN applications a ON a.id = t.application_id
+         JOIN providers p ON p.id = a.provider_id
+         WHERE t.token_hash = $1",
+        super::auth::CREDENTIALS
+    );
+    fetch_optional(tx, &sql, &[token_hash.into()], |row| {
+        let token_revoked: Option<i64> = row.get("token_revoked_at")?;
+        let application = super::auth::credentials(row)?;
+        Ok(FhirTokenRecord {
+            token: TokenRecord {
+                token_id: row.get("token_id")?,
+                expires_at: row.get("expires_at")?,
+                revoked: token_revoked.is_some() || application.revoked,
+                application,
+            },
+            scope: row.get("scope")?,
+        })
+    })
+    .await
+}
+
+/// A search's conditions; `$1` is always the provider.
+struct Conditions<'a> {
+    sql: Vec<String>,
+    args: Vec<Value<'a>>,
+}
+
+impl<'a> Conditions<'a> {
+    fn provider(provider: ProviderId) -> Self {
+        Conditions {
+            sql: vec!["provider_id = $1".to_owned()],
+            args: vec![provider.into()],
+        }
+    }
+
+    /// Adds `condition`, its `?` standing for `value`'s placeholder.
+    fn and(&mut self, condition: &str, value: Value<'a>) {
+        self.args.push(value);
+        let placeholder = format!("${}", self.args.len());
+        self.sql.push(condition.replace('?', &placeholder));
+    }
+
+    /// Adds `column IN (…)` over `values`.
+    fn any_of(&mut self, column: &str, values: Vec<Value<'a>>) {
+        if values.is_empty() {
+            self.sql.push("1 = 0".to_owned());
+            return;
+        }
+        let first = self.args.len() + 1;
+        let count = values.len();
+        self.args.extend(values);
+        self.sql.push(format!(
+            "{column} IN ({})",
+            crate::sql::placeholders(first, count)
+        ));
+    }
+
+    fn instants(&mut self, column: &str, range: InstantRange) {
+        if let Some(from) = range.from {
+            self.and(&format!("{column} >= ?"), from.into());
+        }
+        if let Some(until) = range.until {
+            self.and(&format!("{column} < ?"), until.into());
+        }
+    }
+
+    /// Days are stored as ISO text, which sorts as the days do.
+    fn days(&mut self, column: &str, range: DayRange) {
+        if let Some(from) = range.from {
+            self.and(&format!("{column} >= ?"), Some(from).into());
+        }
+        if let Some(until) = range.until {
+            self.and(&format!("{column} < ?"), Some(until).into());
+        }
+    }
+
+    fn clause(&self) -> String {
+        self.sql.join(" AND ")
+    }
+}
+
+/// FHIR's string search: the start of the text, ignoring case.
+fn starts_with(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("{escaped}%")
+}
+
+/// Runs a search over `table`: the total, and the page's rows (one more
+/// than asked, to know whether more follow).
+async fn search<T: Send>(
+    tx: &mut dyn Executor,
+    table: &str,
+    conditions: Conditions<'_>,
+    window: Window,
+    map: fn(&dyn Row) -> Result<T>,
+) -> Result<SearchPage<T>> {
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE {}",
+        conditions.clause()
+    );
+    let total: i64 = fetch_one(tx, &count_sql, &conditions.args, |row| row.get("n")).await?;
+    let mut conditions = conditions;
+    if let Some(after) = window.after {
+        conditions.and("id > ?", after.into());
+    }
+    let limit = i64::from(window.count) + 1;
+    conditions.args.push(limit.into());
+    let sql = format!(
+        "SELECT * FROM {table} WHERE {} ORDER BY id LIMIT ${}",
+        conditions.clause(),
+        conditions.args.len()
+    );
+    let mut rows = if window.count == 0 {
+        Vec::new()
+    } else {
+        fetch_all(tx, &sql, &conditions.args, map).await?
+    };
+    let more = rows.len() > window.count as usize;
+    rows.truncate(window.count as usize);
+    Ok(SearchPage {
+        rows,
+        more,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+pub(crate) async fn search_patients(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    query: PatientSearch,
+) -> Result<SearchPage<Resident>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &query.ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    if let Some(name) = &query.name {
+        conditions.and(
+            "(LOWER(first_name) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(last_name, '')) LIKE ? ESCAPE '\\')",
+            starts_with(name).into(),
+        );
+    }
+    if let Some(family) = &query.family {
+        conditions.and(
+            "LOWER(COALESCE(last_name, '')) LIKE ? ESCAPE '\\'",
+            starts_with(family).into(),
+        );
+    }
+    if let Some(given) = &query.given {
+        conditions.and(
+            "LOWER(first_name) LIKE ? ESCAPE '\\'",
+            starts_with(given).into(),
+        );
+    }
+    if let Some(identifier) = &query.identifier {
+        let value: &str = &identifier.value;
+        match identifier.system {
+            Some(system) => conditions.and(&format!("{} = ?", system.column()), value.into()),
+            None => conditions.and(
+                "(customer_number = ? OR account_number = ? OR caretracker_id = ?)",
+                value.into(),
+            ),
+        }
+    }
+    conditions.days("dob", query.birthdate);
+    conditions.instants("updated_at", query.last_updated);
+    search(tx, "residents", conditions, query.window, rows::resident).await
+}
+
+fn versioned_ticket(row: &dyn Row) -> Result<Versioned<Ticket>> {
+    Ok(Versioned {
+        value: rows::ticket(row)?,
+        version: row.get("version")?,
+    })
+}
+
+pub(crate) async fn search_tasks(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    query: TaskSearch,
+) -> Result<SearchPage<Versioned<Ticket>>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &query.ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    if let Some(patient) = query.patient {
+        conditions.and("resident_id = ?", patient.into());
+    }
+    if !query.statuses.is_empty() {
+        let statuses = query.statuses.iter().map(|status| (*status).into());
+        conditions.any_of("ticket_status", statuses.collect());
+    }
+    if !query.urgencies.is_empty() {
+        let urgencies = query.urgencies.iter().map(|id| (*id).into());
+        conditions.any_of("urgency_status_id", urgencies.collect());
+    }
+    conditions.instants("updated_at", query.last_updated);
+    search(tx, "tickets", conditions, query.window, versioned_ticket).await
+}

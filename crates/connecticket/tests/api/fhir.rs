@@ -1,0 +1,357 @@
+//! The FHIR R4 facade over HTTP on both backends: tokens by OAuth client
+//! credentials with SMART scopes, residents as Patient and tickets as Task
+//! with search, paging, versions and `_include`, every failure an
+//! OperationOutcome, another provider's records indistinguishable from
+//! missing ones; and every resource the server gives validated against
+//! HL7's R4 JSON schema and `fhir.resources`' models.
+
+use chrono::NaiveDate;
+use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::demo::{
+    DEMO_API_KEY, DEMO_API_SECRET, DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS, SUNRISE_PROVIDER_ID,
+    SUNRISE_RESIDENT_ID, SUNRISE_TICKET_ID,
+};
+use connecticket_domain::model::{ApplicationId, NewResident};
+use connecticket_domain::store::TokenOwner;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::fhir::{request_token, validate};
+use crate::support::{audit_entries, send, TestApp};
+
+/// Registers a resident with every field a Patient shows; answers its id.
+async fn admit(app: &TestApp, first: &str, last: &str, dob: &str, number: &str) -> i64 {
+    let mut resident = NewResident::named(first);
+    resident.last_name = Some(last.to_owned());
+    resident.dob = NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok();
+    resident.customer_number = Some(number.to_owned());
+    resident.phone_number = Some("+15555550123".to_owned());
+    resident.home_address1 = Some("1 Elm Street".to_owned());
+    resident.home_city = Some("Springfield".to_owned());
+    let call = app
+        .admin
+        .within(Action::CreateResidents, DEMO_PROVIDER_ID)
+        .await;
+    let created = app
+        .api
+        .create_residents(call, vec![resident])
+        .await
+        .expect("resident");
+    created[0].get()
+}
+
+fn ids(bundle: &Value, kind: &str) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|entry| entry["resource"]["resourceType"] == kind)
+                .map(|entry| entry["resource"]["id"].as_str().expect("id").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn next_link(bundle: &Value) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|link| link["relation"] == "next")
+        .map(|link| link["url"].as_str().expect("url").to_owned())
+}
+
+fn assert_outcome(reply: &crate::support::Reply, status: StatusCode, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(
+        reply.body["resourceType"], "OperationOutcome",
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["issue"][0]["code"], code, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/fhir+json; charset=utf-8")
+    );
+}
+
+#[test]
+fn the_validator_refuses_a_deliberately_broken_resource() {
+    let good = json!({"resourceType": "Patient", "id": "7", "birthDate": "1941-06-03"});
+    assert_eq!(validate(std::slice::from_ref(&good)), Ok(1));
+    let mut broken = good.clone();
+    broken["birthDate"] = json!("03/06/1941");
+    let refusal = validate(&[good, broken]).expect_err("refused");
+    assert!(refusal.contains("invalid 1 Patient"), "{refusal}");
+    // An empty string is no FHIR value, and a Task needs an intent.
+    let empty = json!({"resourceType": "Patient", "id": "7", "gender": ""});
+    assert!(validate(&[empty]).is_err());
+    let task = json!({"resourceType": "Task", "id": "1", "status": "requested"});
+    assert!(validate(&[task]).is_err());
+}
+
+backend_tests! {
+    async fn the_token_endpoint_grants_scopes_and_refuses_everyone_else() {
+        let app = TestApp::demo().await;
+        let granted = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/Patient.read system/Task.rs launch/patient").await;
+        assert_eq!(granted.status, StatusCode::BAD_REQUEST, "a scope it cannot grant is refused: {}", granted.body);
+        let granted = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/Patient.read system/Task.rs").await;
+        assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+        assert_eq!(granted.body["token_type"], "bearer");
+        assert_eq!(granted.body["expires_in"], 300);
+        assert_eq!(granted.body["scope"], "system/Patient.rs system/Task.rs");
+        assert_eq!(granted.header("cache-control"), Some("no-store"));
+
+        let wrong = request_token(&app, DEMO_API_KEY, "not-the-secret", "system/Patient.rs").await;
+        assert_outcome(&wrong, StatusCode::UNAUTHORIZED, "login");
+        let unscoped = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "").await;
+        assert_outcome(&unscoped, StatusCode::BAD_REQUEST, "invalid");
+        let grant = send(app.http.post(app.url("/fhir/R4/auth/token")).basic_auth(DEMO_API_KEY, Some(DEMO_API_SECRET)).form(&[("grant_type", "password")])).await;
+        assert_outcome(&grant, StatusCode::BAD_REQUEST, "invalid");
+
+        // Only Patient: Task is 403, CodeSystem too.
+        let patients_only = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/Patient.rs").await;
+        assert_eq!(patients_only.get("Patient").await.status, StatusCode::OK);
+        assert_outcome(&patients_only.get("Task").await, StatusCode::FORBIDDEN, "forbidden");
+        assert_outcome(&patients_only.get("CodeSystem/categories-1").await, StatusCode::FORBIDDEN, "forbidden");
+
+        // No token, a made-up one, and the API's own token are all 401.
+        let anonymous = send(app.http.get(app.url("/fhir/R4/Patient"))).await;
+        assert_outcome(&anonymous, StatusCode::UNAUTHORIZED, "login");
+        assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"fhir\""));
+        let session = app.example().await;
+        for token in ["made-up", session.token.as_str()] {
+            let reply = send(app.http.get(app.url("/fhir/R4/Patient")).bearer_auth(token)).await;
+            assert_outcome(&reply, StatusCode::UNAUTHORIZED, "login");
+        }
+        // Nor does a FHIR token open the API.
+        let api = send(app.http.get(app.url(&format!("/api/{}/all_residents", patients_only.token))).header("api_key", DEMO_API_KEY).header("api_secret", DEMO_API_SECRET)).await;
+        assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+
+        // Revoking the application's tokens revokes the FHIR ones too.
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        app.api.revoke_tokens(call, TokenOwner::Application(ApplicationId(1))).await.expect("revoked");
+        assert_outcome(&patients_only.get("Patient").await, StatusCode::UNAUTHORIZED, "login");
+
+        let entries = audit_entries(&app).await;
+        let tokens: Vec<_> = entries.iter().filter(|e| e.action == Action::FhirToken).collect();
+        assert!(tokens.iter().any(|e| e.outcome == Outcome::Success
+            && e.records.iter().any(|r| r == "scope:system/Patient.rs system/Task.rs")), "{tokens:?}");
+        assert!(tokens.iter().any(|e| e.outcome == Outcome::Denied));
+        assert!(entries.iter().any(|e| e.action == Action::FhirSearch && e.outcome == Outcome::Denied
+            && e.application_id == Some(1)), "the 403 is audited under the application");
+    }
+
+    async fn patients_are_read_and_searched_as_fhir_clients_expect() {
+        let app = TestApp::demo().await;
+        let ada = admit(&app, "Ada", "Lovelace", "1936-12-10", "C-1815").await;
+        let alan = admit(&app, "Alan", "Turing", "1937-06-23", "C-1912").await;
+        let fhir = app.example_fhir().await;
+
+        let read = fhir.get(&format!("Patient/{ada}")).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        assert_eq!(read.header("content-type"), Some("application/fhir+json; charset=utf-8"));
+        assert_eq!(read.header("etag"), Some("W/\"1\""));
+        assert_eq!(read.body["name"][0]["family"], "Lovelace");
+        assert_eq!(read.body["name"][0]["given"], json!(["Ada"]));
+        assert_eq!(read.body["birthDate"], "1936-12-10");
+        assert_eq!(read.body["identifier"], json!([{"system": "https://connecticket.org/fhir/sid/resident-customer-number", "value": "C-1815"}]));
+        assert_eq!(read.body["telecom"][0], json!({"system": "phone", "value": "+15555550123", "use": "home"}));
+        assert_eq!(read.body["address"][0]["city"], "Springfield");
+        assert_eq!(read.body["meta"]["versionId"], "1");
+        let unchanged = send(fhir.request(&format!("Patient/{ada}")).header("if-none-match", "W/\"1\"")).await;
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+        assert!(unchanged.bytes.is_empty());
+
+        let search = |query: String| {
+            let fhir = fhir.clone();
+            async move {
+                let reply = fhir.get(&format!("Patient?{query}")).await;
+                assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+                assert_eq!(reply.body["type"], "searchset");
+                ids(&reply.body, "Patient")
+            }
+        };
+        let (ada, alan) = (ada.to_string(), alan.to_string());
+        assert_eq!(search("name=ada".into()).await, vec![ada.clone()], "any case, start of a name");
+        assert_eq!(search("name=TUR".into()).await, vec![alan.clone()]);
+        assert_eq!(search("family=Love".into()).await, vec![ada.clone()]);
+        assert_eq!(search("given=Alan".into()).await, vec![alan.clone()]);
+        assert_eq!(search("given=lan".into()).await, Vec::<String>::new(), "the start, not the middle");
+        assert_eq!(search("birthdate=1936".into()).await, vec![ada.clone()]);
+        let born_1937 = vec![DEMO_RESIDENT_IDS[1].get().to_string(), DEMO_RESIDENT_IDS[0].get().to_string(), alan.clone()];
+        assert_eq!(search("birthdate=ge1937-01-01&birthdate=lt1938".into()).await, born_1937);
+        assert_eq!(search("identifier=C-1912".into()).await, vec![alan.clone()]);
+        assert_eq!(search("identifier=https://connecticket.org/fhir/sid/resident-customer-number|C-1815".into()).await, vec![ada.clone()]);
+        assert_eq!(search("identifier=https://connecticket.org/fhir/sid/resident-account-number|C-1815".into()).await, Vec::<String>::new());
+        assert_eq!(search(format!("_id={ada},{alan}")).await, vec![ada.clone(), alan.clone()]);
+        assert_eq!(search("_lastUpdated=gt2100-01-01".into()).await, Vec::<String>::new());
+        let count = fhir.get("Patient?_summary=count").await;
+        assert_eq!(count.body["total"], 4);
+        assert!(count.body.get("entry").is_none(), "{}", count.body);
+
+        // Strict parameters: 400 rather than every patient.
+        assert_outcome(&fhir.get("Patient?nmae=Ada").await, StatusCode::BAD_REQUEST, "invalid");
+        assert_outcome(&fhir.get("Patient?name:exact=Ada").await, StatusCode::BAD_REQUEST, "invalid");
+        assert_outcome(&fhir.get("Patient?birthdate=ap1936").await, StatusCode::BAD_REQUEST, "invalid");
+        assert_outcome(&fhir.get("Patient?_count=1001").await, StatusCode::BAD_REQUEST, "invalid");
+        assert_outcome(&fhir.get("Patient?identifier=urn:other|1").await, StatusCode::BAD_REQUEST, "invalid");
+        // JSON only.
+        assert_outcome(&fhir.get("Patient?_format=xml").await, StatusCode::NOT_ACCEPTABLE, "not-supported");
+        let xml = fhir.keep(send(fhir.request("Patient").header("accept", "application/fhir+xml")).await);
+        assert_outcome(&xml, StatusCode::NOT_ACCEPTABLE, "not-supported");
+        assert_eq!(fhir.get("Patient?_format=json").await.status, StatusCode::OK);
+        assert_outcome(&fhir.get("Patient/999999999").await, StatusCode::NOT_FOUND, "not-found");
+        assert_outcome(&fhir.get("Observation").await, StatusCode::NOT_FOUND, "not-found");
+        let delete = fhir.keep(send(fhir.http.delete(fhir.url("Patient/1")).bearer_auth(&fhir.token)).await);
+        assert_outcome(&delete, StatusCode::METHOD_NOT_ALLOWED, "not-supported");
+
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::FhirRead
+            && e.records.iter().any(|r| *r == format!("resident:{ada}"))));
+        assert!(fhir.validate_all() > 20);
+    }
+
+    async fn tickets_are_tasks_with_ratings_notes_versions_and_their_patients() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let resident = DEMO_RESIDENT_IDS[1].get().to_string();
+        let ticket = session.create_ticket(&[
+            ("title", "Weighed 3 kg more than last week"),
+            ("resident_id", &resident),
+            ("urgency_status", "2"),
+            ("general_comments", "Family informed"),
+            ("category_34", "Issue"),
+            ("category_comments_34", "Ankles swollen"),
+            ("category_19", "No Issue"),
+        ]).await;
+        let fhir = app.example_fhir().await;
+        let read = fhir.get(&format!("Task/{ticket}")).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        let task = &read.body;
+        assert_eq!(task["status"], "requested");
+        assert_eq!(task["intent"], "order");
+        assert_eq!(task["priority"], "routine", "Low is routine…");
+        assert_eq!(task["extension"][0]["valueCoding"]["display"], "Low", "…with the level kept");
+        assert_eq!(task["businessStatus"]["text"], "New");
+        assert_eq!(task["for"], json!({"reference": format!("Patient/{resident}")}));
+        assert_eq!(task["description"], "Weighed 3 kg more than last week");
+        let categories = format!("{}/CodeSystem/categories-{}", fhir.base, DEMO_PROVIDER_ID.get());
+        let inputs = task["input"].as_array().expect("inputs");
+        let rating = |id: &str| inputs.iter().find(|input| input["type"]["coding"][0]["code"] == id).map(|input| input["valueCodeableConcept"]["coding"][0]["code"].clone());
+        assert_eq!(rating("34"), Some(json!("issue")));
+        assert_eq!(rating("19"), Some(json!("no-issue")));
+        assert!(inputs.iter().all(|input| input["type"]["coding"][0]["system"] == categories.as_str()));
+        let notes: Vec<&str> = task["note"].as_array().expect("notes").iter().map(|n| n["text"].as_str().expect("text")).collect();
+        assert_eq!(notes, vec!["Family informed", "Ankles swollen"]);
+        let version = task["meta"]["versionId"].as_str().expect("version").to_owned();
+        let etag = format!("W/\"{version}\"");
+        assert_eq!(read.header("etag"), Some(etag.as_str()));
+
+        // The code system the inputs name is served, for this provider.
+        let code_system = fhir.get(&format!("CodeSystem/categories-{}", DEMO_PROVIDER_ID.get())).await;
+        assert_eq!(code_system.status, StatusCode::OK, "{}", code_system.body);
+        assert_eq!(code_system.body["url"], categories.as_str());
+        assert!(code_system.body["concept"].as_array().expect("concepts").iter().any(|c| c["code"] == "34"));
+
+        // A status change and a comment each make a new version.
+        let reply = send(session.post("update_status").form(&[("id", ticket.to_string().as_str()), ("status", "In Progress")])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let stale = send(fhir.request(&format!("Task/{ticket}")).header("if-none-match", &etag)).await;
+        let stale = fhir.keep(stale);
+        assert_eq!(stale.status, StatusCode::OK, "an old version is not the current one");
+        assert_eq!(stale.body["status"], "in-progress");
+        let newer: i64 = stale.body["meta"]["versionId"].as_str().expect("v").parse().expect("number");
+        assert!(newer > version.parse::<i64>().expect("number"));
+        let current = stale.header("etag").expect("etag").to_owned();
+        let unchanged = send(fhir.request(&format!("Task/{ticket}")).header("if-none-match", &current)).await;
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+        let reply = send(session.post("create_comment").form(&[("ticket_id", ticket.to_string().as_str()), ("comment", "Doctor called back")])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let commented = send(fhir.request(&format!("Task/{ticket}")).header("if-none-match", &current)).await;
+        assert_eq!(commented.status, StatusCode::OK);
+
+        // Searches by patient, status and priority, and with the patients.
+        let search = |query: String| {
+            let fhir = fhir.clone();
+            async move {
+                let reply = fhir.get(&format!("Task?{query}")).await;
+                assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+                reply.body
+            }
+        };
+        let ticket_id = ticket.to_string();
+        let by_patient = search(format!("patient=Patient/{resident}&status=in-progress")).await;
+        assert_eq!(ids(&by_patient, "Task"), vec![ticket_id.clone()]);
+        assert_eq!(ids(&search("status=completed".into()).await, "Task"), Vec::<String>::new());
+        assert_eq!(ids(&search("status=rejected".into()).await, "Task"), Vec::<String>::new(), "valid, matching nothing");
+        assert!(ids(&search("priority=routine".into()).await, "Task").contains(&ticket_id));
+        assert!(!ids(&search("priority=stat".into()).await, "Task").contains(&ticket_id));
+        let included = search(format!("_id={ticket}&_include=Task:patient")).await;
+        assert_eq!(ids(&included, "Patient"), vec![resident.clone()]);
+        let modes: Vec<&str> = included["entry"].as_array().expect("entries").iter().map(|e| e["search"]["mode"].as_str().expect("mode")).collect();
+        assert_eq!(modes, vec!["match", "include"]);
+        assert_outcome(&fhir.get("Task?status=done").await, StatusCode::BAD_REQUEST, "invalid");
+        assert_outcome(&fhir.get("Task?_include=Task:owner").await, StatusCode::BAD_REQUEST, "invalid");
+
+        // Paging by _count: each ticket once, in id order, with next links.
+        for _ in 0..5 {
+            session.create_ticket(&[("title", "Routine check"), ("resident_id", &resident)]).await;
+        }
+        let mut seen = Vec::new();
+        let mut page = fhir.get("Task?_count=2").await;
+        assert_eq!(page.body["total"], 8);
+        loop {
+            seen.extend(ids(&page.body, "Task"));
+            match next_link(&page.body) {
+                Some(next) => page = fhir.get(&next).await,
+                None => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_by_key(|id| id.parse::<i64>().expect("id"));
+        sorted.dedup();
+        assert_eq!(seen, sorted, "in id order, none twice");
+        assert_eq!(seen.len(), 8);
+
+        assert!(fhir.validate_all() > 10);
+    }
+
+    async fn another_providers_records_answer_exactly_like_missing_ones() {
+        let app = TestApp::demo().await;
+        let demo = app.example_fhir().await;
+        let sunrise = app.sunrise_fhir().await;
+        let theirs = [
+            format!("Patient/{}", SUNRISE_RESIDENT_ID.get()),
+            format!("Task/{}", SUNRISE_TICKET_ID.get()),
+            format!("CodeSystem/categories-{}", SUNRISE_PROVIDER_ID.get()),
+        ];
+        let missing = ["Patient/999999999", "Task/999999999", "CodeSystem/categories-999999999"];
+        for (theirs, missing) in theirs.iter().zip(missing) {
+            let refused = demo.get(theirs).await;
+            let absent = demo.get(missing).await;
+            assert_eq!(refused.status, StatusCode::NOT_FOUND, "{theirs}");
+            assert_eq!(refused.bytes, absent.bytes, "{theirs} answers like {missing}");
+            assert_eq!(sunrise.get(theirs).await.status, StatusCode::OK, "{theirs} is Sunrise's own");
+        }
+        // Searches, _include and paging links never reach across.
+        let other = SUNRISE_RESIDENT_ID.get();
+        for query in [
+            format!("Patient?_id={other}"),
+            "Patient?name=Margaret".to_owned(),
+            format!("Task?patient={other}"),
+            format!("Task?_id={}&_include=Task:patient", SUNRISE_TICKET_ID.get()),
+            "Task?_cursor=0&_count=1000".to_owned(),
+        ] {
+            let reply = demo.get(&query).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}");
+            let entries = reply.body["entry"].to_string();
+            assert!(!entries.contains("Margaret") && !entries.contains(&format!("Patient/{other}\"")), "{query}: {entries}");
+            assert!(!ids(&reply.body, "Task").contains(&SUNRISE_TICKET_ID.get().to_string()), "{query}");
+            if !query.starts_with("Task?_cursor") {
+                assert_eq!(reply.body["total"], 0, "{query}");
+            }
+        }
+        assert!(demo.validate_all() > 5);
+    }
+}
