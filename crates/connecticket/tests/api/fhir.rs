@@ -5,6 +5,10 @@
 //! missing ones; and every resource the server gives validated against
 //! HL7's R4 JSON schema and `fhir.resources`' models.
 
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use connecticket_domain::audit::{Action, Outcome};
 use connecticket_domain::demo::{
@@ -17,7 +21,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::support::fhir::{request_token, validate};
-use crate::support::{audit_entries, send, TestApp};
+use crate::support::{audit_entries, send, TestApp, TestOptions};
 
 /// Registers a resident with every field a Patient shows; answers its id.
 async fn admit(app: &TestApp, first: &str, last: &str, dob: &str, number: &str) -> i64 {
@@ -353,5 +357,69 @@ backend_tests! {
             }
         }
         assert!(demo.validate_all() > 5);
+    }
+
+    async fn a_fhir_client_nobody_here_wrote_pages_ten_thousand_tasks_while_writes_continue() {
+        let mut options = TestOptions::default();
+        options.throttle.token_requests = 0;
+        let app = TestApp::spawn(options).await;
+        let session = app.example().await;
+        let ada = admit(&app, "Ada", "Lovelace", "1936-12-10", "C-1815").await;
+        let resident = DEMO_RESIDENT_IDS[1].get().to_string();
+        let write = |writers: usize, each: Option<usize>, stop: Arc<AtomicBool>| {
+            (0..writers)
+                .map(|_| {
+                    let (session, resident, stop) = (session.clone(), resident.clone(), Arc::clone(&stop));
+                    tokio::spawn(async move {
+                        let mut ids = Vec::new();
+                        while each.map_or(!stop.load(Ordering::Relaxed), |each| ids.len() < each) {
+                            ids.push(session.create_ticket(&[("title", "x"), ("resident_id", &resident)]).await);
+                        }
+                        ids
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut before = BTreeSet::from([201, 202]);
+        for writer in write(8, Some(1250), Arc::clone(&stop)) {
+            before.extend(writer.await.expect("writer"));
+        }
+        assert_eq!(before.len(), 10_002);
+        let first = *before.iter().nth(2).expect("a ticket");
+
+        // Four writers keep going while the client pages.
+        let during = write(4, None, Arc::clone(&stop));
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../connecticket-test-support/fhir/fhirpy_client.py");
+        let base = app.url("/fhir/R4");
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .arg(script)
+                .args([base.as_str(), DEMO_API_KEY, DEMO_API_SECRET, "love", &first.to_string()])
+                .output()
+                .expect("python3 with fhirpy (pip install fhirpy requests)")
+        })
+        .await
+        .expect("the client");
+        stop.store(true, Ordering::Relaxed);
+        let mut written_during = BTreeSet::new();
+        for writer in during {
+            written_during.extend(writer.await.expect("writer"));
+        }
+        assert!(output.status.success(), "fhirpy: {}", String::from_utf8_lossy(&output.stderr));
+        let seen: Value = serde_json::from_slice(&output.stdout).expect("json");
+        assert_eq!(seen["patients"], json!([ada.to_string()]));
+        assert_eq!(seen["patient_names"], json!(["Lovelace"]));
+        assert_eq!(seen["included"], json!([["Task", first.to_string(), "match"], ["Patient", resident, "include"]]));
+
+        let tasks: Vec<i64> = seen["tasks"].as_array().expect("tasks").iter().map(|id| id.as_str().expect("id").parse().expect("number")).collect();
+        let unique: BTreeSet<i64> = tasks.iter().copied().collect();
+        assert_eq!(unique.len(), tasks.len(), "a Task came twice");
+        assert!(before.is_subset(&unique), "{} of the tickets written before were missed", before.difference(&unique).count());
+        let anything: BTreeSet<i64> = before.union(&written_during).copied().collect();
+        assert!(unique.is_subset(&anything), "a Task that was never written");
+        assert!(!written_during.is_empty(), "the writes continued");
+        let pages = audit_entries(&app).await.iter().filter(|e| e.action == Action::FhirSearch && e.outcome == Outcome::Success).count();
+        assert!(pages > 100, "{pages} searches: paged by 100");
     }
 }
