@@ -52,7 +52,16 @@ struct DocsPage {
     /// The published demo credentials, shown only by a demo server: a
     /// real deployment's page tells its reader to use their own.
     demo: Option<(&'static str, &'static str)>,
+    /// The FHIR client examples: shell, Ruby, Python.
+    fhir: (&'static str, &'static str, &'static str),
 }
+
+/// docs/examples' FHIR clients, shown as they are (the suite runs them).
+pub const FHIR_EXAMPLES: (&str, &str, &str) = (
+    include_str!("../../../../docs/examples/fhir-client.sh"),
+    include_str!("../../../../docs/examples/fhir-client.rb"),
+    include_str!("../../../../docs/examples/fhir-client.py"),
+);
 
 fn pretty(answer: &str) -> String {
     serde_json::from_str::<serde_json::Value>(answer)
@@ -77,6 +86,7 @@ fn render(demo: bool) -> Result<String, String> {
             connecticket_domain::demo::DEMO_API_KEY,
             connecticket_domain::demo::DEMO_API_SECRET,
         )),
+        fhir: FHIR_EXAMPLES,
     }
     .render()
     .map_err(|error| error.to_string())

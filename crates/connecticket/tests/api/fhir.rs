@@ -423,3 +423,76 @@ backend_tests! {
         assert!(pages > 100, "{pages} searches: paged by 100");
     }
 }
+
+/// Runs docs/examples/fhir-client.{sh,rb,py} against a demo server; each
+/// prints the token's answer, a Patient search and a Task with its Patient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_docs_fhir_examples_run_in_three_languages_and_agree() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples");
+    let app = TestApp::demo().await;
+    let mut printed = Vec::new();
+    for (program, file) in [
+        ("sh", "fhir-client.sh"),
+        ("ruby", "fhir-client.rb"),
+        ("python3", "fhir-client.py"),
+    ] {
+        let (base, path) = (app.base.clone(), examples.join(file));
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(program)
+                .arg(path)
+                .env("BASE", base)
+                .env("API_KEY", DEMO_API_KEY)
+                .env("API_SECRET", DEMO_API_SECRET)
+                .output()
+        })
+        .await
+        .expect("join");
+        let output = match output {
+            Ok(output) => output,
+            Err(error) => {
+                assert!(
+                    std::env::var("CONNECTICKET_TEST_DOCS_REQUIRED").is_err(),
+                    "{program}: {error}"
+                );
+                eprintln!("skipped the {program} example: {error}");
+                continue;
+            }
+        };
+        assert!(
+            output.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("{file} printed {line}"))
+            })
+            .collect();
+        assert_eq!(lines.len(), 3, "{file}");
+        assert_eq!(
+            lines[0],
+            json!({"access_token": "…", "token_type": "bearer", "expires_in": 300, "scope": "system/Patient.rs system/Task.rs"}),
+            "{file}"
+        );
+        let demo_residents: Vec<String> = [DEMO_RESIDENT_IDS[1], DEMO_RESIDENT_IDS[0]]
+            .iter()
+            .map(|id| id.get().to_string())
+            .collect();
+        assert_eq!(ids(&lines[1], "Patient"), demo_residents, "{file}");
+        assert_eq!(ids(&lines[2], "Task"), vec!["201".to_owned()], "{file}");
+        assert_eq!(ids(&lines[2], "Patient").len(), 1, "{file}");
+        validate(&lines[1..]).unwrap_or_else(|refusal| panic!("{file}: {refusal}"));
+        // The Bundles' own stamps aside, every language saw the same.
+        let mut lines = lines;
+        for bundle in &mut lines[1..] {
+            bundle.as_object_mut().expect("bundle").remove("meta");
+        }
+        printed.push(lines);
+    }
+    assert!(
+        printed.windows(2).all(|pair| pair[0] == pair[1]),
+        "the languages disagree"
+    );
+}
