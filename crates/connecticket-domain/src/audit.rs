@@ -224,6 +224,7 @@ impl Outcome {
         match error {
             DomainError::InvalidApiCredentials
             | DomainError::InvalidCredentials
+            | DomainError::InvalidClient(_)
             | DomainError::InvalidSignIn
             | DomainError::SignInRequired
             | DomainError::Forbidden(_)

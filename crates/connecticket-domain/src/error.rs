@@ -120,6 +120,9 @@ pub enum Field {
     Cursor,
     /// How many events a page of the change feed holds.
     Limit,
+    /// The public keys (a JWK Set) an application signs FHIR client
+    /// assertions with.
+    Jwks,
 }
 
 impl Field {
@@ -170,6 +173,7 @@ impl Field {
             Field::EventTypes => "event_types".to_owned(),
             Field::Cursor => "after".to_owned(),
             Field::Limit => "limit".to_owned(),
+            Field::Jwks => "jwks".to_owned(),
         }
     }
 }
@@ -305,6 +309,10 @@ pub enum DomainError {
     /// a console form came without its session's CSRF token).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A FHIR client's signed assertion was refused (OAuth's
+    /// `invalid_client`): 401, the message says which check failed.
+    #[error("{0}")]
+    InvalidClient(String),
     /// A FHIR client asked for scopes that grant nothing this server
     /// offers, or that it cannot read (OAuth's `invalid_scope`): 400.
     #[error("{0}")]

@@ -96,6 +96,7 @@ impl HttpError {
             HttpError::Domain(error) => match error {
                 DomainError::InvalidApiCredentials
                 | DomainError::InvalidCredentials
+                | DomainError::InvalidClient(_)
                 | DomainError::InvalidSignIn
                 | DomainError::SignInRequired => StatusCode::UNAUTHORIZED,
                 DomainError::Forbidden(_) | DomainError::SecondFactorRequired => {

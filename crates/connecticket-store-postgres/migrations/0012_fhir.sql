@@ -14,6 +14,22 @@ CREATE TABLE fhir_tokens (
 );
 CREATE INDEX fhir_tokens_by_application ON fhir_tokens (application_id);
 
+-- An application's public keys for SMART Backend Services (a JWK Set),
+-- and the ids of the client assertions it signed with them, kept until
+-- they expire so that none is accepted twice.
+CREATE TABLE fhir_client_keys (
+    application_id BIGINT PRIMARY KEY REFERENCES applications (id),
+    jwks           TEXT    NOT NULL,
+    updated_at     BIGINT NOT NULL
+);
+CREATE TABLE fhir_assertions (
+    application_id BIGINT NOT NULL REFERENCES applications (id),
+    jti            TEXT    NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    PRIMARY KEY (application_id, jti)
+);
+CREATE INDEX fhir_assertions_by_expiry ON fhir_assertions (expires_at);
+
 -- A ticket's version (FHIR's meta.versionId and ETag): every statement
 -- that changes a ticket raises it by one.
 ALTER TABLE tickets ADD COLUMN version BIGINT NOT NULL DEFAULT 1;

@@ -135,3 +135,136 @@ pub fn validate(resources: &[Value]) -> Result<usize, String> {
         ))
     }
 }
+
+/// Signing keys for SMART client assertions, made fresh by `openssl` for
+/// a test: an ES384 and an RS384 key whose public halves are `jwks`, and
+/// an ES384 key nobody registers.
+pub struct TestKeys {
+    pub es384_pem: Vec<u8>,
+    pub rs384_pem: Vec<u8>,
+    pub unregistered_pem: Vec<u8>,
+    /// The JWK Set of the first two (kids `test-es384`, `test-rs384`).
+    pub jwks: String,
+}
+
+fn openssl(args: &[&str]) -> Vec<u8> {
+    let output = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+impl TestKeys {
+    pub fn generate() -> TestKeys {
+        let dir = std::env::temp_dir().join(format!("connecticket-keys-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).expect("a key directory");
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let ec = |name: &str| {
+            let raw = openssl(&["ecparam", "-name", "secp384r1", "-genkey", "-noout"]);
+            std::fs::write(path(&format!("{name}.sec1")), raw).expect("write");
+            openssl(&[
+                "pkcs8",
+                "-topk8",
+                "-nocrypt",
+                "-in",
+                &path(&format!("{name}.sec1")),
+            ])
+        };
+        let es384_pem = ec("es384");
+        let unregistered_pem = ec("other");
+        let rs384_pem = openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ]);
+        std::fs::write(path("es384.pem"), &es384_pem).expect("write");
+        std::fs::write(path("rs384.pem"), &rs384_pem).expect("write");
+        let der = openssl(&[
+            "pkey",
+            "-in",
+            &path("es384.pem"),
+            "-pubout",
+            "-outform",
+            "DER",
+        ]);
+        let point = &der[der.len() - 97..];
+        assert_eq!(point[0], 4, "an uncompressed P-384 point");
+        let modulus = openssl(&["rsa", "-in", &path("rs384.pem"), "-noout", "-modulus"]);
+        let modulus = String::from_utf8_lossy(&modulus);
+        let hex = modulus.trim().trim_start_matches("Modulus=");
+        let n: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect();
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let jwks = serde_json::json!({"keys": [
+            {"kty": "EC", "crv": "P-384", "kid": "test-es384", "use": "sig", "alg": "ES384",
+             "x": b64(&point[1..49]), "y": b64(&point[49..])},
+            {"kty": "RSA", "kid": "test-rs384", "use": "sig", "alg": "RS384", "n": b64(&n), "e": "AQAB"},
+        ]});
+        let _ = std::fs::remove_dir_all(&dir);
+        TestKeys {
+            es384_pem,
+            rs384_pem,
+            unregistered_pem,
+            jwks: jwks.to_string(),
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// A client assertion as a SMART backend service signs it: `iss` and
+/// `sub` the client id, `aud` the token endpoint, `jti`, and `exp`
+/// `expires_in_secs` from now. `alg` is `ES384` or `RS384`.
+pub fn sign_assertion(
+    pem: &[u8],
+    alg: &str,
+    kid: Option<&str>,
+    client_id: &str,
+    audience: &str,
+    jti: &str,
+    expires_in_secs: i64,
+) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let (algorithm, key) = match alg {
+        "ES384" => (Algorithm::ES384, EncodingKey::from_ec_pem(pem)),
+        _ => (Algorithm::RS384, EncodingKey::from_rsa_pem(pem)),
+    };
+    let mut header = Header::new(algorithm);
+    header.kid = kid.map(str::to_owned);
+    let claims = serde_json::json!({
+        "iss": client_id, "sub": client_id, "aud": audience, "jti": jti,
+        "exp": chrono::Utc::now().timestamp() + expires_in_secs,
+    });
+    jsonwebtoken::encode(&header, &claims, &key.expect("a test key")).expect("signed")
+}
+
+/// Asks the token endpoint with a client assertion.
+pub async fn request_token_by_assertion(app: &TestApp, assertion: &str, scope: &str) -> Reply {
+    send(app.http.post(app.url("/fhir/R4/auth/token")).form(&[
+        ("grant_type", "client_credentials"),
+        ("scope", scope),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion),
+    ]))
+    .await
+}

@@ -3,6 +3,7 @@
 //! looks on the wire belongs to the HTTP layer (`connecticket-http`'s
 //! `fhir`); docs/FHIR.md describes both.
 
+pub mod assertion;
 pub mod scope;
 pub mod search;
 
@@ -22,6 +23,14 @@ pub const TOKEN_LIFETIME_SECS: i64 = 300;
 /// its oldest (FHIR clients fetch a token every few minutes, so this is
 /// kept apart from the API's tokens, which it would otherwise revoke).
 pub const LIVE_TOKENS_PER_APPLICATION: u32 = 50;
+
+/// A client assertion's id, claimed with the token it buys: a second
+/// token for the same `jti` is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionClaim {
+    pub jti: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// A FHIR token as stored, with the scopes it was granted.
 #[derive(Debug, Clone)]

@@ -17,6 +17,24 @@ use crate::service::Connecticket;
 /// Tokens longer than this cannot be ours; refused without hashing.
 const MAX_TOKEN_LENGTH: usize = 128;
 
+/// How a client proves who it is at the token endpoint.
+#[derive(Clone, Copy)]
+pub enum ClientAuthentication<'a> {
+    /// `client_secret_basic`: the application's api_key and api_secret.
+    Secret {
+        api_key: Option<&'a str>,
+        api_secret: Option<&'a str>,
+    },
+    /// `private_key_jwt` (SMART Backend Services): a JWT signed with one
+    /// of the keys the application registered, meant for `audience` (the
+    /// token endpoint's URL).
+    Assertion {
+        client_id: Option<&'a str>,
+        assertion: &'a str,
+        audience: &'a str,
+    },
+}
+
 /// A bearer token as issued: shown once, stored only as its hash.
 #[derive(Debug, Clone)]
 pub struct FhirAccess {
@@ -46,15 +64,33 @@ impl Connecticket {
     pub async fn fhir_token(
         &self,
         context: &RequestContext,
-        api_key: Option<&str>,
-        api_secret: Option<&str>,
+        client: ClientAuthentication<'_>,
         scope: Option<&str>,
     ) -> DomainResult<FhirAccess> {
         let mut entry = AuditEntry::new(context, Action::FhirToken, Outcome::Success, self.now());
         let result = async {
-            let application = self
-                .verify_application(context, api_key, api_secret, &mut entry)
-                .await?;
+            let (application, claim) = match client {
+                ClientAuthentication::Secret {
+                    api_key,
+                    api_secret,
+                } => {
+                    let application = self
+                        .verify_application(context, api_key, api_secret, &mut entry)
+                        .await?;
+                    (application, None)
+                }
+                ClientAuthentication::Assertion {
+                    client_id,
+                    assertion,
+                    audience,
+                } => {
+                    entry.records.insert("client:assertion".to_owned());
+                    let (application, claim) = self
+                        .verify_assertion(context, client_id, assertion, audience, &mut entry)
+                        .await?;
+                    (application, Some(claim))
+                }
+            };
             let scopes = Scopes::parse(scope.unwrap_or_default())
                 .map_err(|refused| DomainError::InvalidScope(refused.to_string()))?;
             entry.records.insert(format!("scope:{scopes}"));
@@ -70,8 +106,17 @@ impl Connecticket {
                     },
                     scopes.to_string(),
                     LIVE_TOKENS_PER_APPLICATION,
+                    claim,
                 )
-                .await?;
+                .await
+                .map_err(|error| match error {
+                    crate::error::StoreError::Duplicate { key: "jti", .. } => {
+                        DomainError::InvalidClient(
+                            crate::fhir::assertion::AssertionError::Replayed.to_string(),
+                        )
+                    }
+                    other => other.into(),
+                })?;
             Ok(FhirAccess {
                 token,
                 scopes,

@@ -44,7 +44,7 @@ pub use console_sessions::{
     SignedIn, DEVICE_COOKIE_SECS, DRAFT_KEPT_FOR,
 };
 pub use events::{WebhookRequest, WebhookWithSecret};
-pub use fhir::{FhirAccess, TaskPage, TaskRecord};
+pub use fhir::{ClientAuthentication, FhirAccess, TaskPage, TaskRecord};
 pub use notifications::{NoticeRequest, SmsReplyOutcome, StaffAcknowledgment, MAX_NOTE_CHARS};
 pub use readiness::Readiness;
 pub use residents::ResidentPage;

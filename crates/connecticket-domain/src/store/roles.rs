@@ -542,8 +542,28 @@ crate::store_role! {
     pub trait FhirStore implemented by implement_fhir_store {
         /// Stores a FHIR token's hash with its granted scopes; at most
         /// `keep_live` unrevoked FHIR tokens of the application remain.
-        write insert_fhir_token(token: NewAccessToken, scope: String, keep_live: u32)
-            -> AccessTokenId = fhir::insert_fhir_token;
+        /// With a client assertion's claim, in the same transaction:
+        /// `Duplicate` when that `jti` was claimed before (expired claims
+        /// are forgotten).
+        write insert_fhir_token(
+            token: NewAccessToken,
+            scope: String,
+            keep_live: u32,
+            assertion: Option<AssertionClaim>,
+        ) -> AccessTokenId = fhir::insert_fhir_token;
+        /// The public keys (a JWK Set) an application registered for
+        /// signed assertions.
+        statement fhir_client_keys(application: ApplicationId) -> Option<String>
+            = fhir::client_keys;
+        /// Registers (or, with `None`, removes) an application's keys;
+        /// `NotFound` for another provider's application.
+        write set_fhir_client_keys(
+            provider: ProviderId,
+            application: ApplicationId,
+            jwks: Option<String>,
+            at: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> () = fhir::set_client_keys;
         /// A FHIR token by its hash, joined with its application.
         statement fhir_token(token_hash: Vec<u8>) -> Option<FhirTokenRecord>
             = fhir::fhir_token;

@@ -19,7 +19,9 @@ pub use crate::events::webhooks::{
     NewWebhook, ReplayRange, Webhook, WebhookAttempt, WebhookBatch, WebhookRecorded,
 };
 pub use crate::events::EventPage;
-pub use crate::fhir::{FhirTokenRecord, PatientSearch, SearchPage, TaskSearch, Versioned};
+pub use crate::fhir::{
+    AssertionClaim, FhirTokenRecord, PatientSearch, SearchPage, TaskSearch, Versioned,
+};
 pub use crate::model::WebhookId;
 pub use crate::model::{
     AccessTokenId, Application, ApplicationId, Attachment, AttachmentId, Category, CategoryId,

@@ -1,13 +1,18 @@
 //! `POST auth/token`: OAuth 2.0 client credentials. The client
 //! authenticates with HTTP Basic (`client_secret_basic`: its api_key and
-//! api_secret, form-encoded then base64) and asks for SMART system scopes;
-//! the answer is a bearer token that lives five minutes.
+//! api_secret, form-encoded then base64), or as SMART Backend Services
+//! asks, with a JWT it signed with a key its application registered
+//! (`private_key_jwt`); it asks for SMART system scopes, and the answer is
+//! a bearer token that lives five minutes.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::json;
+
+use connecticket_domain::fhir::assertion::JWT_BEARER;
+use connecticket_domain::service::ClientAuthentication;
 
 use crate::error::HttpError;
 use crate::extract::{within, Context};
@@ -53,13 +58,32 @@ pub(crate) async fn token(
         }
     }
     let credentials = basic_credentials(&parts.headers);
-    let (api_key, api_secret) = match &credentials {
-        Some((key, secret)) => (Some(key.as_str()), Some(secret.as_str())),
-        None => (None, None),
+    let audience = format!(
+        "{}/auth/token",
+        super::request::base_url(&state, &parts.headers)
+    );
+    let client = match (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) {
+        (Some(JWT_BEARER), Some(assertion)) => ClientAuthentication::Assertion {
+            client_id: params.get("client_id"),
+            assertion,
+            audience: &audience,
+        },
+        (None, None) => ClientAuthentication::Secret {
+            api_key: credentials.as_ref().map(|(key, _)| key.as_str()),
+            api_secret: credentials.as_ref().map(|(_, secret)| secret.as_str()),
+        },
+        _ => {
+            return Err(HttpError::BadRequest(format!(
+                "a client assertion needs client_assertion_type {JWT_BEARER} and client_assertion"
+            )))
+        }
     };
     let access = state
         .api
-        .fhir_token(&context, api_key, api_secret, params.get("scope"))
+        .fhir_token(&context, client, params.get("scope"))
         .await?;
     let body = json!({
         "access_token": access.token,

@@ -103,7 +103,7 @@ pub(crate) async fn metadata(
                         "code": "SMART-on-FHIR",
                     }],
                 }],
-                "description": "OAuth 2.0 client credentials (the application's api_key and api_secret, client_secret_basic) for a bearer token with SMART system scopes",
+                "description": "OAuth 2.0 client credentials for a bearer token with SMART system scopes: the application's api_key and api_secret (client_secret_basic), or a JWT signed ES384 or RS384 with a key the application registered (SMART Backend Services, private_key_jwt)",
             },
             "resource": ResourceType::ALL.map(resource),
         }],
@@ -124,10 +124,11 @@ pub(crate) async fn smart_configuration(
     scopes.push("system/Task.cu".to_owned());
     let configuration = json!({
         "token_endpoint": format!("{base}/auth/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES384", "RS384"],
         "grant_types_supported": ["client_credentials"],
         "scopes_supported": scopes,
-        "capabilities": ["client-confidential-symmetric"],
+        "capabilities": ["client-confidential-symmetric", "client-confidential-asymmetric"],
     });
     // SMART's discovery document is plain JSON, not a FHIR resource.
     Ok(crate::envelope::json(StatusCode::OK, &configuration))

@@ -116,18 +116,23 @@ impl FhirRequest {
     /// The base URL clients reach the facade at: the configured public
     /// URL, or the request's own host.
     pub(crate) fn base_url(&self, state: &AppState) -> String {
-        let root = match state.public_url.as_deref() {
-            Some(public) => public.trim_end_matches('/').to_owned(),
-            None => {
-                let host = self
-                    .parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}")
-            }
-        };
-        format!("{root}{}", super::BASE_PATH)
+        base_url(state, &self.parts.headers)
     }
+}
+
+/// The facade's base URL: `--public-url`'s, or the request's own host
+/// (which a deployment behind a proxy should not rely on: SMART clients
+/// sign the token endpoint's URL into their assertions).
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let root = match state.public_url.as_deref() {
+        Some(public) => public.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    format!("{root}{}", super::BASE_PATH)
 }

@@ -2,12 +2,15 @@
 //! caller's provider and pages by id (keyset), so a page never shifts
 //! under concurrent writes: rows written meanwhile land after the cursor.
 
+use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::auth::{NewAccessToken, TokenRecord};
+use connecticket_domain::fhir::AssertionClaim;
 use connecticket_domain::fhir::{
     DayRange, FhirTokenRecord, InstantRange, PatientSearch, SearchPage, TaskSearch, Versioned,
     Window,
 };
-use connecticket_domain::model::{AccessTokenId, ProviderId, Resident, Ticket};
+use connecticket_domain::model::{AccessTokenId, ApplicationId, ProviderId, Resident, Ticket};
+use connecticket_domain::{Entity, StoreError};
 
 use crate::engine::Executor;
 use crate::rows;
@@ -19,7 +22,34 @@ pub(crate) async fn insert_fhir_token(
     token: NewAccessToken,
     scope: String,
     keep_live: u32,
+    assertion: Option<AssertionClaim>,
 ) -> Result<AccessTokenId> {
+    if let Some(claim) = &assertion {
+        execute(
+            tx,
+            "DELETE FROM fhir_assertions WHERE expires_at < $1",
+            &[token.created_at.into()],
+        )
+        .await?;
+        // The first to claim a jti gets it; a replay changes nothing.
+        let claimed = execute(
+            tx,
+            "INSERT INTO fhir_assertions (application_id, jti, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (application_id, jti) DO NOTHING",
+            &[
+                token.application_id.into(),
+                claim.jti.as_str().into(),
+                claim.expires_at.into(),
+            ],
+        )
+        .await?;
+        if claimed == 0 {
+            return Err(StoreError::Duplicate {
+                entity: Entity::Application,
+                key: "jti",
+            });
+        }
+    }
     let columns = Columns::new()
         .with("application_id", token.application_id)
         .with("token_hash", &token.token_hash)
@@ -72,6 +102,51 @@ pub(crate) async fn fhir_token(
         })
     })
     .await
+}
+
+pub(crate) async fn client_keys(
+    tx: &mut dyn Executor,
+    application: ApplicationId,
+) -> Result<Option<String>> {
+    fetch_optional(
+        tx,
+        "SELECT jwks FROM fhir_client_keys WHERE application_id = $1",
+        &[application.into()],
+        |row| row.get("jwks"),
+    )
+    .await
+}
+
+pub(crate) async fn set_client_keys(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    application: ApplicationId,
+    jwks: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    super::require_owned(
+        tx,
+        "applications",
+        application.get(),
+        provider,
+        Entity::Application,
+    )
+    .await?;
+    execute(
+        tx,
+        "DELETE FROM fhir_client_keys WHERE application_id = $1",
+        &[application.into()],
+    )
+    .await?;
+    if let Some(jwks) = &jwks {
+        let columns = Columns::new()
+            .with("application_id", application)
+            .with("jwks", jwks)
+            .with("updated_at", at);
+        crate::sql::insert(tx, "fhir_client_keys", columns).await?;
+    }
+    super::audit::record(tx, audit_entry, [RecordRef::Application(application)]).await
 }
 
 /// A search's conditions; `$1` is always the provider.

@@ -32,6 +32,21 @@ pub enum ApplicationCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Register the public keys (a JWK Set file: EC P-384 or RSA) the
+    /// application signs FHIR client assertions with (SMART Backend
+    /// Services), replacing any before; or remove them.
+    FhirKeys {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        id: i64,
+        /// A JSON file holding the JWK Set (public keys only).
+        #[arg(long, required_unless_present = "remove", conflicts_with = "remove")]
+        jwks: Option<std::path::PathBuf>,
+        /// Remove the registered keys: signed assertions stop working.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Revoke an application: its credentials and every token it holds stop
     /// working at once.
     Revoke {
@@ -104,6 +119,31 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
             say!("api_key: {}", rotated.application.api_key);
             say!("api_secret: {}", rotated.api_secret);
             say!("Store the api_secret now: only its hash is kept, it cannot be shown again.");
+        }
+        ApplicationCommand::FhirKeys {
+            provider,
+            id,
+            jwks,
+            remove: _,
+        } => {
+            let text =
+                match &jwks {
+                    Some(path) => Some(std::fs::read_to_string(path).map_err(|error| {
+                        anyhow::anyhow!("cannot read {}: {error}", path.display())
+                    })?),
+                    None => None,
+                };
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
+                .await?;
+            let count = context
+                .service
+                .set_fhir_client_keys(call, ApplicationId(id), text.as_deref())
+                .await?;
+            match count {
+                0 => say!("removed the FHIR client keys of application {id}"),
+                count => say!("application {id} now signs FHIR client assertions with {count} registered key(s)"),
+            }
         }
         ApplicationCommand::Revoke { provider, id } => {
             let call = context

@@ -20,7 +20,9 @@ use connecticket_domain::store::TokenOwner;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::fhir::{request_token, validate};
+use crate::support::fhir::{
+    request_token, request_token_by_assertion, sign_assertion, validate, TestKeys,
+};
 use crate::support::{audit_entries, send, TestApp, TestOptions};
 
 /// Registers a resident with every field a Patient shows; answers its id.
@@ -95,6 +97,68 @@ fn the_validator_refuses_a_deliberately_broken_resource() {
 }
 
 backend_tests! {
+    async fn smart_backend_services_accept_a_signed_assertion_and_refuse_replays_expiry_wrong_keys_and_audiences() {
+        let app = TestApp::demo().await;
+        let keys = TestKeys::generate();
+        let audience = app.url("/fhir/R4/auth/token");
+        let sign = |pem: &[u8], alg: &str, kid: Option<&str>, aud: &str, jti: &str, expires_in: i64| {
+            sign_assertion(pem, alg, kid, DEMO_API_KEY, aud, jti, expires_in)
+        };
+        let ask = |assertion: String| {
+            let app = &app;
+            async move { request_token_by_assertion(app, &assertion, "system/Patient.rs").await }
+        };
+        let refused = |reply: &crate::support::Reply, words: &str| {
+            assert_outcome(reply, StatusCode::UNAUTHORIZED, "login");
+            let diagnostics = reply.body["issue"][0]["diagnostics"].as_str().unwrap_or_default();
+            assert!(diagnostics.contains(words), "{diagnostics:?} should say {words:?}");
+        };
+        let first = sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-0", 120);
+        refused(&ask(first).await, "registered no keys");
+
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        assert_eq!(app.api.set_fhir_client_keys(call, ApplicationId(1), Some(&keys.jwks)).await.expect("registered"), 2);
+
+        let es384 = sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-1", 120);
+        let granted = ask(es384.clone()).await;
+        assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+        assert_eq!(granted.body["scope"], "system/Patient.rs");
+        let token = granted.body["access_token"].as_str().expect("token");
+        let patients = send(app.http.get(app.url("/fhir/R4/Patient")).bearer_auth(token)).await;
+        assert_eq!(patients.status, StatusCode::OK);
+        let rs384 = sign(&keys.rs384_pem, "RS384", None, &audience, "jti-2", 120);
+        assert_eq!(ask(rs384).await.status, StatusCode::OK, "RS384, the key found without a kid");
+
+        refused(&ask(es384).await, "used before");
+        refused(&ask(sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-3", -300)).await, "expired");
+        refused(&ask(sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-4", 3600)).await, "five minutes");
+        refused(&ask(sign(&keys.unregistered_pem, "ES384", Some("test-es384"), &audience, "jti-5", 120)).await, "matches none");
+        refused(&ask(sign(&keys.unregistered_pem, "ES384", None, &audience, "jti-6", 120)).await, "matches none");
+        refused(&ask(sign(&keys.es384_pem, "ES384", Some("test-es384"), "https://elsewhere.example/fhir/R4/auth/token", "jti-7", 120)).await, "not meant for this token endpoint");
+        refused(&ask("not.a.jwt".to_owned()).await, "not a JWT");
+
+        // Only public keys of the two kinds SMART names are registered.
+        let mut private: Value = serde_json::from_str(&keys.jwks).expect("jwks");
+        private["keys"][0]["d"] = json!("c2VjcmV0");
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        let error = app.api.set_fhir_client_keys(call, ApplicationId(1), Some(&private.to_string())).await.expect_err("refused");
+        assert!(error.to_string().contains("private"), "{error}");
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        let hs256 = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}).to_string();
+        assert!(app.api.set_fhir_client_keys(call, ApplicationId(1), Some(&hs256)).await.is_err());
+        // Removed, the keys sign nothing more.
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        assert_eq!(app.api.set_fhir_client_keys(call, ApplicationId(1), None).await.expect("removed"), 0);
+        refused(&ask(sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-8", 120)).await, "registered no keys");
+
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::FhirToken && e.outcome == Outcome::Success
+            && e.records.iter().any(|r| r == "client:assertion")));
+        assert!(entries.iter().filter(|e| e.action == Action::FhirToken && e.outcome == Outcome::Denied).count() >= 8);
+        assert!(entries.iter().any(|e| e.action == Action::ManageApplications
+            && e.records.iter().any(|r| r == "fhir_keys:2") && e.records.iter().any(|r| r == "application:1")));
+    }
+
     async fn the_token_endpoint_grants_scopes_and_refuses_everyone_else() {
         let app = TestApp::demo().await;
         let granted = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/Patient.read system/Task.rs launch/patient").await;

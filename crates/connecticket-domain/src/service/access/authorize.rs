@@ -103,6 +103,65 @@ impl Connecticket {
         Ok(application)
     }
 
+    /// Checks a SMART client assertion (a JWT signed with a key the
+    /// application registered), throttled like a key and secret, and
+    /// names the application in `entry`. `client_id`, when sent, must be
+    /// the assertion's issuer.
+    pub(in crate::service) async fn verify_assertion(
+        &self,
+        context: &RequestContext,
+        client_id: Option<&str>,
+        assertion: &str,
+        audience: &str,
+        entry: &mut AuditEntry,
+    ) -> DomainResult<(
+        crate::auth::ApplicationCredentials,
+        crate::fhir::AssertionClaim,
+    )> {
+        use crate::fhir::assertion::{self, AssertionError};
+        let refused = |error: AssertionError| DomainError::InvalidClient(error.to_string());
+        let claimed = assertion::claimed_client(assertion);
+        let client = match (client_id, claimed.as_deref()) {
+            (Some(sent), Some(claimed)) if sent != claimed => {
+                return Err(refused(AssertionError::WrongIssuer))
+            }
+            (_, Some(claimed)) => claimed.to_owned(),
+            (_, None) => return Err(refused(AssertionError::Malformed)),
+        };
+        let address = context
+            .client_addr
+            .map_or_else(|| "unknown".to_owned(), |addr| addr.to_string());
+        let scopes = authorize_scopes(Some(&client), &address, &self.settings.throttle);
+        let now = self.now();
+        let attempt = self.claim_attempt(scopes, now).await?;
+        let application = self
+            .store
+            .application_by_key(client.clone())
+            .await?
+            .filter(|application| !application.revoked)
+            .ok_or_else(|| refused(AssertionError::WrongKey))?;
+        entry.provider_id = Some(application.provider.id);
+        entry.application_id = Some(application.application_id);
+        let keys = self
+            .store
+            .fhir_client_keys(application.application_id)
+            .await?
+            .ok_or_else(|| refused(AssertionError::NoKeys))?;
+        let keys = assertion::check_key_set(&keys).map_err(|_| refused(AssertionError::NoKeys))?;
+        let verified =
+            assertion::verify(assertion, &client, &keys, audience, now).map_err(refused)?;
+        attempt.forgive(&self.store).await?;
+        entry.employee_id = Some(application.employee_id);
+        entry.touch(RecordRef::Application(application.application_id));
+        Ok((
+            application,
+            crate::fhir::AssertionClaim {
+                jti: verified.jti,
+                expires_at: verified.expires_at,
+            },
+        ))
+    }
+
     /// Counts an attempt in each of `scopes` before it is checked, and
     /// refuses it (`RateLimited`) when any is then over its limit in the
     /// current window. Counting first, in one statement, holds a burst of

@@ -137,6 +137,47 @@ impl Connecticket {
         .await
     }
 
+    /// Registers the public keys (a JWK Set: EC P-384 or RSA) an
+    /// application signs SMART client assertions with, replacing any
+    /// before; `None` removes them. Answers how many keys it holds.
+    pub async fn set_fhir_client_keys(
+        &self,
+        call: AdminCall,
+        id: ApplicationId,
+        jwks: Option<&str>,
+    ) -> DomainResult<usize> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                entry.touch(RecordRef::Application(id));
+                let count = match jwks {
+                    Some(text) => crate::fhir::assertion::check_key_set(text)
+                        .map_err(|refused| {
+                            DomainError::invalid(Field::Jwks, Problem::Rule(refused.to_string()))
+                        })?
+                        .keys
+                        .len(),
+                    None => 0,
+                };
+                entry.records.insert(format!("fhir_keys:{count}"));
+                let provider = scope.provider_id()?;
+                self.store
+                    .set_fhir_client_keys(
+                        provider,
+                        id,
+                        jwks.map(str::to_owned),
+                        self.now(),
+                        entry.clone(),
+                    )
+                    .await?;
+                Ok(count)
+            },
+        )
+        .await
+    }
+
     /// Revokes every live token of an application, or of the applications
     /// an employee acts through; answers how many.
     pub async fn revoke_tokens(&self, call: AdminCall, owner: TokenOwner) -> DomainResult<u64> {
