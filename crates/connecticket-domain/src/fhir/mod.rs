@@ -9,8 +9,8 @@ pub mod search;
 
 pub use scope::{Interaction, ResourceType, Scopes};
 pub use search::{
-    DayRange, IdentifierQuery, IdentifierSystem, InstantRange, PatientSearch, SearchPage,
-    TaskSearch, Versioned, Window, DEFAULT_COUNT, MAX_COUNT,
+    ContactSearch, DayRange, IdentifierQuery, IdentifierSystem, InstantRange, NotificationSearch,
+    PatientSearch, SearchPage, TaskSearch, Versioned, Window, DEFAULT_COUNT, MAX_COUNT,
 };
 
 use crate::auth::TokenRecord;

@@ -9,13 +9,21 @@ use std::fmt;
 pub enum ResourceType {
     Patient,
     Task,
+    Flag,
+    RelatedPerson,
+    Practitioner,
+    Communication,
     CodeSystem,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 3] = [
+    pub const ALL: [ResourceType; 7] = [
         ResourceType::Patient,
         ResourceType::Task,
+        ResourceType::Flag,
+        ResourceType::RelatedPerson,
+        ResourceType::Practitioner,
+        ResourceType::Communication,
         ResourceType::CodeSystem,
     ];
 
@@ -23,6 +31,10 @@ impl ResourceType {
         match self {
             ResourceType::Patient => "Patient",
             ResourceType::Task => "Task",
+            ResourceType::Flag => "Flag",
+            ResourceType::RelatedPerson => "RelatedPerson",
+            ResourceType::Practitioner => "Practitioner",
+            ResourceType::Communication => "Communication",
             ResourceType::CodeSystem => "CodeSystem",
         }
     }
@@ -91,8 +103,8 @@ pub struct Scopes {
 fn offered(kind: ResourceType) -> u8 {
     let read = Interaction::Read.bit() | Interaction::Search.bit();
     match kind {
-        ResourceType::Patient | ResourceType::CodeSystem => read,
         ResourceType::Task => read | Interaction::Create.bit() | Interaction::Update.bit(),
+        _ => read,
     }
 }
 
@@ -203,7 +215,8 @@ mod tests {
         assert!(!scopes.allows(ResourceType::Task, Interaction::Delete));
         assert_eq!(
             scopes.to_string(),
-            "system/Patient.rs system/Task.crus system/CodeSystem.rs"
+            "system/Patient.rs system/Task.crus system/Flag.rs system/RelatedPerson.rs \
+             system/Practitioner.rs system/Communication.rs system/CodeSystem.rs"
         );
     }
 

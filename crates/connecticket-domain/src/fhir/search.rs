@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::model::{ResidentId, TicketId};
+use crate::model::{ContactId, ContactRole, NotificationId, ResidentId, TicketId};
 use crate::workflow::TicketStatus;
 
 /// The most entries one searchset page holds (`_count`).
@@ -140,6 +140,26 @@ pub struct TaskSearch {
     /// Any of these urgency ids (empty: all).
     pub urgencies: Vec<i64>,
     pub last_updated: InstantRange,
+    pub window: Window,
+}
+
+/// A search of residents' contacts (RelatedPerson for family,
+/// Practitioner for physicians and professionals).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactSearch {
+    pub ids: Option<Vec<ContactId>>,
+    pub patient: Option<ResidentId>,
+    /// Any of these roles (never empty: each resource type names its own).
+    pub roles: Vec<ContactRole>,
+    pub window: Window,
+}
+
+/// A search of notifications (Communication).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationSearch {
+    pub ids: Option<Vec<NotificationId>>,
+    pub patient: Option<ResidentId>,
+    pub ticket: Option<TicketId>,
     pub window: Window,
 }
 

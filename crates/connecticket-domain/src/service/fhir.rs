@@ -7,12 +7,14 @@ use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::auth::{generate_access_token, NewAccessToken, Principal, Via};
 use crate::error::{DomainError, DomainResult, Entity};
 use crate::fhir::{
-    Interaction, PatientSearch, ResourceType, Scopes, SearchPage, TaskSearch, Window,
-    LIVE_TOKENS_PER_APPLICATION, TOKEN_LIFETIME_SECS,
+    ContactSearch, Interaction, NotificationSearch, PatientSearch, ResourceType, Scopes,
+    SearchPage, TaskSearch, Versioned, Window, LIVE_TOKENS_PER_APPLICATION, TOKEN_LIFETIME_SECS,
 };
-use crate::model::{Category, Resident, ResidentId, TicketDetail, TicketId};
+use crate::model::{Category, Contact, Resident, ResidentId, Ticket, TicketDetail, TicketId};
+use crate::notify::Notification;
 use crate::service::audit::{Call, Recorded};
 use crate::service::Connecticket;
+use crate::workflow::UrgencyStatus;
 
 /// Tokens longer than this cannot be ours; refused without hashing.
 const MAX_TOKEN_LENGTH: usize = 128;
@@ -334,6 +336,75 @@ impl Connecticket {
     pub async fn fhir_categories(&self, call: Call) -> DomainResult<Vec<Category>> {
         self.run(call, Recorded::Afterwards, async |principal, _| {
             Ok(self.store.categories(principal.provider.id).await?)
+        })
+        .await
+    }
+}
+
+impl Connecticket {
+    /// The provider's High and Exception tickets as Flags (a search over
+    /// tickets with those urgencies).
+    pub async fn fhir_flags(
+        &self,
+        call: Call,
+        mut query: TaskSearch,
+    ) -> DomainResult<SearchPage<Versioned<Ticket>>> {
+        query.urgencies = vec![UrgencyStatus::HIGH.id, UrgencyStatus::EXCEPTION.id];
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let page = self
+                .store
+                .search_tasks(principal.provider.id, query)
+                .await?;
+            for ticket in &page.rows {
+                entry.touch(RecordRef::Ticket(ticket.value.id));
+                entry.touch(RecordRef::Resident(ticket.value.resident_id));
+            }
+            entry.records.insert(format!("rows:{}", page.rows.len()));
+            Ok(page)
+        })
+        .await
+    }
+
+    /// Residents' contacts in the search's roles (RelatedPerson,
+    /// Practitioner).
+    pub async fn fhir_contacts(
+        &self,
+        call: Call,
+        query: ContactSearch,
+    ) -> DomainResult<SearchPage<Contact>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let page = self
+                .store
+                .search_contacts(principal.provider.id, query)
+                .await?;
+            for contact in &page.rows {
+                entry.touch(RecordRef::Contact(contact.id));
+                entry.touch(RecordRef::Resident(contact.resident_id));
+            }
+            entry.records.insert(format!("rows:{}", page.rows.len()));
+            Ok(page)
+        })
+        .await
+    }
+
+    /// Notifications (Communication), with their acknowledgments.
+    pub async fn fhir_notifications(
+        &self,
+        call: Call,
+        query: NotificationSearch,
+    ) -> DomainResult<SearchPage<Notification>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let page = self
+                .store
+                .search_notifications(principal.provider.id, query)
+                .await?;
+            for notification in &page.rows {
+                entry.touch(RecordRef::Notification(notification.id));
+                entry.touch(RecordRef::Ticket(notification.ticket_id));
+                entry.touch(RecordRef::Resident(notification.resident_id));
+            }
+            entry.records.insert(format!("rows:{}", page.rows.len()));
+            Ok(page)
         })
         .await
     }

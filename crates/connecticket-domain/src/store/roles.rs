@@ -575,5 +575,10 @@ crate::store_role! {
         /// versions, and how many match, from one snapshot.
         read search_tasks(provider: ProviderId, query: TaskSearch)
             -> SearchPage<Versioned<Ticket>> = fhir::search_tasks;
+        /// The provider's residents' contacts in the search's roles.
+        read search_contacts(provider: ProviderId, query: ContactSearch)
+            -> SearchPage<Contact> = fhir::search_contacts;
+        read search_notifications(provider: ProviderId, query: NotificationSearch)
+            -> SearchPage<Notification> = fhir::search_notifications;
     }
 }

@@ -20,7 +20,8 @@ pub use crate::events::webhooks::{
 };
 pub use crate::events::EventPage;
 pub use crate::fhir::{
-    AssertionClaim, FhirTokenRecord, PatientSearch, SearchPage, TaskSearch, Versioned,
+    AssertionClaim, ContactSearch, FhirTokenRecord, NotificationSearch, PatientSearch, SearchPage,
+    TaskSearch, Versioned,
 };
 pub use crate::model::WebhookId;
 pub use crate::model::{

@@ -18,7 +18,8 @@ pub(crate) struct Entry {
 /// What a search found, ready to be written as a Bundle.
 pub(crate) struct Searchset {
     pub resource_type: &'static str,
-    pub total: u64,
+    /// How many match in all, when that is cheap to know.
+    pub total: Option<u64>,
     pub entries: Vec<Entry>,
     /// The id to page on from, when more follow.
     pub next_after: Option<i64>,
@@ -60,9 +61,11 @@ impl Searchset {
             "resourceType": "Bundle",
             "meta": {"lastUpdated": super::instant(Utc::now())},
             "type": "searchset",
-            "total": self.total,
             "link": links,
         });
+        if let Some(total) = self.total {
+            bundle["total"] = json!(total);
+        }
         if !self.entries.is_empty() {
             bundle["entry"] = self
                 .entries

@@ -11,9 +11,12 @@ mod auth;
 mod bundle;
 mod capability;
 mod codes;
+mod communication;
+mod flag;
 pub(crate) mod outcome;
 mod params;
 mod patient;
+mod person;
 mod request;
 mod task;
 
@@ -43,6 +46,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Patient/{id}", get(patient::read))
         .route("/Task", get(task::search))
         .route("/Task/{id}", get(task::read))
+        .route("/Flag", get(flag::search))
+        .route("/Flag/{id}", get(flag::read))
+        .route("/RelatedPerson", get(person::search_related))
+        .route("/RelatedPerson/{id}", get(person::read_related))
+        .route("/Practitioner", get(person::search_practitioner))
+        .route("/Practitioner/{id}", get(person::read_practitioner))
+        .route("/Communication", get(communication::search))
+        .route("/Communication/{id}", get(communication::read))
         .route("/CodeSystem/{id}", get(codes::read))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed });
@@ -106,4 +117,22 @@ pub(crate) fn versioned_answer_tagged(
         }
     }
     response
+}
+
+/// A version for a resource whose record keeps no counter: a digest of
+/// what is served, so it changes exactly when the resource does.
+pub(crate) fn content_version(resource: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(serde_json::to_vec(resource).unwrap_or_default());
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Stamps `meta.versionId` with the content's digest; answers it.
+pub(crate) fn stamp_version(resource: &mut serde_json::Value) -> String {
+    let version = content_version(resource);
+    resource["meta"] = serde_json::json!({"versionId": version});
+    version
 }

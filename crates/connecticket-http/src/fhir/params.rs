@@ -105,6 +105,16 @@ pub(crate) fn ids(
         .ok_or_else(|| invalid(format!("{name} takes ids, comma-separated")))
 }
 
+/// `patient=`: a Patient reference, once.
+pub(crate) fn patient(request: &FhirRequest) -> Result<Option<i64>, HttpError> {
+    match single(request, "patient")? {
+        None => Ok(None),
+        Some(text) => patient_reference(text)
+            .map(Some)
+            .ok_or_else(|| invalid("patient takes a Patient reference".to_owned())),
+    }
+}
+
 /// A reference to a Patient: `123`, `Patient/123` or its full URL.
 pub(crate) fn patient_reference(text: &str) -> Option<i64> {
     let id = match text.rsplit_once("Patient/") {

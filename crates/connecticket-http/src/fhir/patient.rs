@@ -234,7 +234,7 @@ pub(crate) async fn search(
     let base = request.base_url(&state);
     let searchset = Searchset {
         resource_type: "Patient",
-        total: page.total,
+        total: Some(page.total),
         next_after: page
             .more
             .then(|| page.rows.last().map(|resident| resident.id.get()))

@@ -136,3 +136,52 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     };
     format!("{root}{}", super::BASE_PATH)
 }
+
+impl FhirRequest {
+    /// Authenticates a search of `kind` and reads its parameters with
+    /// `parse`; a refusal after authentication is audited under the call.
+    /// Answers the call, the parsed search and whether only the count
+    /// (`_summary=count`) is wanted.
+    pub(crate) async fn accept_search<Q>(
+        &self,
+        state: &AppState,
+        kind: ResourceType,
+        parse: impl FnOnce(&FhirRequest) -> Result<Q, HttpError>,
+    ) -> Result<(Call, Q, bool), HttpError> {
+        let call = self
+            .authenticate(state, Action::FhirSearch, kind, Interaction::Search)
+            .await?;
+        let parsed = parse(self).and_then(|query| Ok((query, super::params::summary_count(self)?)));
+        match parsed {
+            Ok((query, count_only)) => Ok((call, query, count_only)),
+            Err(error) => {
+                state.api.reject(call, error.outcome()).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Authenticates a read of `kind` and reads its id; an id that cannot
+    /// be one answers `missing`, as an unknown one does.
+    pub(crate) async fn accept_read(
+        &self,
+        state: &AppState,
+        kind: ResourceType,
+        id: &str,
+        missing: fn() -> HttpError,
+    ) -> Result<(Call, i64), HttpError> {
+        let call = self
+            .authenticate(state, Action::FhirRead, kind, Interaction::Read)
+            .await?;
+        match id.parse::<i64>().ok().filter(|id| *id > 0) {
+            Some(id) => Ok((call, id)),
+            None => {
+                state
+                    .api
+                    .reject(call, connecticket_domain::audit::Outcome::NotFound)
+                    .await;
+                Err(missing())
+            }
+        }
+    }
+}

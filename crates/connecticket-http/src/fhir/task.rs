@@ -348,7 +348,7 @@ pub(crate) async fn search(
     );
     let searchset = Searchset {
         resource_type: "Task",
-        total: found.page.total,
+        total: Some(found.page.total),
         next_after: found
             .page
             .more

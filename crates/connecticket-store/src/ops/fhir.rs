@@ -4,12 +4,14 @@
 
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::auth::{NewAccessToken, TokenRecord};
-use connecticket_domain::fhir::AssertionClaim;
 use connecticket_domain::fhir::{
-    DayRange, FhirTokenRecord, InstantRange, PatientSearch, SearchPage, TaskSearch, Versioned,
-    Window,
+    AssertionClaim, ContactSearch, DayRange, FhirTokenRecord, InstantRange, NotificationSearch,
+    PatientSearch, SearchPage, TaskSearch, Versioned, Window,
 };
-use connecticket_domain::model::{AccessTokenId, ApplicationId, ProviderId, Resident, Ticket};
+use connecticket_domain::model::{
+    AccessTokenId, ApplicationId, Contact, ProviderId, Resident, Ticket,
+};
+use connecticket_domain::notify::Notification;
 use connecticket_domain::{Entity, StoreError};
 
 use crate::engine::Executor;
@@ -332,4 +334,46 @@ pub(crate) async fn search_tasks(
     }
     conditions.instants("updated_at", query.last_updated);
     search(tx, "tickets", conditions, query.window, versioned_ticket).await
+}
+
+pub(crate) async fn search_contacts(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    query: ContactSearch,
+) -> Result<SearchPage<Contact>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &query.ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    if let Some(patient) = query.patient {
+        conditions.and("resident_id = ?", patient.into());
+    }
+    let roles = query.roles.iter().map(|role| role.as_str().into());
+    conditions.any_of("role", roles.collect());
+    search(tx, "contacts", conditions, query.window, rows::contact).await
+}
+
+pub(crate) async fn search_notifications(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    query: NotificationSearch,
+) -> Result<SearchPage<Notification>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &query.ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    if let Some(patient) = query.patient {
+        conditions.and("resident_id = ?", patient.into());
+    }
+    if let Some(ticket) = query.ticket {
+        conditions.and("ticket_id = ?", ticket.into());
+    }
+    search(
+        tx,
+        "notifications",
+        conditions,
+        query.window,
+        rows::notification,
+    )
+    .await
 }

@@ -486,6 +486,90 @@ backend_tests! {
         let pages = audit_entries(&app).await.iter().filter(|e| e.action == Action::FhirSearch && e.outcome == Outcome::Success).count();
         assert!(pages > 100, "{pages} searches: paged by 100");
     }
+
+    async fn flags_people_and_communications_show_who_was_told_of_what() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let resident = DEMO_RESIDENT_IDS[1].get().to_string();
+        let urgent = session.create_ticket(&[
+            ("title", "Unresponsive for a minute"), ("resident_id", &resident), ("urgency_status", "Exception"),
+            ("sent_to_primary", "1"), ("sent_to_family", "1"), ("email", "1"),
+        ]).await;
+        let routine = session.create_ticket(&[("title", "Routine check"), ("resident_id", &resident)]).await;
+        let scope = "system/Flag.rs system/RelatedPerson.rs system/Practitioner.rs system/Communication.rs";
+        let fhir = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, scope).await;
+
+        // A Flag for the Exception ticket, none for the routine one.
+        let flags = fhir.get(&format!("Flag?patient={resident}&status=active")).await;
+        assert_eq!(flags.status, StatusCode::OK, "{}", flags.body);
+        assert_eq!(ids(&flags.body, "Flag"), vec![urgent.to_string()]);
+        let flag = fhir.get(&format!("Flag/{urgent}")).await;
+        assert_eq!(flag.body["status"], "active");
+        assert_eq!(flag.body["subject"]["reference"], format!("Patient/{resident}"));
+        assert_outcome(&fhir.get(&format!("Flag/{routine}")).await, StatusCode::NOT_FOUND, "not-found");
+        let reply = send(session.post("update_status").form(&[("id", urgent.to_string().as_str()), ("status", "Resolved")])).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(fhir.get(&format!("Flag/{urgent}")).await.body["status"], "inactive");
+        assert_eq!(ids(&fhir.get(&format!("Flag?patient={resident}&status=active")).await.body, "Flag"), Vec::<String>::new());
+
+        // Family as RelatedPerson, the physician as Practitioner.
+        let family = fhir.get(&format!("RelatedPerson?patient={resident}")).await;
+        assert_eq!(family.status, StatusCode::OK, "{}", family.body);
+        let related = &family.body["entry"][0]["resource"];
+        assert_eq!(related["patient"]["reference"], format!("Patient/{resident}"));
+        assert_eq!(related["relationship"][0]["coding"][0]["code"], "FAMMEMB");
+        let practitioners = fhir.get("Practitioner").await;
+        assert!(ids(&practitioners.body, "Practitioner").len() >= 2, "{}", practitioners.body);
+        let one = &practitioners.body["entry"][0]["resource"];
+        let read = fhir.get(&format!("Practitioner/{}", one["id"].as_str().expect("id"))).await;
+        assert_eq!(&read.body, one);
+        let tag = read.header("etag").expect("etag").to_owned();
+        let unchanged = send(fhir.request(&format!("Practitioner/{}", one["id"].as_str().expect("id"))).header("if-none-match", &tag)).await;
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+        // A family member is no Practitioner.
+        let family_id = related["id"].as_str().expect("id");
+        assert_outcome(&fhir.get(&format!("Practitioner/{family_id}")).await, StatusCode::NOT_FOUND, "not-found");
+
+        // The notifications, then one acknowledged by staff.
+        let told = fhir.get(&format!("Communication?about=Task/{urgent}")).await;
+        assert_eq!(told.status, StatusCode::OK, "{}", told.body);
+        let communications = told.body["entry"].as_array().expect("entries").clone();
+        assert!(communications.len() >= 2, "{}", told.body);
+        let recipients: Vec<String> = communications.iter().map(|e| e["resource"]["recipient"][0]["reference"].as_str().unwrap_or_default().to_owned()).collect();
+        assert!(recipients.iter().any(|r| r.starts_with("RelatedPerson/")), "{recipients:?}");
+        assert!(recipients.iter().any(|r| r.starts_with("Practitioner/")), "{recipients:?}");
+        let first = &communications[0]["resource"];
+        assert_eq!(first["medium"][0]["coding"][0]["code"], "EMAILWRIT");
+        assert_eq!(first["about"][0]["reference"], format!("Task/{urgent}"));
+        assert!(!told.body.to_string().contains("@example.org"), "an address in a Communication");
+        let id = first["id"].as_str().expect("id").to_owned();
+        let acked = send(session.post("acknowledge").form(&[("notification_id", id.as_str()), ("note", "Called back")])).await;
+        assert_eq!(acked.status, StatusCode::OK, "{}", acked.body);
+        let answer = fhir.get(&format!("Communication/ack-{id}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["inResponseTo"][0]["reference"], format!("Communication/{id}"));
+        assert!(fhir.get(&format!("Communication/{id}")).await.body["received"].is_string());
+        let unanswered = communications.iter().find(|e| e["resource"]["id"] != id.as_str()).expect("another");
+        let other = unanswered["resource"]["id"].as_str().expect("id");
+        assert_outcome(&fhir.get(&format!("Communication/ack-{other}")).await, StatusCode::NOT_FOUND, "not-found");
+
+        // Another provider sees none of it, exactly as if it were missing.
+        let sunrise = app.fhir(connecticket_domain::demo::SUNRISE_API_KEY, connecticket_domain::demo::SUNRISE_API_SECRET, scope).await;
+        for (theirs, missing) in [
+            (format!("Flag/{urgent}"), "Flag/999999999".to_owned()),
+            (format!("RelatedPerson/{family_id}"), "RelatedPerson/999999999".to_owned()),
+            (format!("Communication/{id}"), "Communication/999999999".to_owned()),
+            (format!("Communication/ack-{id}"), "Communication/ack-999999999".to_owned()),
+        ] {
+            let refused = sunrise.get(&theirs).await;
+            assert_eq!(refused.status, StatusCode::NOT_FOUND, "{theirs}");
+            assert_eq!(refused.bytes, sunrise.get(&missing).await.bytes, "{theirs}");
+        }
+        let across = sunrise.get(&format!("Communication?about=Task/{urgent}")).await;
+        assert!(across.body.get("entry").is_none(), "{}", across.body);
+        assert!(fhir.validate_all() > 10);
+        assert!(sunrise.validate_all() > 4);
+    }
 }
 
 /// Runs docs/examples/fhir-client.{sh,rb,py} against a demo server; each
