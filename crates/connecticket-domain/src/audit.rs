@@ -237,6 +237,7 @@ impl Outcome {
             | DomainError::Conflict(_)
             | DomainError::CursorExpired(_)
             | DomainError::InvalidScope(_)
+            | DomainError::Stale(_)
             | DomainError::NotEmpty => Outcome::Invalid,
             DomainError::DeadlineExceeded => Outcome::TimedOut,
             DomainError::Storage(_) => Outcome::Error,

@@ -93,6 +93,9 @@ pub struct ChangeStatus {
     pub status: TicketStatus,
     /// Whom to tell; nothing named: the policy (docs/NOTIFICATIONS.md).
     pub notify: crate::notify::NotifyRequest,
+    /// The ticket's version the change is based on, when the client said
+    /// (FHIR's `If-Match`).
+    pub expected_version: Option<i64>,
 }
 
 /// A client's `Idempotency-Key` and the fingerprint of what it sent, taken

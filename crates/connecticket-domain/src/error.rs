@@ -256,6 +256,9 @@ pub enum StoreError {
     /// The backend's machinery (writer thread, pool) is gone.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The record changed since the version the write was based on.
+    #[error("the {} changed since the version given", .0.name().to_lowercase())]
+    Stale(Entity),
 }
 
 impl StoreError {
@@ -330,6 +333,10 @@ pub enum DomainError {
     /// the client must read its data afresh and start the feed again.
     #[error("{0}")]
     CursorExpired(&'static str),
+    /// A write based on a version of the record that is no longer its
+    /// current one (`If-Match`): 412, nothing was written.
+    #[error("the {} changed since the version given; read it again", .0.name().to_lowercase())]
+    Stale(Entity),
     /// The provider requires a second factor the account has not set up.
     #[error("Your provider requires a second factor: set one up first")]
     SecondFactorRequired,
@@ -351,6 +358,7 @@ impl From<StoreError> for DomainError {
             StoreError::Duplicate { entity, key } => DomainError::Duplicate { entity, key },
             StoreError::NotEmpty => DomainError::NotEmpty,
             StoreError::Withdrawn => DomainError::DeadlineExceeded,
+            StoreError::Stale(entity) => DomainError::Stale(entity),
             other => DomainError::Storage(other),
         }
     }

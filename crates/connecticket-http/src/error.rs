@@ -25,6 +25,9 @@ pub enum HttpError {
     PayloadTooLarge(String),
     #[error("unsupported content type; send application/x-www-form-urlencoded, multipart/form-data or application/json")]
     UnsupportedMediaType,
+    /// As `UnsupportedMediaType`, for a call that takes other types.
+    #[error("unsupported content type; send {0}")]
+    UnsupportedMediaTypeOf(String),
     #[error("Not Found")]
     NotFound,
     #[error("Method Not Allowed")]
@@ -114,13 +117,16 @@ impl HttpError {
                 DomainError::DeadlineExceeded => StatusCode::REQUEST_TIMEOUT,
                 DomainError::CursorExpired(_) => StatusCode::GONE,
                 DomainError::InvalidScope(_) => StatusCode::BAD_REQUEST,
+                DomainError::Stale(_) => StatusCode::PRECONDITION_FAILED,
                 DomainError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             HttpError::InvalidParameter(_) | HttpError::MalformedBody(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             HttpError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            HttpError::UnsupportedMediaType | HttpError::UnsupportedMediaTypeOf(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,

@@ -139,6 +139,9 @@ pub struct StatusUpdate {
     pub at: DateTime<Utc>,
     /// Whom the request asked to tell (docs/NOTIFICATIONS.md).
     pub notify: crate::notify::NotifyRequest,
+    /// The ticket's version the change is based on (FHIR's `If-Match`):
+    /// `Stale` when it moved on since.
+    pub expected_version: Option<i64>,
 }
 
 /// One delivery attempt's outcome, as the dispatcher records it.

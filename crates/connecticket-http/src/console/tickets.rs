@@ -380,6 +380,7 @@ pub(crate) async fn change_status(
         ticket_id: id,
         status,
         notify,
+        expected_version: None,
     };
     match state
         .api

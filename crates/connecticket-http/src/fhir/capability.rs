@@ -48,7 +48,13 @@ fn resource(kind: ResourceType) -> Value {
         ResourceType::Task => json!({
             "type": "Task",
             "profile": "http://hl7.org/fhir/StructureDefinition/Task",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type"},
+                {"code": "create", "documentation": "Raises a ticket (the provider's notification policy applies); Idempotency-Key honoured"},
+                {"code": "patch", "documentation": "JSON Patch replacing /status only; If-Match honoured"},
+            ],
+            "updateCreate": false,
             "versioning": "versioned",
             "readHistory": false,
             "conditionalRead": "not-match",

@@ -19,6 +19,7 @@ mod patient;
 mod person;
 mod request;
 mod task;
+mod task_write;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -44,8 +45,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/auth/token", post(auth::token))
         .route("/Patient", get(patient::search))
         .route("/Patient/{id}", get(patient::read))
-        .route("/Task", get(task::search))
-        .route("/Task/{id}", get(task::read))
+        .route("/Task", get(task::search).post(task_write::create))
+        .route("/Task/{id}", get(task::read).patch(task_write::patch))
         .route("/Flag", get(flag::search))
         .route("/Flag/{id}", get(flag::read))
         .route("/RelatedPerson", get(person::search_related))

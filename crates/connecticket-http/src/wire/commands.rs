@@ -259,6 +259,7 @@ pub(crate) fn change_status(params: RequestParams) -> Result<ChangeStatus> {
         ticket_id,
         status,
         notify: notify_request(&params)?,
+        expected_version: None,
     })
 }
 

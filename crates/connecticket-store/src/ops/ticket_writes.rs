@@ -128,6 +128,7 @@ pub(crate) async fn create_ticket(
         application_id: ticket.application_id,
         at: ticket.created_at,
         notify: NotifyRequest::default(),
+        expected_version: None,
     };
     record_status_change(tx, None, &opened).await?;
     notifications::enqueue(
@@ -206,6 +207,8 @@ struct Locked {
     urgency_status_id: i64,
     email: bool,
     sms: bool,
+    /// Raised by every change (FHIR's versionId).
+    version: i64,
 }
 
 /// A ticket of the provider, locked until the transaction ends so that
@@ -216,7 +219,7 @@ async fn lock_ticket(
     ticket_id: TicketId,
 ) -> Result<Locked> {
     let sql = format!(
-        "SELECT resident_id, ticket_status, urgency_status_id, email, sms
+        "SELECT resident_id, ticket_status, urgency_status_id, email, sms, version
          FROM tickets WHERE id = $1 AND provider_id = $2{}",
         tx.dialect().for_update()
     );
@@ -227,6 +230,7 @@ async fn lock_ticket(
             urgency_status_id: row.get("urgency_status_id")?,
             email: row.get::<Option<bool>>("email")?.unwrap_or(false),
             sms: row.get::<Option<bool>>("sms")?.unwrap_or(false),
+            version: row.get("version")?,
         })
     })
     .await?
@@ -339,6 +343,12 @@ pub(crate) async fn update_status(
         id: update.ticket_id.get(),
         touched: vec![RecordRef::Resident(ticket.resident_id)],
     };
+    if update
+        .expected_version
+        .is_some_and(|expected| expected != ticket.version)
+    {
+        return Err(StoreError::Stale(Entity::Ticket));
+    }
     let current = ticket.status;
     if current == update.status {
         return Ok(done);

@@ -570,6 +570,109 @@ backend_tests! {
         assert!(fhir.validate_all() > 10);
         assert!(sunrise.validate_all() > 4);
     }
+
+    async fn tasks_are_created_and_moved_through_the_api_s_own_rules() {
+        let app = TestApp::demo().await;
+        let fhir = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/Task.crus").await;
+        let categories = format!("{}/CodeSystem/categories-{}", fhir.base, DEMO_PROVIDER_ID.get());
+        let resident = DEMO_RESIDENT_IDS[0].get();
+        let task = json!({
+            "resourceType": "Task", "status": "requested", "intent": "order", "priority": "asap",
+            "description": "Fell in the bathroom",
+            "for": {"reference": format!("Patient/{resident}")},
+            "input": [{"type": {"coding": [{"system": categories, "code": "22"}]},
+                       "valueCodeableConcept": {"coding": [{"code": "issue"}]}}],
+            "note": [{"text": "Found at 03:10"},
+                     {"text": "Bruised wrist", "extension": [{"url": "https://connecticket.org/fhir/StructureDefinition/comment-category",
+                                                              "valueCoding": {"system": categories, "code": "22"}}]}],
+        });
+        let post = |body: Value, key: Option<&'static str>| {
+            let mut request = fhir.http.post(fhir.url("Task")).bearer_auth(&fhir.token)
+                .header("content-type", "application/fhir+json").body(body.to_string());
+            if let Some(key) = key {
+                request = request.header("idempotency-key", key);
+            }
+            let fhir = fhir.clone();
+            async move { fhir.keep(send(request).await) }
+        };
+        let created = post(task.clone(), Some("fall-0310")).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().expect("id").to_owned();
+        assert_eq!(created.header("location"), Some(format!("{}/Task/{id}/_history/1", fhir.base).as_str()));
+        assert_eq!(created.header("etag"), Some("W/\"1\""));
+        assert_eq!(created.body["priority"], "asap");
+        assert_eq!(created.body["extension"][0]["valueCoding"]["display"], "High");
+        // The API sees the same ticket, rated and commented.
+        let session = app.example().await;
+        let detail = session.detail(id.parse().expect("id")).await;
+        let ticket = &detail.body["ticket_with_details"];
+        assert_eq!(ticket["ticket"]["title"], "Fell in the bathroom");
+        assert_eq!(ticket["categories"]["22"]["status"], "issue");
+        assert_eq!(ticket["general_comments"][0]["title"], "Found at 03:10");
+        // A retry with the same key gives the same Task, written once.
+        let again = post(task.clone(), Some("fall-0310")).await;
+        assert_eq!(again.status, StatusCode::CREATED);
+        assert_eq!(again.body["id"], id.as_str());
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+        // Bad Tasks: 422 naming the problem; no body type: 415.
+        let mut no_patient = task.clone();
+        no_patient.as_object_mut().expect("task").remove("for");
+        assert_outcome(&post(no_patient, None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let mut foreign = task.clone();
+        foreign["input"][0]["type"]["coding"][0]["system"] = json!("http://example.org/other");
+        assert_outcome(&post(foreign, None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let mut untitled = task.clone();
+        untitled["description"] = json!("   ");
+        assert_outcome(&post(untitled, None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let plain = fhir.keep(send(fhir.http.post(fhir.url("Task")).bearer_auth(&fhir.token).header("content-type", "text/plain").body("x")).await);
+        assert_outcome(&plain, StatusCode::UNSUPPORTED_MEDIA_TYPE, "not-supported");
+        let broken = fhir.keep(send(fhir.http.post(fhir.url("Task")).bearer_auth(&fhir.token).header("content-type", "application/fhir+json").body("{")).await);
+        assert_outcome(&broken, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+
+        // PATCH /status with If-Match.
+        let patch = |status: &str, if_match: Option<&str>| {
+            let mut request = fhir.http.patch(fhir.url(&format!("Task/{id}"))).bearer_auth(&fhir.token)
+                .header("content-type", "application/json-patch+json")
+                .body(json!([{"op": "replace", "path": "/status", "value": status}]).to_string());
+            if let Some(tag) = if_match {
+                request = request.header("if-match", tag);
+            }
+            let fhir = fhir.clone();
+            async move { fhir.keep(send(request).await) }
+        };
+        let moved = patch("in-progress", Some("W/\"1\"")).await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+        assert_eq!(moved.body["status"], "in-progress");
+        assert_eq!(moved.header("etag"), Some("W/\"2\""));
+        assert_outcome(&patch("completed", Some("W/\"1\"")).await, StatusCode::PRECONDITION_FAILED, "conflict");
+        let detail = session.detail(id.parse().expect("id")).await;
+        assert_eq!(detail.body["ticket_with_details"]["ticket"]["ticket_status"], "In Progress", "a stale patch changed nothing");
+        assert_eq!(patch("completed", None).await.body["status"], "completed");
+        assert_outcome(&patch("done", None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        let title = fhir.keep(send(fhir.http.patch(fhir.url(&format!("Task/{id}"))).bearer_auth(&fhir.token)
+            .header("content-type", "application/json-patch+json")
+            .body(json!([{"op": "replace", "path": "/description", "value": "x"}]).to_string())).await);
+        assert_outcome(&title, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+
+        // Scopes: reading is not writing.
+        let reader = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/Task.rs").await;
+        let refused = send(reader.http.post(reader.url("Task")).bearer_auth(&reader.token).header("content-type", "application/fhir+json").body(task.to_string())).await;
+        assert_outcome(&refused, StatusCode::FORBIDDEN, "forbidden");
+        // Another provider's Task is missing to a writer too.
+        let sunrise = app.fhir(connecticket_domain::demo::SUNRISE_API_KEY, connecticket_domain::demo::SUNRISE_API_SECRET, "system/Task.crus").await;
+        let body = json!([{"op": "replace", "path": "/status", "value": "completed"}]).to_string();
+        let theirs = send(sunrise.http.patch(sunrise.url(&format!("Task/{id}"))).bearer_auth(&sunrise.token).header("content-type", "application/json-patch+json").body(body.clone())).await;
+        let missing = send(sunrise.http.patch(sunrise.url("Task/999999999")).bearer_auth(&sunrise.token).header("content-type", "application/json-patch+json").body(body)).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        assert_eq!(theirs.bytes, missing.bytes);
+
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::CreateTicket && e.outcome == Outcome::Success && e.application_id == Some(1)
+            && e.records.iter().any(|r| *r == format!("ticket:{id}"))));
+        assert!(entries.iter().any(|e| e.action == Action::UpdateStatus && e.outcome == Outcome::Invalid), "the stale patch is audited");
+        assert!(fhir.validate_all() > 5);
+    }
 }
 
 /// Runs docs/examples/fhir-client.{sh,rb,py} against a demo server; each

@@ -83,6 +83,7 @@ impl Connecticket {
                 application_id: principal.application_id(),
                 at: now,
                 notify: command.notify,
+                expected_version: command.expected_version,
             };
             let write = write_context(principal, idempotency, now, entry, deadline)?;
             Ok(self

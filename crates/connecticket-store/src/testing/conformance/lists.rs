@@ -67,6 +67,7 @@ pub async fn ticket_filters_narrow_the_list(fixture: Fixture) {
                 application_id: None,
                 at: later(100),
                 notify: Default::default(),
+                expected_version: None,
             },
             write(&a, Action::UpdateStatus),
         )

@@ -72,6 +72,7 @@ macro_rules! conformance_suite {
             comments_on_foreign_tickets_or_categories_are_not_found
             status_changes_are_recorded_and_a_repeat_records_nothing
             a_status_change_of_a_foreign_ticket_is_not_found
+            every_change_raises_the_version_and_a_stale_one_is_refused
             concurrent_status_changes_each_see_the_one_before
             tickets_stream_in_id_order_across_chunks
             ticket_filters_narrow_the_list

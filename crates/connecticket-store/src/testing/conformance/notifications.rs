@@ -315,6 +315,7 @@ pub async fn a_request_tells_exactly_whom_it_names(fixture: Fixture) {
         application_id: None,
         at: later(at),
         notify,
+        expected_version: None,
     };
     store
         .update_status(

@@ -47,6 +47,7 @@ fn status(tenant: &Tenant, ticket_id: TicketId, to: TicketStatus, at: i64) -> St
         application_id: Some(tenant.application.id),
         at: later(at),
         notify: Default::default(),
+        expected_version: None,
     }
 }
 
@@ -326,6 +327,54 @@ pub async fn status_changes_are_recorded_and_a_repeat_records_nothing(fixture: F
         later(30),
         "a repeated status moves nothing"
     );
+}
+
+/// FHIR's versions and `If-Match`: a status change, a comment each raise
+/// the ticket's version; a change based on an older one writes nothing.
+pub async fn every_change_raises_the_version_and_a_stale_one_is_refused(fixture: Fixture) {
+    use connecticket_domain::fhir::{TaskSearch, Window};
+    let store = fixture.store.as_ref();
+    let a = tenant(store, "a").await;
+    let id = raise(store, &a, "t").await;
+    let read = |provider| {
+        let query = TaskSearch {
+            ids: Some(vec![id]),
+            window: Window {
+                after: None,
+                count: 1,
+            },
+            ..TaskSearch::default()
+        };
+        store.search_tasks(provider, query)
+    };
+    assert_eq!(read(a.provider.id).await.expect("read").rows[0].version, 1);
+    let mut change = status(&a, id, TicketStatus::InProgress, 30);
+    change.expected_version = Some(1);
+    store
+        .update_status(a.provider.id, change, write(&a, Action::UpdateStatus))
+        .await
+        .expect("based on the current version");
+    assert_eq!(read(a.provider.id).await.expect("read").rows[0].version, 2);
+    let mut stale = status(&a, id, TicketStatus::Closed, 40);
+    stale.expected_version = Some(1);
+    let refused = store
+        .update_status(a.provider.id, stale, write(&a, Action::UpdateStatus))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Stale(Entity::Ticket))),
+        "{refused:?}"
+    );
+    let ticket = store
+        .ticket_detail(a.provider.id, id)
+        .await
+        .expect("detail")
+        .expect("ticket");
+    assert_eq!(
+        ticket.ticket.ticket_status,
+        TicketStatus::InProgress,
+        "nothing written"
+    );
+    assert_eq!(read(a.provider.id).await.expect("read").rows[0].version, 2);
 }
 
 pub async fn a_status_change_of_a_foreign_ticket_is_not_found(fixture: Fixture) {
