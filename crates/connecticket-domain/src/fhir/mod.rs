@@ -9,8 +9,9 @@ pub mod search;
 
 pub use scope::{Interaction, ResourceType, Scopes};
 pub use search::{
-    ContactSearch, DayRange, IdentifierQuery, IdentifierSystem, InstantRange, NotificationSearch,
-    PatientSearch, SearchPage, TaskSearch, Versioned, Window, DEFAULT_COUNT, MAX_COUNT,
+    ContactSearch, DayRange, DocumentRecord, DocumentSearch, IdentifierQuery, IdentifierSystem,
+    InstantRange, NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned, Window,
+    DEFAULT_COUNT, MAX_COUNT,
 };
 
 use crate::auth::TokenRecord;

@@ -13,17 +13,21 @@ pub enum ResourceType {
     RelatedPerson,
     Practitioner,
     Communication,
+    DocumentReference,
+    Binary,
     CodeSystem,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 7] = [
+    pub const ALL: [ResourceType; 9] = [
         ResourceType::Patient,
         ResourceType::Task,
         ResourceType::Flag,
         ResourceType::RelatedPerson,
         ResourceType::Practitioner,
         ResourceType::Communication,
+        ResourceType::DocumentReference,
+        ResourceType::Binary,
         ResourceType::CodeSystem,
     ];
 
@@ -35,6 +39,8 @@ impl ResourceType {
             ResourceType::RelatedPerson => "RelatedPerson",
             ResourceType::Practitioner => "Practitioner",
             ResourceType::Communication => "Communication",
+            ResourceType::DocumentReference => "DocumentReference",
+            ResourceType::Binary => "Binary",
             ResourceType::CodeSystem => "CodeSystem",
         }
     }
@@ -104,6 +110,8 @@ fn offered(kind: ResourceType) -> u8 {
     let read = Interaction::Read.bit() | Interaction::Search.bit();
     match kind {
         ResourceType::Task => read | Interaction::Create.bit() | Interaction::Update.bit(),
+        // A file is read by the link its DocumentReference gives.
+        ResourceType::Binary => Interaction::Read.bit(),
         _ => read,
     }
 }
@@ -216,7 +224,8 @@ mod tests {
         assert_eq!(
             scopes.to_string(),
             "system/Patient.rs system/Task.crus system/Flag.rs system/RelatedPerson.rs \
-             system/Practitioner.rs system/Communication.rs system/CodeSystem.rs"
+             system/Practitioner.rs system/Communication.rs system/DocumentReference.rs \
+             system/Binary.r system/CodeSystem.rs"
         );
     }
 

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::model::{ContactId, ContactRole, NotificationId, ResidentId, TicketId};
+use crate::model::{
+    AttachmentId, AttachmentMeta, ContactId, ContactRole, NotificationId, ResidentId, TicketId,
+};
 use crate::workflow::TicketStatus;
 
 /// The most entries one searchset page holds (`_count`).
@@ -161,6 +163,24 @@ pub struct NotificationSearch {
     pub patient: Option<ResidentId>,
     pub ticket: Option<TicketId>,
     pub window: Window,
+}
+
+/// A search of attachments (DocumentReference).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentSearch {
+    pub ids: Option<Vec<AttachmentId>>,
+    pub patient: Option<ResidentId>,
+    pub ticket: Option<TicketId>,
+    pub window: Window,
+}
+
+/// An attachment's metadata with where it belongs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRecord {
+    pub meta: AttachmentMeta,
+    pub ticket_id: TicketId,
+    pub resident_id: ResidentId,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One page of a search: its rows, whether more follow, and how many

@@ -409,3 +409,28 @@ impl Connecticket {
         .await
     }
 }
+
+impl Connecticket {
+    /// Attachments' metadata (DocumentReference); their bytes are read
+    /// through `attachment`, audited as the API's download is.
+    pub async fn fhir_documents(
+        &self,
+        call: Call,
+        query: crate::fhir::DocumentSearch,
+    ) -> DomainResult<SearchPage<crate::fhir::DocumentRecord>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let page = self
+                .store
+                .search_documents(principal.provider.id, query)
+                .await?;
+            for document in &page.rows {
+                entry.touch(RecordRef::Attachment(document.meta.id));
+                entry.touch(RecordRef::Ticket(document.ticket_id));
+                entry.touch(RecordRef::Resident(document.resident_id));
+            }
+            entry.records.insert(format!("rows:{}", page.rows.len()));
+            Ok(page)
+        })
+        .await
+    }
+}

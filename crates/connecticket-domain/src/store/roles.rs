@@ -580,5 +580,8 @@ crate::store_role! {
             -> SearchPage<Contact> = fhir::search_contacts;
         read search_notifications(provider: ProviderId, query: NotificationSearch)
             -> SearchPage<Notification> = fhir::search_notifications;
+        /// Attachments' metadata (never their bytes) with their tickets.
+        read search_documents(provider: ProviderId, query: DocumentSearch)
+            -> SearchPage<DocumentRecord> = fhir::search_documents;
     }
 }

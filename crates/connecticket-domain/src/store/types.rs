@@ -20,8 +20,8 @@ pub use crate::events::webhooks::{
 };
 pub use crate::events::EventPage;
 pub use crate::fhir::{
-    AssertionClaim, ContactSearch, FhirTokenRecord, NotificationSearch, PatientSearch, SearchPage,
-    TaskSearch, Versioned,
+    AssertionClaim, ContactSearch, DocumentRecord, DocumentSearch, FhirTokenRecord,
+    NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned,
 };
 pub use crate::model::WebhookId;
 pub use crate::model::{

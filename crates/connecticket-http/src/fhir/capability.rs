@@ -112,6 +112,23 @@ fn resource(kind: ResourceType) -> Value {
                 param("about", "reference", "The Task (ticket) that caused it"),
             ],
         }),
+        ResourceType::DocumentReference => json!({
+            "type": "DocumentReference",
+            "profile": "http://hl7.org/fhir/StructureDefinition/DocumentReference",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "conditionalRead": "not-match",
+            "searchParam": [
+                id,
+                param("patient", "reference", "The Patient the ticket is about"),
+                param("related", "reference", "The Task (ticket) the file is attached to"),
+            ],
+        }),
+        ResourceType::Binary => json!({
+            "type": "Binary",
+            "interaction": [{"code": "read", "documentation": "The file itself, or a Binary resource when FHIR JSON is asked for"}],
+        }),
         ResourceType::CodeSystem => json!({
             "type": "CodeSystem",
             "interaction": [{"code": "read"}],

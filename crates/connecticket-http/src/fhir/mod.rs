@@ -12,6 +12,7 @@ mod bundle;
 mod capability;
 mod codes;
 mod communication;
+mod document;
 mod flag;
 pub(crate) mod outcome;
 mod params;
@@ -55,6 +56,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Practitioner/{id}", get(person::read_practitioner))
         .route("/Communication", get(communication::search))
         .route("/Communication/{id}", get(communication::read))
+        .route("/DocumentReference", get(document::search))
+        .route("/DocumentReference/{id}", get(document::read))
+        .route("/Binary/{id}", get(document::binary))
         .route("/CodeSystem/{id}", get(codes::read))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed });

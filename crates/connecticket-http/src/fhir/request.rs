@@ -31,7 +31,11 @@ impl<S: Send + Sync> FromRequestParts<S> for FhirRequest {
             Ok(())
         })
         .map_err(|error| HttpError::BadRequest(error.message()))?;
-        accept_json(&parts.headers, &params)?;
+        // A Binary is the file itself, in whatever type it has.
+        // (Under the nested router the path no longer carries /fhir/R4.)
+        if !parts.uri.path().starts_with("/Binary/") {
+            accept_json(&parts.headers, &params)?;
+        }
         Ok(FhirRequest {
             parts: parts.clone(),
             params,

@@ -5,8 +5,8 @@
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::auth::{NewAccessToken, TokenRecord};
 use connecticket_domain::fhir::{
-    AssertionClaim, ContactSearch, DayRange, FhirTokenRecord, InstantRange, NotificationSearch,
-    PatientSearch, SearchPage, TaskSearch, Versioned, Window,
+    AssertionClaim, ContactSearch, DayRange, DocumentRecord, DocumentSearch, FhirTokenRecord,
+    InstantRange, NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned, Window,
 };
 use connecticket_domain::model::{
     AccessTokenId, ApplicationId, Contact, ProviderId, Resident, Ticket,
@@ -376,4 +376,42 @@ pub(crate) async fn search_notifications(
         rows::notification,
     )
     .await
+}
+
+/// Attachments with their ticket's provider and resident, without the
+/// bytes: the search runs over this as over a table.
+const DOCUMENTS: &str = "(SELECT a.id, a.ticket_id, a.file_name, a.content_type, a.file_size,
+        a.created_at, t.resident_id, t.provider_id
+    FROM attachments a JOIN tickets t ON t.id = a.ticket_id) documents";
+
+fn document(row: &dyn Row) -> Result<DocumentRecord> {
+    Ok(DocumentRecord {
+        meta: connecticket_domain::model::AttachmentMeta {
+            id: row.get("id")?,
+            file_name: row.get("file_name")?,
+            content_type: row.get("content_type")?,
+            file_size: row.get("file_size")?,
+        },
+        ticket_id: row.get("ticket_id")?,
+        resident_id: row.get("resident_id")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+pub(crate) async fn search_documents(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    query: DocumentSearch,
+) -> Result<SearchPage<DocumentRecord>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &query.ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    if let Some(patient) = query.patient {
+        conditions.and("resident_id = ?", patient.into());
+    }
+    if let Some(ticket) = query.ticket {
+        conditions.and("ticket_id = ?", ticket.into());
+    }
+    search(tx, DOCUMENTS, conditions, query.window, document).await
 }

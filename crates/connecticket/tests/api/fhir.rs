@@ -673,6 +673,56 @@ backend_tests! {
         assert!(entries.iter().any(|e| e.action == Action::UpdateStatus && e.outcome == Outcome::Invalid), "the stale patch is audited");
         assert!(fhir.validate_all() > 5);
     }
+
+    async fn attachments_are_document_references_whose_binary_is_authorized_like_the_api() {
+        use reqwest::multipart::{Form, Part};
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let photo: Vec<u8> = (0..=255u8).collect();
+        let form = Form::new()
+            .text("title", "Photo of the bruise")
+            .text("resident_id", "889283349")
+            .part("attachment", Part::bytes(photo.clone()).file_name("bruise.jpg").mime_str("image/jpeg").expect("mime"));
+        let reply = send(session.post("create_ticket").multipart(form)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let ticket = reply.body["ticket_id"].as_i64().expect("id");
+        let fhir = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/DocumentReference.rs system/Binary.r").await;
+        let found = fhir.get(&format!("DocumentReference?related=Task/{ticket}")).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+        let document = &found.body["entry"][0]["resource"];
+        let attachment = &document["content"][0]["attachment"];
+        assert_eq!(attachment["contentType"], "image/jpeg");
+        assert_eq!(attachment["size"], 256);
+        assert_eq!(attachment["title"], "bruise.jpg");
+        assert_eq!(document["subject"]["reference"], "Patient/889283349");
+        let id = document["id"].as_str().expect("id").to_owned();
+        assert_eq!(fhir.get(&format!("DocumentReference/{id}")).await.body, *document);
+
+        // The link gives the file, to a token allowed Binary.
+        let url = attachment["url"].as_str().expect("url").to_owned();
+        let file = send(fhir.http.get(&url).bearer_auth(&fhir.token).header("accept", "image/jpeg")).await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.bytes, photo);
+        assert_eq!(file.header("content-type"), Some("image/jpeg"));
+        assert!(file.header("content-disposition").unwrap_or_default().starts_with("attachment"));
+        let resource = fhir.get(&url).await;
+        assert_eq!(resource.body["resourceType"], "Binary");
+        assert_eq!(resource.body["contentType"], "image/jpeg");
+        let anonymous = send(fhir.http.get(&url)).await;
+        assert_outcome(&anonymous, StatusCode::UNAUTHORIZED, "login");
+        let documents_only = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/DocumentReference.rs").await;
+        assert_outcome(&send(documents_only.http.get(&url).bearer_auth(&documents_only.token)).await, StatusCode::FORBIDDEN, "forbidden");
+        let sunrise = app.fhir(connecticket_domain::demo::SUNRISE_API_KEY, connecticket_domain::demo::SUNRISE_API_SECRET, "system/DocumentReference.rs system/Binary.r").await;
+        for (theirs, missing) in [(format!("DocumentReference/{id}"), "DocumentReference/999999999"), (format!("Binary/{id}"), "Binary/999999999")] {
+            let refused = sunrise.get(&theirs).await;
+            assert_eq!(refused.status, StatusCode::NOT_FOUND, "{theirs}");
+            assert_eq!(refused.bytes, sunrise.get(missing).await.bytes, "{theirs}");
+        }
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::Attachment && e.outcome == Outcome::Success
+            && e.records.iter().any(|r| *r == format!("attachment:{id}"))), "the download is audited as the API's");
+        assert!(fhir.validate_all() >= 3);
+    }
 }
 
 /// Runs docs/examples/fhir-client.{sh,rb,py} against a demo server; each
