@@ -30,6 +30,13 @@ CREATE TABLE fhir_assertions (
 );
 CREATE INDEX fhir_assertions_by_expiry ON fhir_assertions (expires_at);
 
+-- Applications an administrator allowed to read the audit trail as
+-- AuditEvent (system/AuditEvent.rs is granted to them only).
+CREATE TABLE fhir_audit_readers (
+    application_id INTEGER PRIMARY KEY REFERENCES applications (id),
+    granted_at     INTEGER NOT NULL
+);
+
 -- A ticket's version (FHIR's meta.versionId and ETag): every statement
 -- that changes a ticket raises it by one.
 ALTER TABLE tickets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;

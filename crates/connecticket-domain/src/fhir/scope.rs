@@ -15,11 +15,12 @@ pub enum ResourceType {
     Communication,
     DocumentReference,
     Binary,
+    AuditEvent,
     CodeSystem,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 9] = [
+    pub const ALL: [ResourceType; 10] = [
         ResourceType::Patient,
         ResourceType::Task,
         ResourceType::Flag,
@@ -28,6 +29,7 @@ impl ResourceType {
         ResourceType::Communication,
         ResourceType::DocumentReference,
         ResourceType::Binary,
+        ResourceType::AuditEvent,
         ResourceType::CodeSystem,
     ];
 
@@ -41,6 +43,7 @@ impl ResourceType {
             ResourceType::Communication => "Communication",
             ResourceType::DocumentReference => "DocumentReference",
             ResourceType::Binary => "Binary",
+            ResourceType::AuditEvent => "AuditEvent",
             ResourceType::CodeSystem => "CodeSystem",
         }
     }
@@ -173,6 +176,13 @@ impl Scopes {
         Ok(scopes)
     }
 
+    /// The same scopes without any on `kind` (one the client may not
+    /// hold); `None` when nothing would be left.
+    pub fn without(mut self, kind: ResourceType) -> Option<Scopes> {
+        self.allowed.remove(&kind);
+        (!self.allowed.is_empty()).then_some(self)
+    }
+
     pub fn allows(&self, kind: ResourceType, interaction: Interaction) -> bool {
         self.allowed
             .get(&kind)
@@ -225,7 +235,7 @@ mod tests {
             scopes.to_string(),
             "system/Patient.rs system/Task.crus system/Flag.rs system/RelatedPerson.rs \
              system/Practitioner.rs system/Communication.rs system/DocumentReference.rs \
-             system/Binary.r system/CodeSystem.rs"
+             system/Binary.r system/AuditEvent.rs system/CodeSystem.rs"
         );
     }
 

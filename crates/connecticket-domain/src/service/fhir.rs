@@ -93,8 +93,24 @@ impl Connecticket {
                     (application, Some(claim))
                 }
             };
-            let scopes = Scopes::parse(scope.unwrap_or_default())
+            let mut scopes = Scopes::parse(scope.unwrap_or_default())
                 .map_err(|refused| DomainError::InvalidScope(refused.to_string()))?;
+            // The audit trail is granted only to applications an
+            // administrator allowed; others are given the rest they asked
+            // for, as OAuth lets a server do.
+            if scopes.allows(ResourceType::AuditEvent, Interaction::Search)
+                && !self
+                    .store
+                    .fhir_audit_reader(application.application_id)
+                    .await?
+            {
+                scopes = scopes.without(ResourceType::AuditEvent).ok_or_else(|| {
+                    DomainError::InvalidScope(
+                        "system/AuditEvent needs an administrator's leave (app fhir-audit --grant)"
+                            .to_owned(),
+                    )
+                })?;
+            }
             entry.records.insert(format!("scope:{scopes}"));
             let token = generate_access_token();
             let now = self.now();
@@ -428,6 +444,38 @@ impl Connecticket {
                 entry.touch(RecordRef::Ticket(document.ticket_id));
                 entry.touch(RecordRef::Resident(document.resident_id));
             }
+            entry.records.insert(format!("rows:{}", page.rows.len()));
+            Ok(page)
+        })
+        .await
+    }
+}
+
+impl Connecticket {
+    /// The provider's audit trail as AuditEvents, for an application an
+    /// administrator allowed (checked at every call: a withdrawn leave
+    /// takes effect at once, whatever tokens are still live).
+    pub async fn fhir_audit_events(
+        &self,
+        call: Call,
+        range: crate::fhir::InstantRange,
+        ids: Option<Vec<i64>>,
+        window: Window,
+    ) -> DomainResult<SearchPage<crate::audit::AuditRecord>> {
+        self.run(call, Recorded::Afterwards, async |principal, entry| {
+            let allowed = match principal.application_id() {
+                Some(application) => self.store.fhir_audit_reader(application).await?,
+                None => false,
+            };
+            if !allowed {
+                return Err(DomainError::Forbidden(
+                    "this application may not read the audit trail",
+                ));
+            }
+            let page = self
+                .store
+                .search_audit(principal.provider.id, range.from, range.until, ids, window)
+                .await?;
             entry.records.insert(format!("rows:{}", page.rows.len()));
             Ok(page)
         })

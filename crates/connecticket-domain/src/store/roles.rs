@@ -580,6 +580,23 @@ crate::store_role! {
             -> SearchPage<Contact> = fhir::search_contacts;
         read search_notifications(provider: ProviderId, query: NotificationSearch)
             -> SearchPage<Notification> = fhir::search_notifications;
+        /// Whether an administrator allowed the application to read the
+        /// audit trail as AuditEvent.
+        statement fhir_audit_reader(application: ApplicationId) -> bool = fhir::audit_reader;
+        /// Allows (or stops allowing) an application to read the audit
+        /// trail; `NotFound` for another provider's application.
+        write set_fhir_audit_reader(
+            provider: ProviderId,
+            application: ApplicationId,
+            allowed: bool,
+            at: DateTime<Utc>,
+            audit: AuditEntry,
+        ) -> () = fhir::set_audit_reader;
+        /// The provider's audit entries, oldest first, paged by id (no
+        /// total: counting would read the whole trail).
+        read search_audit(provider: ProviderId, since: Option<DateTime<Utc>>,
+            until: Option<DateTime<Utc>>, ids: Option<Vec<i64>>, window: Window)
+            -> SearchPage<AuditRecord> = fhir::search_audit;
         /// Attachments' metadata (never their bytes) with their tickets.
         read search_documents(provider: ProviderId, query: DocumentSearch)
             -> SearchPage<DocumentRecord> = fhir::search_documents;

@@ -21,7 +21,7 @@ pub use crate::events::webhooks::{
 pub use crate::events::EventPage;
 pub use crate::fhir::{
     AssertionClaim, ContactSearch, DocumentRecord, DocumentSearch, FhirTokenRecord,
-    NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned,
+    NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned, Window,
 };
 pub use crate::model::WebhookId;
 pub use crate::model::{

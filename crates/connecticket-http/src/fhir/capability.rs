@@ -129,6 +129,16 @@ fn resource(kind: ResourceType) -> Value {
             "type": "Binary",
             "interaction": [{"code": "read", "documentation": "The file itself, or a Binary resource when FHIR JSON is asked for"}],
         }),
+        ResourceType::AuditEvent => json!({
+            "type": "AuditEvent",
+            "profile": "http://hl7.org/fhir/StructureDefinition/AuditEvent",
+            "documentation": "Only for applications an administrator allowed (system/AuditEvent.rs is granted to them alone)",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": false,
+            "conditionalRead": "not-match",
+            "searchParam": [id, param("date", "date", "When the entry was recorded; prefixes as for _lastUpdated")],
+        }),
         ResourceType::CodeSystem => json!({
             "type": "CodeSystem",
             "interaction": [{"code": "read"}],

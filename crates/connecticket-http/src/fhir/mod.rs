@@ -7,6 +7,7 @@
 //! whether from a handler, the router or the guard in front of it — into
 //! an `OperationOutcome`, in one place.
 
+mod audit_event;
 mod auth;
 mod bundle;
 mod capability;
@@ -59,6 +60,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/DocumentReference", get(document::search))
         .route("/DocumentReference/{id}", get(document::read))
         .route("/Binary/{id}", get(document::binary))
+        .route("/AuditEvent", get(audit_event::search))
+        .route("/AuditEvent/{id}", get(audit_event::read))
         .route("/CodeSystem/{id}", get(codes::read))
         .fallback(|| async { HttpError::NotFound })
         .method_not_allowed_fallback(|| async { HttpError::MethodNotAllowed });

@@ -415,3 +415,82 @@ pub(crate) async fn search_documents(
     }
     search(tx, DOCUMENTS, conditions, query.window, document).await
 }
+
+pub(crate) async fn audit_reader(
+    tx: &mut dyn Executor,
+    application: ApplicationId,
+) -> Result<bool> {
+    crate::sql::exists(
+        tx,
+        "SELECT 1 FROM fhir_audit_readers WHERE application_id = $1",
+        &[application.into()],
+    )
+    .await
+}
+
+pub(crate) async fn set_audit_reader(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    application: ApplicationId,
+    allowed: bool,
+    at: chrono::DateTime<chrono::Utc>,
+    audit_entry: AuditEntry,
+) -> Result<()> {
+    super::require_owned(
+        tx,
+        "applications",
+        application.get(),
+        provider,
+        Entity::Application,
+    )
+    .await?;
+    execute(
+        tx,
+        "DELETE FROM fhir_audit_readers WHERE application_id = $1",
+        &[application.into()],
+    )
+    .await?;
+    if allowed {
+        let columns = Columns::new()
+            .with("application_id", application)
+            .with("granted_at", at);
+        crate::sql::insert(tx, "fhir_audit_readers", columns).await?;
+    }
+    super::audit::record(tx, audit_entry, [RecordRef::Application(application)]).await
+}
+
+pub(crate) async fn search_audit(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    ids: Option<Vec<i64>>,
+    window: Window,
+) -> Result<SearchPage<connecticket_domain::audit::AuditRecord>> {
+    let mut conditions = Conditions::provider(provider);
+    if let Some(ids) = &ids {
+        conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
+    }
+    conditions.instants("at", InstantRange { from: since, until });
+    if let Some(after) = window.after {
+        conditions.and("id > ?", after.into());
+    }
+    conditions.args.push((i64::from(window.count) + 1).into());
+    let sql = format!(
+        "SELECT * FROM audit_log WHERE {} ORDER BY id LIMIT ${}",
+        conditions.clause(),
+        conditions.args.len()
+    );
+    let mut rows = if window.count == 0 {
+        Vec::new()
+    } else {
+        fetch_all(tx, &sql, &conditions.args, rows::audit_record).await?
+    };
+    let more = rows.len() > window.count as usize;
+    rows.truncate(window.count as usize);
+    Ok(SearchPage {
+        rows,
+        more,
+        total: 0,
+    })
+}

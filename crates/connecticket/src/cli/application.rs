@@ -47,6 +47,23 @@ pub enum ApplicationCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Allow an application to read the provider's audit trail through the
+    /// FHIR facade (AuditEvent, scope system/AuditEvent.rs), or withdraw
+    /// that leave (it takes effect at once).
+    FhirAudit {
+        #[arg(long)]
+        provider: i64,
+        #[arg(long)]
+        id: i64,
+        #[arg(
+            long,
+            required_unless_present = "withdraw",
+            conflicts_with = "withdraw"
+        )]
+        grant: bool,
+        #[arg(long)]
+        withdraw: bool,
+    },
     /// Revoke an application: its credentials and every token it holds stop
     /// working at once.
     Revoke {
@@ -143,6 +160,24 @@ pub(super) async fn run(context: &AdminContext, command: ApplicationCommand) -> 
             match count {
                 0 => say!("removed the FHIR client keys of application {id}"),
                 count => say!("application {id} now signs FHIR client assertions with {count} registered key(s)"),
+            }
+        }
+        ApplicationCommand::FhirAudit {
+            provider,
+            id,
+            grant,
+            withdraw: _,
+        } => {
+            let call = context
+                .for_provider(Action::ManageApplications, provider)
+                .await?;
+            context
+                .service
+                .set_fhir_audit_access(call, ApplicationId(id), grant)
+                .await?;
+            match grant {
+                true => say!("application {id} may now read the audit trail as FHIR AuditEvent"),
+                false => say!("application {id} may no longer read the audit trail"),
             }
         }
         ApplicationCommand::Revoke { provider, id } => {

@@ -723,6 +723,60 @@ backend_tests! {
             && e.records.iter().any(|r| *r == format!("attachment:{id}"))), "the download is audited as the API's");
         assert!(fhir.validate_all() >= 3);
     }
+
+    async fn the_audit_trail_is_read_as_audit_events_only_by_applications_allowed_to() {
+        let app = TestApp::demo().await;
+        // Something of each provider's in the trail.
+        app.example().await;
+        let theirs_client = app.sunrise_fhir().await;
+        theirs_client.get("Patient").await;
+
+        let asked = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/AuditEvent.rs system/Patient.rs").await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        assert_eq!(asked.body["scope"], "system/Patient.rs", "not granted without leave");
+        let alone = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/AuditEvent.rs").await;
+        assert_outcome(&alone, StatusCode::BAD_REQUEST, "invalid");
+
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        app.api.set_fhir_audit_access(call, ApplicationId(1), true).await.expect("granted");
+        let auditor = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, "system/AuditEvent.rs").await;
+        let page = auditor.get("AuditEvent?_count=5").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let events = page.body["entry"].as_array().expect("entries").clone();
+        assert_eq!(events.len(), 5);
+        assert!(next_link(&page.body).is_some());
+        // Every entry is the provider's own: Sunrise's reads are not there.
+        let mut all = Vec::new();
+        let mut next = Some("AuditEvent?_count=200".to_owned());
+        while let Some(url) = next {
+            let page = auditor.get(&url).await;
+            all.extend(page.body["entry"].as_array().cloned().unwrap_or_default());
+            next = next_link(&page.body);
+        }
+        let authorize = all.iter().find(|e| e["resource"]["subtype"][0]["code"] == "authorize").expect("the authorize entry");
+        assert_eq!(authorize["resource"]["outcome"], "0");
+        assert_eq!(authorize["resource"]["agent"][0]["who"]["display"], "application 1");
+        let id = authorize["resource"]["id"].as_str().expect("id").to_owned();
+        assert_eq!(auditor.get(&format!("AuditEvent/{id}")).await.body, authorize["resource"]);
+        let read = all.iter().find(|e| e["resource"]["subtype"][0]["code"] == "fhir_search").expect("a FHIR search");
+        assert_eq!(read["resource"]["action"], "R");
+        let whose: Vec<String> = all.iter().map(|e| e["resource"]["agent"][0]["who"]["display"].as_str().unwrap_or_default().to_owned()).collect();
+        assert!(!whose.iter().any(|who| who == "application 2"), "{whose:?}");
+        let theirs = audit_entries(&app).await.into_iter().find(|e| e.provider_id == Some(connecticket_domain::demo::SUNRISE_PROVIDER_ID.get())).expect("a Sunrise entry");
+        let refused = auditor.get(&format!("AuditEvent/{}", theirs.id)).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND);
+        assert_eq!(refused.bytes, auditor.get("AuditEvent/999999999").await.bytes);
+        assert_outcome(&auditor.get("AuditEvent?_summary=count").await, StatusCode::BAD_REQUEST, "invalid");
+
+        // Withdrawn, the leave ends at once, live token or not.
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        app.api.set_fhir_audit_access(call, ApplicationId(1), false).await.expect("withdrawn");
+        assert_outcome(&auditor.get("AuditEvent").await, StatusCode::FORBIDDEN, "forbidden");
+        let entries = audit_entries(&app).await;
+        assert!(entries.iter().any(|e| e.action == Action::ManageApplications && e.records.iter().any(|r| r == "fhir_audit:granted")));
+        assert!(entries.iter().any(|e| e.action == Action::ManageApplications && e.records.iter().any(|r| r == "fhir_audit:withdrawn")));
+        assert!(auditor.validate_all() >= 3);
+    }
 }
 
 /// Runs docs/examples/fhir-client.{sh,rb,py} against a demo server; each

@@ -178,6 +178,32 @@ impl Connecticket {
         .await
     }
 
+    /// Allows an application to read the provider's audit trail through
+    /// the FHIR facade (AuditEvent), or stops allowing it.
+    pub async fn set_fhir_audit_access(
+        &self,
+        call: AdminCall,
+        id: ApplicationId,
+        allowed: bool,
+    ) -> DomainResult<()> {
+        self.administrate(
+            call,
+            Action::ManageApplications,
+            Recorded::ByTheWrite,
+            async |scope, entry| {
+                entry.touch(RecordRef::Application(id));
+                let change = if allowed { "granted" } else { "withdrawn" };
+                entry.records.insert(format!("fhir_audit:{change}"));
+                let provider = scope.provider_id()?;
+                Ok(self
+                    .store
+                    .set_fhir_audit_reader(provider, id, allowed, self.now(), entry.clone())
+                    .await?)
+            },
+        )
+        .await
+    }
+
     /// Revokes every live token of an application, or of the applications
     /// an employee acts through; answers how many.
     pub async fn revoke_tokens(&self, call: AdminCall, owner: TokenOwner) -> DomainResult<u64> {
