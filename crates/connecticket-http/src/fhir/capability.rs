@@ -50,6 +50,7 @@ fn resource(kind: ResourceType) -> Value {
             "profile": "http://hl7.org/fhir/StructureDefinition/Task",
             "interaction": [
                 {"code": "read"},
+                {"code": "vread", "documentation": "The current version only (the one a write's Location names)"},
                 {"code": "search-type"},
                 {"code": "create", "documentation": "Raises a ticket (the provider's notification policy applies); Idempotency-Key honoured"},
                 {"code": "patch", "documentation": "JSON Patch replacing /status only; If-Match honoured"},

@@ -49,6 +49,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Patient/{id}", get(patient::read))
         .route("/Task", get(task::search).post(task_write::create))
         .route("/Task/{id}", get(task::read).patch(task_write::patch))
+        .route("/Task/{id}/_history/{version}", get(task::vread))
         .route("/Flag", get(flag::search))
         .route("/Flag/{id}", get(flag::read))
         .route("/RelatedPerson", get(person::search_related))

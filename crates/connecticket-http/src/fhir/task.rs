@@ -216,6 +216,44 @@ pub(crate) async fn read(
     ))
 }
 
+/// `GET Task/{id}/_history/{version}`: the current version, which is the
+/// only one kept (the `Location` of a write names it); an older one is
+/// 404 saying so.
+pub(crate) async fn vread(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+    request: FhirRequest,
+) -> Result<Response, HttpError> {
+    let call = request
+        .authenticate(
+            &state,
+            Action::FhirRead,
+            ResourceType::Task,
+            Interaction::Read,
+        )
+        .await?;
+    let Some(ticket_id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
+        state.api.reject(call, Outcome::NotFound).await;
+        return Err(no_such_task());
+    };
+    let record = match state.api.fhir_task(call, TicketId(ticket_id)).await {
+        Err(DomainError::NotFound(_)) => return Err(no_such_task()),
+        other => other?,
+    };
+    if version != record.version.to_string() {
+        return Err(HttpError::NoSuchResource(
+            "Only a Task's current version is kept; read Task/{id} for it".to_owned(),
+        ));
+    }
+    let base = request.base_url(&state);
+    Ok(super::versioned_answer(
+        &request,
+        &task(&record, &base),
+        record.version,
+        record.detail.ticket.updated_at,
+    ))
+}
+
 /// Codes, comma-separated, each mapped to what it matches.
 fn codes<T>(
     text: Option<&str>,

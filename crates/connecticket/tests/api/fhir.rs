@@ -600,6 +600,8 @@ backend_tests! {
         let id = created.body["id"].as_str().expect("id").to_owned();
         assert_eq!(created.header("location"), Some(format!("{}/Task/{id}/_history/1", fhir.base).as_str()));
         assert_eq!(created.header("etag"), Some("W/\"1\""));
+        let location = created.header("location").expect("location").to_owned();
+        assert_eq!(fhir.get(&location).await.body, created.body, "the Location reads back");
         assert_eq!(created.body["priority"], "asap");
         assert_eq!(created.body["extension"][0]["valueCoding"]["display"], "High");
         // The API sees the same ticket, rated and commented.
@@ -646,6 +648,7 @@ backend_tests! {
         assert_eq!(moved.body["status"], "in-progress");
         assert_eq!(moved.header("etag"), Some("W/\"2\""));
         assert_outcome(&patch("completed", Some("W/\"1\"")).await, StatusCode::PRECONDITION_FAILED, "conflict");
+        assert_outcome(&fhir.get(&location).await, StatusCode::NOT_FOUND, "not-found");
         let detail = session.detail(id.parse().expect("id")).await;
         assert_eq!(detail.body["ticket_with_details"]["ticket"]["ticket_status"], "In Progress", "a stale patch changed nothing");
         assert_eq!(patch("completed", None).await.body["status"], "completed");
@@ -776,6 +779,47 @@ backend_tests! {
         assert!(entries.iter().any(|e| e.action == Action::ManageApplications && e.records.iter().any(|r| r == "fhir_audit:granted")));
         assert!(entries.iter().any(|e| e.action == Action::ManageApplications && e.records.iter().any(|r| r == "fhir_audit:withdrawn")));
         assert!(auditor.validate_all() >= 3);
+    }
+
+    async fn the_capability_statement_lists_exactly_what_is_served() {
+        let app = TestApp::demo().await;
+        let metadata = send(app.http.get(app.url("/fhir/R4/metadata"))).await;
+        assert_eq!(metadata.status, StatusCode::OK, "{}", metadata.body);
+        assert_eq!(metadata.body["fhirVersion"], "4.0.1");
+        validate(std::slice::from_ref(&metadata.body)).unwrap_or_else(|refusal| panic!("{refusal}"));
+        let token_url = metadata.body["rest"][0]["security"]["extension"][0]["extension"][0]["valueUri"].as_str().expect("token url").to_owned();
+        assert_eq!(token_url, app.url("/fhir/R4/auth/token"));
+        let smart = send(app.http.get(app.url("/fhir/R4/.well-known/smart-configuration"))).await;
+        assert_eq!(smart.body["token_endpoint"], token_url.as_str());
+        assert_eq!(smart.body["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "private_key_jwt"]));
+        assert_eq!(smart.body["token_endpoint_auth_signing_alg_values_supported"], json!(["ES384", "RS384"]));
+
+        // Every type listed answers its interactions; one not listed is 404.
+        let every: Vec<String> = metadata.body["rest"][0]["resource"].as_array().expect("resources").iter().map(|r| r["type"].as_str().expect("type").to_owned()).collect();
+        let scope: Vec<String> = every.iter().map(|kind| format!("system/{kind}.r")).collect();
+        let fhir = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, &scope.join(" ")).await;
+        let call = app.admin.within(Action::ManageApplications, DEMO_PROVIDER_ID).await;
+        app.api.set_fhir_audit_access(call, ApplicationId(1), true).await.expect("granted");
+        let fhir_with_audit = app.fhir(DEMO_API_KEY, DEMO_API_SECRET, &scope.join(" ")).await;
+        for resource in metadata.body["rest"][0]["resource"].as_array().expect("resources") {
+            let kind = resource["type"].as_str().expect("type");
+            let client = if kind == "AuditEvent" { &fhir_with_audit } else { &fhir };
+            let read = client.get(&format!("{kind}/999999999")).await;
+            assert_eq!(read.status, StatusCode::NOT_FOUND, "{kind}: {}", read.body);
+            assert_eq!(read.body["issue"][0]["diagnostics"], format!("No such {kind}"), "{kind} is routed");
+            let searches = resource["interaction"].as_array().expect("interactions").iter().any(|i| i["code"] == "search-type");
+            let searched = client.get(kind).await;
+            if searches {
+                assert_ne!(searched.status, StatusCode::NOT_FOUND, "{kind} search is served");
+            } else {
+                assert!(matches!(searched.status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED), "{kind} has no search");
+            }
+        }
+        assert_eq!(every.len(), 10, "{every:?}");
+        let unknown = fhir.get("Observation/1").await;
+        assert_outcome(&unknown, StatusCode::NOT_FOUND, "not-found");
+        assert_ne!(unknown.body["issue"][0]["diagnostics"], "No such Observation");
+        let _ = fhir.validate_all();
     }
 }
 
