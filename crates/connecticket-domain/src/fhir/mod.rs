@@ -33,6 +33,16 @@ pub struct AssertionClaim {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// What an application may do on the FHIR facade beyond its secret: the
+/// public keys it signs assertions with, and leave to read the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirAccess {
+    pub application: crate::model::ApplicationId,
+    /// The registered JWK Set, as registered.
+    pub jwks: Option<String>,
+    pub audit_trail: bool,
+}
+
 /// A FHIR token as stored, with the scopes it was granted.
 #[derive(Debug, Clone)]
 pub struct FhirTokenRecord {

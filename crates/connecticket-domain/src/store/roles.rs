@@ -580,6 +580,8 @@ crate::store_role! {
             -> SearchPage<Contact> = fhir::search_contacts;
         read search_notifications(provider: ProviderId, query: NotificationSearch)
             -> SearchPage<Notification> = fhir::search_notifications;
+        /// Each of the provider's applications' keys and audit leave, by id.
+        read fhir_access(provider: ProviderId) -> Vec<FhirAccess> = fhir::access;
         /// Whether an administrator allowed the application to read the
         /// audit trail as AuditEvent.
         statement fhir_audit_reader(application: ApplicationId) -> bool = fhir::audit_reader;

@@ -20,7 +20,7 @@ pub use crate::events::webhooks::{
 };
 pub use crate::events::EventPage;
 pub use crate::fhir::{
-    AssertionClaim, ContactSearch, DocumentRecord, DocumentSearch, FhirTokenRecord,
+    AssertionClaim, ContactSearch, DocumentRecord, DocumentSearch, FhirAccess, FhirTokenRecord,
     NotificationSearch, PatientSearch, SearchPage, TaskSearch, Versioned, Window,
 };
 pub use crate::model::WebhookId;

@@ -78,6 +78,11 @@ impl Chrome {
                 "saved" => "Saved.",
                 "replayed" => "Queued to be sent again; a disabled webhook is turned back on.",
                 "webhook-deleted" => "Webhook deleted: nothing more is sent to it.",
+                "audit-granted" => {
+                    "The application may now read the audit trail over FHIR (AuditEvent)."
+                }
+                "audit-withdrawn" => "The application may no longer read the audit trail.",
+                "keys" => "Signing keys saved.",
                 "display-revoked" => {
                     "Display revoked: the screen stops showing the board at its next refresh."
                 }

@@ -494,3 +494,26 @@ pub(crate) async fn search_audit(
         total: 0,
     })
 }
+
+pub(crate) async fn access(
+    tx: &mut dyn Executor,
+    provider: ProviderId,
+) -> Result<Vec<connecticket_domain::fhir::FhirAccess>> {
+    fetch_all(
+        tx,
+        "SELECT a.id, k.jwks, r.application_id AS reader
+         FROM applications a
+         LEFT JOIN fhir_client_keys k ON k.application_id = a.id
+         LEFT JOIN fhir_audit_readers r ON r.application_id = a.id
+         WHERE a.provider_id = $1 ORDER BY a.id",
+        &[provider.into()],
+        |row| {
+            Ok(connecticket_domain::fhir::FhirAccess {
+                application: row.get("id")?,
+                jwks: row.get("jwks")?,
+                audit_trail: row.get::<Option<i64>>("reader")?.is_some(),
+            })
+        },
+    )
+    .await
+}

@@ -144,6 +144,15 @@ async fn snapshot(app: &TestApp) -> BTreeMap<&'static str, String> {
         ),
     );
     state.insert(
+        "fhir",
+        format!(
+            "{:?}",
+            api.fhir_access(call(Action::Applications).await)
+                .await
+                .expect("fhir standing")
+        ),
+    );
+    state.insert(
         "categories",
         format!(
             "{:?}",
@@ -329,6 +338,21 @@ fn routes(ours: &Ours) -> Vec<Route> {
         form(
             format!("/console/admin/applications/{}/rotate", ours.application),
             text(&[("confirmed", "yes")]),
+            Action::ManageApplications,
+            true,
+        ),
+        form(
+            format!(
+                "/console/admin/applications/{}/fhir-audit",
+                ours.application
+            ),
+            text(&[("allow", "yes"), ("confirmed", "yes")]),
+            Action::ManageApplications,
+            true,
+        ),
+        form(
+            format!("/console/admin/applications/{}/fhir-keys", ours.application),
+            text(&[("remove", "1")]),
             Action::ManageApplications,
             true,
         ),
@@ -533,7 +557,7 @@ backend_tests! {
         for path in connecticket_http::administration_paths() {
             assert!(covered.contains(path), "no row walks {path}");
         }
-        assert_eq!(table.len(), 36, "every method of every administration route");
+        assert_eq!(table.len(), 38, "every method of every administration route");
         let before = snapshot(&app).await;
 
         // Staff: refused, and audited as denied under their name.
@@ -619,7 +643,7 @@ backend_tests! {
             }
         };
         let use_cases = use_cases(&ours);
-        assert_eq!(use_cases.len(), 32, "every use case that takes an AdminCall");
+        assert_eq!(use_cases.len(), 35, "every use case that takes an AdminCall");
         for (name, action, names_ours, run) in use_cases {
             // Staff: no administration call; the refusal audited.
             let start = mark(&app).await;
@@ -769,6 +793,22 @@ fn use_cases(ours: &Ours) -> Vec<UseCase> {
             Action::ManageApplications,
             true,
             |app, call| app.api.rotate_secret(call, application).await
+        ),
+        case!("fhir_access", Action::Applications, false, |app, call| app
+            .api
+            .fhir_access(call)
+            .await),
+        case!(
+            "set_fhir_client_keys",
+            Action::ManageApplications,
+            true,
+            |app, call| app.api.set_fhir_client_keys(call, application, None).await
+        ),
+        case!(
+            "set_fhir_audit_access",
+            Action::ManageApplications,
+            true,
+            |app, call| app.api.set_fhir_audit_access(call, application, true).await
         ),
         case!(
             "revoke_tokens",

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use connecticket_domain::audit::{Action, Outcome};
+use connecticket_domain::audit::{Action, AuditRecord, Outcome};
 use connecticket_domain::demo::{
     DEMO_API_KEY, DEMO_API_SECRET, DEMO_PROVIDER_ID, DEMO_RESIDENT_IDS, SUNRISE_PROVIDER_ID,
     SUNRISE_RESIDENT_ID, SUNRISE_TICKET_ID,
@@ -44,6 +44,20 @@ async fn admit(app: &TestApp, first: &str, last: &str, dob: &str, number: &str) 
         .await
         .expect("resident");
     created[0].get()
+}
+
+/// The audit trail once `holds` is true of it: refusals are appended
+/// after their answers, so a test waits for them rather than racing.
+async fn audited(
+    app: &TestApp,
+    what: &str,
+    holds: impl Fn(&[AuditRecord]) -> bool,
+) -> Vec<AuditRecord> {
+    crate::support::eventually(what, || async {
+        let entries = audit_entries(app).await;
+        holds(&entries).then_some(entries)
+    })
+    .await
 }
 
 fn ids(bundle: &Value, kind: &str) -> Vec<String> {
@@ -83,6 +97,9 @@ fn assert_outcome(reply: &crate::support::Reply, status: StatusCode, code: &str)
 
 #[test]
 fn the_validator_refuses_a_deliberately_broken_resource() {
+    if !crate::support::fhir::fhir_tools("jsonschema, fhir.resources") {
+        return;
+    }
     let good = json!({"resourceType": "Patient", "id": "7", "birthDate": "1941-06-03"});
     assert_eq!(validate(std::slice::from_ref(&good)), Ok(1));
     let mut broken = good.clone();
@@ -151,10 +168,12 @@ backend_tests! {
         assert_eq!(app.api.set_fhir_client_keys(call, ApplicationId(1), None).await.expect("removed"), 0);
         refused(&ask(sign(&keys.es384_pem, "ES384", Some("test-es384"), &audience, "jti-8", 120)).await, "registered no keys");
 
-        let entries = audit_entries(&app).await;
+        let entries = audited(&app, "the refused assertions audited", |entries| {
+            entries.iter().filter(|e| e.action == Action::FhirToken && e.outcome == Outcome::Denied).count() >= 8
+        })
+        .await;
         assert!(entries.iter().any(|e| e.action == Action::FhirToken && e.outcome == Outcome::Success
             && e.records.iter().any(|r| r == "client:assertion")));
-        assert!(entries.iter().filter(|e| e.action == Action::FhirToken && e.outcome == Outcome::Denied).count() >= 8);
         assert!(entries.iter().any(|e| e.action == Action::ManageApplications
             && e.records.iter().any(|r| r == "fhir_keys:2") && e.records.iter().any(|r| r == "application:1")));
     }
@@ -201,7 +220,11 @@ backend_tests! {
         app.api.revoke_tokens(call, TokenOwner::Application(ApplicationId(1))).await.expect("revoked");
         assert_outcome(&patients_only.get("Patient").await, StatusCode::UNAUTHORIZED, "login");
 
-        let entries = audit_entries(&app).await;
+        let entries = audited(&app, "the refusals audited", |entries| {
+            entries.iter().any(|e| e.action == Action::FhirToken && e.outcome == Outcome::Denied)
+                && entries.iter().any(|e| e.action == Action::FhirSearch && e.outcome == Outcome::Denied)
+        })
+        .await;
         let tokens: Vec<_> = entries.iter().filter(|e| e.action == Action::FhirToken).collect();
         assert!(tokens.iter().any(|e| e.outcome == Outcome::Success
             && e.records.iter().any(|r| r == "scope:system/Patient.rs system/Task.rs")), "{tokens:?}");
@@ -424,6 +447,9 @@ backend_tests! {
     }
 
     async fn a_fhir_client_nobody_here_wrote_pages_ten_thousand_tasks_while_writes_continue() {
+        if !crate::support::fhir::fhir_tools("fhirpy, requests") {
+            return;
+        }
         let mut options = TestOptions::default();
         options.throttle.token_requests = 0;
         let app = TestApp::spawn(options).await;
@@ -670,7 +696,10 @@ backend_tests! {
         assert_eq!(theirs.status, StatusCode::NOT_FOUND);
         assert_eq!(theirs.bytes, missing.bytes);
 
-        let entries = audit_entries(&app).await;
+        let entries = audited(&app, "the stale patch audited", |entries| {
+            entries.iter().any(|e| e.action == Action::UpdateStatus && e.outcome == Outcome::Invalid)
+        })
+        .await;
         assert!(entries.iter().any(|e| e.action == Action::CreateTicket && e.outcome == Outcome::Success && e.application_id == Some(1)
             && e.records.iter().any(|r| *r == format!("ticket:{id}"))));
         assert!(entries.iter().any(|e| e.action == Action::UpdateStatus && e.outcome == Outcome::Invalid), "the stale patch is audited");
@@ -820,6 +849,57 @@ backend_tests! {
         assert_outcome(&unknown, StatusCode::NOT_FOUND, "not-found");
         assert_ne!(unknown.body["issue"][0]["diagnostics"], "No such Observation");
         let _ = fhir.validate_all();
+    }
+
+    async fn an_administrator_manages_fhir_keys_and_audit_leave_in_the_console() {
+        let app = TestApp::demo().await;
+        let keys = TestKeys::generate();
+        let admin = crate::support::Console::demo(&app, "sample@example.org").await;
+        const PAGE: &str = "/console/admin/applications";
+        let page = admin.get(PAGE).await;
+        assert!(page.body.contains("No signing keys") && page.body.contains("No audit trail"), "{}", page.body);
+
+        // A private key is refused, with the pasted text kept.
+        let mut private: Value = serde_json::from_str(&keys.jwks).expect("jwks");
+        private["keys"][0]["d"] = json!("c2VjcmV0");
+        let private = private.to_string();
+        let refused = admin.submit(PAGE, "/console/admin/applications/1/fhir-keys", &[("form", "keys-1"), ("jwks", &private)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert!(refused.body.contains("private material"), "{}", refused.body);
+        assert!(refused.body.contains("c2VjcmV0"), "the pasted keys are kept to correct");
+        assert!(refused.body.contains("<details open>"), "the form stays open");
+
+        let saved = admin.submit(PAGE, "/console/admin/applications/1/fhir-keys", &[("form", "keys-1"), ("jwks", &keys.jwks)]).await;
+        assert_eq!(saved.location(), Some("/console/admin/applications?done=keys"));
+        let page = admin.get("/console/admin/applications?done=keys").await;
+        assert!(page.body.contains("Signing keys saved.") && page.body.contains("2 signing keys"), "{}", page.body);
+        let audience = app.url("/fhir/R4/auth/token");
+        let assertion = sign_assertion(&keys.es384_pem, "ES384", Some("test-es384"), DEMO_API_KEY, &audience, "console-1", 120);
+        assert_eq!(request_token_by_assertion(&app, &assertion, "system/Patient.rs").await.status, StatusCode::OK);
+
+        // Leave to read the audit trail is asked for once more, then given.
+        let asked = admin.submit(PAGE, "/console/admin/applications/1/fhir-audit", &[("allow", "yes")]).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(asked.body.contains("read the audit trail?"), "{}", asked.body);
+        assert!(!app.api.fhir_access(app.admin.within(Action::Applications, DEMO_PROVIDER_ID).await).await.expect("standing")[0].audit_trail, "not before the confirmation");
+        let granted = admin.post("/console/admin/applications/1/fhir-audit?allow=yes", &[("csrf", asked.csrf().expect("csrf").as_str()), ("confirmed", "yes")]).await;
+        assert_eq!(granted.location(), Some("/console/admin/applications?done=audit-granted"), "{}", granted.body);
+        let page = admin.get(PAGE).await;
+        assert!(page.body.contains("May read the audit trail"));
+        let token = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "system/AuditEvent.rs").await;
+        assert_eq!(token.body["scope"], "system/AuditEvent.rs", "{}", token.body);
+        let withdrawn = admin.submit(PAGE, "/console/admin/applications/1/fhir-audit", &[("allow", "no")]).await;
+        assert_eq!(withdrawn.location(), Some("/console/admin/applications?done=audit-withdrawn"));
+        let removed = admin.submit(PAGE, "/console/admin/applications/1/fhir-keys", &[("form", "keys-1"), ("remove", "1")]).await;
+        assert_eq!(removed.location(), Some("/console/admin/applications?done=keys"));
+        assert!(admin.get(PAGE).await.body.contains("No signing keys"));
+
+        // Each change is audited under the administrator.
+        let entries = audit_entries(&app).await;
+        for record in ["fhir_keys:2", "fhir_audit:granted", "fhir_audit:withdrawn", "fhir_keys:0"] {
+            assert!(entries.iter().any(|e| e.action == Action::ManageApplications && e.outcome == Outcome::Success
+                && e.employee_id.is_some() && e.records.iter().any(|r| r == record)), "{record}");
+        }
     }
 }
 

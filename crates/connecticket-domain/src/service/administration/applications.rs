@@ -11,6 +11,16 @@ use crate::service::Connecticket;
 use crate::store::TokenOwner;
 use crate::validate::{required_text, MAX_SHORT_TEXT};
 
+/// An application's standing on the FHIR facade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirStanding {
+    pub application: ApplicationId,
+    /// Public keys registered for signed assertions.
+    pub keys: usize,
+    /// May read the audit trail as AuditEvent.
+    pub audit_trail: bool,
+}
+
 /// A new application and its secret, which exists nowhere else: it is shown
 /// once and only its hash is stored.
 #[derive(Debug)]
@@ -173,6 +183,33 @@ impl Connecticket {
                     )
                     .await?;
                 Ok(count)
+            },
+        )
+        .await
+    }
+
+    /// Each application's standing on the FHIR facade: how many signing
+    /// keys it registered, and whether it may read the audit trail.
+    pub async fn fhir_access(&self, call: AdminCall) -> DomainResult<Vec<FhirStanding>> {
+        self.administrate(
+            call,
+            Action::Applications,
+            Recorded::Afterwards,
+            async |scope, _| {
+                let provider = scope.provider_id()?;
+                let rows = self.store.fhir_access(provider).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| FhirStanding {
+                        application: row.application,
+                        keys: row
+                            .jwks
+                            .as_deref()
+                            .and_then(|jwks| crate::fhir::assertion::check_key_set(jwks).ok())
+                            .map_or(0, |set| set.keys.len()),
+                        audit_trail: row.audit_trail,
+                    })
+                    .collect())
             },
         )
         .await

@@ -1,5 +1,7 @@
 //! `/console/admin/applications`: the programs that use the API, with
-//! their credentials shown once, revoked and rotated here.
+//! their credentials shown once, revoked and rotated here; and their
+//! standing on the FHIR facade (docs/FHIR.md): the public keys they sign
+//! assertions with, and leave to read the audit trail.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -25,6 +27,10 @@ pub(crate) struct ApplicationRow {
     pub api_key: String,
     pub created: String,
     pub revoked: Option<String>,
+    /// Public keys registered for SMART signed assertions.
+    pub fhir_keys: usize,
+    /// May read the audit trail as FHIR AuditEvent.
+    pub audit_trail: bool,
 }
 
 #[derive(Template)]
@@ -42,6 +48,11 @@ async fn render(
     refused: Option<Refused>,
 ) -> Result<Response, ConsoleError> {
     let zone = page.console.holder.provider.zone();
+    let standing = state
+        .api
+        .fhir_access(page.admin(state, Action::Applications).await?)
+        .await?;
+    let of = |id| standing.iter().find(|s| s.application == id);
     let applications = state
         .api
         .list_applications(page.admin(state, Action::Applications).await?)
@@ -53,6 +64,8 @@ async fn render(
             api_key: a.api_key.clone(),
             created: local(a.created_at, zone),
             revoked: a.revoked_at.map(|at| local(at, zone)),
+            fhir_keys: of(a.id).map_or(0, |s| s.keys),
+            audit_trail: of(a.id).is_some_and(|s| s.audit_trail),
         })
         .collect();
     let (status, message, kept) = shown(refused);
@@ -183,4 +196,61 @@ pub(crate) async fn rotate(
     }
     let created = state.api.rotate_secret(admin, id).await?;
     Ok(credentials_page(&state, &page, &created, "New secret"))
+}
+
+/// Allows (`allow=yes`, after a confirmation) or stops allowing
+/// (`allow=no`) an application to read the audit trail over FHIR.
+pub(crate) async fn fhir_audit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::form(request, &state, Action::ManageApplications).await?;
+    let id = ApplicationId(path_id(&id, Entity::Application)?);
+    // The confirmation page posts back with `allow` in its address.
+    let allow = page.form.field("allow").or(page.form.query("allow")) == Some("yes");
+    let admin = page.admin(&state, Action::ManageApplications).await?;
+    if allow && !confirmed(&page.form) {
+        let name = named(&state, &page, admin, id).await?;
+        return Ok(ask(
+            &page,
+            Confirmation {
+                heading: format!("Let “{name}” read the audit trail?"),
+                consequence: format!("“{name}” will be able to read every entry of the provider's audit trail over FHIR (who did what, when, to which resident and ticket) until you withdraw this. Its tokens hold the right only once it asks for system/AuditEvent.rs."),
+                action: format!("{PAGE}/{id}/fhir-audit?allow=yes"),
+                button: format!("Let “{name}” read the audit trail"),
+                back: PAGE.to_owned(),
+            },
+        ));
+    }
+    state.api.set_fhir_audit_access(admin, id, allow).await?;
+    let done = if allow {
+        "audit-granted"
+    } else {
+        "audit-withdrawn"
+    };
+    Ok(see_other(&format!("{PAGE}?done={done}")))
+}
+
+/// Registers an application's public keys (a JWK Set pasted in), or with
+/// `remove`, removes them.
+pub(crate) async fn fhir_keys(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ConsoleRequest,
+) -> Result<Response, ConsoleError> {
+    let page = Administering::form(request, &state, Action::ManageApplications).await?;
+    let id = ApplicationId(path_id(&id, Entity::Application)?);
+    let remove = page.form.field("remove").is_some();
+    let jwks = page.form.text("jwks").trim().to_owned();
+    let admin = page.admin(&state, Action::ManageApplications).await?;
+    let keys = (!remove).then_some(jwks.as_str());
+    let outcome = state.api.set_fhir_client_keys(admin, id, keys).await;
+    submit(
+        &page.form,
+        outcome,
+        |_| see_other(&format!("{PAGE}?done=keys")),
+        |refused| render(&state, &page, Some(refused)),
+    )
+    .await
 }

@@ -62,6 +62,14 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/admin/applications/{id}/rotate",
             post(applications::rotate),
         ),
+        (
+            "/admin/applications/{id}/fhir-audit",
+            post(applications::fhir_audit),
+        ),
+        (
+            "/admin/applications/{id}/fhir-keys",
+            post(applications::fhir_keys),
+        ),
         ("/admin/audit", get(audit::show)),
         ("/admin/audit.csv", get(audit::export)),
         ("/admin/notifications", get(queue::show)),

@@ -10,6 +10,7 @@ mod console;
 mod contacts;
 mod escalation;
 mod events;
+mod fhir;
 mod fixtures;
 mod health;
 mod idempotency;
@@ -28,6 +29,7 @@ pub use console::*;
 pub use contacts::*;
 pub use escalation::*;
 pub use events::*;
+pub use fhir::*;
 pub use health::*;
 pub use idempotency::*;
 pub use lists::*;
@@ -118,6 +120,10 @@ macro_rules! conformance_suite {
             events_get_cursors_in_order_and_stay_within_their_provider
             retention_removes_a_prefix_of_the_feed_and_remembers_it
             a_webhook_endpoint_is_leased_whole_retried_disabled_and_replayed
+            fhir_tokens_are_found_by_hash_with_their_scope_and_revoked_with_the_api_s
+            a_client_assertion_is_claimed_once
+            client_keys_and_audit_leave_are_kept_per_application
+            fhir_searches_page_by_id_within_their_provider
         );
         $crate::conformance_suite!(@two $open;
             an_export_imports_into_an_empty_store_unchanged

@@ -163,7 +163,10 @@ pub async fn a_message_held_for_quiet_hours_says_until_when(fixture: Fixture) {
 
 /// A resident with a family member (email and SMS) and a primary
 /// physician (email only).
-async fn family_and_physician(store: &dyn connecticket_domain::store::Store, tenant: &Tenant) {
+pub(super) async fn family_and_physician(
+    store: &dyn connecticket_domain::store::Store,
+    tenant: &Tenant,
+) {
     for (role, name, phone, sms) in [
         (ContactRole::Family, "Ann Olsen", Some("+15555550101"), true),
         (ContactRole::PrimaryPhysician, "Dr Kim", None, false),

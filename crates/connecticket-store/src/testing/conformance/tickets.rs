@@ -13,7 +13,7 @@ use super::fixtures::{
 };
 use connecticket_domain::store::Store;
 
-async fn raise(store: &dyn Store, tenant: &Tenant, title: &str) -> TicketId {
+pub(super) async fn raise(store: &dyn Store, tenant: &Tenant, title: &str) -> TicketId {
     store
         .create_ticket(
             tenant.provider.id,
