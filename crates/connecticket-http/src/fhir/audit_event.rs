@@ -4,14 +4,12 @@
 //! records it touched, as references where they are resources here.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::audit::{AuditRecord, Outcome};
 use connecticket_domain::fhir::{ResourceType, Window};
 use serde_json::{json, Value};
 
-use super::bundle::{Entry, Searchset};
-use super::outcome::fhir_json;
+use super::bundle::{next_after, Entry, Searchset};
 use super::params;
 use super::request::FhirRequest;
 use crate::error::HttpError;
@@ -169,10 +167,7 @@ pub(crate) async fn search(
     let searchset = Searchset {
         resource_type: "AuditEvent",
         total: None,
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|row| row.id))
-            .flatten(),
+        next_after: next_after(&page, |row| row.id),
         entries: page
             .rows
             .iter()
@@ -183,8 +178,5 @@ pub(crate) async fn search(
             })
             .collect(),
     };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    Ok(searchset.answer(&request, &base))
 }

@@ -38,7 +38,20 @@ fn link(base: &str, resource_type: &str, params: &[(String, String)]) -> String 
     }
 }
 
+/// Where the next page starts: after the last row, when more follow.
+pub(crate) fn next_after<T>(
+    page: &connecticket_domain::fhir::SearchPage<T>,
+    id: impl Fn(&T) -> i64,
+) -> Option<i64> {
+    page.more.then(|| page.rows.last().map(id)).flatten()
+}
+
 impl Searchset {
+    /// The Bundle as the search's answer.
+    pub(crate) fn answer(self, request: &FhirRequest, base: &str) -> axum::response::Response {
+        super::outcome::fhir_json(axum::http::StatusCode::OK, &self.into_bundle(request, base))
+    }
+
     pub(crate) fn into_bundle(self, request: &FhirRequest, base: &str) -> Value {
         let mut links = vec![json!({
             "relation": "self",

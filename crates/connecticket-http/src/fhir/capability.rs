@@ -20,125 +20,127 @@ fn param(name: &str, kind: &str, documentation: &str) -> Value {
     json!({"name": name, "type": kind, "documentation": documentation})
 }
 
+/// A type read and searched with `params`, as most are.
+fn searchable(kind: ResourceType, params: Vec<Value>) -> Value {
+    json!({
+        "type": kind.as_str(),
+        "profile": format!("http://hl7.org/fhir/StructureDefinition/{kind}"),
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "versioned",
+        "readHistory": false,
+        "conditionalRead": "not-match",
+        "searchParam": params,
+    })
+}
+
 fn resource(kind: ResourceType) -> Value {
-    let last_updated = param(
-        "_lastUpdated",
-        "date",
-        "When the record last changed; prefixes eq, gt, ge, lt, le, sa, eb",
-    );
-    let id = param("_id", "token", "Logical ids, comma-separated");
+    let last_updated = || {
+        param(
+            "_lastUpdated",
+            "date",
+            "When the record last changed; prefixes eq, gt, ge, lt, le, sa, eb",
+        )
+    };
+    let id = || param("_id", "token", "Logical ids, comma-separated");
+    let patient = |what: &str| param("patient", "reference", what);
     match kind {
-        ResourceType::Patient => json!({
-            "type": "Patient",
-            "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [
-                id,
-                param("name", "string", "Start of the given or family name, any case"),
+        ResourceType::Patient => searchable(
+            kind,
+            vec![
+                id(),
+                param(
+                    "name",
+                    "string",
+                    "Start of the given or family name, any case",
+                ),
                 param("family", "string", "Start of the family name, any case"),
                 param("given", "string", "Start of the given name, any case"),
-                param("birthdate", "date", "Date of birth; prefixes as for _lastUpdated"),
+                param(
+                    "birthdate",
+                    "date",
+                    "Date of birth; prefixes as for _lastUpdated",
+                ),
                 param("identifier", "token", "A resident number, [system|]value"),
-                last_updated,
+                last_updated(),
             ],
-        }),
-        ResourceType::Task => json!({
-            "type": "Task",
-            "profile": "http://hl7.org/fhir/StructureDefinition/Task",
-            "interaction": [
+        ),
+        ResourceType::Task => {
+            let mut task = searchable(
+                kind,
+                vec![
+                    id(),
+                    patient("The Patient the ticket is about"),
+                    param(
+                        "status",
+                        "token",
+                        "Task status, comma-separated for any of them",
+                    ),
+                    param("priority", "token", "routine, urgent, asap or stat"),
+                    last_updated(),
+                ],
+            );
+            task["interaction"] = json!([
                 {"code": "read"},
                 {"code": "vread", "documentation": "The current version only (the one a write's Location names)"},
                 {"code": "search-type"},
                 {"code": "create", "documentation": "Raises a ticket (the provider's notification policy applies); Idempotency-Key honoured"},
                 {"code": "patch", "documentation": "JSON Patch replacing /status only; If-Match honoured"},
-            ],
-            "updateCreate": false,
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchInclude": ["Task:patient"],
-            "searchParam": [
-                id,
-                param("patient", "reference", "The Patient the ticket is about"),
-                param("status", "token", "Task status, comma-separated for any of them"),
-                param("priority", "token", "routine, urgent, asap or stat"),
-                last_updated,
-            ],
-        }),
-        ResourceType::Flag => json!({
-            "type": "Flag",
-            "profile": "http://hl7.org/fhir/StructureDefinition/Flag",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [
-                id,
-                param("patient", "reference", "The Patient flagged"),
+            ]);
+            task["updateCreate"] = json!(false);
+            task["searchInclude"] = json!(["Task:patient"]);
+            task
+        }
+        ResourceType::Flag => searchable(
+            kind,
+            vec![
+                id(),
+                patient("The Patient flagged"),
                 param("status", "token", "active (the ticket is open) or inactive"),
-                last_updated,
+                last_updated(),
             ],
-        }),
-        ResourceType::RelatedPerson => json!({
-            "type": "RelatedPerson",
-            "profile": "http://hl7.org/fhir/StructureDefinition/RelatedPerson",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [id, param("patient", "reference", "The resident they are family of")],
-        }),
-        ResourceType::Practitioner => json!({
-            "type": "Practitioner",
-            "profile": "http://hl7.org/fhir/StructureDefinition/Practitioner",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [id],
-        }),
-        ResourceType::Communication => json!({
-            "type": "Communication",
-            "profile": "http://hl7.org/fhir/StructureDefinition/Communication",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [
-                id,
-                param("patient", "reference", "The Patient the notification was about"),
+        ),
+        ResourceType::RelatedPerson => {
+            searchable(kind, vec![id(), patient("The resident they are family of")])
+        }
+        ResourceType::Practitioner => searchable(kind, vec![id()]),
+        ResourceType::Communication => searchable(
+            kind,
+            vec![
+                id(),
+                patient("The Patient the notification was about"),
                 param("about", "reference", "The Task (ticket) that caused it"),
             ],
-        }),
-        ResourceType::DocumentReference => json!({
-            "type": "DocumentReference",
-            "profile": "http://hl7.org/fhir/StructureDefinition/DocumentReference",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [
-                id,
-                param("patient", "reference", "The Patient the ticket is about"),
-                param("related", "reference", "The Task (ticket) the file is attached to"),
+        ),
+        ResourceType::DocumentReference => searchable(
+            kind,
+            vec![
+                id(),
+                patient("The Patient the ticket is about"),
+                param(
+                    "related",
+                    "reference",
+                    "The Task (ticket) the file is attached to",
+                ),
             ],
-        }),
+        ),
+        ResourceType::AuditEvent => {
+            let mut audit = searchable(
+                kind,
+                vec![
+                    id(),
+                    param(
+                        "date",
+                        "date",
+                        "When the entry was recorded; prefixes as for _lastUpdated",
+                    ),
+                ],
+            );
+            audit["documentation"] = json!("Only for applications an administrator allowed (system/AuditEvent.rs is granted to them alone)");
+            audit
+        }
         ResourceType::Binary => json!({
             "type": "Binary",
             "interaction": [{"code": "read", "documentation": "The file itself, or a Binary resource when FHIR JSON is asked for"}],
-        }),
-        ResourceType::AuditEvent => json!({
-            "type": "AuditEvent",
-            "profile": "http://hl7.org/fhir/StructureDefinition/AuditEvent",
-            "documentation": "Only for applications an administrator allowed (system/AuditEvent.rs is granted to them alone)",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "versioning": "versioned",
-            "readHistory": false,
-            "conditionalRead": "not-match",
-            "searchParam": [id, param("date", "date", "When the entry was recorded; prefixes as for _lastUpdated")],
         }),
         ResourceType::CodeSystem => json!({
             "type": "CodeSystem",

@@ -5,7 +5,6 @@
 //! so their version is a digest of what is served.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::fhir::{NotificationSearch, ResourceType, Window};
 use connecticket_domain::model::{
@@ -14,8 +13,7 @@ use connecticket_domain::model::{
 use connecticket_domain::notify::{AckVia, Channel, DeliveryState, Notification};
 use serde_json::{json, Map, Value};
 
-use super::bundle::{Entry, Searchset};
-use super::outcome::fhir_json;
+use super::bundle::{next_after, Entry, Searchset};
 use super::params;
 use super::request::FhirRequest;
 use super::task::task_priority;
@@ -218,14 +216,8 @@ pub(crate) async fn search(
     let searchset = Searchset {
         resource_type: "Communication",
         total: count_only.then_some(page.total),
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|row| row.id.get()))
-            .flatten(),
+        next_after: next_after(&page, |row| row.id.get()),
         entries,
     };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    Ok(searchset.answer(&request, &base))
 }

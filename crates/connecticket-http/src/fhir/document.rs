@@ -14,7 +14,7 @@ use connecticket_domain::model::{AttachmentId, ResidentId, TicketId};
 use connecticket_domain::DomainError;
 use serde_json::{json, Value};
 
-use super::bundle::{Entry, Searchset};
+use super::bundle::{next_after, Entry, Searchset};
 use super::outcome::fhir_json;
 use super::params;
 use super::request::FhirRequest;
@@ -121,10 +121,7 @@ pub(crate) async fn search(
     let searchset = Searchset {
         resource_type: "DocumentReference",
         total: Some(page.total),
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|row| row.meta.id.get()))
-            .flatten(),
+        next_after: next_after(&page, |row| row.meta.id.get()),
         entries: page
             .rows
             .iter()
@@ -135,10 +132,7 @@ pub(crate) async fn search(
             })
             .collect(),
     };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    Ok(searchset.answer(&request, &base))
 }
 
 /// Whether the client asked for the Binary resource rather than the file.

@@ -2,16 +2,14 @@
 //! the ticket is open, inactive once it is Resolved or Closed.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::fhir::{ResourceType, TaskSearch, Versioned, Window};
 use connecticket_domain::model::{ResidentId, Ticket, TicketId};
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 use serde_json::{json, Value};
 
-use super::bundle::{Entry, Searchset};
+use super::bundle::{next_after, Entry, Searchset};
 use super::codes::URGENCY_SYSTEM;
-use super::outcome::fhir_json;
 use super::params;
 use super::request::FhirRequest;
 use crate::error::HttpError;
@@ -132,10 +130,7 @@ pub(crate) async fn search(
     let searchset = Searchset {
         resource_type: "Flag",
         total: Some(page.total),
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|row| row.value.id.get()))
-            .flatten(),
+        next_after: next_after(&page, |row| row.value.id.get()),
         entries: page
             .rows
             .iter()
@@ -146,8 +141,5 @@ pub(crate) async fn search(
             })
             .collect(),
     };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    Ok(searchset.answer(&request, &base))
 }

@@ -1,18 +1,13 @@
 //! Residents as `Patient`: read and search.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use connecticket_domain::audit::Action;
-use connecticket_domain::fhir::{
-    IdentifierQuery, IdentifierSystem, Interaction, PatientSearch, ResourceType,
-};
+use connecticket_domain::fhir::{IdentifierQuery, IdentifierSystem, PatientSearch, ResourceType};
 use connecticket_domain::model::{Resident, ResidentId};
 use connecticket_domain::DomainError;
 use serde_json::{json, Map, Value};
 
-use super::bundle::{Entry, Searchset};
-use super::outcome::fhir_json;
+use super::bundle::{next_after, Entry, Searchset};
 use super::params;
 use super::request::FhirRequest;
 use crate::error::HttpError;
@@ -130,22 +125,10 @@ pub(crate) async fn read(
     Path(id): Path<String>,
     request: FhirRequest,
 ) -> Result<Response, HttpError> {
-    let call = request
-        .authenticate(
-            &state,
-            Action::FhirRead,
-            ResourceType::Patient,
-            Interaction::Read,
-        )
+    let (call, id) = request
+        .accept_read(&state, ResourceType::Patient, &id, no_such_patient)
         .await?;
-    let Some(resident_id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
-        state
-            .api
-            .reject(call, connecticket_domain::audit::Outcome::NotFound)
-            .await;
-        return Err(no_such_patient());
-    };
-    let resident = match state.api.fhir_patient(call, ResidentId(resident_id)).await {
+    let resident = match state.api.fhir_patient(call, ResidentId(id)).await {
         Err(DomainError::NotFound(_)) => return Err(no_such_patient()),
         other => other?,
     };
@@ -208,45 +191,23 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     request: FhirRequest,
 ) -> Result<Response, HttpError> {
-    let call = request
-        .authenticate(
-            &state,
-            Action::FhirSearch,
-            ResourceType::Patient,
-            Interaction::Search,
-        )
+    let (call, mut query, count_only) = request
+        .accept_search(&state, ResourceType::Patient, search_of)
         .await?;
-    let parsed = search_of(&request).and_then(|query| {
-        let count_only = params::summary_count(&request)?;
-        Ok((query, count_only))
-    });
-    let (mut query, count_only) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            state.api.reject(call, error.outcome()).await;
-            return Err(error);
-        }
-    };
     if count_only {
         query.window.count = 0;
     }
     let page = state.api.fhir_patients(call, query).await?;
     let base = request.base_url(&state);
-    let searchset = Searchset {
+    Ok(Searchset {
         resource_type: "Patient",
         total: Some(page.total),
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|resident| resident.id.get()))
-            .flatten(),
+        next_after: next_after(&page, |resident| resident.id.get()),
         entries: page
             .rows
             .iter()
             .map(|resident| entry(&base, resident, "match"))
             .collect(),
-    };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    }
+    .answer(&request, &base))
 }

@@ -4,14 +4,12 @@
 //! served.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use connecticket_domain::fhir::{ContactSearch, ResourceType, Window};
 use connecticket_domain::model::{Contact, ContactId, ContactRole, ResidentId};
 use serde_json::{json, Map, Value};
 
-use super::bundle::{Entry, Searchset};
-use super::outcome::fhir_json;
+use super::bundle::{next_after, Entry, Searchset};
 use super::params;
 use super::patient::text;
 use super::request::FhirRequest;
@@ -154,10 +152,7 @@ async fn search(
     let searchset = Searchset {
         resource_type: kind.as_str(),
         total: Some(page.total),
-        next_after: page
-            .more
-            .then(|| page.rows.last().map(|row| row.id.get()))
-            .flatten(),
+        next_after: next_after(&page, |row| row.id.get()),
         entries: page
             .rows
             .iter()
@@ -168,10 +163,7 @@ async fn search(
             })
             .collect(),
     };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    Ok(searchset.answer(&request, &base))
 }
 
 pub(crate) async fn read_related(

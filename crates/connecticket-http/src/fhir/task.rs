@@ -7,22 +7,19 @@
 //! extension; each category rating an `input`; each comment a `note`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use connecticket_domain::audit::{Action, Outcome};
-use connecticket_domain::fhir::{Interaction, ResourceType, TaskSearch};
+use connecticket_domain::fhir::{ResourceType, TaskSearch};
 use connecticket_domain::model::{Comment, ResidentId, TicketId};
 use connecticket_domain::service::TaskRecord;
 use connecticket_domain::workflow::{TicketStatus, UrgencyStatus};
 use connecticket_domain::DomainError;
 use serde_json::{json, Map, Value};
 
-use super::bundle::{Entry, Searchset};
+use super::bundle::{next_after, Entry, Searchset};
 use super::codes::{
     categories_url, rating_code, status_code, COMMENT_CATEGORY_EXTENSION, RATING_SYSTEM,
     STATUS_SYSTEM, URGENCY_EXTENSION, URGENCY_SYSTEM,
 };
-use super::outcome::fhir_json;
 use super::params;
 use super::patient::text;
 use super::request::FhirRequest;
@@ -185,35 +182,34 @@ fn no_such_task() -> HttpError {
     HttpError::NoSuchResource("No such Task".to_owned())
 }
 
+/// The Task `id` names, for a read.
+async fn load(state: &AppState, request: &FhirRequest, id: &str) -> Result<TaskRecord, HttpError> {
+    let (call, id) = request
+        .accept_read(state, ResourceType::Task, id, no_such_task)
+        .await?;
+    match state.api.fhir_task(call, TicketId(id)).await {
+        Err(DomainError::NotFound(_)) => Err(no_such_task()),
+        other => Ok(other?),
+    }
+}
+
+fn answer(state: &AppState, request: &FhirRequest, record: &TaskRecord) -> Response {
+    super::versioned_answer(
+        request,
+        &task(record, &request.base_url(state)),
+        record.version,
+        record.detail.ticket.updated_at,
+    )
+}
+
 /// `GET Task/{id}`.
 pub(crate) async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
     request: FhirRequest,
 ) -> Result<Response, HttpError> {
-    let call = request
-        .authenticate(
-            &state,
-            Action::FhirRead,
-            ResourceType::Task,
-            Interaction::Read,
-        )
-        .await?;
-    let Some(ticket_id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
-        state.api.reject(call, Outcome::NotFound).await;
-        return Err(no_such_task());
-    };
-    let record = match state.api.fhir_task(call, TicketId(ticket_id)).await {
-        Err(DomainError::NotFound(_)) => return Err(no_such_task()),
-        other => other?,
-    };
-    let base = request.base_url(&state);
-    Ok(super::versioned_answer(
-        &request,
-        &task(&record, &base),
-        record.version,
-        record.detail.ticket.updated_at,
-    ))
+    let record = load(&state, &request, &id).await?;
+    Ok(answer(&state, &request, &record))
 }
 
 /// `GET Task/{id}/_history/{version}`: the current version, which is the
@@ -224,34 +220,13 @@ pub(crate) async fn vread(
     Path((id, version)): Path<(String, String)>,
     request: FhirRequest,
 ) -> Result<Response, HttpError> {
-    let call = request
-        .authenticate(
-            &state,
-            Action::FhirRead,
-            ResourceType::Task,
-            Interaction::Read,
-        )
-        .await?;
-    let Some(ticket_id) = id.parse::<i64>().ok().filter(|id| *id > 0) else {
-        state.api.reject(call, Outcome::NotFound).await;
-        return Err(no_such_task());
-    };
-    let record = match state.api.fhir_task(call, TicketId(ticket_id)).await {
-        Err(DomainError::NotFound(_)) => return Err(no_such_task()),
-        other => other?,
-    };
+    let record = load(&state, &request, &id).await?;
     if version != record.version.to_string() {
         return Err(HttpError::NoSuchResource(
             "Only a Task's current version is kept; read Task/{id} for it".to_owned(),
         ));
     }
-    let base = request.base_url(&state);
-    Ok(super::versioned_answer(
-        &request,
-        &task(&record, &base),
-        record.version,
-        record.detail.ticket.updated_at,
-    ))
+    Ok(answer(&state, &request, &record))
 }
 
 /// Codes, comma-separated, each mapped to what it matches.
@@ -277,9 +252,10 @@ fn codes<T>(
     Ok(Some(all))
 }
 
-/// A search, or `None` when a filter can match nothing (a valid status
-/// no ticket takes).
-fn search_of(request: &FhirRequest) -> Result<Option<TaskSearch>, HttpError> {
+/// The search a request asks for. A filter that can match nothing (a
+/// valid status no ticket takes) becomes a search of no ids, which still
+/// runs, so that the call is audited like any other.
+fn search_of(request: &FhirRequest) -> Result<TaskSearch, HttpError> {
     params::only(
         request,
         &["_id", "patient", "status", "priority", "_include"],
@@ -322,15 +298,18 @@ fn search_of(request: &FhirRequest) -> Result<Option<TaskSearch>, HttpError> {
     )?;
     let nothing = statuses.as_ref().is_some_and(Vec::is_empty)
         || urgencies.as_ref().is_some_and(Vec::is_empty);
-    let query = TaskSearch {
-        ids: params::ids(request, "_id")?.map(|ids| ids.into_iter().map(TicketId).collect()),
+    let ids = match nothing {
+        true => Some(Vec::new()),
+        false => params::ids(request, "_id")?.map(|ids| ids.into_iter().map(TicketId).collect()),
+    };
+    Ok(TaskSearch {
+        ids,
         patient,
         statuses: statuses.unwrap_or_default(),
         urgencies: urgencies.unwrap_or_default(),
         last_updated: params::instant_range(request, "_lastUpdated")?,
         window: params::window(request)?,
-    };
-    Ok((!nothing).then_some(query))
+    })
 }
 
 /// `GET Task?…`: a searchset, with the Tasks' patients when
@@ -339,30 +318,10 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     request: FhirRequest,
 ) -> Result<Response, HttpError> {
-    let call = request
-        .authenticate(
-            &state,
-            Action::FhirSearch,
-            ResourceType::Task,
-            Interaction::Search,
-        )
+    let (call, mut query, count_only) = request
+        .accept_search(&state, ResourceType::Task, search_of)
         .await?;
-    let parsed =
-        search_of(&request).and_then(|query| Ok((query, params::summary_count(&request)?)));
-    let (query, count_only) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            state.api.reject(call, error.outcome()).await;
-            return Err(error);
-        }
-    };
     let include = request.all("_include").next().is_some();
-    // A filter that can match nothing still runs (with no ticket id), so
-    // the call is audited like any other search.
-    let mut query = query.unwrap_or_else(|| TaskSearch {
-        ids: Some(Vec::new()),
-        ..TaskSearch::default()
-    });
     if count_only {
         query.window.count = 0;
     }
@@ -384,20 +343,13 @@ pub(crate) async fn search(
             .iter()
             .map(|resident| super::patient::entry(&base, resident, "include")),
     );
-    let searchset = Searchset {
+    Ok(Searchset {
         resource_type: "Task",
         total: Some(found.page.total),
-        next_after: found
-            .page
-            .more
-            .then(|| found.page.rows.last().map(|row| row.detail.ticket.id.get()))
-            .flatten(),
+        next_after: next_after(&found.page, |row| row.detail.ticket.id.get()),
         entries,
-    };
-    Ok(fhir_json(
-        StatusCode::OK,
-        &searchset.into_bundle(&request, &base),
-    ))
+    }
+    .answer(&request, &base))
 }
 
 #[cfg(test)]

@@ -224,6 +224,14 @@ fn starts_with(text: &str) -> String {
     format!("{escaped}%")
 }
 
+/// How a search counts its matches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Total {
+    Counted,
+    /// Counting would read too much (the whole audit trail): 0.
+    Skipped,
+}
+
 /// Runs a search over `table`: the total, and the page's rows (one more
 /// than asked, to know whether more follow).
 async fn search<T: Send>(
@@ -231,13 +239,20 @@ async fn search<T: Send>(
     table: &str,
     conditions: Conditions<'_>,
     window: Window,
+    total: Total,
     map: fn(&dyn Row) -> Result<T>,
 ) -> Result<SearchPage<T>> {
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM {table} WHERE {}",
-        conditions.clause()
-    );
-    let total: i64 = fetch_one(tx, &count_sql, &conditions.args, |row| row.get("n")).await?;
+    let total = match total {
+        Total::Counted => {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE {}",
+                conditions.clause()
+            );
+            let n: i64 = fetch_one(tx, &sql, &conditions.args, |row| row.get("n")).await?;
+            u64::try_from(n).unwrap_or_default()
+        }
+        Total::Skipped => 0,
+    };
     let mut conditions = conditions;
     if let Some(after) = window.after {
         conditions.and("id > ?", after.into());
@@ -256,11 +271,7 @@ async fn search<T: Send>(
     };
     let more = rows.len() > window.count as usize;
     rows.truncate(window.count as usize);
-    Ok(SearchPage {
-        rows,
-        more,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    Ok(SearchPage { rows, more, total })
 }
 
 pub(crate) async fn search_patients(
@@ -302,7 +313,15 @@ pub(crate) async fn search_patients(
     }
     conditions.days("dob", query.birthdate);
     conditions.instants("updated_at", query.last_updated);
-    search(tx, "residents", conditions, query.window, rows::resident).await
+    search(
+        tx,
+        "residents",
+        conditions,
+        query.window,
+        Total::Counted,
+        rows::resident,
+    )
+    .await
 }
 
 fn versioned_ticket(row: &dyn Row) -> Result<Versioned<Ticket>> {
@@ -333,7 +352,15 @@ pub(crate) async fn search_tasks(
         conditions.any_of("urgency_status_id", urgencies.collect());
     }
     conditions.instants("updated_at", query.last_updated);
-    search(tx, "tickets", conditions, query.window, versioned_ticket).await
+    search(
+        tx,
+        "tickets",
+        conditions,
+        query.window,
+        Total::Counted,
+        versioned_ticket,
+    )
+    .await
 }
 
 pub(crate) async fn search_contacts(
@@ -350,7 +377,15 @@ pub(crate) async fn search_contacts(
     }
     let roles = query.roles.iter().map(|role| role.as_str().into());
     conditions.any_of("role", roles.collect());
-    search(tx, "contacts", conditions, query.window, rows::contact).await
+    search(
+        tx,
+        "contacts",
+        conditions,
+        query.window,
+        Total::Counted,
+        rows::contact,
+    )
+    .await
 }
 
 pub(crate) async fn search_notifications(
@@ -373,6 +408,7 @@ pub(crate) async fn search_notifications(
         "notifications",
         conditions,
         query.window,
+        Total::Counted,
         rows::notification,
     )
     .await
@@ -413,7 +449,15 @@ pub(crate) async fn search_documents(
     if let Some(ticket) = query.ticket {
         conditions.and("ticket_id = ?", ticket.into());
     }
-    search(tx, DOCUMENTS, conditions, query.window, document).await
+    search(
+        tx,
+        DOCUMENTS,
+        conditions,
+        query.window,
+        Total::Counted,
+        document,
+    )
+    .await
 }
 
 pub(crate) async fn audit_reader(
@@ -472,27 +516,8 @@ pub(crate) async fn search_audit(
         conditions.any_of("id", ids.iter().map(|id| (*id).into()).collect());
     }
     conditions.instants("at", InstantRange { from: since, until });
-    if let Some(after) = window.after {
-        conditions.and("id > ?", after.into());
-    }
-    conditions.args.push((i64::from(window.count) + 1).into());
-    let sql = format!(
-        "SELECT * FROM audit_log WHERE {} ORDER BY id LIMIT ${}",
-        conditions.clause(),
-        conditions.args.len()
-    );
-    let mut rows = if window.count == 0 {
-        Vec::new()
-    } else {
-        fetch_all(tx, &sql, &conditions.args, rows::audit_record).await?
-    };
-    let more = rows.len() > window.count as usize;
-    rows.truncate(window.count as usize);
-    Ok(SearchPage {
-        rows,
-        more,
-        total: 0,
-    })
+    let map = rows::audit_record;
+    search(tx, "audit_log", conditions, window, Total::Skipped, map).await
 }
 
 pub(crate) async fn access(
