@@ -66,14 +66,28 @@ pub(crate) async fn insert_access_token(
     };
     let columns = rows::token_columns(&stored).without("id");
     let id = insert_returning_id(tx, "access_tokens", columns).await?;
-    // Tokens beyond the newest `keep_live` are revoked, so that minting
-    // tokens never accumulates live credentials.
+    keep_newest_live(tx, "access_tokens", token, keep_live).await?;
+    Ok(AccessTokenId(id))
+}
+
+/// Revokes the application's tokens in `table` beyond the newest
+/// `keep_live` (the one just issued among them), so that minting tokens
+/// never accumulates live credentials.
+pub(super) async fn keep_newest_live(
+    tx: &mut dyn Executor,
+    table: &str,
+    token: &NewAccessToken,
+    keep_live: u32,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE {table} SET revoked_at = $3
+         WHERE application_id = $1 AND revoked_at IS NULL AND id NOT IN
+             (SELECT id FROM {table} WHERE application_id = $1 AND revoked_at IS NULL
+              ORDER BY id DESC LIMIT $2)"
+    );
     execute(
         tx,
-        "UPDATE access_tokens SET revoked_at = $3
-         WHERE application_id = $1 AND revoked_at IS NULL AND id NOT IN
-             (SELECT id FROM access_tokens WHERE application_id = $1 AND revoked_at IS NULL
-              ORDER BY id DESC LIMIT $2)",
+        &sql,
         &[
             token.application_id.into(),
             i64::from(keep_live.max(1)).into(),
@@ -81,7 +95,7 @@ pub(crate) async fn insert_access_token(
         ],
     )
     .await?;
-    Ok(AccessTokenId(id))
+    Ok(())
 }
 
 pub(crate) async fn access_token(

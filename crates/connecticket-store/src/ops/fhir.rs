@@ -59,20 +59,7 @@ pub(crate) async fn insert_fhir_token(
         .with("created_at", token.created_at)
         .with("expires_at", token.expires_at);
     let id = crate::sql::insert_returning_id(tx, "fhir_tokens", columns).await?;
-    // As for the API's tokens: minting never accumulates live credentials.
-    execute(
-        tx,
-        "UPDATE fhir_tokens SET revoked_at = $3
-         WHERE application_id = $1 AND revoked_at IS NULL AND id NOT IN
-             (SELECT id FROM fhir_tokens WHERE application_id = $1 AND revoked_at IS NULL
-              ORDER BY id DESC LIMIT $2)",
-        &[
-            token.application_id.into(),
-            i64::from(keep_live.max(1)).into(),
-            token.created_at.into(),
-        ],
-    )
-    .await?;
+    super::auth::keep_newest_live(tx, "fhir_tokens", &token, keep_live).await?;
     Ok(AccessTokenId(id))
 }
 
