@@ -81,7 +81,7 @@ pub(crate) fn audit_event(record: &AuditRecord) -> Value {
     let mut event = json!({
         "resourceType": "AuditEvent",
         "id": record.id.to_string(),
-        "meta": {"versionId": "1"},
+        "meta": {"versionId": "1", "lastUpdated": super::instant(record.at)},
         "type": {
             "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
             "code": "rest",

@@ -68,6 +68,20 @@ fn common(notification: &Notification) -> Map<String, Value> {
     resource
 }
 
+/// When what a Communication shows last changed: its queueing, its
+/// delivery or its acknowledgment, whichever came last.
+fn changed_at(notification: &Notification) -> chrono::DateTime<chrono::Utc> {
+    [
+        Some(notification.created_at),
+        notification.delivered_at,
+        notification.acknowledgment.as_ref().map(|ack| ack.at),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(notification.created_at)
+}
+
 pub(crate) fn communication(notification: &Notification) -> Value {
     let mut resource = common(notification);
     resource.insert("id".into(), json!(notification.id.get().to_string()));
@@ -94,7 +108,7 @@ pub(crate) fn communication(notification: &Notification) -> Value {
         resource.insert("received".into(), json!(super::instant(ack.at)));
     }
     let mut resource = Value::Object(resource);
-    super::stamp_version(&mut resource);
+    super::stamp_version(&mut resource, Some(changed_at(notification)));
     resource
 }
 
@@ -114,7 +128,7 @@ pub(crate) fn acknowledgment(notification: &Notification) -> Option<Value> {
     resource.insert("sent".into(), json!(super::instant(ack.at)));
     resource.insert("sender".into(), recipient(notification));
     let mut resource = Value::Object(resource);
-    super::stamp_version(&mut resource);
+    super::stamp_version(&mut resource, Some(ack.at));
     Some(resource)
 }
 

@@ -40,7 +40,8 @@ pub(crate) fn document(record: &DocumentRecord, base: &str) -> Value {
             },
         }],
     });
-    super::stamp_version(&mut resource);
+    // An attachment never changes once stored.
+    super::stamp_version(&mut resource, Some(record.created_at));
     resource
 }
 

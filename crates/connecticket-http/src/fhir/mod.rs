@@ -139,9 +139,16 @@ pub(crate) fn content_version(resource: &serde_json::Value) -> String {
         .collect()
 }
 
-/// Stamps `meta.versionId` with the content's digest; answers it.
-pub(crate) fn stamp_version(resource: &mut serde_json::Value) -> String {
+/// Stamps `meta` with the content's digest as its version, and when the
+/// record last changed if that is known; answers the version.
+pub(crate) fn stamp_version(
+    resource: &mut serde_json::Value,
+    last_updated: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
     let version = content_version(resource);
     resource["meta"] = serde_json::json!({"versionId": version});
+    if let Some(at) = last_updated {
+        resource["meta"]["lastUpdated"] = serde_json::json!(instant(at));
+    }
     version
 }

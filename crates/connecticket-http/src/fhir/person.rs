@@ -82,7 +82,9 @@ pub(crate) fn person(kind: ResourceType, contact: &Contact) -> Value {
         resource.insert("telecom".into(), Value::Array(telecom));
     }
     let mut resource = Value::Object(resource);
-    super::stamp_version(&mut resource);
+    // A contact is corrected in place and keeps no time of it: no
+    // lastUpdated rather than a wrong one.
+    super::stamp_version(&mut resource, None);
     resource
 }
 
