@@ -63,6 +63,13 @@ pub(crate) fn operation_outcome(status: StatusCode, diagnostics: &str) -> Value 
 /// that a bearer token is expected.
 pub(crate) async fn speak_fhir(request: Request, next: Next) -> Response {
     let under_fhir = request.uri().path().starts_with("/fhir/");
+    // The token endpoint takes client credentials; everything else a
+    // bearer token.
+    let challenge = if request.uri().path().ends_with("/auth/token") {
+        "Basic realm=\"fhir\""
+    } else {
+        "Bearer realm=\"fhir\""
+    };
     let response = next.run(request).await;
     let enveloped = response
         .headers()
@@ -97,7 +104,7 @@ pub(crate) async fn speak_fhir(request: Request, next: Next) -> Response {
     if parts.status == StatusCode::UNAUTHORIZED {
         parts.headers.insert(
             header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"fhir\""),
+            HeaderValue::from_static(challenge),
         );
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -191,6 +191,7 @@ backend_tests! {
 
         let wrong = request_token(&app, DEMO_API_KEY, "not-the-secret", "system/Patient.rs").await;
         assert_outcome(&wrong, StatusCode::UNAUTHORIZED, "login");
+        assert_eq!(wrong.header("www-authenticate"), Some("Basic realm=\"fhir\""));
         let unscoped = request_token(&app, DEMO_API_KEY, DEMO_API_SECRET, "").await;
         assert_outcome(&unscoped, StatusCode::BAD_REQUEST, "invalid");
         let grant = send(app.http.post(app.url("/fhir/R4/auth/token")).basic_auth(DEMO_API_KEY, Some(DEMO_API_SECRET)).form(&[("grant_type", "password")])).await;
