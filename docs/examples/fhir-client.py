@@ -2,7 +2,7 @@
 Patients found by name, and a Task read with its Patient. Prints each
 answer, one JSON document per line.
 
-    BASE=http://localhost:8080 API_KEY=… API_SECRET=… python3 fhir-client.py
+    BASE=http://127.0.0.1:3000 API_KEY=… API_SECRET=… python3 fhir-client.py
 """
 
 import json

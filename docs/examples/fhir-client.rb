@@ -1,7 +1,7 @@
 # A FHIR client in Ruby (standard library only): a token by OAuth client
 # credentials, Patients found by name, and a Task read with its Patient.
 # Prints each answer, one JSON document per line.
-#   BASE=http://localhost:8080 API_KEY=… API_SECRET=… ruby fhir-client.rb
+#   BASE=http://127.0.0.1:3000 API_KEY=… API_SECRET=… ruby fhir-client.rb
 require "json"
 require "net/http"
 

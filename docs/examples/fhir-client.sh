@@ -2,7 +2,7 @@
 # A FHIR client in shell: a token by OAuth client credentials, Patients
 # found by name, and a Task read with its Patient. Prints each answer, one
 # JSON document per line.
-#   BASE=http://localhost:8080 API_KEY=… API_SECRET=… sh fhir-client.sh
+#   BASE=http://127.0.0.1:3000 API_KEY=… API_SECRET=… sh fhir-client.sh
 set -eu
 fhir="$BASE/fhir/R4"
 
