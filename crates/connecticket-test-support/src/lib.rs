@@ -16,6 +16,7 @@
 mod app;
 pub mod browser;
 mod client;
+pub mod cluster;
 mod console;
 mod database;
 pub mod fhir;

@@ -20,6 +20,7 @@ mod crash;
 mod deploy;
 mod dispatch;
 mod escalation;
+mod failover;
 mod hygiene;
 mod instances;
 mod logs;
