@@ -52,26 +52,34 @@ async fn app_with_history() -> TestApp {
     send(sunrise.get("ticket_detail?id=202")).await;
     send(session.post("update_status?id=201&status=Closed")).await;
     // A list's "started" entry is durable before its first byte; its
-    // outcome follows when the stream ends. Tampering must wait for that
-    // last entry, or the server would chain it onto a deleted one.
-    eventually("the lists' closing audit entries", || async {
-        let entries: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
-            futures::TryStreamExt::try_collect(app.store.audit_entries())
-                .await
-                .expect("audit");
-        let ended: Vec<_> = entries
-            .iter()
-            .flatten()
-            .filter(|e| e.outcome != Outcome::Started)
-            .map(|e| e.action)
-            .collect();
-        (ended.contains(&Action::Tickets) && ended.contains(&Action::AllResidents)).then_some(())
-    })
+    // outcome follows when the stream ends; and a refusal (Sunrise's read
+    // of a ticket not theirs) is appended after its answer, without
+    // holding it. Tampering must wait for those last entries, or the
+    // server would chain one onto a deleted entry (seen once in CI under
+    // load: "entry 26 follows entry 24").
+    eventually(
+        "the lists' closing and the refusal's audit entries",
+        || async {
+            let entries: Vec<Vec<connecticket_domain::audit::AuditRecord>> =
+                futures::TryStreamExt::try_collect(app.store.audit_entries())
+                    .await
+                    .expect("audit");
+            let ended: Vec<_> = entries
+                .iter()
+                .flatten()
+                .filter(|e| e.outcome != Outcome::Started)
+                .map(|e| (e.action, e.outcome))
+                .collect();
+            let has = |action| ended.iter().any(|(a, _)| *a == action);
+            let refused = ended.contains(&(Action::TicketDetail, Outcome::NotFound));
+            (has(Action::Tickets) && has(Action::AllResidents) && refused).then_some(())
+        },
+    )
     .await;
     // Every other call above was answered only once its entry was durable
-    // (a write's in its transaction, a read's or refusal's in the writer's
-    // next commit), and this demo has nothing queued for background work
-    // to audit: the trail is complete and still.
+    // (a write's in its transaction, a read's in the writer's next
+    // commit), and this demo has nothing queued for background work to
+    // audit: the trail is complete and still.
     app
 }
 
