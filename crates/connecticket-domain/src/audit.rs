@@ -240,7 +240,9 @@ impl Outcome {
             | DomainError::Stale(_)
             | DomainError::NotEmpty => Outcome::Invalid,
             DomainError::DeadlineExceeded => Outcome::TimedOut,
-            DomainError::Storage(_) => Outcome::Error,
+            DomainError::Storage(_)
+            | DomainError::DatabaseUnavailable
+            | DomainError::WriteOutcomeUnknown => Outcome::Error,
         }
     }
 }

@@ -259,6 +259,16 @@ pub enum StoreError {
     /// The record changed since the version the write was based on.
     #[error("the {} changed since the version given", .0.name().to_lowercase())]
     Stale(Entity),
+    /// The database cannot be reached, or the server reached is not one
+    /// that takes writes (a standby during a failover). Nothing was
+    /// written; the same call may succeed shortly.
+    #[error("the database is unreachable: {0}")]
+    Unreachable(String),
+    /// The connection was lost after the commit was sent: the write may
+    /// or may not have been saved. Never reported as a failure, since it
+    /// may have succeeded; a retry with the same `Idempotency-Key` tells.
+    #[error("the connection to the database was lost while the write was committing")]
+    OutcomeUnknown,
 }
 
 impl StoreError {
@@ -340,6 +350,14 @@ pub enum DomainError {
     /// The provider requires a second factor the account has not set up.
     #[error("Your provider requires a second factor: set one up first")]
     SecondFactorRequired,
+    /// The database is unreachable or switching primaries; nothing was
+    /// written: 503 with `Retry-After`.
+    #[error("The database is unavailable; nothing was written. Retry shortly")]
+    DatabaseUnavailable,
+    /// A write whose commit outcome is unknown (see
+    /// [`StoreError::OutcomeUnknown`]): 503, never reported as failed.
+    #[error("The database connection was lost while this write was being committed, so it may have been saved. Retry with the same Idempotency-Key to receive its result")]
+    WriteOutcomeUnknown,
     #[error("storage failure")]
     Storage(#[source] StoreError),
 }
@@ -359,6 +377,8 @@ impl From<StoreError> for DomainError {
             StoreError::NotEmpty => DomainError::NotEmpty,
             StoreError::Withdrawn => DomainError::DeadlineExceeded,
             StoreError::Stale(entity) => DomainError::Stale(entity),
+            StoreError::Unreachable(_) => DomainError::DatabaseUnavailable,
+            StoreError::OutcomeUnknown => DomainError::WriteOutcomeUnknown,
             other => DomainError::Storage(other),
         }
     }

@@ -110,7 +110,9 @@ impl HttpError {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                DomainError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+                DomainError::Busy(_)
+                | DomainError::DatabaseUnavailable
+                | DomainError::WriteOutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
                 DomainError::Duplicate { .. }
                 | DomainError::NotEmpty
                 | DomainError::Conflict(_) => StatusCode::CONFLICT,
@@ -161,6 +163,15 @@ impl HttpError {
     }
 }
 
+/// How long a client waits before retrying a call the database could not
+/// take (a failover, a restart).
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
+/// Names a write whose commit outcome is unknown, for clients that act on
+/// headers rather than messages: `Connecticket-Write-Outcome: unknown`.
+pub const WRITE_OUTCOME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("connecticket-write-outcome");
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -181,9 +192,9 @@ impl IntoResponse for HttpError {
             return response;
         }
         let mut response = failure(status, &self.message());
-        let throttled = match self {
+        let throttled = match &self {
             HttpError::Domain(DomainError::RateLimited { retry_after_secs }) => {
-                Some(("rate_limit", retry_after_secs))
+                Some(("rate_limit", *retry_after_secs))
             }
             HttpError::TooManyInFlight(_) => Some(("in_flight", 1)),
             HttpError::Domain(DomainError::Busy(_)) => Some(("busy", 1)),
@@ -196,6 +207,28 @@ impl IntoResponse for HttpError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        let database_down = match &self {
+            HttpError::Domain(DomainError::DatabaseUnavailable) => Some("unavailable"),
+            HttpError::Domain(DomainError::WriteOutcomeUnknown) => Some("outcome_unknown"),
+            _ => None,
+        };
+        if let Some(kind) = database_down {
+            metrics::counter!("connecticket_database_unavailable_responses_total", "kind" => kind)
+                .increment(1);
+            // A failover takes seconds: retrying sooner only adds load on
+            // whichever server is coming up.
+            let headers = response.headers_mut();
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                DATABASE_RETRY_AFTER_SECS.into(),
+            );
+            if kind == "outcome_unknown" {
+                headers.insert(
+                    WRITE_OUTCOME,
+                    axum::http::HeaderValue::from_static("unknown"),
+                );
+            }
         }
         response
     }

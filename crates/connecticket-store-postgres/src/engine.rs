@@ -9,7 +9,7 @@ use std::time::Instant;
 use connecticket_domain::store::RowStream;
 use connecticket_domain::StoreError;
 use connecticket_store::{chunk_channel, Dialect, Engine, Job, StreamJob};
-use sqlx::{Connection, PgPool, Postgres, Transaction};
+use sqlx::{Connection, Postgres, Transaction};
 
 use crate::executor::{sql_error, PgExecutor};
 use crate::lanes::Lanes;
@@ -19,7 +19,6 @@ use crate::read_pool::{Lease, ReadPool};
 const READ_ONLY: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 pub struct PgEngine {
-    pub(crate) pool: PgPool,
     pub(crate) lanes: Arc<Lanes>,
     pub(crate) readers: Arc<ReadPool>,
 }
@@ -39,8 +38,8 @@ impl Engine for PgEngine {
 
     fn load(&self) -> connecticket_domain::store::StoreLoad {
         connecticket_domain::store::StoreLoad {
-            connections: u64::from(self.pool.size() + self.readers.open_connections()),
-            idle_connections: (self.pool.num_idle() + self.readers.idle_connections()) as u64,
+            connections: u64::from(self.lanes.open_connections() + self.readers.open_connections()),
+            idle_connections: self.readers.idle_connections() as u64,
             queued_writes: self.lanes.queued() as u64,
         }
     }
@@ -48,7 +47,6 @@ impl Engine for PgEngine {
     async fn close(&self) {
         // The lanes hold their connections until told to end.
         self.lanes.close();
-        self.pool.close().await;
         self.readers.close().await;
     }
 
@@ -76,13 +74,14 @@ impl Engine for PgEngine {
         let readers = Arc::clone(&self.readers);
         let read = tokio::spawn(async move {
             let mut lease = readers.lease().await?;
-            let mut tx = begin_read(&mut lease).await?;
-            let outcome = job(&mut PgExecutor::new(&mut tx)).await;
-            let (outcome, ended) = end_read(tx, outcome).await;
-            if ended {
-                lease.release();
-            }
-            outcome
+            let (outcome, ended) = match begin_read(&mut lease).await {
+                Ok(mut tx) => {
+                    let outcome = job(&mut PgExecutor::new(&mut tx)).await;
+                    end_read(tx, outcome).await
+                }
+                Err(error) => (Err(error), false),
+            };
+            lease.settle(outcome, ended)
         });
         async move {
             read.await
@@ -101,10 +100,8 @@ impl Engine for PgEngine {
             // After an error the connection may be broken: it goes back
             // only if it still answers. (Abandoned mid-statement, the
             // lease is dropped and the connection closed.)
-            if outcome.is_ok() || lease.connection()?.ping().await.is_ok() {
-                lease.release();
-            }
-            outcome
+            let clean = outcome.is_ok() || lease.connection()?.ping().await.is_ok();
+            lease.settle(outcome, clean)
         }
     }
 
@@ -114,13 +111,14 @@ impl Engine for PgEngine {
         tokio::spawn(async move {
             let outcome = async {
                 let mut lease = readers.lease().await?;
-                let mut tx = begin_read(&mut lease).await?;
-                let outcome = job(&mut PgExecutor::new(&mut tx), &sender).await;
-                let (outcome, ended) = end_read(tx, outcome).await;
-                if ended {
-                    lease.release();
-                }
-                outcome
+                let (outcome, ended) = match begin_read(&mut lease).await {
+                    Ok(mut tx) => {
+                        let outcome = job(&mut PgExecutor::new(&mut tx), &sender).await;
+                        end_read(tx, outcome).await
+                    }
+                    Err(error) => (Err(error), false),
+                };
+                lease.settle(outcome, ended)
             }
             .await;
             if let Err(error) = outcome {

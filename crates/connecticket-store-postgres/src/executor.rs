@@ -44,12 +44,30 @@ pub(crate) fn sql_error(error: sqlx::Error) -> SqlError {
             ErrorKind::ForeignKeyViolation => SqlErrorKind::ForeignKeyViolation,
             // query_canceled: statement_timeout ran out.
             _ if database.code().as_deref() == Some("57014") => SqlErrorKind::Cancelled,
+            _ if database.code().as_deref().is_some_and(is_lost_server) => {
+                SqlErrorKind::Disconnected
+            }
             _ => SqlErrorKind::Other,
         },
         sqlx::Error::ColumnNotFound(_) => SqlErrorKind::NoSuchColumn,
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => SqlErrorKind::Disconnected,
         _ => SqlErrorKind::Other,
     };
     SqlError::new(kind, error)
+}
+
+/// SQLSTATEs that say the server is going or gone, or is not the primary
+/// any more, rather than anything about the statement: class 08
+/// (connection exception), 57P01–57P03 (admin or crash shutdown, cannot
+/// connect now), 25006 (a write on a read-only server: a standby, or a
+/// primary demoted under us) and 53300 (too many connections).
+fn is_lost_server(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "25006" | "53300")
 }
 
 fn bind<'q>(

@@ -12,6 +12,7 @@
 //! those lanes the entries made batches of two, each paying for its own
 //! transaction. One lane takes every entry waiting at once.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,10 +23,10 @@ use connecticket_store::{
     append_batch, queue_and_wait, AuditChain, AuditWaiter, Executor, Job, WriteTurn,
 };
 use futures::future::BoxFuture;
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
+use crate::connector::Connector;
 use crate::executor::{sql_error, PgExecutor};
 
 /// Jobs waiting beyond this make callers wait for room.
@@ -118,25 +119,29 @@ pub(crate) struct Lanes {
     /// Set once the engine closes: idle lanes give their connections back
     /// and end.
     closing: watch::Sender<bool>,
+    /// Connections the lanes hold now.
+    open: Arc<AtomicU32>,
 }
 
 impl Lanes {
-    /// Starts `count` write lanes and the audit lane, on connections from
-    /// `pool` (one each).
-    pub(crate) fn start(pool: PgPool, count: usize) -> Self {
+    /// Starts `count` write lanes and the audit lane, each on a connection
+    /// of its own from `connector`.
+    pub(crate) fn start(connector: Arc<Connector>, count: usize) -> Self {
         let (writes, write_queue) = mpsc::channel(QUEUE_DEPTH);
         let (audits, audit_queue) = mpsc::channel(QUEUE_DEPTH);
         let write_queue = Arc::new(Mutex::new(write_queue));
         let (closing, closed) = watch::channel(false);
+        let open = Arc::new(AtomicU32::new(0));
+        let seat = |label: String| Seat::new(Arc::clone(&connector), label, Arc::clone(&open));
         for lane in 0..count.max(1) {
-            let seat = Seat::new(pool.clone(), format!("PostgreSQL write lane {lane}"));
+            let seat = seat(format!("PostgreSQL write lane {lane}"));
             tokio::spawn(run_write_lane(
                 seat,
                 Arc::clone(&write_queue),
                 closed.clone(),
             ));
         }
-        let seat = Seat::new(pool, "PostgreSQL audit lane".to_owned());
+        let seat = seat("PostgreSQL audit lane".to_owned());
         tokio::spawn(run_audit_lane(
             seat,
             Arc::new(Mutex::new(audit_queue)),
@@ -146,7 +151,12 @@ impl Lanes {
             writes,
             audits,
             closing,
+            open,
         }
+    }
+
+    pub(crate) fn open_connections(&self) -> u32 {
+        self.open.load(Ordering::Relaxed)
     }
 
     /// Writes and audit entries waiting for a lane.
@@ -195,58 +205,74 @@ fn stopped() -> StoreError {
 /// A lane's connection and audit chain, made when first needed and made
 /// again after a failure.
 struct Seat {
-    pool: PgPool,
+    connector: Arc<Connector>,
     label: String,
-    connection: Option<PoolConnection<Postgres>>,
+    /// The connection, with the connector's generation when it opened.
+    connection: Option<(PgConnection, u64)>,
     chain: Option<AuditChain>,
+    /// Connections the lanes hold, this one's included.
+    open: Arc<AtomicU32>,
 }
 
 impl Seat {
-    fn new(pool: PgPool, label: String) -> Self {
+    fn new(connector: Arc<Connector>, label: String, open: Arc<AtomicU32>) -> Self {
         Seat {
-            pool,
+            connector,
             label,
             connection: None,
             chain: None,
+            open,
         }
     }
 
     /// The connection and chain to run a batch on.
-    async fn take(
-        &mut self,
-    ) -> std::result::Result<(&mut PoolConnection<Postgres>, &mut AuditChain), String> {
+    async fn take(&mut self) -> Result<(&mut PgConnection, &mut AuditChain)> {
+        // Another connection broke since this one opened: its server may
+        // be gone or demoted, so a batch would fail on it. Open afresh.
+        if matches!(&self.connection, Some((_, born)) if *born < self.connector.generation()) {
+            self.close_connection();
+        }
         if self.connection.is_none() {
-            let conn = self
-                .pool
-                .acquire()
-                .await
-                .map_err(|error| format!("no connection for writes: {error}"))?;
-            self.connection = Some(conn);
+            let generation = self.connector.generation();
+            let conn = self.connector.connect().await?;
+            self.open.fetch_add(1, Ordering::Relaxed);
+            self.connection = Some((conn, generation));
         }
         if self.chain.is_none() {
             let created = match &mut self.connection {
-                Some(conn) => create_chain(conn, &self.label).await,
+                Some((conn, _)) => create_chain(conn, &self.label).await,
                 None => Err(stopped()),
             };
             match created {
                 Ok(id) => self.chain = Some(AuditChain::new(id)),
                 Err(error) => {
-                    self.connection = None;
-                    return Err(format!("cannot create the audit chain: {error}"));
+                    self.lose_connection();
+                    return Err(error);
                 }
             }
         }
         match (&mut self.connection, &mut self.chain) {
-            (Some(conn), Some(chain)) => Ok((conn, chain)),
-            _ => Err("the lane lost its connection".to_owned()),
+            (Some((conn, _)), Some(chain)) => Ok((conn, chain)),
+            _ => Err(StoreError::Unreachable(
+                "the lane lost its connection".to_owned(),
+            )),
         }
     }
 
-    /// The connection may be broken: a fresh one serves the next batch.
-    /// Whether the last commit happened is unknown, so the chain's head is
-    /// read again.
-    fn drop_connection(&mut self) {
-        self.connection = None;
+    fn close_connection(&mut self) {
+        if self.connection.take().is_some() {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The connection may be broken: a fresh one serves the next batch,
+    /// and the connector checks the others. Whether the last commit
+    /// happened is unknown, so the chain's head is read again.
+    fn lose_connection(&mut self) {
+        if let Some((_, generation)) = &self.connection {
+            self.connector.lost(*generation);
+        }
+        self.close_connection();
         if let Some(chain) = &mut self.chain {
             chain.forget();
         }
@@ -292,10 +318,10 @@ async fn run_write_lane(
         match seat.take().await {
             Ok((conn, chain)) => {
                 if !commit_writes(conn, writes, chain).await {
-                    seat.drop_connection();
+                    seat.lose_connection();
                 }
             }
-            Err(message) => abort_writes(writes, &message),
+            Err(error) => abort_writes(writes, &error),
         }
     }
 }
@@ -310,29 +336,40 @@ async fn run_audit_lane(
         match seat.take().await {
             Ok((conn, chain)) => {
                 if !commit_audits(conn, waiters, chain).await {
-                    seat.drop_connection();
+                    seat.lose_connection();
                 }
             }
-            Err(message) => abort_audits(waiters, &message),
+            Err(error) => abort_audits(waiters, &error),
         }
     }
 }
 
-fn abort_writes(writes: Vec<Box<dyn LaneJob>>, message: &str) {
-    tracing::error!(error = message, "a write batch could not run");
+/// Answers every job of a batch that never began: nothing of it was
+/// written, so a lost connection reads "unreachable, retry".
+fn abort_writes(writes: Vec<Box<dyn LaneJob>>, error: &StoreError) {
+    tracing::error!(%error, "a write batch could not run");
     for job in writes {
-        job.abort(StoreError::Unavailable(message.to_owned()));
+        job.abort(not_written(error));
     }
 }
 
-fn abort_audits(waiters: Vec<AuditWaiter>, message: &str) {
-    tracing::error!(error = message, "an audit batch could not run");
+fn abort_audits(waiters: Vec<AuditWaiter>, error: &StoreError) {
+    tracing::error!(%error, "an audit batch could not run");
     for waiter in waiters {
-        waiter.abort(StoreError::Unavailable(message.to_owned()));
+        waiter.abort(not_written(error));
     }
 }
 
-async fn create_chain(conn: &mut PoolConnection<Postgres>, label: &str) -> Result<i64> {
+/// The error for a job that was certainly not committed.
+fn not_written(error: &StoreError) -> StoreError {
+    if connecticket_store::is_disconnected(error) {
+        StoreError::Unreachable(error.to_string())
+    } else {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+async fn create_chain(conn: &mut PgConnection, label: &str) -> Result<i64> {
     let mut tx = conn.begin().await.map_err(|e| sql_error(e).into_store())?;
     let label = connecticket_store::writer_label(label);
     let id = connecticket_store::create_audit_chain(
@@ -359,7 +396,7 @@ fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
 /// Runs a batch of writes in one transaction; false when the connection
 /// looks broken.
 async fn commit_writes(
-    conn: &mut PoolConnection<Postgres>,
+    conn: &mut PgConnection,
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
 ) -> bool {
@@ -382,12 +419,13 @@ async fn commit_writes(
     let mut tx = match conn.begin_with(begin).await {
         Ok(tx) => tx,
         Err(error) => {
-            abort_writes(writes, &format!("cannot begin a write batch: {error}"));
+            abort_writes(writes, &sql_error(error).into_store());
             return false;
         }
     };
     let mut deliveries = Vec::with_capacity(writes.len());
     let mut intact = true;
+    let mut lost = false;
     let mut jobs = writes.into_iter().peekable();
     while let Some(job) = jobs.next() {
         let (deliver, succeeded) = job.run(&mut PgExecutor::writer(&mut tx, chain)).await;
@@ -404,21 +442,36 @@ async fn commit_writes(
         // A query without arguments goes as a simple query, which may hold
         // several statements.
         let conn: &mut PgConnection = &mut tx;
-        if sqlx::Executor::execute(conn, step).await.is_err() {
+        if let Err(error) = sqlx::Executor::execute(conn, step).await {
             intact = false;
+            lost = connecticket_store::is_disconnected(&sql_error(error).into_store());
             break;
         }
     }
+    let failed = if lost {
+        // The connection died before the commit was sent: the server
+        // rolled the batch back.
+        StoreError::Unreachable("the connection was lost during a write batch".to_owned())
+    } else {
+        StoreError::Unavailable("the write batch it was in failed".to_owned())
+    };
     for job in jobs {
-        job.abort(StoreError::Unavailable(
-            "the write batch it was in failed".to_owned(),
-        ));
+        job.abort(not_written(&failed));
     }
     let commit = if intact {
-        tx.commit().await.map_err(|e| sql_error(e).into_store())
+        tx.commit().await.map_err(|error| {
+            let error = sql_error(error).into_store();
+            if connecticket_store::is_disconnected(&error) {
+                // COMMIT was sent and no answer came: the batch may have
+                // committed (or be on a standby about to be promoted).
+                StoreError::OutcomeUnknown
+            } else {
+                error
+            }
+        })
     } else {
         let _ = tx.rollback().await;
-        Err(StoreError::Unavailable("the write batch failed".to_owned()))
+        Err(failed)
     };
     deliver_all(deliveries, commit)
 }
@@ -427,7 +480,7 @@ async fn commit_writes(
 /// false when the connection looks broken. The entries are written only
 /// with the anchor's move, so nothing is half done if it fails.
 async fn commit_audits(
-    conn: &mut PoolConnection<Postgres>,
+    conn: &mut PgConnection,
     waiters: Vec<AuditWaiter>,
     chain: &mut AuditChain,
 ) -> bool {
@@ -446,9 +499,8 @@ fn deliver_all(deliveries: Vec<Delivery>, commit: Result<()>) -> bool {
     for deliver in deliveries {
         deliver(match &commit {
             Ok(()) => Ok(()),
-            Err(error) => Err(StoreError::Unavailable(format!(
-                "the write batch failed to commit: {error}"
-            ))),
+            Err(StoreError::OutcomeUnknown) => Err(StoreError::OutcomeUnknown),
+            Err(error) => Err(not_written(error)),
         });
     }
     committed

@@ -9,6 +9,7 @@
 //! for the first and then replays it). The SQL itself lives in
 //! `connecticket-store`; this crate runs it.
 
+mod connector;
 mod engine;
 mod executor;
 mod lanes;
@@ -20,7 +21,9 @@ use std::time::Duration;
 
 use connecticket_domain::StoreError;
 use connecticket_store::SqlStore;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
+
+use crate::connector::Connector;
 
 pub use engine::PgEngine;
 pub use migrate::{schema_digest, MIGRATIONS};
@@ -37,6 +40,9 @@ pub struct PostgresOptions {
     /// Write lanes: each commits a group of writes at a time on a
     /// connection and audit chain of its own.
     pub write_lanes: usize,
+    /// How long a caller waits for a connection, and a connection attempt
+    /// for each host: under the request timeout, so that a database that
+    /// does not answer is a 503 rather than a hung request.
     pub acquire_timeout: Duration,
     /// A read connection that sat idle longer than this is checked before
     /// it is lent (PgBouncer's `server_check_delay`): that is when the
@@ -57,31 +63,20 @@ impl Default for PostgresOptions {
 
 /// Connects, then applies pending migrations (one instance at a time).
 pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore, StoreError> {
-    let connect: PgConnectOptions = url.parse().map_err(|error| {
-        StoreError::backend("reading the PostgreSQL URL", executor::sql_error(error))
-    })?;
+    let connector = Arc::new(Connector::parse(url, options.acquire_timeout)?);
+    migrate_on(&connector).await?;
     // The write lanes and the audit lane hold one connection each for as
     // long as they run; reads keep at least half of the rest.
     let size = options.pool_size.max(3);
     let lanes = options.write_lanes.clamp(1, ((size - 1) / 2) as usize) as u32;
-    let pool = PgPoolOptions::new()
-        .max_connections(lanes + 1)
-        .acquire_timeout(options.acquire_timeout)
-        .connect_with(connect.clone())
-        .await
-        .map_err(|error| {
-            StoreError::backend("connecting to PostgreSQL", executor::sql_error(error))
-        })?;
-    migrate::apply(&pool).await?;
     let readers = read_pool::ReadPool::new(
-        connect,
+        Arc::clone(&connector),
         size - lanes - 1,
         options.acquire_timeout,
         options.check_idle_after,
     );
     let engine = PgEngine {
-        lanes: Arc::new(lanes::Lanes::start(pool.clone(), lanes as usize)),
-        pool,
+        lanes: Arc::new(lanes::Lanes::start(connector, lanes as usize)),
         readers: Arc::new(readers),
     };
     Ok(SqlStore::new(engine))
@@ -90,13 +85,24 @@ pub async fn open(url: &str, options: PostgresOptions) -> Result<PostgresStore, 
 /// Applies pending migrations to the database at `url` and disconnects
 /// (test templates are made this way).
 pub async fn migrate(url: &str) -> Result<(), StoreError> {
+    migrate_on(&Connector::parse(
+        url,
+        PostgresOptions::default().acquire_timeout,
+    )?)
+    .await
+}
+
+/// Migrates on the primary: the connector finds it, and a pool of one
+/// connection to it runs the migrator (whose future, on a borrowed
+/// connection, would not be `Send`).
+async fn migrate_on(connector: &Connector) -> Result<(), StoreError> {
+    let found = connector.connect().await?;
+    let _ = sqlx::Connection::close(found).await;
     let pool = PgPoolOptions::new()
         .max_connections(1)
-        .connect(url)
+        .connect_with(connector.current_options())
         .await
-        .map_err(|error| {
-            StoreError::backend("connecting to PostgreSQL", executor::sql_error(error))
-        })?;
+        .map_err(|error| executor::sql_error(error).into_store())?;
     let outcome = migrate::apply(&pool).await;
     pool.close().await;
     outcome

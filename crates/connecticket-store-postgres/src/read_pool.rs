@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use connecticket_domain::StoreError;
-use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
+
+use crate::connector::Connector;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Idle longer than this, a connection is closed instead (as sqlx's pool).
@@ -27,11 +28,12 @@ const MAX_LIFETIME: Duration = Duration::from_secs(1800);
 struct Idle {
     conn: PgConnection,
     opened: Instant,
+    generation: u64,
     since: Instant,
 }
 
 pub(crate) struct ReadPool {
-    connect: PgConnectOptions,
+    connector: Arc<Connector>,
     idle: Mutex<Vec<Idle>>,
     /// One per connection lent (or being opened for a read).
     permits: Arc<Semaphore>,
@@ -44,13 +46,13 @@ pub(crate) struct ReadPool {
 impl ReadPool {
     /// A pool of at most `size` connections, opened as reads need them.
     pub(crate) fn new(
-        connect: PgConnectOptions,
+        connector: Arc<Connector>,
         size: u32,
         acquire_timeout: Duration,
         check_after_idle: Duration,
     ) -> Self {
         ReadPool {
-            connect,
+            connector,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(size.max(1) as usize)),
             size: size.max(1) as usize,
@@ -92,41 +94,49 @@ impl ReadPool {
             let taken = self.idle_list().pop();
             let Some(mut idle) = taken else { break };
             let idle_for = idle.since.elapsed();
-            if idle_for > IDLE_TIMEOUT || idle.opened.elapsed() > MAX_LIFETIME {
+            // Opened before a connection was found broken: its server may
+            // be gone, or a standby now.
+            let suspect = idle.generation < self.connector.generation();
+            if suspect || idle_for > IDLE_TIMEOUT || idle.opened.elapsed() > MAX_LIFETIME {
                 self.retire(idle.conn);
                 continue;
             }
             if idle_for >= self.check_after_idle && idle.conn.ping().await.is_err() {
+                self.connector.lost(idle.generation);
                 self.retire(idle.conn);
                 continue;
             }
-            return Ok(Lease::new(self, idle.conn, idle.opened, permit));
+            let born = Born {
+                opened: idle.opened,
+                generation: idle.generation,
+            };
+            return Ok(Lease::new(self, idle.conn, born, permit));
         }
-        let conn = tokio::time::timeout_at(deadline, PgConnection::connect_with(&self.connect))
+        let generation = self.connector.generation();
+        let conn = tokio::time::timeout_at(deadline, self.connector.connect())
             .await
             .map_err(|_| {
-                StoreError::Unavailable(format!(
+                StoreError::Unreachable(format!(
                     "no PostgreSQL connection for reads within {:?}",
                     self.acquire_timeout
                 ))
-            })?
-            .map_err(|error| {
-                StoreError::backend(
-                    "connecting to PostgreSQL",
-                    crate::executor::sql_error(error),
-                )
-            })?;
-        Ok(Lease::new(self, conn, Instant::now(), permit))
+            })??;
+        let born = Born {
+            opened: Instant::now(),
+            generation,
+        };
+        Ok(Lease::new(self, conn, born, permit))
     }
 
-    fn give_back(&self, conn: PgConnection, opened: Instant) {
-        if self.permits.is_closed() || opened.elapsed() > MAX_LIFETIME {
+    fn give_back(&self, conn: PgConnection, born: Born) {
+        if self.permits.is_closed() || born.opened.elapsed() > MAX_LIFETIME {
             self.retire(conn);
             return;
         }
         self.idle_list().push(Idle {
             conn,
-            opened,
+            opened: born.opened,
+            generation: born.generation,
             since: Instant::now(),
         });
     }
@@ -154,9 +164,17 @@ impl ReadPool {
 
 /// A lent connection. Dropped without `release`, it is closed: a read that
 /// failed or was abandoned may have left it mid-statement or mid-transaction.
+/// When a connection was opened, and in which of the connector's
+/// generations.
+#[derive(Clone, Copy)]
+struct Born {
+    opened: Instant,
+    generation: u64,
+}
+
 pub(crate) struct Lease {
     conn: Option<PgConnection>,
-    opened: Instant,
+    born: Born,
     pool: Arc<ReadPool>,
     _permit: OwnedSemaphorePermit,
 }
@@ -165,12 +183,12 @@ impl Lease {
     fn new(
         pool: &Arc<ReadPool>,
         conn: PgConnection,
-        opened: Instant,
+        born: Born,
         permit: OwnedSemaphorePermit,
     ) -> Self {
         Lease {
             conn: Some(conn),
-            opened,
+            born,
             pool: Arc::clone(pool),
             _permit: permit,
         }
@@ -185,8 +203,26 @@ impl Lease {
     /// Gives the connection back for the next read: its read ended cleanly.
     pub(crate) fn release(mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.give_back(conn, self.opened);
+            self.pool.give_back(conn, self.born);
         }
+    }
+
+    /// Settles the lease after a read: a clean end gives the connection
+    /// back; a lost connection tells the connector, so that the others
+    /// opened with it are checked; anything else closes it.
+    pub(crate) fn settle<T>(
+        self,
+        outcome: Result<T, StoreError>,
+        clean: bool,
+    ) -> Result<T, StoreError> {
+        match &outcome {
+            Err(error) if connecticket_store::is_disconnected(error) => {
+                self.pool.connector.lost(self.born.generation);
+            }
+            _ if clean => self.release(),
+            _ => {}
+        }
+        outcome.map_err(connecticket_store::unreachable_if_disconnected)
     }
 }
 

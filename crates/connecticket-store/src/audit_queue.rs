@@ -96,6 +96,9 @@ fn delivery(appended: Result<()>, replies: Vec<Reply>) -> Delivery {
         for reply in replies {
             let outcome = match (&appended, &commit) {
                 (Ok(()), Ok(())) => Ok(()),
+                (Err(error), _) | (_, Err(error)) if crate::is_disconnected(error) => Err(
+                    StoreError::Unreachable(format!("the audit entry was not written: {error}")),
+                ),
                 (Err(error), _) | (_, Err(error)) => Err(StoreError::Unavailable(format!(
                     "the audit entry was not written: {error}"
                 ))),

@@ -61,6 +61,6 @@ pub fn record_batch(writer: &'static str, calls: usize) {
     metrics::histogram!("connecticket_db_batch_calls", "writer" => writer).record(calls as f64);
 }
 
-pub use error::{SqlError, SqlErrorKind};
+pub use error::{is_disconnected, unreachable_if_disconnected, SqlError, SqlErrorKind};
 pub use store::SqlStore;
 pub use value::{FromValue, Row, Value, ValueRef, ISO_DATE};
