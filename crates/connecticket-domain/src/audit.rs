@@ -133,6 +133,9 @@ actions! {
     NotificationReport => "notification_report",
     /// An operator removed audit entries older than the retention period.
     PruneAudit => "prune_audit",
+    /// A writer found its chain's newest entries lost in a database
+    /// failover and continued on a new chain.
+    AuditChainLost => "audit_chain_lost",
     /// An operator copied the whole database: moved it or backed it up.
     ManageDatabase => "manage_database",
     /// An administrator granted, listed or revoked a board display.
@@ -350,6 +353,86 @@ impl RequestContext {
             actor: None,
             deadline: None,
         }
+    }
+}
+
+/// Audit entries a writer committed that the database no longer holds: the
+/// primary they were committed on was lost before a standby received them
+/// (asynchronous replication). Found by the writer when it reconnects,
+/// recorded as the first entry of its new chain, reported by `audit
+/// verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainLoss {
+    pub chain_id: i64,
+    /// The newest entry of the chain the database holds (`None`: not even
+    /// the chain's row survived).
+    pub held_through: Option<i64>,
+    /// The newest entry the writer had committed, and its hash.
+    pub committed_through: i64,
+    pub committed_hash: String,
+}
+
+impl ChainLoss {
+    /// The loss as an entry's record keys.
+    pub fn entry(&self, at: DateTime<Utc>) -> AuditEntry {
+        let mut entry = AuditEntry::new(
+            &RequestContext::background("audit-chain"),
+            Action::AuditChainLost,
+            Outcome::Error,
+            at,
+        );
+        entry.actor = Some("connecticket failover".to_owned());
+        entry.records = BTreeSet::from([
+            format!("chain:{}", self.chain_id),
+            match self.held_through {
+                Some(seq) => format!("held_through:{seq}"),
+                None => "held_through:none".to_owned(),
+            },
+            format!("committed_through:{}", self.committed_through),
+            format!("hash:{}", self.committed_hash),
+        ]);
+        entry
+    }
+
+    /// Reads the loss back from an `audit_chain_lost` entry's records.
+    pub fn from_record(record: &AuditRecord) -> Option<Self> {
+        if record.action != Action::AuditChainLost {
+            return None;
+        }
+        let value = |key: &str| {
+            record
+                .records
+                .iter()
+                .find_map(|item| item.strip_prefix(key)?.strip_prefix(':'))
+        };
+        Some(ChainLoss {
+            chain_id: value("chain")?.parse().ok()?,
+            held_through: value("held_through")?.parse().ok(),
+            committed_through: value("committed_through")?.parse().ok()?,
+            committed_hash: value("hash")?.to_owned(),
+        })
+    }
+
+    /// How many entries were lost.
+    pub fn lost(&self) -> i64 {
+        self.committed_through - self.held_through.unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for ChainLoss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = self.held_through.unwrap_or(0) + 1;
+        write!(
+            f,
+            "chain {}: entries {first}–{} ({} committed before a database failover) were lost with the old primary",
+            self.chain_id,
+            self.committed_through,
+            self.lost()
+        )?;
+        if self.held_through.is_none() {
+            write!(f, ", the chain's anchor with them")?;
+        }
+        Ok(())
     }
 }
 

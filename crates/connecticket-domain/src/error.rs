@@ -272,6 +272,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database could not be reached, or a commit's answer was lost:
+    /// a failover or restart under way, which ends by itself.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unreachable(_) | StoreError::OutcomeUnknown
+        )
+    }
+
     pub fn backend(
         context: &'static str,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -22,6 +22,7 @@ pub mod events;
 pub mod fhir;
 pub mod model;
 pub mod notify;
+pub mod outage;
 pub mod service;
 pub mod store;
 pub mod text;

@@ -210,6 +210,9 @@ struct Seat {
     /// The connection, with the connector's generation when it opened.
     connection: Option<(PgConnection, u64)>,
     chain: Option<AuditChain>,
+    /// A connection was lost since the chain was last known whole: its
+    /// committed entries may have gone with the old primary.
+    check_chain: bool,
     /// Connections the lanes hold, this one's included.
     open: Arc<AtomicU32>,
 }
@@ -221,6 +224,7 @@ impl Seat {
             label,
             connection: None,
             chain: None,
+            check_chain: false,
             open,
         }
     }
@@ -238,6 +242,15 @@ impl Seat {
             self.open.fetch_add(1, Ordering::Relaxed);
             self.connection = Some((conn, generation));
         }
+        if self.check_chain {
+            if let (Some((conn, _)), Some(chain)) = (&mut self.connection, &mut self.chain) {
+                if let Err(error) = resume_chain(conn, chain, &self.label).await {
+                    self.drop_connection(connecticket_store::is_disconnected(&error));
+                    return Err(error);
+                }
+            }
+            self.check_chain = false;
+        }
         if self.chain.is_none() {
             let created = match &mut self.connection {
                 Some((conn, _)) => create_chain(conn, &self.label).await,
@@ -246,7 +259,7 @@ impl Seat {
             match created {
                 Ok(id) => self.chain = Some(AuditChain::new(id)),
                 Err(error) => {
-                    self.lose_connection();
+                    self.drop_connection(connecticket_store::is_disconnected(&error));
                     return Err(error);
                 }
             }
@@ -265,16 +278,17 @@ impl Seat {
         }
     }
 
-    /// The connection may be broken: a fresh one serves the next batch,
-    /// and the connector checks the others. Whether the last commit
-    /// happened is unknown, so the chain's head is read again.
-    fn lose_connection(&mut self) {
-        if let Some((_, generation)) = &self.connection {
+    /// The connection may be broken: a fresh one serves the next batch;
+    /// if it was `lost`, the connector checks the others too. Whether the
+    /// last commit happened is unknown, so the chain's head is read again.
+    fn drop_connection(&mut self, lost: bool) {
+        if let (true, Some((_, generation))) = (lost, &self.connection) {
             self.connector.lost(*generation);
         }
         self.close_connection();
         if let Some(chain) = &mut self.chain {
             chain.forget();
+            self.check_chain = true;
         }
     }
 }
@@ -316,11 +330,11 @@ async fn run_write_lane(
         }
         connecticket_store::record_batch("write_lane", writes.len());
         match seat.take().await {
-            Ok((conn, chain)) => {
-                if !commit_writes(conn, writes, chain).await {
-                    seat.lose_connection();
-                }
-            }
+            Ok((conn, chain)) => match commit_writes(conn, writes, chain).await {
+                Ended::Committed => {}
+                Ended::Failed => seat.drop_connection(false),
+                Ended::Lost => seat.drop_connection(true),
+            },
             Err(error) => abort_writes(writes, &error),
         }
     }
@@ -334,11 +348,11 @@ async fn run_audit_lane(
     while let Some(waiters) = next_batch(&queue, &mut closed).await {
         connecticket_store::record_batch("audit_lane", waiters.len());
         match seat.take().await {
-            Ok((conn, chain)) => {
-                if !commit_audits(conn, waiters, chain).await {
-                    seat.lose_connection();
-                }
-            }
+            Ok((conn, chain)) => match commit_audits(conn, waiters, chain).await {
+                Ended::Committed => {}
+                Ended::Failed => seat.drop_connection(false),
+                Ended::Lost => seat.drop_connection(true),
+            },
             Err(error) => abort_audits(waiters, &error),
         }
     }
@@ -382,6 +396,42 @@ async fn create_chain(conn: &mut PgConnection, label: &str) -> Result<i64> {
     Ok(id)
 }
 
+/// Checks, on a new connection after a lost one, that the database holds
+/// the lane's chain as far as the lane committed it. If a failover lost
+/// its newest entries, the lane goes on with a new chain whose first
+/// entry records the loss (`audit verify` reports it); continuing the old
+/// one would hand out its lost places again.
+async fn resume_chain(conn: &mut PgConnection, chain: &mut AuditChain, label: &str) -> Result<()> {
+    let store_error = |error| sql_error(error).into_store();
+    let mut tx = conn.begin().await.map_err(store_error)?;
+    let Some(loss) =
+        connecticket_store::audit_chain_loss(&mut PgExecutor::new(&mut tx), chain).await?
+    else {
+        return tx.rollback().await.map_err(store_error);
+    };
+    let now = SystemClock.now();
+    let label = connecticket_store::writer_label(label);
+    let id =
+        connecticket_store::create_audit_chain(&mut PgExecutor::new(&mut tx), &label, now).await?;
+    let mut fresh = AuditChain::new(id);
+    connecticket_store::record_audit_chain_loss(
+        &mut PgExecutor::writer(&mut tx, &mut fresh),
+        &loss,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store_error)?;
+    fresh.committed();
+    tracing::error!(
+        chain = loss.chain_id,
+        new_chain = id,
+        lost = loss.lost(),
+        "audit entries committed before a failover are not on the new primary; continuing on a new chain"
+    );
+    *chain = fresh;
+    Ok(())
+}
+
 /// The latest deadline of the batch's writes, or `None` when one has none.
 fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
     batch
@@ -393,20 +443,33 @@ fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
         .flatten()
 }
 
-/// Runs a batch of writes in one transaction; false when the connection
-/// looks broken.
+/// How a batch's transaction ended, for its connection.
+enum Ended {
+    Committed,
+    /// Not committed, or not known to be: the connection is of no further
+    /// use.
+    Failed,
+    /// The connection itself was lost (the server went away or stopped
+    /// taking writes).
+    Lost,
+}
+
+/// Runs a batch of writes in one transaction.
 async fn commit_writes(
     conn: &mut PgConnection,
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
-) -> bool {
+) -> Ended {
     // A started write still ends by its caller's deadline: a statement
     // waiting on a lock past the latest deadline in the batch is cancelled
     // (and its job answered as withdrawn). Jobs without a deadline leave
     // the time unbounded. The bound and the first job's savepoint travel
     // with `BEGIN`, in the same round trip (a simple query may hold several
-    // statements).
-    let begin = match latest_deadline(&writes) {
+    // statements). The transaction is begun and ended by those statements
+    // rather than sqlx's `Transaction`, so that the bound can be lifted in
+    // the round trip that commits (below).
+    let deadline = latest_deadline(&writes);
+    let begin = match deadline {
         Some(latest) => {
             let millis = latest
                 .saturating_duration_since(Instant::now())
@@ -416,19 +479,17 @@ async fn commit_writes(
         }
         None => "BEGIN; SAVEPOINT job".to_owned(),
     };
-    let mut tx = match conn.begin_with(begin).await {
-        Ok(tx) => tx,
-        Err(error) => {
-            abort_writes(writes, &sql_error(error).into_store());
-            return false;
-        }
-    };
+    if let Err(error) = sqlx::Executor::execute(&mut *conn, begin.as_str()).await {
+        let error = sql_error(error).into_store();
+        abort_writes(writes, &error);
+        return ended_by(&error);
+    }
     let mut deliveries = Vec::with_capacity(writes.len());
     let mut intact = true;
     let mut lost = false;
     let mut jobs = writes.into_iter().peekable();
     while let Some(job) = jobs.next() {
-        let (deliver, succeeded) = job.run(&mut PgExecutor::writer(&mut tx, chain)).await;
+        let (deliver, succeeded) = job.run(&mut PgExecutor::writer(conn, chain)).await;
         deliveries.push(deliver);
         // Each job runs in a savepoint, so that its failure undoes only its
         // own writes. Between two jobs one round trip ends one savepoint
@@ -441,8 +502,7 @@ async fn commit_writes(
         };
         // A query without arguments goes as a simple query, which may hold
         // several statements.
-        let conn: &mut PgConnection = &mut tx;
-        if let Err(error) = sqlx::Executor::execute(conn, step).await {
+        if let Err(error) = sqlx::Executor::execute(&mut *conn, step).await {
             intact = false;
             lost = connecticket_store::is_disconnected(&sql_error(error).into_store());
             break;
@@ -458,44 +518,76 @@ async fn commit_writes(
     for job in jobs {
         job.abort(not_written(&failed));
     }
+    // A COMMIT waiting for a synchronous standby and cancelled by the
+    // statement timeout would be committed locally and answered as a
+    // success, unreplicated (PostgreSQL only warns): the bound is lifted
+    // first, in the same round trip.
+    let commit_statement = match deadline {
+        Some(_) => "SET LOCAL statement_timeout = 0; COMMIT",
+        None => "COMMIT",
+    };
     let commit = if intact {
-        tx.commit().await.map_err(|error| {
-            let error = sql_error(error).into_store();
-            if connecticket_store::is_disconnected(&error) {
-                // COMMIT was sent and no answer came: the batch may have
-                // committed (or be on a standby about to be promoted).
-                StoreError::OutcomeUnknown
-            } else {
-                error
-            }
-        })
+        let committed = sqlx::Executor::execute(&mut *conn, commit_statement)
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                let error = sql_error(error).into_store();
+                if connecticket_store::is_disconnected(&error) {
+                    // COMMIT was sent and no answer came: the batch may have
+                    // committed (or be on a standby about to be promoted).
+                    StoreError::OutcomeUnknown
+                } else {
+                    error
+                }
+            });
+        if committed.is_ok() {
+            chain.committed();
+        }
+        committed
     } else {
-        let _ = tx.rollback().await;
+        let _ = sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
         Err(failed)
     };
     deliver_all(deliveries, commit)
 }
 
-/// Appends a batch of entries in one statement, which commits by itself;
-/// false when the connection looks broken. The entries are written only
-/// with the anchor's move, so nothing is half done if it fails.
+/// Appends a batch of entries in one statement, which commits by itself.
+/// The entries are written only with the anchor's move, so nothing is
+/// half done if it fails.
 async fn commit_audits(
     conn: &mut PgConnection,
     waiters: Vec<AuditWaiter>,
     chain: &mut AuditChain,
-) -> bool {
+) -> Ended {
     let (deliver, appended) = append_batch(&mut PgExecutor::writer(conn, chain), waiters).await;
     deliver(Ok(()));
-    appended
+    if appended {
+        chain.committed();
+        Ended::Committed
+    } else if conn.ping().await.is_err() {
+        Ended::Lost
+    } else {
+        Ended::Failed
+    }
 }
 
-/// Tells every caller of a batch how its commit went; answers whether it
-/// committed.
-fn deliver_all(deliveries: Vec<Delivery>, commit: Result<()>) -> bool {
+fn ended_by(error: &StoreError) -> Ended {
+    if error.is_outage() || connecticket_store::is_disconnected(error) {
+        Ended::Lost
+    } else {
+        Ended::Failed
+    }
+}
+
+/// Tells every caller of a batch how its commit went.
+fn deliver_all(deliveries: Vec<Delivery>, commit: Result<()>) -> Ended {
     if let Err(error) = &commit {
         tracing::error!(%error, jobs = deliveries.len(), "a write batch failed to commit");
     }
-    let committed = commit.is_ok();
+    let ended = match &commit {
+        Ok(()) => Ended::Committed,
+        Err(error) => ended_by(error),
+    };
     for deliver in deliveries {
         deliver(match &commit {
             Ok(()) => Ok(()),
@@ -503,5 +595,5 @@ fn deliver_all(deliveries: Vec<Delivery>, commit: Result<()>) -> bool {
             Err(error) => Err(not_written(error)),
         });
     }
-    committed
+    ended
 }

@@ -16,12 +16,31 @@ use connecticket_domain::audit::ChainAnchor;
 pub struct AuditChain {
     id: i64,
     head: Option<ChainAnchor>,
+    /// The newest head known to be committed (`(seq, hash)`): after a
+    /// failover, the database must hold the chain at least this far, or
+    /// entries were lost with the old primary.
+    committed: Option<(i64, String)>,
 }
 
 impl AuditChain {
     /// A chain whose head is not known yet.
     pub fn new(id: i64) -> Self {
-        AuditChain { id, head: None }
+        AuditChain {
+            id,
+            head: None,
+            committed: None,
+        }
+    }
+
+    /// What was appended is committed now.
+    pub fn committed(&mut self) {
+        if let Some(head) = &self.head {
+            self.committed = Some((head.last_seq, head.last_hash.clone()));
+        }
+    }
+
+    pub(crate) fn committed_head(&self) -> Option<&(i64, String)> {
+        self.committed.as_ref()
     }
 
     pub fn id(&self) -> i64 {

@@ -44,6 +44,25 @@ pub async fn create_audit_chain(
     ops::audit::create_chain(tx, label, at).await
 }
 
+/// After a writer lost its connection: whether the database still holds
+/// its chain as far as the writer committed it, and the loss if not (the
+/// old primary took the newest entries with it).
+pub async fn audit_chain_loss(
+    tx: &mut dyn Executor,
+    chain: &AuditChain,
+) -> Result<Option<connecticket_domain::audit::ChainLoss>, connecticket_domain::StoreError> {
+    ops::audit::chain_loss(tx, chain).await
+}
+
+/// Records `loss` as an entry of the transaction's writer's (new) chain.
+pub async fn record_audit_chain_loss(
+    tx: &mut dyn Executor,
+    loss: &connecticket_domain::audit::ChainLoss,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), connecticket_domain::StoreError> {
+    ops::audit::append(tx, vec![loss.entry(at)]).await
+}
+
 /// Names a writer's chain for people reading `audit verify`: which process
 /// (on which host) and which of its writers.
 pub fn writer_label(writer: &str) -> String {

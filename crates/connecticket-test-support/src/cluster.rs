@@ -181,6 +181,11 @@ impl Cluster {
 
     /// Runs one statement on a node with psql; answers what it printed.
     pub fn sql(&self, port: u16, statement: &str) -> String {
+        self.sql_in(port, "postgres", statement)
+    }
+
+    /// The same, in another database of the node.
+    pub fn sql_in(&self, port: u16, database: &str, statement: &str) -> String {
         let output = self.must(Command::new("psql").args([
             "-X",
             "-q",
@@ -193,7 +198,7 @@ impl Cluster {
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            database,
             "-c",
             statement,
         ]));
@@ -226,6 +231,33 @@ impl Cluster {
             "pg_ctl",
             &["-D", &self.path("primary"), "-m", "immediate", "-w", "stop"],
         );
+    }
+
+    /// Starts the killed primary again, committing without waiting for a
+    /// standby (its own crash recovery replays what it committed).
+    pub fn restart_primary_alone(&self) {
+        let log = self.path("primary.log");
+        self.tool(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.path("primary"),
+                "-l",
+                &log,
+                "-o",
+                "-c synchronous_standby_names=",
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// The standby stops receiving (its `primary_conninfo` emptied): from
+    /// now on what the primary commits exists only there, as with a
+    /// standby that lags; a synchronous primary's commits wait for it.
+    pub fn cut_standby_off(&self) {
+        self.sql(self.standby_port, "ALTER SYSTEM SET primary_conninfo = ''");
+        self.sql(self.standby_port, "SELECT pg_reload_conf()");
     }
 
     /// Promotes the standby to primary (`pg_ctl promote`), waiting until

@@ -111,6 +111,7 @@ impl WebhookDispatcher {
         tokio::spawn(async move {
             let mut serving: JoinSet<()> = JoinSet::new();
             let mut last_gauges = std::time::Instant::now() - StdDuration::from_secs(60);
+            let mut pause = crate::outage::Pause::default();
             loop {
                 while serving.try_join_next().is_some() {}
                 if last_gauges.elapsed() >= StdDuration::from_secs(10) {
@@ -125,14 +126,15 @@ impl WebhookDispatcher {
                 };
                 match claimed {
                     Ok(batches) if !batches.is_empty() => {
+                        pause.succeeded("webhooks");
                         for batch in batches {
                             let this = Arc::clone(&this);
                             serving.spawn(async move { this.serve(batch).await });
                         }
                         continue;
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "could not claim webhook deliveries"),
+                    Ok(_) => pause.succeeded("webhooks"),
+                    Err(error) => pause.failed("webhooks", &error),
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(this.options.poll) => {}
@@ -218,11 +220,15 @@ impl WebhookDispatcher {
                     now,
                 )
             };
-            match self
-                .store
-                .record_webhook_attempt(attempt, disable_audit)
-                .await
-            {
+            // Sent already: the record is kept through a failover for as
+            // long as the lease holds the endpoint.
+            let lease_ends = tokio::time::Instant::from_std(claimed_at + lease);
+            let recorded = crate::outage::write_through_outage(lease_ends, || {
+                self.store
+                    .record_webhook_attempt(attempt.clone(), disable_audit.clone())
+            })
+            .await;
+            match recorded {
                 Ok(WebhookRecorded::Recorded) if result == WebhookResult::Delivered => continue,
                 Ok(WebhookRecorded::Recorded) => {
                     tracing::info!(endpoint = endpoint.get(), reason = ?result, "webhook delivery failed; will retry");

@@ -54,6 +54,7 @@ impl Sequencer {
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut last_prune: Option<std::time::Instant> = None;
+            let mut pause = crate::outage::Pause::default();
             loop {
                 if last_prune.is_none_or(|at| at.elapsed() >= self.options.prune_every) {
                     last_prune = Some(std::time::Instant::now());
@@ -63,11 +64,14 @@ impl Sequencer {
                         Err(error) => tracing::warn!(%error, "could not prune the event log"),
                     }
                 }
-                match self.round().await {
-                    // A full batch: more may be waiting right away.
-                    Ok(done) if done >= u64::from(self.options.batch) => continue,
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "could not sequence events"),
+                let round = self.round().await;
+                match &round {
+                    Ok(_) => pause.succeeded("events"),
+                    Err(error) => pause.failed("events", error),
+                }
+                // A full batch: more may be waiting right away.
+                if round.is_ok_and(|done| done >= u64::from(self.options.batch)) {
+                    continue;
                 }
                 tokio::time::sleep(self.options.poll).await;
             }

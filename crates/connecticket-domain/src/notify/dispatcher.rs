@@ -16,6 +16,7 @@ use super::{
 use crate::audit::{Action, AuditEntry, Outcome, RecordRef, RequestContext};
 use crate::clock::SharedClock;
 use crate::model::{ContactRole, RecipientRole};
+use crate::outage::{write_through_outage, Pause};
 use crate::store::{Attempt, AttemptResult, Store};
 
 #[derive(Debug, Clone)]
@@ -137,15 +138,20 @@ impl Dispatcher {
     async fn serve(&self, transport: Arc<dyn Transport>) {
         let interval = StdDuration::from_secs_f64(1.0 / transport.max_per_second().max(0.001));
         let mut next_send = tokio::time::Instant::now();
+        let mut pause = Pause::default();
         loop {
             match self
                 .round(transport.as_ref(), interval, &mut next_send)
                 .await
             {
-                Ok(0) => tokio::time::sleep(self.options.poll).await,
-                Ok(_) => {}
+                Ok(claimed) => {
+                    pause.succeeded("notifications");
+                    if claimed == 0 {
+                        tokio::time::sleep(self.options.poll).await;
+                    }
+                }
                 Err(error) => {
-                    tracing::warn!(%error, channel = transport.channel().as_str(), "notification round failed");
+                    pause.failed("notifications", &error);
                     tokio::time::sleep(self.options.poll).await;
                 }
             }
@@ -201,7 +207,8 @@ impl Dispatcher {
         // expire and be claimed again, so no send can outlive its lease
         // while another instance sends the same notification.
         let claimed_at = tokio::time::Instant::now();
-        let half_lease = self.options.lease.to_std().unwrap_or_default() / 2;
+        let lease = self.options.lease.to_std().unwrap_or_default();
+        let half_lease = lease / 2;
         // A send that failed to be recorded is kept as an error, but the
         // others in flight go on to be recorded: dropping them half-way
         // would send them again once their lease ran out.
@@ -220,7 +227,7 @@ impl Dispatcher {
                 break;
             }
             *next_send = tokio::time::Instant::now() + interval;
-            in_flight.push(self.send(transport, item));
+            in_flight.push(self.send(transport, item, claimed_at + lease));
         }
         while let Some(sent) = futures::StreamExt::next(&mut in_flight).await {
             if let Err(error) = sent {
@@ -235,6 +242,7 @@ impl Dispatcher {
         &self,
         transport: &dyn Transport,
         mut item: Claimed,
+        lease_ends: tokio::time::Instant,
     ) -> crate::error::StoreResult<()> {
         let token = self.ack_token(&item);
         item.ack_link = token.as_deref().and_then(|t| self.links.link(t));
@@ -246,7 +254,7 @@ impl Dispatcher {
                 .unwrap_or_else(|| self.clock.now() + self.links.lifetime);
             (self.links.token_hash(&token), expires)
         });
-        self.record(&item, result, ack_link).await
+        self.record(&item, result, ack_link, lease_ends).await
     }
 
     /// The acknowledgment token of a notification that needs an answer.
@@ -263,6 +271,7 @@ impl Dispatcher {
         item: &Claimed,
         result: SendResult,
         ack_link: Option<(Vec<u8>, chrono::DateTime<chrono::Utc>)>,
+        lease_ends: tokio::time::Instant,
     ) -> crate::error::StoreResult<()> {
         let n = &item.notification;
         let at = self.clock.now();
@@ -337,14 +346,18 @@ impl Dispatcher {
         // again), since a record lost means a message sent twice.
         let stripe = n.ticket_id.get().rem_euclid(RECORD_STRIPES as i64) as usize;
         let _turn = self.recording[stripe].lock().await;
+        // The message is out: its record is kept through a failover until
+        // the lease would let another dispatcher send it again. A record
+        // that committed before its answer was lost is not made twice:
+        // the retry finds the lease released and records nothing.
         let mut tries = 0;
         let recorded = loop {
-            match self
-                .store
-                .record_attempt(attempt.clone(), audit.clone())
-                .await
-            {
-                Err(error) if tries < RECORD_TRIES => {
+            let recorded = write_through_outage(lease_ends, || {
+                self.store.record_attempt(attempt.clone(), audit.clone())
+            })
+            .await;
+            match recorded {
+                Err(error) if tries < RECORD_TRIES && !error.is_outage() => {
                     tries += 1;
                     tracing::warn!(%error, notification = n.id.get(), tries, "recording an attempt failed; trying again");
                     tokio::time::sleep(StdDuration::from_millis(20 * tries)).await;

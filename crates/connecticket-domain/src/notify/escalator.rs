@@ -45,12 +45,16 @@ impl Escalator {
     /// Runs until the returned task is aborted.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut pause = crate::outage::Pause::default();
             loop {
-                match self.round().await {
-                    // A full batch: more may be due right away.
-                    Ok(taken) if taken >= self.options.batch as usize => continue,
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "escalation round failed"),
+                let round = self.round().await;
+                match &round {
+                    Ok(_) => pause.succeeded("escalations"),
+                    Err(error) => pause.failed("escalations", error),
+                }
+                // A full batch: more may be due right away.
+                if round.is_ok_and(|taken| taken >= self.options.batch as usize) {
+                    continue;
                 }
                 tokio::time::sleep(self.options.poll).await;
             }

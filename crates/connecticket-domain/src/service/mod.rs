@@ -32,10 +32,10 @@ pub use crate::events::webhooks::ReplayRange;
 pub use access::{throttle, ThrottleSettings, IDEMPOTENCY_WINDOW_HOURS};
 pub use administration::{
     contact_from_input, escalation_from_input, resident_from_fields, staff_contact_from_input,
-    Actors, AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter, ContactInput,
-    CreatedApplication, EscalationInput, FhirStanding, GrantedDisplay, NewEmployeeRequest,
-    Operator, OperatorCall, PolicyChange, RosterEntry, Scope, StaffContactInput, TicketStory,
-    AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT, RESIDENT_FIELDS,
+    Actors, AdminCall, AdminScope, Administrator, ApplicationRequest, AuditFilter,
+    AuditVerification, ContactInput, CreatedApplication, EscalationInput, FhirStanding,
+    GrantedDisplay, NewEmployeeRequest, Operator, OperatorCall, PolicyChange, RosterEntry, Scope,
+    StaffContactInput, TicketStory, AUDIT_PAGE_LIMIT, QUEUE_PAGE_LIMIT, RESIDENT_FIELDS,
 };
 pub use audit::{Call, MAX_LISTED_RECORDS};
 pub use connecticket::{ApiCredentials, ApiSettings, Connecticket, IssuedToken, ListRequest};

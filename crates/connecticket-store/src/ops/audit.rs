@@ -3,10 +3,11 @@
 //! first write and appends only to it, so writers never wait on each other.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor, RecordRef};
+use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor, ChainLoss, RecordRef};
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 use connecticket_domain::StoreError;
 
+use crate::audit_chain::AuditChain;
 use crate::engine::{ChunkSender, Executor};
 use crate::rows;
 use crate::sql::{
@@ -135,6 +136,33 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         chain.keep(head);
     }
     Ok(())
+}
+
+pub(crate) async fn chain_loss(
+    tx: &mut dyn Executor,
+    chain: &AuditChain,
+) -> Result<Option<ChainLoss>> {
+    let Some((committed_through, committed_hash)) = chain.committed_head() else {
+        return Ok(None);
+    };
+    let held_through = fetch_optional(
+        tx,
+        "SELECT last_seq FROM audit_chains WHERE id = $1",
+        &[chain.id().into()],
+        |row| row.get::<i64>("last_seq"),
+    )
+    .await?;
+    // Only its writer appends to a chain: held this far or further, the
+    // chain is whole.
+    if held_through.is_some_and(|held| held >= *committed_through) {
+        return Ok(None);
+    }
+    Ok(Some(ChainLoss {
+        chain_id: chain.id(),
+        held_through,
+        committed_through: *committed_through,
+        committed_hash: committed_hash.clone(),
+    }))
 }
 
 pub(crate) async fn chains(tx: &mut dyn Executor) -> Result<Vec<ChainAnchor>> {

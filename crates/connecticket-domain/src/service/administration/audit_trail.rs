@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 
 use super::{AdminCall, OperatorCall};
-use crate::audit::{Action, AuditRecord, ChainCheck};
+use crate::audit::{Action, AuditRecord, ChainCheck, ChainLoss};
 use crate::error::DomainResult;
 use crate::service::audit::Recorded;
 use crate::service::Connecticket;
@@ -34,6 +34,15 @@ pub struct AuditFilter {
 pub struct Actors {
     pub employees: std::collections::BTreeSet<i64>,
     pub applications: std::collections::BTreeSet<i64>,
+}
+
+/// What `audit verify` found on an intact trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerification {
+    pub entries: u64,
+    /// Entries committed before a database failover that the database no
+    /// longer holds (asynchronous replication), as their writers recorded.
+    pub losses: Vec<ChainLoss>,
 }
 
 impl Actors {
@@ -136,9 +145,21 @@ impl Connecticket {
     }
 
     /// Walks every chain; `Ok(n)` when all `n` entries are intact, `Err`
-    /// naming the first break. (The verification's own entry is written
-    /// after it, so it is never part of what it checked.)
+    /// naming the first break.
     pub async fn verify_audit(&self, call: OperatorCall) -> DomainResult<Result<u64, String>> {
+        let report = self.verify_audit_report(call).await?;
+        Ok(report.map(|verified| verified.entries))
+    }
+
+    /// Walks every chain; `Ok` when all entries are intact, with the
+    /// entries a database failover lost (recorded by the writers that
+    /// found the loss: not tampering, but worth knowing), `Err` naming the
+    /// first break. (The verification's own entry is written after it, so
+    /// it is never part of what it checked.)
+    pub async fn verify_audit_report(
+        &self,
+        call: OperatorCall,
+    ) -> DomainResult<Result<AuditVerification, String>> {
         self.administrate(
             call,
             Action::AuditTrail,
@@ -146,11 +167,14 @@ impl Connecticket {
             async |_, entry| {
                 let verdict = self.walk_chains().await?;
                 entry.records.insert(match &verdict {
-                    Ok(count) => format!("verified:{count}"),
+                    Ok(verified) => format!("verified:{}", verified.entries),
                     Err(_) => "verified:broken".to_owned(),
                 });
                 // An empty trail: nothing was read, and nothing recorded.
-                if verdict != Ok(0) {
+                if verdict
+                    .as_ref()
+                    .map_or(true, |verified| verified.entries > 0)
+                {
                     self.record(entry.clone(), Ok(())).await?;
                 }
                 Ok(verdict)
@@ -181,8 +205,9 @@ impl Connecticket {
 
     /// Walks every chain; `Ok(n)` when all `n` entries are intact, `Err`
     /// naming the first break.
-    async fn walk_chains(&self) -> DomainResult<Result<u64, String>> {
+    async fn walk_chains(&self) -> DomainResult<Result<AuditVerification, String>> {
         let mut verified = 0;
+        let mut losses = Vec::new();
         for anchor in self.store.audit_chains().await? {
             let mut check = ChainCheck::new(&anchor);
             // Every entry of the chain: those up to the anchor must chain;
@@ -191,6 +216,7 @@ impl Connecticket {
             let mut entries = self.store.chain_entries(anchor.chain_id, i64::MAX);
             while let Some(chunk) = entries.try_next().await? {
                 for record in &chunk {
+                    losses.extend(ChainLoss::from_record(record));
                     if record.seq > anchor.last_seq {
                         beyond.push(record.seq);
                     } else if let Err(broken) = check.next(record) {
@@ -206,7 +232,10 @@ impl Connecticket {
                 return Ok(Err(intruder));
             }
         }
-        Ok(Ok(verified))
+        Ok(Ok(AuditVerification {
+            entries: verified,
+            losses,
+        }))
     }
 
     /// Entries past a chain's head that its anchor, read again now, still

@@ -49,7 +49,7 @@ mod residents;
 use std::time::Instant;
 
 pub use applications::{ApplicationRequest, CreatedApplication, FhirStanding};
-pub use audit_trail::{Actors, AuditFilter, AUDIT_PAGE_LIMIT};
+pub use audit_trail::{Actors, AuditFilter, AuditVerification, AUDIT_PAGE_LIMIT};
 pub use contacts::{contact_from_input, ContactInput};
 pub use displays::GrantedDisplay;
 pub use employees::{NewEmployeeRequest, RosterEntry};
