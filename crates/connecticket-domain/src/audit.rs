@@ -760,6 +760,35 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_loss_reads_back_from_its_entry_and_says_what_was_lost() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let loss = ChainLoss {
+            chain_id: 7,
+            held_through: Some(811),
+            committed_through: 851,
+            committed_hash: "ab12".to_owned(),
+        };
+        let anchor = ChainAnchor::new(9, "lane", at);
+        let record = AuditRecord::chain(loss.entry(at), &anchor);
+        assert_eq!(record.action, Action::AuditChainLost);
+        assert_eq!(ChainLoss::from_record(&record), Some(loss.clone()));
+        assert_eq!(
+            loss.to_string(),
+            "chain 7: entries 812–851 (40 committed before a database failover) were lost with the old primary"
+        );
+        let whole = ChainLoss {
+            held_through: None,
+            ..loss
+        };
+        let record = AuditRecord::chain(whole.entry(at), &anchor);
+        assert_eq!(ChainLoss::from_record(&record), Some(whole.clone()));
+        assert!(whole.to_string().ends_with("the chain's anchor with them"));
+        // Any other entry is no loss.
+        let other = AuditRecord::chain(entry(1), &anchor);
+        assert_eq!(ChainLoss::from_record(&other), None);
+    }
+
+    #[test]
     fn record_keys_are_kind_colon_id() {
         use crate::model::{ResidentId, TicketId};
         assert_eq!(RecordRef::Ticket(TicketId(4711)).key(), "ticket:4711");

@@ -31,6 +31,9 @@ use crate::executor::{sql_error, PgExecutor};
 
 /// Jobs waiting beyond this make callers wait for room.
 const QUEUE_DEPTH: usize = 1024;
+/// How long past the latest deadline of its batch a COMMIT may take before
+/// its outcome is reported unknown (a synchronous standby gone).
+const COMMIT_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 /// The most jobs that share one transaction.
 const MAX_BATCH: usize = 128;
 
@@ -232,9 +235,11 @@ impl Seat {
     /// The connection and chain to run a batch on.
     async fn take(&mut self) -> Result<(&mut PgConnection, &mut AuditChain)> {
         // Another connection broke since this one opened: its server may
-        // be gone or demoted, so a batch would fail on it. Open afresh.
+        // be gone or demoted, so a batch would fail on it. Open afresh, and
+        // check the chain there: the server it finds may be a promoted
+        // standby that never received the chain's newest entries.
         if matches!(&self.connection, Some((_, born)) if *born < self.connector.generation()) {
-            self.close_connection();
+            self.drop_connection(false);
         }
         if self.connection.is_none() {
             let generation = self.connector.generation();
@@ -414,6 +419,12 @@ async fn resume_chain(conn: &mut PgConnection, chain: &mut AuditChain, label: &s
     let id =
         connecticket_store::create_audit_chain(&mut PgExecutor::new(&mut tx), &label, now).await?;
     let mut fresh = AuditChain::new(id);
+    if loss.lost() == 0 {
+        // Only the empty chain's row was lost: nothing to report.
+        tx.commit().await.map_err(store_error)?;
+        *chain = fresh;
+        return Ok(());
+    }
     connecticket_store::record_audit_chain_loss(
         &mut PgExecutor::writer(&mut tx, &mut fresh),
         &loss,
@@ -527,19 +538,32 @@ async fn commit_writes(
         None => "COMMIT",
     };
     let commit = if intact {
-        let committed = sqlx::Executor::execute(&mut *conn, commit_statement)
-            .await
-            .map(|_| ())
-            .map_err(|error| {
+        // Nor does a caller wait past its deadline for a COMMIT that waits
+        // for a synchronous standby that is gone: committed here or not,
+        // nobody knows yet, and the caller is told exactly that.
+        let committing = sqlx::Executor::execute(&mut *conn, commit_statement);
+        let answered = match deadline {
+            Some(latest) => {
+                let latest = tokio::time::Instant::from_std(latest) + COMMIT_GRACE;
+                tokio::time::timeout_at(latest, committing).await.ok()
+            }
+            None => Some(committing.await),
+        };
+        let committed = match answered {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(error)) => {
                 let error = sql_error(error).into_store();
+                // COMMIT was sent and the connection died before its
+                // answer: the batch may have committed (or be on a standby
+                // about to be promoted).
                 if connecticket_store::is_disconnected(&error) {
-                    // COMMIT was sent and no answer came: the batch may have
-                    // committed (or be on a standby about to be promoted).
-                    StoreError::OutcomeUnknown
+                    Err(StoreError::OutcomeUnknown)
                 } else {
-                    error
+                    Err(error)
                 }
-            });
+            }
+            None => Err(StoreError::OutcomeUnknown),
+        };
         if committed.is_ok() {
             chain.committed();
         }

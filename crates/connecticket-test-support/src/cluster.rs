@@ -260,6 +260,19 @@ impl Cluster {
         self.sql(self.standby_port, "SELECT pg_reload_conf()");
     }
 
+    /// The standby streams from the primary again (undoes
+    /// [`Cluster::cut_standby_off`]).
+    pub fn reconnect_standby(&self) {
+        self.sql(
+            self.standby_port,
+            &format!(
+                "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port={} user=postgres application_name=standby'",
+                self.primary_port
+            ),
+        );
+        self.sql(self.standby_port, "SELECT pg_reload_conf()");
+    }
+
     /// Promotes the standby to primary (`pg_ctl promote`), waiting until
     /// it takes writes. It inherited the old primary's
     /// `synchronous_standby_names`; with no standby of its own left it

@@ -227,7 +227,7 @@ fn busy_answers(responses: &mut Map<String, Value>) {
     });
     responses.entry("503").or_insert_with(|| {
         json!({
-            "description": "The server is at its limit for now; see Retry-After",
+            "description": "The server is at its limit for now, or its database is unreachable (a failover); see Retry-After. With `Connecticket-Write-Outcome: unknown`, a write's commit went unanswered: it may have been saved, so retry with the same Idempotency-Key",
             "headers": retry_after,
             "content": failure,
         })

@@ -142,8 +142,10 @@ pub(crate) async fn chain_loss(
     tx: &mut dyn Executor,
     chain: &AuditChain,
 ) -> Result<Option<ChainLoss>> {
-    let Some((committed_through, committed_hash)) = chain.committed_head() else {
-        return Ok(None);
+    let (committed_through, committed_hash) = match chain.committed_head() {
+        Some((seq, hash)) => (*seq, hash.clone()),
+        // Nothing committed yet, but the chain's row must still be there.
+        None => (0, String::new()),
     };
     let held_through = fetch_optional(
         tx,
@@ -154,14 +156,14 @@ pub(crate) async fn chain_loss(
     .await?;
     // Only its writer appends to a chain: held this far or further, the
     // chain is whole.
-    if held_through.is_some_and(|held| held >= *committed_through) {
+    if held_through.is_some_and(|held| held >= committed_through) {
         return Ok(None);
     }
     Ok(Some(ChainLoss {
         chain_id: chain.id(),
         held_through,
-        committed_through: *committed_through,
-        committed_hash: committed_hash.clone(),
+        committed_through,
+        committed_hash,
     }))
 }
 

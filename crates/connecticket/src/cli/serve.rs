@@ -435,7 +435,13 @@ pub(super) async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         read_connections: args.sqlite_readers,
         commit_delay: Duration::from_micros(args.sqlite_commit_delay_us),
     };
-    let store = database::open(&cli.database, cli.store_options(sqlite)).await?;
+    let mut options = cli.store_options(sqlite);
+    // Waiting for a database connection (a failover under way) ends well
+    // inside the request's time, so that the call answers 503 rather than
+    // running out of time.
+    let request_timeout = Duration::from_secs(args.request_timeout_secs);
+    options.postgres.acquire_timeout = options.postgres.acquire_timeout.min(request_timeout / 2);
+    let store = database::open(&cli.database, options).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -693,3 +693,74 @@ async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns
         .expect("readyz");
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_commit_waiting_for_a_lost_synchronous_standby_answers_by_the_request_timeout() {
+    let Some(cluster) = Cluster::start(true) else {
+        return;
+    };
+    cluster.sql(cluster.primary_port, "CREATE DATABASE care");
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/care",
+        cluster.primary_port
+    );
+    let server = ServerProcess::start(&url, &["--demo", "--request-timeout-secs", "3"]);
+    let instances = Instances {
+        bases: vec![server.base.clone()],
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client"),
+    };
+    let token = instances.token(&server.base).await.expect("a token");
+    let create = || {
+        instances
+            .http
+            .post(format!("{}/api/{token}/create_ticket", server.base))
+            .header("api_key", DEMO_API_KEY)
+            .header("api_secret", DEMO_API_SECRET)
+            .header("Idempotency-Key", "waits-for-the-standby")
+            .form(&[
+                ("title", "waits for the standby"),
+                ("resident_id", "889283349"),
+            ])
+            .send()
+    };
+
+    // The synchronous standby is gone: the primary commits locally and
+    // waits for it. The caller is not kept past its time, and is not told
+    // the write failed: it may yet be saved.
+    cluster.cut_standby_off();
+    let started = Instant::now();
+    let reply = create().await.expect("an answer");
+    let took = started.elapsed();
+    assert_eq!(reply.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.headers()["connecticket-write-outcome"], "unknown");
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+
+    // The standby returns, the commit completes, and the retry with the
+    // same key finds the write.
+    cluster.reconnect_standby();
+    let replayed = eventually("the retry to find the write", || async {
+        let reply = create().await.ok()?;
+        (reply.status() == StatusCode::OK).then_some(reply)
+    })
+    .await;
+    assert_eq!(
+        replayed
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().unwrap_or_default()),
+        Some("true")
+    );
+    let body: serde_json::Value = replayed.json().await.expect("json");
+    let stored = cluster.sql_in(
+        cluster.primary_port,
+        "care",
+        "SELECT id FROM tickets WHERE title = 'waits for the standby'",
+    );
+    assert_eq!(
+        stored,
+        body["ticket_id"].as_i64().expect("ticket_id").to_string()
+    );
+}
