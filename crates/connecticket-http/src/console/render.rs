@@ -200,6 +200,7 @@ fn title_of(status: StatusCode) -> &'static str {
         413 => "Too large",
         422 => "Please check the form",
         429 => "Too many attempts",
+        503 => "Not saved",
         _ => "Something went wrong",
     }
 }
@@ -240,16 +241,39 @@ impl IntoResponse for ConsoleError {
                     // log; the person sees only that it failed.
                     return error.into_response();
                 }
+                let (title, message) = match &error {
+                    // A failover: said for the person at the form, who
+                    // has no Idempotency-Key but does have a Back button
+                    // (the browser keeps what was typed).
+                    HttpError::Domain(DomainError::DatabaseUnavailable) => (
+                        "Not saved: the database is switching over",
+                        "Nothing was saved. Use your browser's Back button: what you typed is still in the form. Send it again in a few seconds.".to_owned(),
+                    ),
+                    HttpError::Domain(DomainError::WriteOutcomeUnknown) => (
+                        "Perhaps saved: the database connection was lost",
+                        "The connection to the database was lost while this was being saved, so it may have been saved. Open the ticket (or the board) to check before sending it again; what you typed is still in the form behind the Back button.".to_owned(),
+                    ),
+                    other => (title_of(status), other.message()),
+                };
                 let mut response = html(
                     status,
                     &ErrorPage {
                         chrome: Chrome::signed_out(),
                         status: status.as_u16(),
-                        title: title_of(status),
-                        message: error.message(),
+                        title,
+                        message,
                     },
                 );
-                if let HttpError::Domain(DomainError::RateLimited { retry_after_secs }) = error {
+                let retry_after = match error {
+                    HttpError::Domain(DomainError::RateLimited { retry_after_secs }) => {
+                        Some(retry_after_secs)
+                    }
+                    HttpError::Domain(
+                        DomainError::DatabaseUnavailable | DomainError::WriteOutcomeUnknown,
+                    ) => Some(2),
+                    _ => None,
+                };
+                if let Some(retry_after_secs) = retry_after {
                     response
                         .headers_mut()
                         .insert(header::RETRY_AFTER, retry_after_secs.into());

@@ -764,3 +764,131 @@ async fn a_commit_waiting_for_a_lost_synchronous_standby_answers_by_the_request_
         body["ticket_id"].as_i64().expect("ticket_id").to_string()
     );
 }
+
+/// The console at the moment the database goes: a nurse's comment is
+/// refused with a page that says nothing was saved and how to get the
+/// text back, and the browser's Back button has it; sent again once the
+/// database is back, it is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
+    use crate::support::browser::{browser, driver};
+    use crate::support::DEMO_PASSWORD;
+    use fantoccini::{Client, Locator};
+
+    let Some(cluster) = Cluster::start(true) else {
+        return;
+    };
+    let Some(driver) = driver().await else {
+        return;
+    };
+    cluster.sql(cluster.primary_port, "CREATE DATABASE care");
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/care",
+        cluster.primary_port
+    );
+    let server = ServerProcess::start(&url, &["--demo"]);
+    let nurse = browser(&driver, true).await;
+
+    async fn fill(client: &Client, css: &str, text: &str) {
+        let field = client.find(Locator::Css(css)).await.expect(css);
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+    async fn submit(client: &Client, css: &str) {
+        let page = client.find(Locator::Css("html")).await.expect("a page");
+        client
+            .find(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+        eventually("the next page", || async {
+            let ready = client
+                .execute("return document.readyState", vec![])
+                .await
+                .ok()?
+                == "complete";
+            (page.is_displayed().await.is_err() && ready).then_some(())
+        })
+        .await;
+    }
+    async fn heading(client: &Client) -> String {
+        client
+            .find(Locator::Css("h1"))
+            .await
+            .expect("h1")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    nurse
+        .goto(&format!("{}/console", server.base))
+        .await
+        .expect("console");
+    fill(&nurse, "#email", "nurse@example.org").await;
+    fill(&nurse, "#password", DEMO_PASSWORD).await;
+    submit(&nurse, "form button[type=submit]:not(.secondary)").await;
+    nurse
+        .goto(&format!("{}/console/tickets/201", server.base))
+        .await
+        .expect("a ticket");
+    let typed = "Found on the floor at 03:10, no visible injury; vitals normal.";
+    fill(&nurse, "#comment", typed).await;
+
+    cluster.stop_primary_immediately();
+    submit(&nurse, "form[action$=\"/comments\"] button[type=submit]").await;
+    assert_eq!(
+        heading(&nurse).await,
+        "Not saved: the database is switching over"
+    );
+    let said = nurse
+        .find(Locator::Css("[role=alert]"))
+        .await
+        .expect("alert")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        said.contains("Nothing was saved") && said.contains("Back"),
+        "{said}"
+    );
+    let png = nurse.screenshot().await.expect("screenshot");
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    std::fs::create_dir_all(&shots).expect("a screenshot directory");
+    std::fs::write(shots.join("database-outage.png"), png).expect("saved");
+
+    // Back: the text is still in the form; sent again once the database
+    // is back, it is saved.
+    nurse.back().await.expect("back");
+    let kept = eventually("the form to be back", || async {
+        nurse
+            .find(Locator::Css("#comment"))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()?
+    })
+    .await;
+    assert_eq!(kept, typed);
+    cluster.restart_primary_alone();
+    eventually("the console to answer again", || async {
+        let ready = reqwest::get(format!("{}/readyz", server.base)).await.ok()?;
+        (ready.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    submit(&nurse, "form[action$=\"/comments\"] button[type=submit]").await;
+    let saved = cluster.sql_in(
+        cluster.primary_port,
+        "care",
+        &format!("SELECT count(*) FROM comments WHERE body = '{typed}'"),
+    );
+    assert_eq!(
+        saved,
+        "1",
+        "the comment was saved once: {}",
+        heading(&nurse).await
+    );
+}
