@@ -203,5 +203,10 @@ mod tests {
         );
         assert!(shown.contains("app:***@db:5432/ct"), "{shown}");
         assert_eq!(redact("postgres://app@db/ct"), "postgres://app@db/ct");
+        // A failover URL names several hosts; the password still goes.
+        assert_eq!(
+            redact("postgres://app:s3cret@db1:5432,db2:5432/ct?target_session_attrs=read-write"),
+            "postgres://app:***@db1:5432,db2:5432/ct?target_session_attrs=read-write"
+        );
     }
 }
