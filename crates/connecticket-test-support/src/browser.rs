@@ -5,7 +5,7 @@
 
 use std::process::{Child, Command, Stdio};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::eventually;
@@ -153,4 +153,50 @@ pub async fn accessibility_violations(client: &Client) -> Vec<String> {
         .await
         .expect("axe-core runs");
     serde_json::from_value(found).expect("a list of violations")
+}
+
+/// Types `text` into the field `css` names, replacing what it held.
+pub async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.expect(css);
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+pub async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Clicks a link or a form's button and waits until the next page has
+/// replaced this one (a click returns when the browser has begun to
+/// navigate).
+pub async fn submit(client: &Client, css: &str) {
+    let page = client.find(Locator::Css("html")).await.expect("a page");
+    click(client, css).await;
+    eventually("the next page", || async {
+        let replaced = page.is_displayed().await.is_err();
+        let ready = client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()?
+            == "complete";
+        (replaced && ready).then_some(())
+    })
+    .await;
+}
+
+/// The page's `h1`.
+pub async fn heading(client: &Client) -> String {
+    client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("a heading")
+        .text()
+        .await
+        .expect("text")
 }

@@ -41,49 +41,7 @@ pub(crate) async fn inspect(client: &Client, name: &str) {
         .expect("resize");
 }
 
-pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.expect(css);
-    field.clear().await.expect("clear");
-    field.send_keys(text).await.expect("type");
-}
-
-pub(crate) async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .expect(css)
-        .click()
-        .await
-        .expect("click");
-}
-
-/// Clicks a link or a form's button and waits until the next page has
-/// replaced this one (a click returns when the browser has begun to
-/// navigate).
-pub(crate) async fn submit(client: &Client, css: &str) {
-    let page = client.find(Locator::Css("html")).await.expect("a page");
-    click(client, css).await;
-    eventually("the next page", || async {
-        let replaced = page.is_displayed().await.is_err();
-        let ready = client
-            .execute("return document.readyState", vec![])
-            .await
-            .ok()?
-            == "complete";
-        (replaced && ready).then_some(())
-    })
-    .await;
-}
-
-pub(crate) async fn heading(client: &Client) -> String {
-    client
-        .find(Locator::Css("h1"))
-        .await
-        .expect("a heading")
-        .text()
-        .await
-        .expect("text")
-}
+pub(crate) use crate::support::browser::{click, fill, heading, submit};
 
 pub(crate) async fn path(client: &Client) -> String {
     let url = client.current_url().await.expect("url");

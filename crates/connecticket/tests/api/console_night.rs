@@ -664,7 +664,7 @@ async fn the_new_ticket_form_says_who_will_be_told_as_choices_change() {
     assert!(text_of(&nurse, ".notice.error")
         .await
         .contains("This High ticket tells nobody"));
-    click_box(&nurse, "#confirm_nobody").await;
+    crate::support::browser::click(&nurse, "#confirm_nobody").await;
     submit(&nurse, "main form > p button[type=submit]").await;
     let raised = ticket_id(&nurse).await;
     assert!(raised > 0);
@@ -745,16 +745,6 @@ async fn the_new_pages_work_with_the_keyboard_alone() {
     })
     .await;
     admin.close().await.expect("close");
-}
-
-async fn click_box(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .expect(css)
-        .click()
-        .await
-        .expect("click");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

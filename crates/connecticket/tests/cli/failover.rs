@@ -70,6 +70,11 @@ struct Instances {
 }
 
 impl Instances {
+    async fn readiness(&self, base: &str) -> StatusCode {
+        let ready = self.http.get(format!("{base}/readyz")).send().await;
+        ready.expect("readyz").status()
+    }
+
     async fn token(&self, base: &str) -> Option<String> {
         let reply = self
             .http
@@ -599,17 +604,19 @@ async fn an_asynchronous_standby_that_lags_loses_writes_and_the_audit_trail_says
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns_the_original() {
-    let Some(cluster) = Cluster::start(true) else {
-        return;
-    };
+/// One demo instance on the cluster's database `care` at `hosts`, with
+/// its request timeout, a client and a token.
+async fn one_instance(
+    cluster: &Cluster,
+    hosts: &str,
+    request_timeout_secs: &str,
+) -> (ServerProcess, Instances, String) {
     cluster.sql(cluster.primary_port, "CREATE DATABASE care");
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/care",
-        cluster.primary_port, cluster.standby_port
+    let url = format!("postgres://postgres@{hosts}/care");
+    let server = ServerProcess::start(
+        &url,
+        &["--demo", "--request-timeout-secs", request_timeout_secs],
     );
-    let server = ServerProcess::start(&url, &["--demo", "--request-timeout-secs", "30"]);
     let instances = Instances {
         bases: vec![server.base.clone()],
         http: reqwest::Client::builder()
@@ -618,6 +625,19 @@ async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns
             .expect("client"),
     };
     let token = instances.token(&server.base).await.expect("a token");
+    (server, instances, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns_the_original() {
+    let Some(cluster) = Cluster::start(true) else {
+        return;
+    };
+    let both = format!(
+        "127.0.0.1:{},127.0.0.1:{}",
+        cluster.primary_port, cluster.standby_port
+    );
+    let (server, instances, token) = one_instance(&cluster, &both, "30").await;
     let create = |key: &'static str| {
         instances
             .http
@@ -657,13 +677,10 @@ async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns
         !retried.headers().contains_key("connecticket-write-outcome"),
         "nothing was sent this time"
     );
-    let ready = instances
-        .http
-        .get(format!("{}/readyz", server.base))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        instances.readiness(&server.base).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 
     // The old primary comes back: it had committed the write, and the
     // retry with the same key returns that write rather than a second one.
@@ -685,13 +702,7 @@ async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns
         id.to_string(),
         "one ticket, the one the retry named"
     );
-    let ready = instances
-        .http
-        .get(format!("{}/readyz", server.base))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(instances.readiness(&server.base).await, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -699,20 +710,8 @@ async fn a_commit_waiting_for_a_lost_synchronous_standby_answers_by_the_request_
     let Some(cluster) = Cluster::start(true) else {
         return;
     };
-    cluster.sql(cluster.primary_port, "CREATE DATABASE care");
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{}/care",
-        cluster.primary_port
-    );
-    let server = ServerProcess::start(&url, &["--demo", "--request-timeout-secs", "3"]);
-    let instances = Instances {
-        bases: vec![server.base.clone()],
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
-    };
-    let token = instances.token(&server.base).await.expect("a token");
+    let primary = format!("127.0.0.1:{}", cluster.primary_port);
+    let (server, instances, token) = one_instance(&cluster, &primary, "3").await;
     let create = || {
         instances
             .http
@@ -771,9 +770,9 @@ async fn a_commit_waiting_for_a_lost_synchronous_standby_answers_by_the_request_
 /// database is back, it is saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
-    use crate::support::browser::{browser, driver};
+    use crate::support::browser::{browser, driver, fill, heading, submit};
     use crate::support::DEMO_PASSWORD;
-    use fantoccini::{Client, Locator};
+    use fantoccini::Locator;
 
     let Some(cluster) = Cluster::start(true) else {
         return;
@@ -788,40 +787,6 @@ async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
     );
     let server = ServerProcess::start(&url, &["--demo"]);
     let nurse = browser(&driver, true).await;
-
-    async fn fill(client: &Client, css: &str, text: &str) {
-        let field = client.find(Locator::Css(css)).await.expect(css);
-        field.clear().await.expect("clear");
-        field.send_keys(text).await.expect("type");
-    }
-    async fn submit(client: &Client, css: &str) {
-        let page = client.find(Locator::Css("html")).await.expect("a page");
-        client
-            .find(Locator::Css(css))
-            .await
-            .expect(css)
-            .click()
-            .await
-            .expect("click");
-        eventually("the next page", || async {
-            let ready = client
-                .execute("return document.readyState", vec![])
-                .await
-                .ok()?
-                == "complete";
-            (page.is_displayed().await.is_err() && ready).then_some(())
-        })
-        .await;
-    }
-    async fn heading(client: &Client) -> String {
-        client
-            .find(Locator::Css("h1"))
-            .await
-            .expect("h1")
-            .text()
-            .await
-            .expect("text")
-    }
 
     nurse
         .goto(&format!("{}/console", server.base))

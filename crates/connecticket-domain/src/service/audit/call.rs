@@ -179,7 +179,8 @@ impl Connecticket {
             Ok(()) => result,
             Err(error) => {
                 tracing::error!(%error, "could not record an audit entry");
-                result.and(Err(DomainError::Storage(error)))
+                // An unreachable database is a 503 like any other.
+                result.and(Err(DomainError::from(error)))
             }
         }
     }

@@ -23,7 +23,7 @@ pub(crate) async fn record_list_start(store: &dyn Store, entry: &AuditEntry) -> 
     started.outcome = Outcome::Started;
     store.append_audit(started).await.map_err(|error| {
         tracing::error!(%error, "could not record the start of a list");
-        DomainError::Storage(error)
+        DomainError::from(error)
     })
 }
 
