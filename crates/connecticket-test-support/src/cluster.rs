@@ -258,6 +258,32 @@ impl Cluster {
     pub fn cut_standby_off(&self) {
         self.sql(self.standby_port, "ALTER SYSTEM SET primary_conninfo = ''");
         self.sql(self.standby_port, "SELECT pg_reload_conf()");
+        self.poll("the primary to lose its standby", || {
+            self.sql(
+                self.primary_port,
+                "SELECT count(*) FROM pg_stat_replication",
+            ) == "0"
+        });
+    }
+
+    /// Whether a session on the primary waits for a synchronous standby
+    /// to confirm its commit.
+    pub fn commit_waits_for_standby(&self) -> bool {
+        self.sql(
+            self.primary_port,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+        ) != "0"
+    }
+
+    /// Polls `done` every 50 ms for up to 10 s.
+    fn poll(&self, what: &str, done: impl Fn() -> bool) {
+        for _ in 0..200 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
     }
 
     /// The standby streams from the primary again (undoes

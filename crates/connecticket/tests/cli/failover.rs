@@ -653,7 +653,10 @@ async fn a_commit_without_an_answer_is_never_called_failed_and_its_retry_returns
     // and waits for it, so the write's COMMIT gets no answer...
     cluster.cut_standby_off();
     let pending = tokio::spawn(create("unanswered-1"));
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    eventually("the commit to wait for the standby", || async {
+        cluster.commit_waits_for_standby().then_some(())
+    })
+    .await;
     assert!(!pending.is_finished(), "the commit waits for the standby");
     // ... and the primary dies with the COMMIT unanswered.
     cluster.stop_primary_immediately();
