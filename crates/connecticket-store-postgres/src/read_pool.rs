@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use connecticket_domain::StoreError;
 use sqlx::{Connection, PgConnection};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::connector::Connector;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Idle longer than this, a connection is closed instead (as sqlx's pool).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -27,8 +27,7 @@ const MAX_LIFETIME: Duration = Duration::from_secs(1800);
 
 struct Idle {
     conn: PgConnection,
-    opened: Instant,
-    generation: u64,
+    born: Born,
     since: Instant,
 }
 
@@ -96,21 +95,17 @@ impl ReadPool {
             let idle_for = idle.since.elapsed();
             // Opened before a connection was found broken: its server may
             // be gone, or a standby now.
-            let suspect = idle.generation < self.connector.generation();
-            if suspect || idle_for > IDLE_TIMEOUT || idle.opened.elapsed() > MAX_LIFETIME {
+            let suspect = idle.born.generation < self.connector.generation();
+            if suspect || idle_for > IDLE_TIMEOUT || idle.born.opened.elapsed() > MAX_LIFETIME {
                 self.retire(idle.conn);
                 continue;
             }
             if idle_for >= self.check_after_idle && idle.conn.ping().await.is_err() {
-                self.connector.lost(idle.generation);
+                self.connector.lost(idle.born.generation);
                 self.retire(idle.conn);
                 continue;
             }
-            let born = Born {
-                opened: idle.opened,
-                generation: idle.generation,
-            };
-            return Ok(Lease::new(self, idle.conn, born, permit));
+            return Ok(Lease::new(self, idle.conn, idle.born, permit));
         }
         let generation = self.connector.generation();
         let conn = tokio::time::timeout_at(deadline, self.connector.connect())
@@ -135,8 +130,7 @@ impl ReadPool {
         }
         self.idle_list().push(Idle {
             conn,
-            opened: born.opened,
-            generation: born.generation,
+            born,
             since: Instant::now(),
         });
     }

@@ -94,6 +94,10 @@ impl Cluster {
 
     /// A server binary, run as `postgres` when the tests run as root.
     fn tool(&self, name: &str, args: &[&str]) -> Output {
+        self.must(&mut self.command(name, args))
+    }
+
+    fn command(&self, name: &str, args: &[&str]) -> Command {
         let program = self.bin.join(name);
         let mut command = if self.as_postgres {
             let mut command = Command::new("runuser");
@@ -103,7 +107,7 @@ impl Cluster {
             Command::new(program)
         };
         command.args(args).current_dir(Path::new("/tmp"));
-        self.must(&mut command)
+        command
     }
 
     fn append(&self, file: &str, lines: &str) {
@@ -318,18 +322,8 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         for node in ["standby", "primary"] {
             let data = self.path(node);
-            let program = self.bin.join("pg_ctl");
-            let mut command = if self.as_postgres {
-                let mut command = Command::new("runuser");
-                command.args(["-u", "postgres", "--"]).arg(program);
-                command
-            } else {
-                Command::new(program)
-            };
-            let _ = command
-                .args(["-D", &data, "-m", "immediate", "stop"])
-                .current_dir("/tmp")
-                .output();
+            let stop = ["-D", data.as_str(), "-m", "immediate", "stop"];
+            let _ = self.command("pg_ctl", &stop).output();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -822,10 +822,26 @@ async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
         said.contains("Nothing was saved") && said.contains("Back"),
         "{said}"
     );
-    let png = nurse.screenshot().await.expect("screenshot");
     let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&shots).expect("a screenshot directory");
-    std::fs::write(shots.join("database-outage.png"), png).expect("saved");
+    for (size, (width, height)) in [("tablet", (768, 1024)), ("desktop", (1366, 768))] {
+        nurse.set_window_size(width, height).await.expect("resize");
+        let png = nurse.screenshot().await.expect("screenshot");
+        std::fs::write(shots.join(format!("database-outage-{size}.png")), png).expect("saved");
+    }
+    // The way on, by keyboard alone: a few Tabs (past the skip link)
+    // reach the board link.
+    let mut reached = Vec::new();
+    for _ in 0..4 {
+        let focus = nurse.active_element().await.expect("focus");
+        focus.send_keys("\u{E004}").await.expect("tab");
+        let focused = nurse.active_element().await.expect("focus");
+        reached.push(focused.text().await.expect("text"));
+    }
+    assert!(
+        reached.iter().any(|text| text == "Back to the board"),
+        "{reached:?}"
+    );
 
     // Back: the text is still in the form; sent again once the database
     // is back, it is saved.
