@@ -190,13 +190,18 @@ pub async fn submit(client: &Client, css: &str) {
     .await;
 }
 
-/// The page's `h1`.
-pub async fn heading(client: &Client) -> String {
+/// The text of the element `css` names.
+pub async fn text_of(client: &Client, css: &str) -> String {
     client
-        .find(Locator::Css("h1"))
+        .find(Locator::Css(css))
         .await
-        .expect("a heading")
+        .expect(css)
         .text()
         .await
         .expect("text")
+}
+
+/// The page's `h1`.
+pub async fn heading(client: &Client) -> String {
+    text_of(client, "h1").await
 }

@@ -95,14 +95,7 @@ async fn the_acknowledgment_page_works_without_javascript_and_loads_nothing_else
         "Tab reaches the button first"
     );
     focused.send_keys(ENTER).await.expect("Enter");
-    let thanked = plain
-        .find(Locator::Css("h1"))
-        .await
-        .expect("heading")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(thanked, "Thank you");
+    assert_eq!(crate::support::browser::heading(&plain).await, "Thank you");
     // The numbers to call are tap-to-call links.
     let numbers: Vec<String> = {
         let mut found = Vec::new();

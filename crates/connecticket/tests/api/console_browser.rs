@@ -41,7 +41,7 @@ pub(crate) async fn inspect(client: &Client, name: &str) {
         .expect("resize");
 }
 
-pub(crate) use crate::support::browser::{click, fill, heading, submit};
+pub(crate) use crate::support::browser::{click, fill, heading, submit, text_of};
 
 pub(crate) async fn path(client: &Client) -> String {
     let url = client.current_url().await.expect("url");
@@ -272,13 +272,7 @@ async fn a_shift_in_the_console() {
     fill(&nurse, "#email", "rosa@example.org").await;
     submit(&nurse, "form[action='/console/admin/employees'] button").await;
     inspect(&nurse, "invitation").await;
-    let link = nurse
-        .find(Locator::Css("dd .secret"))
-        .await
-        .expect("the link")
-        .text()
-        .await
-        .expect("text");
+    let link = text_of(&nurse, "dd .secret").await;
     let invitee = browser(&driver, true).await;
     invitee.goto(&link).await.expect("the invitation");
     assert_eq!(heading(&invitee).await, "Set your password");

@@ -45,15 +45,7 @@ async fn two_margarets(app: &TestApp) -> (ResidentId, ResidentId) {
     (ids[0], ids[1])
 }
 
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
-        .await
-        .expect(css)
-        .text()
-        .await
-        .expect("text")
-}
+use crate::support::browser::text_of;
 
 /// What a form field holds now.
 async fn value_of(client: &Client, css: &str) -> Option<String> {

@@ -773,7 +773,7 @@ async fn a_commit_waiting_for_a_lost_synchronous_standby_answers_by_the_request_
 /// database is back, it is saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
-    use crate::support::browser::{browser, driver, fill, heading, submit};
+    use crate::support::browser::{browser, driver, fill, heading, submit, text_of};
     use crate::support::DEMO_PASSWORD;
     use fantoccini::Locator;
 
@@ -811,13 +811,7 @@ async fn a_nurse_typing_through_a_database_outage_keeps_her_text() {
         heading(&nurse).await,
         "Not saved: the database is switching over"
     );
-    let said = nurse
-        .find(Locator::Css("[role=alert]"))
-        .await
-        .expect("alert")
-        .text()
-        .await
-        .expect("text");
+    let said = text_of(&nurse, "[role=alert]").await;
     assert!(
         said.contains("Nothing was saved") && said.contains("Back"),
         "{said}"
