@@ -70,6 +70,13 @@ fn is_lost_server(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "25006" | "53300")
 }
 
+/// Each statement's text (never its arguments, which hold patient data)
+/// at `TRACE` under [`STATEMENTS`](crate::STATEMENTS): what a write sends
+/// PostgreSQL, and how many round trips it costs, without a server log.
+pub(crate) fn trace_statement(sql: &str) {
+    tracing::trace!(target: crate::STATEMENTS, "{sql}");
+}
+
 fn bind<'q>(
     mut query: Query<'q, Postgres, PgArguments>,
     args: &'q [Value<'_>],
@@ -139,6 +146,7 @@ impl Executor for PgExecutor<'_> {
     }
 
     async fn execute(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, SqlError> {
+        trace_statement(sql);
         let done = bind(sqlx::query(sql), args)
             .execute(&mut *self.conn)
             .await
@@ -152,6 +160,7 @@ impl Executor for PgExecutor<'_> {
         args: &[Value<'_>],
         each: &mut (dyn for<'r> FnMut(&'r (dyn Row + 'r)) -> Result<(), StoreError> + Send),
     ) -> Result<(), StoreError> {
+        trace_statement(sql);
         let mut rows = bind(sqlx::query(sql), args).fetch(&mut *self.conn);
         while let Some(row) = rows
             .try_next()

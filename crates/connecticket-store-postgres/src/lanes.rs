@@ -27,7 +27,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
 use crate::connector::Connector;
-use crate::executor::{sql_error, PgExecutor};
+use crate::executor::{sql_error, trace_statement, PgExecutor};
 
 /// Jobs waiting beyond this make callers wait for room.
 const QUEUE_DEPTH: usize = 1024;
@@ -490,6 +490,7 @@ async fn commit_writes(
         }
         None => "BEGIN; SAVEPOINT job".to_owned(),
     };
+    trace_statement(begin.as_str());
     if let Err(error) = sqlx::Executor::execute(&mut *conn, begin.as_str()).await {
         let error = sql_error(error).into_store();
         abort_writes(writes, &error);
@@ -513,6 +514,7 @@ async fn commit_writes(
         };
         // A query without arguments goes as a simple query, which may hold
         // several statements.
+        trace_statement(step);
         if let Err(error) = sqlx::Executor::execute(&mut *conn, step).await {
             intact = false;
             lost = connecticket_store::is_disconnected(&sql_error(error).into_store());
@@ -541,6 +543,7 @@ async fn commit_writes(
         // Nor does a caller wait past its deadline for a COMMIT that waits
         // for a synchronous standby that is gone: committed here or not,
         // nobody knows yet, and the caller is told exactly that.
+        trace_statement(commit_statement);
         let committing = sqlx::Executor::execute(&mut *conn, commit_statement);
         let answered = match deadline {
             Some(latest) => {
@@ -569,6 +572,7 @@ async fn commit_writes(
         }
         committed
     } else {
+        trace_statement("ROLLBACK");
         let _ = sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
         Err(failed)
     };

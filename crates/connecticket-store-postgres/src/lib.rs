@@ -26,6 +26,11 @@ use sqlx::postgres::PgPoolOptions;
 use crate::connector::Connector;
 
 pub use engine::PgEngine;
+
+/// The `tracing` target under which every statement's text (never its
+/// arguments) is emitted at `TRACE`: `RUST_LOG=connecticket::sql=trace`
+/// shows what each call sends PostgreSQL.
+pub const STATEMENTS: &str = "connecticket::sql";
 pub use migrate::{schema_digest, MIGRATIONS};
 
 /// The storage interface on a PostgreSQL database.

@@ -18,6 +18,7 @@ mod audit_queue;
 mod custom;
 mod engine;
 mod error;
+mod one_statement;
 mod ops;
 mod queued_write;
 mod roles;

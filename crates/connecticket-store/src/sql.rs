@@ -93,6 +93,14 @@ impl<'a> Columns<'a> {
         self
     }
 
+    /// The same columns, owning their values.
+    pub(crate) fn into_owned(self) -> Columns<'static> {
+        Columns {
+            names: self.names,
+            values: self.values.into_iter().map(Value::into_owned).collect(),
+        }
+    }
+
     fn insert_sql(&self, table: &str, returning: Option<&str>) -> String {
         let mut sql = insert_head(table, &self.names);
         push_tuple(&mut sql, 1, self.names.len());

@@ -30,6 +30,19 @@ pub enum Value<'a> {
     Bool(Option<bool>),
 }
 
+impl Value<'_> {
+    /// The same value, owning what it borrowed (a write gathered into one
+    /// statement outlives the records it was built from).
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Int(v) => Value::Int(v),
+            Value::Text(v) => Value::Text(v.map(|v| Cow::Owned(v.into_owned()))),
+            Value::Blob(v) => Value::Blob(v.map(|v| Cow::Owned(v.into_owned()))),
+            Value::Bool(v) => Value::Bool(v),
+        }
+    }
+}
+
 /// A column as a row holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'r> {
@@ -261,6 +274,12 @@ impl<'a> From<&'a String> for Value<'a> {
 impl From<String> for Value<'_> {
     fn from(value: String) -> Self {
         Value::Text(Some(Cow::Owned(value)))
+    }
+}
+
+impl From<Option<String>> for Value<'_> {
+    fn from(value: Option<String>) -> Self {
+        Value::Text(value.map(Cow::Owned))
     }
 }
 

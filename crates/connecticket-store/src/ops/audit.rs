@@ -9,6 +9,7 @@ use connecticket_domain::StoreError;
 
 use crate::audit_chain::AuditChain;
 use crate::engine::{ChunkSender, Executor};
+use crate::one_statement::OneStatement;
 use crate::rows;
 use crate::sql::{
     execute, fetch_all, fetch_one, fetch_optional, insert_returning_id, insert_rows, Result,
@@ -79,22 +80,12 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
     if entries.is_empty() {
         return Ok(());
     }
-    metrics::counter!("connecticket_audit_entries_total").increment(entries.len() as u64);
-    let chain = tx.audit_chain().ok_or_else(|| {
-        StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
-    })?;
-    let chain_id = chain.id();
-    let mut head = match chain.take_head() {
-        Some(head) => head,
-        None => locked_chain(tx, chain_id).await?,
-    };
-    let expected_seq = head.last_seq;
-    let mut records = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let record = AuditRecord::chain(entry, &head);
-        head.advance(&record);
-        records.push(record);
-    }
+    let Chained {
+        chain_id,
+        head,
+        expected_seq,
+        records,
+    } = chain(tx, entries).await?;
     let rows = records
         .iter()
         .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
@@ -127,13 +118,97 @@ pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> R
         insert_rows(tx, "audit_log", rows).await?;
         execute(tx, MOVE_ANCHOR, &anchor).await? as i64
     };
+    keep_head(
+        tx,
+        Chained {
+            chain_id,
+            head,
+            expected_seq,
+            records: Vec::new(),
+        },
+        moved,
+    )
+}
+
+/// Entries chained onto the writer's chain, not yet written.
+pub(crate) struct Chained {
+    chain_id: i64,
+    /// The head once they are written.
+    head: ChainAnchor,
+    /// Where the chain's anchor must stand for them to follow it.
+    expected_seq: i64,
+    records: Vec<AuditRecord>,
+}
+
+/// Chains `entries` after the writer's head (read from the database if
+/// the writer does not know it).
+async fn chain(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<Chained> {
+    metrics::counter!("connecticket_audit_entries_total").increment(entries.len() as u64);
+    let chain = tx.audit_chain().ok_or_else(|| {
+        StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
+    })?;
+    let chain_id = chain.id();
+    let mut head = match chain.take_head() {
+        Some(head) => head,
+        None => locked_chain(tx, chain_id).await?,
+    };
+    let expected_seq = head.last_seq;
+    let mut records = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let record = AuditRecord::chain(entry, &head);
+        head.advance(&record);
+        records.push(record);
+    }
+    Ok(Chained {
+        chain_id,
+        head,
+        expected_seq,
+        records,
+    })
+}
+
+/// Adds the entry of a write to the one statement that makes the write
+/// (PostgreSQL): the anchor's move (counted as `moved`) and the entry's
+/// row. Once the statement has run, [`keep_head`] with its `moved` count.
+pub(crate) async fn append_within(
+    tx: &mut dyn Executor,
+    statement: &mut OneStatement,
+    entry: AuditEntry,
+) -> Result<Chained> {
+    let mut chained = chain(tx, vec![entry]).await?;
+    let rows = std::mem::take(&mut chained.records)
+        .iter()
+        .map(|record| {
+            Ok(rows::audit_record_columns(record)?
+                .without("id")
+                .into_owned())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    statement.counted(
+        "moved",
+        &format!("{MOVE_ANCHOR} RETURNING id"),
+        vec![
+            chained.head.last_seq.into(),
+            Value::from(&chained.head.last_hash).into_owned(),
+            chained.chain_id.into(),
+            chained.expected_seq.into(),
+        ],
+    );
+    statement.insert("audit_log", rows)?;
+    Ok(chained)
+}
+
+/// After the anchor's update changed `moved` rows: the writer keeps the
+/// new head, or learns that its chain is not where it left it.
+pub(crate) fn keep_head(tx: &mut dyn Executor, chained: Chained, moved: i64) -> Result<()> {
     if moved != 1 {
         return Err(StoreError::Corrupt(format!(
-            "audit chain {chain_id} is not where its writer left it"
+            "audit chain {} is not where its writer left it",
+            chained.chain_id
         )));
     }
     if let Some(chain) = tx.audit_chain() {
-        chain.keep(head);
+        chain.keep(chained.head);
     }
     Ok(())
 }

@@ -19,8 +19,10 @@ use connecticket_domain::{Entity, StoreError};
 
 use super::audit;
 use crate::engine::Executor;
+use crate::one_statement::OneStatement;
 use crate::rows;
 use crate::sql::{execute, fetch_all, fetch_optional, insert, insert_returning_id, Result};
+use crate::value::Value;
 
 pub(crate) async fn policy(
     tx: &mut dyn Executor,
@@ -152,17 +154,30 @@ async fn of_ticket(tx: &mut dyn Executor, ticket: TicketId) -> Result<Option<Esc
     fetch_optional(tx, &sql, &[ticket.into()], rows::escalation).await
 }
 
+/// A change whose notifications need an answer.
+pub(crate) struct Joining {
+    pub provider: ProviderId,
+    pub ticket: TicketId,
+    pub urgency_status_id: i64,
+    pub at: DateTime<Utc>,
+}
+
 /// Whether the notifications a change queues need an answer, starting the
 /// ticket's escalation when they are the first to (or the first since it
 /// was stopped). An acknowledged escalation stays acknowledged: later
-/// changes of the ticket ask nobody again.
+/// changes of the ticket ask nobody again. With a `statement`, the new
+/// escalation's row joins the change's one statement (PostgreSQL).
 pub(crate) async fn join(
     tx: &mut dyn Executor,
-    provider: ProviderId,
-    ticket: TicketId,
-    urgency_status_id: i64,
-    at: DateTime<Utc>,
+    statement: Option<&mut OneStatement>,
+    joining: Joining,
 ) -> Result<bool> {
+    let Joining {
+        provider,
+        ticket,
+        urgency_status_id,
+        at,
+    } = joining;
     let policy = policy(tx, provider).await?;
     let Some(rule) = policy.rule(urgency_status_id) else {
         return Ok(false);
@@ -183,6 +198,9 @@ pub(crate) async fn join(
                 ended_at: None,
             };
             if state.is_some() {
+                // A stopped escalation starts again. Its row goes first,
+                // in a statement of its own: one statement cannot delete
+                // a key and insert it again.
                 execute(
                     tx,
                     "DELETE FROM escalations WHERE ticket_id = $1",
@@ -190,7 +208,11 @@ pub(crate) async fn join(
                 )
                 .await?;
             }
-            insert(tx, "escalations", rows::escalation_columns(&escalation)).await?;
+            let columns = rows::escalation_columns(&escalation);
+            match statement {
+                Some(statement) => statement.insert("escalations", vec![columns.into_owned()])?,
+                None => insert(tx, "escalations", columns).await?,
+            }
             Ok(true)
         }
     }
@@ -206,26 +228,45 @@ pub(crate) async fn end(
     state: EscalationState,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    execute(
-        tx,
-        "UPDATE escalations SET state = $2, next_at = NULL, ended_at = $3
-         WHERE ticket_id = $1 AND state IN ('active', 'exhausted')",
-        &[ticket.into(), state.into(), at.into()],
-    )
-    .await?;
+    let (end, cancel) = ending(ticket, state, at);
+    execute(tx, END_ESCALATION, &end).await?;
+    execute(tx, CANCEL_ASKING, &cancel).await?;
+    Ok(())
+}
+
+/// [`end`], as part of the change's one statement (PostgreSQL).
+pub(crate) fn end_within(
+    statement: &mut OneStatement,
+    ticket: TicketId,
+    state: EscalationState,
+    at: DateTime<Utc>,
+) {
+    let (end, cancel) = ending(ticket, state, at);
+    statement.change(END_ESCALATION, end);
+    statement.change(CANCEL_ASKING, cancel);
+}
+
+const END_ESCALATION: &str = "UPDATE escalations SET state = $2, next_at = NULL, ended_at = $3
+     WHERE ticket_id = $1 AND state IN ('active', 'exhausted')";
+
+const CANCEL_ASKING: &str = "UPDATE notifications
+     SET state = 'cancelled', last_error = $2, lease_owner = NULL, lease_until = NULL
+     WHERE ticket_id = $1 AND state = 'pending' AND event IN ('reminder', 'escalated')";
+
+/// The arguments of [`END_ESCALATION`] and [`CANCEL_ASKING`].
+fn ending(
+    ticket: TicketId,
+    state: EscalationState,
+    at: DateTime<Utc>,
+) -> (Vec<Value<'static>>, Vec<Value<'static>>) {
     let reason = match state {
         EscalationState::Acknowledged => "cancelled: someone acknowledged",
         _ => "cancelled: the ticket was resolved or closed",
     };
-    execute(
-        tx,
-        "UPDATE notifications
-         SET state = 'cancelled', last_error = $2, lease_owner = NULL, lease_until = NULL
-         WHERE ticket_id = $1 AND state = 'pending' AND event IN ('reminder', 'escalated')",
-        &[ticket.into(), reason.into()],
+    (
+        vec![ticket.into(), state.into(), at.into()],
+        vec![ticket.into(), reason.into()],
     )
-    .await?;
-    Ok(())
 }
 
 /// What an escalation level needs to know of its ticket.

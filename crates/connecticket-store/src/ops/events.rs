@@ -11,6 +11,7 @@ use connecticket_domain::StoreError;
 
 use super::audit;
 use crate::engine::Executor;
+use crate::one_statement::OneStatement;
 use crate::sql::{
     execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Columns, Result,
 };
@@ -21,15 +22,23 @@ use crate::value::{Row, Value};
 const SEQUENCE_STATEMENT_ROWS: usize = 50;
 
 pub(crate) async fn record(tx: &mut dyn Executor, event: NewEvent) -> Result<()> {
-    let columns = Columns::new()
+    insert(tx, "events", columns(event)).await
+}
+
+/// [`record`], as part of the change's one statement (PostgreSQL).
+pub(crate) fn record_within(statement: &mut OneStatement, event: NewEvent) -> Result<()> {
+    statement.insert("events", vec![columns(event)])
+}
+
+fn columns(event: NewEvent) -> Columns<'static> {
+    Columns::new()
         .with("provider_id", event.provider_id)
         .with("kind", event.kind.as_str())
         .with("ticket_id", event.ticket_id)
         .with("resident_id", event.resident_id)
         .with("notification_id", event.notification_id)
-        .with("status", event.status.as_deref())
-        .with("occurred_at", event.at);
-    insert(tx, "events", columns).await
+        .with("status", event.status)
+        .with("occurred_at", event.at)
 }
 
 pub(crate) fn event(row: &dyn Row) -> Result<Event> {

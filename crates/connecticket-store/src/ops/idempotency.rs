@@ -13,8 +13,10 @@ use connecticket_domain::StoreError;
 use futures::future::BoxFuture;
 
 use crate::engine::Executor;
+use crate::one_statement::OneStatement;
 use crate::ops::audit;
 use crate::sql::{execute, fetch_one, fetch_optional, Result};
+use crate::value::Value;
 
 /// Expired keys removed per write, so cleanup never stalls a writer.
 const PURGE_BATCH: i64 = 100;
@@ -23,6 +25,21 @@ const PURGE_BATCH: i64 = 100;
 pub(crate) struct Done {
     pub id: i64,
     pub touched: Vec<RecordRef>,
+    /// The write's changes, still to be sent (PostgreSQL gathers a write
+    /// into one statement, which the key's result and the audit entry
+    /// join); `None` once they are written.
+    pub statement: Option<OneStatement>,
+}
+
+impl Done {
+    /// A write whose changes are written.
+    pub(crate) fn written(id: i64, touched: Vec<RecordRef>) -> Self {
+        Done {
+            id,
+            touched,
+            statement: None,
+        }
+    }
 }
 
 /// Runs `write` unless the claim's key was already used (the same request
@@ -39,14 +56,11 @@ pub(crate) async fn once(
         mut audit,
         ..
     } = context;
-    let (written, touched) = match claim(tx, idempotency.as_ref()).await? {
-        Some(result_id) => (Written::Replayed(result_id), Vec::new()),
+    let (written, touched, statement) = match claim(tx, idempotency.as_ref()).await? {
+        Some(result_id) => (Written::Replayed(result_id), Vec::new(), None),
         None => {
             let done = write(tx).await?;
-            if let Some(claim) = &idempotency {
-                remember(tx, claim, done.id).await?;
-            }
-            (Written::Fresh(done.id), done.touched)
+            (Written::Fresh(done.id), done.touched, done.statement)
         }
     };
     audit.touch(created(written.into_inner()));
@@ -58,7 +72,23 @@ pub(crate) async fn once(
     } else {
         Outcome::Success
     };
-    audit::append(tx, vec![audit]).await?;
+    let claimed = idempotency.as_ref().filter(|_| !written.is_replay());
+    match statement {
+        Some(mut statement) => {
+            if let Some(claim) = claimed {
+                remember_within(&mut statement, claim, written.into_inner());
+            }
+            let chained = audit::append_within(tx, &mut statement, audit).await?;
+            let moved = statement.run(tx).await?;
+            audit::keep_head(tx, chained, moved.first().copied().unwrap_or(0))?;
+        }
+        None => {
+            if let Some(claim) = claimed {
+                remember(tx, claim, written.into_inner()).await?;
+            }
+            audit::append(tx, vec![audit]).await?;
+        }
+    }
     Ok(written)
 }
 
@@ -108,25 +138,42 @@ async fn claim(tx: &mut dyn Executor, claim: Option<&IdempotencyClaim>) -> Resul
     }
 }
 
-/// Stores the result under the claimed key, and forgets a few expired keys.
-async fn remember(tx: &mut dyn Executor, claim: &IdempotencyClaim, result_id: i64) -> Result<()> {
-    execute(
-        tx,
-        "UPDATE idempotency_keys SET result_id = $3
-         WHERE application_id = $1 AND idempotency_key = $2",
-        &[
-            claim.application_id.into(),
-            (&claim.key).into(),
-            result_id.into(),
-        ],
-    )
-    .await?;
-    let purge = format!(
+const REMEMBER: &str = "UPDATE idempotency_keys SET result_id = $3
+     WHERE application_id = $1 AND idempotency_key = $2";
+
+/// Expired keys, a few at a time; `{lock}` is the dialect's
+/// `for_update_skip_locked`.
+fn purge_sql(lock: &str) -> String {
+    format!(
         "DELETE FROM idempotency_keys WHERE (application_id, idempotency_key) IN
              (SELECT application_id, idempotency_key FROM idempotency_keys
-              WHERE created_at < $1 LIMIT $2{})",
-        tx.dialect().for_update_skip_locked()
-    );
+              WHERE created_at < $1 LIMIT $2{lock})"
+    )
+}
+
+/// Stores the result under the claimed key, and forgets a few expired keys.
+async fn remember(tx: &mut dyn Executor, claim: &IdempotencyClaim, result_id: i64) -> Result<()> {
+    let key = [
+        claim.application_id.into(),
+        (&claim.key).into(),
+        result_id.into(),
+    ];
+    execute(tx, REMEMBER, &key).await?;
+    let purge = purge_sql(tx.dialect().for_update_skip_locked());
     execute(tx, &purge, &[claim.not_before.into(), PURGE_BATCH.into()]).await?;
     Ok(())
+}
+
+/// [`remember`], as part of the write's one statement (PostgreSQL). The
+/// key's row was claimed by an earlier statement, so the update finds it;
+/// the purge never takes it (it is not expired).
+fn remember_within(statement: &mut OneStatement, claim: &IdempotencyClaim, result_id: i64) {
+    let key = vec![
+        claim.application_id.into(),
+        Value::from(claim.key.clone()),
+        result_id.into(),
+    ];
+    statement.change(REMEMBER, key);
+    let purge = purge_sql(crate::engine::Dialect::Postgres.for_update_skip_locked());
+    statement.change(&purge, vec![claim.not_before.into(), PURGE_BATCH.into()]);
 }

@@ -17,6 +17,7 @@ use connecticket_domain::{Entity, StoreError};
 
 use super::{audit, events, require_owned};
 use crate::engine::Executor;
+use crate::one_statement::OneStatement;
 use crate::rows;
 use crate::sql::{execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Result};
 use crate::value::Value;
@@ -138,6 +139,45 @@ pub(crate) struct Change {
 /// committed. An urgent change that tells nobody still joins (or starts)
 /// the ticket's escalation: its staff tiers are told when nobody answers.
 pub(crate) async fn enqueue(tx: &mut dyn Executor, planned: Planned, change: Change) -> Result<()> {
+    let Some(ack_required) = join_escalation(tx, None, &planned, &change).await? else {
+        return Ok(());
+    };
+    for notification in notifications(planned, &change, ack_required) {
+        let columns = rows::notification_columns(&notification).without("id");
+        insert(tx, "notifications", columns).await?;
+    }
+    Ok(())
+}
+
+/// [`enqueue`], as part of the change's one statement (PostgreSQL).
+pub(crate) async fn enqueue_within(
+    tx: &mut dyn Executor,
+    statement: &mut OneStatement,
+    planned: Planned,
+    change: Change,
+) -> Result<()> {
+    let Some(ack_required) = join_escalation(tx, Some(statement), &planned, &change).await? else {
+        return Ok(());
+    };
+    let rows = notifications(planned, &change, ack_required)
+        .iter()
+        .map(|notification| {
+            rows::notification_columns(notification)
+                .without("id")
+                .into_owned()
+        })
+        .collect();
+    statement.insert("notifications", rows)
+}
+
+/// Whether the change's notifications need an answer (joining or starting
+/// the ticket's escalation if so); `None` when the change records none.
+async fn join_escalation(
+    tx: &mut dyn Executor,
+    statement: Option<&mut OneStatement>,
+    planned: &Planned,
+    change: &Change,
+) -> Result<Option<bool>> {
     // A resolution asks nobody to answer (and has ended the escalation).
     let resolving = matches!(
         TicketStatus::parse(&change.ticket_status),
@@ -145,59 +185,68 @@ pub(crate) async fn enqueue(tx: &mut dyn Executor, planned: Planned, change: Cha
     );
     let urgent = UrgencyStatus::by_id(change.urgency_status_id).is_some_and(notifies_by_default);
     if planned.notices.is_empty() && (resolving || !urgent) {
-        return Ok(());
+        return Ok(None);
     }
-    let ack_required = !resolving
-        && super::escalations::join(
-            tx,
-            change.provider,
-            change.ticket,
-            change.urgency_status_id,
-            change.at,
-        )
-        .await?;
-    for planned_notice in planned.notices {
-        // Held for the family's quiet hours: the queue, the ticket and the
-        // API say until when, in the provider's time.
-        let held = (planned_notice.not_before > change.at).then(|| {
-            format!(
-                "held for quiet hours until {}",
-                planned_notice
-                    .not_before
-                    .with_timezone(&planned.zone)
-                    .format("%H:%M")
-            )
-        });
-        let notification = Notification {
-            id: NotificationId(0),
-            provider_id: change.provider,
-            ticket_id: change.ticket,
-            resident_id: change.resident,
-            contact_id: planned_notice.contact_id,
-            role: planned_notice.role,
-            channel: planned_notice.channel,
-            address: planned_notice.address,
-            event: change.event,
-            urgency_status_id: change.urgency_status_id,
-            ticket_status: change.ticket_status.clone(),
-            state: DeliveryState::Pending,
-            attempts: 0,
-            next_attempt_at: planned_notice.not_before,
-            last_error: held,
-            external_id: None,
-            created_at: change.at,
-            delivered_at: None,
-            escalation_level: 0,
-            ack_required,
-            ack_salt: ack_required.then(new_salt),
-            ack_token_hash: None,
-            ack_expires_at: None,
-            acknowledgment: None,
-        };
-        let columns = rows::notification_columns(&notification).without("id");
-        insert(tx, "notifications", columns).await?;
+    if resolving {
+        return Ok(Some(false));
     }
-    Ok(())
+    let joining = super::escalations::Joining {
+        provider: change.provider,
+        ticket: change.ticket,
+        urgency_status_id: change.urgency_status_id,
+        at: change.at,
+    };
+    super::escalations::join(tx, statement, joining)
+        .await
+        .map(Some)
+}
+
+/// The rows of the notifications planned for a change.
+fn notifications(planned: Planned, change: &Change, ack_required: bool) -> Vec<Notification> {
+    let zone = planned.zone;
+    planned
+        .notices
+        .into_iter()
+        .map(|planned_notice| {
+            // Held for the family's quiet hours: the queue, the ticket and
+            // the API say until when, in the provider's time.
+            let held = (planned_notice.not_before > change.at).then(|| {
+                format!(
+                    "held for quiet hours until {}",
+                    planned_notice
+                        .not_before
+                        .with_timezone(&zone)
+                        .format("%H:%M")
+                )
+            });
+            Notification {
+                id: NotificationId(0),
+                provider_id: change.provider,
+                ticket_id: change.ticket,
+                resident_id: change.resident,
+                contact_id: planned_notice.contact_id,
+                role: planned_notice.role,
+                channel: planned_notice.channel,
+                address: planned_notice.address,
+                event: change.event,
+                urgency_status_id: change.urgency_status_id,
+                ticket_status: change.ticket_status.clone(),
+                state: DeliveryState::Pending,
+                attempts: 0,
+                next_attempt_at: planned_notice.not_before,
+                last_error: held,
+                external_id: None,
+                created_at: change.at,
+                delivered_at: None,
+                escalation_level: 0,
+                ack_required,
+                ack_salt: ack_required.then(new_salt),
+                ack_token_hash: None,
+                ack_expires_at: None,
+                acknowledgment: None,
+            }
+        })
+        .collect()
 }
 
 /// Leases due notifications to `owner`.

@@ -11,7 +11,7 @@ mod contacts;
 mod escalation;
 mod events;
 mod fhir;
-mod fixtures;
+pub mod fixtures;
 mod health;
 mod idempotency;
 mod lists;
