@@ -11,6 +11,7 @@
 mod attacks;
 mod big_list;
 mod calls;
+mod ceiling;
 mod database;
 mod dataset;
 mod fairness;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::big_list::{self, BigList};
 use crate::calls::{self, Call, Session};
+use crate::ceiling;
 use crate::database::{self, Backend};
 use crate::dataset::{Credentials, Shape};
 use crate::fairness::{self, Fairness};
@@ -28,6 +29,9 @@ pub struct Report {
     pub calls: BTreeMap<String, Vec<CallFigures>>,
     pub fairness: BTreeMap<String, Fairness>,
     pub scale_out: Option<ScaleOut>,
+    /// pgbench on the server's own statements for each write (tps, by
+    /// script), with the server stopped.
+    pub postgres_ceiling: BTreeMap<String, f64>,
     pub big_list: Option<BigList>,
     pub targets: Vec<Target>,
 }
@@ -68,6 +72,7 @@ impl Runner {
             calls: BTreeMap::new(),
             fairness: BTreeMap::new(),
             scale_out: None,
+            postgres_ceiling: BTreeMap::new(),
             big_list: None,
             targets: Vec::new(),
         };
@@ -158,6 +163,48 @@ impl Runner {
         .await?;
         println!("\n## connecticket on {}", backend.name());
         database::fill(&url, self.report.dataset).await?;
+        self.serve(backend, &url).await?;
+        if backend == Backend::Postgres {
+            self.postgres_ceiling(&url).await?;
+        }
+        Ok(())
+    }
+
+    /// pgbench on the server's statements for each write, the server
+    /// stopped, on the database its calls just used.
+    async fn postgres_ceiling(&mut self, url: &str) -> anyhow::Result<()> {
+        if !self.args.only.is_empty()
+            && !ceiling::WRITES
+                .iter()
+                .any(|(call, _)| self.args.only.iter().any(|name| name == call))
+        {
+            return Ok(());
+        }
+        let rates = ceiling::run(url, &self.settings).await?;
+        println!(
+            "\n## PostgreSQL alone on the server's statements (pgbench, bench/postgres-ceiling)"
+        );
+        for (call, script) in ceiling::WRITES {
+            let server = self
+                .report
+                .calls
+                .get("postgres")
+                .and_then(|calls| calls.iter().find(|figures| figures.call == call));
+            if let (Some(tps), Some(server)) = (rates.get(script), server) {
+                println!(
+                    "{script:<24} {tps:>9.0} tps; the server's {call} {:.0} req/s ({:.2}x)",
+                    server.measured.requests_per_sec,
+                    server.measured.requests_per_sec / tps.max(1e-9)
+                );
+            }
+        }
+        self.report.postgres_ceiling = rates;
+        Ok(())
+    }
+
+    /// Starts the server on `url` and runs the calls, then the scenarios.
+    async fn serve(&mut self, backend: Backend, url: &str) -> anyhow::Result<()> {
+        let url = url.to_owned();
         let server = Server::start(&url, &[])?;
         let session = authorize(&server.base, &Credentials::bench()).await?;
         self.calls(
@@ -390,6 +437,33 @@ fn targets(report: &Report) -> Vec<Target> {
                 });
             }
         }
+    }
+    let postgres_call = |name: &str| call("postgres", name);
+    for (name, script) in ceiling::WRITES {
+        if let (Some(server), Some(tps)) =
+            (postgres_call(name), report.postgres_ceiling.get(script))
+        {
+            let ratio = server.measured.requests_per_sec / tps.max(1e-9);
+            targets.push(Target {
+                target: format!("PostgreSQL {name} >= 0.9x pgbench on its statements"),
+                measured: format!(
+                    "{ratio:.3}x ({:.0} req/s against {tps:.0} tps)",
+                    server.measured.requests_per_sec
+                ),
+                met: ratio >= 0.9,
+            });
+        }
+    }
+    if let (Some(pg), Some(lite)) = (
+        postgres_call("create_ticket"),
+        call("sqlite", "create_ticket"),
+    ) {
+        let ratio = pg.measured.requests_per_sec / lite.measured.requests_per_sec.max(1e-9);
+        targets.push(Target {
+            target: "PostgreSQL create_ticket >= 0.4x SQLite".to_owned(),
+            measured: format!("{ratio:.3}x"),
+            met: ratio >= 0.4,
+        });
     }
     if let Some(scale_out) = &report.scale_out {
         targets.push(Target {
