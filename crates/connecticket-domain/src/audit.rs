@@ -382,7 +382,7 @@ impl ChainLoss {
             at,
         );
         entry.actor = Some("connecticket failover".to_owned());
-        entry.records = BTreeSet::from([
+        entry.records = TouchedRecords::from([
             format!("chain:{}", self.chain_id),
             match self.held_through {
                 Some(seq) => format!("held_through:{seq}"),
@@ -449,8 +449,66 @@ pub struct AuditEntry {
     pub actor: Option<String>,
     pub action: Action,
     pub outcome: Outcome,
-    /// `kind:id` of every record touched, each once, in sorted order.
-    pub records: BTreeSet<String>,
+    /// Every record touched.
+    pub records: TouchedRecords,
+}
+
+/// The records an entry touched. References are kept as ids while the call
+/// runs (a page of 25 tickets touches fifty records) and written as text,
+/// `kind:id`, each once and in byte order, only when the entry is chained.
+#[derive(Debug, Clone, Default)]
+pub struct TouchedRecords {
+    refs: BTreeSet<RecordRef>,
+    /// Keys that name no record (`revoked`, `rows:12`, …).
+    other: BTreeSet<String>,
+}
+
+impl TouchedRecords {
+    pub fn touch(&mut self, record: RecordRef) {
+        self.refs.insert(record);
+    }
+
+    /// A key that is not a record reference.
+    pub fn insert(&mut self, key: String) {
+        self.other.insert(key);
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.other.contains(key) || self.refs.iter().any(|r| r.key() == key)
+    }
+
+    /// How many keys the entry holds.
+    pub fn len(&self) -> usize {
+        self.refs.len() + self.other.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each key once, in byte order, as the trail stores them.
+    pub fn into_keys(self) -> Vec<String> {
+        let TouchedRecords { refs, other } = self;
+        let mut keys: Vec<String> = refs.iter().map(RecordRef::key).chain(other).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+impl PartialEq for TouchedRecords {
+    fn eq(&self, other: &Self) -> bool {
+        self.clone().into_keys() == other.clone().into_keys()
+    }
+}
+
+impl<const N: usize> From<[String; N]> for TouchedRecords {
+    fn from(keys: [String; N]) -> Self {
+        TouchedRecords {
+            refs: BTreeSet::new(),
+            other: keys.into_iter().collect(),
+        }
+    }
 }
 
 impl AuditEntry {
@@ -470,12 +528,12 @@ impl AuditEntry {
             actor: context.actor.clone(),
             action,
             outcome,
-            records: BTreeSet::new(),
+            records: TouchedRecords::default(),
         }
     }
 
     pub fn touch(&mut self, record: RecordRef) {
-        self.records.insert(record.key());
+        self.records.touch(record);
     }
 }
 
@@ -581,7 +639,7 @@ impl AuditRecord {
             actor: entry.actor,
             action: entry.action,
             outcome: entry.outcome,
-            records: entry.records.into_iter().collect(),
+            records: entry.records.into_keys(),
             prev_hash: chain.last_hash.clone(),
             hash: String::new(),
         };
@@ -796,6 +854,25 @@ mod tests {
         let widest = RecordRef::Ticket(TicketId(i64::MIN));
         assert_eq!(widest.key(), format!("ticket:{}", i64::MIN));
         assert_eq!(widest.to_string(), widest.key());
+    }
+
+    #[test]
+    fn touched_records_are_written_once_each_in_byte_order() {
+        let mut records = TouchedRecords::default();
+        for id in [9, 10, 9] {
+            records.touch(RecordRef::Ticket(TicketId(id)));
+        }
+        records.touch(RecordRef::Resident(ResidentId(5)));
+        records.insert("revoked".to_owned());
+        records.insert("revoked".to_owned());
+        assert!(records.contains("ticket:10") && records.contains("revoked"));
+        assert!(!records.contains("ticket:11"));
+        // As the trail has always stored them (a set of strings): "10"
+        // sorts before "9".
+        assert_eq!(
+            records.into_keys(),
+            ["resident:5", "revoked", "ticket:10", "ticket:9"]
+        );
     }
 
     fn entry(n: u8) -> AuditEntry {
