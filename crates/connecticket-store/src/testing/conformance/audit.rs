@@ -430,3 +430,143 @@ pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine
     assert_eq!(entries(store).await.len(), before + expected.len());
     assert!(verify(store).await.is_ok(), "{:?}", verify(store).await);
 }
+
+/// How a job of [`failed_first_jobs_of_a_batch_undo_only_their_own_writes`]
+/// ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ending {
+    Succeeds,
+    /// Refused after writing its row and entry (the transaction is fine).
+    Refused,
+    /// A statement fails after its row and entry: on PostgreSQL the whole
+    /// transaction is aborted until it, or a savepoint, is rolled back.
+    Broken,
+}
+
+/// The first jobs of a batch may run outside a savepoint (nothing before
+/// them needs protecting); when they fail, by a refusal or by a statement
+/// that aborts the transaction, the jobs after them must still be written,
+/// and the ones before a failure kept.
+pub async fn failed_first_jobs_of_a_batch_undo_only_their_own_writes<E: Engine>(
+    store: &SqlStore<E>,
+) {
+    let a = tenant(store, "a").await;
+    let provider = a.provider.id;
+    let before = entries(store).await.len();
+    let ending = |n: usize| match n {
+        0 | 5 => Ending::Broken,
+        1 | 8 => Ending::Refused,
+        _ => Ending::Succeeds,
+    };
+    let jobs = (0..9).map(|n| {
+        let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
+        store.engine().write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO categories (provider_id, name, created_at) VALUES ($1, $2, 0)",
+                    &[provider.into(), format!("first {n}").as_str().into()],
+                )
+                .await
+                .map_err(|error| error.into_store())?;
+                let (_, appended) = append_waiting(tx, vec![waiter]).await;
+                if !appended {
+                    return Err(StoreError::Unavailable(format!("job {n} could not append")));
+                }
+                match ending(n) {
+                    Ending::Succeeds => Ok(n),
+                    Ending::Refused => Err(StoreError::NotFound(Entity::Category)),
+                    Ending::Broken => Err(tx
+                        .execute("SELECT no_such_column FROM categories", &[])
+                        .await
+                        .err()
+                        .map(|error| error.into_store())
+                        .unwrap_or(StoreError::Corrupt("the statement ran".to_owned()))),
+                }
+            })
+        })
+    });
+    let outcomes = futures::future::join_all(jobs).await;
+    for (n, outcome) in outcomes.iter().enumerate() {
+        let expected = ending(n);
+        assert_eq!(
+            outcome.is_ok(),
+            expected == Ending::Succeeds,
+            "job {n}: {outcome:?}"
+        );
+        if expected == Ending::Refused {
+            assert!(
+                matches!(outcome, Err(StoreError::NotFound(_))),
+                "job {n} hears its own refusal: {outcome:?}"
+            );
+        }
+    }
+    let kept: Vec<String> = store
+        .categories(provider)
+        .await
+        .expect("categories")
+        .into_iter()
+        .map(|category| category.name)
+        .filter(|name| name.starts_with("first"))
+        .collect();
+    let expected: Vec<String> = (0..9)
+        .filter(|&n| ending(n) == Ending::Succeeds)
+        .map(|n| format!("first {n}"))
+        .collect();
+    assert_eq!(kept, expected);
+    assert_eq!(entries(store).await.len(), before + expected.len());
+    assert!(verify(store).await.is_ok(), "{:?}", verify(store).await);
+}
+
+/// A batch of one job that fails: nothing is written, and its caller hears
+/// its own error, not the batch's.
+pub async fn a_batch_whose_only_job_fails_writes_nothing<E: Engine>(store: &SqlStore<E>) {
+    let a = tenant(store, "a").await;
+    let provider = a.provider.id;
+    let before = entries(store).await.len();
+    let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
+    let outcome: Result<(), StoreError> = store
+        .engine()
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO categories (provider_id, name, created_at) VALUES ($1, 'alone', 0)",
+                    &[provider.into()],
+                )
+                .await
+                .map_err(|error| error.into_store())?;
+                let _ = append_waiting(tx, vec![waiter]).await;
+                Err(StoreError::NotFound(Entity::Category))
+            })
+        })
+        .await;
+    assert!(
+        matches!(outcome, Err(StoreError::NotFound(_))),
+        "{outcome:?}"
+    );
+    assert_eq!(entries(store).await.len(), before);
+    assert!(verify(store).await.is_ok(), "{:?}", verify(store).await);
+    // The lane goes on: the next write is committed, by itself.
+    let created = store
+        .engine()
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO categories (provider_id, name, created_at) VALUES ($1, 'after', 0)",
+                    &[provider.into()],
+                )
+                .await
+                .map_err(|error| error.into_store())
+            })
+        })
+        .await;
+    assert_eq!(created.ok(), Some(1));
+    let names: Vec<String> = store
+        .categories(provider)
+        .await
+        .expect("categories")
+        .into_iter()
+        .map(|category| category.name)
+        .filter(|name| ["alone", "after"].contains(&name.as_str()))
+        .collect();
+    assert_eq!(names, ["after"]);
+}

@@ -161,6 +161,8 @@ macro_rules! engine_conformance_suite {
             a_write_undone_after_it_appended_leaves_its_chain_whole
             an_append_onto_a_moved_anchor_writes_nothing
             a_failed_job_undoes_only_its_own_writes_in_a_shared_batch
+            failed_first_jobs_of_a_batch_undo_only_their_own_writes
+            a_batch_whose_only_job_fails_writes_nothing
         );
     };
     (@each $open:path; $($case:ident)*) => {$(
