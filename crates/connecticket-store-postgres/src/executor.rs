@@ -92,7 +92,25 @@ fn bind<'q>(
     query
 }
 
-struct PgRowRef<'r>(&'r PgRow);
+/// A row, its columns read by name. Callers read them in the statement's
+/// order, so the column after the last one read is tried first: one
+/// comparison, where sqlx's lookup hashes the name.
+struct PgRowRef<'r> {
+    row: &'r PgRow,
+    next: std::cell::Cell<usize>,
+}
+
+impl PgRowRef<'_> {
+    fn index(&self, column: &str) -> Result<usize, SqlError> {
+        let guess = self.next.get();
+        let index = match sqlx::Row::columns(self.row).get(guess) {
+            Some(found) if sqlx::Column::name(found) == column => guess,
+            _ => sqlx::ColumnIndex::index(&column, self.row).map_err(sql_error)?,
+        };
+        self.next.set(index + 1);
+        Ok(index)
+    }
+}
 
 /// The column types the storage layer reads, told apart before decoding
 /// (the type's name is borrowed from the value that decoding consumes).
@@ -111,7 +129,7 @@ fn decode<'r, T: Decode<'r, Postgres>>(value: PgValueRef<'r>) -> Result<T, SqlEr
 
 impl Row for PgRowRef<'_> {
     fn value(&self, column: &str) -> Result<ValueRef<'_>, SqlError> {
-        let value = sqlx::Row::try_get_raw(self.0, column).map_err(sql_error)?;
+        let value = sqlx::Row::try_get_raw(self.row, self.index(column)?).map_err(sql_error)?;
         if value.is_null() {
             return Ok(ValueRef::Null);
         }
@@ -167,7 +185,10 @@ impl Executor for PgExecutor<'_> {
             .await
             .map_err(|e| sql_error(e).into_store())?
         {
-            each(&PgRowRef(&row))?;
+            each(&PgRowRef {
+                row: &row,
+                next: std::cell::Cell::new(0),
+            })?;
         }
         Ok(())
     }
