@@ -414,7 +414,7 @@ fn targets(report: &Report) -> Vec<Target> {
         }
     };
     ratio_target("ticket_detail", call("sqlite", "ticket_detail"), 0.5);
-    ratio_target("tickets?per_page=25", call("sqlite", "tickets_25"), 0.66);
+    ratio_target("tickets?per_page=25", call("sqlite", "tickets_25"), 0.7);
     ratio_target("create_ticket", call("sqlite", "create_ticket"), 1.3);
     ratio_target("update_status", call("sqlite", "update_status_rnd"), 1.3);
     if let Some(detail) = call("sqlite", "ticket_detail") {
