@@ -385,10 +385,47 @@ pub async fn an_append_onto_a_moved_anchor_writes_nothing<E: Engine>(store: &Sql
 pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine>(
     store: &SqlStore<E>,
 ) {
+    shared_batch(store, |n| match n % 3 {
+        1 => Ending::Refused,
+        _ => Ending::Succeeds,
+    })
+    .await;
+}
+
+/// The first jobs of a batch may run outside a savepoint (nothing before
+/// them needs protecting); when they fail, by a refusal or by a statement
+/// that aborts the transaction, the jobs after them must still be written,
+/// and the ones before a failure kept.
+pub async fn failed_first_jobs_of_a_batch_undo_only_their_own_writes<E: Engine>(
+    store: &SqlStore<E>,
+) {
+    shared_batch(store, |n| match n {
+        0 | 5 => Ending::Broken,
+        1 | 8 => Ending::Refused,
+        _ => Ending::Succeeds,
+    })
+    .await;
+}
+
+/// How a job of [`shared_batch`] ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ending {
+    Succeeds,
+    /// Refused after writing its row and entry (the transaction is fine).
+    Refused,
+    /// A statement fails after its row and entry: on PostgreSQL the whole
+    /// transaction is aborted until it, or a savepoint, is rolled back.
+    Broken,
+}
+
+/// Queues nine jobs at once, each writing a category and appending an
+/// entry before it ends as `ending` says; then checks that exactly the
+/// jobs that succeeded left their row and entry, that each failed one
+/// heard its own error, and that the chain verifies.
+async fn shared_batch<E: Engine>(store: &SqlStore<E>, ending: fn(usize) -> Ending) {
     let a = tenant(store, "a").await;
     let provider = a.provider.id;
     let before = entries(store).await.len();
-    let fails = |n: usize| n % 3 == 1;
     let jobs = (0..9).map(|n| {
         let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
         store.engine().write(move |tx| {
@@ -403,16 +440,30 @@ pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine
                 if !appended {
                     return Err(StoreError::Unavailable(format!("job {n} could not append")));
                 }
-                if fails(n) {
-                    return Err(StoreError::NotFound(Entity::Category));
+                match ending(n) {
+                    Ending::Succeeds => Ok(n),
+                    Ending::Refused => Err(StoreError::NotFound(Entity::Category)),
+                    Ending::Broken => match tx
+                        .execute("SELECT no_such_column FROM categories", &[])
+                        .await
+                    {
+                        Err(error) => Err(error.into_store()),
+                        Ok(_) => Err(StoreError::Corrupt("a broken statement ran".to_owned())),
+                    },
                 }
-                Ok(n)
             })
         })
     });
     let outcomes = futures::future::join_all(jobs).await;
     for (n, outcome) in outcomes.iter().enumerate() {
-        assert_eq!(outcome.is_err(), fails(n), "job {n}: {outcome:?}");
+        match ending(n) {
+            Ending::Succeeds => assert_eq!(outcome.as_ref().ok(), Some(&n), "job {n}"),
+            Ending::Refused => assert!(
+                matches!(outcome, Err(StoreError::NotFound(_))),
+                "job {n} hears its own refusal: {outcome:?}"
+            ),
+            Ending::Broken => assert!(outcome.is_err(), "job {n}: {outcome:?}"),
+        }
     }
     let kept: Vec<String> = store
         .categories(provider)
@@ -423,94 +474,8 @@ pub async fn a_failed_job_undoes_only_its_own_writes_in_a_shared_batch<E: Engine
         .filter(|name| name.starts_with("batch"))
         .collect();
     let expected: Vec<String> = (0..9)
-        .filter(|&n| !fails(n))
-        .map(|n| format!("batch {n}"))
-        .collect();
-    assert_eq!(kept, expected);
-    assert_eq!(entries(store).await.len(), before + expected.len());
-    assert!(verify(store).await.is_ok(), "{:?}", verify(store).await);
-}
-
-/// How a job of [`failed_first_jobs_of_a_batch_undo_only_their_own_writes`]
-/// ends.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Ending {
-    Succeeds,
-    /// Refused after writing its row and entry (the transaction is fine).
-    Refused,
-    /// A statement fails after its row and entry: on PostgreSQL the whole
-    /// transaction is aborted until it, or a savepoint, is rolled back.
-    Broken,
-}
-
-/// The first jobs of a batch may run outside a savepoint (nothing before
-/// them needs protecting); when they fail, by a refusal or by a statement
-/// that aborts the transaction, the jobs after them must still be written,
-/// and the ones before a failure kept.
-pub async fn failed_first_jobs_of_a_batch_undo_only_their_own_writes<E: Engine>(
-    store: &SqlStore<E>,
-) {
-    let a = tenant(store, "a").await;
-    let provider = a.provider.id;
-    let before = entries(store).await.len();
-    let ending = |n: usize| match n {
-        0 | 5 => Ending::Broken,
-        1 | 8 => Ending::Refused,
-        _ => Ending::Succeeds,
-    };
-    let jobs = (0..9).map(|n| {
-        let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
-        store.engine().write(move |tx| {
-            Box::pin(async move {
-                tx.execute(
-                    "INSERT INTO categories (provider_id, name, created_at) VALUES ($1, $2, 0)",
-                    &[provider.into(), format!("first {n}").as_str().into()],
-                )
-                .await
-                .map_err(|error| error.into_store())?;
-                let (_, appended) = append_waiting(tx, vec![waiter]).await;
-                if !appended {
-                    return Err(StoreError::Unavailable(format!("job {n} could not append")));
-                }
-                match ending(n) {
-                    Ending::Succeeds => Ok(n),
-                    Ending::Refused => Err(StoreError::NotFound(Entity::Category)),
-                    Ending::Broken => Err(tx
-                        .execute("SELECT no_such_column FROM categories", &[])
-                        .await
-                        .err()
-                        .map(|error| error.into_store())
-                        .unwrap_or(StoreError::Corrupt("the statement ran".to_owned()))),
-                }
-            })
-        })
-    });
-    let outcomes = futures::future::join_all(jobs).await;
-    for (n, outcome) in outcomes.iter().enumerate() {
-        let expected = ending(n);
-        assert_eq!(
-            outcome.is_ok(),
-            expected == Ending::Succeeds,
-            "job {n}: {outcome:?}"
-        );
-        if expected == Ending::Refused {
-            assert!(
-                matches!(outcome, Err(StoreError::NotFound(_))),
-                "job {n} hears its own refusal: {outcome:?}"
-            );
-        }
-    }
-    let kept: Vec<String> = store
-        .categories(provider)
-        .await
-        .expect("categories")
-        .into_iter()
-        .map(|category| category.name)
-        .filter(|name| name.starts_with("first"))
-        .collect();
-    let expected: Vec<String> = (0..9)
         .filter(|&n| ending(n) == Ending::Succeeds)
-        .map(|n| format!("first {n}"))
+        .map(|n| format!("batch {n}"))
         .collect();
     assert_eq!(kept, expected);
     assert_eq!(entries(store).await.len(), before + expected.len());
