@@ -519,20 +519,25 @@ async fn commit_writes(
         // transaction, which is rolled back and begun again. Between two
         // jobs one round trip ends the savepoint and sets the next; a
         // rolled-back savepoint stays set. The last job's step is the
-        // commit.
-        let step = match (succeeded, more, guarded) {
+        // commit. Each arm says what to send, then whether a savepoint
+        // guards the transaction's successful jobs and whether it is open.
+        let (step, now_guarded, still_open) = match (succeeded, more, guarded) {
             (true, false, _) => continue,
-            (true, true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job".to_owned(),
-            (true, true, false) => "SAVEPOINT job".to_owned(),
-            (false, _, true) => "ROLLBACK TO SAVEPOINT job".to_owned(),
-            (false, true, false) => format!("ROLLBACK; {}", begin_statement(deadline)),
-            (false, false, false) => "ROLLBACK".to_owned(),
+            (true, true, true) => (
+                "RELEASE SAVEPOINT job; SAVEPOINT job".to_owned(),
+                true,
+                true,
+            ),
+            (true, true, false) => ("SAVEPOINT job".to_owned(), true, true),
+            (false, _, true) => ("ROLLBACK TO SAVEPOINT job".to_owned(), true, true),
+            (false, true, false) => (
+                format!("ROLLBACK; {}", begin_statement(deadline)),
+                false,
+                true,
+            ),
+            (false, false, false) => ("ROLLBACK".to_owned(), false, false),
         };
-        match (succeeded, guarded) {
-            (true, _) => guarded = true,
-            (false, false) => open = more,
-            (false, true) => {}
-        }
+        (guarded, open) = (now_guarded, still_open);
         // A query without arguments goes as a simple query, which may hold
         // several statements.
         trace_statement(step.as_str());
