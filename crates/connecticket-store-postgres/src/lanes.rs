@@ -1,10 +1,10 @@
 //! Writes commit in groups, as on SQLite: a few lanes, each a task with a
 //! connection and an audit chain of its own. A lane takes every job
-//! waiting (up to a batch), runs them in one transaction (each after the
-//! first in a savepoint of its own), commits once and only then answers
-//! each caller: concurrent writes share one commit, and a failing job rolls
-//! back alone. Lanes never wait on each other, nor on another instance's
-//! lanes: each appends to its own chain.
+//! waiting (up to a batch), runs each in its own savepoint inside one
+//! transaction, commits once and only then answers each caller: concurrent
+//! writes share one commit, and a failing job rolls back alone. Lanes never
+//! wait on each other, nor on another instance's lanes: each appends to its
+//! own chain.
 //!
 //! The entries of calls that wrote nothing (reads, refusals) have a lane
 //! of their own. A write is a dozen round trips, so writes need several
@@ -443,25 +443,6 @@ async fn resume_chain(conn: &mut PgConnection, chain: &mut AuditChain, label: &s
     Ok(())
 }
 
-/// Begins a batch's transaction. A started write still ends by its
-/// caller's deadline: a statement waiting on a lock past the latest
-/// deadline in the batch is cancelled (and its job answered as withdrawn).
-/// Jobs without a deadline leave the time unbounded. The bound travels
-/// with `BEGIN`, in the same round trip (a simple query may hold several
-/// statements).
-fn begin_statement(deadline: Option<Instant>) -> String {
-    match deadline {
-        Some(latest) => {
-            let millis = latest
-                .saturating_duration_since(Instant::now())
-                .as_millis()
-                .max(1);
-            format!("BEGIN; SET LOCAL statement_timeout = {millis}")
-        }
-        None => "BEGIN".to_owned(),
-    }
-}
-
 /// The latest deadline of the batch's writes, or `None` when one has none.
 fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
     batch
@@ -490,11 +471,25 @@ async fn commit_writes(
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
 ) -> Ended {
-    // The transaction is begun and ended by statements of its own rather
-    // than sqlx's `Transaction`, so that the deadline's bound can be
-    // lifted in the round trip that commits (below).
+    // A started write still ends by its caller's deadline: a statement
+    // waiting on a lock past the latest deadline in the batch is cancelled
+    // (and its job answered as withdrawn). Jobs without a deadline leave
+    // the time unbounded. The bound and the first job's savepoint travel
+    // with `BEGIN`, in the same round trip (a simple query may hold several
+    // statements). The transaction is begun and ended by those statements
+    // rather than sqlx's `Transaction`, so that the bound can be lifted in
+    // the round trip that commits (below).
     let deadline = latest_deadline(&writes);
-    let begin = begin_statement(deadline);
+    let begin = match deadline {
+        Some(latest) => {
+            let millis = latest
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .max(1);
+            format!("BEGIN; SET LOCAL statement_timeout = {millis}; SAVEPOINT job")
+        }
+        None => "BEGIN; SAVEPOINT job".to_owned(),
+    };
     trace_statement(begin.as_str());
     if let Err(error) = sqlx::Executor::execute(&mut *conn, begin.as_str()).await {
         let error = sql_error(error).into_store();
@@ -504,44 +499,23 @@ async fn commit_writes(
     let mut deliveries = Vec::with_capacity(writes.len());
     let mut intact = true;
     let mut lost = false;
-    // Whether the transaction is open (a failing first job ends it) and
-    // whether a savepoint guards the jobs that succeeded in it.
-    let mut open = true;
-    let mut guarded = false;
     let mut jobs = writes.into_iter().peekable();
     while let Some(job) = jobs.next() {
         let (deliver, succeeded) = job.run(&mut PgExecutor::writer(conn, chain)).await;
         deliveries.push(deliver);
-        let more = jobs.peek().is_some();
-        // A job's failure must undo only its own writes, so each job after
-        // the first of a transaction runs in a savepoint (a subtransaction).
-        // The first needs none: if it fails, nothing else is in the
-        // transaction, which is rolled back and begun again. Between two
-        // jobs one round trip ends the savepoint and sets the next; a
-        // rolled-back savepoint stays set. The last job's step is the
-        // commit. Each arm says what to send, then whether a savepoint
-        // guards the transaction's successful jobs and whether it is open.
-        let (step, now_guarded, still_open) = match (succeeded, more, guarded) {
-            (true, false, _) => continue,
-            (true, true, true) => (
-                "RELEASE SAVEPOINT job; SAVEPOINT job".to_owned(),
-                true,
-                true,
-            ),
-            (true, true, false) => ("SAVEPOINT job".to_owned(), true, true),
-            (false, _, true) => ("ROLLBACK TO SAVEPOINT job".to_owned(), true, true),
-            (false, true, false) => (
-                format!("ROLLBACK; {}", begin_statement(deadline)),
-                false,
-                true,
-            ),
-            (false, false, false) => ("ROLLBACK".to_owned(), false, false),
+        // Each job runs in a savepoint, so that its failure undoes only its
+        // own writes. Between two jobs one round trip ends one savepoint
+        // and sets the next; a rolled-back savepoint stays set. The last
+        // job's ends with the commit.
+        let step = match (succeeded, jobs.peek().is_some()) {
+            (true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
+            (true, false) => continue,
+            (false, _) => "ROLLBACK TO SAVEPOINT job",
         };
-        (guarded, open) = (now_guarded, still_open);
         // A query without arguments goes as a simple query, which may hold
         // several statements.
-        trace_statement(step.as_str());
-        if let Err(error) = sqlx::Executor::execute(&mut *conn, step.as_str()).await {
+        trace_statement(step);
+        if let Err(error) = sqlx::Executor::execute(&mut *conn, step).await {
             intact = false;
             lost = connecticket_store::is_disconnected(&sql_error(error).into_store());
             break;
@@ -565,11 +539,7 @@ async fn commit_writes(
         Some(_) => "SET LOCAL statement_timeout = 0; COMMIT",
         None => "COMMIT",
     };
-    let commit = if intact && !open {
-        // The batch's only job failed and was rolled back: nothing to
-        // commit, and its caller hears its own error.
-        Ok(())
-    } else if intact {
+    let commit = if intact {
         // Nor does a caller wait past its deadline for a COMMIT that waits
         // for a synchronous standby that is gone: committed here or not,
         // nobody knows yet, and the caller is told exactly that.
