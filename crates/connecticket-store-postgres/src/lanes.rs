@@ -443,15 +443,62 @@ async fn resume_chain(conn: &mut PgConnection, chain: &mut AuditChain, label: &s
     Ok(())
 }
 
-/// The latest deadline of the batch's writes, or `None` when one has none.
+/// The latest deadline among the batch's writes that have one: how long
+/// its callers wait for its COMMIT.
 fn latest_deadline(batch: &[Box<dyn LaneJob>]) -> Option<Instant> {
-    batch
-        .iter()
-        .map(|job| job.deadline())
-        .try_fold(None::<Instant>, |latest, deadline| {
-            deadline.map(|d| Some(latest.map_or(d, |l| l.max(d))))
-        })
+    batch.iter().filter_map(|job| job.deadline()).max()
+}
+
+/// The statement timeout of a batch's transaction. A started write still
+/// ends by its caller's deadline: a statement of it waiting on a lock past
+/// that deadline is cancelled, and the job answered as withdrawn. Each job
+/// gets its own bound, set just before it runs: a job without a deadline
+/// (a background write) in the same batch must neither lift another's
+/// bound nor be cut short by it.
+#[derive(Default)]
+struct StatementBound {
+    /// Whether a bound was set in this transaction: rolling back to a
+    /// savepoint may restore it, so every job from then on sets its own.
+    ever_set: bool,
+}
+
+impl StatementBound {
+    /// The statement that bounds the job about to run, if one is needed.
+    fn for_job(&mut self, deadline: Option<Instant>) -> Option<String> {
+        match deadline {
+            Some(deadline) => {
+                self.ever_set = true;
+                let millis = deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .max(1);
+                Some(format!("SET LOCAL statement_timeout = {millis}"))
+            }
+            None if self.ever_set => Some("SET LOCAL statement_timeout TO DEFAULT".to_owned()),
+            None => None,
+        }
+    }
+
+    /// A COMMIT waiting for a synchronous standby and cancelled by the
+    /// statement timeout would be committed locally and answered as a
+    /// success, unreplicated (PostgreSQL only warns): any bound is lifted
+    /// first, in the same round trip.
+    fn commit_statement(&self) -> &'static str {
+        if self.ever_set {
+            "SET LOCAL statement_timeout = 0; COMMIT"
+        } else {
+            "COMMIT"
+        }
+    }
+}
+
+/// Statements sent as one simple query (which may hold several).
+fn one_round_trip<const N: usize>(statements: [Option<String>; N]) -> String {
+    statements
+        .into_iter()
         .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// How a batch's transaction ended, for its connection.
@@ -471,51 +518,51 @@ async fn commit_writes(
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
 ) -> Ended {
-    // A started write still ends by its caller's deadline: a statement
-    // waiting on a lock past the latest deadline in the batch is cancelled
-    // (and its job answered as withdrawn). Jobs without a deadline leave
-    // the time unbounded. The bound and the first job's savepoint travel
-    // with `BEGIN`, in the same round trip (a simple query may hold several
-    // statements). The transaction is begun and ended by those statements
-    // rather than sqlx's `Transaction`, so that the bound can be lifted in
-    // the round trip that commits (below).
+    // The first job's bound and savepoint travel with `BEGIN`, in the same
+    // round trip. The transaction is begun and ended by statements of its
+    // own rather than sqlx's `Transaction`, so that the bound can be lifted
+    // in the round trip that commits (below).
     let deadline = latest_deadline(&writes);
-    let begin = match deadline {
-        Some(latest) => {
-            let millis = latest
-                .saturating_duration_since(Instant::now())
-                .as_millis()
-                .max(1);
-            format!("BEGIN; SET LOCAL statement_timeout = {millis}; SAVEPOINT job")
-        }
-        None => "BEGIN; SAVEPOINT job".to_owned(),
-    };
+    let mut bound = StatementBound::default();
+    let mut jobs = writes.into_iter().peekable();
+    let first_deadline = jobs.peek().and_then(|job| job.deadline());
+    let begin = one_round_trip([
+        Some("BEGIN".to_owned()),
+        bound.for_job(first_deadline),
+        Some("SAVEPOINT job".to_owned()),
+    ]);
     trace_statement(begin.as_str());
     if let Err(error) = sqlx::Executor::execute(&mut *conn, begin.as_str()).await {
         let error = sql_error(error).into_store();
-        abort_writes(writes, &error);
+        abort_writes(jobs.collect(), &error);
         return ended_by(&error);
     }
-    let mut deliveries = Vec::with_capacity(writes.len());
+    let mut deliveries = Vec::with_capacity(jobs.len());
     let mut intact = true;
     let mut lost = false;
-    let mut jobs = writes.into_iter().peekable();
     while let Some(job) = jobs.next() {
         let (deliver, succeeded) = job.run(&mut PgExecutor::writer(conn, chain)).await;
         deliveries.push(deliver);
         // Each job runs in a savepoint, so that its failure undoes only its
-        // own writes. Between two jobs one round trip ends one savepoint
-        // and sets the next; a rolled-back savepoint stays set. The last
-        // job's ends with the commit.
-        let step = match (succeeded, jobs.peek().is_some()) {
-            (true, true) => "RELEASE SAVEPOINT job; SAVEPOINT job",
-            (true, false) => continue,
-            (false, _) => "ROLLBACK TO SAVEPOINT job",
+        // own writes. Between two jobs one round trip ends one savepoint,
+        // bounds the next job and sets its savepoint; a rolled-back
+        // savepoint stays set. The last job's ends with the commit.
+        let next_deadline = jobs.peek().map(|next| next.deadline());
+        let step = match (succeeded, next_deadline) {
+            (true, None) => continue,
+            (true, Some(deadline)) => one_round_trip([
+                Some("RELEASE SAVEPOINT job".to_owned()),
+                bound.for_job(deadline),
+                Some("SAVEPOINT job".to_owned()),
+            ]),
+            (false, None) => "ROLLBACK TO SAVEPOINT job".to_owned(),
+            (false, Some(deadline)) => one_round_trip([
+                Some("ROLLBACK TO SAVEPOINT job".to_owned()),
+                bound.for_job(deadline),
+            ]),
         };
-        // A query without arguments goes as a simple query, which may hold
-        // several statements.
-        trace_statement(step);
-        if let Err(error) = sqlx::Executor::execute(&mut *conn, step).await {
+        trace_statement(step.as_str());
+        if let Err(error) = sqlx::Executor::execute(&mut *conn, step.as_str()).await {
             intact = false;
             lost = connecticket_store::is_disconnected(&sql_error(error).into_store());
             break;
@@ -531,18 +578,13 @@ async fn commit_writes(
     for job in jobs {
         job.abort(not_written(&failed));
     }
-    // A COMMIT waiting for a synchronous standby and cancelled by the
-    // statement timeout would be committed locally and answered as a
-    // success, unreplicated (PostgreSQL only warns): the bound is lifted
-    // first, in the same round trip.
-    let commit_statement = match deadline {
-        Some(_) => "SET LOCAL statement_timeout = 0; COMMIT",
-        None => "COMMIT",
-    };
+    let commit_statement = bound.commit_statement();
     let commit = if intact {
         // Nor does a caller wait past its deadline for a COMMIT that waits
         // for a synchronous standby that is gone: committed here or not,
-        // nobody knows yet, and the caller is told exactly that.
+        // nobody knows yet, and the caller is told exactly that (as are
+        // the batch's writes without a deadline, whose outcome is as
+        // unknown).
         trace_statement(commit_statement);
         let committing = sqlx::Executor::execute(&mut *conn, commit_statement);
         let answered = match deadline {

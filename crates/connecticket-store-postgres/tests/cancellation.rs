@@ -193,3 +193,112 @@ async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
     .await;
     drop(store);
 }
+
+/// A write that shares its batch with a write without a deadline (a
+/// background one) still ends by its own caller's deadline: a statement of
+/// it waiting on a lock is cancelled then, and the write is withdrawn,
+/// while the other write commits. (The batch's bound was once the latest of
+/// its writes' deadlines, none when one had none: the request waited for
+/// the lock as long as it was held.)
+#[tokio::test]
+async fn a_write_keeps_its_deadline_in_a_batch_with_one_without() {
+    use connecticket_domain::StoreError;
+    use connecticket_store::Engine;
+    let Some(database) = TestDatabase::postgres_unmigrated().await else {
+        return;
+    };
+    let options = PostgresOptions {
+        write_lanes: 1,
+        ..PostgresOptions::default()
+    };
+    let store = Arc::new(
+        connecticket_store_postgres::open(&database.url, options)
+            .await
+            .expect("open"),
+    );
+    let mut admin = PgConnection::connect(&database.url).await.expect("connect");
+    sqlx::raw_sql("CREATE TABLE probe_locked (n INT); CREATE TABLE probe_free (n INT)")
+        .execute(&mut admin)
+        .await
+        .expect("probe tables");
+    let mut holder = PgConnection::connect(&database.url).await.expect("connect");
+    sqlx::raw_sql("BEGIN; LOCK TABLE probe_locked IN EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+
+    // The lane is busy, so that the next two writes queue up for one batch.
+    let busy = Arc::clone(&store);
+    let busy = tokio::spawn(async move {
+        busy.engine()
+            .write(|tx| Box::pin(async move { run(tx, "SELECT pg_sleep(0.5)").await }))
+            .await
+    });
+    eventually("the lane to be busy", || async {
+        let mut watcher = PgConnection::connect(&database.url).await.expect("connect");
+        let row = sqlx::query(
+            "SELECT count(*) AS busy FROM pg_stat_activity
+             WHERE datname = current_database() AND query = 'SELECT pg_sleep(0.5)'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .expect("pg_stat_activity");
+        (row.get::<i64, _>("busy") > 0).then_some(())
+    })
+    .await;
+    let background = Arc::clone(&store);
+    let background = tokio::spawn(async move {
+        background
+            .engine()
+            .write(|tx| Box::pin(async move { run(tx, "INSERT INTO probe_free VALUES (1)").await }))
+            .await
+    });
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    let bounded = Arc::clone(&store);
+    let bounded = tokio::spawn(async move {
+        bounded
+            .engine()
+            .write_by(Some(deadline), |tx| {
+                Box::pin(async move { run(tx, "INSERT INTO probe_locked VALUES (1)").await })
+            })
+            .await
+    });
+
+    let outcome = tokio::time::timeout(Duration::from_secs(15), bounded)
+        .await
+        .expect("the write outlived its deadline, waiting on the lock")
+        .expect("the write's task");
+    assert!(matches!(outcome, Err(StoreError::Withdrawn)), "{outcome:?}");
+    assert!(busy.await.expect("task").is_ok());
+    assert!(
+        background.await.expect("task").is_ok(),
+        "the write without a deadline commits"
+    );
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut holder)
+        .await
+        .expect("unlock");
+    let mut count = async |table: &str| {
+        sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
+            .fetch_one(&mut admin)
+            .await
+            .expect("count")
+            .get::<i64, _>("n")
+    };
+    assert_eq!(
+        count("probe_locked").await,
+        0,
+        "the withdrawn write was committed"
+    );
+    assert_eq!(count("probe_free").await, 1);
+}
+
+async fn run(
+    tx: &mut dyn connecticket_store::Executor,
+    sql: &str,
+) -> Result<(), connecticket_domain::StoreError> {
+    tx.execute(sql, &[])
+        .await
+        .map_err(|error| error.into_store())?;
+    Ok(())
+}
