@@ -1,10 +1,10 @@
 //! Writes commit in groups, as on SQLite: a few lanes, each a task with a
 //! connection and an audit chain of its own. A lane takes every job
-//! waiting (up to a batch), runs each in its own savepoint inside one
-//! transaction, commits once and only then answers each caller: concurrent
-//! writes share one commit, and a failing job rolls back alone. Lanes never
-//! wait on each other, nor on another instance's lanes: each appends to its
-//! own chain.
+//! waiting (up to a batch), runs them in one transaction (each after the
+//! first in a savepoint of its own), commits once and only then answers
+//! each caller: concurrent writes share one commit, and a failing job rolls
+//! back alone. Lanes never wait on each other, nor on another instance's
+//! lanes: each appends to its own chain.
 //!
 //! The entries of calls that wrote nothing (reads, refusals) have a lane
 //! of their own. A write is a dozen round trips, so writes need several
@@ -45,9 +45,10 @@ trait LaneJob: Send {
     fn start(&self) -> bool;
     /// When its caller stops waiting, if ever.
     fn deadline(&self) -> Option<Instant>;
-    /// Runs the job inside the savepoint the lane set for it; answers how
-    /// to tell its caller once the commit's outcome is known, and whether
-    /// the job succeeded (if not, the lane rolls back to the savepoint).
+    /// Runs the job (inside the savepoint the lane set for it, unless it
+    /// is the first of its transaction); answers how to tell its caller
+    /// once the commit's outcome is known, and whether the job succeeded
+    /// (if not, the lane undoes its writes).
     fn run<'t>(self: Box<Self>, tx: &'t mut dyn Executor) -> BoxFuture<'t, (Delivery, bool)>;
     fn abort(self: Box<Self>, error: StoreError);
 }
@@ -88,10 +89,11 @@ impl<T: Send + 'static, J: Job<T>> LaneJob for Pending<T, J> {
 }
 
 /// Runs one job. If it fails, the lane undoes its writes (rolls back to
-/// its savepoint), perhaps after it appended to the lane's chain.
+/// its savepoint, or the whole transaction when it was the first),
+/// perhaps after it appended to the lane's chain.
 async fn run_job<T>(tx: &mut dyn Executor, job: impl Job<T>) -> Result<T> {
-    // A statement cancelled because the batch's time ran out rolls back
-    // with the savepoint: the write was withdrawn, never written.
+    // A statement cancelled because its caller's time ran out is undone
+    // with the job: the write was withdrawn, never written.
     let outcome = job(tx).await.map_err(|error| {
         if is_cancelled(&error) {
             StoreError::Withdrawn
@@ -518,19 +520,15 @@ async fn commit_writes(
     writes: Vec<Box<dyn LaneJob>>,
     chain: &mut AuditChain,
 ) -> Ended {
-    // The first job's bound and savepoint travel with `BEGIN`, in the same
-    // round trip. The transaction is begun and ended by statements of its
-    // own rather than sqlx's `Transaction`, so that the bound can be lifted
-    // in the round trip that commits (below).
+    // The first job's bound travels with `BEGIN`, in the same round trip.
+    // The transaction is begun and ended by statements of its own rather
+    // than sqlx's `Transaction`, so that the bound can be lifted in the
+    // round trip that commits (below).
     let deadline = latest_deadline(&writes);
     let mut bound = StatementBound::default();
     let mut jobs = writes.into_iter().peekable();
     let first_deadline = jobs.peek().and_then(|job| job.deadline());
-    let begin = one_round_trip([
-        Some("BEGIN".to_owned()),
-        bound.for_job(first_deadline),
-        Some("SAVEPOINT job".to_owned()),
-    ]);
+    let begin = one_round_trip([Some("BEGIN".to_owned()), bound.for_job(first_deadline)]);
     trace_statement(begin.as_str());
     if let Err(error) = sqlx::Executor::execute(&mut *conn, begin.as_str()).await {
         let error = sql_error(error).into_store();
@@ -540,27 +538,60 @@ async fn commit_writes(
     let mut deliveries = Vec::with_capacity(jobs.len());
     let mut intact = true;
     let mut lost = false;
+    // Whether the transaction is open (a failing first job ends it) and
+    // whether a savepoint guards the jobs that succeeded in it.
+    let mut open = true;
+    let mut guarded = false;
     while let Some(job) = jobs.next() {
         let (deliver, succeeded) = job.run(&mut PgExecutor::writer(conn, chain)).await;
         deliveries.push(deliver);
-        // Each job runs in a savepoint, so that its failure undoes only its
-        // own writes. Between two jobs one round trip ends one savepoint,
-        // bounds the next job and sets its savepoint; a rolled-back
-        // savepoint stays set. The last job's ends with the commit.
+        // A job's failure must undo only its own writes, so each job after
+        // the first of a transaction runs in a savepoint (a subtransaction,
+        // paid for in every row it writes). The first needs none: if it
+        // fails, nothing else is in the transaction, which is rolled back
+        // and begun again. Between two jobs one round trip ends the
+        // savepoint, bounds the next job and sets its savepoint; a
+        // rolled-back savepoint stays set. The last job's step is the
+        // commit. Each arm says what to send, then whether a savepoint
+        // guards the transaction's successful jobs and whether it is open.
         let next_deadline = jobs.peek().map(|next| next.deadline());
-        let step = match (succeeded, next_deadline) {
-            (true, None) => continue,
-            (true, Some(deadline)) => one_round_trip([
-                Some("RELEASE SAVEPOINT job".to_owned()),
-                bound.for_job(deadline),
-                Some("SAVEPOINT job".to_owned()),
-            ]),
-            (false, None) => "ROLLBACK TO SAVEPOINT job".to_owned(),
-            (false, Some(deadline)) => one_round_trip([
-                Some("ROLLBACK TO SAVEPOINT job".to_owned()),
-                bound.for_job(deadline),
-            ]),
+        let (step, now_guarded, still_open) = match (succeeded, next_deadline, guarded) {
+            (true, None, _) => continue,
+            (true, Some(next), true) => (
+                one_round_trip([
+                    Some("RELEASE SAVEPOINT job".to_owned()),
+                    bound.for_job(next),
+                    Some("SAVEPOINT job".to_owned()),
+                ]),
+                true,
+                true,
+            ),
+            (true, Some(next), false) => (
+                one_round_trip([bound.for_job(next), Some("SAVEPOINT job".to_owned())]),
+                true,
+                true,
+            ),
+            (false, Some(next), true) => (
+                one_round_trip([
+                    Some("ROLLBACK TO SAVEPOINT job".to_owned()),
+                    bound.for_job(next),
+                ]),
+                true,
+                true,
+            ),
+            (false, None, true) => ("ROLLBACK TO SAVEPOINT job".to_owned(), true, true),
+            (false, Some(next), false) => {
+                // The new transaction starts without the old one's bound.
+                bound = StatementBound::default();
+                (
+                    one_round_trip([Some("ROLLBACK; BEGIN".to_owned()), bound.for_job(next)]),
+                    false,
+                    true,
+                )
+            }
+            (false, None, false) => ("ROLLBACK".to_owned(), false, false),
         };
+        (guarded, open) = (now_guarded, still_open);
         trace_statement(step.as_str());
         if let Err(error) = sqlx::Executor::execute(&mut *conn, step.as_str()).await {
             intact = false;
@@ -579,7 +610,11 @@ async fn commit_writes(
         job.abort(not_written(&failed));
     }
     let commit_statement = bound.commit_statement();
-    let commit = if intact {
+    let commit = if intact && !open {
+        // The batch's only job failed and was rolled back: nothing to
+        // commit, and its caller hears its own error.
+        Ok(())
+    } else if intact {
         // Nor does a caller wait past its deadline for a COMMIT that waits
         // for a synchronous standby that is gone: committed here or not,
         // nobody knows yet, and the caller is told exactly that (as are

@@ -202,6 +202,26 @@ async fn a_read_abandoned_during_its_begin_leaves_no_transaction_open() {
 /// the lock as long as it was held.)
 #[tokio::test]
 async fn a_write_keeps_its_deadline_in_a_batch_with_one_without() {
+    bounded_write_after(FirstJob::Commits).await;
+}
+
+/// The same when the first job of the batch fails and its transaction is
+/// begun again for the write: the new transaction carries the bound too.
+#[tokio::test]
+async fn a_write_keeps_its_deadline_after_a_failed_first_job() {
+    bounded_write_after(FirstJob::Fails).await;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FirstJob {
+    Commits,
+    /// Writes, then runs a statement that aborts the transaction.
+    Fails,
+}
+
+/// Queues a write without a deadline that ends as `first` says, then a
+/// write with one that waits on a lock, so that both share one batch.
+async fn bounded_write_after(first: FirstJob) {
     use connecticket_domain::StoreError;
     use connecticket_store::Engine;
     let Some(database) = TestDatabase::postgres_unmigrated().await else {
@@ -250,7 +270,15 @@ async fn a_write_keeps_its_deadline_in_a_batch_with_one_without() {
     let background = tokio::spawn(async move {
         background
             .engine()
-            .write(|tx| Box::pin(async move { run(tx, "INSERT INTO probe_free VALUES (1)").await }))
+            .write(move |tx| {
+                Box::pin(async move {
+                    run(tx, "INSERT INTO probe_free VALUES (1)").await?;
+                    match first {
+                        FirstJob::Commits => Ok(()),
+                        FirstJob::Fails => run(tx, "SELECT no_such_column FROM probe_free").await,
+                    }
+                })
+            })
             .await
     });
     let deadline = std::time::Instant::now() + Duration::from_millis(1500);
@@ -270,9 +298,11 @@ async fn a_write_keeps_its_deadline_in_a_batch_with_one_without() {
         .expect("the write's task");
     assert!(matches!(outcome, Err(StoreError::Withdrawn)), "{outcome:?}");
     assert!(busy.await.expect("task").is_ok());
-    assert!(
-        background.await.expect("task").is_ok(),
-        "the write without a deadline commits"
+    let background = background.await.expect("task");
+    assert_eq!(
+        background.is_ok(),
+        first == FirstJob::Commits,
+        "{background:?}"
     );
     sqlx::raw_sql("COMMIT")
         .execute(&mut holder)
@@ -290,7 +320,8 @@ async fn a_write_keeps_its_deadline_in_a_batch_with_one_without() {
         0,
         "the withdrawn write was committed"
     );
-    assert_eq!(count("probe_free").await, 1);
+    let kept = i64::from(first == FirstJob::Commits);
+    assert_eq!(count("probe_free").await, kept);
 }
 
 async fn run(
