@@ -624,8 +624,11 @@ async fn commit_writes(
         let committing = sqlx::Executor::execute(&mut *conn, commit_statement);
         let answered = match deadline {
             Some(latest) => {
-                let latest = tokio::time::Instant::from_std(latest) + COMMIT_GRACE;
-                tokio::time::timeout_at(latest, committing).await.ok()
+                // A job without a deadline may have run past the latest
+                // one: the COMMIT gets its grace from when it is sent.
+                let latest = latest.max(Instant::now());
+                let until = tokio::time::Instant::from_std(latest) + COMMIT_GRACE;
+                tokio::time::timeout_at(until, committing).await.ok()
             }
             None => Some(committing.await),
         };

@@ -13,16 +13,19 @@
 #![allow(clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use connecticket_domain::model::{ProviderId, TicketId};
 use connecticket_domain::store::TicketStore;
+use connecticket_domain::StoreError;
 use connecticket_store::testing::{eventually, TestDatabase};
-use connecticket_store_postgres::PostgresOptions;
+use connecticket_store::Engine;
+use connecticket_store_postgres::{PostgresOptions, PostgresStore};
 use sqlx::{Connection, PgConnection, Row};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Mutex};
+use tokio::task::JoinHandle;
 
 /// Forwards connections to PostgreSQL; once armed, after a client sends a
 /// `BEGIN` the server's bytes wait until `release` is set.
@@ -222,74 +225,29 @@ enum FirstJob {
 /// Queues a write without a deadline that ends as `first` says, then a
 /// write with one that waits on a lock, so that both share one batch.
 async fn bounded_write_after(first: FirstJob) {
-    use connecticket_domain::StoreError;
-    use connecticket_store::Engine;
-    let Some(database) = TestDatabase::postgres_unmigrated().await else {
+    let Some(mut lane) = OneLane::open().await else {
         return;
     };
-    let options = PostgresOptions {
-        write_lanes: 1,
-        ..PostgresOptions::default()
-    };
-    let store = Arc::new(
-        connecticket_store_postgres::open(&database.url, options)
-            .await
-            .expect("open"),
-    );
-    let mut admin = PgConnection::connect(&database.url).await.expect("connect");
-    sqlx::raw_sql("CREATE TABLE probe_locked (n INT); CREATE TABLE probe_free (n INT)")
-        .execute(&mut admin)
+    let mut holder = PgConnection::connect(&lane.database.url)
         .await
-        .expect("probe tables");
-    let mut holder = PgConnection::connect(&database.url).await.expect("connect");
+        .expect("connect");
     sqlx::raw_sql("BEGIN; LOCK TABLE probe_locked IN EXCLUSIVE MODE")
         .execute(&mut holder)
         .await
         .expect("lock");
-
-    // The lane is busy, so that the next two writes queue up for one batch.
-    let busy = Arc::clone(&store);
-    let busy = tokio::spawn(async move {
-        busy.engine()
-            .write(|tx| Box::pin(async move { run(tx, "SELECT pg_sleep(0.5)").await }))
-            .await
+    let busy = lane.occupy().await;
+    let background = lane.write(None, move |tx| {
+        Box::pin(async move {
+            run(tx, "INSERT INTO probe_free VALUES (1)").await?;
+            match first {
+                FirstJob::Commits => Ok(()),
+                FirstJob::Fails => run(tx, "SELECT no_such_column FROM probe_free").await,
+            }
+        })
     });
-    eventually("the lane to be busy", || async {
-        let mut watcher = PgConnection::connect(&database.url).await.expect("connect");
-        let row = sqlx::query(
-            "SELECT count(*) AS busy FROM pg_stat_activity
-             WHERE datname = current_database() AND query = 'SELECT pg_sleep(0.5)'",
-        )
-        .fetch_one(&mut watcher)
-        .await
-        .expect("pg_stat_activity");
-        (row.get::<i64, _>("busy") > 0).then_some(())
-    })
-    .await;
-    let background = Arc::clone(&store);
-    let background = tokio::spawn(async move {
-        background
-            .engine()
-            .write(move |tx| {
-                Box::pin(async move {
-                    run(tx, "INSERT INTO probe_free VALUES (1)").await?;
-                    match first {
-                        FirstJob::Commits => Ok(()),
-                        FirstJob::Fails => run(tx, "SELECT no_such_column FROM probe_free").await,
-                    }
-                })
-            })
-            .await
-    });
-    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
-    let bounded = Arc::clone(&store);
-    let bounded = tokio::spawn(async move {
-        bounded
-            .engine()
-            .write_by(Some(deadline), |tx| {
-                Box::pin(async move { run(tx, "INSERT INTO probe_locked VALUES (1)").await })
-            })
-            .await
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let bounded = lane.write(Some(deadline), |tx| {
+        Box::pin(async move { run(tx, "INSERT INTO probe_locked VALUES (1)").await })
     });
 
     let outcome = tokio::time::timeout(Duration::from_secs(15), bounded)
@@ -308,26 +266,116 @@ async fn bounded_write_after(first: FirstJob) {
         .execute(&mut holder)
         .await
         .expect("unlock");
-    let mut count = async |table: &str| {
-        sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
-            .fetch_one(&mut admin)
-            .await
-            .expect("count")
-            .get::<i64, _>("n")
-    };
     assert_eq!(
-        count("probe_locked").await,
+        lane.count("probe_locked").await,
         0,
         "the withdrawn write was committed"
     );
     let kept = i64::from(first == FirstJob::Commits);
-    assert_eq!(count("probe_free").await, kept);
+    assert_eq!(lane.count("probe_free").await, kept);
 }
 
-async fn run(
-    tx: &mut dyn connecticket_store::Executor,
-    sql: &str,
-) -> Result<(), connecticket_domain::StoreError> {
+/// A write without a deadline that follows a bounded one in the same batch
+/// runs unbounded, past the other's deadline, and its batch commits: the
+/// bound does not carry over to it, and the COMMIT, sent after the latest
+/// deadline, still gets its grace before its outcome is called unknown.
+#[tokio::test]
+async fn a_write_without_a_deadline_is_not_cut_short_by_its_batch() {
+    let Some(lane) = OneLane::open().await else {
+        return;
+    };
+    let busy = lane.occupy().await;
+    let deadline = Instant::now() + Duration::from_millis(1000);
+    let bounded = lane.write(Some(deadline), |tx| {
+        Box::pin(async move { run(tx, "INSERT INTO probe_free VALUES (1)").await })
+    });
+    let long = lane.write(None, |tx| {
+        Box::pin(async move {
+            run(tx, "SELECT pg_sleep(2)").await?;
+            run(tx, "INSERT INTO probe_free VALUES (2)").await
+        })
+    });
+    assert!(busy.await.expect("task").is_ok());
+    let long = long.await.expect("task");
+    assert!(long.is_ok(), "the write without a deadline: {long:?}");
+    let bounded = bounded.await.expect("task");
+    assert!(bounded.is_ok(), "the bounded write: {bounded:?}");
+    let mut lane = lane;
+    assert_eq!(lane.count("probe_free").await, 2);
+}
+
+/// A store with one write lane, on a fresh database with two probe tables.
+struct OneLane {
+    database: TestDatabase,
+    store: Arc<PostgresStore>,
+    admin: PgConnection,
+}
+
+impl OneLane {
+    async fn open() -> Option<OneLane> {
+        let database = TestDatabase::postgres_unmigrated().await?;
+        let options = PostgresOptions {
+            write_lanes: 1,
+            ..PostgresOptions::default()
+        };
+        let store = connecticket_store_postgres::open(&database.url, options)
+            .await
+            .expect("open");
+        let mut admin = PgConnection::connect(&database.url).await.expect("connect");
+        sqlx::raw_sql("CREATE TABLE probe_locked (n INT); CREATE TABLE probe_free (n INT)")
+            .execute(&mut admin)
+            .await
+            .expect("probe tables");
+        Some(OneLane {
+            database,
+            store: Arc::new(store),
+            admin,
+        })
+    }
+
+    /// Keeps the lane busy for half a second, so that the writes queued
+    /// next share one batch.
+    async fn occupy(&self) -> JoinHandle<Result<(), StoreError>> {
+        let busy = self.write(None, |tx| {
+            Box::pin(async move { run(tx, "SELECT pg_sleep(0.5)").await })
+        });
+        eventually("the lane to be busy", || async {
+            let mut watcher = PgConnection::connect(&self.database.url)
+                .await
+                .expect("connect");
+            let row = sqlx::query(
+                "SELECT count(*) AS busy FROM pg_stat_activity
+                 WHERE datname = current_database() AND query = 'SELECT pg_sleep(0.5)'",
+            )
+            .fetch_one(&mut watcher)
+            .await
+            .expect("pg_stat_activity");
+            (row.get::<i64, _>("busy") > 0).then_some(())
+        })
+        .await;
+        busy
+    }
+
+    /// Queues `job` on the lane, by `deadline` if any.
+    fn write(
+        &self,
+        deadline: Option<Instant>,
+        job: impl connecticket_store::Job<()>,
+    ) -> JoinHandle<Result<(), StoreError>> {
+        let store = Arc::clone(&self.store);
+        tokio::spawn(async move { store.engine().write_by(deadline, job).await })
+    }
+
+    async fn count(&mut self, table: &str) -> i64 {
+        sqlx::query(&format!("SELECT count(*) AS n FROM {table}"))
+            .fetch_one(&mut self.admin)
+            .await
+            .expect("count")
+            .get::<i64, _>("n")
+    }
+}
+
+async fn run(tx: &mut dyn connecticket_store::Executor, sql: &str) -> Result<(), StoreError> {
     tx.execute(sql, &[])
         .await
         .map_err(|error| error.into_store())?;
