@@ -27,6 +27,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
+mod support;
+
 /// Forwards connections to PostgreSQL; once armed, after a client sends a
 /// `BEGIN` the server's bytes wait until `release` is set.
 struct Proxy {
@@ -314,13 +316,7 @@ struct OneLane {
 impl OneLane {
     async fn open() -> Option<OneLane> {
         let database = TestDatabase::postgres_unmigrated().await?;
-        let options = PostgresOptions {
-            write_lanes: 1,
-            ..PostgresOptions::default()
-        };
-        let store = connecticket_store_postgres::open(&database.url, options)
-            .await
-            .expect("open");
+        let store = support::open_one_lane(&database.url).await;
         let mut admin = PgConnection::connect(&database.url).await.expect("connect");
         sqlx::raw_sql("CREATE TABLE probe_locked (n INT); CREATE TABLE probe_free (n INT)")
             .execute(&mut admin)

@@ -20,10 +20,12 @@ use connecticket_store::testing::conformance::fixtures::{
     admin_entry, comment, t0, tenant, ticket, write, Tenant,
 };
 use connecticket_store::testing::TestDatabase;
-use connecticket_store_postgres::{PostgresOptions, STATEMENTS};
+use connecticket_store_postgres::STATEMENTS;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
+
+mod support;
 
 static SENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -228,13 +230,7 @@ async fn the_ceiling_benchmark_sends_each_write_as_the_server_does() {
         return;
     };
     capture();
-    let options = PostgresOptions {
-        write_lanes: 1,
-        ..PostgresOptions::default()
-    };
-    let store = connecticket_store_postgres::open(&database.url, options)
-        .await
-        .expect("open");
+    let store = support::open_one_lane(&database.url).await;
     let tenant = benchmark_tenant(&store as &dyn Store).await;
     let provider = tenant.provider.id;
     // The tenant's own writes are not the benchmark's.

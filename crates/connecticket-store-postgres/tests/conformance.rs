@@ -11,6 +11,8 @@ use connecticket_store::testing::conformance::Fixture;
 use connecticket_store::testing::{PostgresTemplate, TestDatabase};
 use connecticket_store_postgres::{PostgresOptions, PostgresStore};
 
+mod support;
+
 /// A fresh, migrated database; `None` when PostgreSQL is not there.
 async fn database() -> Option<TestDatabase> {
     TestDatabase::postgres(PostgresTemplate {
@@ -42,13 +44,7 @@ connecticket_store::conformance_suite!(open);
 /// A store with one write lane, for the engine-level cases.
 async fn open_one_lane() -> Option<(TestDatabase, PostgresStore)> {
     let database = database().await?;
-    let options = PostgresOptions {
-        write_lanes: 1,
-        ..PostgresOptions::default()
-    };
-    let store = connecticket_store_postgres::open(&database.url, options)
-        .await
-        .expect("open the PostgreSQL store");
+    let store = support::open_one_lane(&database.url).await;
     Some((database, store))
 }
 

@@ -7,8 +7,9 @@
 
 use connecticket_domain::store::{AuthStore, TransferStore};
 use connecticket_store::testing::TestDatabase;
-use connecticket_store_postgres::PostgresOptions;
 use sqlx::{Connection, PgConnection, Row};
+
+mod support;
 
 async fn next_chain_id(conn: &mut PgConnection) -> i64 {
     sqlx::query("SELECT nextval(pg_get_serial_sequence('audit_chains', 'id')) AS id")
@@ -23,13 +24,7 @@ async fn an_import_never_moves_a_sequence_below_an_id_another_instance_took() {
     let Some(database) = TestDatabase::postgres_unmigrated().await else {
         return;
     };
-    let options = PostgresOptions {
-        write_lanes: 1,
-        ..PostgresOptions::default()
-    };
-    let store = connecticket_store_postgres::open(&database.url, options)
-        .await
-        .expect("open");
+    let store = support::open_one_lane(&database.url).await;
     // A first write: the lane makes its audit chain (the table's largest id).
     store
         .claim_auth_attempt(vec!["first-write".to_owned()], 0)
