@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures::{stream, StreamExt};
+use futures::{stream, FutureExt, StreamExt};
 
 use crate::envelope::JSON_CONTENT_TYPE;
 use crate::error::HttpError;
@@ -53,27 +53,50 @@ where
         out.shrink_to_fit();
         Ok(Bytes::from(out))
     };
-    let first = encode(first);
-    let rest = rows.map(move |chunk| match chunk {
-        Ok(chunk) => encode(chunk),
-        Err(error) => {
-            tracing::error!(%error, "a streamed list failed part-way");
-            Err(std::io::Error::other("list aborted"))
+    let first = encode(first).map_err(|error| HttpError::Internal(error.to_string()))?;
+    // A page (or a list that fit in one chunk) has ended already: it goes
+    // out as one body with its length, not as chunks a client reassembles.
+    // A chunk that was ready already must still be sent, ahead of the rest.
+    let ready = match rows.next().now_or_never() {
+        Some(None) => {
+            let mut whole = Vec::with_capacity(head.len() + first.len() + LIST_TAIL.len());
+            whole.extend_from_slice(&head);
+            whole.extend_from_slice(&first);
+            whole.extend_from_slice(LIST_TAIL);
+            return Ok(json_answer(Body::from(whole)));
         }
-    });
+        Some(Some(chunk)) => Some(chunk),
+        None => None,
+    };
+    let rest = stream::iter(ready)
+        .chain(rows)
+        .map(move |chunk| match chunk {
+            Ok(chunk) => encode(chunk),
+            Err(error) => {
+                tracing::error!(%error, "a streamed list failed part-way");
+                Err(std::io::Error::other("list aborted"))
+            }
+        });
     let body = stream::once(async { Ok(head) })
-        .chain(stream::once(async { first }))
+        .chain(stream::once(async { Ok(first) }))
         .chain(rest)
-        .chain(stream::once(async { Ok(Bytes::from_static(b"]}")) }));
-    Ok((
+        .chain(stream::once(async { Ok(Bytes::from_static(LIST_TAIL)) }));
+    Ok(json_answer(Body::from_stream(body)))
+}
+
+/// What closes the rows' array and the envelope.
+const LIST_TAIL: &[u8] = b"]}";
+
+fn json_answer(body: Body) -> Response {
+    (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static(JSON_CONTENT_TYPE),
         )],
-        Body::from_stream(body),
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 fn envelope_head(page: Option<Page>) -> String {

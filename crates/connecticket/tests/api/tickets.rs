@@ -85,6 +85,24 @@ backend_tests! {
         assert_eq!(ids(&since.body), expected);
     }
 
+    async fn a_page_is_answered_whole_with_its_length_and_a_whole_list_streams() {
+        let app = TestApp::demo().await;
+        let session = app.example().await;
+        let page = send(session.get("tickets?page=1&per_page=25")).await;
+        assert_eq!(ids(&page.body), vec![201, 202]);
+        assert_eq!(page.header("transfer-encoding"), None);
+        assert_eq!(
+            page.header("content-length"),
+            Some(page.bytes.len().to_string().as_str())
+        );
+        // A whole list ends only once its audit entry is durable, so its
+        // end is not known when it starts: it goes out in chunks.
+        let whole = send(session.get("tickets")).await;
+        assert_eq!(ids(&whole.body), vec![201, 202]);
+        assert_eq!(whole.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(whole.header("content-length"), None);
+    }
+
     async fn a_status_change_moves_updated_at() {
         let app = TestApp::demo().await;
         let session = app.example().await;
