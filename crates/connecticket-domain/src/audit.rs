@@ -623,7 +623,118 @@ struct Hashed<'a> {
     actor: Option<&'a str>,
 }
 
+/// The hashed fields after `id`: they do not depend on the entry's place
+/// in its chain, so they can be encoded before the entry's turn comes.
+/// Serialised, `{"id":N,` followed by these without their `{` is exactly
+/// what [`Hashed`] serialises to.
+#[derive(Serialize)]
+struct HashedAfterId<'a> {
+    at: i64,
+    request_id: &'a str,
+    client_addr: Option<&'a str>,
+    provider_id: Option<i64>,
+    application_id: Option<i64>,
+    employee_id: Option<i64>,
+    action: &'a str,
+    outcome: &'a str,
+    records: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+}
+
+/// An entry made ready for its chain before its turn: its keys sorted and
+/// encoded, and the part of its hash's input that does not depend on its
+/// place. Whoever queues an entry seals it, so that the one writer that
+/// places entries in their chain (on SQLite, the thread every read's entry
+/// waits on) only numbers and hashes them.
+#[derive(Debug, Clone)]
+pub struct SealedEntry {
+    entry: AuditEntry,
+    keys: Vec<String>,
+    records_json: String,
+    /// `"at":…}`: the hashed body after `{"id":N,`.
+    hashed_after_id: Vec<u8>,
+}
+
+impl SealedEntry {
+    pub fn new(mut entry: AuditEntry) -> serde_json::Result<SealedEntry> {
+        let keys = std::mem::take(&mut entry.records).into_keys();
+        let records_json = serde_json::to_string(&keys)?;
+        let mut hashed_after_id = serde_json::to_vec(&HashedAfterId {
+            at: crate::time::to_epoch(entry.at),
+            request_id: &entry.request_id,
+            client_addr: entry.client_addr.as_deref(),
+            provider_id: entry.provider_id.map(ProviderId::get),
+            application_id: entry.application_id.map(ApplicationId::get),
+            employee_id: entry.employee_id.map(EmployeeId::get),
+            action: entry.action.as_str(),
+            outcome: entry.outcome.as_str(),
+            records: &keys,
+            actor: entry.actor.as_deref(),
+        })?;
+        // Drop the object's `{`: `{"id":N,` takes its place.
+        hashed_after_id.remove(0);
+        Ok(SealedEntry {
+            entry,
+            keys,
+            records_json,
+            hashed_after_id,
+        })
+    }
+
+    pub fn action(&self) -> Action {
+        self.entry.action
+    }
+}
+
+/// An entry placed in its chain, with its records as the trail stores them
+/// (a JSON array of keys).
+#[derive(Debug, Clone)]
+pub struct PlacedEntry {
+    pub record: AuditRecord,
+    pub records_json: String,
+}
+
 impl AuditRecord {
+    /// Places a sealed entry after the head of `chain`: the same record and
+    /// hash as [`AuditRecord::chain`], with the encoding done already.
+    pub fn place(sealed: SealedEntry, chain: &ChainAnchor) -> PlacedEntry {
+        let SealedEntry {
+            entry,
+            keys,
+            records_json,
+            hashed_after_id,
+        } = sealed;
+        let seq = chain.last_seq + 1;
+        let mut digest = Sha256::new();
+        digest.update(chain.last_hash.as_bytes());
+        digest.update(b"\n{\"id\":");
+        digest.update(itoa::Buffer::new().format(seq).as_bytes());
+        digest.update(b",");
+        digest.update(&hashed_after_id);
+        let record = AuditRecord {
+            id: 0,
+            chain_id: chain.chain_id,
+            seq,
+            at: entry.at,
+            request_id: entry.request_id,
+            client_addr: entry.client_addr,
+            provider_id: entry.provider_id.map(ProviderId::get),
+            application_id: entry.application_id.map(ApplicationId::get),
+            employee_id: entry.employee_id.map(EmployeeId::get),
+            actor: entry.actor,
+            action: entry.action,
+            outcome: entry.outcome,
+            records: keys,
+            prev_hash: chain.last_hash.clone(),
+            hash: hex::encode(digest.finalize()),
+        };
+        PlacedEntry {
+            record,
+            records_json,
+        }
+    }
+
     /// Places `entry` after the head of `chain`; the store assigns `id`.
     pub fn chain(entry: AuditEntry, chain: &ChainAnchor) -> AuditRecord {
         let mut record = AuditRecord {
@@ -844,6 +955,44 @@ mod tests {
         // Any other entry is no loss.
         let other = AuditRecord::chain(entry(1), &anchor);
         assert_eq!(ChainLoss::from_record(&other), None);
+    }
+
+    /// Entries sealed ahead of their turn are placed with the very record
+    /// and hash the reference path gives, so that every chain, old or new,
+    /// verifies with `computed_hash`.
+    #[test]
+    fn a_sealed_entry_is_placed_with_the_reference_hash() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut anchor = ChainAnchor::new(3, "writer", at);
+        let mut bare = entry(1);
+        bare.records = TouchedRecords::default();
+        let mut full = entry(2);
+        full.request_id = "quote \" back\\slash \u{7} é 🙂".to_owned();
+        full.client_addr = Some("203.0.113.9".to_owned());
+        full.provider_id = Some(ProviderId(-4));
+        full.application_id = Some(ApplicationId(i64::MAX));
+        full.employee_id = Some(EmployeeId(0));
+        full.actor = Some("ops@host \"nightly\"".to_owned());
+        full.outcome = Outcome::Denied;
+        for id in [25, 3, 3, 1000] {
+            full.touch(RecordRef::Ticket(TicketId(id)));
+        }
+        full.records.insert("rows:25".to_owned());
+        full.records.insert("\"odd\" key\n".to_owned());
+        let mut no_actor = full.clone();
+        no_actor.actor = None;
+        for entry in [bare, full, no_actor] {
+            let reference = AuditRecord::chain(entry.clone(), &anchor);
+            let placed = AuditRecord::place(SealedEntry::new(entry).unwrap(), &anchor);
+            assert_eq!(placed.record, reference);
+            assert_eq!(placed.record.hash, reference.computed_hash());
+            assert_eq!(
+                placed.records_json,
+                serde_json::to_string(&reference.records).unwrap()
+            );
+            anchor.advance(&placed.record);
+        }
+        assert_eq!(anchor.last_seq, 3);
     }
 
     #[test]
