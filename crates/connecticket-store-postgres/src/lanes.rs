@@ -197,7 +197,7 @@ impl Lanes {
     /// Queues `entry` for the audit lane's next batch; resolves once it is
     /// durable.
     pub(crate) async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
-        let (waiter, answer) = AuditWaiter::new(entry)?;
+        let (waiter, answer) = AuditWaiter::new(entry);
         self.audits.send(waiter).await.map_err(|_| stopped())?;
         answer.await
     }

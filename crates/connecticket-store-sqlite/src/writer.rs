@@ -94,8 +94,7 @@ fn in_savepoint<T>(
 /// wrote nothing (appended with the next batch).
 enum Queued {
     Write(Box<dyn Job>),
-    // Boxed: a sealed entry is much larger than the queue's other item.
-    Audit(Box<AuditWaiter>),
+    Audit(AuditWaiter),
 }
 
 impl Queued {
@@ -157,9 +156,9 @@ impl Writer {
 impl Writer {
     /// Queues `entry` for the next batch; resolves once it is durable.
     pub(crate) async fn append_audit(&self, entry: AuditEntry) -> Result<()> {
-        let (waiter, answer) = AuditWaiter::new(entry)?;
+        let (waiter, answer) = AuditWaiter::new(entry);
         self.queue
-            .send(Queued::Audit(Box::new(waiter)))
+            .send(Queued::Audit(waiter))
             .await
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
         answer.await
@@ -310,7 +309,7 @@ fn run_jobs(
     for queued in batch {
         match queued {
             Queued::Write(job) => deliveries.push(job.run(connection, chain)),
-            Queued::Audit(waiter) => audits.push(*waiter),
+            Queued::Audit(waiter) => audits.push(waiter),
         }
     }
     if !audits.is_empty() {

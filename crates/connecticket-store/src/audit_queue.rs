@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use connecticket_domain::audit::{AuditEntry, SealedEntry};
+use connecticket_domain::audit::AuditEntry;
 use connecticket_domain::StoreError;
 use tokio::sync::oneshot;
 
@@ -18,25 +18,20 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 /// An entry waiting for a writer, with its caller's answer.
 pub struct AuditWaiter {
-    entry: SealedEntry,
+    entry: AuditEntry,
     reply: Reply,
 }
 
 impl AuditWaiter {
-    /// A waiter for `entry`, and the answer its caller awaits. The entry is
-    /// sealed here, on the caller's task, so that the writer every caller
-    /// waits on only numbers and hashes it.
-    pub fn new(
-        entry: AuditEntry,
-    ) -> Result<(AuditWaiter, impl Future<Output = Result<()>> + Send)> {
-        let entry = ops::audit::seal(entry)?;
+    /// A waiter for `entry`, and the answer its caller awaits.
+    pub fn new(entry: AuditEntry) -> (AuditWaiter, impl Future<Output = Result<()>> + Send) {
         let (reply, answer) = oneshot::channel();
         let answer = async move {
             answer.await.map_err(|_| {
                 StoreError::Unavailable("the writer dropped an audit entry".to_owned())
             })?
         };
-        Ok((AuditWaiter { entry, reply }, answer))
+        (AuditWaiter { entry, reply }, answer)
     }
 
     pub fn abort(self, error: StoreError) {
@@ -54,7 +49,7 @@ pub type Delivery = Box<dyn FnOnce(Result<()>) + Send>;
 pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
     let (entries, replies) = split(waiters);
     let appended = match tx.execute("SAVEPOINT audit", &[]).await {
-        Ok(_) => ops::audit::append_sealed(tx, entries).await,
+        Ok(_) => ops::audit::append(tx, entries).await,
         Err(error) => Err(error.into_store()),
     };
     let end = if appended.is_ok() {
@@ -77,14 +72,14 @@ pub async fn append_waiting(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) ->
 /// tell them, and whether the entries were appended.
 pub async fn append_batch(tx: &mut dyn Executor, waiters: Vec<AuditWaiter>) -> (Delivery, bool) {
     let (entries, replies) = split(waiters);
-    let appended = ops::audit::append_sealed(tx, entries).await;
+    let appended = ops::audit::append(tx, entries).await;
     let ok = appended.is_ok();
     (delivery(appended, replies), ok)
 }
 
 type Reply = oneshot::Sender<Result<()>>;
 
-fn split(waiters: Vec<AuditWaiter>) -> (Vec<SealedEntry>, Vec<Reply>) {
+fn split(waiters: Vec<AuditWaiter>) -> (Vec<AuditEntry>, Vec<Reply>) {
     waiters
         .into_iter()
         .map(|waiter| (waiter.entry, waiter.reply))

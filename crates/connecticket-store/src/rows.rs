@@ -3,7 +3,7 @@
 //! change here plus one migration per engine.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::{AuditRecord, ChainAnchor, PlacedEntry};
+use connecticket_domain::audit::{AuditRecord, ChainAnchor};
 use connecticket_domain::model::{
     Application, Category, Contact, ContactRole, Employee, Provider, Resident, Ticket,
 };
@@ -21,7 +21,7 @@ use connecticket_domain::transfer::{
 use connecticket_domain::StoreError;
 
 use crate::sql::{Columns, Result};
-use crate::value::{Row, Value};
+use crate::value::Row;
 use connecticket_domain::console::ConsoleAccount;
 
 pub(crate) fn provider(row: &dyn Row) -> Result<Provider> {
@@ -398,17 +398,10 @@ pub(crate) fn audit_record(row: &dyn Row) -> Result<AuditRecord> {
     })
 }
 
-/// A placed entry's row: its records' JSON was encoded when it was sealed.
-pub(crate) fn placed_entry_columns(placed: &PlacedEntry) -> Columns<'_> {
-    audit_record_columns(&placed.record, placed.records_json.as_str())
-}
-
-/// An entry's row, with its records as `records_json` (a JSON array).
-pub(crate) fn audit_record_columns<'a>(
-    r: &'a AuditRecord,
-    records_json: impl Into<Value<'a>>,
-) -> Columns<'a> {
-    Columns::new()
+pub(crate) fn audit_record_columns(r: &AuditRecord) -> Result<Columns<'_>> {
+    let records = serde_json::to_string(&r.records)
+        .map_err(|error| StoreError::backend("encoding an audit entry's records", error))?;
+    Ok(Columns::new()
         .with("id", r.id)
         .with("chain_id", r.chain_id)
         .with("seq", r.seq)
@@ -421,9 +414,9 @@ pub(crate) fn audit_record_columns<'a>(
         .with("actor", &r.actor)
         .with("action", r.action.as_str())
         .with("outcome", r.outcome.as_str())
-        .with("records", records_json)
+        .with("records", records)
         .with("prev_hash", &r.prev_hash)
-        .with("hash", &r.hash)
+        .with("hash", &r.hash))
 }
 
 pub(crate) fn chain_anchor(row: &dyn Row) -> Result<ChainAnchor> {

@@ -3,9 +3,7 @@
 //! first write and appends only to it, so writers never wait on each other.
 
 use chrono::{DateTime, Utc};
-use connecticket_domain::audit::{
-    AuditEntry, AuditRecord, ChainAnchor, ChainLoss, PlacedEntry, RecordRef, SealedEntry,
-};
+use connecticket_domain::audit::{AuditEntry, AuditRecord, ChainAnchor, ChainLoss, RecordRef};
 use connecticket_domain::store::STREAM_CHUNK_ROWS;
 use connecticket_domain::StoreError;
 
@@ -78,17 +76,6 @@ pub(crate) async fn record(
 /// saves reading the anchor row again, and the anchor's update checks that
 /// the chain is still where the writer left it.
 pub(crate) async fn append(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<()> {
-    let sealed = entries.into_iter().map(seal).collect::<Result<Vec<_>>>()?;
-    append_sealed(tx, sealed).await
-}
-
-/// Readies an entry for its chain (see [`SealedEntry`]).
-pub(crate) fn seal(entry: AuditEntry) -> Result<SealedEntry> {
-    SealedEntry::new(entry).map_err(|error| StoreError::backend("encoding an audit entry", error))
-}
-
-/// [`append`], for entries their callers sealed already.
-pub(crate) async fn append_sealed(tx: &mut dyn Executor, entries: Vec<SealedEntry>) -> Result<()> {
     // Nothing to chain: the anchor row is neither locked nor rewritten.
     if entries.is_empty() {
         return Ok(());
@@ -101,8 +88,8 @@ pub(crate) async fn append_sealed(tx: &mut dyn Executor, entries: Vec<SealedEntr
     } = chain(tx, entries).await?;
     let rows = records
         .iter()
-        .map(|placed| rows::placed_entry_columns(placed).without("id"))
-        .collect::<Vec<_>>();
+        .map(|record| Ok(rows::audit_record_columns(record)?.without("id")))
+        .collect::<Result<Vec<_>>>()?;
     let anchor: [Value<'_>; 4] = [
         head.last_seq.into(),
         (&head.last_hash).into(),
@@ -150,12 +137,12 @@ pub(crate) struct Chained {
     head: ChainAnchor,
     /// Where the chain's anchor must stand for them to follow it.
     expected_seq: i64,
-    records: Vec<PlacedEntry>,
+    records: Vec<AuditRecord>,
 }
 
 /// Chains `entries` after the writer's head (read from the database if
 /// the writer does not know it).
-async fn chain(tx: &mut dyn Executor, entries: Vec<SealedEntry>) -> Result<Chained> {
+async fn chain(tx: &mut dyn Executor, entries: Vec<AuditEntry>) -> Result<Chained> {
     metrics::counter!("connecticket_audit_entries_total").increment(entries.len() as u64);
     let chain = tx.audit_chain().ok_or_else(|| {
         StoreError::Corrupt("an audit entry was appended outside a write".to_owned())
@@ -168,9 +155,9 @@ async fn chain(tx: &mut dyn Executor, entries: Vec<SealedEntry>) -> Result<Chain
     let expected_seq = head.last_seq;
     let mut records = Vec::with_capacity(entries.len());
     for entry in entries {
-        let placed = AuditRecord::place(entry, &head);
-        head.advance(&placed.record);
-        records.push(placed);
+        let record = AuditRecord::chain(entry, &head);
+        head.advance(&record);
+        records.push(record);
     }
     Ok(Chained {
         chain_id,
@@ -188,15 +175,15 @@ pub(crate) async fn append_within(
     statement: &mut OneStatement,
     entry: AuditEntry,
 ) -> Result<Chained> {
-    let mut chained = chain(tx, vec![seal(entry)?]).await?;
+    let mut chained = chain(tx, vec![entry]).await?;
     let rows = std::mem::take(&mut chained.records)
         .iter()
-        .map(|placed| {
-            rows::placed_entry_columns(placed)
+        .map(|record| {
+            Ok(rows::audit_record_columns(record)?
                 .without("id")
-                .into_owned()
+                .into_owned())
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>>>()?;
     statement.counted(
         "moved",
         &format!("{MOVE_ANCHOR} RETURNING id"),

@@ -280,11 +280,7 @@ async fn insert_record(tx: &mut dyn Executor, record: &Record) -> Result<()> {
             .with("require_totp", r.require_totp),
         Record::Escalation(r) => rows::escalation_columns(r),
         Record::EscalationStep(r) => rows::escalation_step_columns(r),
-        Record::AuditEntry(r) => {
-            let records = serde_json::to_string(&r.records)
-                .map_err(|error| StoreError::backend("encoding an audit entry's records", error))?;
-            rows::audit_record_columns(r, records)
-        }
+        Record::AuditEntry(r) => rows::audit_record_columns(r)?,
         Record::AuditChain(chain) => return import_chain(tx, chain).await,
     };
     insert(tx, table, columns).await

@@ -316,8 +316,7 @@ pub async fn a_write_undone_after_it_appended_leaves_its_chain_whole<E: Engine>(
         )
         .await
         .expect("a first write sets the head");
-    let (waiter, _never_durable) =
-        AuditWaiter::new(entry(&a, Action::CreateTicket)).expect("sealed");
+    let (waiter, _never_durable) = AuditWaiter::new(entry(&a, Action::CreateTicket));
     let appended = Arc::new(AtomicBool::new(false));
     let seen = Arc::clone(&appended);
     let undone = store
@@ -428,8 +427,7 @@ async fn shared_batch<E: Engine>(store: &SqlStore<E>, ending: fn(usize) -> Endin
     let provider = a.provider.id;
     let before = entries(store).await.len();
     let jobs = (0..9).map(|n| {
-        let (waiter, _durable) =
-            AuditWaiter::new(entry(&a, Action::CreateComment)).expect("sealed");
+        let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
         store.engine().write(move |tx| {
             Box::pin(async move {
                 tx.execute(
@@ -493,7 +491,7 @@ pub async fn a_batch_whose_only_job_fails_writes_nothing<E: Engine>(store: &SqlS
     let a = tenant(store, "a").await;
     let provider = a.provider.id;
     let before = entries(store).await.len();
-    let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment)).expect("sealed");
+    let (waiter, _durable) = AuditWaiter::new(entry(&a, Action::CreateComment));
     let outcome: Result<(), StoreError> = store
         .engine()
         .write(move |tx| {
