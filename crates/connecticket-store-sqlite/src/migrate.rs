@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (11, "events", include_str!("../migrations/0011_events.sql")),
     (12, "fhir", include_str!("../migrations/0012_fhir.sql")),
+    (
+        13,
+        "event_cursors",
+        include_str!("../migrations/0013_event_cursors.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -2,10 +2,12 @@
 //! in one kind of transaction: keyset-paged lists, a ticket's detail read
 //! the cheap way when it can be, idempotent ticket writes with their
 //! deadlines, the audit queue, escalation's quick look before its write,
-//! and the engine's own state. Each is named in the domain's role
-//! declarations as `custom`, and called from there.
+//! the event sequencer's mark before its write, and the engine's own
+//! state. Each is named in the domain's role declarations as `custom`,
+//! and called from there.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use connecticket_domain::audit::{AuditEntry, RecordRef};
 use connecticket_domain::model::{
@@ -23,7 +25,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::Engine;
 use crate::ops::idempotency::once;
 use crate::ops::ticket_reads::Window;
-use crate::ops::{escalations, ticket_detail, ticket_reads, ticket_writes};
+use crate::ops::{escalations, events, ticket_detail, ticket_reads, ticket_writes};
 use crate::sql::fetch_one;
 use crate::store::SqlStore;
 
@@ -241,6 +243,54 @@ pub(crate) async fn escalate_due<E: Engine>(
     engine
         .write(move |tx| Box::pin(escalations::escalate_due(tx, now, limit, audit)))
         .await
+}
+
+/// How long the sequencer waits for the writers older than its mark to
+/// end before it gives up the round (the next one takes a fresh mark).
+/// Only a write transaction open this long holds the feed back.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Reads the mark, waits until every event at or below it is settled,
+/// then publishes. The wait holds no connection and no lock: a look at
+/// the running transactions every few milliseconds.
+pub(crate) async fn sequence_events<E: Engine>(
+    store: &SqlStore<E>,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let engine = store.engine();
+    let mark = engine.read(|tx| Box::pin(events::mark(tx))).await?;
+    if mark.newest <= mark.published {
+        return Ok(0);
+    }
+    if let Some(fence) = mark.fence {
+        if !settle(engine, fence).await? {
+            tracing::debug!("a write older than the event mark is still open");
+            return Ok(0);
+        }
+    }
+    let through = mark.newest;
+    engine
+        .write(move |tx| Box::pin(events::sequence(tx, through, limit, now)))
+        .await
+}
+
+async fn settle<E: Engine>(engine: &E, fence: i64) -> Result<bool> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let settled = engine
+            .read_statement(move |tx| Box::pin(events::settled(tx, fence)))
+            .await?;
+        if settled {
+            return Ok(true);
+        }
+        if started.elapsed() >= SETTLE_PATIENCE {
+            return Ok(false);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
 }
 
 pub(crate) async fn schema_status<E: Engine>(store: &SqlStore<E>) -> Result<SchemaStatus> {

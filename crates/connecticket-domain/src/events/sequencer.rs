@@ -1,4 +1,4 @@
-//! Gives committed events their cursors and removes those past retention.
+//! Publishes settled events to the feed and removes those past retention.
 //! Every instance runs one; the store makes them take turns, so running
 //! several changes nothing but who does the work.
 
@@ -14,7 +14,7 @@ pub struct SequencerOptions {
     /// How often to look for new events when the last look found none:
     /// an event reaches the feed and the webhook queue within about this.
     pub poll: StdDuration,
-    /// Events sequenced per transaction.
+    /// Events published per transaction.
     pub batch: u32,
     /// Events older than this are removed (None: kept forever).
     pub retention: Option<chrono::Duration>,
@@ -78,7 +78,7 @@ impl Sequencer {
         })
     }
 
-    /// Sequences what waits (up to a batch); answers how many.
+    /// Publishes what is settled (up to a batch); answers how many.
     pub async fn round(&self) -> crate::error::StoreResult<u64> {
         let done = self
             .store

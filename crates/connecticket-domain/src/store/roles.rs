@@ -467,11 +467,12 @@ crate::store_role! {
     /// Every operation on an endpoint is scoped by provider and, when
     /// given, by the application that owns it (another's is `NotFound`).
     pub trait EventStore implemented by implement_event_store {
-        /// Gives up to `limit` committed events their cursors, in commit
-        /// order (sequencers on every instance take turns), and queues
+        /// Publishes up to `limit` settled events (an event's id is its
+        /// cursor; published, every event below it has committed or never
+        /// will; sequencers on every instance take turns), and queues
         /// their deliveries to the endpoints that want them; answers how
         /// many.
-        write sequence_events(limit: u32, now: DateTime<Utc>) -> u64 = events::sequence;
+        custom sequence_events(limit: u32, now: DateTime<Utc>) -> u64;
         /// The provider's events after the cursor, oldest first, with the
         /// log's newest and pruned cursors, from one snapshot.
         read event_feed(provider: ProviderId, after: i64, limit: u32) -> EventPage

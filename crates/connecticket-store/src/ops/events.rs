@@ -1,6 +1,8 @@
 //! The event log behind the change feed and webhooks. `record` runs inside
-//! the write that makes the change; `sequence` later gives committed events
-//! their cursors in commit order and queues their webhook deliveries.
+//! the write that makes the change; an event's id is its cursor. The
+//! sequencer later publishes how far the ids are settled (every event at
+//! or below the mark has committed or never will) and queues the
+//! deliveries of the events it publishes.
 
 use chrono::{DateTime, Utc};
 use connecticket_domain::audit::AuditEntry;
@@ -10,16 +12,12 @@ use connecticket_domain::model::{EventId, ProviderId};
 use connecticket_domain::StoreError;
 
 use super::audit;
-use crate::engine::Executor;
+use crate::engine::{Dialect, Executor};
 use crate::one_statement::OneStatement;
 use crate::sql::{
     execute, fetch_all, fetch_one, fetch_optional, insert, placeholders, Columns, Result,
 };
 use crate::value::{Row, Value};
-
-/// Cursors given per statement: a fixed size (short batches repeat their
-/// last pair) keeps PostgreSQL's prepared statements few.
-const SEQUENCE_STATEMENT_ROWS: usize = 50;
 
 pub(crate) async fn record(tx: &mut dyn Executor, event: NewEvent) -> Result<()> {
     insert(tx, "events", columns(event)).await
@@ -43,9 +41,10 @@ fn columns(event: NewEvent) -> Columns<'static> {
 
 pub(crate) fn event(row: &dyn Row) -> Result<Event> {
     let kind: String = row.get("kind")?;
+    let id: EventId = row.get("id")?;
     Ok(Event {
-        id: row.get("id")?,
-        cursor: row.get::<Option<i64>>("seq")?.unwrap_or(0),
+        id,
+        cursor: id.get(),
         provider_id: row.get("provider_id")?,
         kind: EventKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {kind:?}")))?,
@@ -57,13 +56,87 @@ pub(crate) fn event(row: &dyn Row) -> Result<Event> {
     })
 }
 
-/// Gives up to `limit` committed events without a cursor the next cursors,
-/// oldest first, and queues a delivery for every live endpoint of their
-/// provider that wants them. The event log's row is locked first, so
-/// sequencers (on any instance) take turns and cursors follow commit
-/// order; one that finds it locked does nothing this round. Answers how
-/// many events it sequenced.
-pub(crate) async fn sequence(tx: &mut dyn Executor, limit: u32, now: DateTime<Utc>) -> Result<u64> {
+/// Where the sequencer stands before it publishes: the newest event id
+/// handed out, and on PostgreSQL the fence that tells when every writer
+/// holding an id at or below it has ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    pub(crate) published: i64,
+    pub(crate) newest: i64,
+    /// A transaction id taken after `newest` was read. A writer takes its
+    /// transaction id before its event's id (`next_event_id()`), so every
+    /// writer holding an id at or below `newest` has an older one.
+    pub(crate) fence: Option<i64>,
+}
+
+/// Reads the mark (a read transaction). On SQLite, whose one writer
+/// commits in id order, every id a reader sees is settled already.
+pub(crate) async fn mark(tx: &mut dyn Executor) -> Result<Mark> {
+    let published = fetch_one(
+        tx,
+        "SELECT last_cursor FROM event_log WHERE id = 1",
+        &[],
+        |row| row.get::<i64>("last_cursor"),
+    )
+    .await?;
+    let newest_sql = match tx.dialect() {
+        Dialect::Sqlite => "SELECT COALESCE(MAX(id), 0) AS newest FROM events",
+        Dialect::Postgres => {
+            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS newest
+             FROM events_id_seq"
+        }
+    };
+    let newest = fetch_one(tx, newest_sql, &[], |row| row.get::<i64>("newest")).await?;
+    let fence = match tx.dialect() {
+        _ if newest <= published => None,
+        Dialect::Sqlite => None,
+        // A statement of its own, after the one that read `newest`.
+        Dialect::Postgres => Some(
+            fetch_one(
+                tx,
+                "SELECT CAST(CAST(pg_current_xact_id() AS TEXT) AS BIGINT) AS fence",
+                &[],
+                |row| row.get::<i64>("fence"),
+            )
+            .await?,
+        ),
+    };
+    Ok(Mark {
+        published,
+        newest,
+        fence,
+    })
+}
+
+/// Whether every transaction of this database older than `fence` has
+/// ended (PostgreSQL). Transactions of other databases on the server are
+/// not waited for: they write no events here.
+pub(crate) async fn settled(tx: &mut dyn Executor, fence: i64) -> Result<bool> {
+    fetch_one(
+        tx,
+        "SELECT NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity
+             WHERE datname = current_database() AND backend_xid IS NOT NULL
+               AND age(backend_xid) > age(CAST(CAST(CAST($1 AS TEXT) AS xid8) AS xid))
+         ) AS settled",
+        &[fence.into()],
+        |row| row.get::<bool>("settled"),
+    )
+    .await
+}
+
+/// Publishes the events above the last published cursor up to `through`
+/// (a settled mark), at most `limit` of them, and queues a delivery for
+/// every live endpoint of their provider that wants them. The event log's
+/// row is locked first, so sequencers (on any instance) take turns and
+/// the published cursor only grows; one that finds it locked does
+/// nothing this round. Answers how many events it published.
+pub(crate) async fn sequence(
+    tx: &mut dyn Executor,
+    through: i64,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     // Another instance's sequencer at work: its turn, not a wait.
     let lock = tx.dialect().for_update_skip_locked();
     let last: Option<i64> = fetch_optional(
@@ -73,53 +146,31 @@ pub(crate) async fn sequence(tx: &mut dyn Executor, limit: u32, now: DateTime<Ut
         |row| row.get("last_cursor"),
     )
     .await?;
-    let Some(last) = last else {
+    let Some(last) = last.filter(|last| *last < through) else {
         return Ok(0);
     };
     let waiting: Vec<(EventId, ProviderId, String)> = fetch_all(
         tx,
-        "SELECT id, provider_id, kind FROM events WHERE seq IS NULL ORDER BY id LIMIT $1",
-        &[i64::from(limit).into()],
+        "SELECT id, provider_id, kind FROM events WHERE id > $1 AND id <= $2
+         ORDER BY id LIMIT $3",
+        &[last.into(), through.into(), i64::from(limit).into()],
         |row| Ok((row.get("id")?, row.get("provider_id")?, row.get("kind")?)),
     )
     .await?;
-    if waiting.is_empty() {
-        return Ok(0);
-    }
-    let numbered: Vec<(EventId, i64)> = waiting
-        .iter()
-        .zip(last + 1..)
-        .map(|((id, _, _), cursor)| (*id, cursor))
-        .collect();
-    for chunk in numbered.chunks(SEQUENCE_STATEMENT_ROWS) {
-        let padded = (0..SEQUENCE_STATEMENT_ROWS).map(|i| chunk[i.min(chunk.len() - 1)]);
-        let mut args: Vec<Value<'_>> = Vec::with_capacity(SEQUENCE_STATEMENT_ROWS * 2);
-        let mut cases = String::new();
-        for (i, (id, cursor)) in padded.enumerate() {
-            cases.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
-            args.push(id.into());
-            args.push(cursor.into());
-        }
-        let ids: Vec<String> = (0..SEQUENCE_STATEMENT_ROWS)
-            .map(|i| format!("${}", 2 * i + 1))
-            .collect();
-        let sql = format!(
-            "UPDATE events SET seq = CASE id{cases} END WHERE id IN ({})",
-            ids.join(", ")
-        );
-        execute(tx, &sql, &args).await?;
-    }
-    let newest = last + waiting.len() as i64;
+    // A full batch publishes through its last event; the rest next time.
+    let published = match waiting.last() {
+        Some((id, _, _)) if waiting.len() as u64 == u64::from(limit) => id.get(),
+        _ => through,
+    };
     execute(
         tx,
         "UPDATE event_log SET last_cursor = $1 WHERE id = 1",
-        &[newest.into()],
+        &[published.into()],
     )
     .await?;
     queue_deliveries(tx, &waiting, now).await?;
     Ok(waiting.len() as u64)
 }
-
 /// A delivery row for each (endpoint, event) an endpoint wants.
 async fn queue_deliveries(
     tx: &mut dyn Executor,
@@ -180,7 +231,7 @@ pub(crate) async fn insert_delivery(
     insert(tx, "webhook_deliveries", columns).await
 }
 
-/// The provider's sequenced events after `after`, oldest first, at most
+/// The provider's published events after `after`, oldest first, at most
 /// `limit`, with the log's state from the same snapshot.
 pub(crate) async fn feed(
     tx: &mut dyn Executor,
@@ -202,8 +253,8 @@ pub(crate) async fn feed(
     .await?;
     let events = fetch_all(
         tx,
-        "SELECT * FROM events WHERE provider_id = $1 AND seq > $2 AND seq <= $3
-         ORDER BY seq LIMIT $4",
+        "SELECT * FROM events WHERE provider_id = $1 AND id > $2 AND id <= $3
+         ORDER BY id LIMIT $4",
         &[
             provider.into(),
             after.into(),
@@ -220,7 +271,7 @@ pub(crate) async fn feed(
     })
 }
 
-/// Removes sequenced events that occurred before `before`, with their
+/// Removes published events that occurred before `before`, with their
 /// deliveries, and remembers the highest cursor removed. Appends `audit`
 /// naming the count when anything was removed.
 pub(crate) async fn prune(
@@ -230,7 +281,8 @@ pub(crate) async fn prune(
 ) -> Result<u64> {
     let highest: Option<i64> = fetch_one(
         tx,
-        "SELECT MAX(seq) AS highest FROM events WHERE seq IS NOT NULL AND occurred_at < $1",
+        "SELECT MAX(id) AS highest FROM events
+         WHERE id <= (SELECT last_cursor FROM event_log WHERE id = 1) AND occurred_at < $1",
         &[before.into()],
         |row| row.get("highest"),
     )
@@ -240,17 +292,11 @@ pub(crate) async fn prune(
     };
     execute(
         tx,
-        "DELETE FROM webhook_deliveries WHERE event_id IN
-             (SELECT id FROM events WHERE seq IS NOT NULL AND seq <= $1)",
+        "DELETE FROM webhook_deliveries WHERE event_id <= $1",
         &[highest.into()],
     )
     .await?;
-    let removed = execute(
-        tx,
-        "DELETE FROM events WHERE seq IS NOT NULL AND seq <= $1",
-        &[highest.into()],
-    )
-    .await?;
+    let removed = execute(tx, "DELETE FROM events WHERE id <= $1", &[highest.into()]).await?;
     execute(
         tx,
         "UPDATE event_log SET pruned_through = $1 WHERE id = 1 AND pruned_through < $1",

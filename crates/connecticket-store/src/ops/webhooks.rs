@@ -175,11 +175,11 @@ pub(crate) async fn replay(
     }
     let (within, args): (&str, Vec<Value<'_>>) = match range {
         ReplayRange::Cursors { from, through } => (
-            "e.seq >= $3 AND e.seq <= $4",
+            "e.id >= $3 AND e.id <= $4 AND e.id <= (SELECT last_cursor FROM event_log WHERE id = 1)",
             vec![provider.into(), id.into(), from.into(), through.into()],
         ),
         ReplayRange::Since(since) => (
-            "e.seq IS NOT NULL AND e.occurred_at >= $3",
+            "e.id <= (SELECT last_cursor FROM event_log WHERE id = 1) AND e.occurred_at >= $3",
             vec![provider.into(), id.into(), since.into()],
         ),
     };
@@ -188,7 +188,7 @@ pub(crate) async fn replay(
         &format!(
             "SELECT e.id, e.kind, d.state FROM events e
              LEFT JOIN webhook_deliveries d ON d.event_id = e.id AND d.endpoint_id = $2
-             WHERE e.provider_id = $1 AND {within} ORDER BY e.seq"
+             WHERE e.provider_id = $1 AND {within} ORDER BY e.id"
         ),
         &args,
         |row| Ok((row.get("id")?, row.get("kind")?, row.get("state")?)),
@@ -289,7 +289,7 @@ pub(crate) async fn claim(
             "SELECT d.id AS delivery_id, d.attempts AS delivery_attempts, e.*
              FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
              WHERE d.endpoint_id = $1 AND d.state = 'pending'
-             ORDER BY e.seq, d.id LIMIT $2",
+             ORDER BY e.id, d.id LIMIT $2",
             &[id.into(), i64::from(per_endpoint).into()],
             |row| {
                 Ok((
