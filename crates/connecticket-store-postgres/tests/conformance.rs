@@ -8,22 +8,13 @@ use std::sync::Arc;
 
 use connecticket_domain::store::Store;
 use connecticket_store::testing::conformance::Fixture;
-use connecticket_store::testing::{PostgresTemplate, TestDatabase};
+use connecticket_store::testing::TestDatabase;
 use connecticket_store_postgres::{PostgresOptions, PostgresStore};
 
 mod support;
 
-/// A fresh, migrated database; `None` when PostgreSQL is not there.
-async fn database() -> Option<TestDatabase> {
-    TestDatabase::postgres(PostgresTemplate {
-        digest: connecticket_store_postgres::schema_digest(),
-        migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
-    })
-    .await
-}
-
 async fn open() -> Option<Fixture> {
-    let database = database().await?;
+    let database = support::migrated_database().await?;
     let opened = store(database.url.clone()).await;
     Some(Fixture::new(
         opened,
@@ -43,7 +34,7 @@ connecticket_store::conformance_suite!(open);
 
 /// A store with one write lane, for the engine-level cases.
 async fn open_one_lane() -> Option<(TestDatabase, PostgresStore)> {
-    let database = database().await?;
+    let database = support::migrated_database().await?;
     let store = support::open_one_lane(&database.url).await;
     Some((database, store))
 }

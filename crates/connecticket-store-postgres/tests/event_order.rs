@@ -9,18 +9,31 @@
 use chrono::Utc;
 use connecticket_domain::model::ProviderId;
 use connecticket_domain::store::EventStore;
-use connecticket_store::testing::{PostgresTemplate, TestDatabase};
+use connecticket_store::testing::TestDatabase;
+use connecticket_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection, Row};
 
-async fn database() -> Option<TestDatabase> {
-    TestDatabase::postgres(PostgresTemplate {
-        digest: connecticket_store_postgres::schema_digest(),
-        migrate: |url: String| async move { connecticket_store_postgres::migrate(&url).await },
-    })
-    .await
-}
+mod support;
 
 const PROVIDER: i64 = 1;
+
+/// A store on a fresh database with one provider, and a connection of the
+/// test's own to it.
+async fn provider_store() -> Option<(TestDatabase, PostgresStore, PgConnection)> {
+    let database = support::migrated_database().await?;
+    let store = connecticket_store_postgres::open(&database.url, Default::default())
+        .await
+        .expect("open");
+    let mut conn = PgConnection::connect(&database.url).await.expect("connect");
+    sqlx::query(
+        "INSERT INTO providers (id, name, time_zone, created_at) VALUES ($1, 'Care', 'UTC', 0)",
+    )
+    .bind(PROVIDER)
+    .execute(&mut conn)
+    .await
+    .expect("provider");
+    Some((database, store, conn))
+}
 
 async fn write_event(conn: &mut PgConnection) -> i64 {
     sqlx::query(
@@ -46,20 +59,9 @@ async fn follow(store: &dyn EventStore, after: &mut i64, seen: &mut Vec<i64>) {
 
 #[tokio::test]
 async fn a_client_following_the_feed_sees_an_event_whose_write_committed_after_a_later_one() {
-    let Some(database) = database().await else {
+    let Some((database, store, mut setup)) = provider_store().await else {
         return;
     };
-    let store = connecticket_store_postgres::open(&database.url, Default::default())
-        .await
-        .expect("open");
-    let mut setup = PgConnection::connect(&database.url).await.expect("connect");
-    sqlx::query(
-        "INSERT INTO providers (id, name, time_zone, created_at) VALUES ($1, 'Care', 'UTC', 0)",
-    )
-    .bind(PROVIDER)
-    .execute(&mut setup)
-    .await
-    .expect("provider");
 
     // The slow write takes the lower id and stays open; a quicker one
     // takes the next and commits.
@@ -96,20 +98,9 @@ async fn a_client_following_the_feed_sees_an_event_whose_write_committed_after_a
 
 #[tokio::test]
 async fn a_write_that_rolls_back_leaves_a_gap_the_feed_steps_over() {
-    let Some(database) = database().await else {
+    let Some((_database, store, mut conn)) = provider_store().await else {
         return;
     };
-    let store = connecticket_store_postgres::open(&database.url, Default::default())
-        .await
-        .expect("open");
-    let mut conn = PgConnection::connect(&database.url).await.expect("connect");
-    sqlx::query(
-        "INSERT INTO providers (id, name, time_zone, created_at) VALUES ($1, 'Care', 'UTC', 0)",
-    )
-    .bind(PROVIDER)
-    .execute(&mut conn)
-    .await
-    .expect("provider");
     sqlx::query("BEGIN")
         .execute(&mut conn)
         .await
@@ -135,7 +126,7 @@ async fn a_write_that_rolls_back_leaves_a_gap_the_feed_steps_over() {
 
 #[tokio::test]
 async fn an_event_id_is_taken_after_its_writer_has_a_transaction_id() {
-    let Some(database) = database().await else {
+    let Some(database) = support::migrated_database().await else {
         return;
     };
     let mut conn = PgConnection::connect(&database.url).await.expect("connect");
@@ -154,25 +145,23 @@ async fn an_event_id_is_taken_after_its_writer_has_a_transaction_id() {
         .execute(&mut conn)
         .await
         .expect("begin");
-    let before: Option<i64> =
-        sqlx::query("SELECT CAST(CAST(pg_current_xact_id_if_assigned() AS TEXT) AS BIGINT)")
-            .fetch_one(&mut conn)
-            .await
-            .expect("xid")
-            .get(0);
+    let before = assigned_transaction_id(&mut conn).await;
     assert_eq!(before, None, "a fresh transaction has none");
     sqlx::query("SELECT next_event_id()")
         .execute(&mut conn)
         .await
         .expect("id");
-    let after: Option<i64> =
-        sqlx::query("SELECT CAST(CAST(pg_current_xact_id_if_assigned() AS TEXT) AS BIGINT)")
-            .fetch_one(&mut conn)
-            .await
-            .expect("xid")
-            .get(0);
+    let after = assigned_transaction_id(&mut conn).await;
     assert!(
         after.is_some(),
         "taking an id gave the writer its transaction id"
     );
+}
+
+async fn assigned_transaction_id(conn: &mut PgConnection) -> Option<i64> {
+    sqlx::query("SELECT CAST(CAST(pg_current_xact_id_if_assigned() AS TEXT) AS BIGINT)")
+        .fetch_one(conn)
+        .await
+        .expect("transaction id")
+        .get(0)
 }

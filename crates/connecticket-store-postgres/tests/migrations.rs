@@ -4,7 +4,7 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used)]
 
-use connecticket_store::testing::TestDatabase;
+use connecticket_store::testing::{old_data, TestDatabase};
 use connecticket_store_postgres::{PostgresOptions, MIGRATIONS};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, Row};
@@ -115,23 +115,6 @@ async fn a_fresh_database_is_migrated_and_recorded_by_sqlx() {
     assert!(old, "no old-style record on a new database");
 }
 
-/// Events the old sequencer numbered (cursors in commit order, not id
-/// order) and events it had not reached yet, with deliveries.
-const OLD_EVENTS: &str = "
-    INSERT INTO providers (id, name, time_zone, created_at) VALUES (7, 'Kept', 'UTC', 0);
-    INSERT INTO events (id, provider_id, kind, ticket_id, status, occurred_at, seq) VALUES
-        (10, 7, 'ticket.created', 1, 'New', 100, 2),
-        (11, 7, 'ticket.created', 2, 'New', 101, 1),
-        (12, 7, 'ticket.created', 3, 'New', 102, 3),
-        (14, 7, 'ticket.created', 5, 'New', 104, NULL),
-        (13, 7, 'ticket.created', 4, 'New', 103, NULL);
-    UPDATE event_log SET last_cursor = 3;
-    -- Deliveries without endpoints: what is checked is where they point.
-    SET session_replication_role = replica;
-    INSERT INTO webhook_deliveries (endpoint_id, event_id, state, attempts, created_at) VALUES
-        (1, 10, 'pending', 0, 0), (1, 11, 'delivered', 1, 0), (2, 11, 'pending', 0, 0);
-";
-
 #[tokio::test]
 async fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
     let Some(database) = TestDatabase::postgres_unmigrated().await else {
@@ -143,7 +126,12 @@ async fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
     for (_, _, sql) in earlier {
         sqlx::raw_sql(sql).execute(&mut conn).await.expect("apply");
     }
-    sqlx::raw_sql(OLD_EVENTS)
+    // Deliveries without endpoints: what is checked is where they point.
+    sqlx::raw_sql("SET session_replication_role = replica")
+        .execute(&mut conn)
+        .await
+        .expect("checks off");
+    sqlx::raw_sql(old_data::EVENTS_BEFORE_CURSOR_IDS)
         .execute(&mut conn)
         .await
         .expect("old events");
@@ -159,8 +147,7 @@ async fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
         .iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
-    // Cursors 1–3 as given; the two waiting after them, in id order.
-    assert_eq!(events, [(1, 2), (2, 1), (3, 3), (4, 4), (5, 5)]);
+    assert_eq!(events, old_data::EVENTS_WITH_CURSOR_IDS);
     let deliveries: Vec<(i64, i64, String)> = sqlx::query(
         "SELECT endpoint_id, event_id, state FROM webhook_deliveries ORDER BY endpoint_id, event_id",
     )
@@ -170,14 +157,11 @@ async fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
     .iter()
     .map(|row| (row.get(0), row.get(1), row.get(2)))
     .collect();
-    assert_eq!(
-        deliveries,
-        [
-            (1, 1, "delivered".to_owned()),
-            (1, 2, "pending".to_owned()),
-            (2, 1, "pending".to_owned())
-        ]
-    );
+    let expected: Vec<(i64, i64, String)> = old_data::DELIVERIES_WITH_CURSOR_IDS
+        .iter()
+        .map(|(endpoint, event, state)| (*endpoint, *event, (*state).to_owned()))
+        .collect();
+    assert_eq!(deliveries, expected);
     let published: i64 = sqlx::query("SELECT last_cursor FROM event_log")
         .fetch_one(&mut conn)
         .await

@@ -3,24 +3,9 @@
 // Test code fails loudly: a failed expectation is a failed test.
 #![allow(clippy::expect_used)]
 
+use connecticket_store::testing::old_data;
 use connecticket_store_sqlite::MIGRATIONS;
 use rusqlite::Connection;
-
-/// Events the old sequencer numbered (cursors in commit order, not id
-/// order) and events it had not reached yet, with deliveries (foreign keys
-/// are off: what is checked is where they point).
-const OLD_EVENTS: &str = "
-    INSERT INTO providers (id, name, time_zone, created_at) VALUES (7, 'Kept', 'UTC', 0);
-    INSERT INTO events (id, provider_id, kind, ticket_id, status, occurred_at, seq) VALUES
-        (10, 7, 'ticket.created', 1, 'New', 100, 2),
-        (11, 7, 'ticket.created', 2, 'New', 101, 1),
-        (12, 7, 'ticket.created', 3, 'New', 102, 3),
-        (14, 7, 'ticket.created', 5, 'New', 104, NULL),
-        (13, 7, 'ticket.created', 4, 'New', 103, NULL);
-    UPDATE event_log SET last_cursor = 3;
-    INSERT INTO webhook_deliveries (endpoint_id, event_id, state, attempts, created_at) VALUES
-        (1, 10, 'pending', 0, 0), (1, 11, 'delivered', 1, 0), (2, 11, 'pending', 0, 0);
-";
 
 #[test]
 fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
@@ -32,7 +17,8 @@ fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
     for (_, _, sql) in earlier {
         conn.execute_batch(sql).expect("apply");
     }
-    conn.execute_batch(OLD_EVENTS).expect("old events");
+    conn.execute_batch(old_data::EVENTS_BEFORE_CURSOR_IDS)
+        .expect("old events");
     conn.execute_batch(last.2).expect("migrate");
 
     let rows = |sql: &str| -> Vec<(i64, i64, String)> {
@@ -43,21 +29,20 @@ fn events_keep_the_cursors_clients_have_seen_when_ids_become_cursors() {
             .collect::<Result<_, _>>()
             .expect("rows")
     };
-    // Cursors 1–3 as given; the two waiting after them, in id order.
     assert_eq!(
         rows("SELECT id, ticket_id, status FROM events ORDER BY id")
             .iter()
             .map(|(id, ticket, _)| (*id, *ticket))
             .collect::<Vec<_>>(),
-        [(1, 2), (2, 1), (3, 3), (4, 4), (5, 5)]
+        old_data::EVENTS_WITH_CURSOR_IDS
     );
+    let expected: Vec<(i64, i64, String)> = old_data::DELIVERIES_WITH_CURSOR_IDS
+        .iter()
+        .map(|(endpoint, event, state)| (*endpoint, *event, (*state).to_owned()))
+        .collect();
     assert_eq!(
         rows("SELECT endpoint_id, event_id, state FROM webhook_deliveries ORDER BY 1, 2"),
-        [
-            (1, 1, "delivered".to_owned()),
-            (1, 2, "pending".to_owned()),
-            (2, 1, "pending".to_owned())
-        ]
+        expected
     );
     let published: i64 = conn
         .query_row("SELECT last_cursor FROM event_log", [], |row| row.get(0))

@@ -7,6 +7,7 @@
 
 pub mod conformance;
 mod database;
+pub mod old_data;
 mod wait;
 
 pub use database::{Backend, PostgresTemplate, TestDatabase};
