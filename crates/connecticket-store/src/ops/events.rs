@@ -146,7 +146,8 @@ pub(crate) async fn sequence(
         |row| row.get("last_cursor"),
     )
     .await?;
-    let Some(last) = last.filter(|last| *last < through) else {
+    // A batch of none would publish events without queueing them.
+    let Some(last) = last.filter(|last| *last < through && limit > 0) else {
         return Ok(0);
     };
     let waiting: Vec<(EventId, ProviderId, String)> = fetch_all(
