@@ -295,6 +295,32 @@ pub async fn a_webhook_endpoint_is_leased_whole_retried_disabled_and_replayed(fi
         (back.disabled_at, back.failing_since, back.pending),
         (None, None, 2)
     );
+    // A replay leaves an event the sequencer has not published yet to it:
+    // queued twice, its delivery would stop the sequencer for good.
+    store
+        .create_ticket(
+            a.provider.id,
+            ticket(&a, "three"),
+            write(&a, Action::CreateTicket),
+        )
+        .await
+        .expect("ticket");
+    let queued = store
+        .replay_webhook_events(
+            a.provider.id,
+            None,
+            hook.id,
+            ReplayRange::Since(t0() - Duration::days(1)),
+            end,
+            entry(&a, Action::ManageWebhooks),
+        )
+        .await
+        .expect("replay");
+    assert_eq!(queued, 2, "only published events are replayed");
+    assert_eq!(sequenced(store).await, 1);
+    let listed = store.webhooks(a.provider.id, None).await.expect("list");
+    let back = listed.iter().find(|w| w.id == hook.id).expect("hook");
+    assert_eq!(back.pending, 3);
     // Rotation keeps the previous salt for the overlap; deletion ends it.
     let rotated = store
         .rotate_webhook_secret(
