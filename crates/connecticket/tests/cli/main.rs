@@ -19,6 +19,7 @@ mod audit_trail;
 mod crash;
 mod deploy;
 mod dispatch;
+mod durability;
 mod escalation;
 mod failover;
 mod hygiene;
