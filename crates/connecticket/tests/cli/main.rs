@@ -19,6 +19,7 @@ mod audit_trail;
 mod crash;
 mod deploy;
 mod dispatch;
+#[cfg(target_os = "linux")]
 mod durability;
 mod escalation;
 mod failover;
